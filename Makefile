@@ -1,0 +1,138 @@
+# memtuned - memory overcommit controller for KVM hosts
+#
+#   make            build memtuned and memtunectl (build/)
+#   make check      unit tests under ASan+UBSan, then real-guest integration tests
+#   make unit       unit tests only
+#   make demo       the testbed with real guests, and memtuned running on it
+#   make bench      benchmarks, results under docs/bench/
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC ?= cc
+O ?= build
+PKGS := libvirt libnl-3.0 libnl-genl-3.0 libcgroup inih libxml-2.0 json-c
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wformat-truncation -Wnull-dereference -Wvla -Wundef
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+OPT ?= -O2 -g
+ifeq ($(SAN),1)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+SANLD := -fsanitize=address,undefined
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CPPFLAGS += -Iinclude -DMEMTUNED_VERSION='"$(VERSION)"' -D_GNU_SOURCE \
+	-DSYSCONFDIR='"$(SYSCONFDIR)"'
+CFLAGS += -std=gnu11 $(OPT) $(WARN) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS += $(SANLD)
+LDLIBS += $(PKG_LIBS) -lm
+
+MAINS := src/memtuned.c src/memtunectl.c
+LIB_SRCS := $(filter-out $(MAINS) src/sim%.c,$(wildcard src/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+LIB := $(O)/libmemtuned.a
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o) $(O)/tests/unit/run.o
+UNIT_SUITES := $(patsubst tests/unit/test_%.c,%,$(UNIT_SRCS))
+
+BINS := $(O)/memtuned $(O)/memtunectl
+
+.PHONY: all check unit integration demo bench install uninstall clean deps \
+	testbed-up testbed-down fuzz
+all: $(BINS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/memtuned: $(O)/src/memtuned.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/memtunectl: $(O)/src/memtunectl.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The unit runner calls one Check suite per module, found by file name:
+# tests/unit/test_foo.c defines "Suite *foo_suite(void)".
+$(O)/tests/unit/suites.h: $(UNIT_SRCS) Makefile
+	@mkdir -p $(dir $@)
+	@printf '%s\n' $(foreach s,$(UNIT_SUITES),'SUITE($(s))') > $@.tmp
+	@if ! cmp -s $@.tmp $@; then mv $@.tmp $@; else rm -f $@.tmp; fi
+
+$(O)/tests/unit/run.o: tests/unit/run.c $(O)/tests/unit/suites.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -I$(O)/tests/unit $(CFLAGS) -c -o $@ $<
+
+$(O)/unit-tests: $(UNIT_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+
+# The guest load generator runs as PID 1 in the guest initramfs: static.
+$(O)/guest/loadgen: tests/guest/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -static -o $@ $<
+
+# Integration tests link the library too (real libvirt, real guests).
+INTEG_SRCS := $(wildcard tests/integration/*.c)
+INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(O)/integration/%)
+$(O)/integration/%: tests/integration/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+deps:
+	@scripts/deps.sh
+
+unit: deps
+	@$(MAKE) --no-print-directory SAN=1 O=build/asan build/asan/unit-tests
+	build/asan/unit-tests
+
+integration: deps all $(O)/guest/loadgen $(INTEG_BINS)
+	scripts/run-integration $(O)
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SAN=1 O=build/asan build/asan/unit-tests \
+		build/asan/memtuned build/asan/memtunectl
+	@scripts/run-checks
+
+demo: deps all $(O)/guest/loadgen
+	scripts/demo $(O)
+
+bench: deps all
+	scripts/bench $(O)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/memtuned
+	install -m 0755 $(O)/memtuned $(O)/memtunectl $(DESTDIR)$(SBINDIR)/
+	install -m 0644 conf/memtuned.conf $(DESTDIR)$(SYSCONFDIR)/memtuned/memtuned.conf.example
+	@if [ -d docs/man ] && ls docs/man/*.[0-9] >/dev/null 2>&1; then \
+		for m in docs/man/*.[0-9]; do s=$${m##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/memtuned $(DESTDIR)$(SBINDIR)/memtunectl
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,56 @@
+/* util.h - small shared helpers: file reads under a root prefix, number and
+ * size parsing with validation, monotonic time. */
+#ifndef MEMTUNED_UTIL_H
+#define MEMTUNED_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* A field the running kernel or guest does not provide. Values are signed
+ * (KSM's general_profit can be negative), so "absent" is INT64_MIN, never 0. */
+#define MT_ABSENT INT64_MIN
+#define MT_PRESENT(v) ((v) != MT_ABSENT)
+
+/* Every /proc and /sys path is read through a root prefix ("" or "/" for the
+ * live system, a fixture tree in tests). Set once at start-up. */
+void mt_set_root(const char *root);
+const char *mt_get_root(void);
+/* Build root + path into buf; -ENAMETOOLONG when it does not fit. */
+int mt_path(char *buf, size_t len, const char *path);
+
+/* Read a whole small file (under the root) into buf, NUL-terminated.
+ * Returns bytes read, -errno on error, -EFBIG when the file does not fit
+ * (a /proc file larger than expected is an error, not a silent cut). */
+ssize_t mt_read_file(const char *path, char *buf, size_t len);
+/* Write a string to a file under the root (sysfs knobs). 0 or -errno. */
+int mt_write_file(const char *path, const char *val);
+/* Read one integer from a sysfs file; 0, -ENOENT when absent, -EINVAL. */
+int mt_read_int64(const char *path, int64_t *out);
+
+/* Strict integer parse: the whole string (leading/trailing blanks allowed)
+ * must be a base-10 integer in range. 0 or -EINVAL/-ERANGE. */
+int mt_parse_int64(const char *s, int64_t *out);
+
+/* Sizes for the config: "512" (KiB), "512K", "300M", "2G", "1T", with an
+ * optional "iB"/"B" suffix. Result in KiB. 0 or -EINVAL/-ERANGE. */
+int mt_parse_size_kib(const char *s, int64_t *out_kib);
+/* "10%" or "12.5%" -> per-myriad (1/10000). "0.5" is rejected: the unit is
+ * required so a typo cannot turn 50% into 0.5%. */
+int mt_parse_percent_pmy(const char *s, int64_t *out_pmy);
+/* "500ms", "2s", "1m", "1h"; a bare number is seconds. Result in ms. */
+int mt_parse_duration_ms(const char *s, int64_t *out_ms);
+int mt_parse_bool(const char *s, bool *out);
+
+/* CLOCK_MONOTONIC in ms; the policy never calls it, its callers do. */
+int64_t mt_now_ms(void);
+
+/* strlcpy semantics: returns strlen(src); truncated when >= len. */
+size_t mt_strlcpy(char *dst, const char *src, size_t len);
+
+#endif

@@ -1,0 +1,157 @@
+/* log.c - see log.h */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static const char *log_ident = "memtuned";
+static enum log_target log_to = LOG_TO_STDERR;
+static int log_verbose;
+static log_hook_fn log_hook;
+static void *log_hook_arg;
+
+enum log_target
+log_target_auto(void)
+{
+	/* systemd sets JOURNAL_STREAM when stderr is connected to the journal */
+	if (getenv("JOURNAL_STREAM") != NULL)
+		return LOG_TO_JOURNAL;
+	return LOG_TO_SYSLOG;
+}
+
+void
+log_init(const char *ident, enum log_target target, int verbose)
+{
+	log_ident = ident;
+	log_to = target;
+	log_verbose = verbose;
+	if (target == LOG_TO_SYSLOG)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_set_verbose(int verbose)
+{
+	log_verbose = verbose;
+}
+
+int
+log_get_verbose(void)
+{
+	return log_verbose;
+}
+
+void
+log_set_hook(log_hook_fn fn, void *arg)
+{
+	log_hook = fn;
+	log_hook_arg = arg;
+}
+
+static void
+log_line(int pri, const char *line)
+{
+	if (log_hook != NULL)
+		log_hook(pri, line, log_hook_arg);
+	switch (log_to) {
+	case LOG_TO_JOURNAL:
+		fprintf(stderr, "<%d>%s\n", pri, line);
+		break;
+	case LOG_TO_SYSLOG:
+		syslog(pri, "%s", line);
+		break;
+	case LOG_TO_STDERR:
+	default:
+		fprintf(stderr, "%s: %s\n", log_ident, line);
+		break;
+	}
+}
+
+void
+vlog(int pri, const char *fmt, va_list ap)
+{
+	/* a log line is short; a longer message is cut, never split */
+	char line[1024];
+
+	if (pri == LOG_DEBUG && log_verbose < 1)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	log_line(pri, line);
+}
+
+static void
+vlog_errno(int pri, int saved_errno, const char *fmt, va_list ap)
+{
+	char msg[900], line[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	snprintf(line, sizeof(line), "%s: %s", msg, strerror(saved_errno));
+	log_line(pri, line);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int saved_errno = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_WARNING, saved_errno, fmt, ap);
+	va_end(ap);
+	errno = saved_errno;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	int saved_errno = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_CRIT, saved_errno, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,318 @@
+/* util.c - see util.h */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static char mt_root[PATH_MAX] = "";
+
+void
+mt_set_root(const char *root)
+{
+	size_t n;
+
+	if (root == NULL || strcmp(root, "/") == 0) {
+		mt_root[0] = '\0';
+		return;
+	}
+	mt_strlcpy(mt_root, root, sizeof(mt_root));
+	n = strlen(mt_root);
+	while (n > 0 && mt_root[n - 1] == '/')
+		mt_root[--n] = '\0';
+}
+
+const char *
+mt_get_root(void)
+{
+	return mt_root;
+}
+
+int
+mt_path(char *buf, size_t len, const char *path)
+{
+	int n = snprintf(buf, len, "%s%s", mt_root, path);
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+ssize_t
+mt_read_file(const char *path, char *buf, size_t len)
+{
+	char full[PATH_MAX];
+	size_t off = 0;
+	ssize_t r;
+	int fd, rc;
+
+	if (len == 0)
+		return -EINVAL;
+	if ((rc = mt_path(full, sizeof(full), path)) < 0)
+		return rc;
+	if ((fd = open(full, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	for (;;) {
+		if (off == len - 1) {
+			char extra;
+
+			/* one more byte tells "exactly full" from "too big" */
+			r = read(fd, &extra, 1);
+			if (r > 0) {
+				close(fd);
+				return -EFBIG;
+			}
+			break;
+		}
+		r = read(fd, buf + off, len - 1 - off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			close(fd);
+			return rc;
+		}
+		if (r == 0)
+			break;
+		off += (size_t)r;
+	}
+	close(fd);
+	buf[off] = '\0';
+	return (ssize_t)off;
+}
+
+int
+mt_write_file(const char *path, const char *val)
+{
+	char full[PATH_MAX];
+	size_t n = strlen(val);
+	ssize_t w;
+	int fd, rc;
+
+	if ((rc = mt_path(full, sizeof(full), path)) < 0)
+		return rc;
+	if ((fd = open(full, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
+		return -errno;
+	do {
+		w = write(fd, val, n);
+	} while (w < 0 && errno == EINTR);
+	rc = w < 0 ? -errno : ((size_t)w != n ? -EIO : 0);
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+int
+mt_read_int64(const char *path, int64_t *out)
+{
+	/* sysfs integer files are one short line */
+	char buf[64];
+	ssize_t n = mt_read_file(path, buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	return mt_parse_int64(buf, out);
+}
+
+int
+mt_parse_int64(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0')
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (end == s)
+		return -EINVAL;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end != '\0')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Parse "<digits>[.<digits>]" as a fixed-point number scaled by `scale`
+ * (a power of ten), returning the rest of the string in *rest. */
+static int
+parse_fixed(const char *s, int64_t scale, int64_t *out, const char **rest)
+{
+	int64_t whole = 0, frac = 0, div = 1;
+	const char *p = s;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	while (isdigit((unsigned char)*p)) {
+		if (whole > (INT64_MAX - 9) / 10)
+			return -ERANGE;
+		whole = whole * 10 + (*p++ - '0');
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		while (isdigit((unsigned char)*p)) {
+			if (div < 1000000000LL) {
+				frac = frac * 10 + (*p - '0');
+				div *= 10;
+			}
+			p++;
+		}
+	}
+	if (whole > INT64_MAX / scale)
+		return -ERANGE;
+	*out = whole * scale + frac * scale / div;
+	while (isspace((unsigned char)*p))
+		p++;
+	*rest = p;
+	return 0;
+}
+
+int
+mt_parse_size_kib(const char *s, int64_t *out_kib)
+{
+	static const struct {
+		char unit;
+		int64_t kib;
+	} units[] = {
+		{ 'K', 1 }, { 'M', 1024 }, { 'G', 1024 * 1024 },
+		{ 'T', 1024LL * 1024 * 1024 },
+	};
+	const char *rest;
+	int64_t mult = 1, v;
+	int rc;
+
+	/* parse in 1/1024 KiB so "1.5G" is exact */
+	if ((rc = parse_fixed(s, 1024, &v, &rest)) < 0)
+		return rc;
+	if (*rest != '\0') {
+		size_t i;
+		char u = (char)toupper((unsigned char)*rest);
+
+		for (i = 0; i < ARRAY_SIZE(units); i++)
+			if (units[i].unit == u)
+				break;
+		if (i == ARRAY_SIZE(units))
+			return -EINVAL;
+		mult = units[i].kib;
+		rest++;
+		if (*rest == 'i')
+			rest++;
+		if (*rest == 'B' || *rest == 'b')
+			rest++;
+		while (isspace((unsigned char)*rest))
+			rest++;
+		if (*rest != '\0')
+			return -EINVAL;
+	}
+	if (v > INT64_MAX / mult)
+		return -ERANGE;
+	*out_kib = v * mult / 1024;
+	return 0;
+}
+
+int
+mt_parse_percent_pmy(const char *s, int64_t *out_pmy)
+{
+	const char *rest;
+	int64_t v;
+	int rc;
+
+	if ((rc = parse_fixed(s, 100, &v, &rest)) < 0)
+		return rc;
+	if (*rest != '%')
+		return -EINVAL;
+	rest++;
+	while (isspace((unsigned char)*rest))
+		rest++;
+	if (*rest != '\0')
+		return -EINVAL;
+	if (v > 10000)
+		return -ERANGE;
+	*out_pmy = v;
+	return 0;
+}
+
+int
+mt_parse_duration_ms(const char *s, int64_t *out_ms)
+{
+	const char *rest;
+	int64_t v, mult;
+	int rc;
+
+	/* parse in ms so "1.5s" is exact */
+	if ((rc = parse_fixed(s, 1000, &v, &rest)) < 0)
+		return rc;
+	if (*rest == '\0' || strcmp(rest, "s") == 0)
+		mult = 1000;
+	else if (strcmp(rest, "ms") == 0)
+		mult = 1;
+	else if (strcmp(rest, "m") == 0 || strcmp(rest, "min") == 0)
+		mult = 60000;
+	else if (strcmp(rest, "h") == 0)
+		mult = 3600000;
+	else
+		return -EINVAL;
+	if (v > INT64_MAX / mult)
+		return -ERANGE;
+	*out_ms = v * mult / 1000;
+	return 0;
+}
+
+int
+mt_parse_bool(const char *s, bool *out)
+{
+	static const char *yes[] = { "1", "yes", "true", "on" };
+	static const char *no[] = { "0", "no", "false", "off" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int64_t
+mt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+size_t
+mt_strlcpy(char *dst, const char *src, size_t len)
+{
+	size_t n = strlen(src);
+
+	if (len > 0) {
+		size_t c = n < len - 1 ? n : len - 1;
+
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}
