@@ -1,0 +1,66 @@
+/* domxml.h - what a domain's XML says about its memory, parsed with libxml2
+ * and XPath: <memory>/<currentMemory>/<maxMemory>, <memoryBacking>,
+ * <memballoon> and its stats period, and memtuned's own <metadata> element:
+ *
+ *   <metadata>
+ *     <memtuned:policy xmlns:memtuned="http://memtuned.org/xmlns/memtuned/1"
+ *         floor="1G" ceiling="3G" shares="2000" exclude="no"/>
+ *   </metadata>
+ *
+ * and the merge of the per-guest policy inputs (see docs/guests.md).
+ */
+#ifndef MEMTUNED_DOMXML_H
+#define MEMTUNED_DOMXML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapshot.h"
+
+#define DOMXML_NS "http://memtuned.org/xmlns/memtuned/1"
+
+/* One source of per-guest policy input (a memtuned.conf guest section, or
+ * the domain's metadata). Sizes in KiB; MT_ABSENT / -1 when not given. */
+struct guest_override {
+	int64_t floor_kib;
+	int64_t ceiling_kib;
+	int64_t shares;
+	int exclude;			/* -1 not given, 0 no, 1 yes */
+};
+
+struct domxml_info {
+	int64_t memory_kib;		/* <memory>: boot maximum */
+	int64_t current_kib;		/* <currentMemory> */
+	int64_t max_memory_kib;		/* <maxMemory>: hotplug limit */
+	struct guest_backing backing;
+	/* memtuned metadata: has_policy when present and valid; a bad one
+	 * leaves has_policy false and the reason in policy_err */
+	bool has_policy;
+	struct guest_override policy;
+	char policy_err[256];
+};
+
+/* Set every field of an override to "not given". */
+void guest_override_init(struct guest_override *o);
+
+/* Parse a whole domain XML. name is used in messages only. Returns 0, or
+ * -EINVAL with a message in err when the XML itself cannot be read. A
+ * malformed memtuned metadata element is not an error of the domain: it is
+ * logged as a warning, ignored, and described in info->policy_err. */
+int domxml_parse(const char *xml, const char *name, struct domxml_info *info,
+    char *err, size_t errlen);
+
+/* Parse only the memtuned metadata element (its XML text, as
+ * virDomainGetMetadata returns it, or found inside a domain). 0 with
+ * *found set, or -EINVAL naming the domain and the attribute. */
+int domxml_parse_policy(const char *xml, const char *name,
+    struct guest_override *out, bool *found, char *err, size_t errlen);
+
+/* Merge field by field: (1) conf, the host-local memtuned.conf section,
+ * (2) meta, the domain's metadata, (3) defaults (MT_ABSENT, exclude false).
+ * Either may be NULL. Each field records where it came from. */
+void guest_input_merge(const struct guest_override *conf,
+    const struct guest_override *meta, struct guest_input *out);
+
+#endif

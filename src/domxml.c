@@ -1,0 +1,398 @@
+/* domxml.c - see domxml.h */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
+#include "domxml.h"
+#include "log.h"
+#include "util.h"
+
+static void __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void
+guest_override_init(struct guest_override *o)
+{
+	o->floor_kib = MT_ABSENT;
+	o->ceiling_kib = MT_ABSENT;
+	o->shares = MT_ABSENT;
+	o->exclude = -1;
+}
+
+/* libvirt's scaled integers: unit names as its schema accepts them.
+ * Values are kept in bytes per unit so "KB" (1000) and "KiB" differ. */
+static int
+unit_bytes(const char *unit, int64_t *out)
+{
+	static const struct {
+		const char *name;
+		int64_t bytes;
+	} units[] = {
+		{ "b", 1 }, { "bytes", 1 },
+		{ "KB", 1000 }, { "k", 1024 }, { "KiB", 1024 },
+		{ "MB", 1000000 }, { "M", 1048576 }, { "MiB", 1048576 },
+		{ "GB", 1000000000LL }, { "G", 1073741824LL },
+		{ "GiB", 1073741824LL },
+		{ "TB", 1000000000000LL }, { "T", 1099511627776LL },
+		{ "TiB", 1099511627776LL },
+	};
+
+	if (unit == NULL) {
+		*out = 1024;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		/* libvirt compares case-insensitively except for the
+		 * decimal/binary distinction, which the table keeps */
+		if (strcmp(unit, units[i].name) == 0 ||
+		    (strlen(unit) == 1 && strcasecmp(unit, units[i].name) == 0)) {
+			*out = units[i].bytes;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* The first node an XPath expression selects, or NULL. */
+static xmlNodePtr
+xp_node(xmlXPathContextPtr ctx, const char *expr)
+{
+	xmlXPathObjectPtr obj;
+	xmlNodePtr node = NULL;
+
+	obj = xmlXPathEvalExpression((const xmlChar *)expr, ctx);
+	if (obj != NULL && obj->type == XPATH_NODESET &&
+	    obj->nodesetval != NULL && obj->nodesetval->nodeNr > 0)
+		node = obj->nodesetval->nodeTab[0];
+	xmlXPathFreeObject(obj);
+	return node;
+}
+
+static int
+xp_count(xmlXPathContextPtr ctx, const char *expr)
+{
+	xmlXPathObjectPtr obj;
+	int n = 0;
+
+	obj = xmlXPathEvalExpression((const xmlChar *)expr, ctx);
+	if (obj != NULL && obj->type == XPATH_NODESET &&
+	    obj->nodesetval != NULL)
+		n = obj->nodesetval->nodeNr;
+	xmlXPathFreeObject(obj);
+	return n;
+}
+
+/* <memory unit='KiB'>N</memory> and friends into KiB. */
+static int
+read_scaled_kib(xmlXPathContextPtr ctx, const char *expr, const char *name,
+    const char *what, int64_t *out, char *err, size_t errlen)
+{
+	xmlNodePtr node = xp_node(ctx, expr);
+	xmlChar *text = NULL, *unit = NULL;
+	int64_t v, mult;
+	int rc = 0;
+
+	*out = MT_ABSENT;
+	if (node == NULL)
+		return 0;
+	text = xmlNodeGetContent(node);
+	unit = xmlGetProp(node, (const xmlChar *)"unit");
+	if (unit_bytes((const char *)unit, &mult) < 0) {
+		seterr(err, errlen, "domain %s: <%s> has unknown unit '%s'",
+		    name, what, (const char *)unit);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (text == NULL || mt_parse_int64((const char *)text, &v) < 0 ||
+	    v < 0 || v > INT64_MAX / mult) {
+		seterr(err, errlen, "domain %s: <%s> is not a size: '%s'",
+		    name, what, text != NULL ? (const char *)text : "");
+		rc = -EINVAL;
+		goto out;
+	}
+	*out = v * mult / 1024;
+out:
+	xmlFree(text);
+	xmlFree(unit);
+	return rc;
+}
+
+static int
+parse_policy_node(xmlNodePtr node, const char *name,
+    struct guest_override *out, char *err, size_t errlen)
+{
+	struct guest_override o;
+	xmlAttrPtr a;
+	int rc = 0;
+
+	guest_override_init(&o);
+	for (a = node->properties; a != NULL; a = a->next) {
+		const char *attr = (const char *)a->name;
+		xmlChar *val;
+		bool b;
+
+		/* attributes in another namespace belong to someone else */
+		if (a->ns != NULL &&
+		    strcmp((const char *)a->ns->href, DOMXML_NS) != 0)
+			continue;
+		val = xmlNodeListGetString(node->doc, a->children, 1);
+		const char *v = val != NULL ? (const char *)val : "";
+
+		if (strcmp(attr, "floor") == 0) {
+			if (mt_parse_size_kib(v, &o.floor_kib) < 0)
+				rc = -EINVAL;
+		} else if (strcmp(attr, "ceiling") == 0) {
+			if (mt_parse_size_kib(v, &o.ceiling_kib) < 0)
+				rc = -EINVAL;
+		} else if (strcmp(attr, "shares") == 0) {
+			/* Proxmox's range; 0 means "take no share" */
+			if (mt_parse_int64(v, &o.shares) < 0 ||
+			    o.shares < 0 || o.shares > 50000)
+				rc = -EINVAL;
+		} else if (strcmp(attr, "exclude") == 0) {
+			if (mt_parse_bool(v, &b) < 0)
+				rc = -EINVAL;
+			else
+				o.exclude = b;
+		} else {
+			seterr(err, errlen, "domain %s: memtuned metadata: "
+			    "unknown attribute '%s'", name, attr);
+			xmlFree(val);
+			return -EINVAL;
+		}
+		if (rc < 0) {
+			seterr(err, errlen, "domain %s: memtuned metadata: "
+			    "bad %s '%s'", name, attr, v);
+			xmlFree(val);
+			return rc;
+		}
+		xmlFree(val);
+	}
+	if (MT_PRESENT(o.floor_kib) && MT_PRESENT(o.ceiling_kib) &&
+	    o.floor_kib > o.ceiling_kib) {
+		seterr(err, errlen, "domain %s: memtuned metadata: floor "
+		    "%lld KiB above ceiling %lld KiB", name,
+		    (long long)o.floor_kib, (long long)o.ceiling_kib);
+		return -EINVAL;
+	}
+	*out = o;
+	return 0;
+}
+
+static int
+find_policy(xmlXPathContextPtr ctx, const char *expr, const char *name,
+    struct guest_override *out, bool *found, char *err, size_t errlen)
+{
+	xmlXPathObjectPtr obj;
+	int rc = 0;
+
+	guest_override_init(out);
+	*found = false;
+	obj = xmlXPathEvalExpression((const xmlChar *)expr, ctx);
+	if (obj == NULL || obj->type != XPATH_NODESET) {
+		seterr(err, errlen, "domain %s: XPath failed", name);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (obj->nodesetval == NULL || obj->nodesetval->nodeNr == 0)
+		goto out;
+	if (obj->nodesetval->nodeNr > 1) {
+		seterr(err, errlen, "domain %s: memtuned metadata: %d policy "
+		    "elements, expected one", name, obj->nodesetval->nodeNr);
+		rc = -EINVAL;
+		goto out;
+	}
+	rc = parse_policy_node(obj->nodesetval->nodeTab[0], name, out, err,
+	    errlen);
+	if (rc == 0)
+		*found = true;
+out:
+	xmlXPathFreeObject(obj);
+	return rc;
+}
+
+static xmlDocPtr
+read_doc(const char *xml, const char *name, char *err, size_t errlen)
+{
+	xmlDocPtr doc;
+
+	/* no network, no entity expansion: the XML comes from libvirt, but
+	 * a metadata blob can be set by anyone with domain write access */
+	doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc == NULL) {
+		const xmlError *xe = xmlGetLastError();
+
+		seterr(err, errlen, "domain %s: XML does not parse: %s", name,
+		    xe != NULL && xe->message != NULL ? xe->message :
+		    "unknown error");
+	}
+	return doc;
+}
+
+int
+domxml_parse_policy(const char *xml, const char *name,
+    struct guest_override *out, bool *found, char *err, size_t errlen)
+{
+	xmlDocPtr doc;
+	xmlXPathContextPtr ctx = NULL;
+	int rc;
+
+	if ((doc = read_doc(xml, name, err, errlen)) == NULL)
+		return -EINVAL;
+	if ((ctx = xmlXPathNewContext(doc)) == NULL ||
+	    xmlXPathRegisterNs(ctx, (const xmlChar *)"mt",
+	    (const xmlChar *)DOMXML_NS) != 0) {
+		seterr(err, errlen, "domain %s: XPath context failed", name);
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = find_policy(ctx, "/mt:policy", name, out, found, err, errlen);
+out:
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+int
+domxml_parse(const char *xml, const char *name, struct domxml_info *info,
+    char *err, size_t errlen)
+{
+	xmlDocPtr doc;
+	xmlXPathContextPtr ctx = NULL;
+	xmlNodePtr node;
+	xmlChar *s;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	info->backing.stats_period_s = MT_ABSENT;
+	guest_override_init(&info->policy);
+
+	if ((doc = read_doc(xml, name, err, errlen)) == NULL)
+		return -EINVAL;
+	if ((ctx = xmlXPathNewContext(doc)) == NULL ||
+	    xmlXPathRegisterNs(ctx, (const xmlChar *)"mt",
+	    (const xmlChar *)DOMXML_NS) != 0) {
+		seterr(err, errlen, "domain %s: XPath context failed", name);
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (xp_node(ctx, "/domain") == NULL) {
+		seterr(err, errlen, "domain %s: root element is not <domain>",
+		    name);
+		rc = -EINVAL;
+		goto out;
+	}
+	if ((rc = read_scaled_kib(ctx, "/domain/memory", name, "memory",
+	    &info->memory_kib, err, errlen)) < 0 ||
+	    (rc = read_scaled_kib(ctx, "/domain/currentMemory", name,
+	    "currentMemory", &info->current_kib, err, errlen)) < 0 ||
+	    (rc = read_scaled_kib(ctx, "/domain/maxMemory", name,
+	    "maxMemory", &info->max_memory_kib, err, errlen)) < 0)
+		goto out;
+
+	info->backing.hugepages =
+	    xp_count(ctx, "/domain/memoryBacking/hugepages") > 0;
+	info->backing.locked = xp_count(ctx, "/domain/memoryBacking/locked") > 0;
+	info->backing.nosharepages =
+	    xp_count(ctx, "/domain/memoryBacking/nosharepages") > 0;
+
+	info->backing.has_balloon = false;
+	if ((node = xp_node(ctx, "/domain/devices/memballoon")) != NULL) {
+		s = xmlGetProp(node, (const xmlChar *)"model");
+		info->backing.has_balloon = s != NULL &&
+		    strcmp((const char *)s, "none") != 0;
+		xmlFree(s);
+	}
+	if ((node = xp_node(ctx, "/domain/devices/memballoon/stats")) != NULL) {
+		int64_t p;
+
+		s = xmlGetProp(node, (const xmlChar *)"period");
+		if (s != NULL && (mt_parse_int64((const char *)s, &p) < 0 ||
+		    p < 0)) {
+			seterr(err, errlen, "domain %s: <memballoon><stats "
+			    "period='%s'> is not a number of seconds", name,
+			    (const char *)s);
+			xmlFree(s);
+			rc = -EINVAL;
+			goto out;
+		}
+		if (s != NULL)
+			info->backing.stats_period_s = p;
+		xmlFree(s);
+	}
+
+	if (find_policy(ctx, "/domain/metadata/mt:policy", name,
+	    &info->policy, &info->has_policy, info->policy_err,
+	    sizeof(info->policy_err)) < 0) {
+		log_warnx("%s; ignoring the domain's memtuned metadata",
+		    info->policy_err);
+		guest_override_init(&info->policy);
+		info->has_policy = false;
+	}
+	rc = 0;
+out:
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+static void
+merge_i64(int64_t conf, int64_t meta, int64_t *out,
+    enum guest_input_source *src)
+{
+	if (MT_PRESENT(conf)) {
+		*out = conf;
+		*src = SRC_CONFIG;
+	} else if (MT_PRESENT(meta)) {
+		*out = meta;
+		*src = SRC_METADATA;
+	} else {
+		*out = MT_ABSENT;
+		*src = SRC_DEFAULT;
+	}
+}
+
+void
+guest_input_merge(const struct guest_override *conf,
+    const struct guest_override *meta, struct guest_input *out)
+{
+	struct guest_override none;
+
+	guest_override_init(&none);
+	if (conf == NULL)
+		conf = &none;
+	if (meta == NULL)
+		meta = &none;
+	merge_i64(conf->floor_kib, meta->floor_kib, &out->floor_kib,
+	    &out->floor_src);
+	merge_i64(conf->ceiling_kib, meta->ceiling_kib, &out->ceiling_kib,
+	    &out->ceiling_src);
+	merge_i64(conf->shares, meta->shares, &out->shares, &out->shares_src);
+	if (conf->exclude >= 0) {
+		out->exclude = conf->exclude != 0;
+		out->exclude_src = SRC_CONFIG;
+	} else if (meta->exclude >= 0) {
+		out->exclude = meta->exclude != 0;
+		out->exclude_src = SRC_METADATA;
+	} else {
+		out->exclude = false;
+		out->exclude_src = SRC_DEFAULT;
+	}
+}
