@@ -1,0 +1,319 @@
+/* policy.h - the decision module: (config, snapshot, state, now) -> plan.
+ *
+ * policy_decide() does no I/O and never reads a clock: the daemon, the
+ * one-shot command, the simulator and the tests run the same code and get
+ * the same plan from the same input. The plan is plain data: what to set
+ * and why, per guest and for the host (KSM, THP).
+ *
+ * Units are in the names: _kib, _ms, _pmy (per-myriad, 1/10000), _pmil
+ * (per-mille). No floats anywhere in the policy.
+ */
+#ifndef MEMTUNED_POLICY_H
+#define MEMTUNED_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapshot.h"
+
+/* ---------------------------------------------------------------- config */
+
+/* How memtuned treats a guest's memtune hard_limit. */
+enum policy_hard_limit_mode {
+	HARD_LIMIT_OFF,			/* never written */
+	HARD_LIMIT_UNCOOPERATIVE,	/* only for guests whose balloon is stuck */
+	HARD_LIMIT_ALWAYS,		/* every managed guest */
+};
+
+struct policy_config {
+	/* [policy] host reserve: MemAvailable the host keeps for itself.
+	 * reserve_kib set (not MT_ABSENT) overrides the automatic size,
+	 * which is ESXi's minFree: reserve_fixed_kib for the first
+	 * reserve_fixed_span_kib of MemTotal (scaled down on smaller hosts)
+	 * plus reserve_rest_pmy of the rest. */
+	int64_t reserve_kib;
+	int64_t reserve_fixed_kib;
+	int64_t reserve_fixed_span_kib;
+	int64_t reserve_rest_pmy;
+
+	/* pressure states, as MemAvailable in per-myriad of the reserve
+	 * (written "400%" in the config: 4x the reserve) */
+	int64_t plenty_pmy;		/* at or above: plenty */
+	int64_t target_pmy;		/* what reclaim aims for */
+	int64_t tight_pmy;		/* below: tight */
+	int64_t critical_pmy;		/* below: critical */
+	int64_t hysteresis_pmy;		/* extra margin to move to a better state */
+	int64_t state_dwell_ms;		/* better state must hold this long */
+	/* stall and fault signals (escalate by one state, never to plenty) */
+	int64_t psi_some_tight_pmy;	/* PSI some avg10 */
+	int64_t psi_full_critical_pmy;	/* PSI full avg10 */
+	int64_t refault_tight_per_s;	/* workingset refaults, pages/s */
+	int64_t majfault_tight_per_s;	/* host major faults/s */
+
+	/* guest bounds */
+	int64_t floor_default_pmy;	/* floor when none given: share of max */
+	int64_t qemu_overhead_kib;	/* QEMU beyond guest RAM: fixed part */
+	int64_t qemu_overhead_pmy;	/* ... plus this share of max memory */
+	int64_t default_shares;
+
+	/* what a guest needs: used + headroom; caches partly reclaimable */
+	int64_t headroom_pmy;		/* of max memory */
+	int64_t headroom_min_kib;
+	int64_t cache_reclaim_pmy;	/* share of disk caches counted as idle */
+	int64_t guest_majfault_per_s;	/* guest under pressure at/above */
+	int64_t guest_swapin_kib_per_s;
+
+	/* steps and stability */
+	int64_t step_max_pmy;		/* per tick, of the guest's max memory */
+	int64_t step_max_kib;		/* per tick, absolute cap */
+	int64_t critical_step_max_pmy;	/* the same when the host is critical */
+	int64_t critical_step_max_kib;
+	int64_t min_change_kib;		/* smaller changes are not sent */
+	int64_t cooldown_ms;		/* between changes of one guest (calm) */
+	int64_t reverse_cooldown_ms;	/* before a guest changes direction */
+	int64_t deadband_kib;		/* on the host target */
+
+	/* balloon progress (squeezed: inactive, then uncooperative) */
+	int64_t balloon_inactive_ms;
+	int64_t balloon_uncooperative_ms;
+	int64_t balloon_retry_ms;	/* ask a stuck balloon again after */
+
+	/* memtune */
+	bool manage_soft_limit;
+	enum policy_hard_limit_mode hard_limit_mode;
+	int64_t swap_limit_kib;		/* swap allowed beyond hard_limit;
+					   MT_ABSENT: swap_hard_limit not managed */
+	bool manage_memory_low;		/* cgroup v2: floor as memory.low */
+
+	/* next interval by pressure state */
+	int64_t interval_plenty_ms;
+	int64_t interval_normal_ms;
+	int64_t interval_tight_ms;
+	int64_t interval_critical_ms;
+
+	/* [ksm] */
+	bool ksm_manage;
+	int64_t ksm_start_committed_pmy;	/* guest max sum / MemTotal */
+	int64_t ksm_stop_committed_pmy;
+	int64_t ksm_pages_min;
+	int64_t ksm_pages_max;
+	int64_t ksm_sleep_min_ms;
+	int64_t ksm_sleep_max_ms;
+	int64_t ksm_cpu_max_pmil;		/* ksmd CPU budget, of one core */
+	int64_t ksm_pay_min_kib_per_min;	/* merging pays at/above */
+	bool ksm_use_advisor;			/* advisor_mode=scan-time */
+	int64_t ksm_advisor_scan_time_s;
+	int64_t ksm_backoff_ms;		/* after another manager moved KSM */
+
+	/* [thp] */
+	bool thp_manage;
+	char thp_pressure_defrag[24];		/* defrag under overcommit */
+	int64_t thp_pressure_scan_sleep_ms;	/* khugepaged under overcommit */
+	int64_t thp_pressure_pages_to_scan;
+	int64_t thp_pressure_max_ptes_none;
+};
+
+void policy_config_defaults(struct policy_config *c);
+/* section is "policy", "ksm" or "thp"; returns 0, -ENOENT for an unknown
+ * key (the caller reports it with the line number), -EINVAL with a message
+ * in err for a bad value. Values use util.h parsers (sizes "512M",
+ * percents "10%", durations "30s"). */
+int policy_config_set(struct policy_config *c, const char *section,
+    const char *key, const char *value, char *err, size_t errlen);
+/* Cross-field checks after every key is set; 0 or -EINVAL with a message. */
+int policy_config_validate(const struct policy_config *c, char *err,
+    size_t errlen);
+
+/* ------------------------------------------------------------------ plan */
+
+enum host_pressure {
+	PRESSURE_PLENTY,
+	PRESSURE_NORMAL,
+	PRESSURE_TIGHT,
+	PRESSURE_CRITICAL,
+};
+
+enum guest_action {
+	ACT_NONE,		/* managed, nothing to change this tick */
+	ACT_BALLOON,
+	ACT_MEMTUNE,
+	ACT_BOTH,
+	ACT_LEAVE_ALONE,	/* excluded, config error: do not touch */
+};
+
+enum guest_plan_state {
+	GPS_OK,
+	GPS_UNCOOPERATIVE,
+	GPS_STALE,		/* stats stale or absent: never read as idle */
+	GPS_EXCLUDED,
+	GPS_CONFIG_ERROR,
+	GPS_FIXED,		/* hugepages or no balloon: fixed size */
+};
+
+/* Reasons are the text `memtunectl explain` prints; 160 bytes holds the
+ * longest one with two sizes in MiB and a name-free phrase. */
+#define POLICY_REASON_MAX 160
+
+struct guest_plan {
+	char uuid[MT_UUID_LEN];
+	char name[MT_NAME_MAX];
+	enum guest_action action;
+	enum guest_plan_state state;
+	int64_t floor_kib;
+	int64_t ceiling_kib;
+	int64_t need_kib;		/* used + headroom, MT_ABSENT unknown */
+	int64_t actual_kib;
+	int64_t target_kib;		/* balloon target (== actual: no change) */
+	/* memtune to write; MT_ABSENT: leave as is */
+	int64_t soft_limit_kib;
+	int64_t hard_limit_kib;
+	int64_t swap_hard_limit_kib;
+	int64_t memory_low_kib;		/* cgroup v2 only */
+	char reason[POLICY_REASON_MAX];
+};
+
+/* A KSM or THP knob the plan writes; MT_ABSENT / "" = leave alone. */
+struct ksm_plan {
+	bool change;			/* any field below to write */
+	int64_t run;
+	int64_t pages_to_scan;
+	int64_t sleep_millisecs;
+	char advisor_mode[16];
+	int64_t advisor_target_scan_time;
+	int64_t advisor_max_cpu;
+	bool backoff;			/* another manager moved KSM */
+	char reason[POLICY_REASON_MAX];
+};
+
+struct thp_plan {
+	bool change;
+	char defrag[24];
+	int64_t khugepaged_scan_sleep_millisecs;
+	int64_t khugepaged_pages_to_scan;
+	int64_t khugepaged_max_ptes_none;
+	char reason[POLICY_REASON_MAX];
+};
+
+struct policy_plan {
+	enum host_pressure pressure;
+	char pressure_reason[POLICY_REASON_MAX];
+	int64_t reserve_kib;
+	int64_t target_avail_kib;
+	int64_t need_kib;		/* host shortfall after in-flight */
+	int64_t taken_kib;		/* sum of balloon decreases planned */
+	int64_t given_kib;		/* sum of balloon increases planned */
+	int64_t freed_kib;		/* taken, counted as freed (no stuck) */
+	int64_t next_interval_ms;
+	struct ksm_plan ksm;
+	struct thp_plan thp;
+	/* admission (policy_reserve) */
+	int64_t reserve_request_kib;
+	int64_t reserve_possible_kib;
+	size_t nr_guests;
+	size_t cap_guests;
+	struct guest_plan *guests;	/* same order as snapshot guests */
+};
+
+/* ----------------------------------------------------------------- state */
+
+/* What the policy remembers about one guest between ticks. */
+struct policy_guest_hist {
+	char uuid[MT_UUID_LEN];		/* "" = free slot */
+	bool tomb;			/* slot was used: probe past it */
+	int64_t seen_ms;
+	int64_t last_target_kib;	/* MT_ABSENT: nothing sent yet */
+	int64_t last_change_ms;
+	int last_dir;			/* -1 shrink, +1 grow, 0 none */
+	int64_t progress_actual_kib;	/* actual when progress last seen */
+	int64_t progress_ms;
+	bool uncooperative;
+	int64_t uncoop_since_ms;
+};
+
+struct policy_state {
+	bool started;
+	enum host_pressure pressure;
+	int64_t better_since_ms;	/* MT_ABSENT: no better state pending */
+	enum host_pressure better_cand;
+	int64_t last_ms;
+
+	/* KSM loop memory */
+	bool ksm_on;
+	int64_t ksm_pages;
+	int64_t ksm_sleep_ms;
+	int64_t ksm_prev_profit_kib;
+	int64_t ksm_prev_ms;
+	bool ksm_applied_valid;		/* values below were written */
+	int64_t ksm_applied_run;
+	int64_t ksm_applied_pages;
+	int64_t ksm_applied_sleep;
+	int64_t ksm_backoff_until_ms;
+	/* planned last tick, pending policy_note_applied() */
+	bool ksm_pending_valid;
+	int64_t ksm_pending_run;
+	int64_t ksm_pending_pages;
+	int64_t ksm_pending_sleep;
+
+	/* THP: what the host had before memtuned changed it */
+	bool thp_baseline_valid;
+	char thp_base_defrag[24];
+	int64_t thp_base_scan_sleep_ms;
+	int64_t thp_base_pages_to_scan;
+	int64_t thp_base_max_ptes_none;
+	bool thp_pressured;
+
+	/* guest history: open-addressed table, power-of-two size, grown
+	 * only when the guest count passes half of it */
+	struct policy_guest_hist *hist;
+	size_t hist_cap;
+	size_t hist_used;		/* live + tombstones */
+	/* per-tick scratch, sized with the guest count */
+	size_t scratch_cap;
+	size_t *hist_idx;
+	int64_t *scratch_a;
+	int64_t *scratch_b;
+	int64_t *scratch_c;
+};
+
+/* Allocate the state and a plan for up to nr_guests guests; both grow
+ * later only when a snapshot holds more. 0 or -ENOMEM. */
+int policy_state_init(struct policy_state *s, size_t nr_guests);
+void policy_state_free(struct policy_state *s);
+int policy_plan_init(struct policy_plan *p, size_t nr_guests);
+void policy_plan_free(struct policy_plan *p);
+
+/* Decide. 0, -EINVAL for a snapshot the policy cannot read (MemTotal or
+ * MemAvailable absent), -ENOMEM when growing state for more guests fails.
+ * The state moves on even for a plan the caller then only prints. */
+int policy_decide(const struct policy_config *c, const struct snapshot *snap,
+    struct policy_state *s, int64_t now_ms, struct policy_plan *plan);
+
+/* The caller wrote the plan's KSM settings: they become what the policy
+ * expects to read back, so a later difference means another manager. */
+void policy_note_applied(struct policy_state *s, const struct policy_plan *p);
+
+/* Admission: free need_kib for a VM about to start, from other guests
+ * within their bounds (floor, and what each is using plus headroom).
+ * 0 with the plan to carry out, or -ENOSPC when it cannot, with
+ * plan->reserve_possible_kib saying how much it could. */
+int policy_reserve(const struct policy_config *c, const struct snapshot *snap,
+    struct policy_state *s, int64_t now_ms, int64_t need_kib,
+    struct policy_plan *plan);
+
+/* Per-guest bounds as policy_decide uses them: 0, or -EINVAL with the
+ * reason in err (floor above ceiling, max memory unknown). */
+int policy_guest_bounds(const struct policy_config *c,
+    const struct guest_snapshot *g, int64_t *floor_kib, int64_t *ceiling_kib,
+    char *err, size_t errlen);
+/* The automatic host reserve for a MemTotal, or the configured one. */
+int64_t policy_host_reserve_kib(const struct policy_config *c,
+    int64_t mem_total_kib);
+int64_t policy_qemu_overhead_kib(const struct policy_config *c,
+    int64_t max_kib);
+
+const char *policy_pressure_name(enum host_pressure p);
+const char *policy_action_name(enum guest_action a);
+const char *policy_guest_state_name(enum guest_plan_state s);
+
+#endif
