@@ -1,0 +1,34 @@
+/* thp.h - transparent huge page settings and khugepaged counters. */
+#ifndef MEMTUNED_THP_H
+#define MEMTUNED_THP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapshot.h"
+
+#define THP_DIR "/sys/kernel/mm/transparent_hugepage"
+
+/* The bracketed choice of a sysfs selector file:
+ * "always [madvise] never\n" -> "madvise". -EINVAL when there is not
+ * exactly one bracketed word, -ENAMETOOLONG when it does not fit `len`.
+ * (KSM's advisor_mode uses the same format.) */
+int thp_parse_choice(const char *buf, char *out, size_t len);
+
+/* Read enabled, defrag and khugepaged/ under the root prefix. A kernel
+ * without THP (no directory) leaves out->present false and returns 0; a
+ * file missing inside it is MT_ABSENT (or "" for the selectors). A
+ * malformed file is -EINVAL with a message naming it; the fields read
+ * before it stay filled. */
+int thp_read(struct host_thp *out, char *err, size_t errlen);
+
+/* Write a khugepaged knob: pages_to_scan, scan_sleep_millisecs,
+ * alloc_sleep_millisecs, defrag or max_ptes_none. -EINVAL for another
+ * name or a negative value; -ENOENT when the kernel lacks it. */
+int thp_write_knob(const char *name, int64_t value);
+
+/* Write a selector: "enabled" (always, madvise, never) or "defrag"
+ * (always, defer, defer+madvise, madvise, never). -EINVAL otherwise. */
+int thp_write_choice(const char *file, const char *choice);
+
+#endif

@@ -1,0 +1,169 @@
+/* thp.c - see thp.h */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "thp.h"
+
+/* A selector line lists at most a handful of short words (~60 bytes). */
+#define THP_SEL_BUF_SIZE 256
+
+static const struct thp_knob {
+	const char *name;
+	size_t off;
+	bool writable;
+} thp_knobs[] = {
+#define K(n, w) { #n, offsetof(struct host_thp, khugepaged_##n), w }
+	K(pages_to_scan, true),
+	K(scan_sleep_millisecs, true),
+	K(alloc_sleep_millisecs, true),
+	K(defrag, true),
+	K(max_ptes_none, true),
+	K(pages_collapsed, false),
+	K(full_scans, false),
+#undef K
+};
+
+int
+thp_parse_choice(const char *buf, char *out, size_t len)
+{
+	const char *open, *close;
+	size_t n;
+
+	if ((open = strchr(buf, '[')) == NULL ||
+	    (close = strchr(open, ']')) == NULL)
+		return -EINVAL;
+	/* exactly one bracketed word */
+	if (strchr(open + 1, '[') != NULL || strchr(close + 1, ']') != NULL)
+		return -EINVAL;
+	n = (size_t)(close - open - 1);
+	if (n == 0 || memchr(open + 1, ' ', n) != NULL)
+		return -EINVAL;
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(out, open + 1, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Read a selector; "" stays in `out` when the kernel lacks the file. */
+static int
+thp_read_choice(const char *name, char *out, size_t len, char *err,
+    size_t errlen)
+{
+	char path[128], buf[THP_SEL_BUF_SIZE];
+	ssize_t n;
+	int rc;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", THP_DIR, name);
+	n = mt_read_file(path, buf, sizeof(buf));
+	if (n == -ENOENT)
+		return 0;
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror((int)-n));
+		return (int)n;
+	}
+	if ((rc = thp_parse_choice(buf, out, len)) < 0) {
+		snprintf(err, errlen, "%s: no single [choice] in \"%.*s\"",
+		    path, (int)strcspn(buf, "\n"), buf);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+thp_read(struct host_thp *out, char *err, size_t errlen)
+{
+	char path[128];
+	int rc;
+
+	out->present = false;
+	out->enabled[0] = out->defrag[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(thp_knobs); i++)
+		*(int64_t *)(void *)((char *)out + thp_knobs[i].off) =
+		    MT_ABSENT;
+
+	rc = thp_read_choice("enabled", out->enabled, sizeof(out->enabled),
+	    err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = thp_read_choice("defrag", out->defrag, sizeof(out->defrag),
+	    err, errlen);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < ARRAY_SIZE(thp_knobs); i++) {
+		int64_t *slot = (int64_t *)(void *)((char *)out +
+		    thp_knobs[i].off);
+
+		snprintf(path, sizeof(path), "%s/khugepaged/%s", THP_DIR,
+		    thp_knobs[i].name);
+		rc = mt_read_int64(path, slot);
+		if (rc == -ENOENT) {
+			*slot = MT_ABSENT;
+			continue;
+		}
+		if (rc < 0 || *slot < 0) {
+			*slot = MT_ABSENT;
+			snprintf(err, errlen, "%s: %s", path, rc < 0 ?
+			    (rc == -EINVAL ? "not an integer" :
+			    strerror(-rc)) : "negative");
+			return rc < 0 ? rc : -EINVAL;
+		}
+	}
+	/* with no file at all the kernel has no THP */
+	out->present = out->enabled[0] != '\0' || out->defrag[0] != '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(thp_knobs); i++)
+		if (MT_PRESENT(*(int64_t *)(void *)((char *)out +
+		    thp_knobs[i].off)))
+			out->present = true;
+	return 0;
+}
+
+int
+thp_write_knob(const char *name, int64_t value)
+{
+	char path[128], val[24];
+
+	if (value < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(thp_knobs); i++) {
+		if (!thp_knobs[i].writable ||
+		    strcmp(thp_knobs[i].name, name) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/khugepaged/%s", THP_DIR,
+		    name);
+		snprintf(val, sizeof(val), "%lld", (long long)value);
+		return mt_write_file(path, val);
+	}
+	return -EINVAL;
+}
+
+int
+thp_write_choice(const char *file, const char *choice)
+{
+	static const char *const enabled[] = { "always", "madvise", "never" };
+	static const char *const defrag[] = {
+		"always", "defer", "defer+madvise", "madvise", "never",
+	};
+	const char *const *set;
+	size_t n;
+	char path[128];
+
+	if (strcmp(file, "enabled") == 0) {
+		set = enabled;
+		n = ARRAY_SIZE(enabled);
+	} else if (strcmp(file, "defrag") == 0) {
+		set = defrag;
+		n = ARRAY_SIZE(defrag);
+	} else
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(set[i], choice) == 0) {
+			snprintf(path, sizeof(path), "%s/%s", THP_DIR, file);
+			return mt_write_file(path, choice);
+		}
+	}
+	return -EINVAL;
+}
