@@ -1,0 +1,352 @@
+/* test_domxml.c - domain XML: memory sizes, backing cases, balloon stats
+ * period, memtuned metadata (present, absent, malformed, foreign
+ * namespace) and the precedence of the per-guest inputs. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "domxml.h"
+#include "log.h"
+
+Suite *domxml_suite(void);
+
+#define NS "xmlns:memtuned=\"http://memtuned.org/xmlns/memtuned/1\""
+
+static char xmlbuf[8192];
+
+/* A domain with the given extra top-level and <devices> content. */
+static const char *
+dom(const char *top, const char *devices)
+{
+	snprintf(xmlbuf, sizeof(xmlbuf),
+	    "<domain type='kvm'><name>vm1</name>"
+	    "<uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid>"
+	    "<memory unit='KiB'>4194304</memory>"
+	    "<currentMemory unit='MiB'>2048</currentMemory>%s"
+	    "<devices>%s</devices></domain>", top, devices);
+	return xmlbuf;
+}
+
+static int warnings;
+
+static void
+count_warnings(int pri, const char *line, void *arg)
+{
+	(void)line;
+	(void)arg;
+	if (pri == LOG_WARNING)
+		warnings++;
+}
+
+static void
+setup(void)
+{
+	log_init("test", LOG_TO_STDERR, 0);
+	warnings = 0;
+	log_set_hook(count_warnings, NULL);
+}
+
+static void
+teardown(void)
+{
+	log_set_hook(NULL, NULL);
+}
+
+START_TEST(test_sizes)
+{
+	struct domxml_info in;
+	char err[256];
+
+	ck_assert_int_eq(domxml_parse(dom("<maxMemory unit='GiB' slots='4'>"
+	    "16</maxMemory>", ""), "vm1", &in, err, sizeof(err)), 0);
+	ck_assert_int_eq(in.memory_kib, 4194304);
+	ck_assert_int_eq(in.current_kib, 2048 * 1024);
+	ck_assert_int_eq(in.max_memory_kib, 16LL * 1024 * 1024);
+
+	ck_assert_int_eq(domxml_parse(dom("", ""), "vm1", &in, err,
+	    sizeof(err)), 0);
+	ck_assert(!MT_PRESENT(in.max_memory_kib));
+
+	/* decimal units are not binary ones */
+	ck_assert_int_eq(domxml_parse("<domain><memory unit='KB'>1024000"
+	    "</memory></domain>", "d", &in, err, sizeof(err)), 0);
+	ck_assert_int_eq(in.memory_kib, 1000000);
+	ck_assert_int_eq(domxml_parse("<domain><memory>512</memory>"
+	    "</domain>", "d", &in, err, sizeof(err)), 0);
+	ck_assert_int_eq(in.memory_kib, 512);
+
+	ck_assert_int_eq(domxml_parse("<domain><memory unit='parsec'>1"
+	    "</memory></domain>", "d", &in, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "parsec"));
+	ck_assert_int_eq(domxml_parse("<domain><memory>lots</memory>"
+	    "</domain>", "d", &in, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "domain d"));
+}
+END_TEST
+
+START_TEST(test_not_xml)
+{
+	struct domxml_info in;
+	char err[256];
+
+	ck_assert_int_eq(domxml_parse("<domain><memory>", "bad", &in, err,
+	    sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "domain bad"));
+	ck_assert_int_eq(domxml_parse("<network/>", "bad", &in, err,
+	    sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "<domain>"));
+}
+END_TEST
+
+START_TEST(test_backing)
+{
+	struct domxml_info in;
+	char err[256];
+
+	/* none */
+	ck_assert_int_eq(domxml_parse(dom("", ""), "vm1", &in, err,
+	    sizeof(err)), 0);
+	ck_assert(!in.backing.hugepages && !in.backing.locked &&
+	    !in.backing.nosharepages);
+	ck_assert(!in.backing.has_balloon);
+
+	/* each flag alone */
+	ck_assert_int_eq(domxml_parse(dom("<memoryBacking><hugepages>"
+	    "<page size='2048' unit='KiB'/></hugepages></memoryBacking>", ""),
+	    "vm1", &in, err, sizeof(err)), 0);
+	ck_assert(in.backing.hugepages && !in.backing.locked &&
+	    !in.backing.nosharepages);
+	ck_assert_int_eq(domxml_parse(dom("<memoryBacking><locked/>"
+	    "</memoryBacking>", ""), "vm1", &in, err, sizeof(err)), 0);
+	ck_assert(!in.backing.hugepages && in.backing.locked &&
+	    !in.backing.nosharepages);
+	ck_assert_int_eq(domxml_parse(dom("<memoryBacking><nosharepages/>"
+	    "</memoryBacking>", ""), "vm1", &in, err, sizeof(err)), 0);
+	ck_assert(!in.backing.hugepages && !in.backing.locked &&
+	    in.backing.nosharepages);
+	/* all together, with other backing children around */
+	ck_assert_int_eq(domxml_parse(dom("<memoryBacking><hugepages/>"
+	    "<nosharepages/><locked/><source type='memfd'/>"
+	    "<access mode='shared'/></memoryBacking>", ""), "vm1", &in, err,
+	    sizeof(err)), 0);
+	ck_assert(in.backing.hugepages && in.backing.locked &&
+	    in.backing.nosharepages);
+	/* a <hugepages> elsewhere (numa cell) is not memory backing */
+	ck_assert_int_eq(domxml_parse(dom("<cpu><numa><cell id='0' "
+	    "memory='1' unit='GiB'><hugepages/></cell></numa></cpu>", ""),
+	    "vm1", &in, err, sizeof(err)), 0);
+	ck_assert(!in.backing.hugepages);
+}
+END_TEST
+
+START_TEST(test_balloon)
+{
+	struct domxml_info in;
+	char err[256];
+
+	ck_assert_int_eq(domxml_parse(dom("", "<memballoon model='virtio'>"
+	    "<stats period='5'/></memballoon>"), "vm1", &in, err,
+	    sizeof(err)), 0);
+	ck_assert(in.backing.has_balloon);
+	ck_assert_int_eq(in.backing.stats_period_s, 5);
+
+	ck_assert_int_eq(domxml_parse(dom("", "<memballoon model='virtio'/>"),
+	    "vm1", &in, err, sizeof(err)), 0);
+	ck_assert(in.backing.has_balloon);
+	ck_assert(!MT_PRESENT(in.backing.stats_period_s));
+
+	ck_assert_int_eq(domxml_parse(dom("", "<memballoon model='none'/>"),
+	    "vm1", &in, err, sizeof(err)), 0);
+	ck_assert(!in.backing.has_balloon);
+
+	ck_assert_int_eq(domxml_parse(dom("", "<memballoon model='virtio'>"
+	    "<stats period='soon'/></memballoon>"), "vm1", &in, err,
+	    sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "soon"));
+}
+END_TEST
+
+START_TEST(test_metadata_present)
+{
+	struct domxml_info in;
+	char err[256];
+
+	ck_assert_int_eq(domxml_parse(dom("<metadata><memtuned:policy " NS
+	    " floor='1G' ceiling='3G' shares='2000' exclude='no'/>"
+	    "</metadata>", ""), "vm1", &in, err, sizeof(err)), 0);
+	ck_assert(in.has_policy);
+	ck_assert_int_eq(in.policy.floor_kib, 1024 * 1024);
+	ck_assert_int_eq(in.policy.ceiling_kib, 3 * 1024 * 1024);
+	ck_assert_int_eq(in.policy.shares, 2000);
+	ck_assert_int_eq(in.policy.exclude, 0);
+
+	/* partial: only what is given */
+	ck_assert_int_eq(domxml_parse(dom("<metadata><m:policy "
+	    "xmlns:m='http://memtuned.org/xmlns/memtuned/1' exclude='yes'/>"
+	    "</metadata>", ""), "vm1", &in, err, sizeof(err)), 0);
+	ck_assert(in.has_policy);
+	ck_assert(!MT_PRESENT(in.policy.floor_kib));
+	ck_assert(!MT_PRESENT(in.policy.shares));
+	ck_assert_int_eq(in.policy.exclude, 1);
+	ck_assert_int_eq(warnings, 0);
+}
+END_TEST
+
+START_TEST(test_metadata_absent_foreign)
+{
+	struct domxml_info in;
+	char err[256];
+
+	ck_assert_int_eq(domxml_parse(dom("", ""), "vm1", &in, err,
+	    sizeof(err)), 0);
+	ck_assert(!in.has_policy);
+
+	/* same local name in someone else's namespace: not ours */
+	ck_assert_int_eq(domxml_parse(dom("<metadata><x:policy "
+	    "xmlns:x='http://example.org/other/1' floor='oops'/>"
+	    "<app:tag xmlns:app='http://example.org/app'>v</app:tag>"
+	    "</metadata>", ""), "vm1", &in, err, sizeof(err)), 0);
+	ck_assert(!in.has_policy);
+	/* no namespace at all: not ours either */
+	ck_assert_int_eq(domxml_parse(dom("<metadata><policy floor='1G'/>"
+	    "</metadata>", ""), "vm1", &in, err, sizeof(err)), 0);
+	ck_assert(!in.has_policy);
+	/* an older version of our namespace is a different namespace */
+	ck_assert_int_eq(domxml_parse(dom("<metadata><m:policy "
+	    "xmlns:m='http://memtuned.org/xmlns/memtuned/0' floor='1G'/>"
+	    "</metadata>", ""), "vm1", &in, err, sizeof(err)), 0);
+	ck_assert(!in.has_policy);
+	ck_assert_int_eq(warnings, 0);
+}
+END_TEST
+
+START_TEST(test_metadata_malformed)
+{
+	static const struct {
+		const char *attrs;
+		const char *want;
+	} bad[] = {
+		{ "floor='1Q'", "floor" },
+		{ "ceiling='-3G'", "ceiling" },
+		{ "shares='many'", "shares" },
+		{ "shares='-1'", "shares" },
+		{ "exclude='perhaps'", "exclude" },
+		{ "flor='1G'", "flor" },
+		{ "floor='4G' ceiling='2G'", "above ceiling" },
+	};
+	struct domxml_info in;
+	char err[256], top[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		warnings = 0;
+		snprintf(top, sizeof(top), "<metadata><memtuned:policy " NS
+		    " %s/></metadata>", bad[i].attrs);
+		/* the domain itself still parses; only the metadata goes */
+		ck_assert_int_eq(domxml_parse(dom(top, "<memballoon "
+		    "model='virtio'/>"), "vm1", &in, err, sizeof(err)), 0);
+		ck_assert(!in.has_policy);
+		ck_assert(!MT_PRESENT(in.policy.floor_kib));
+		ck_assert(in.backing.has_balloon);
+		ck_assert_int_eq(in.memory_kib, 4194304);
+		ck_assert_msg(strstr(in.policy_err, bad[i].want) != NULL,
+		    "%s: %s", bad[i].attrs, in.policy_err);
+		ck_assert_ptr_nonnull(strstr(in.policy_err, "domain vm1"));
+		ck_assert_int_eq(warnings, 1);
+	}
+
+	/* two policy elements: ambiguous, refused */
+	ck_assert_int_eq(domxml_parse(dom("<metadata><memtuned:policy " NS
+	    " floor='1G'/><memtuned:policy " NS " floor='2G'/></metadata>", ""),
+	    "vm1", &in, err, sizeof(err)), 0);
+	ck_assert(!in.has_policy);
+	ck_assert_ptr_nonnull(strstr(in.policy_err, "2 policy"));
+}
+END_TEST
+
+START_TEST(test_parse_policy_alone)
+{
+	struct guest_override o;
+	char err[256];
+	bool found;
+
+	/* the form virDomainGetMetadata returns */
+	ck_assert_int_eq(domxml_parse_policy("<memtuned:policy " NS
+	    " floor='512M'/>", "vm2", &o, &found, err, sizeof(err)), 0);
+	ck_assert(found);
+	ck_assert_int_eq(o.floor_kib, 512 * 1024);
+	ck_assert_int_eq(domxml_parse_policy("<other/>", "vm2", &o, &found,
+	    err, sizeof(err)), 0);
+	ck_assert(!found);
+	ck_assert_int_eq(domxml_parse_policy("<memtuned:policy " NS
+	    " shares='x'/>", "vm2", &o, &found, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "domain vm2"));
+	ck_assert_ptr_nonnull(strstr(err, "shares"));
+}
+END_TEST
+
+START_TEST(test_merge_precedence)
+{
+	struct guest_override conf, meta;
+	struct guest_input in;
+
+	/* nothing given: defaults */
+	guest_input_merge(NULL, NULL, &in);
+	ck_assert(!MT_PRESENT(in.floor_kib) && !MT_PRESENT(in.ceiling_kib) &&
+	    !MT_PRESENT(in.shares) && !in.exclude);
+	ck_assert(in.floor_src == SRC_DEFAULT && in.ceiling_src == SRC_DEFAULT &&
+	    in.shares_src == SRC_DEFAULT && in.exclude_src == SRC_DEFAULT);
+
+	/* metadata only */
+	guest_override_init(&meta);
+	meta.floor_kib = 1000;
+	meta.ceiling_kib = 3000;
+	meta.shares = 2000;
+	meta.exclude = 1;
+	guest_input_merge(NULL, &meta, &in);
+	ck_assert_int_eq(in.floor_kib, 1000);
+	ck_assert(in.floor_src == SRC_METADATA);
+	ck_assert(in.exclude && in.exclude_src == SRC_METADATA);
+
+	/* config wins field by field, the rest falls through */
+	guest_override_init(&conf);
+	conf.floor_kib = 1500;
+	conf.exclude = 0;
+	guest_input_merge(&conf, &meta, &in);
+	ck_assert_int_eq(in.floor_kib, 1500);
+	ck_assert(in.floor_src == SRC_CONFIG);
+	ck_assert_int_eq(in.ceiling_kib, 3000);
+	ck_assert(in.ceiling_src == SRC_METADATA);
+	ck_assert_int_eq(in.shares, 2000);
+	ck_assert(in.shares_src == SRC_METADATA);
+	ck_assert(!in.exclude && in.exclude_src == SRC_CONFIG);
+
+	/* config only, metadata empty */
+	guest_override_init(&meta);
+	conf.shares = 0;
+	guest_input_merge(&conf, &meta, &in);
+	ck_assert_int_eq(in.shares, 0);
+	ck_assert(in.shares_src == SRC_CONFIG);
+	ck_assert(!MT_PRESENT(in.ceiling_kib) && in.ceiling_src == SRC_DEFAULT);
+}
+END_TEST
+
+Suite *
+domxml_suite(void)
+{
+	Suite *s = suite_create("domxml");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sizes);
+	tcase_add_test(tc, test_not_xml);
+	tcase_add_test(tc, test_backing);
+	tcase_add_test(tc, test_balloon);
+	tcase_add_test(tc, test_metadata_present);
+	tcase_add_test(tc, test_metadata_absent_foreign);
+	tcase_add_test(tc, test_metadata_malformed);
+	tcase_add_test(tc, test_parse_policy_alone);
+	tcase_add_test(tc, test_merge_precedence);
+	suite_add_tcase(s, tc);
+	return s;
+}
