@@ -1,0 +1,57 @@
+/* cgroup.h - a guest's memory cgroup, v1 or v2, found from the QEMU
+ * process's /proc/<pid>/cgroup so any naming scheme (libvirt without
+ * systemd, machined scopes, custom partitions) works. Every path goes
+ * through the util.h root prefix so tests run on fixture trees.
+ *
+ * The prefix is mcg_ ("memory cgroup"): libcgroup owns cgroup_* and cg_*.
+ */
+#ifndef MEMTUNED_CGROUP_H
+#define MEMTUNED_CGROUP_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "snapshot.h"
+
+/* Where the memory controller is mounted, relative to the root prefix. */
+struct mcg_mounts {
+	int version;			/* 1, 2, or 0: no memory controller */
+	char mount[PATH_MAX];
+};
+
+/* Find the memory controller's mount. On the live system (empty root
+ * prefix) libcgroup's cgroup_init and cgroup_get_subsys_mount_point do it;
+ * under a fixture root the fixture's proc/mounts is read instead, since
+ * libcgroup only knows the live mounts. v2 is told from v1 by the
+ * cgroup.controllers file at the mount. 0 or -errno (-ENOENT: no memory
+ * controller mounted). */
+int mcg_mounts_detect(struct mcg_mounts *m);
+/* The same from a /proc/mounts text (fixture or live). */
+int mcg_mounts_parse(const char *buf, struct mcg_mounts *m);
+
+/* The memory cgroup directory of pid (relative to the root prefix) into
+ * dir. On v2 a process may sit in a threaded leaf (libvirt's emulator/ and
+ * vcpuN/): walk up to the nearest directory with memory.current, which is
+ * also where libvirt writes memtune. 0 or -errno (-ENOENT: the process or
+ * its cgroup is gone). */
+int mcg_find(const struct mcg_mounts *m, pid_t pid, char *dir, size_t len);
+
+/* Read usage, limit, memory.stat, and on v2 memory.low and
+ * memory.pressure into g->cg_*; g->cgroup_version is set. Unlimited limits
+ * are MT_ABSENT. 0 or -errno with a message naming the file in err. */
+int mcg_read(const char *dir, int version, struct guest_snapshot *g,
+    char *err, size_t errlen);
+
+/* Parse a memory.stat text. v1 prefers the hierarchical total_* keys.
+ * Sets anon, file, active_file, inactive_file (KiB); -EINVAL naming the
+ * key when a required one is missing or not a number. */
+int mcg_parse_stat(const char *buf, int version, struct guest_snapshot *g,
+    char *err, size_t errlen);
+
+/* Write a v2 memory.low in KiB (MT_ABSENT writes 0: no protection).
+ * -EOPNOTSUPP on v1, which has no equivalent. */
+int mcg_write_low(const char *dir, int version, int64_t low_kib);
+
+#endif

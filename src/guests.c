@@ -1,0 +1,731 @@
+/* guests.c - see guests.h */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libvirt/virterror.h>
+
+#include "cgroup.h"
+#include "domxml.h"
+#include "guests.h"
+#include "log.h"
+#include "taskstats.h"
+#include "util.h"
+#include "virt.h"
+
+/* QEMU's command line starts "<binary> -name guest=NAME,..."; the first
+ * 4 KiB holds it even with a long binary path and the longest name. */
+#define GUESTS_CMDLINE_BUF 4096
+/* libvirt knows four memory parameters today; room for a few more. */
+#define GUESTS_MEMPARAMS_MAX 16
+
+void
+guests_opts_default(struct guests_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->refresh_ticks = 60;
+	o->enable_stats_period_s = 0;
+	o->taskstats = true;
+	o->cgroup = true;
+	mt_strlcpy(o->pid_dir, "/run/libvirt/qemu", sizeof(o->pid_dir));
+}
+
+int
+guests_init(struct guest_collector *gc, const struct guests_opts *opts)
+{
+	int rc;
+
+	memset(gc, 0, sizeof(*gc));
+	gc->opts = *opts;
+	gc->ts.sk = NULL;
+	gc->ts.family = -1;
+	if (opts->cgroup) {
+		if ((rc = mcg_mounts_detect(&gc->cg_mounts)) == 0)
+			gc->cg_ready = true;
+		else
+			log_info("guests: no memory cgroup controller found "
+			    "(%s); cgroup fields stay absent", strerror(-rc));
+	}
+	if (opts->taskstats) {
+		rc = taskstats_enable_accounting(false);
+		if (rc < 0)
+			log_info("guests: no delay accounting sysctl (%s); "
+			    "taskstats fields stay absent", strerror(-rc));
+		else if (rc == 0)
+			log_info("guests: delay accounting is off "
+			    "(kernel.task_delayacct=0); taskstats fields stay "
+			    "absent");
+		gc->ts_accounting = rc == 1;
+		if (gc->ts_accounting) {
+			if ((rc = taskstats_open(&gc->ts)) == 0)
+				gc->ts_ready = true;
+			else
+				log_info("guests: taskstats unavailable (%s); "
+				    "taskstats fields stay absent",
+				    strerror(-rc));
+		}
+	}
+	return 0;
+}
+
+void
+guests_free(struct guest_collector *gc)
+{
+	taskstats_close(&gc->ts);
+	free(gc->entries);
+	free(gc->out);
+	gc->entries = NULL;
+	gc->out = NULL;
+	gc->nr_entries = gc->cap_entries = gc->cap_out = 0;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct guest_entry *)a)->uuid,
+	    ((const struct guest_entry *)b)->uuid);
+}
+
+static struct guest_entry *
+entry_find(struct guest_collector *gc, size_t nr_sorted, const char *uuid)
+{
+	struct guest_entry key;
+
+	mt_strlcpy(key.uuid, uuid, sizeof(key.uuid));
+	return bsearch(&key, gc->entries, nr_sorted, sizeof(*gc->entries),
+	    entry_cmp);
+}
+
+void
+guests_invalidate(struct guest_collector *gc, const char *uuid)
+{
+	struct guest_entry *e;
+
+	if (uuid == NULL) {
+		for (size_t i = 0; i < gc->nr_entries; i++)
+			gc->entries[i].valid = false;
+		return;
+	}
+	/* entries stay sorted between ticks; the daemon calls this from
+	 * event handlers, never from inside guests_collect */
+	if ((e = entry_find(gc, gc->nr_entries, uuid)) != NULL)
+		e->valid = false;
+}
+
+static struct guest_entry *
+entry_add(struct guest_collector *gc, const char *uuid)
+{
+	struct guest_entry *e;
+
+	if (gc->nr_entries == gc->cap_entries) {
+		size_t cap = gc->cap_entries ? gc->cap_entries * 2 : 16;
+
+		e = reallocarray(gc->entries, cap, sizeof(*e));
+		if (e == NULL)
+			return NULL;
+		gc->entries = e;
+		gc->cap_entries = cap;
+	}
+	e = &gc->entries[gc->nr_entries++];
+	memset(e, 0, sizeof(*e));
+	mt_strlcpy(e->uuid, uuid, sizeof(e->uuid));
+	e->qemu_pid = MT_ABSENT;
+	e->prev_ms = MT_ABSENT;
+	e->last_update_s = MT_ABSENT;
+	e->last_update_moved_ms = MT_ABSENT;
+	e->prev_ts_ms = MT_ABSENT;
+	e->prev_ts_pid = MT_ABSENT;
+	e->max_kib = MT_ABSENT;
+	e->hard_limit_kib = e->soft_limit_kib = e->swap_hard_limit_kib =
+	    MT_ABSENT;
+	return e;
+}
+
+static int64_t
+param_i64(const virTypedParameter *p)
+{
+	switch (p->type) {
+	case VIR_TYPED_PARAM_INT:
+		return p->value.i;
+	case VIR_TYPED_PARAM_UINT:
+		return p->value.ui;
+	case VIR_TYPED_PARAM_LLONG:
+		return p->value.l;
+	case VIR_TYPED_PARAM_ULLONG:
+		return p->value.ul > (unsigned long long)INT64_MAX ?
+		    MT_ABSENT : (int64_t)p->value.ul;
+	default:
+		return MT_ABSENT;
+	}
+}
+
+void
+guests_parse_params(const virTypedParameter *params, int nparams,
+    struct guest_snapshot *g)
+{
+	/* every balloon value is KiB, a count, or (last-update) seconds */
+	static const struct {
+		const char *name;
+		size_t off;
+	} map[] = {
+#define F(n, f) { n, offsetof(struct guest_snapshot, f) }
+		F("balloon.current", actual_kib),
+		F("balloon.maximum", balloon_max_kib),
+		F("balloon.unused", unused_kib),
+		F("balloon.available", available_kib),
+		F("balloon.usable", usable_kib),
+		F("balloon.disk_caches", disk_caches_kib),
+		F("balloon.major_fault", major_fault),
+		F("balloon.minor_fault", minor_fault),
+		F("balloon.swap_in", swap_in_kib),
+		F("balloon.swap_out", swap_out_kib),
+		F("balloon.rss", rss_kib),
+		F("balloon.last-update", last_update_s),
+#undef F
+	};
+
+	for (int i = 0; i < nparams; i++) {
+		const virTypedParameter *p = &params[i];
+		int64_t v = param_i64(p);
+
+		if (!MT_PRESENT(v))
+			continue;
+		if (strcmp(p->field, "state.state") == 0) {
+			g->state = (int)v;
+			continue;
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(map); k++) {
+			if (strcmp(p->field, map[k].name) == 0) {
+				*(int64_t *)(void *)((char *)g + map[k].off) = v;
+				break;
+			}
+		}
+	}
+}
+
+/* Drivers without the bulk balloon group (the test driver) still answer
+ * virDomainMemoryStats; QEMU always reports balloon.current in bulk, so
+ * this per-domain call never runs there. */
+static int
+fill_memstats(virDomainPtr dom, struct guest_snapshot *g)
+{
+	virDomainMemoryStatStruct st[VIR_DOMAIN_MEMORY_STAT_NR];
+	int n;
+
+	n = virDomainMemoryStats(dom, st, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+	if (n < 0)
+		return virt_last_errno();
+	for (int i = 0; i < n; i++) {
+		int64_t v = st[i].val > (unsigned long long)INT64_MAX ?
+		    MT_ABSENT : (int64_t)st[i].val;
+
+		switch (st[i].tag) {
+		case VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON:
+			g->actual_kib = v;
+			break;
+		case VIR_DOMAIN_MEMORY_STAT_UNUSED:
+			g->unused_kib = v;
+			break;
+		case VIR_DOMAIN_MEMORY_STAT_AVAILABLE:
+			g->available_kib = v;
+			break;
+		case VIR_DOMAIN_MEMORY_STAT_USABLE:
+			g->usable_kib = v;
+			break;
+		case VIR_DOMAIN_MEMORY_STAT_DISK_CACHES:
+			g->disk_caches_kib = v;
+			break;
+		case VIR_DOMAIN_MEMORY_STAT_MAJOR_FAULT:
+			g->major_fault = v;
+			break;
+		case VIR_DOMAIN_MEMORY_STAT_MINOR_FAULT:
+			g->minor_fault = v;
+			break;
+		case VIR_DOMAIN_MEMORY_STAT_SWAP_IN:
+			g->swap_in_kib = v;
+			break;
+		case VIR_DOMAIN_MEMORY_STAT_SWAP_OUT:
+			g->swap_out_kib = v;
+			break;
+		case VIR_DOMAIN_MEMORY_STAT_RSS:
+			g->rss_kib = v;
+			break;
+		case VIR_DOMAIN_MEMORY_STAT_LAST_UPDATE:
+			g->last_update_s = v;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+static int64_t
+rate_per_s(int64_t cur, int64_t prev, int64_t dt_ms)
+{
+	if (!MT_PRESENT(cur) || !MT_PRESENT(prev) || dt_ms <= 0 || cur < prev)
+		return MT_ABSENT;
+	return (cur - prev) * 1000 / dt_ms;
+}
+
+void
+guests_update_sample(struct guest_entry *e, struct guest_snapshot *g,
+    int64_t stats_period_s, int64_t now_ms)
+{
+	int64_t limit_ms = GUESTS_STALE_MIN_MS;
+
+	if (MT_PRESENT(e->prev_ms)) {
+		int64_t dt = now_ms - e->prev_ms;
+
+		g->major_fault_per_s = rate_per_s(g->major_fault,
+		    e->prev_major_fault, dt);
+		g->swap_in_kib_per_s = rate_per_s(g->swap_in_kib,
+		    e->prev_swap_in_kib, dt);
+	}
+	e->prev_ms = now_ms;
+	e->prev_major_fault = g->major_fault;
+	e->prev_swap_in_kib = g->swap_in_kib;
+
+	/* QEMU reports last-update 0 until the guest's first answer */
+	if (!MT_PRESENT(g->last_update_s) || g->last_update_s == 0) {
+		g->stats = GUEST_STATS_NONE;
+		e->last_update_s = MT_ABSENT;
+		e->last_update_moved_ms = MT_ABSENT;
+		return;
+	}
+	if (g->last_update_s != e->last_update_s ||
+	    !MT_PRESENT(e->last_update_moved_ms)) {
+		e->last_update_s = g->last_update_s;
+		e->last_update_moved_ms = now_ms;
+	}
+	if (MT_PRESENT(stats_period_s) && stats_period_s > 0 &&
+	    stats_period_s * 1000 * GUESTS_STALE_PERIODS > limit_ms)
+		limit_ms = stats_period_s * 1000 * GUESTS_STALE_PERIODS;
+	g->stats = now_ms - e->last_update_moved_ms > limit_ms ?
+	    GUEST_STATS_STALE : GUEST_STATS_OK;
+}
+
+int
+guests_enable_stats_period(virConnectPtr conn, virDomainPtr dom,
+    int period_s)
+{
+	(void)conn;
+	if (period_s <= 0)
+		return -EINVAL;
+	if (virDomainSetMemoryStatsPeriod(dom, period_s,
+	    VIR_DOMAIN_AFFECT_LIVE) < 0)
+		return virt_last_errno();
+	log_info("guest %s: balloon stats period set to %d s",
+	    virDomainGetName(dom), period_s);
+	return 0;
+}
+
+static bool
+cmdline_names(const char *buf, size_t len, const char *name)
+{
+	/* QEMU doubles commas in option values */
+	char want[2 * MT_NAME_MAX + 8], *w = want;
+	size_t wl;
+
+	w += snprintf(want, sizeof(want), "guest=");
+	for (const char *s = name; *s != '\0' &&
+	    w < want + sizeof(want) - 3; s++) {
+		*w++ = *s;
+		if (*s == ',')
+			*w++ = ',';
+	}
+	*w = '\0';
+	wl = strlen(want);
+	for (size_t off = 0; off < len;) {
+		const char *arg = buf + off;
+		size_t al = strnlen(arg, len - off);
+
+		if (strcmp(arg, "-name") == 0 && off + al + 1 < len) {
+			const char *v = arg + al + 1;
+			size_t vl = strnlen(v, len - off - al - 1);
+
+			/* "-name guest=NAME,..." or the older "-name NAME" */
+			if ((vl >= wl && strncmp(v, want, wl) == 0 &&
+			    (v[wl] == ',' || v[wl] == '\0')) ||
+			    strcmp(v, name) == 0)
+				return true;
+		}
+		off += al + 1;
+	}
+	return false;
+}
+
+int
+guests_qemu_pid(const char *pid_dir, const char *name, int64_t *pid)
+{
+	char path[PATH_MAX], full[PATH_MAX], buf[GUESTS_CMDLINE_BUF];
+	int64_t v;
+	ssize_t n;
+	int fd, rc;
+
+	*pid = MT_ABSENT;
+	if (strchr(name, '/') != NULL)
+		return -EINVAL;
+	rc = snprintf(path, sizeof(path), "%s/%s.pid", pid_dir, name);
+	if (rc < 0 || (size_t)rc >= sizeof(path))
+		return -ENAMETOOLONG;
+	/* a pid and a newline */
+	if ((n = mt_read_file(path, buf, 32)) < 0)
+		return (int)n;
+	if (mt_parse_int64(buf, &v) < 0 || v <= 0 || v > INT32_MAX) {
+		log_debug("%s: not a pid: '%.20s'", path, buf);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "/proc/%lld/cmdline", (long long)v);
+	if ((rc = mt_path(full, sizeof(full), path)) < 0)
+		return rc;
+	if ((fd = open(full, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, sizeof(buf));
+	rc = n < 0 ? -errno : 0;
+	close(fd);
+	if (rc < 0)
+		return rc;
+	if (!cmdline_names(buf, (size_t)n, name)) {
+		log_debug("guest %s: pid %lld from its pid file is not its "
+		    "QEMU", name, (long long)v);
+		return -ESRCH;
+	}
+	*pid = v;
+	return 0;
+}
+
+static bool
+domain_gone(int rc)
+{
+	return rc == -ENOENT || rc == -ESRCH;
+}
+
+static int
+read_memtune(virDomainPtr dom, struct guest_entry *e)
+{
+	virTypedParameter p[GUESTS_MEMPARAMS_MAX];
+	int n = GUESTS_MEMPARAMS_MAX;
+
+	e->hard_limit_kib = e->soft_limit_kib = e->swap_hard_limit_kib =
+	    MT_ABSENT;
+	if (virDomainGetMemoryParameters(dom, p, &n, 0) < 0)
+		return virt_last_errno();
+	for (int i = 0; i < n; i++) {
+		int64_t v = param_i64(&p[i]);
+
+		if (v >= VIR_DOMAIN_MEMORY_PARAM_UNLIMITED)
+			v = MT_ABSENT;
+		if (strcmp(p[i].field, VIR_DOMAIN_MEMORY_HARD_LIMIT) == 0)
+			e->hard_limit_kib = v;
+		else if (strcmp(p[i].field, VIR_DOMAIN_MEMORY_SOFT_LIMIT) == 0)
+			e->soft_limit_kib = v;
+		else if (strcmp(p[i].field,
+		    VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT) == 0)
+			e->swap_hard_limit_kib = v;
+	}
+	return 0;
+}
+
+/* Re-read the facts that rarely change. -ENOENT when the domain went
+ * away; other failures leave that fact absent and are logged. */
+static int
+entry_refresh(struct guest_collector *gc, virDomainPtr dom, bool is_qemu,
+    struct guest_entry *e)
+{
+	char err[512];
+	unsigned long maxk;
+	char *xml;
+	int rc;
+
+	maxk = virDomainGetMaxMemory(dom);
+	if (maxk == 0) {
+		if (domain_gone(rc = virt_last_errno()))
+			return -ENOENT;
+		log_debug("guest %s: max memory: %s", e->name,
+		    virt_last_message());
+		e->max_kib = MT_ABSENT;
+	} else {
+		e->max_kib = (int64_t)maxk;
+	}
+	if ((rc = read_memtune(dom, e)) < 0) {
+		if (domain_gone(rc))
+			return -ENOENT;
+		log_debug("guest %s: memtune: %s", e->name, virt_last_message());
+	}
+	if ((xml = virDomainGetXMLDesc(dom, 0)) == NULL) {
+		if (domain_gone(rc = virt_last_errno()))
+			return -ENOENT;
+		log_warnx("guest %s: cannot read domain XML: %s", e->name,
+		    virt_last_message());
+		memset(&e->xml, 0, sizeof(e->xml));
+		e->xml.memory_kib = e->xml.current_kib =
+		    e->xml.max_memory_kib = MT_ABSENT;
+		e->xml.backing.has_balloon = true;
+		e->xml.backing.stats_period_s = MT_ABSENT;
+		guest_override_init(&e->xml.policy);
+	} else {
+		rc = domxml_parse(xml, e->name, &e->xml, err, sizeof(err));
+		free(xml);
+		if (rc < 0) {
+			log_warnx("%s", err);
+			e->xml.backing.has_balloon = true;
+			e->xml.backing.stats_period_s = MT_ABSENT;
+		}
+	}
+
+	e->qemu_pid = MT_ABSENT;
+	e->cg_version = 0;
+	e->cg_dir[0] = '\0';
+	if (is_qemu) {
+		rc = guests_qemu_pid(gc->opts.pid_dir, e->name, &e->qemu_pid);
+		if (rc < 0)
+			log_debug("guest %s: no QEMU pid: %s", e->name,
+			    strerror(-rc));
+	}
+	if (MT_PRESENT(e->qemu_pid) && gc->cg_ready) {
+		rc = mcg_find(&gc->cg_mounts, (pid_t)e->qemu_pid, e->cg_dir,
+		    sizeof(e->cg_dir));
+		if (rc == 0)
+			e->cg_version = gc->cg_mounts.version;
+		else
+			log_debug("guest %s: no memory cgroup for pid %lld: %s",
+			    e->name, (long long)e->qemu_pid, strerror(-rc));
+	}
+	e->refreshed_tick = gc->tick;
+	e->valid = true;
+	return 0;
+}
+
+static void
+sample_taskstats(struct guest_collector *gc, struct guest_entry *e,
+    struct guest_snapshot *g, int64_t now_ms)
+{
+	struct taskstats_sample ts;
+	int64_t delay = 0;
+	int rc;
+
+	if (!gc->ts_ready || !MT_PRESENT(e->qemu_pid))
+		return;
+	rc = taskstats_query_tgid(&gc->ts, (pid_t)e->qemu_pid, &ts);
+	if (rc < 0) {
+		log_debug("guest %s: taskstats for pid %lld: %s", e->name,
+		    (long long)e->qemu_pid, strerror(-rc));
+		if (rc == -ESRCH)
+			e->valid = false;
+		return;
+	}
+	g->ts_present = true;
+	g->ts_freepages_delay_ns = ts.freepages_delay_ns;
+	g->ts_thrashing_delay_ns = ts.thrashing_delay_ns;
+	g->ts_swapin_delay_ns = ts.swapin_delay_ns;
+	if (MT_PRESENT(ts.freepages_delay_ns))
+		delay += ts.freepages_delay_ns;
+	if (MT_PRESENT(ts.thrashing_delay_ns))
+		delay += ts.thrashing_delay_ns;
+	delay += ts.swapin_delay_ns;
+	if (MT_PRESENT(e->prev_ts_ms) && e->prev_ts_pid == e->qemu_pid &&
+	    now_ms > e->prev_ts_ms && delay >= e->prev_ts_delay_ns)
+		g->ts_stall_pmy = (delay - e->prev_ts_delay_ns) / 100 /
+		    (now_ms - e->prev_ts_ms);
+	e->prev_ts_ms = now_ms;
+	e->prev_ts_pid = e->qemu_pid;
+	e->prev_ts_delay_ns = delay;
+}
+
+/* One domain of the bulk reply into g. 1 to keep it, 0 to drop it from
+ * this tick. */
+static int
+collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
+    bool is_qemu, size_t nr_sorted, int64_t now_ms, struct guest_snapshot *g)
+{
+	virDomainPtr dom = rec->dom;
+	struct guest_override conf;
+	struct guest_entry *e;
+	const char *name;
+	char uuid[VIR_UUID_STRING_BUFLEN], err[512];
+	int rc;
+
+	guest_snapshot_init(g);
+	if ((name = virDomainGetName(dom)) == NULL ||
+	    virDomainGetUUIDString(dom, uuid) < 0)
+		return 0;
+	if ((e = entry_find(gc, nr_sorted, uuid)) == NULL) {
+		if ((e = entry_add(gc, uuid)) == NULL) {
+			log_warnx("guest %s: out of memory", name);
+			return 0;
+		}
+		if (mt_strlcpy(e->name, name, sizeof(e->name)) >=
+		    sizeof(e->name)) {
+			log_warnx("guest %.64s...: name longer than %d bytes, "
+			    "not collected", name, MT_NAME_MAX - 1);
+			e->refused = true;
+		}
+	}
+	e->seen = true;
+	if (e->refused)
+		return 0;
+	/* a rename keeps the UUID */
+	if (strcmp(e->name, name) != 0) {
+		mt_strlcpy(e->name, name, sizeof(e->name));
+		e->valid = false;
+	}
+	mt_strlcpy(g->name, name, sizeof(g->name));
+	mt_strlcpy(g->uuid, uuid, sizeof(g->uuid));
+	g->id = (int)virDomainGetID(dom);
+
+	guests_parse_params(rec->params, rec->nparams, g);
+	if (!MT_PRESENT(g->actual_kib) && (rc = fill_memstats(dom, g)) < 0) {
+		if (domain_gone(rc)) {
+			log_debug("guest %s: gone during the tick", name);
+			return 0;
+		}
+		log_debug("guest %s: memory stats: %s", name,
+		    virt_last_message());
+	}
+
+	if (!e->valid || (gc->opts.refresh_ticks > 0 &&
+	    gc->tick - e->refreshed_tick >= gc->opts.refresh_ticks)) {
+		if (entry_refresh(gc, dom, is_qemu, e) < 0) {
+			log_debug("guest %s: gone during the tick", name);
+			e->valid = false;
+			return 0;
+		}
+	}
+	g->max_kib = e->max_kib;
+	g->hard_limit_kib = e->hard_limit_kib;
+	g->soft_limit_kib = e->soft_limit_kib;
+	g->swap_hard_limit_kib = e->swap_hard_limit_kib;
+	g->backing = e->xml.backing;
+	g->qemu_pid = e->qemu_pid;
+
+	guests_update_sample(e, g, e->xml.backing.stats_period_s, now_ms);
+
+	if (gc->opts.enable_stats_period_s > 0 && !e->period_tried &&
+	    e->xml.backing.has_balloon &&
+	    (!MT_PRESENT(e->xml.backing.stats_period_s) ||
+	    e->xml.backing.stats_period_s == 0)) {
+		e->period_tried = true;
+		rc = guests_enable_stats_period(NULL, dom,
+		    gc->opts.enable_stats_period_s);
+		if (rc == 0)
+			e->valid = false;	/* re-read the period */
+		else
+			log_warnx("guest %s: cannot set the balloon stats "
+			    "period: %s", name, virt_last_message());
+	}
+
+	if (e->cg_version != 0) {
+		rc = mcg_read(e->cg_dir, e->cg_version, g, err, sizeof(err));
+		if (rc < 0) {
+			/* the cgroup goes with the process: look again */
+			log_debug("guest %s: cgroup: %s", name, err);
+			e->valid = false;
+		}
+	}
+	sample_taskstats(gc, e, g, now_ms);
+
+	guest_override_init(&conf);
+	if (gc->opts.override != NULL &&
+	    gc->opts.override(name, uuid, &conf, gc->opts.override_arg) > 0)
+		guest_input_merge(&conf, e->xml.has_policy ? &e->xml.policy :
+		    NULL, &g->input);
+	else
+		guest_input_merge(NULL, e->xml.has_policy ? &e->xml.policy :
+		    NULL, &g->input);
+	return 1;
+}
+
+static int
+bulk_stats(struct guest_collector *gc, virConnectPtr conn,
+    virDomainStatsRecordPtr **recs)
+{
+	unsigned int stats = VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_STATE;
+	unsigned int flags = VIR_CONNECT_GET_ALL_DOMAINS_STATS_RUNNING;
+	int n;
+
+#if LIBVIR_CHECK_VERSION(4, 5, 0)
+	/* a hung guest's monitor must not block the whole tick */
+	if (!gc->nowait_unsupported)
+		flags |= VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
+#endif
+	n = virConnectGetAllDomainStats(conn, stats, recs, flags);
+	if (n < 0 && !gc->nowait_unsupported) {
+		virErrorPtr e = virGetLastError();
+
+		if (e != NULL && (e->code == VIR_ERR_INVALID_ARG ||
+		    e->code == VIR_ERR_NO_SUPPORT ||
+		    e->code == VIR_ERR_ARGUMENT_UNSUPPORTED)) {
+			log_info("guests: the driver refuses NOWAIT stats; "
+			    "asking without it");
+			gc->nowait_unsupported = true;
+			n = virConnectGetAllDomainStats(conn, stats, recs,
+			    VIR_CONNECT_GET_ALL_DOMAINS_STATS_RUNNING);
+		}
+	}
+	return n;
+}
+
+int
+guests_collect(struct guest_collector *gc, virConnectPtr conn,
+    int64_t now_ms, struct guest_snapshot **out, size_t *nr, char *err,
+    size_t errlen)
+{
+	virDomainStatsRecordPtr *recs = NULL;
+	const char *type;
+	size_t nr_sorted = gc->nr_entries, kept = 0, w;
+	bool is_qemu, added;
+	int n, rc = 0;
+
+	*out = NULL;
+	*nr = 0;
+	gc->tick++;
+	if ((n = bulk_stats(gc, conn, &recs)) < 0) {
+		rc = virt_last_errno();
+		snprintf(err, errlen, "libvirt: domain stats: %s",
+		    virt_last_message());
+		return rc;
+	}
+	/* only the QEMU driver has pid files and cgroups */
+	type = virConnectGetType(conn);
+	is_qemu = type != NULL && strcmp(type, "QEMU") == 0;
+
+	if ((size_t)n > gc->cap_out) {
+		struct guest_snapshot *o;
+
+		o = reallocarray(gc->out, (size_t)n, sizeof(*o));
+		if (o == NULL) {
+			snprintf(err, errlen, "guests: out of memory for %d "
+			    "domains", n);
+			rc = -ENOMEM;
+			goto out;
+		}
+		gc->out = o;
+		gc->cap_out = (size_t)n;
+	}
+	for (size_t i = 0; i < gc->nr_entries; i++)
+		gc->entries[i].seen = false;
+	for (int i = 0; i < n; i++)
+		if (collect_one(gc, recs[i], is_qemu, nr_sorted, now_ms,
+		    &gc->out[kept]) > 0)
+			kept++;
+
+	/* forget domains that were not listed; keep the table sorted */
+	added = gc->nr_entries > nr_sorted;
+	for (size_t i = w = 0; i < gc->nr_entries; i++)
+		if (gc->entries[i].seen)
+			gc->entries[w++] = gc->entries[i];
+	gc->nr_entries = w;
+	/* compaction keeps order: only new entries need a sort */
+	if (added)
+		qsort(gc->entries, gc->nr_entries, sizeof(*gc->entries),
+		    entry_cmp);
+	*out = gc->out;
+	*nr = kept;
+out:
+	virDomainStatsRecordListFree(recs);
+	return rc;
+}
