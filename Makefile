@@ -105,19 +105,24 @@ unit: deps
 	@$(MAKE) --no-print-directory SAN=1 O=build/asan build/asan/unit-tests
 	build/asan/unit-tests
 
-integration: deps all $(O)/guest/loadgen $(INTEG_BINS)
+# Targets that need the libraries install them first, then build in a
+# fresh make so pkg-config sees them.
+integration: deps
+	@$(MAKE) --no-print-directory all $(O)/guest/loadgen $(INTEG_BINS)
 	scripts/run-integration $(O)
 
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(O)/guest/loadgen $(INTEG_BINS)
 	@$(MAKE) --no-print-directory SAN=1 O=build/asan build/asan/unit-tests \
 		build/asan/memtuned build/asan/memtunectl
 	@scripts/run-checks
 
-demo: deps all $(O)/guest/loadgen
+demo: deps
+	@$(MAKE) --no-print-directory all $(O)/guest/loadgen $(INTEG_BINS)
 	scripts/demo $(O)
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	scripts/bench $(O)
 
 install: all
