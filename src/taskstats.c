@@ -58,6 +58,9 @@ taskstats_open(struct taskstats_conn *c)
 		goto fail;
 	}
 	c->family = rc;
+	/* the kernel sends an error message on failure anyway; an ACK after
+	 * each reply would be left queued and read as the next answer */
+	nl_socket_disable_auto_ack(c->sk);
 	return 0;
 fail:
 	nl_socket_free(c->sk);
