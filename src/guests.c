@@ -94,6 +94,8 @@ entry_find(struct guest_collector *gc, size_t nr_sorted, const char *uuid)
 {
 	struct guest_entry key;
 
+	if (nr_sorted == 0)
+		return NULL;
 	mt_strlcpy(key.uuid, uuid, sizeof(key.uuid));
 	return bsearch(&key, gc->entries, nr_sorted, sizeof(*gc->entries),
 	    entry_cmp);
@@ -349,7 +351,8 @@ cmdline_names(const char *buf, size_t len, const char *name)
 
 			/* "-name guest=NAME,..." or the older "-name NAME" */
 			if ((vl >= wl && strncmp(v, want, wl) == 0 &&
-			    (v[wl] == ',' || v[wl] == '\0')) ||
+			    ((v[wl] == ',' && v[wl + 1] != ',') ||
+			    v[wl] == '\0')) ||
 			    strcmp(v, name) == 0)
 				return true;
 		}
@@ -361,7 +364,7 @@ cmdline_names(const char *buf, size_t len, const char *name)
 int
 guests_qemu_pid(const char *pid_dir, const char *name, int64_t *pid)
 {
-	char path[PATH_MAX], full[PATH_MAX], buf[GUESTS_CMDLINE_BUF];
+	char path[PATH_MAX], full[PATH_MAX], buf[GUESTS_CMDLINE_BUF + 1];
 	int64_t v;
 	ssize_t n;
 	int fd, rc;
@@ -384,11 +387,13 @@ guests_qemu_pid(const char *pid_dir, const char *name, int64_t *pid)
 		return rc;
 	if ((fd = open(full, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, buf, sizeof(buf));
+	n = read(fd, buf, GUESTS_CMDLINE_BUF);
 	rc = n < 0 ? -errno : 0;
 	close(fd);
 	if (rc < 0)
 		return rc;
+	/* a cut-off last argument still ends in a NUL */
+	buf[n] = '\0';
 	if (!cmdline_names(buf, (size_t)n, name)) {
 		log_debug("guest %s: pid %lld from its pid file is not its "
 		    "QEMU", name, (long long)v);
