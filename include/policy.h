@@ -173,6 +173,10 @@ struct guest_plan {
 	char reason[POLICY_REASON_MAX];
 };
 
+/* A memtune value meaning "no limit" (the actuator writes libvirt's
+ * VIR_DOMAIN_MEMORY_PARAM_UNLIMITED). */
+#define POLICY_LIMIT_UNLIMITED INT64_MAX
+
 /* A KSM or THP knob the plan writes; MT_ABSENT / "" = leave alone. */
 struct ksm_plan {
 	bool change;			/* any field below to write */
@@ -229,7 +233,10 @@ struct policy_guest_hist {
 	int64_t progress_ms;
 	bool uncooperative;
 	int64_t uncoop_since_ms;
+	bool hard_limit_set;		/* memtuned wrote its hard_limit */
 };
+
+struct policy_gwork;
 
 struct policy_state {
 	bool started;
@@ -264,16 +271,13 @@ struct policy_state {
 	bool thp_pressured;
 
 	/* guest history: open-addressed table, power-of-two size, grown
-	 * only when the guest count passes half of it */
+	 * only when live entries pass half of it */
 	struct policy_guest_hist *hist;
 	size_t hist_cap;
 	size_t hist_used;		/* live + tombstones */
-	/* per-tick scratch, sized with the guest count */
-	size_t scratch_cap;
-	size_t *hist_idx;
-	int64_t *scratch_a;
-	int64_t *scratch_b;
-	int64_t *scratch_c;
+	/* per-tick scratch, one entry per snapshot guest */
+	struct policy_gwork *work;
+	size_t work_cap;
 };
 
 /* Allocate the state and a plan for up to nr_guests guests; both grow
@@ -302,10 +306,11 @@ int policy_reserve(const struct policy_config *c, const struct snapshot *snap,
     struct policy_plan *plan);
 
 /* Per-guest bounds as policy_decide uses them: 0, or -EINVAL with the
- * reason in err (floor above ceiling, max memory unknown). */
+ * reason in err (floor above ceiling, max memory unknown). own_hard_limit:
+ * the hard_limit in the snapshot is memtuned's own, so it does not cap. */
 int policy_guest_bounds(const struct policy_config *c,
-    const struct guest_snapshot *g, int64_t *floor_kib, int64_t *ceiling_kib,
-    char *err, size_t errlen);
+    const struct guest_snapshot *g, bool own_hard_limit, int64_t *floor_kib,
+    int64_t *ceiling_kib, char *err, size_t errlen);
 /* The automatic host reserve for a MemTotal, or the configured one. */
 int64_t policy_host_reserve_kib(const struct policy_config *c,
     int64_t mem_total_kib);
@@ -315,5 +320,62 @@ int64_t policy_qemu_overhead_kib(const struct policy_config *c,
 const char *policy_pressure_name(enum host_pressure p);
 const char *policy_action_name(enum guest_action a);
 const char *policy_guest_state_name(enum guest_plan_state s);
+
+/* ------------------------------------ shared by the policy source files */
+
+enum gwork_class {
+	GW_SKIP,		/* leave alone: excluded, error, not running */
+	GW_FIXED,		/* hugepages or no balloon */
+	GW_STALE,		/* no fresh stats: held, never a donor */
+	GW_UNCOOP,		/* balloon stuck: held, handled by memtune */
+	GW_INACTIVE,		/* no progress yet: held, not counted */
+	GW_OK,
+};
+
+struct policy_gwork {
+	size_t hist;		/* index in s->hist */
+	enum gwork_class cls;
+	bool pressured;
+	bool donor;
+	bool resend;		/* ask a stuck balloon again */
+	int64_t floor_kib, ceiling_kib;
+	int64_t need_kib;	/* MT_ABSENT without fresh stats */
+	int64_t cur_kib;	/* the target in force: pending or actual */
+	int64_t overhead_kib;
+	int64_t step_kib;
+	int64_t shares;
+	int64_t idle_kib;	/* cur - need */
+	int64_t cap_kib;	/* most it may give (donor) or get */
+	int64_t take_kib, give_kib;
+	int64_t target_kib;
+};
+
+/* Reasons are for people: a cut at the buffer's end is acceptable, and
+ * this says so once instead of at every snprintf. */
+void policy_reasonf(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void policy_host_pressure(const struct policy_config *c,
+    const struct host_snapshot *h, struct policy_state *s, int64_t now_ms,
+    struct policy_plan *plan);
+int64_t policy_interval_ms(const struct policy_config *c,
+    enum host_pressure p);
+void policy_ksm_decide(const struct policy_config *c,
+    const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
+    struct policy_plan *plan);
+void policy_thp_decide(const struct policy_config *c,
+    const struct snapshot *snap, struct policy_state *s,
+    struct policy_plan *plan);
+/* Water-fills over s->work: take up to want_kib from donors, the most idle
+ * per share first; give up to budget_kib to entries with cap, the least
+ * served per share first. Return the amount moved. */
+int64_t policy_fill_take(struct policy_gwork *w, size_t n, int64_t want_kib);
+int64_t policy_fill_give(struct policy_gwork *w, size_t n, int64_t budget_kib);
+void policy_balloon_decide(const struct policy_config *c,
+    const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
+    struct policy_plan *plan);
+int policy_prepare(const struct policy_config *c, const struct snapshot *snap,
+    struct policy_state *s, int64_t now_ms, struct policy_plan *plan);
+void policy_finish(const struct policy_config *c, const struct snapshot *snap,
+    struct policy_state *s, int64_t now_ms, struct policy_plan *plan);
 
 #endif

@@ -1,0 +1,682 @@
+/* policy.c - policy_decide and policy_reserve: state and plan storage, the
+ * per-guest history keyed by UUID, reading each guest's situation, and the
+ * memtune values that follow the balloon targets. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+#define MIB(k) ((long long)(k) / 1024)
+/* history of a guest that left is kept this long, so a guest that comes
+ * back (or a collector that missed it once) keeps its cooldowns */
+#define HIST_KEEP_MS (10 * 60 * 1000)
+#define NO_HIST ((size_t)-1)
+
+const char *
+policy_action_name(enum guest_action a)
+{
+	switch (a) {
+	case ACT_NONE:
+		return "none";
+	case ACT_BALLOON:
+		return "balloon";
+	case ACT_MEMTUNE:
+		return "memtune";
+	case ACT_BOTH:
+		return "both";
+	case ACT_LEAVE_ALONE:
+		return "leave-alone";
+	}
+	return "?";
+}
+
+const char *
+policy_guest_state_name(enum guest_plan_state st)
+{
+	switch (st) {
+	case GPS_OK:
+		return "ok";
+	case GPS_UNCOOPERATIVE:
+		return "uncooperative";
+	case GPS_STALE:
+		return "stale";
+	case GPS_EXCLUDED:
+		return "excluded";
+	case GPS_CONFIG_ERROR:
+		return "config-error";
+	case GPS_FIXED:
+		return "fixed";
+	}
+	return "?";
+}
+
+void
+policy_reasonf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (len == 0)
+		return;
+	va_start(ap, fmt);
+	if (vsnprintf(buf, len, fmt, ap) < 0)
+		buf[0] = '\0';
+	va_end(ap);
+}
+
+/* ------------------------------------------------------ state and plan */
+
+static size_t
+pow2_at_least(size_t n)
+{
+	size_t p = 16;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static uint64_t
+hash_uuid(const char *u)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; *u != '\0'; u++) {
+		h ^= (unsigned char)*u;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void
+hist_clear(struct policy_guest_hist *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->last_target_kib = MT_ABSENT;
+	h->progress_actual_kib = MT_ABSENT;
+}
+
+/* Rebuild the table at a size for `live` entries, dropping tombstones. */
+static int
+hist_rehash(struct policy_state *s, size_t live)
+{
+	size_t cap = pow2_at_least(live * 4), i;
+	struct policy_guest_hist *nh;
+
+	if ((nh = calloc(cap, sizeof(*nh))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < s->hist_cap; i++) {
+		const struct policy_guest_hist *o = &s->hist[i];
+		size_t j;
+
+		if (o->uuid[0] == '\0')
+			continue;
+		j = hash_uuid(o->uuid) & (cap - 1);
+		while (nh[j].uuid[0] != '\0')
+			j = (j + 1) & (cap - 1);
+		nh[j] = *o;
+	}
+	free(s->hist);
+	s->hist = nh;
+	s->hist_cap = cap;
+	s->hist_used = 0;
+	for (i = 0; i < cap; i++)
+		if (nh[i].uuid[0] != '\0')
+			s->hist_used++;
+	return 0;
+}
+
+static size_t
+hist_lookup(struct policy_state *s, const char *uuid)
+{
+	size_t mask = s->hist_cap - 1, j = hash_uuid(uuid) & mask;
+	size_t free_slot = NO_HIST;
+
+	for (;;) {
+		struct policy_guest_hist *h = &s->hist[j];
+
+		if (h->uuid[0] == '\0') {
+			if (h->tomb) {
+				if (free_slot == NO_HIST)
+					free_slot = j;
+			} else {
+				break;
+			}
+		} else if (strcmp(h->uuid, uuid) == 0) {
+			return j;
+		}
+		j = (j + 1) & mask;
+	}
+	if (free_slot == NO_HIST) {
+		free_slot = j;
+		s->hist_used++;
+	}
+	hist_clear(&s->hist[free_slot]);
+	mt_strlcpy(s->hist[free_slot].uuid, uuid, MT_UUID_LEN);
+	return free_slot;
+}
+
+static int
+ensure_state_capacity(struct policy_state *s, size_t n)
+{
+	size_t live = 0, i;
+
+	if (n > s->work_cap) {
+		size_t cap = pow2_at_least(n);
+		struct policy_gwork *nw = realloc(s->work, cap * sizeof(*nw));
+
+		if (nw == NULL)
+			return -ENOMEM;
+		s->work = nw;
+		s->work_cap = cap;
+	}
+	/* keep the table at most half full so probes stay short, counting
+	 * every guest of this snapshot as a possible insert */
+	if ((s->hist_used + n) * 2 > s->hist_cap) {
+		for (i = 0; i < s->hist_cap; i++)
+			if (s->hist[i].uuid[0] != '\0')
+				live++;
+		return hist_rehash(s, live + n);
+	}
+	return 0;
+}
+
+static int
+ensure_capacity(struct policy_state *s, struct policy_plan *p, size_t n)
+{
+	if (n > p->cap_guests) {
+		size_t cap = pow2_at_least(n);
+		struct guest_plan *ng = realloc(p->guests, cap * sizeof(*ng));
+
+		if (ng == NULL)
+			return -ENOMEM;
+		p->guests = ng;
+		p->cap_guests = cap;
+	}
+	return ensure_state_capacity(s, n);
+}
+
+int
+policy_state_init(struct policy_state *s, size_t nr_guests)
+{
+	memset(s, 0, sizeof(*s));
+	s->better_since_ms = MT_ABSENT;
+	s->ksm_pages = MT_ABSENT;
+	s->ksm_sleep_ms = MT_ABSENT;
+	s->ksm_prev_profit_kib = MT_ABSENT;
+	s->ksm_prev_ms = MT_ABSENT;
+	s->ksm_backoff_until_ms = MT_ABSENT;
+	if (hist_rehash(s, nr_guests) < 0 ||
+	    ensure_state_capacity(s, nr_guests) < 0) {
+		policy_state_free(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+policy_state_free(struct policy_state *s)
+{
+	free(s->hist);
+	free(s->work);
+	s->hist = NULL;
+	s->work = NULL;
+	s->hist_cap = s->hist_used = s->work_cap = 0;
+}
+
+int
+policy_plan_init(struct policy_plan *p, size_t nr_guests)
+{
+	memset(p, 0, sizeof(*p));
+	if (nr_guests > 0) {
+		p->guests = calloc(nr_guests, sizeof(*p->guests));
+		if (p->guests == NULL)
+			return -ENOMEM;
+		p->cap_guests = nr_guests;
+	}
+	return 0;
+}
+
+void
+policy_plan_free(struct policy_plan *p)
+{
+	free(p->guests);
+	p->guests = NULL;
+	p->cap_guests = p->nr_guests = 0;
+}
+
+/* -------------------------------------------------------- guest reading */
+
+static void
+guest_plan_reset(struct guest_plan *gp, const struct guest_snapshot *g)
+{
+	mt_strlcpy(gp->uuid, g->uuid, sizeof(gp->uuid));
+	mt_strlcpy(gp->name, g->name, sizeof(gp->name));
+	gp->action = ACT_NONE;
+	gp->state = GPS_OK;
+	gp->floor_kib = gp->ceiling_kib = gp->need_kib = MT_ABSENT;
+	gp->actual_kib = g->actual_kib;
+	gp->target_kib = g->actual_kib;
+	gp->soft_limit_kib = gp->hard_limit_kib = MT_ABSENT;
+	gp->swap_hard_limit_kib = gp->memory_low_kib = MT_ABSENT;
+	gp->reason[0] = '\0';
+}
+
+static int64_t
+abs64(int64_t v)
+{
+	return v < 0 ? -v : v;
+}
+
+/* Has the balloon moved toward what it was asked? Squeezed's rule: no
+ * progress for balloon_inactive is inactive, for balloon_uncooperative
+ * is uncooperative; reaching the target or moving clears both. */
+static enum gwork_class
+balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
+    struct policy_guest_hist *h, int64_t now_ms, struct policy_gwork *w,
+    struct guest_plan *gp)
+{
+	int64_t gap, moved;
+
+	if (!MT_PRESENT(h->last_target_kib)) {
+		h->uncooperative = false;
+		return GW_OK;
+	}
+	gap = g->actual_kib - h->last_target_kib;
+	moved = MT_PRESENT(h->progress_actual_kib) ?
+	    (gap > 0 ? h->progress_actual_kib - g->actual_kib :
+	    g->actual_kib - h->progress_actual_kib) : 0;
+	if (moved <= -c->min_change_kib) {
+		/* moved away from what memtuned asked: someone else set
+		 * it (virsh setmem); take the new size as the start */
+		h->last_target_kib = MT_ABSENT;
+		h->progress_actual_kib = g->actual_kib;
+		h->progress_ms = now_ms;
+		h->uncooperative = false;
+		return GW_OK;
+	}
+	if (abs64(gap) <= c->min_change_kib || moved >= 1024) {
+		h->progress_actual_kib = g->actual_kib;
+		h->progress_ms = now_ms;
+		h->uncooperative = false;
+		return GW_OK;
+	}
+	if (now_ms - h->progress_ms >= c->balloon_uncooperative_ms) {
+		if (!h->uncooperative) {
+			h->uncooperative = true;
+			h->uncoop_since_ms = now_ms;
+		}
+		if (now_ms - h->uncoop_since_ms >= c->balloon_retry_ms) {
+			w->resend = true;
+			h->uncoop_since_ms = now_ms;
+		}
+		gp->state = GPS_UNCOOPERATIVE;
+		snprintf(gp->reason, sizeof(gp->reason), "balloon stuck at "
+		    "%lld MiB for %llds (asked %lld MiB): uncooperative, "
+		    "held by memtune%s", MIB(g->actual_kib),
+		    (long long)(now_ms - h->progress_ms) / 1000,
+		    MIB(h->last_target_kib), w->resend ? "; asking again" : "");
+		return GW_UNCOOP;
+	}
+	if (now_ms - h->progress_ms >= c->balloon_inactive_ms) {
+		snprintf(gp->reason, sizeof(gp->reason), "balloon not moving "
+		    "for %llds (at %lld MiB, asked %lld MiB): waiting",
+		    (long long)(now_ms - h->progress_ms) / 1000,
+		    MIB(g->actual_kib), MIB(h->last_target_kib));
+		return GW_INACTIVE;
+	}
+	return GW_OK;
+}
+
+static void
+read_guest(const struct policy_config *c, const struct guest_snapshot *g,
+    struct policy_state *s, int64_t now_ms, enum host_pressure p,
+    struct policy_gwork *w, struct guest_plan *gp)
+{
+	struct policy_guest_hist *h;
+	char err[POLICY_REASON_MAX];
+	int64_t used, keep, headroom;
+	bool crit = p == PRESSURE_CRITICAL;
+
+	memset(w, 0, sizeof(*w));
+	w->hist = NO_HIST;
+	w->cls = GW_SKIP;
+	w->need_kib = MT_ABSENT;
+	guest_plan_reset(gp, g);
+
+	if (g->input.exclude) {
+		gp->action = ACT_LEAVE_ALONE;
+		gp->state = GPS_EXCLUDED;
+		snprintf(gp->reason, sizeof(gp->reason), "excluded (%s)",
+		    guest_input_source_name(g->input.exclude_src));
+		return;
+	}
+	if (g->uuid[0] == '\0' || g->id < 0 || !MT_PRESENT(g->actual_kib) ||
+	    g->actual_kib <= 0) {
+		gp->action = ACT_LEAVE_ALONE;
+		gp->state = GPS_STALE;
+		snprintf(gp->reason, sizeof(gp->reason), "%s",
+		    g->uuid[0] == '\0' ? "no UUID" : g->id < 0 ?
+		    "not running" : "balloon size unknown");
+		return;
+	}
+	w->hist = hist_lookup(s, g->uuid);
+	h = &s->hist[w->hist];
+	h->seen_ms = now_ms;
+	if (policy_guest_bounds(c, g, h->hard_limit_set, &w->floor_kib,
+	    &w->ceiling_kib, err, sizeof(err)) < 0) {
+		gp->action = ACT_LEAVE_ALONE;
+		gp->state = GPS_CONFIG_ERROR;
+		mt_strlcpy(gp->reason, err, sizeof(gp->reason));
+		return;
+	}
+	gp->floor_kib = w->floor_kib;
+	gp->ceiling_kib = w->ceiling_kib;
+	w->overhead_kib = policy_qemu_overhead_kib(c, g->max_kib);
+	w->cur_kib = g->actual_kib;
+	if (g->backing.hugepages || !g->backing.has_balloon) {
+		w->cls = GW_FIXED;
+		gp->state = GPS_FIXED;
+		snprintf(gp->reason, sizeof(gp->reason), "fixed size: %s",
+		    g->backing.hugepages ? "hugepage backing" :
+		    "no balloon device");
+		return;
+	}
+	w->shares = MT_PRESENT(g->input.shares) ? g->input.shares :
+	    c->default_shares;
+	w->shares = MAX(1, MIN(w->shares, 1000000));
+	w->step_kib = MIN((int64_t)((__int128)g->max_kib *
+	    (crit ? c->critical_step_max_pmy : c->step_max_pmy) / 10000),
+	    crit ? c->critical_step_max_kib : c->step_max_kib);
+	w->step_kib = MAX(w->step_kib, 1);
+
+	w->cls = balloon_progress(c, g, h, now_ms, w, gp);
+	if (MT_PRESENT(h->last_target_kib))
+		w->cur_kib = h->last_target_kib;
+	if (w->cls != GW_OK)
+		return;
+
+	if (g->stats != GUEST_STATS_OK || !MT_PRESENT(g->usable_kib)) {
+		w->cls = GW_STALE;
+		gp->state = GPS_STALE;
+		snprintf(gp->reason, sizeof(gp->reason), "%s: held at %lld "
+		    "MiB, never counted as idle",
+		    g->stats == GUEST_STATS_OK ? "stats incomplete" :
+		    g->stats == GUEST_STATS_STALE ? "stats stale" : "no stats",
+		    MIB(w->cur_kib));
+		return;
+	}
+	used = (MT_PRESENT(g->available_kib) ? g->available_kib :
+	    g->actual_kib) - g->usable_kib;
+	used = MAX(used, 0);
+	keep = MT_PRESENT(g->disk_caches_kib) && g->disk_caches_kib > 0 ?
+	    g->disk_caches_kib - (int64_t)((__int128)g->disk_caches_kib *
+	    c->cache_reclaim_pmy / 10000) : 0;
+	headroom = MAX(c->headroom_min_kib, (int64_t)((__int128)g->max_kib *
+	    c->headroom_pmy / 10000));
+	w->need_kib = used + keep + headroom;
+	w->idle_kib = w->cur_kib - w->need_kib;
+	w->pressured = g->usable_kib < headroom ||
+	    (MT_PRESENT(g->major_fault_per_s) &&
+	    g->major_fault_per_s >= c->guest_majfault_per_s) ||
+	    (MT_PRESENT(g->swap_in_kib_per_s) &&
+	    g->swap_in_kib_per_s >= c->guest_swapin_kib_per_s);
+	gp->need_kib = w->need_kib;
+}
+
+int
+policy_prepare(const struct policy_config *c, const struct snapshot *snap,
+    struct policy_state *s, int64_t now_ms, struct policy_plan *plan)
+{
+	const struct host_meminfo *m = &snap->host.mem;
+	size_t i;
+	int rc;
+
+	if (!MT_PRESENT(m->mem_total_kib) || m->mem_total_kib <= 0 ||
+	    !MT_PRESENT(m->mem_avail_kib) || m->mem_avail_kib < 0 ||
+	    m->mem_avail_kib > m->mem_total_kib)
+		return -EINVAL;
+	if ((rc = ensure_capacity(s, plan, snap->nr_guests)) < 0)
+		return rc;
+	plan->nr_guests = snap->nr_guests;
+	plan->taken_kib = plan->given_kib = plan->freed_kib = 0;
+	plan->reserve_request_kib = plan->reserve_possible_kib = MT_ABSENT;
+	memset(&plan->ksm, 0, sizeof(plan->ksm));
+	memset(&plan->thp, 0, sizeof(plan->thp));
+
+	policy_host_pressure(c, &snap->host, s, now_ms, plan);
+	s->started = true;
+	for (i = 0; i < snap->nr_guests; i++)
+		read_guest(c, &snap->guests[i], s, now_ms, plan->pressure,
+		    &s->work[i], &plan->guests[i]);
+	return 0;
+}
+
+/* ------------------------------------------------------------- memtune */
+
+static bool
+differs(int64_t have, int64_t want, int64_t slack)
+{
+	if (!MT_PRESENT(have) || have == POLICY_LIMIT_UNLIMITED ||
+	    want == POLICY_LIMIT_UNLIMITED)
+		return have != want;
+	return abs64(have - want) >= slack;
+}
+
+static void
+append_reason(struct guest_plan *gp, const char *more)
+{
+	size_t n = strlen(gp->reason);
+
+	snprintf(gp->reason + n, sizeof(gp->reason) - n, "%s%s",
+	    n > 0 ? "; " : "", more);
+}
+
+static bool
+plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
+    struct policy_guest_hist *h, const struct policy_gwork *w,
+    struct guest_plan *gp)
+{
+	int64_t hard = MT_ABSENT, floor_rss;
+	bool any = false;
+
+	if (c->manage_soft_limit && w->cls != GW_FIXED) {
+		/* host reclaim hits guests above their target first */
+		int64_t soft = w->target_kib + w->overhead_kib;
+
+		if (differs(g->soft_limit_kib, soft, c->min_change_kib)) {
+			gp->soft_limit_kib = soft;
+			any = true;
+		}
+	}
+
+	if (c->hard_limit_mode == HARD_LIMIT_ALWAYS ||
+	    (c->hard_limit_mode == HARD_LIMIT_UNCOOPERATIVE &&
+	    w->cls == GW_UNCOOP)) {
+		hard = (w->cls == GW_UNCOOP ? w->target_kib : w->ceiling_kib) +
+		    w->overhead_kib;
+		if (!MT_PRESENT(g->rss_kib)) {
+			/* a hard_limit under the RSS kills the VM: without
+			 * the RSS no safe value is known */
+			append_reason(gp, "hard_limit not set: RSS unknown");
+			hard = MT_ABSENT;
+		} else {
+			floor_rss = g->rss_kib + w->overhead_kib;
+			hard = MAX(hard, floor_rss);
+		}
+	} else if (h->hard_limit_set) {
+		hard = POLICY_LIMIT_UNLIMITED;
+	}
+	if (MT_PRESENT(hard) && differs(g->hard_limit_kib, hard,
+	    c->min_change_kib)) {
+		gp->hard_limit_kib = hard;
+		h->hard_limit_set = hard != POLICY_LIMIT_UNLIMITED;
+		any = true;
+		if (MT_PRESENT(c->swap_limit_kib))
+			gp->swap_hard_limit_kib =
+			    hard == POLICY_LIMIT_UNLIMITED ? hard :
+			    hard + c->swap_limit_kib;
+	}
+
+	if (c->manage_memory_low && g->cgroup_version == 2) {
+		int64_t low = w->floor_kib + w->overhead_kib;
+
+		if (differs(g->cg_low_kib, low, c->min_change_kib)) {
+			gp->memory_low_kib = low;
+			any = true;
+		}
+	}
+	return any;
+}
+
+void
+policy_finish(const struct policy_config *c, const struct snapshot *snap,
+    struct policy_state *s, int64_t now_ms, struct policy_plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nr_guests; i++) {
+		const struct guest_snapshot *g = &snap->guests[i];
+		struct policy_gwork *w = &s->work[i];
+		struct guest_plan *gp = &plan->guests[i];
+		struct policy_guest_hist *h;
+		bool balloon, memtune;
+
+		if (w->cls == GW_SKIP)
+			continue;
+		h = &s->hist[w->hist];
+		gp->target_kib = w->target_kib;
+		balloon = w->cls != GW_FIXED && (w->target_kib != w->cur_kib ||
+		    w->resend || (!MT_PRESENT(h->last_target_kib) &&
+		    w->target_kib != g->actual_kib));
+		memtune = plan_memtune(c, g, h, w, gp);
+		gp->action = balloon && memtune ? ACT_BOTH : balloon ?
+		    ACT_BALLOON : memtune ? ACT_MEMTUNE : ACT_NONE;
+		if (!balloon)
+			continue;
+		/* a new request restarts the progress clock only when the
+		 * last one was met; otherwise a stuck balloon would look
+		 * fresh at every tick */
+		if (!MT_PRESENT(h->last_target_kib) || w->resend ||
+		    abs64(g->actual_kib - h->last_target_kib) <=
+		    c->min_change_kib) {
+			h->progress_ms = now_ms;
+			h->progress_actual_kib = g->actual_kib;
+		}
+		h->last_dir = w->target_kib > w->cur_kib ? 1 :
+		    w->target_kib < w->cur_kib ? -1 : h->last_dir;
+		h->last_change_ms = now_ms;
+		h->last_target_kib = w->target_kib;
+	}
+	/* forget guests gone for a while */
+	for (i = 0; i < s->hist_cap; i++) {
+		struct policy_guest_hist *h = &s->hist[i];
+
+		if (h->uuid[0] != '\0' && now_ms - h->seen_ms > HIST_KEEP_MS) {
+			hist_clear(h);
+			h->tomb = true;
+		}
+	}
+	plan->next_interval_ms = policy_interval_ms(c, plan->pressure);
+	s->last_ms = now_ms;
+}
+
+/* --------------------------------------------------------------- entry */
+
+int
+policy_decide(const struct policy_config *c, const struct snapshot *snap,
+    struct policy_state *s, int64_t now_ms, struct policy_plan *plan)
+{
+	int rc;
+
+	if ((rc = policy_prepare(c, snap, s, now_ms, plan)) < 0)
+		return rc;
+	policy_balloon_decide(c, snap, s, now_ms, plan);
+	policy_finish(c, snap, s, now_ms, plan);
+	policy_ksm_decide(c, snap, s, now_ms, plan);
+	policy_thp_decide(c, snap, s, plan);
+	return 0;
+}
+
+void
+policy_note_applied(struct policy_state *s, const struct policy_plan *p)
+{
+	if (!p->ksm.change || !s->ksm_pending_valid)
+		return;
+	s->ksm_applied_valid = true;
+	s->ksm_applied_run = s->ksm_pending_run;
+	s->ksm_applied_pages = s->ksm_pending_pages;
+	s->ksm_applied_sleep = s->ksm_pending_sleep;
+}
+
+int
+policy_reserve(const struct policy_config *c, const struct snapshot *snap,
+    struct policy_state *s, int64_t now_ms, int64_t need_kib,
+    struct policy_plan *plan)
+{
+	struct policy_gwork *w;
+	int64_t inflight = 0, room, possible = 0, to_free, taken;
+	size_t i, n = snap->nr_guests;
+	int rc;
+
+	if (need_kib <= 0)
+		return -EINVAL;
+	if ((rc = policy_prepare(c, snap, s, now_ms, plan)) < 0)
+		return rc;
+	w = s->work;
+	for (i = 0; i < n; i++) {
+		if (w[i].cls == GW_OK || w[i].cls == GW_STALE)
+			inflight += snap->guests[i].actual_kib - w[i].cur_kib;
+	}
+	/* the new VM may use the room above the reclaim target at once */
+	room = MAX(0, snap->host.mem.mem_avail_kib + inflight -
+	    plan->target_avail_kib);
+	for (i = 0; i < n; i++) {
+		struct policy_gwork *g = &w[i];
+		int64_t low = MAX(g->floor_kib, g->need_kib);
+
+		g->donor = false;
+		g->cap_kib = g->take_kib = g->give_kib = 0;
+		/* admission is not bound by steps or cooldowns: the VM
+		 * waits for it, as squeezed reserves before it builds */
+		if (g->cls == GW_OK && !g->pressured && g->cur_kib > low) {
+			g->donor = true;
+			g->cap_kib = g->cur_kib - low;
+			possible += g->cap_kib;
+		}
+	}
+	plan->reserve_request_kib = need_kib;
+	plan->reserve_possible_kib = room + possible;
+	to_free = need_kib - room;
+	if (to_free > possible) {
+		for (i = 0; i < n; i++) {
+			w[i].donor = false;
+			w[i].cap_kib = 0;
+			if (w[i].cls == GW_OK)
+				w[i].cls = GW_STALE;	/* hold */
+		}
+		to_free = 0;
+	}
+	taken = policy_fill_take(w, n, to_free);
+	plan->need_kib = to_free;
+	plan->taken_kib = plan->freed_kib = taken;
+	for (i = 0; i < n; i++) {
+		struct policy_gwork *g = &w[i];
+
+		if (g->cls == GW_SKIP || g->cls == GW_FIXED) {
+			g->target_kib = snap->guests[i].actual_kib;
+			continue;
+		}
+		g->target_kib = MAX(g->floor_kib, MIN(g->ceiling_kib,
+		    g->cur_kib - g->take_kib));
+		if (g->take_kib > 0)
+			snprintf(plan->guests[i].reason,
+			    sizeof(plan->guests[i].reason), "gives %lld MiB "
+			    "for a starting VM: idle %lld MiB",
+			    MIB(g->take_kib), MIB(g->idle_kib));
+	}
+	policy_finish(c, snap, s, now_ms, plan);
+	return possible + room >= need_kib ? 0 : -ENOSPC;
+}

@@ -1,0 +1,375 @@
+/* policy_balloon.c - guest bounds, what each guest needs and can spare,
+ * and the balloon targets: reclaim for the host from the most idle guests
+ * per share, memory for guests under their own pressure (funded by idle
+ * guests even while the host is tight), growth back toward the ceiling
+ * when the host has plenty. Steps, minimum change and cooldowns keep it
+ * calm; bounds are never crossed. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+
+#define MIB(k) ((long long)(k) / 1024)
+
+/* value * pmy / 10000 without overflow for any KiB size */
+static int64_t
+pmy_of(int64_t value, int64_t pmy)
+{
+	return (int64_t)((__int128)value * pmy / 10000);
+}
+
+int64_t
+policy_qemu_overhead_kib(const struct policy_config *c, int64_t max_kib)
+{
+	return c->qemu_overhead_kib + (MT_PRESENT(max_kib) && max_kib > 0 ?
+	    pmy_of(max_kib, c->qemu_overhead_pmy) : 0);
+}
+
+int
+policy_guest_bounds(const struct policy_config *c,
+    const struct guest_snapshot *g, bool own_hard_limit, int64_t *floor_kib,
+    int64_t *ceiling_kib, char *err, size_t errlen)
+{
+	int64_t fl, ce;
+
+	if (!MT_PRESENT(g->max_kib) || g->max_kib <= 0) {
+		snprintf(err, errlen, "max memory unknown");
+		return -EINVAL;
+	}
+	ce = g->max_kib;
+	if (MT_PRESENT(g->input.ceiling_kib))
+		ce = MIN(ce, g->input.ceiling_kib);
+	if (!own_hard_limit && MT_PRESENT(g->hard_limit_kib) &&
+	    g->hard_limit_kib != POLICY_LIMIT_UNLIMITED)
+		ce = MIN(ce, g->hard_limit_kib -
+		    policy_qemu_overhead_kib(c, g->max_kib));
+	fl = MT_PRESENT(g->input.floor_kib) ? g->input.floor_kib :
+	    pmy_of(g->max_kib, c->floor_default_pmy);
+	if (fl > ce) {
+		snprintf(err, errlen, "floor %lld MiB (%s) above ceiling "
+		    "%lld MiB: left alone", MIB(fl),
+		    guest_input_source_name(g->input.floor_src), MIB(ce));
+		return -EINVAL;
+	}
+	if (fl <= 0) {
+		snprintf(err, errlen, "floor %lld KiB is not above 0",
+		    (long long)fl);
+		return -EINVAL;
+	}
+	*floor_kib = fl;
+	*ceiling_kib = ce;
+	return 0;
+}
+
+/* ------------------------------------------------------------ water-fill */
+
+static int64_t
+level_part(int64_t level, int64_t shares)
+{
+	__int128 v = (__int128)level * shares / 1000;
+
+	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+static int64_t
+take_at(const struct policy_gwork *w, int64_t level)
+{
+	int64_t t = w->idle_kib - level_part(level, w->shares);
+
+	return t <= 0 ? 0 : MIN(t, w->cap_kib);
+}
+
+int64_t
+policy_fill_take(struct policy_gwork *w, size_t n, int64_t want_kib)
+{
+	int64_t lo = 0, hi = 0, sum, left;
+	size_t i;
+
+	if (want_kib <= 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!w[i].donor || w[i].cap_kib <= 0)
+			continue;
+		hi = MAX(hi, (int64_t)((__int128)w[i].idle_kib * 1000 /
+		    w[i].shares) + 1);
+	}
+	/* smallest level whose takes fit in want: the most idle per share
+	 * give first, down to one common level */
+	while (lo < hi) {
+		int64_t mid = lo + (hi - lo) / 2;
+
+		sum = 0;
+		for (i = 0; i < n; i++)
+			if (w[i].donor && w[i].cap_kib > 0)
+				sum += take_at(&w[i], mid);
+		if (sum <= want_kib)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	sum = 0;
+	for (i = 0; i < n; i++) {
+		if (!w[i].donor || w[i].cap_kib <= 0)
+			continue;
+		w[i].take_kib = take_at(&w[i], lo);
+		sum += w[i].take_kib;
+	}
+	/* the level is an integer: hand out the rounding rest */
+	left = want_kib - sum;
+	for (i = 0; i < n && left > 0; i++) {
+		int64_t more;
+
+		if (!w[i].donor || w[i].cap_kib <= 0)
+			continue;
+		more = MIN(left, w[i].cap_kib - w[i].take_kib);
+		more = MIN(more, MAX(0, w[i].idle_kib - w[i].take_kib));
+		if (more > 0) {
+			w[i].take_kib += more;
+			left -= more;
+			sum += more;
+		}
+	}
+	return sum;
+}
+
+static int64_t
+give_at(const struct policy_gwork *w, int64_t level)
+{
+	return MIN(w->cap_kib, level_part(level, w->shares));
+}
+
+int64_t
+policy_fill_give(struct policy_gwork *w, size_t n, int64_t budget_kib)
+{
+	int64_t lo = 0, hi = 0, sum, left;
+	size_t i;
+
+	if (budget_kib <= 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (w[i].donor || w[i].cap_kib <= 0)
+			continue;
+		hi = MAX(hi, (int64_t)((__int128)w[i].cap_kib * 1000 /
+		    w[i].shares) + 1);
+	}
+	/* largest level whose grants fit in the budget: each gets the same
+	 * amount per share, up to what it asked for */
+	while (lo < hi) {
+		int64_t mid = lo + (hi - lo + 1) / 2;
+
+		sum = 0;
+		for (i = 0; i < n; i++)
+			if (!w[i].donor && w[i].cap_kib > 0)
+				sum += give_at(&w[i], mid);
+		if (sum <= budget_kib)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	sum = 0;
+	for (i = 0; i < n; i++) {
+		if (w[i].donor || w[i].cap_kib <= 0)
+			continue;
+		w[i].give_kib = give_at(&w[i], lo);
+		sum += w[i].give_kib;
+	}
+	left = budget_kib - sum;
+	for (i = 0; i < n && left > 0; i++) {
+		int64_t more;
+
+		if (w[i].donor || w[i].cap_kib <= 0)
+			continue;
+		more = MIN(left, w[i].cap_kib - w[i].give_kib);
+		if (more > 0) {
+			w[i].give_kib += more;
+			left -= more;
+			sum += more;
+		}
+	}
+	return sum;
+}
+
+/* --------------------------------------------------------------- targets */
+
+static bool
+in_cooldown(const struct policy_config *c, const struct policy_guest_hist *h,
+    int64_t now_ms, int dir, bool calm)
+{
+	if (!MT_PRESENT(h->last_target_kib) || h->last_dir == 0)
+		return false;
+	if (h->last_dir != dir &&
+	    now_ms - h->last_change_ms < c->reverse_cooldown_ms)
+		return true;
+	return calm && now_ms - h->last_change_ms < c->cooldown_ms;
+}
+
+static int64_t
+clamp_bounds(const struct policy_gwork *g, int64_t v)
+{
+	return MAX(g->floor_kib, MIN(g->ceiling_kib, v));
+}
+
+static void
+set_target(const struct policy_config *c, const struct guest_snapshot *gs,
+    struct policy_gwork *g, struct guest_plan *gp, enum host_pressure p)
+{
+	int64_t t, delta;
+	char *r = gp->reason;
+	size_t rl = sizeof(gp->reason);
+
+	switch (g->cls) {
+	case GW_SKIP:
+	case GW_FIXED:
+		g->target_kib = gs->actual_kib;
+		return;
+	case GW_STALE:
+	case GW_UNCOOP:
+	case GW_INACTIVE:
+		/* held where it was asked to be; only the bounds move it */
+		g->target_kib = clamp_bounds(g, g->cur_kib);
+		return;
+	case GW_OK:
+		break;
+	}
+	t = g->cur_kib - g->take_kib + g->give_kib;
+	if (t < g->floor_kib || t > g->ceiling_kib) {
+		t = clamp_bounds(g, t);
+		snprintf(r, rl, "moved into its bounds %lld..%lld MiB",
+		    MIB(g->floor_kib), MIB(g->ceiling_kib));
+		g->target_kib = t;
+		return;
+	}
+	delta = t - g->cur_kib;
+	if (delta != 0 && (delta < 0 ? -delta : delta) < c->min_change_kib) {
+		snprintf(r, rl, "change of %lld MiB below min_change %lld MiB",
+		    MIB(delta), MIB(c->min_change_kib));
+		g->target_kib = g->cur_kib;
+		return;
+	}
+	g->target_kib = t;
+	if (g->take_kib > 0)
+		snprintf(r, rl, "gives %lld MiB for the host (%s): idle %lld "
+		    "MiB, needs %lld MiB", MIB(g->take_kib),
+		    policy_pressure_name(p), MIB(g->idle_kib),
+		    MIB(g->need_kib));
+	else if (g->pressured && g->give_kib > 0)
+		snprintf(r, rl, "under pressure (usable %lld MiB, %lld major "
+		    "faults/s): +%lld MiB", MIB(gs->usable_kib),
+		    MT_PRESENT(gs->major_fault_per_s) ?
+		    (long long)gs->major_fault_per_s : 0LL,
+		    MIB(g->give_kib));
+	else if (g->pressured && g->cur_kib >= g->ceiling_kib)
+		snprintf(r, rl, "under pressure but at its ceiling %lld MiB",
+		    MIB(g->ceiling_kib));
+	else if (g->pressured)
+		snprintf(r, rl, "under pressure: no host room and no idle "
+		    "guest to take from (%s)", policy_pressure_name(p));
+	else if (g->give_kib > 0)
+		snprintf(r, rl, "host has plenty: +%lld MiB toward ceiling "
+		    "%lld MiB", MIB(g->give_kib), MIB(g->ceiling_kib));
+	else
+		snprintf(r, rl, "steady: needs %lld MiB, idle %lld MiB, "
+		    "host %s", MIB(g->need_kib), MIB(g->idle_kib),
+		    policy_pressure_name(p));
+}
+
+void
+policy_balloon_decide(const struct policy_config *c,
+    const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
+    struct policy_plan *plan)
+{
+	struct policy_gwork *w = s->work;
+	size_t n = snap->nr_guests, i;
+	int64_t avail = snap->host.mem.mem_avail_kib;
+	int64_t inflight = 0, reclaim, room, want = 0, from_host, taken;
+	int64_t funded, given, grow_budget;
+	enum host_pressure p = plan->pressure;
+	bool calm = p <= PRESSURE_NORMAL;
+
+	/* memory already on its way: pending targets of balloons that move */
+	for (i = 0; i < n; i++)
+		if (w[i].cls == GW_OK || w[i].cls == GW_STALE)
+			inflight += snap->guests[i].actual_kib - w[i].cur_kib;
+
+	plan->need_kib = plan->target_avail_kib - avail - inflight;
+	reclaim = p >= PRESSURE_TIGHT && plan->need_kib > c->deadband_kib ?
+	    plan->need_kib : 0;
+	room = avail + inflight - plan->target_avail_kib - c->deadband_kib;
+
+	/* guests under their own pressure ask first */
+	for (i = 0; i < n; i++) {
+		struct policy_gwork *g = &w[i];
+
+		g->donor = false;
+		g->cap_kib = 0;
+		g->take_kib = g->give_kib = 0;
+		if (g->cls != GW_OK || !g->pressured || g->cur_kib >= g->ceiling_kib)
+			continue;
+		g->cap_kib = MIN(g->step_kib, g->ceiling_kib - g->cur_kib);
+		g->cap_kib = MIN(g->cap_kib, MAX(g->need_kib - g->cur_kib,
+		    pmy_of(snap->guests[i].max_kib, c->headroom_pmy)));
+		g->cap_kib = MAX(g->cap_kib, 0);
+		want += g->cap_kib;
+	}
+	from_host = calm ? MIN(want, MAX(room, 0)) : 0;
+
+	/* donors: fresh stats, not under pressure, idle above floor/need */
+	for (i = 0; i < n; i++) {
+		struct policy_gwork *g = &w[i];
+		const struct policy_guest_hist *h = &s->hist[g->hist];
+		int64_t low;
+
+		if (g->cls != GW_OK || g->pressured)
+			continue;
+		low = MAX(g->floor_kib, g->need_kib);
+		if (g->cur_kib <= low || g->cur_kib > g->ceiling_kib)
+			continue;
+		if (in_cooldown(c, h, now_ms, -1, calm) &&
+		    p != PRESSURE_CRITICAL)
+			continue;
+		g->donor = true;
+		g->cap_kib = MIN(g->step_kib, g->cur_kib - low);
+	}
+	taken = policy_fill_take(w, n, reclaim + (want - from_host));
+	/* a donor that gave nothing this tick may still grow below */
+	for (i = 0; i < n; i++) {
+		if (w[i].donor && w[i].take_kib == 0) {
+			w[i].donor = false;
+			w[i].cap_kib = 0;
+		}
+	}
+	funded = from_host + MAX(0, taken - reclaim);
+	given = policy_fill_give(w, n, funded);
+	plan->taken_kib = taken;
+	plan->freed_kib = taken;
+	plan->given_kib = given;
+
+	/* plenty: grow the rest back toward their ceiling, keeping the host
+	 * in plenty so growth cannot itself start a reclaim */
+	grow_budget = avail + inflight - pmy_of(plan->reserve_kib, c->plenty_pmy) -
+	    c->deadband_kib - MIN(given, from_host);
+	if (p == PRESSURE_PLENTY && grow_budget > 0) {
+		for (i = 0; i < n; i++) {
+			struct policy_gwork *g = &w[i];
+			const struct policy_guest_hist *h = &s->hist[g->hist];
+
+			if (g->cls != GW_OK || g->pressured || g->donor)
+				continue;
+			g->cap_kib = 0;
+			if (g->cur_kib >= g->ceiling_kib ||
+			    in_cooldown(c, h, now_ms, 1, true))
+				continue;
+			g->cap_kib = MIN(g->step_kib,
+			    g->ceiling_kib - g->cur_kib);
+		}
+		/* the pressured guests were served: keep their grant */
+		for (i = 0; i < n; i++)
+			if (w[i].pressured)
+				w[i].cap_kib = 0;
+		plan->given_kib += policy_fill_give(w, n, grow_budget);
+	}
+
+	for (i = 0; i < n; i++)
+		set_target(c, &snap->guests[i], &w[i], &plan->guests[i], p);
+}

@@ -1,0 +1,181 @@
+/* policy_host.c - the host's pressure state: MemAvailable against a reserve
+ * sized the way ESXi sizes minFree, raised by PSI stall and fault rates,
+ * with hysteresis (a margin and a dwell time) on the way back down so the
+ * state does not flap. */
+#include <string.h>
+
+#include "policy.h"
+
+int64_t
+policy_host_reserve_kib(const struct policy_config *c, int64_t mem_total_kib)
+{
+	int64_t fixed, rest = 0;
+
+	if (MT_PRESENT(c->reserve_kib))
+		return c->reserve_kib;
+	if (mem_total_kib <= 0)
+		return c->reserve_fixed_kib;
+	if (mem_total_kib <= c->reserve_fixed_span_kib) {
+		/* a small host keeps the same share, not the same size */
+		fixed = c->reserve_fixed_kib * (mem_total_kib / 1024) /
+		    (c->reserve_fixed_span_kib / 1024 > 0 ?
+		    c->reserve_fixed_span_kib / 1024 : 1);
+	} else {
+		fixed = c->reserve_fixed_kib;
+		rest = (int64_t)((__int128)(mem_total_kib -
+		    c->reserve_fixed_span_kib) * c->reserve_rest_pmy / 10000);
+	}
+	/* never less than 64 MiB: below that the kernel itself struggles */
+	return MAX(fixed + rest, 64 * 1024);
+}
+
+int64_t
+policy_interval_ms(const struct policy_config *c, enum host_pressure p)
+{
+	switch (p) {
+	case PRESSURE_PLENTY:
+		return c->interval_plenty_ms;
+	case PRESSURE_NORMAL:
+		return c->interval_normal_ms;
+	case PRESSURE_TIGHT:
+		return c->interval_tight_ms;
+	case PRESSURE_CRITICAL:
+		return c->interval_critical_ms;
+	}
+	return c->interval_normal_ms;
+}
+
+const char *
+policy_pressure_name(enum host_pressure p)
+{
+	switch (p) {
+	case PRESSURE_PLENTY:
+		return "plenty";
+	case PRESSURE_NORMAL:
+		return "normal";
+	case PRESSURE_TIGHT:
+		return "tight";
+	case PRESSURE_CRITICAL:
+		return "critical";
+	}
+	return "?";
+}
+
+/* State from MemAvailable alone. `up` asks for the thresholds a state must
+ * clear to be entered from a worse one: leaving tight needs the reclaim
+ * target plus the margin, the other steps their own threshold plus it. */
+static enum host_pressure
+classify_avail(const struct policy_config *c, int64_t ratio_pmy, bool up)
+{
+	int64_t h = up ? c->hysteresis_pmy : 0;
+	int64_t normal_at = up ? MAX(c->tight_pmy, c->target_pmy) : c->tight_pmy;
+
+	if (ratio_pmy >= c->plenty_pmy + h)
+		return PRESSURE_PLENTY;
+	if (ratio_pmy >= normal_at + h)
+		return PRESSURE_NORMAL;
+	if (ratio_pmy >= c->critical_pmy + h)
+		return PRESSURE_TIGHT;
+	return PRESSURE_CRITICAL;
+}
+
+/* Stall and fault signals raise the state. They count only while memory
+ * is not plentiful: with MemAvailable far above the reserve, stalls come
+ * from a cgroup's own limit, not from the host running short. */
+static enum host_pressure
+apply_signals(const struct policy_config *c, const struct host_snapshot *h,
+    enum host_pressure p, char *why, size_t whylen)
+{
+	const struct host_psi *psi = &h->psi;
+
+	if (p == PRESSURE_PLENTY)
+		return p;
+	if (psi->present && MT_PRESENT(psi->full.avg10_pmy) &&
+	    psi->full.avg10_pmy >= c->psi_full_critical_pmy) {
+		policy_reasonf(why, whylen, "; PSI full avg10 %lld.%02lld%% >= "
+		    "%lld.%02lld%%", (long long)psi->full.avg10_pmy / 100,
+		    (long long)psi->full.avg10_pmy % 100,
+		    (long long)c->psi_full_critical_pmy / 100,
+		    (long long)c->psi_full_critical_pmy % 100);
+		return PRESSURE_CRITICAL;
+	}
+	if (p == PRESSURE_CRITICAL || p == PRESSURE_TIGHT)
+		return p;
+	if (psi->present && MT_PRESENT(psi->some.avg10_pmy) &&
+	    psi->some.avg10_pmy >= c->psi_some_tight_pmy) {
+		policy_reasonf(why, whylen, "; PSI some avg10 %lld.%02lld%% >= "
+		    "%lld.%02lld%%", (long long)psi->some.avg10_pmy / 100,
+		    (long long)psi->some.avg10_pmy % 100,
+		    (long long)c->psi_some_tight_pmy / 100,
+		    (long long)c->psi_some_tight_pmy % 100);
+		return PRESSURE_TIGHT;
+	}
+	if (MT_PRESENT(h->vm.refault_per_s) &&
+	    h->vm.refault_per_s >= c->refault_tight_per_s) {
+		policy_reasonf(why, whylen, "; refaults %lld/s >= %lld/s",
+		    (long long)h->vm.refault_per_s,
+		    (long long)c->refault_tight_per_s);
+		return PRESSURE_TIGHT;
+	}
+	if (MT_PRESENT(h->vm.pgmajfault_per_s) &&
+	    h->vm.pgmajfault_per_s >= c->majfault_tight_per_s) {
+		policy_reasonf(why, whylen, "; major faults %lld/s >= %lld/s",
+		    (long long)h->vm.pgmajfault_per_s,
+		    (long long)c->majfault_tight_per_s);
+		return PRESSURE_TIGHT;
+	}
+	return p;
+}
+
+void
+policy_host_pressure(const struct policy_config *c,
+    const struct host_snapshot *h, struct policy_state *s, int64_t now_ms,
+    struct policy_plan *plan)
+{
+	int64_t reserve = policy_host_reserve_kib(c, h->mem.mem_total_kib);
+	int64_t avail = h->mem.mem_avail_kib;
+	int64_t ratio = avail / 100 * 10000 / (reserve / 100 > 0 ?
+	    reserve / 100 : 1);
+	enum host_pressure raw, up, next;
+	char why[64] = "", whyup[64] = "", held[48] = "";
+
+	plan->reserve_kib = reserve;
+	plan->target_avail_kib = reserve / 10000 * c->target_pmy +
+	    reserve % 10000 * c->target_pmy / 10000;
+	raw = apply_signals(c, h, classify_avail(c, ratio, false), why,
+	    sizeof(why));
+	up = apply_signals(c, h, classify_avail(c, ratio, true), whyup,
+	    sizeof(whyup));
+
+	if (!s->started || raw > s->pressure) {
+		/* worse: at once */
+		next = raw;
+		s->better_since_ms = MT_ABSENT;
+	} else if (up < s->pressure) {
+		/* better with margin: only after the dwell time */
+		if (!MT_PRESENT(s->better_since_ms) || up != s->better_cand) {
+			if (!MT_PRESENT(s->better_since_ms))
+				s->better_since_ms = now_ms;
+			s->better_cand = up;
+		}
+		if (now_ms - s->better_since_ms >= c->state_dwell_ms) {
+			next = up;
+			s->better_since_ms = MT_ABSENT;
+		} else {
+			next = s->pressure;
+			policy_reasonf(held, sizeof(held), "; held: %s for %llds of "
+			    "%llds", policy_pressure_name(up),
+			    (long long)(now_ms - s->better_since_ms) / 1000,
+			    (long long)c->state_dwell_ms / 1000);
+		}
+	} else {
+		next = s->pressure;
+		s->better_since_ms = MT_ABSENT;
+	}
+	s->pressure = next;
+	plan->pressure = next;
+	policy_reasonf(plan->pressure_reason, sizeof(plan->pressure_reason),
+	    "MemAvailable %lld MiB is %lld%% of the %lld MiB reserve%s%s",
+	    (long long)avail / 1024, (long long)ratio / 100,
+	    (long long)reserve / 1024, next == raw ? why : whyup, held);
+}

@@ -1,0 +1,328 @@
+/* policy_ksm.c - KSM as a closed loop and THP weighed against it.
+ *
+ * ksmtuned turns KSM on when committed memory nears MemTotal and nudges
+ * pages_to_scan by free memory alone; it never asks whether merging pays
+ * or what ksmd costs. Here the scan rate follows the measured gain
+ * (general_profit, or pages_sharing on older kernels) per minute, held
+ * under a CPU budget; the kernel's own advisor takes the rate where
+ * present; and a setting changed by someone else makes memtuned back off
+ * instead of fighting. THP: khugepaged collapses what KSM splits, so under
+ * overcommit khugepaged slows and defrag gets less eager; with plenty of
+ * memory the host's own settings come back. */
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+
+#define MIB(k) ((long long)(k) / 1024)
+/* ksmd merges base pages; every x86-64 and arm64 KVM host uses 4 KiB */
+#define KSM_PAGE_KIB 4
+
+static int64_t
+committed_pmy(const struct snapshot *snap)
+{
+	int64_t sum = 0;
+
+	for (size_t i = 0; i < snap->nr_guests; i++) {
+		const struct guest_snapshot *g = &snap->guests[i];
+
+		if (g->id >= 0 && MT_PRESENT(g->max_kib) && g->max_kib > 0)
+			sum += g->max_kib;
+	}
+	return (int64_t)((__int128)sum * 10000 / snap->host.mem.mem_total_kib);
+}
+
+static int64_t
+clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void
+ksm_plan_reset(struct ksm_plan *kp)
+{
+	memset(kp, 0, sizeof(*kp));
+	kp->run = kp->pages_to_scan = kp->sleep_millisecs = MT_ABSENT;
+	kp->advisor_target_scan_time = kp->advisor_max_cpu = MT_ABSENT;
+}
+
+/* Did a KSM knob change since memtuned wrote it? */
+static const char *
+ksm_moved(const struct policy_state *s, const struct host_ksm *k,
+    bool advisor, int64_t *have, int64_t *want)
+{
+	if (MT_PRESENT(k->run) && MT_PRESENT(s->ksm_applied_run) &&
+	    k->run != s->ksm_applied_run) {
+		*have = k->run;
+		*want = s->ksm_applied_run;
+		return "run";
+	}
+	if (advisor)
+		return NULL;	/* the advisor moves pages_to_scan itself */
+	if (MT_PRESENT(k->pages_to_scan) && MT_PRESENT(s->ksm_applied_pages) &&
+	    k->pages_to_scan != s->ksm_applied_pages) {
+		*have = k->pages_to_scan;
+		*want = s->ksm_applied_pages;
+		return "pages_to_scan";
+	}
+	if (MT_PRESENT(k->sleep_millisecs) &&
+	    MT_PRESENT(s->ksm_applied_sleep) &&
+	    k->sleep_millisecs != s->ksm_applied_sleep) {
+		*have = k->sleep_millisecs;
+		*want = s->ksm_applied_sleep;
+		return "sleep_millisecs";
+	}
+	return NULL;
+}
+
+void
+policy_ksm_decide(const struct policy_config *c,
+    const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
+    struct policy_plan *plan)
+{
+	const struct host_ksm *k = &snap->host.ksm;
+	struct ksm_plan *kp = &plan->ksm;
+	int64_t cpct = committed_pmy(snap), profit = MT_ABSENT, rate = MT_ABSENT;
+	int64_t pages, sleep, have = 0, want = 0;
+	bool advisor, was_on = s->ksm_on;
+	const char *moved;
+	char why[POLICY_REASON_MAX] = "";
+
+	ksm_plan_reset(kp);
+	if (!c->ksm_manage) {
+		snprintf(kp->reason, sizeof(kp->reason),
+		    "not managed ([ksm] manage = no)");
+		return;
+	}
+	if (!k->present) {
+		snprintf(kp->reason, sizeof(kp->reason),
+		    "KSM not in this kernel");
+		return;
+	}
+	advisor = c->ksm_use_advisor && k->advisor_mode[0] != '\0';
+
+	if (s->ksm_applied_valid &&
+	    (moved = ksm_moved(s, k, advisor, &have, &want)) != NULL) {
+		s->ksm_applied_valid = false;
+		s->ksm_pending_valid = false;
+		s->ksm_backoff_until_ms = now_ms + c->ksm_backoff_ms;
+		kp->backoff = true;
+		snprintf(kp->reason, sizeof(kp->reason), "%s changed to %lld "
+		    "outside memtuned (set %lld): another manager; backing "
+		    "off for %llds", moved, (long long)have, (long long)want,
+		    (long long)c->ksm_backoff_ms / 1000);
+		return;
+	}
+	if (MT_PRESENT(s->ksm_backoff_until_ms)) {
+		if (now_ms < s->ksm_backoff_until_ms) {
+			kp->backoff = true;
+			snprintf(kp->reason, sizeof(kp->reason), "backing off "
+			    "after an outside change: %llds left",
+			    (long long)(s->ksm_backoff_until_ms - now_ms) /
+			    1000);
+			return;
+		}
+		/* start again from whatever the host has now */
+		s->ksm_backoff_until_ms = MT_ABSENT;
+		s->ksm_on = MT_PRESENT(k->run) && k->run == 1;
+		was_on = s->ksm_on;
+		s->ksm_pages = k->pages_to_scan;
+		s->ksm_sleep_ms = k->sleep_millisecs;
+	}
+
+	/* the gain, per minute, since the last tick */
+	if (MT_PRESENT(k->general_profit))
+		profit = k->general_profit / 1024;
+	else if (MT_PRESENT(k->pages_sharing))
+		profit = k->pages_sharing * KSM_PAGE_KIB;
+	if (MT_PRESENT(profit) && MT_PRESENT(s->ksm_prev_profit_kib) &&
+	    MT_PRESENT(s->ksm_prev_ms) && now_ms > s->ksm_prev_ms)
+		rate = (profit - s->ksm_prev_profit_kib) * 60000 /
+		    (now_ms - s->ksm_prev_ms);
+	s->ksm_prev_profit_kib = profit;
+	s->ksm_prev_ms = now_ms;
+
+	/* on and off, with a gap between start and stop */
+	if (!s->ksm_on && (cpct >= c->ksm_start_committed_pmy ||
+	    plan->pressure >= PRESSURE_TIGHT)) {
+		s->ksm_on = true;
+		snprintf(why, sizeof(why), "on: guests commit %lld%% of "
+		    "MemTotal, host %s", (long long)cpct / 100,
+		    policy_pressure_name(plan->pressure));
+	} else if (s->ksm_on && cpct < c->ksm_stop_committed_pmy &&
+	    plan->pressure <= PRESSURE_NORMAL) {
+		s->ksm_on = false;
+		snprintf(why, sizeof(why), "off: guests commit %lld%% of "
+		    "MemTotal (< %lld%%)", (long long)cpct / 100,
+		    (long long)c->ksm_stop_committed_pmy / 100);
+	}
+
+	pages = MT_PRESENT(s->ksm_pages) ? s->ksm_pages :
+	    MT_PRESENT(k->pages_to_scan) ? k->pages_to_scan : 100;
+	pages = clamp64(pages, c->ksm_pages_min, c->ksm_pages_max);
+	/* ksmtuned's start: 10 ms on a 16 GiB host, longer on smaller */
+	sleep = MT_PRESENT(s->ksm_sleep_ms) ? s->ksm_sleep_ms :
+	    10 * (16LL * 1024 * 1024) / snap->host.mem.mem_total_kib;
+	sleep = clamp64(sleep, c->ksm_sleep_min_ms, c->ksm_sleep_max_ms);
+
+	if (s->ksm_on && advisor) {
+		if (strcmp(k->advisor_mode, "scan-time") != 0) {
+			mt_strlcpy(kp->advisor_mode, "scan-time",
+			    sizeof(kp->advisor_mode));
+			kp->change = true;
+		}
+		if (k->advisor_max_cpu != MAX(1, c->ksm_cpu_max_pmil / 10)) {
+			kp->advisor_max_cpu = MAX(1, c->ksm_cpu_max_pmil / 10);
+			kp->change = true;
+		}
+		if (k->advisor_target_scan_time != c->ksm_advisor_scan_time_s) {
+			kp->advisor_target_scan_time =
+			    c->ksm_advisor_scan_time_s;
+			kp->change = true;
+		}
+		if (why[0] == '\0')
+			snprintf(why, sizeof(why), "kernel advisor sets the "
+			    "rate (scan-time %llds, CPU <= %lld%%)",
+			    (long long)c->ksm_advisor_scan_time_s,
+			    (long long)MAX(1, c->ksm_cpu_max_pmil / 10));
+	} else if (s->ksm_on && was_on) {
+		int64_t cpu = k->ksmd_cpu_pmil;
+
+		if (MT_PRESENT(cpu) && cpu > c->ksm_cpu_max_pmil) {
+			pages = MAX(c->ksm_pages_min, pages * 2 / 3);
+			sleep = MIN(c->ksm_sleep_max_ms, sleep * 3 / 2 + 1);
+			snprintf(why, sizeof(why), "ksmd used %lld.%lld%% of a "
+			    "core, budget %lld.%lld%%: slower",
+			    (long long)cpu / 10, (long long)cpu % 10,
+			    (long long)c->ksm_cpu_max_pmil / 10,
+			    (long long)c->ksm_cpu_max_pmil % 10);
+		} else if (MT_PRESENT(rate) &&
+		    rate >= c->ksm_pay_min_kib_per_min &&
+		    (!MT_PRESENT(cpu) || cpu * 3 / 2 <= c->ksm_cpu_max_pmil)) {
+			pages = MIN(c->ksm_pages_max, pages * 3 / 2 + 1);
+			sleep = MAX(c->ksm_sleep_min_ms, sleep * 2 / 3);
+			snprintf(why, sizeof(why), "merging pays %lld MiB/min "
+			    "(%s): faster", MIB(rate),
+			    MT_PRESENT(k->general_profit) ? "general_profit" :
+			    "pages_sharing");
+		} else if (MT_PRESENT(rate) &&
+		    rate < c->ksm_pay_min_kib_per_min / 4) {
+			pages = MAX(c->ksm_pages_min, pages * 3 / 4);
+			sleep = MIN(c->ksm_sleep_max_ms, sleep * 4 / 3 + 1);
+			snprintf(why, sizeof(why), "merging stopped paying "
+			    "(%lld MiB/min < %lld): slower", MIB(rate),
+			    MIB(c->ksm_pay_min_kib_per_min / 4));
+		} else {
+			snprintf(why, sizeof(why), "holding: gain %s%lld "
+			    "MiB/min", MT_PRESENT(rate) ? "" : "unknown ",
+			    MT_PRESENT(rate) ? MIB(rate) : 0LL);
+		}
+	} else if (!s->ksm_on && why[0] == '\0') {
+		snprintf(why, sizeof(why), "off: guests commit %lld%% of "
+		    "MemTotal, host %s", (long long)cpct / 100,
+		    policy_pressure_name(plan->pressure));
+	}
+
+	if (!MT_PRESENT(k->run) || k->run != (s->ksm_on ? 1 : 0)) {
+		kp->run = s->ksm_on ? 1 : 0;
+		kp->change = true;
+	}
+	if (s->ksm_on && !advisor) {
+		if (k->pages_to_scan != pages) {
+			kp->pages_to_scan = pages;
+			kp->change = true;
+		}
+		if (k->sleep_millisecs != sleep) {
+			kp->sleep_millisecs = sleep;
+			kp->change = true;
+		}
+	}
+	s->ksm_pages = pages;
+	s->ksm_sleep_ms = sleep;
+	s->ksm_pending_valid = true;
+	s->ksm_pending_run = s->ksm_on ? 1 : 0;
+	s->ksm_pending_pages = s->ksm_on && !advisor ? pages : k->pages_to_scan;
+	s->ksm_pending_sleep = s->ksm_on && !advisor ? sleep :
+	    k->sleep_millisecs;
+	mt_strlcpy(kp->reason, why, sizeof(kp->reason));
+}
+
+void
+policy_thp_decide(const struct policy_config *c,
+    const struct snapshot *snap, struct policy_state *s,
+    struct policy_plan *plan)
+{
+	const struct host_thp *t = &snap->host.thp;
+	struct thp_plan *tp = &plan->thp;
+	int64_t cpct = committed_pmy(snap);
+	int64_t sleep, pages, ptes;
+	const char *defrag;
+
+	memset(tp, 0, sizeof(*tp));
+	tp->khugepaged_scan_sleep_millisecs = MT_ABSENT;
+	tp->khugepaged_pages_to_scan = MT_ABSENT;
+	tp->khugepaged_max_ptes_none = MT_ABSENT;
+	if (!c->thp_manage || !t->present) {
+		snprintf(tp->reason, sizeof(tp->reason), "%s",
+		    !c->thp_manage ? "not managed ([thp] manage = no)" :
+		    "THP not in this kernel");
+		return;
+	}
+	if (!s->thp_baseline_valid && !s->thp_pressured) {
+		/* what the host runs with before memtuned touches it */
+		mt_strlcpy(s->thp_base_defrag, t->defrag,
+		    sizeof(s->thp_base_defrag));
+		s->thp_base_scan_sleep_ms = t->khugepaged_scan_sleep_millisecs;
+		s->thp_base_pages_to_scan = t->khugepaged_pages_to_scan;
+		s->thp_base_max_ptes_none = t->khugepaged_max_ptes_none;
+		s->thp_baseline_valid = true;
+	}
+	if (!s->thp_pressured && s->ksm_on &&
+	    (plan->pressure >= PRESSURE_TIGHT || cpct >= 10000))
+		s->thp_pressured = true;
+	else if (s->thp_pressured && (!s->ksm_on ||
+	    plan->pressure == PRESSURE_PLENTY))
+		s->thp_pressured = false;
+
+	if (s->thp_pressured) {
+		defrag = c->thp_pressure_defrag;
+		sleep = MT_PRESENT(s->thp_base_scan_sleep_ms) ?
+		    MAX(s->thp_base_scan_sleep_ms, c->thp_pressure_scan_sleep_ms) :
+		    MT_ABSENT;
+		pages = MT_PRESENT(s->thp_base_pages_to_scan) ?
+		    MIN(s->thp_base_pages_to_scan,
+		    c->thp_pressure_pages_to_scan) : MT_ABSENT;
+		ptes = MT_PRESENT(s->thp_base_max_ptes_none) ?
+		    MIN(s->thp_base_max_ptes_none,
+		    c->thp_pressure_max_ptes_none) : MT_ABSENT;
+		snprintf(tp->reason, sizeof(tp->reason), "overcommit (KSM on, "
+		    "guests commit %lld%%, host %s): prefer merging, slower "
+		    "khugepaged, defrag %s", (long long)cpct / 100,
+		    policy_pressure_name(plan->pressure), defrag);
+	} else {
+		defrag = s->thp_base_defrag;
+		sleep = s->thp_base_scan_sleep_ms;
+		pages = s->thp_base_pages_to_scan;
+		ptes = s->thp_base_max_ptes_none;
+		snprintf(tp->reason, sizeof(tp->reason), "%s: prefer huge "
+		    "pages, host's own THP settings",
+		    s->ksm_on ? "memory plentiful" : "KSM off");
+	}
+	if (defrag[0] != '\0' && t->defrag[0] != '\0' &&
+	    strcmp(defrag, t->defrag) != 0) {
+		mt_strlcpy(tp->defrag, defrag, sizeof(tp->defrag));
+		tp->change = true;
+	}
+	if (MT_PRESENT(sleep) && sleep != t->khugepaged_scan_sleep_millisecs) {
+		tp->khugepaged_scan_sleep_millisecs = sleep;
+		tp->change = true;
+	}
+	if (MT_PRESENT(pages) && pages != t->khugepaged_pages_to_scan) {
+		tp->khugepaged_pages_to_scan = pages;
+		tp->change = true;
+	}
+	if (MT_PRESENT(ptes) && ptes != t->khugepaged_max_ptes_none) {
+		tp->khugepaged_max_ptes_none = ptes;
+		tp->change = true;
+	}
+}

@@ -1,0 +1,67 @@
+/* policy_fixture.h - snapshot builders for the policy tests: a host and
+ * guests with plain numbers in MiB, every other field as a collector
+ * would leave it. Header-only so each policy suite stays one file. */
+#ifndef MEMTUNED_TEST_POLICY_FIXTURE_H
+#define MEMTUNED_TEST_POLICY_FIXTURE_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+#include "snapshot.h"
+
+#define MIB_KIB(m) ((int64_t)(m) * 1024)
+
+static inline void
+fx_host(struct host_snapshot *h, int64_t total_mib, int64_t avail_mib)
+{
+	host_snapshot_init(h);
+	h->time_ms = 0;
+	h->mem.mem_total_kib = MIB_KIB(total_mib);
+	h->mem.mem_avail_kib = MIB_KIB(avail_mib);
+	h->mem.mem_free_kib = MIB_KIB(avail_mib);
+	h->psi.present = true;
+	h->psi.some.avg10_pmy = 0;
+	h->psi.full.avg10_pmy = 0;
+	h->vm.refault_per_s = 0;
+	h->vm.pgmajfault_per_s = 0;
+}
+
+/* A running guest with fresh stats: max, balloon actual and guest
+ * MemAvailable in MiB; RSS is what it uses plus 200 MiB of QEMU. */
+static inline void
+fx_guest(struct guest_snapshot *g, int idx, int64_t max_mib,
+    int64_t actual_mib, int64_t usable_mib)
+{
+	guest_snapshot_init(g);
+	snprintf(g->name, sizeof(g->name), "vm%d", idx);
+	snprintf(g->uuid, sizeof(g->uuid),
+	    "00000000-0000-4000-8000-%012d", idx);
+	g->id = idx + 1;
+	g->state = 1;
+	g->max_kib = MIB_KIB(max_mib);
+	g->actual_kib = MIB_KIB(actual_mib);
+	g->balloon_max_kib = MIB_KIB(max_mib);
+	g->available_kib = MIB_KIB(actual_mib);
+	g->usable_kib = MIB_KIB(usable_mib);
+	g->unused_kib = MIB_KIB(usable_mib);
+	g->disk_caches_kib = 0;
+	g->major_fault_per_s = 0;
+	g->swap_in_kib_per_s = 0;
+	g->rss_kib = MIB_KIB(actual_mib - usable_mib + 200);
+	g->stats = GUEST_STATS_OK;
+	g->cgroup_version = 1;
+	g->backing.has_balloon = true;
+	g->input.shares = MT_ABSENT;
+}
+
+/* The defaults with a fixed 1 GiB reserve, so thresholds read easily:
+ * plenty >= 4 GiB, normal >= 1 GiB (1.6 GiB from below), tight >= 512 MiB. */
+static inline void
+fx_config(struct policy_config *c)
+{
+	policy_config_defaults(c);
+	c->reserve_kib = MIB_KIB(1024);
+}
+
+#endif

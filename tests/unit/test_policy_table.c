@@ -1,0 +1,906 @@
+/* test_policy_table.c - one situation per test and the plan expected of
+ * it: pressure states and hysteresis, bounds, reclaim order and shares,
+ * guests under their own pressure, growth, steps, dead band, cooldowns,
+ * stale/fixed/excluded/uncooperative guests, memtune, KSM, THP,
+ * admission and the next interval. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+#include "policy_fixture.h"
+
+Suite *policy_table_suite(void);
+
+#define NG 8
+
+struct tc {
+	struct policy_config c;
+	struct policy_state s;
+	struct policy_plan p;
+	struct snapshot snap;
+	struct guest_snapshot g[NG];
+};
+
+static struct tc *
+tc_new(int64_t total_mib, int64_t avail_mib, size_t nr)
+{
+	struct tc *t = calloc(1, sizeof(*t));
+
+	ck_assert_ptr_nonnull(t);
+	fx_config(&t->c);
+	ck_assert_int_eq(policy_state_init(&t->s, NG), 0);
+	ck_assert_int_eq(policy_plan_init(&t->p, NG), 0);
+	fx_host(&t->snap.host, total_mib, avail_mib);
+	t->snap.guests = t->g;
+	t->snap.nr_guests = nr;
+	for (size_t i = 0; i < NG; i++)
+		fx_guest(&t->g[i], (int)i, 4096, 4096, 2048);
+	return t;
+}
+
+static void
+tc_free(struct tc *t)
+{
+	policy_state_free(&t->s);
+	policy_plan_free(&t->p);
+	free(t);
+}
+
+static void
+decide(struct tc *t, int64_t now_ms)
+{
+	ck_assert_int_eq(policy_decide(&t->c, &t->snap, &t->s, now_ms, &t->p),
+	    0);
+}
+
+/* the balloon moves all the way to the planned target before the next tick */
+static void
+follow(struct tc *t)
+{
+	for (size_t i = 0; i < t->snap.nr_guests; i++) {
+		int64_t d = t->p.guests[i].target_kib - t->g[i].actual_kib;
+
+		t->g[i].actual_kib += d;
+		t->g[i].available_kib += d;
+		t->g[i].usable_kib += d;
+	}
+}
+
+static bool
+balloons(const struct guest_plan *gp)
+{
+	return gp->action == ACT_BALLOON || gp->action == ACT_BOTH;
+}
+
+/* ------------------------------------------------------------ pressure */
+
+START_TEST(test_pressure_states_from_avail)
+{
+	/* MemAvailable against a 1 GiB reserve picks each of the four states */
+	static const struct {
+		int64_t avail_mib;
+		enum host_pressure want;
+		int64_t interval_ms;
+	} cases[] = {
+		{ 5000, PRESSURE_PLENTY, 30000 },
+		{ 2000, PRESSURE_NORMAL, 10000 },
+		{ 800, PRESSURE_TIGHT, 5000 },
+		{ 300, PRESSURE_CRITICAL, 2000 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct tc *t = tc_new(24576, cases[i].avail_mib, 0);
+
+		decide(t, 0);
+		ck_assert_int_eq(t->p.pressure, cases[i].want);
+		ck_assert_int_eq(t->p.next_interval_ms, cases[i].interval_ms);
+		ck_assert_ptr_nonnull(strstr(t->p.pressure_reason, "reserve"));
+		tc_free(t);
+	}
+}
+END_TEST
+
+START_TEST(test_pressure_signals)
+{
+	struct tc *t;
+
+	/* PSI some raises normal to tight */
+	t = tc_new(24576, 2000, 0);
+	t->snap.host.psi.some.avg10_pmy = 1500;
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	ck_assert_ptr_nonnull(strstr(t->p.pressure_reason, "PSI some"));
+	tc_free(t);
+
+	/* PSI full makes it critical */
+	t = tc_new(24576, 2000, 0);
+	t->snap.host.psi.full.avg10_pmy = 800;
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_CRITICAL);
+	tc_free(t);
+
+	/* refaults raise normal to tight */
+	t = tc_new(24576, 2000, 0);
+	t->snap.host.vm.refault_per_s = 50000;
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	ck_assert_ptr_nonnull(strstr(t->p.pressure_reason, "refaults"));
+	tc_free(t);
+
+	/* with plenty of memory, stalls are a cgroup's own: still plenty */
+	t = tc_new(24576, 8000, 0);
+	t->snap.host.psi.full.avg10_pmy = 800;
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_PLENTY);
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_pressure_hysteresis)
+{
+	struct tc *t = tc_new(24576, 300, 0);
+
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_CRITICAL);
+	/* just above the critical line: not enough margin, stays critical */
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(560);
+	decide(t, 5000);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_CRITICAL);
+	/* clears the margin, but must hold for the dwell time */
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(700);
+	decide(t, 10000);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_CRITICAL);
+	ck_assert_ptr_nonnull(strstr(t->p.pressure_reason, "held"));
+	decide(t, 41000);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	/* leaving tight needs the reclaim target plus the margin (1.6 GiB) */
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(1500);
+	decide(t, 50000);
+	decide(t, 90000);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(1700);
+	decide(t, 100000);
+	decide(t, 131000);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_NORMAL);
+	/* worse is at once */
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(200);
+	decide(t, 132000);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_CRITICAL);
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_reserve_auto)
+{
+	struct policy_config c;
+
+	/* ESXi's minFree: 899 MB for the first 28 GB, scaled on smaller
+	 * hosts, plus 1% of the rest on bigger ones */
+	policy_config_defaults(&c);
+	ck_assert_int_eq(policy_host_reserve_kib(&c, MIB_KIB(28672)),
+	    MIB_KIB(899));
+	ck_assert_int_eq(policy_host_reserve_kib(&c, MIB_KIB(14336)),
+	    MIB_KIB(899) / 2);
+	ck_assert_int_eq(policy_host_reserve_kib(&c, MIB_KIB(28672 + 102400)),
+	    MIB_KIB(899) + MIB_KIB(1024));
+	c.reserve_kib = MIB_KIB(3000);
+	ck_assert_int_eq(policy_host_reserve_kib(&c, MIB_KIB(28672)),
+	    MIB_KIB(3000));
+}
+END_TEST
+
+/* -------------------------------------------------------------- bounds */
+
+START_TEST(test_bounds)
+{
+	struct tc *t = tc_new(24576, 2000, 1);
+	struct guest_snapshot *g = &t->g[0];
+	int64_t fl, ce;
+	char err[POLICY_REASON_MAX];
+
+	/* floor defaults to 30% of max memory, ceiling to max memory */
+	fx_guest(g, 0, 8192, 8192, 4096);
+	ck_assert_int_eq(policy_guest_bounds(&t->c, g, false, &fl, &ce, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(fl, MIB_KIB(8192) * 3 / 10);
+	ck_assert_int_eq(ce, MIB_KIB(8192));
+	/* an input ceiling and the hard_limit minus QEMU overhead cap it */
+	g->input.ceiling_kib = MIB_KIB(6144);
+	ck_assert_int_eq(policy_guest_bounds(&t->c, g, false, &fl, &ce, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(ce, MIB_KIB(6144));
+	g->hard_limit_kib = MIB_KIB(5120);
+	ck_assert_int_eq(policy_guest_bounds(&t->c, g, false, &fl, &ce, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(ce, MIB_KIB(5120) - policy_qemu_overhead_kib(&t->c,
+	    g->max_kib));
+	/* a guest above its ceiling is moved into bounds at once */
+	decide(t, 0);
+	ck_assert_int_eq(t->p.guests[0].target_kib, ce);
+	ck_assert(balloons(&t->p.guests[0]));
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason, "bounds"));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_floor_above_ceiling_is_config_error)
+{
+	struct tc *t = tc_new(24576, 800, 1);
+
+	t->g[0].input.floor_kib = MIB_KIB(3500);
+	t->g[0].input.floor_src = SRC_METADATA;
+	t->g[0].input.ceiling_kib = MIB_KIB(3000);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.guests[0].state, GPS_CONFIG_ERROR);
+	ck_assert_int_eq(t->p.guests[0].action, ACT_LEAVE_ALONE);
+	ck_assert_int_eq(t->p.guests[0].target_kib, t->g[0].actual_kib);
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason, "metadata"));
+	tc_free(t);
+}
+END_TEST
+
+/* ------------------------------------------------------------- reclaim */
+
+START_TEST(test_reclaim_most_idle_first)
+{
+	/* tight: 736 MiB short of the 1.5 GiB target, all from the idle one */
+	struct tc *t = tc_new(24576, 800, 2);
+
+	fx_guest(&t->g[0], 0, 8192, 8192, 6144);	/* idle ~5.2 GiB */
+	fx_guest(&t->g[1], 1, 8192, 8192, 1536);	/* idle ~0.9 GiB */
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	ck_assert_int_eq(t->p.need_kib, MIB_KIB(1536 - 800));
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(8192 - 736));
+	ck_assert_int_eq(t->p.guests[1].target_kib, MIB_KIB(8192));
+	ck_assert_int_eq(t->p.taken_kib, MIB_KIB(736));
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason, "gives"));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_reclaim_weighted_by_shares)
+{
+	/* equal idle memory: the guest with fewer shares gives */
+	struct tc *t = tc_new(24576, 800, 2);
+
+	fx_guest(&t->g[0], 0, 8192, 8192, 4096);
+	fx_guest(&t->g[1], 1, 8192, 8192, 4096);
+	t->g[0].input.shares = 2000;
+	t->g[1].input.shares = 1000;
+	decide(t, 0);
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(8192));
+	ck_assert_int_eq(t->p.guests[1].target_kib, MIB_KIB(8192 - 736));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_reclaim_never_below_need_or_floor)
+{
+	/* the only donor has 200 MiB above what it needs: it gives just that */
+	struct tc *t = tc_new(24576, 800, 2);
+	int64_t need;
+
+	fx_guest(&t->g[0], 0, 4096, 4096, 610);
+	fx_guest(&t->g[1], 1, 4096, 1300, 1000);
+	t->g[1].input.floor_kib = MIB_KIB(1300);
+	decide(t, 0);
+	need = t->p.guests[0].need_kib;
+	ck_assert_int_eq(t->p.guests[0].target_kib, need);
+	ck_assert_int_ge(t->p.guests[0].target_kib, t->p.guests[0].floor_kib);
+	/* at its floor: untouched */
+	ck_assert_int_eq(t->p.guests[1].target_kib, MIB_KIB(1300));
+	ck_assert_int_lt(t->p.taken_kib, t->p.need_kib);
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_pressured_guest_fed_while_host_tight)
+{
+	/* MoM starves a busy guest while the host is under pressure; here it
+	 * gets memory taken from idle guests */
+	struct tc *t = tc_new(65536, 800, 3);
+	int64_t headroom = MIB_KIB(8192) / 10;
+
+	fx_guest(&t->g[0], 0, 8192, 4096, 100);		/* under pressure */
+	fx_guest(&t->g[1], 1, 16384, 16384, 12288);
+	fx_guest(&t->g[2], 2, 16384, 16384, 12288);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(4096) + headroom);
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason, "under pressure"));
+	ck_assert_int_eq(t->p.taken_kib, MIB_KIB(736) + headroom);
+	ck_assert_int_eq(t->p.guests[1].target_kib + t->p.guests[2].target_kib,
+	    MIB_KIB(2 * 16384) - t->p.taken_kib);
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_pressured_guest_by_faults_fed_from_host_room)
+{
+	/* normal host: room above the target pays, no idle guest shrinks */
+	struct tc *t = tc_new(24576, 3000, 2);
+
+	fx_guest(&t->g[0], 0, 8192, 4096, 2000);
+	t->g[0].major_fault_per_s = 500;
+	fx_guest(&t->g[1], 1, 8192, 8192, 6144);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_NORMAL);
+	ck_assert_int_gt(t->p.guests[0].target_kib, MIB_KIB(4096));
+	ck_assert_int_eq(t->p.guests[1].target_kib, MIB_KIB(8192));
+	ck_assert(!balloons(&t->p.guests[1]));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_normal_host_holds_idle_guests)
+{
+	/* normal: nothing to reclaim, nothing to grow */
+	struct tc *t = tc_new(24576, 2500, 2);
+
+	fx_guest(&t->g[0], 0, 8192, 4096, 3000);
+	fx_guest(&t->g[1], 1, 8192, 8192, 6144);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_NORMAL);
+	ck_assert(!balloons(&t->p.guests[0]));
+	ck_assert(!balloons(&t->p.guests[1]));
+	tc_free(t);
+}
+END_TEST
+
+/* -------------------------------------------------------------- growth */
+
+START_TEST(test_plenty_grows_toward_ceiling_with_cooldown)
+{
+	struct tc *t = tc_new(24576, 10240, 1);
+
+	fx_guest(&t->g[0], 0, 4096, 2048, 1500);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_PLENTY);
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(2048) +
+	    MIB_KIB(4096) / 10);
+	follow(t);
+	/* inside the cooldown: no second step */
+	decide(t, 5000);
+	ck_assert(!balloons(&t->p.guests[0]));
+	decide(t, 25000);
+	ck_assert(balloons(&t->p.guests[0]));
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason, "plenty"));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_plenty_satisfied_no_change)
+{
+	struct tc *t = tc_new(24576, 12000, 3);
+
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_PLENTY);
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert(!balloons(&t->p.guests[i]));
+		ck_assert_int_eq(t->p.guests[i].target_kib, MIB_KIB(4096));
+	}
+	tc_free(t);
+}
+END_TEST
+
+/* --------------------------------------------------------------- steps */
+
+START_TEST(test_critical_step_moves_8g_fast)
+{
+	/* a 16 GiB guest gives 8 GiB in two critical ticks (4 s) */
+	struct tc *t = tc_new(131072, 1024, 1);
+	int64_t elapsed = 0;
+
+	t->c.reserve_kib = MIB_KIB(10240);
+	fx_guest(&t->g[0], 0, 16384, 16384, 14336);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_CRITICAL);
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(12288));
+	follow(t);
+	elapsed += t->p.next_interval_ms;
+	t->snap.host.mem.mem_avail_kib += MIB_KIB(4096);
+	decide(t, elapsed);
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(8192));
+	elapsed += t->p.next_interval_ms;
+	ck_assert_int_le(elapsed, 10000);
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_tight_step_is_bounded)
+{
+	/* tight: at most 10% of max memory (and 1 GiB) per tick */
+	struct tc *t = tc_new(131072, 1024, 1);
+
+	t->c.reserve_kib = MIB_KIB(1536);
+	fx_guest(&t->g[0], 0, 16384, 16384, 14336);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(16384 - 1024));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_min_change_skips_small_moves)
+{
+	/* 100 MiB spread over 8 guests is under 16 MiB each: nothing sent */
+	struct tc *t = tc_new(24576, 1436, 8);
+
+	t->c.tight_pmy = 15000;		/* tight below 1.5 GiB */
+	t->c.target_pmy = 15000;
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	for (size_t i = 0; i < 8; i++) {
+		ck_assert(!balloons(&t->p.guests[i]));
+		ck_assert_ptr_nonnull(strstr(t->p.guests[i].reason,
+		    "min_change"));
+	}
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_deadband)
+{
+	/* held in tight by hysteresis, 36 MiB short of the target: inside
+	 * the 64 MiB dead band */
+	struct tc *t = tc_new(24576, 800, 1);
+
+	fx_guest(&t->g[0], 0, 8192, 8192, 6144);
+	decide(t, 0);
+	follow(t);
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(1500);
+	decide(t, 60000);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	ck_assert(!balloons(&t->p.guests[0]));
+	ck_assert_int_eq(t->p.taken_kib, 0);
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_reverse_cooldown)
+{
+	/* grown at t=0, the host turns tight at t=10 s: the grown guest is
+	 * spared for the reverse cooldown, the other one gives */
+	struct tc *t = tc_new(24576, 10240, 2);
+
+	fx_guest(&t->g[0], 0, 8192, 4096, 3500);
+	fx_guest(&t->g[1], 1, 8192, 8192, 6144);
+	decide(t, 0);
+	ck_assert(balloons(&t->p.guests[0]));
+	ck_assert(!balloons(&t->p.guests[1]));
+	follow(t);
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(800);
+	decide(t, 10000);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	ck_assert(!balloons(&t->p.guests[0]));
+	ck_assert(balloons(&t->p.guests[1]));
+	/* critical overrides it */
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(200);
+	t->g[1].actual_kib = t->p.guests[1].target_kib;
+	decide(t, 12000);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_CRITICAL);
+	ck_assert(balloons(&t->p.guests[0]));
+	tc_free(t);
+}
+END_TEST
+
+/* ------------------------------------------------- guests left alone */
+
+START_TEST(test_stale_and_missing_stats_not_idle)
+{
+	struct tc *t = tc_new(24576, 800, 3);
+
+	fx_guest(&t->g[0], 0, 8192, 8192, 7000);
+	t->g[0].stats = GUEST_STATS_STALE;
+	fx_guest(&t->g[1], 1, 8192, 8192, 7000);
+	t->g[1].stats = GUEST_STATS_NONE;
+	fx_guest(&t->g[2], 2, 8192, 8192, 6000);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.guests[0].state, GPS_STALE);
+	ck_assert_int_eq(t->p.guests[1].state, GPS_STALE);
+	ck_assert(!balloons(&t->p.guests[0]));
+	ck_assert(!balloons(&t->p.guests[1]));
+	ck_assert_int_eq(t->p.guests[2].target_kib, MIB_KIB(8192 - 736));
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason, "stale"));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_fixed_and_excluded)
+{
+	struct tc *t = tc_new(24576, 800, 4);
+
+	fx_guest(&t->g[0], 0, 8192, 8192, 7000);
+	t->g[0].backing.hugepages = true;
+	fx_guest(&t->g[1], 1, 8192, 8192, 7000);
+	t->g[1].backing.has_balloon = false;
+	fx_guest(&t->g[2], 2, 8192, 8192, 7000);
+	t->g[2].input.exclude = true;
+	t->g[2].input.exclude_src = SRC_CONFIG;
+	fx_guest(&t->g[3], 3, 8192, 8192, 6000);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.guests[0].state, GPS_FIXED);
+	ck_assert_int_eq(t->p.guests[1].state, GPS_FIXED);
+	ck_assert_int_eq(t->p.guests[2].state, GPS_EXCLUDED);
+	ck_assert_int_eq(t->p.guests[2].action, ACT_LEAVE_ALONE);
+	ck_assert_int_eq(t->p.guests[2].soft_limit_kib, MT_ABSENT);
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert(!balloons(&t->p.guests[i]));
+		ck_assert_int_eq(t->p.guests[i].target_kib, MIB_KIB(8192));
+	}
+	ck_assert_int_eq(t->p.guests[3].target_kib, MIB_KIB(8192 - 736));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_uncooperative_balloon)
+{
+	struct tc *t = tc_new(24576, 800, 2);
+	int64_t asked, over;
+
+	fx_guest(&t->g[0], 0, 8192, 8192, 7000);
+	fx_guest(&t->g[1], 1, 8192, 8192, 5000);
+	decide(t, 0);
+	asked = t->p.guests[0].target_kib;
+	ck_assert_int_lt(asked, MIB_KIB(8192));
+	/* 6 s without movement: inactive, held, not counted */
+	decide(t, 6000);
+	ck_assert(!balloons(&t->p.guests[0]));
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason, "waiting"));
+	ck_assert_int_gt(t->p.taken_kib, 0);
+	ck_assert(balloons(&t->p.guests[1]));
+	/* 25 s: uncooperative; memtune holds it from the host side */
+	decide(t, 25000);
+	ck_assert_int_eq(t->p.guests[0].state, GPS_UNCOOPERATIVE);
+	ck_assert_int_eq(t->p.guests[0].target_kib, asked);
+	over = policy_qemu_overhead_kib(&t->c, t->g[0].max_kib);
+	ck_assert_int_eq(t->p.guests[0].soft_limit_kib, asked + over);
+	/* it may not grow past what it was asked, nor be cut under its RSS */
+	ck_assert_int_eq(t->p.guests[0].hard_limit_kib, asked + over);
+	ck_assert_int_ge(t->p.guests[0].hard_limit_kib,
+	    t->g[0].rss_kib + over);
+	ck_assert_int_eq(t->p.freed_kib, t->p.taken_kib);
+	ck_assert_int_le(t->p.freed_kib, MIB_KIB(8192) -
+	    t->p.guests[1].target_kib);
+	/* a stuck balloon whose RSS is above the target: never under RSS */
+	t->g[0].rss_kib = MIB_KIB(8100);
+	decide(t, 26000);
+	ck_assert_int_eq(t->p.guests[0].hard_limit_kib, MIB_KIB(8100) + over);
+	/* the balloon moves again: cooperative, and the hard limit lifted */
+	t->g[0].actual_kib = asked;
+	t->g[0].hard_limit_kib = t->p.guests[0].hard_limit_kib;
+	decide(t, 30000);
+	ck_assert_int_eq(t->p.guests[0].state, GPS_OK);
+	ck_assert_int_eq(t->p.guests[0].hard_limit_kib, POLICY_LIMIT_UNLIMITED);
+	tc_free(t);
+}
+END_TEST
+
+/* ------------------------------------------------------------- memtune */
+
+START_TEST(test_memtune_values)
+{
+	struct tc *t = tc_new(24576, 800, 2);
+	int64_t over;
+
+	t->c.hard_limit_mode = HARD_LIMIT_ALWAYS;
+	t->c.swap_limit_kib = MIB_KIB(512);
+	fx_guest(&t->g[0], 0, 8192, 8192, 6144);
+	t->g[0].cgroup_version = 2;
+	/* RSS above ceiling + overhead: the hard limit follows the RSS */
+	t->g[0].rss_kib = MIB_KIB(9000);
+	fx_guest(&t->g[1], 1, 8192, 8192, 6144);
+	t->g[1].rss_kib = MT_ABSENT;
+	decide(t, 0);
+	over = policy_qemu_overhead_kib(&t->c, MIB_KIB(8192));
+	ck_assert_int_eq(t->p.guests[0].soft_limit_kib,
+	    t->p.guests[0].target_kib + over);
+	ck_assert_int_eq(t->p.guests[0].hard_limit_kib, MIB_KIB(9000) + over);
+	ck_assert_int_eq(t->p.guests[0].swap_hard_limit_kib,
+	    MIB_KIB(9000) + over + MIB_KIB(512));
+	ck_assert_int_eq(t->p.guests[0].memory_low_kib,
+	    t->p.guests[0].floor_kib + over);
+	ck_assert_int_eq(t->p.guests[0].action, ACT_BOTH);
+	/* without RSS no hard limit is safe */
+	ck_assert_int_eq(t->p.guests[1].hard_limit_kib, MT_ABSENT);
+	ck_assert_int_eq(t->p.guests[1].memory_low_kib, MT_ABSENT);
+	ck_assert_ptr_nonnull(strstr(t->p.guests[1].reason, "RSS unknown"));
+	tc_free(t);
+}
+END_TEST
+
+/* ----------------------------------------------------------------- KSM */
+
+/* the caller wrote the plan's KSM values: the host now shows them */
+static void
+ksm_apply(struct tc *t)
+{
+	struct host_ksm *k = &t->snap.host.ksm;
+
+	policy_note_applied(&t->s, &t->p);
+	if (MT_PRESENT(t->p.ksm.run))
+		k->run = t->p.ksm.run;
+	if (MT_PRESENT(t->p.ksm.pages_to_scan))
+		k->pages_to_scan = t->p.ksm.pages_to_scan;
+	if (MT_PRESENT(t->p.ksm.sleep_millisecs))
+		k->sleep_millisecs = t->p.ksm.sleep_millisecs;
+}
+
+static void
+ksm_host(struct host_snapshot *h)
+{
+	h->ksm.present = true;
+	h->ksm.run = 0;
+	h->ksm.pages_to_scan = 100;
+	h->ksm.sleep_millisecs = 20;
+	h->ksm.general_profit = 0;
+	h->ksm.pages_sharing = 0;
+	h->ksm.pages_shared = 0;
+	h->ksm.ksmd_cpu_pmil = 10;
+}
+
+START_TEST(test_ksm_loop)
+{
+	/* four 6 GiB guests on 24 GiB: 100% committed, KSM on */
+	struct tc *t = tc_new(24576, 6000, 4);
+
+	for (size_t i = 0; i < 4; i++)
+		fx_guest(&t->g[i], (int)i, 6144, 6144, 3000);
+	ksm_host(&t->snap.host);
+	decide(t, 0);
+	ck_assert(t->p.ksm.change);
+	ck_assert_int_eq(t->p.ksm.run, 1);
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "on"));
+	ksm_apply(t);
+	/* 100 MiB merged in 10 s pays: faster */
+	t->snap.host.ksm.general_profit = 100LL << 20;
+	decide(t, 10000);
+	ck_assert_int_eq(t->p.ksm.pages_to_scan, 151);
+	ck_assert_int_eq(t->p.ksm.sleep_millisecs, MT_ABSENT);	/* at min */
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "pays"));
+	ksm_apply(t);
+	/* no further gain: slower */
+	decide(t, 20000);
+	ck_assert_int_eq(t->p.ksm.pages_to_scan, 113);
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "stopped paying"));
+	ksm_apply(t);
+	/* ksmd over its CPU budget: slower, even while it pays */
+	t->snap.host.ksm.general_profit += 500LL << 20;
+	t->snap.host.ksm.ksmd_cpu_pmil = 400;
+	decide(t, 30000);
+	ck_assert_int_eq(t->p.ksm.pages_to_scan, 75);
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "budget"));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_ksm_pages_sharing_fallback_and_off)
+{
+	struct tc *t = tc_new(24576, 6000, 4);
+
+	for (size_t i = 0; i < 4; i++)
+		fx_guest(&t->g[i], (int)i, 6144, 6144, 3000);
+	ksm_host(&t->snap.host);
+	t->snap.host.ksm.general_profit = MT_ABSENT;
+	decide(t, 0);
+	t->snap.host.ksm.run = 1;
+	t->snap.host.ksm.pages_sharing = 25600;		/* 100 MiB */
+	decide(t, 10000);
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "pages_sharing"));
+	/* guests stop: committed 25% < 60%, host calm: off */
+	t->snap.nr_guests = 1;
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(12000);
+	decide(t, 20000);
+	ck_assert_int_eq(t->p.ksm.run, 0);
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_ksm_advisor)
+{
+	struct tc *t = tc_new(24576, 6000, 4);
+
+	for (size_t i = 0; i < 4; i++)
+		fx_guest(&t->g[i], (int)i, 6144, 6144, 3000);
+	ksm_host(&t->snap.host);
+	mt_strlcpy(t->snap.host.ksm.advisor_mode, "none",
+	    sizeof(t->snap.host.ksm.advisor_mode));
+	t->snap.host.ksm.advisor_max_cpu = 70;
+	t->snap.host.ksm.advisor_target_scan_time = 200;
+	decide(t, 0);
+	ck_assert_str_eq(t->p.ksm.advisor_mode, "scan-time");
+	ck_assert_int_eq(t->p.ksm.advisor_max_cpu, 20);
+	ck_assert_int_eq(t->p.ksm.pages_to_scan, MT_ABSENT);
+	/* not allowed by the config: the loop sets the rate itself */
+	t->c.ksm_use_advisor = false;
+	decide(t, 10000);
+	ck_assert_str_eq(t->p.ksm.advisor_mode, "");
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_ksm_backs_off_from_other_manager)
+{
+	struct tc *t = tc_new(24576, 6000, 4);
+
+	for (size_t i = 0; i < 4; i++)
+		fx_guest(&t->g[i], (int)i, 6144, 6144, 3000);
+	ksm_host(&t->snap.host);
+	decide(t, 0);
+	ksm_apply(t);
+	decide(t, 5000);
+	ck_assert(!t->p.ksm.backoff);
+	/* someone set run back to 0 */
+	t->snap.host.ksm.run = 0;
+	decide(t, 10000);
+	ck_assert(t->p.ksm.backoff);
+	ck_assert(!t->p.ksm.change);
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "another manager"));
+	decide(t, 20000);
+	ck_assert(t->p.ksm.backoff);
+	ck_assert(!t->p.ksm.change);
+	/* after the back-off it starts again from what the host has */
+	decide(t, 10000 + t->c.ksm_backoff_ms);
+	ck_assert(!t->p.ksm.backoff);
+	ck_assert(t->p.ksm.change);
+	ck_assert_int_eq(t->p.ksm.run, 1);
+	tc_free(t);
+}
+END_TEST
+
+/* ----------------------------------------------------------------- THP */
+
+START_TEST(test_thp_with_ksm)
+{
+	struct tc *t = tc_new(24576, 800, 4);
+	struct host_thp *h = &t->snap.host.thp;
+
+	for (size_t i = 0; i < 4; i++)
+		fx_guest(&t->g[i], (int)i, 6144, 6144, 3000);
+	ksm_host(&t->snap.host);
+	h->present = true;
+	mt_strlcpy(h->enabled, "always", sizeof(h->enabled));
+	mt_strlcpy(h->defrag, "madvise", sizeof(h->defrag));
+	h->khugepaged_scan_sleep_millisecs = 10000;
+	h->khugepaged_pages_to_scan = 4096;
+	h->khugepaged_max_ptes_none = 511;
+	/* overcommitted and tight: prefer merging */
+	decide(t, 0);
+	ck_assert(t->p.thp.change);
+	ck_assert_str_eq(t->p.thp.defrag, "defer");
+	ck_assert_int_eq(t->p.thp.khugepaged_scan_sleep_millisecs, 60000);
+	ck_assert_int_eq(t->p.thp.khugepaged_pages_to_scan, 512);
+	ck_assert_int_eq(t->p.thp.khugepaged_max_ptes_none, 64);
+	ck_assert_ptr_nonnull(strstr(t->p.thp.reason, "merging"));
+	mt_strlcpy(h->defrag, "defer", sizeof(h->defrag));
+	h->khugepaged_scan_sleep_millisecs = 60000;
+	h->khugepaged_pages_to_scan = 512;
+	h->khugepaged_max_ptes_none = 64;
+	/* plenty again (after the dwell): the host's own settings return */
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(12000);
+	decide(t, 10000);
+	decide(t, 50000);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_PLENTY);
+	ck_assert(t->p.thp.change);
+	ck_assert_str_eq(t->p.thp.defrag, "madvise");
+	ck_assert_int_eq(t->p.thp.khugepaged_scan_sleep_millisecs, 10000);
+	ck_assert_int_eq(t->p.thp.khugepaged_pages_to_scan, 4096);
+	ck_assert_int_eq(t->p.thp.khugepaged_max_ptes_none, 511);
+	tc_free(t);
+}
+END_TEST
+
+/* ----------------------------------------------------------- admission */
+
+START_TEST(test_reserve_for_starting_vm)
+{
+	struct tc *t = tc_new(24576, 2048, 2);
+	int rc;
+
+	fx_guest(&t->g[0], 0, 8192, 8192, 6144);
+	fx_guest(&t->g[1], 1, 8192, 8192, 6144);
+	/* 2 GiB: 512 MiB of host room above the target, 1.5 GiB freed */
+	rc = policy_reserve(&t->c, &t->snap, &t->s, 0, MIB_KIB(2048), &t->p);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(t->p.taken_kib, MIB_KIB(1536));
+	ck_assert_int_eq(t->p.guests[0].target_kib + t->p.guests[1].target_kib,
+	    MIB_KIB(2 * 8192 - 1536));
+	ck_assert(balloons(&t->p.guests[0]));
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason, "starting VM"));
+	tc_free(t);
+
+	/* 64 GiB cannot be found: say how much can */
+	t = tc_new(24576, 2048, 2);
+	fx_guest(&t->g[0], 0, 8192, 8192, 6144);
+	fx_guest(&t->g[1], 1, 8192, 8192, 6144);
+	rc = policy_reserve(&t->c, &t->snap, &t->s, 0, MIB_KIB(65536), &t->p);
+	ck_assert_int_eq(rc, -ENOSPC);
+	ck_assert_int_gt(t->p.reserve_possible_kib, MIB_KIB(512));
+	ck_assert_int_lt(t->p.reserve_possible_kib, MIB_KIB(65536));
+	ck_assert(!balloons(&t->p.guests[0]));
+	ck_assert(!balloons(&t->p.guests[1]));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_bad_snapshot)
+{
+	struct tc *t = tc_new(24576, 2048, 0);
+
+	t->snap.host.mem.mem_avail_kib = MT_ABSENT;
+	ck_assert_int_eq(policy_decide(&t->c, &t->snap, &t->s, 0, &t->p),
+	    -EINVAL);
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_grows_past_initial_capacity)
+{
+	/* state and plan sized for 8 guests take a snapshot of 100 */
+	struct policy_config c;
+	struct policy_state s;
+	struct policy_plan p;
+	struct snapshot snap;
+	struct guest_snapshot *g = calloc(100, sizeof(*g));
+
+	ck_assert_ptr_nonnull(g);
+	fx_config(&c);
+	ck_assert_int_eq(policy_state_init(&s, 8), 0);
+	ck_assert_int_eq(policy_plan_init(&p, 8), 0);
+	fx_host(&snap.host, 524288, 800);
+	for (int i = 0; i < 100; i++)
+		fx_guest(&g[i], i, 4096, 4096, 3000);
+	snap.guests = g;
+	snap.nr_guests = 100;
+	ck_assert_int_eq(policy_decide(&c, &snap, &s, 0, &p), 0);
+	ck_assert_uint_eq(p.nr_guests, 100);
+	ck_assert_int_gt(p.taken_kib, 0);
+	policy_state_free(&s);
+	policy_plan_free(&p);
+	free(g);
+}
+END_TEST
+
+Suite *
+policy_table_suite(void)
+{
+	Suite *s = suite_create("policy_table");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_pressure_states_from_avail);
+	tcase_add_test(tc, test_pressure_signals);
+	tcase_add_test(tc, test_pressure_hysteresis);
+	tcase_add_test(tc, test_reserve_auto);
+	tcase_add_test(tc, test_bounds);
+	tcase_add_test(tc, test_floor_above_ceiling_is_config_error);
+	tcase_add_test(tc, test_reclaim_most_idle_first);
+	tcase_add_test(tc, test_reclaim_weighted_by_shares);
+	tcase_add_test(tc, test_reclaim_never_below_need_or_floor);
+	tcase_add_test(tc, test_pressured_guest_fed_while_host_tight);
+	tcase_add_test(tc, test_pressured_guest_by_faults_fed_from_host_room);
+	tcase_add_test(tc, test_normal_host_holds_idle_guests);
+	tcase_add_test(tc, test_plenty_grows_toward_ceiling_with_cooldown);
+	tcase_add_test(tc, test_plenty_satisfied_no_change);
+	tcase_add_test(tc, test_critical_step_moves_8g_fast);
+	tcase_add_test(tc, test_tight_step_is_bounded);
+	tcase_add_test(tc, test_min_change_skips_small_moves);
+	tcase_add_test(tc, test_deadband);
+	tcase_add_test(tc, test_reverse_cooldown);
+	tcase_add_test(tc, test_stale_and_missing_stats_not_idle);
+	tcase_add_test(tc, test_fixed_and_excluded);
+	tcase_add_test(tc, test_uncooperative_balloon);
+	tcase_add_test(tc, test_memtune_values);
+	tcase_add_test(tc, test_ksm_loop);
+	tcase_add_test(tc, test_ksm_pages_sharing_fallback_and_off);
+	tcase_add_test(tc, test_ksm_advisor);
+	tcase_add_test(tc, test_ksm_backs_off_from_other_manager);
+	tcase_add_test(tc, test_thp_with_ksm);
+	tcase_add_test(tc, test_reserve_for_starting_vm);
+	tcase_add_test(tc, test_bad_snapshot);
+	tcase_add_test(tc, test_grows_past_initial_capacity);
+	suite_add_tcase(s, tc);
+	return s;
+}
