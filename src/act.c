@@ -1,0 +1,681 @@
+/* act.c - see act.h */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "act.h"
+#include "log.h"
+#include "util.h"
+
+#define KSM_DIR "/sys/kernel/mm/ksm/"
+#define THP_DIR "/sys/kernel/mm/transparent_hugepage/"
+
+/* a limit for a log line: KiB, or "unchanged" for MT_ABSENT */
+static const char *
+fmt_kib(char *buf, size_t len, int64_t kib)
+{
+	if (!MT_PRESENT(kib))
+		snprintf(buf, len, "unchanged");
+	else
+		snprintf(buf, len, "%lld KiB", (long long)kib);
+	return buf;
+}
+
+bool
+act_err_transient(int rc)
+{
+	return rc == -ENOTCONN || rc == -ETIMEDOUT || rc == -EAGAIN ||
+	    rc == -EBUSY;
+}
+
+/* ------------------------------------------------------------ libvirt */
+
+int
+act_libvirt_errno(virConnectPtr conn)
+{
+	virErrorPtr e = virGetLastError();
+	int code = e != NULL ? e->code : VIR_ERR_OK;
+	int int1 = e != NULL ? e->int1 : 0;
+
+	/* read before asking about the connection: every libvirt call,
+	 * virConnectIsAlive included, resets the last error */
+	switch (code) {
+	case VIR_ERR_NO_DOMAIN:
+		return -ENOENT;
+	case VIR_ERR_OPERATION_INVALID:
+		/* "domain is not running" and kin */
+		return -ESRCH;
+	case VIR_ERR_NO_SUPPORT:
+	case VIR_ERR_OPERATION_UNSUPPORTED:
+	case VIR_ERR_ARGUMENT_UNSUPPORTED:
+	case VIR_ERR_CONFIG_UNSUPPORTED:
+		return -EOPNOTSUPP;
+	case VIR_ERR_INVALID_ARG:
+		return -EINVAL;
+	case VIR_ERR_OPERATION_DENIED:
+	case VIR_ERR_AUTH_FAILED:
+	case VIR_ERR_ACCESS_DENIED:
+		return -EACCES;
+	default:
+		break;
+	}
+	/* whatever else went wrong, a dead connection is what matters */
+	if (conn != NULL && virConnectIsAlive(conn) == 0)
+		return -ENOTCONN;
+	switch (code) {
+	case VIR_ERR_NO_CONNECT:
+	case VIR_ERR_INVALID_CONN:
+	case VIR_ERR_RPC:
+		return -ENOTCONN;
+	case VIR_ERR_OPERATION_TIMEOUT:
+	case VIR_ERR_AGENT_UNRESPONSIVE:
+		return -ETIMEDOUT;
+	case VIR_ERR_SYSTEM_ERROR:
+		/* libvirt keeps the errno in int1 for system errors */
+		return int1 > 0 ? -int1 : -EIO;
+	default:
+		return -EIO;
+	}
+}
+
+static const char *
+act_libvirt_message(void)
+{
+	virErrorPtr e = virGetLastError();
+
+	return e != NULL && e->message != NULL ? e->message : "unknown error";
+}
+
+static int
+act_lookup(virConnectPtr conn, const char *uuid, virDomainPtr *dom)
+{
+	if ((*dom = virDomainLookupByUUIDString(conn, uuid)) == NULL)
+		return act_libvirt_errno(conn);
+	return 0;
+}
+
+int
+act_libvirt_set_balloon(virConnectPtr conn, const char *uuid,
+    int64_t target_kib)
+{
+	virDomainPtr dom = NULL;
+	int rc;
+
+	if (target_kib <= 0 || (uint64_t)target_kib > ULONG_MAX)
+		return -ERANGE;
+	if ((rc = act_lookup(conn, uuid, &dom)) < 0)
+		goto out;
+	if (virDomainSetMemoryFlags(dom, (unsigned long)target_kib,
+	    VIR_DOMAIN_AFFECT_LIVE) < 0) {
+		log_warnx("balloon %s -> %lld KiB: %s", uuid,
+		    (long long)target_kib, act_libvirt_message());
+		rc = act_libvirt_errno(conn);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (dom != NULL)
+		virDomainFree(dom);
+	return rc;
+}
+
+static void
+act_param(virTypedParameterPtr p, const char *field, int64_t kib)
+{
+	memset(p, 0, sizeof(*p));
+	mt_strlcpy(p->field, field, sizeof(p->field));
+	p->type = VIR_TYPED_PARAM_ULLONG;
+	p->value.ul = (unsigned long long)kib;
+}
+
+int
+act_libvirt_set_memtune(virConnectPtr conn, const char *uuid,
+    int64_t hard_kib, int64_t soft_kib, int64_t swap_hard_kib)
+{
+	/* on the stack: one call per guest and tick allocates nothing of
+	 * ours; libvirt orders hard and swap_hard itself */
+	virTypedParameter params[3];
+	virDomainPtr dom = NULL;
+	int n = 0, rc;
+
+	if (MT_PRESENT(hard_kib))
+		act_param(&params[n++], VIR_DOMAIN_MEMORY_HARD_LIMIT, hard_kib);
+	if (MT_PRESENT(soft_kib))
+		act_param(&params[n++], VIR_DOMAIN_MEMORY_SOFT_LIMIT, soft_kib);
+	if (MT_PRESENT(swap_hard_kib))
+		act_param(&params[n++], VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT,
+		    swap_hard_kib);
+	if (n == 0)
+		return 0;
+	if ((rc = act_lookup(conn, uuid, &dom)) < 0)
+		goto out;
+	if (virDomainSetMemoryParameters(dom, params, n,
+	    VIR_DOMAIN_AFFECT_LIVE) < 0) {
+		log_warnx("memtune %s: %s", uuid, act_libvirt_message());
+		rc = act_libvirt_errno(conn);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (dom != NULL)
+		virDomainFree(dom);
+	return rc;
+}
+
+/* the word a sysfs file currently holds: the bracketed choice, or the
+ * whole trimmed content */
+static void
+act_current_word(char *buf)
+{
+	char *open = strchr(buf, '['), *close, *end;
+
+	if (open != NULL && (close = strchr(open, ']')) != NULL) {
+		*close = '\0';
+		memmove(buf, open + 1, (size_t)(close - open));
+		return;
+	}
+	end = buf + strlen(buf);
+	while (end > buf && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+}
+
+int
+act_sysfs_write(const char *path, const char *value)
+{
+	/* every knob memtuned writes is one short line; a longer file is
+	 * not a knob, and is written blind */
+	char cur[256];
+	int rc;
+
+	if (mt_read_file(path, cur, sizeof(cur)) >= 0) {
+		act_current_word(cur);
+		if (strcmp(cur, value) == 0) {
+			log_debug("%s already %s", path, value);
+			return 0;
+		}
+	}
+	if ((rc = mt_write_file(path, value)) < 0) {
+		errno = -rc;
+		log_warn("write %s to %s", value, path);
+	}
+	return rc;
+}
+
+static int
+libvirt_op_balloon(void *ctx, const char *uuid, int64_t target_kib)
+{
+	return act_libvirt_set_balloon(ctx, uuid, target_kib);
+}
+
+static int
+libvirt_op_memtune(void *ctx, const char *uuid, int64_t hard_kib,
+    int64_t soft_kib, int64_t swap_hard_kib)
+{
+	return act_libvirt_set_memtune(ctx, uuid, hard_kib, soft_kib,
+	    swap_hard_kib);
+}
+
+static int
+libvirt_op_sysfs(void *ctx, const char *path, const char *value)
+{
+	(void)ctx;
+	return act_sysfs_write(path, value);
+}
+
+const struct act_ops act_libvirt_ops = {
+	.set_balloon = libvirt_op_balloon,
+	.set_memtune = libvirt_op_memtune,
+	.write_sysfs = libvirt_op_sysfs,
+};
+
+/* --------------------------------------------------------------- fake */
+
+void
+act_fake_init(struct act_fake *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+void
+act_fake_clear(struct act_fake *f)
+{
+	f->nr_calls = 0;
+}
+
+void
+act_fake_free(struct act_fake *f)
+{
+	free(f->calls);
+	memset(f, 0, sizeof(*f));
+}
+
+static struct act_call *
+fake_record(struct act_fake *f, enum act_call_kind kind)
+{
+	struct act_call *c;
+
+	if (f->nr_calls == f->cap_calls) {
+		size_t ncap = f->cap_calls ? f->cap_calls * 2 : 16;
+
+		if ((c = reallocarray(f->calls, ncap, sizeof(*c))) == NULL)
+			return NULL;
+		f->calls = c;
+		f->cap_calls = ncap;
+	}
+	c = &f->calls[f->nr_calls++];
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->target_kib = c->hard_kib = c->soft_kib = c->swap_hard_kib = MT_ABSENT;
+	return c;
+}
+
+static int
+fake_op_balloon(void *ctx, const char *uuid, int64_t target_kib)
+{
+	struct act_fake *f = ctx;
+	struct act_call *c = fake_record(f, ACT_CALL_BALLOON);
+
+	if (c == NULL)
+		return -ENOMEM;
+	mt_strlcpy(c->uuid, uuid, sizeof(c->uuid));
+	c->target_kib = target_kib;
+	return c->rc = f->rc_balloon;
+}
+
+static int
+fake_op_memtune(void *ctx, const char *uuid, int64_t hard_kib,
+    int64_t soft_kib, int64_t swap_hard_kib)
+{
+	struct act_fake *f = ctx;
+	struct act_call *c = fake_record(f, ACT_CALL_MEMTUNE);
+
+	if (c == NULL)
+		return -ENOMEM;
+	mt_strlcpy(c->uuid, uuid, sizeof(c->uuid));
+	c->hard_kib = hard_kib;
+	c->soft_kib = soft_kib;
+	c->swap_hard_kib = swap_hard_kib;
+	return c->rc = f->rc_memtune;
+}
+
+static int
+fake_op_sysfs(void *ctx, const char *path, const char *value)
+{
+	struct act_fake *f = ctx;
+	struct act_call *c = fake_record(f, ACT_CALL_SYSFS);
+
+	if (c == NULL)
+		return -ENOMEM;
+	mt_strlcpy(c->path, path, sizeof(c->path));
+	mt_strlcpy(c->value, value, sizeof(c->value));
+	return c->rc = f->rc_sysfs;
+}
+
+const struct act_ops act_fake_ops = {
+	.set_balloon = fake_op_balloon,
+	.set_memtune = fake_op_memtune,
+	.write_sysfs = fake_op_sysfs,
+};
+
+/* --------------------------------------------------------- safety net */
+
+static int
+check_balloon(const char *uuid, int64_t target_kib, int64_t floor_kib,
+    int64_t ceiling_kib)
+{
+	if (!MT_PRESENT(floor_kib) || !MT_PRESENT(ceiling_kib) ||
+	    floor_kib <= 0 || floor_kib > ceiling_kib) {
+		char b1[32], b2[32];
+
+		log_warnx("SAFETY: refusing balloon target %lld KiB for %s: "
+		    "no valid bounds (floor %s, ceiling %s)",
+		    (long long)target_kib, uuid,
+		    fmt_kib(b1, sizeof(b1), floor_kib),
+		    fmt_kib(b2, sizeof(b2), ceiling_kib));
+		return -ERANGE;
+	}
+	if (target_kib <= 0 || target_kib < floor_kib ||
+	    target_kib > ceiling_kib) {
+		log_warnx("SAFETY: refusing balloon target %lld KiB for %s: "
+		    "outside floor %lld .. ceiling %lld KiB",
+		    (long long)target_kib, uuid, (long long)floor_kib,
+		    (long long)ceiling_kib);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+int
+act_set_balloon_checked(const struct act_ops *ops, void *ctx,
+    const char *uuid, int64_t target_kib, int64_t floor_kib,
+    int64_t ceiling_kib)
+{
+	int rc;
+
+	if ((rc = check_balloon(uuid, target_kib, floor_kib, ceiling_kib)) < 0)
+		return rc;
+	return ops->set_balloon(ctx, uuid, target_kib);
+}
+
+static int
+check_memtune(const char *uuid, int64_t hard_kib, int64_t soft_kib,
+    int64_t swap_hard_kib, int64_t min_hard_kib)
+{
+	char b1[32], b2[32], b3[32], b4[32];
+	const char *why = NULL;
+
+	if ((MT_PRESENT(hard_kib) && hard_kib <= 0) ||
+	    (MT_PRESENT(soft_kib) && soft_kib <= 0) ||
+	    (MT_PRESENT(swap_hard_kib) && swap_hard_kib <= 0))
+		why = "a limit of zero or less";
+	else if (MT_PRESENT(hard_kib) && MT_PRESENT(min_hard_kib) &&
+	    hard_kib < min_hard_kib)
+		why = "hard limit below the guest's minimum";
+	else if (MT_PRESENT(hard_kib) && MT_PRESENT(soft_kib) &&
+	    soft_kib > hard_kib)
+		why = "soft limit above the hard limit";
+	else if (MT_PRESENT(hard_kib) && MT_PRESENT(swap_hard_kib) &&
+	    swap_hard_kib < hard_kib)
+		why = "swap_hard limit below the hard limit";
+	if (why == NULL)
+		return 0;
+	log_warnx("SAFETY: refusing memtune for %s (%s): hard %s, soft %s, "
+	    "swap_hard %s, minimum hard %s", uuid, why,
+	    fmt_kib(b1, sizeof(b1), hard_kib), fmt_kib(b2, sizeof(b2), soft_kib),
+	    fmt_kib(b3, sizeof(b3), swap_hard_kib),
+	    fmt_kib(b4, sizeof(b4), min_hard_kib));
+	return -ERANGE;
+}
+
+int
+act_set_memtune_checked(const struct act_ops *ops, void *ctx,
+    const char *uuid, int64_t hard_kib, int64_t soft_kib,
+    int64_t swap_hard_kib, int64_t min_hard_kib)
+{
+	int rc;
+
+	if (!MT_PRESENT(hard_kib) && !MT_PRESENT(soft_kib) &&
+	    !MT_PRESENT(swap_hard_kib))
+		return 0;
+	if ((rc = check_memtune(uuid, hard_kib, soft_kib, swap_hard_kib,
+	    min_hard_kib)) < 0)
+		return rc;
+	return ops->set_memtune(ctx, uuid, hard_kib, soft_kib, swap_hard_kib);
+}
+
+/* --------------------------------------------------------- whole plans */
+
+static void
+note_failure(struct act_result *res, int rc, bool *lost)
+{
+	if (rc == -ENOENT || rc == -ESRCH) {
+		res->gone++;
+		return;
+	}
+	res->failed++;
+	if (act_err_transient(rc))
+		res->transient = true;
+	if (rc == -ENOTCONN)
+		*lost = true;
+}
+
+static int
+apply_knob(const struct act_ops *ops, void *ctx,
+    const struct act_apply_opts *opts, struct act_result *res,
+    const char *path, const char *value, const char *reason)
+{
+	int rc;
+
+	if (opts->dry_run) {
+		log_info("dry-run: would write %s to %s (%s)", value, path, reason);
+		res->done++;
+		return 0;
+	}
+	if ((rc = ops->write_sysfs(ctx, path, value)) < 0) {
+		res->failed++;
+		if (act_err_transient(rc))
+			res->transient = true;
+		return rc;
+	}
+	log_info("%s = %s (%s)", path, value, reason);
+	res->done++;
+	return 0;
+}
+
+static int
+apply_knob_int(const struct act_ops *ops, void *ctx,
+    const struct act_apply_opts *opts, struct act_result *res,
+    const char *path, int64_t v, const char *reason)
+{
+	char buf[24];
+
+	if (!MT_PRESENT(v))
+		return 0;
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	return apply_knob(ops, ctx, opts, res, path, buf, reason);
+}
+
+static bool
+apply_ksm(const struct act_ops *ops, void *ctx,
+    const struct act_apply_opts *opts, const struct ksm_plan *k,
+    struct act_result *res)
+{
+	int bad = 0;
+
+	/* stopping comes first and starting last, so ksmd never runs with
+	 * half of the new settings; advisor_mode before pages_to_scan,
+	 * which the kernel refuses while the advisor is in charge */
+	if (MT_PRESENT(k->run) && k->run == 0)
+		bad |= apply_knob_int(ops, ctx, opts, res, KSM_DIR "run", 0,
+		    k->reason);
+	if (k->advisor_mode[0] != '\0')
+		bad |= apply_knob(ops, ctx, opts, res, KSM_DIR "advisor_mode",
+		    k->advisor_mode, k->reason);
+	bad |= apply_knob_int(ops, ctx, opts, res,
+	    KSM_DIR "advisor_target_scan_time", k->advisor_target_scan_time,
+	    k->reason);
+	bad |= apply_knob_int(ops, ctx, opts, res, KSM_DIR "advisor_max_cpu",
+	    k->advisor_max_cpu, k->reason);
+	bad |= apply_knob_int(ops, ctx, opts, res, KSM_DIR "pages_to_scan",
+	    k->pages_to_scan, k->reason);
+	bad |= apply_knob_int(ops, ctx, opts, res, KSM_DIR "sleep_millisecs",
+	    k->sleep_millisecs, k->reason);
+	if (MT_PRESENT(k->run) && k->run != 0)
+		bad |= apply_knob_int(ops, ctx, opts, res, KSM_DIR "run", k->run,
+		    k->reason);
+	return bad == 0;
+}
+
+static bool
+apply_thp(const struct act_ops *ops, void *ctx,
+    const struct act_apply_opts *opts, const struct thp_plan *t,
+    struct act_result *res)
+{
+	int bad = 0;
+
+	if (t->defrag[0] != '\0')
+		bad |= apply_knob(ops, ctx, opts, res, THP_DIR "defrag",
+		    t->defrag, t->reason);
+	bad |= apply_knob_int(ops, ctx, opts, res,
+	    THP_DIR "khugepaged/scan_sleep_millisecs",
+	    t->khugepaged_scan_sleep_millisecs, t->reason);
+	bad |= apply_knob_int(ops, ctx, opts, res,
+	    THP_DIR "khugepaged/pages_to_scan", t->khugepaged_pages_to_scan,
+	    t->reason);
+	bad |= apply_knob_int(ops, ctx, opts, res,
+	    THP_DIR "khugepaged/max_ptes_none", t->khugepaged_max_ptes_none,
+	    t->reason);
+	return bad == 0;
+}
+
+static const struct guest_snapshot *
+plan_guest_snapshot(const struct snapshot *snap, size_t i, const char *uuid)
+{
+	size_t j;
+
+	if (i < snap->nr_guests && strcmp(snap->guests[i].uuid, uuid) == 0)
+		return &snap->guests[i];
+	for (j = 0; j < snap->nr_guests; j++)
+		if (strcmp(snap->guests[j].uuid, uuid) == 0)
+			return &snap->guests[j];
+	return NULL;
+}
+
+static void
+apply_memory_low(const struct act_ops *ops, void *ctx,
+    const struct act_apply_opts *opts, const struct guest_snapshot *g,
+    const struct guest_plan *gp, struct act_result *res)
+{
+	char dir[PATH_MAX], path[PATH_MAX], val[24];
+	int rc;
+
+	if (!MT_PRESENT(gp->memory_low_kib) || opts->mounts == NULL ||
+	    opts->mounts->version != 2 || g->cgroup_version != 2 ||
+	    !MT_PRESENT(g->qemu_pid))
+		return;
+	/* memory.low above the ceiling would protect more than the guest
+	 * may ever have: a plan bug, not something to write */
+	if (gp->memory_low_kib < 0 || (MT_PRESENT(gp->ceiling_kib) &&
+	    gp->memory_low_kib > gp->ceiling_kib)) {
+		log_warnx("SAFETY: refusing memory.low %lld KiB for %s "
+		    "(ceiling %lld KiB)", (long long)gp->memory_low_kib,
+		    gp->name, (long long)gp->ceiling_kib);
+		res->failed++;
+		return;
+	}
+	if ((rc = mcg_find(opts->mounts, (pid_t)g->qemu_pid, dir,
+	    sizeof(dir))) < 0) {
+		if (rc == -ENOENT)
+			res->gone++;
+		else
+			res->failed++;
+		return;
+	}
+	if (snprintf(path, sizeof(path), "%s/memory.low", dir) >=
+	    (int)sizeof(path)) {
+		res->failed++;
+		return;
+	}
+	snprintf(val, sizeof(val), "%lld", (long long)gp->memory_low_kib * 1024);
+	apply_knob(ops, ctx, opts, res, path, val, gp->reason);
+}
+
+static void
+apply_guest(const struct act_ops *ops, void *ctx,
+    const struct policy_config *pc, const struct act_apply_opts *opts,
+    const struct guest_snapshot *g, const struct guest_plan *gp,
+    struct act_result *res, bool *lost)
+{
+	bool balloon = gp->action == ACT_BALLOON || gp->action == ACT_BOTH;
+	bool memtune = gp->action == ACT_MEMTUNE || gp->action == ACT_BOTH;
+	int64_t hard = opts->manage_hard_limit ? gp->hard_limit_kib : MT_ABSENT;
+	int64_t max_kib = g != NULL ? g->max_kib : gp->ceiling_kib;
+	int64_t min_hard = MT_ABSENT;
+	char b1[32], b2[32], b3[32];
+	int rc;
+
+	if (balloon && gp->target_kib != gp->actual_kib && !*lost) {
+		if (opts->dry_run) {
+			if (check_balloon(gp->uuid, gp->target_kib,
+			    gp->floor_kib, gp->ceiling_kib) < 0) {
+				res->failed++;
+			} else {
+				log_info("dry-run: would set balloon of %s from "
+				    "%lld to %lld MiB (%s)", gp->name,
+				    (long long)gp->actual_kib / 1024,
+				    (long long)gp->target_kib / 1024, gp->reason);
+				res->done++;
+			}
+		} else if ((rc = act_set_balloon_checked(ops, ctx, gp->uuid,
+		    gp->target_kib, gp->floor_kib, gp->ceiling_kib)) < 0) {
+			note_failure(res, rc, lost);
+		} else {
+			log_info("balloon %s: %lld -> %lld MiB (%s)", gp->name,
+			    (long long)gp->actual_kib / 1024,
+			    (long long)gp->target_kib / 1024, gp->reason);
+			res->done++;
+		}
+	}
+	/* the guest's floor plus what QEMU needs beyond guest RAM: a hard
+	 * limit below it would get the VM killed, not squeezed */
+	if (MT_PRESENT(gp->floor_kib) && MT_PRESENT(max_kib))
+		min_hard = gp->floor_kib + policy_qemu_overhead_kib(pc, max_kib);
+	if (memtune && !*lost && (MT_PRESENT(hard) ||
+	    MT_PRESENT(gp->soft_limit_kib) || MT_PRESENT(gp->swap_hard_limit_kib))) {
+		if (MT_PRESENT(hard) && !MT_PRESENT(min_hard)) {
+			log_warnx("SAFETY: refusing hard limit for %s: its floor "
+			    "or max memory is unknown", gp->name);
+			res->failed++;
+		} else if (opts->dry_run) {
+			if (check_memtune(gp->uuid, hard, gp->soft_limit_kib,
+			    gp->swap_hard_limit_kib, min_hard) < 0) {
+				res->failed++;
+			} else {
+				log_info("dry-run: would set memtune of %s: hard "
+				    "%s, soft %s, swap_hard %s (%s)", gp->name,
+				    fmt_kib(b1, sizeof(b1), hard),
+				    fmt_kib(b2, sizeof(b2), gp->soft_limit_kib),
+				    fmt_kib(b3, sizeof(b3),
+				    gp->swap_hard_limit_kib), gp->reason);
+				res->done++;
+			}
+		} else if ((rc = act_set_memtune_checked(ops, ctx, gp->uuid,
+		    hard, gp->soft_limit_kib, gp->swap_hard_limit_kib,
+		    min_hard)) < 0) {
+			note_failure(res, rc, lost);
+		} else {
+			log_info("memtune %s: hard %s, soft %s, swap_hard %s "
+			    "(%s)", gp->name, fmt_kib(b1, sizeof(b1), hard),
+			    fmt_kib(b2, sizeof(b2), gp->soft_limit_kib),
+			    fmt_kib(b3, sizeof(b3), gp->swap_hard_limit_kib),
+			    gp->reason);
+			res->done++;
+		}
+	}
+	if (memtune && g != NULL)
+		apply_memory_low(ops, ctx, opts, g, gp, res);
+}
+
+int
+act_apply_plan(const struct act_ops *ops, void *ctx,
+    const struct policy_config *pc, const struct act_apply_opts *opts,
+    const struct snapshot *snap, const struct policy_plan *plan,
+    struct act_result *res)
+{
+	bool lost = false;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	for (i = 0; i < plan->nr_guests; i++) {
+		const struct guest_plan *gp = &plan->guests[i];
+
+		if (gp->action == ACT_NONE || gp->action == ACT_LEAVE_ALONE)
+			continue;
+		apply_guest(ops, ctx, pc, opts,
+		    plan_guest_snapshot(snap, i, gp->uuid), gp, res, &lost);
+	}
+	if (plan->ksm.change) {
+		if (!opts->manage_ksm)
+			log_debug("KSM change not made: manage_ksm = no (%s)",
+			    plan->ksm.reason);
+		else if (apply_ksm(ops, ctx, opts, &plan->ksm, res))
+			res->ksm_applied = !opts->dry_run;
+	}
+	if (plan->thp.change) {
+		if (!opts->manage_thp)
+			log_debug("THP change not made: manage_thp = no (%s)",
+			    plan->thp.reason);
+		else if (apply_thp(ops, ctx, opts, &plan->thp, res))
+			res->thp_applied = !opts->dry_run;
+	}
+	if (lost) {
+		log_warnx("libvirt connection lost; remaining guest changes "
+		    "wait for the reconnect");
+		return -ENOTCONN;
+	}
+	return 0;
+}

@@ -1,0 +1,469 @@
+/* test_act.c - the actuators: the safety net, sysfs no-op skipping,
+ * libvirt's test driver, and whole plans against the recording fake. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "act.h"
+#include "log.h"
+#include "util.h"
+
+Suite *act_suite(void);
+
+static char logged[8192];
+
+static void
+log_capture(int pri, const char *line, void *arg)
+{
+	(void)pri;
+	(void)arg;
+	if (strlen(logged) + strlen(line) + 2 < sizeof(logged)) {
+		strcat(logged, line);
+		strcat(logged, "\n");
+	}
+}
+
+static void
+setup(void)
+{
+	logged[0] = '\0';
+	log_init("test", LOG_TO_STDERR, 0);
+	log_set_hook(log_capture, NULL);
+}
+
+static void
+teardown(void)
+{
+	log_set_hook(NULL, NULL);
+}
+
+#define U1 "11111111-1111-1111-1111-111111111111"
+#define U2 "22222222-2222-2222-2222-222222222222"
+#define U3 "33333333-3333-3333-3333-333333333333"
+#define GIB (1024LL * 1024)
+
+START_TEST(test_balloon_safety)
+{
+	struct act_fake f;
+
+	act_fake_init(&f);
+	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
+	    2 * GIB, 1 * GIB, 4 * GIB), 0);
+	ck_assert_int_eq(f.nr_calls, 1);
+	ck_assert_int_eq(f.calls[0].kind, ACT_CALL_BALLOON);
+	ck_assert_str_eq(f.calls[0].uuid, U1);
+	ck_assert_int_eq(f.calls[0].target_kib, 2 * GIB);
+	/* the bounds themselves are allowed */
+	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
+	    1 * GIB, 1 * GIB, 4 * GIB), 0);
+	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
+	    4 * GIB, 1 * GIB, 4 * GIB), 0);
+	ck_assert_int_eq(f.nr_calls, 3);
+
+	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
+	    1 * GIB - 1, 1 * GIB, 4 * GIB), -ERANGE);
+	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
+	    4 * GIB + 1, 1 * GIB, 4 * GIB), -ERANGE);
+	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
+	    0, 0, 4 * GIB), -ERANGE);
+	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
+	    2 * GIB, MT_ABSENT, 4 * GIB), -ERANGE);
+	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
+	    2 * GIB, 3 * GIB, 2 * GIB), -ERANGE);
+	/* refused means never sent, and said out loud */
+	ck_assert_int_eq(f.nr_calls, 3);
+	ck_assert_ptr_nonnull(strstr(logged, "SAFETY: refusing balloon target "
+	    "1048575 KiB for " U1));
+
+	/* the fake returns what it is told to, and still records */
+	f.rc_balloon = -ENOENT;
+	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
+	    2 * GIB, 1 * GIB, 4 * GIB), -ENOENT);
+	ck_assert_int_eq(f.nr_calls, 4);
+	ck_assert_int_eq(f.calls[3].rc, -ENOENT);
+	act_fake_clear(&f);
+	ck_assert_int_eq(f.nr_calls, 0);
+	act_fake_free(&f);
+}
+END_TEST
+
+START_TEST(test_memtune_safety)
+{
+	struct act_fake f;
+
+	act_fake_init(&f);
+	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
+	    MT_ABSENT, MT_ABSENT, MT_ABSENT, 2 * GIB), 0);
+	ck_assert_int_eq(f.nr_calls, 0);
+	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
+	    3 * GIB, 2 * GIB, MT_ABSENT, 2 * GIB), 0);
+	ck_assert_int_eq(f.nr_calls, 1);
+	ck_assert_int_eq(f.calls[0].hard_kib, 3 * GIB);
+	ck_assert_int_eq(f.calls[0].soft_kib, 2 * GIB);
+	ck_assert_int_eq(f.calls[0].swap_hard_kib, MT_ABSENT);
+
+	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
+	    2 * GIB - 1, MT_ABSENT, MT_ABSENT, 2 * GIB), -ERANGE);
+	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
+	    3 * GIB, 4 * GIB, MT_ABSENT, 2 * GIB), -ERANGE);
+	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
+	    3 * GIB, MT_ABSENT, 2 * GIB, 2 * GIB), -ERANGE);
+	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
+	    MT_ABSENT, 0, MT_ABSENT, 2 * GIB), -ERANGE);
+	ck_assert_int_eq(f.nr_calls, 1);
+	ck_assert_ptr_nonnull(strstr(logged, "hard limit below the guest's "
+	    "minimum"));
+	/* a soft limit alone needs no minimum */
+	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
+	    MT_ABSENT, 1 * GIB, MT_ABSENT, 2 * GIB), 0);
+	ck_assert_int_eq(f.nr_calls, 2);
+	act_fake_free(&f);
+}
+END_TEST
+
+static void
+put(const char *dir, const char *rel, const char *text)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s%s", dir, rel);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+expect(const char *dir, const char *rel, const char *text)
+{
+	char path[512], buf[256];
+	FILE *fp;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s%s", dir, rel);
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	ck_assert_str_eq(buf, text);
+}
+
+START_TEST(test_sysfs_skip_noop)
+{
+	char dir[] = "/tmp/mt-act-XXXXXX", sub[512];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/sys", dir);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	put(dir, "/sys/pages_to_scan", "100\n");
+	put(dir, "/sys/enabled", "always [madvise] never\n");
+	mt_set_root(dir);
+
+	/* same value: the file is not rewritten (a write would drop the
+	 * newline the kernel's format has) */
+	ck_assert_int_eq(act_sysfs_write("/sys/pages_to_scan", "100"), 0);
+	expect(dir, "/sys/pages_to_scan", "100\n");
+	ck_assert_int_eq(act_sysfs_write("/sys/enabled", "madvise"), 0);
+	expect(dir, "/sys/enabled", "always [madvise] never\n");
+
+	ck_assert_int_eq(act_sysfs_write("/sys/pages_to_scan", "300"), 0);
+	expect(dir, "/sys/pages_to_scan", "300");
+	ck_assert_int_eq(act_sysfs_write("/sys/enabled", "never"), 0);
+	expect(dir, "/sys/enabled", "never");
+	ck_assert_int_eq(act_sysfs_write("/sys/nosuch/knob", "1"), -ENOENT);
+
+	/* through the ops table too */
+	ck_assert_int_eq(act_libvirt_ops.write_sysfs(NULL, "/sys/pages_to_scan",
+	    "42"), 0);
+	expect(dir, "/sys/pages_to_scan", "42");
+	mt_set_root("");
+	snprintf(sub, sizeof(sub), "%s/sys/pages_to_scan", dir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/sys/enabled", dir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/sys", dir);
+	rmdir(sub);
+	rmdir(dir);
+}
+END_TEST
+
+static void
+quiet(void *arg, virErrorPtr err)
+{
+	(void)arg;
+	(void)err;
+}
+
+START_TEST(test_libvirt_test_driver)
+{
+	virTypedParameter params[4];
+	virConnectPtr conn;
+	virDomainPtr dom;
+	virDomainInfo info;
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	int nparams = 4, i;
+	unsigned long long hard = 0, soft = 0;
+
+	virSetErrorFunc(NULL, quiet);
+	conn = virConnectOpen("test:///default");
+	ck_assert_ptr_nonnull(conn);
+	dom = virDomainLookupByName(conn, "test");
+	ck_assert_ptr_nonnull(dom);
+	ck_assert_int_eq(virDomainGetUUIDString(dom, uuid), 0);
+
+	ck_assert_int_eq(act_set_balloon_checked(&act_libvirt_ops, conn, uuid,
+	    1536 * 1024, 1 * GIB, 8 * GIB), 0);
+	ck_assert_int_eq(virDomainGetInfo(dom, &info), 0);
+	ck_assert_uint_eq(info.memory, 1536 * 1024);
+
+	ck_assert_int_eq(act_set_memtune_checked(&act_libvirt_ops, conn, uuid,
+	    6 * GIB, 4 * GIB, MT_ABSENT, 2 * GIB), 0);
+	ck_assert_int_eq(virDomainGetMemoryParameters(dom, params, &nparams,
+	    0), 0);
+	for (i = 0; i < nparams; i++) {
+		if (strcmp(params[i].field, VIR_DOMAIN_MEMORY_HARD_LIMIT) == 0)
+			hard = params[i].value.ul;
+		if (strcmp(params[i].field, VIR_DOMAIN_MEMORY_SOFT_LIMIT) == 0)
+			soft = params[i].value.ul;
+	}
+	ck_assert_uint_eq(hard, 6 * GIB);
+	ck_assert_uint_eq(soft, 4 * GIB);
+
+	/* errors come back as -errno, classified */
+	ck_assert_int_eq(act_libvirt_set_balloon(conn, U3, 1 * GIB), -ENOENT);
+	ck_assert(!act_err_transient(-ENOENT));
+	ck_assert_int_eq(act_libvirt_set_memtune(conn, U3, 6 * GIB, MT_ABSENT,
+	    MT_ABSENT), -ENOENT);
+	/* above the domain's max memory: the driver refuses it */
+	ck_assert_int_lt(act_libvirt_set_balloon(conn, uuid, 64 * GIB), 0);
+	ck_assert_int_eq(virDomainGetInfo(dom, &info), 0);
+	ck_assert_uint_eq(info.memory, 1536 * 1024);
+	/* an inactive domain is "not running": gone for this tick */
+	ck_assert_int_eq(virDomainDestroy(dom), 0);
+	ck_assert_int_eq(act_libvirt_set_balloon(conn, uuid, 1 * GIB), -ESRCH);
+	ck_assert(act_err_transient(-ENOTCONN));
+
+	virDomainFree(dom);
+	virConnectClose(conn);
+}
+END_TEST
+
+/* Three guests: A gets balloon + memtune, B has a target outside its
+ * bounds (a plan bug the net must catch), C is left alone. */
+struct plan_fixture {
+	struct guest_snapshot gs[3];
+	struct guest_plan gp[3];
+	struct snapshot snap;
+	struct policy_plan plan;
+	struct policy_config pc;
+	struct act_apply_opts opts;
+};
+
+static void
+plan_fixture(struct plan_fixture *x)
+{
+	static const char *const uuids[] = { U1, U2, U3 };
+	static const char *const names[] = { "a", "b", "c" };
+	size_t i;
+
+	memset(x, 0, sizeof(*x));
+	policy_config_defaults(&x->pc);
+	for (i = 0; i < 3; i++) {
+		guest_snapshot_init(&x->gs[i]);
+		mt_strlcpy(x->gs[i].uuid, uuids[i], sizeof(x->gs[i].uuid));
+		mt_strlcpy(x->gs[i].name, names[i], sizeof(x->gs[i].name));
+		x->gs[i].max_kib = 4 * GIB;
+		x->gs[i].actual_kib = 4 * GIB;
+		mt_strlcpy(x->gp[i].uuid, uuids[i], sizeof(x->gp[i].uuid));
+		mt_strlcpy(x->gp[i].name, names[i], sizeof(x->gp[i].name));
+		x->gp[i].floor_kib = 1 * GIB;
+		x->gp[i].ceiling_kib = 4 * GIB;
+		x->gp[i].actual_kib = 4 * GIB;
+		x->gp[i].target_kib = 4 * GIB;
+		x->gp[i].hard_limit_kib = MT_ABSENT;
+		x->gp[i].soft_limit_kib = MT_ABSENT;
+		x->gp[i].swap_hard_limit_kib = MT_ABSENT;
+		x->gp[i].memory_low_kib = MT_ABSENT;
+		mt_strlcpy(x->gp[i].reason, "host tight", sizeof(x->gp[i].reason));
+	}
+	x->gp[0].action = ACT_BOTH;
+	x->gp[0].target_kib = 3 * GIB;
+	x->gp[0].soft_limit_kib = 3 * GIB;
+	/* floor 1G + overhead 256M + 2% of 4G is the least hard limit */
+	x->gp[0].hard_limit_kib = 5 * GIB;
+	x->gp[1].action = ACT_BALLOON;
+	x->gp[1].target_kib = 512 * 1024;
+	x->gp[2].action = ACT_LEAVE_ALONE;
+	x->gp[2].target_kib = 1 * GIB;
+	x->snap.guests = x->gs;
+	x->snap.nr_guests = 3;
+	x->plan.guests = x->gp;
+	x->plan.nr_guests = 3;
+	x->plan.ksm.change = true;
+	x->plan.ksm.run = 1;
+	x->plan.ksm.pages_to_scan = 300;
+	x->plan.ksm.sleep_millisecs = MT_ABSENT;
+	x->plan.ksm.advisor_target_scan_time = MT_ABSENT;
+	x->plan.ksm.advisor_max_cpu = MT_ABSENT;
+	mt_strlcpy(x->plan.ksm.reason, "overcommitted", sizeof(x->plan.ksm.reason));
+	x->plan.thp.change = true;
+	mt_strlcpy(x->plan.thp.defrag, "defer", sizeof(x->plan.thp.defrag));
+	x->plan.thp.khugepaged_scan_sleep_millisecs = 60000;
+	x->plan.thp.khugepaged_pages_to_scan = MT_ABSENT;
+	x->plan.thp.khugepaged_max_ptes_none = MT_ABSENT;
+	x->opts.manage_ksm = true;
+	x->opts.manage_thp = false;
+	x->opts.manage_hard_limit = true;
+}
+
+START_TEST(test_apply_plan)
+{
+	struct plan_fixture x;
+	struct act_result res;
+	struct act_fake f;
+
+	plan_fixture(&x);
+	act_fake_init(&f);
+	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
+	    &x.snap, &x.plan, &res), 0);
+	/* a: balloon, memtune; b: refused; c: nothing; KSM in order;
+	 * THP not touched (manage_thp = no) */
+	ck_assert_int_eq(f.nr_calls, 4);
+	ck_assert_int_eq(f.calls[0].kind, ACT_CALL_BALLOON);
+	ck_assert_str_eq(f.calls[0].uuid, U1);
+	ck_assert_int_eq(f.calls[0].target_kib, 3 * GIB);
+	ck_assert_int_eq(f.calls[1].kind, ACT_CALL_MEMTUNE);
+	ck_assert_int_eq(f.calls[1].hard_kib, 5 * GIB);
+	ck_assert_int_eq(f.calls[1].soft_kib, 3 * GIB);
+	ck_assert_str_eq(f.calls[2].path, "/sys/kernel/mm/ksm/pages_to_scan");
+	ck_assert_str_eq(f.calls[2].value, "300");
+	ck_assert_str_eq(f.calls[3].path, "/sys/kernel/mm/ksm/run");
+	ck_assert_str_eq(f.calls[3].value, "1");
+	ck_assert_int_eq(res.done, 4);
+	ck_assert_int_eq(res.failed, 1);
+	ck_assert(res.ksm_applied);
+	ck_assert(!res.thp_applied);
+	ck_assert_ptr_nonnull(strstr(logged, "SAFETY: refusing balloon target "
+	    "524288 KiB for " U2));
+
+	/* the master switch for hard limits holds the hard limit back */
+	act_fake_clear(&f);
+	x.opts.manage_hard_limit = false;
+	x.opts.manage_thp = true;
+	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
+	    &x.snap, &x.plan, &res), 0);
+	ck_assert_int_eq(f.calls[1].kind, ACT_CALL_MEMTUNE);
+	ck_assert_int_eq(f.calls[1].hard_kib, MT_ABSENT);
+	ck_assert_int_eq(f.calls[1].soft_kib, 3 * GIB);
+	ck_assert_int_eq(f.nr_calls, 6);
+	ck_assert_str_eq(f.calls[4].path,
+	    "/sys/kernel/mm/transparent_hugepage/defrag");
+	ck_assert_str_eq(f.calls[5].value, "60000");
+	ck_assert(res.thp_applied);
+
+	/* a hard limit under floor + QEMU overhead is refused */
+	act_fake_clear(&f);
+	x.opts.manage_hard_limit = true;
+	x.gp[0].hard_limit_kib = 1 * GIB + 100 * 1024;
+	x.gp[0].soft_limit_kib = MT_ABSENT;
+	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
+	    &x.snap, &x.plan, &res), 0);
+	ck_assert_int_eq(f.calls[0].kind, ACT_CALL_BALLOON);
+	ck_assert_int_ne(f.calls[1].kind, ACT_CALL_MEMTUNE);
+	ck_assert_int_eq(res.failed, 2);
+	act_fake_free(&f);
+}
+END_TEST
+
+START_TEST(test_apply_plan_dry_run)
+{
+	struct plan_fixture x;
+	struct act_result res;
+	struct act_fake f;
+
+	plan_fixture(&x);
+	x.opts.dry_run = true;
+	act_fake_init(&f);
+	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
+	    &x.snap, &x.plan, &res), 0);
+	ck_assert_int_eq(f.nr_calls, 0);
+	ck_assert_ptr_nonnull(strstr(logged, "dry-run: would set balloon of a "
+	    "from 4096 to 3072 MiB (host tight)"));
+	ck_assert_ptr_nonnull(strstr(logged, "dry-run: would set memtune of a"));
+	ck_assert_ptr_nonnull(strstr(logged, "dry-run: would write 300 to "
+	    "/sys/kernel/mm/ksm/pages_to_scan (overcommitted)"));
+	/* the safety net still speaks in a dry run */
+	ck_assert_ptr_nonnull(strstr(logged, "SAFETY: refusing balloon target "
+	    "524288 KiB for " U2));
+	ck_assert_int_eq(res.failed, 1);
+	/* nothing was written, so the policy must not think it was */
+	ck_assert(!res.ksm_applied);
+	act_fake_free(&f);
+}
+END_TEST
+
+START_TEST(test_apply_plan_errors)
+{
+	struct plan_fixture x;
+	struct act_result res;
+	struct act_fake f;
+
+	plan_fixture(&x);
+	act_fake_init(&f);
+	/* the guest vanished: counted, the rest goes on */
+	f.rc_balloon = -ENOENT;
+	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
+	    &x.snap, &x.plan, &res), 0);
+	ck_assert_int_eq(res.gone, 1);
+	ck_assert(!res.transient);
+
+	/* the connection is gone: no more libvirt calls this tick, sysfs
+	 * still goes on, and the caller hears -ENOTCONN */
+	act_fake_clear(&f);
+	f.rc_balloon = -ENOTCONN;
+	x.gp[1].target_kib = 2 * GIB;
+	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
+	    &x.snap, &x.plan, &res), -ENOTCONN);
+	ck_assert_int_eq(f.nr_calls, 3);
+	ck_assert_int_eq(f.calls[0].kind, ACT_CALL_BALLOON);
+	ck_assert_int_eq(f.calls[1].kind, ACT_CALL_SYSFS);
+	ck_assert(res.transient);
+
+	/* a failed KSM write: not reported as applied */
+	act_fake_clear(&f);
+	f.rc_balloon = 0;
+	f.rc_sysfs = -EBUSY;
+	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
+	    &x.snap, &x.plan, &res), 0);
+	ck_assert(!res.ksm_applied);
+	ck_assert(res.transient);
+	act_fake_free(&f);
+}
+END_TEST
+
+Suite *
+act_suite(void)
+{
+	Suite *s = suite_create("act");
+	TCase *tc = tcase_create("act");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_balloon_safety);
+	tcase_add_test(tc, test_memtune_safety);
+	tcase_add_test(tc, test_sysfs_skip_noop);
+	tcase_add_test(tc, test_libvirt_test_driver);
+	tcase_add_test(tc, test_apply_plan);
+	tcase_add_test(tc, test_apply_plan_dry_run);
+	tcase_add_test(tc, test_apply_plan_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
