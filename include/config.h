@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "domxml.h"
 #include "policy.h"
 #include "snapshot.h"
 
@@ -106,6 +107,11 @@ int config_validate(struct mt_config *cfg, char *err, size_t errlen);
 /* The [guest NAME] section's values, or NULL when there is none. */
 const struct guest_input *config_guest_input(const struct mt_config *cfg,
     const char *name);
+
+/* The same as domxml's merge input: every field the section set, the
+ * rest "not given". false (and *out all "not given") without a section. */
+bool config_guest_override(const struct mt_config *cfg, const char *name,
+    struct guest_override *out);
 
 const char *config_on_exit_name(enum config_on_exit e);
 const char *config_log_level_name(int level);

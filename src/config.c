@@ -615,6 +615,26 @@ config_guest_input(const struct mt_config *cfg, const char *name)
 	return g != NULL ? &g->input : NULL;
 }
 
+bool
+config_guest_override(const struct mt_config *cfg, const char *name,
+    struct guest_override *out)
+{
+	const struct guest_input *in = config_guest_input(cfg, name);
+
+	guest_override_init(out);
+	if (in == NULL)
+		return false;
+	if (in->floor_src == SRC_CONFIG)
+		out->floor_kib = in->floor_kib;
+	if (in->ceiling_src == SRC_CONFIG)
+		out->ceiling_kib = in->ceiling_kib;
+	if (in->shares_src == SRC_CONFIG)
+		out->shares = in->shares;
+	if (in->exclude_src == SRC_CONFIG)
+		out->exclude = in->exclude ? 1 : 0;
+	return true;
+}
+
 /* ------------------------------------------------------------ sections */
 
 /* Classify a section header's text and open a guest section. */

@@ -170,6 +170,29 @@ START_TEST(test_guests)
 	ck_assert_ptr_nonnull(in);
 	ck_assert_int_eq(in->floor_kib, 512 * 1024);
 	ck_assert_ptr_null(config_guest_input(&cfg, "web"));
+	{
+		struct guest_override o;
+		struct guest_input merged;
+
+		ck_assert(config_guest_override(&cfg, "db 2", &o));
+		ck_assert_int_eq(o.exclude, 1);
+		ck_assert_int_eq(o.floor_kib, MT_ABSENT);
+		ck_assert(!config_guest_override(&cfg, "web", &o));
+		ck_assert_int_eq(o.exclude, -1);
+		/* the config section wins over the domain's metadata */
+		ck_assert(config_guest_override(&cfg, "web1", &o));
+		{
+			struct guest_override meta;
+
+			guest_override_init(&meta);
+			meta.floor_kib = 2 * 1024 * 1024;
+			meta.shares = 10;
+			guest_input_merge(&o, &meta, &merged);
+		}
+		ck_assert_int_eq(merged.floor_kib, 1024 * 1024);
+		ck_assert_int_eq(merged.floor_src, SRC_CONFIG);
+		ck_assert_int_eq(merged.shares, 2000);
+	}
 	ck_assert_ptr_null(config_guest_input(&cfg, "\"db 2\""));
 	config_free(&cfg);
 }
