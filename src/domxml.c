@@ -281,6 +281,7 @@ domxml_parse(const char *xml, const char *name, struct domxml_info *info,
 	int rc;
 
 	memset(info, 0, sizeof(*info));
+	info->memory_kib = info->current_kib = info->max_memory_kib = MT_ABSENT;
 	info->backing.stats_period_s = MT_ABSENT;
 	guest_override_init(&info->policy);
 
