@@ -19,6 +19,8 @@ enum log_target {
 void log_init(const char *ident, enum log_target target, int verbose);
 /* choose journal when stderr is the journal's stream, else syslog */
 enum log_target log_target_auto(void);
+/* drop messages less urgent than level (a syslog priority) */
+void log_set_level(int level);
 void log_set_verbose(int verbose);
 int log_get_verbose(void);
 

@@ -9,6 +9,7 @@
 static const char *log_ident = "memtuned";
 static enum log_target log_to = LOG_TO_STDERR;
 static int log_verbose;
+static int log_level = LOG_INFO;
 static log_hook_fn log_hook;
 static void *log_hook_arg;
 
@@ -29,6 +30,14 @@ log_init(const char *ident, enum log_target target, int verbose)
 	log_verbose = verbose;
 	if (target == LOG_TO_SYSLOG)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_set_level(int level)
+{
+	log_level = level;
+	if (level >= LOG_DEBUG)
+		log_verbose = 1;
 }
 
 void
@@ -75,7 +84,8 @@ vlog(int pri, const char *fmt, va_list ap)
 	/* a log line is short; a longer message is cut, never split */
 	char line[1024];
 
-	if (pri == LOG_DEBUG && log_verbose < 1)
+	if ((pri == LOG_DEBUG && log_verbose < 1) ||
+	    (pri > log_level && pri != LOG_DEBUG))
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	log_line(pri, line);
@@ -86,6 +96,8 @@ vlog_errno(int pri, int saved_errno, const char *fmt, va_list ap)
 {
 	char msg[900], line[1024];
 
+	if (pri > log_level)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	snprintf(line, sizeof(line), "%s: %s", msg, strerror(saved_errno));
 	log_line(pri, line);

@@ -1,59 +1,401 @@
-/* memtunectl - the operator's command for memtuned. */
+/* memtunectl - the operator's command for memtuned.
+ *
+ * With a daemon running it asks the daemon over the control socket, so the
+ * two never fight over a guest; without one it runs the same
+ * collect -> decide (-> act) path itself, once.
+ */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "engine.h"
 #include "log.h"
+#include "report.h"
+#include "util.h"
 #include "version.h"
+#include "virt.h"
+
+/* exit codes */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,		/* the command ran and failed */
+	EXIT_USAGE = 2,
+	EXIT_NODATA = 3,	/* could not see the host or guests */
+	EXIT_NOSPACE = 4,	/* --reserve cannot be met */
+	EXIT_NOGUEST = 5,	/* explain: no such guest */
+};
+
+struct ctl_opts {
+	char config_path[PATH_MAX];
+	char socket_path[108];
+	bool socket_given;
+	bool json;
+	bool standalone;	/* never ask a daemon */
+	bool dry_run;
+	int64_t reserve_mib;
+	int timeout_ms;
+};
 
 static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: memtunectl [--help] [--version] COMMAND [ARGS]\n"
+	    "usage: memtunectl [options] COMMAND [ARGS]\n"
 	    "\n"
 	    "Commands:\n"
-	    "  version          show the version and the libraries' versions\n"
+	    "  status               guests and host: actual, target, floor, ceiling,\n"
+	    "                       usable, state and the reason for each\n"
+	    "  explain GUEST        why GUEST has the target it has\n"
+	    "  rebalance            collect, decide and act once, printing every\n"
+	    "                       step and its reason\n"
+	    "  version              versions of memtunectl and its libraries\n"
 	    "\n"
 	    "Options:\n"
-	    "  -h, --help       show this help and exit\n"
-	    "  -V, --version    same as the version command\n");
+	    "  -f, --config FILE    configuration (default %s)\n"
+	    "  -s, --socket PATH    the daemon's control socket (default from the\n"
+	    "                       configuration)\n"
+	    "  -j, --json           machine-readable output (status, rebalance)\n"
+	    "      --standalone     do not ask a running daemon; collect here\n"
+	    "  -n, --dry-run        rebalance: print the plan, change nothing\n"
+	    "  -r, --reserve MIB    rebalance: free MIB for a VM about to start\n"
+	    "  -t, --timeout SEC    how long to wait for the daemon (default 30)\n"
+	    "  -h, --help           show this help\n"
+	    "  -V, --version        same as the version command\n"
+	    "\n"
+	    "Exit status: 0 ok, 1 failed, 2 usage, 3 host or guests could not be\n"
+	    "read, 4 the reserve cannot be met, 5 no such guest.\n",
+	    CONFIG_DEFAULT_PATH);
+}
+
+/* Ask the daemon. 0 with *resp, or -errno (-ENOENT/-ECONNREFUSED: none). */
+static int
+ask_daemon(const struct ctl_opts *o, const char *cmd,
+    struct json_object **resp)
+{
+	struct json_object *req = json_object_new_object();
+	int rc;
+
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	if (strcmp(cmd, "rebalance") == 0) {
+		json_object_object_add(req, "dry_run",
+		    json_object_new_boolean(o->dry_run));
+		if (o->reserve_mib > 0)
+			json_object_object_add(req, "reserve_mib",
+			    json_object_new_int64(o->reserve_mib));
+	}
+	rc = ctl_request(o->socket_path, req, o->timeout_ms, resp);
+	json_object_put(req);
+	return rc;
+}
+
+/* Collect (and decide, and for rebalance act) here, once. */
+static int
+run_standalone(const struct ctl_opts *o, const char *cmd,
+    struct json_object **resp)
+{
+	struct mt_config cfg;
+	struct engine eng;
+	char err[8192];
+	bool rebalance = strcmp(cmd, "rebalance") == 0;
+	int64_t now;
+	int rc, drc;
+
+	rc = config_load_file(o->config_path, &cfg, err, sizeof(err));
+	if (rc == -ENOENT && strcmp(o->config_path, CONFIG_DEFAULT_PATH) == 0) {
+		/* no config file at the default place: the defaults apply */
+		config_defaults(&cfg);
+	} else if (rc < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_FAIL;
+	}
+	/* only a rebalance without --dry-run may change anything */
+	if (!rebalance || o->dry_run)
+		cfg.dry_run = true;
+	virt_install_error_handler();
+	if ((rc = engine_init(&eng, &cfg)) < 0) {
+		fprintf(stderr, "memtunectl: cannot set up: %s\n", strerror(-rc));
+		return EXIT_FAIL;
+	}
+	if (engine_connect(&eng) < 0) {
+		fprintf(stderr, "memtunectl: %s\n", eng.last_error);
+		engine_free(&eng);
+		return EXIT_NODATA;
+	}
+	now = mt_now_ms();
+	if (engine_collect(&eng, now) < 0) {
+		fprintf(stderr, "memtunectl: %s\n", eng.last_error);
+		engine_free(&eng);
+		return EXIT_NODATA;
+	}
+	drc = engine_decide(&eng, now, rebalance ? o->reserve_mib * 1024 : 0);
+	if (drc < 0 && drc != -ENOSPC) {
+		fprintf(stderr, "memtunectl: %s\n", eng.last_error);
+		engine_free(&eng);
+		return EXIT_FAIL;
+	}
+	*resp = report_status_json(&eng, "standalone");
+	if (rebalance) {
+		bool act = !eng.cfg.dry_run;
+
+		if (act) {
+			/* log lines of the actuators go to stderr as they happen */
+			engine_act(&eng, false);
+			json_object_object_add(*resp, "act_done",
+			    json_object_new_int(eng.last_act.done));
+			json_object_object_add(*resp, "act_failed",
+			    json_object_new_int(eng.last_act.failed));
+		}
+		json_object_object_add(*resp, "acted",
+		    json_object_new_boolean(act));
+		json_object_object_add(*resp, "rebalance_rc",
+		    json_object_new_int(drc));
+		if (o->reserve_mib > 0)
+			json_object_object_add(*resp, "reserve_possible_kib",
+			    json_object_new_int64(eng.plan.reserve_possible_kib));
+	}
+	engine_free(&eng);
+	return EXIT_OK;
+}
+
+static int
+get_status(const struct ctl_opts *o, const char *cmd, struct json_object **resp)
+{
+	int rc;
+
+	if (!o->standalone) {
+		rc = ask_daemon(o, cmd, resp);
+		if (rc == 0)
+			return EXIT_OK;
+		if (rc != -ENOENT && rc != -ECONNREFUSED) {
+			fprintf(stderr, "memtunectl: the daemon at %s did not "
+			    "answer: %s\n", o->socket_path, strerror(-rc));
+			return rc == -EACCES ? EXIT_FAIL : EXIT_NODATA;
+		}
+	}
+	return run_standalone(o, cmd, resp);
+}
+
+static bool
+resp_ok(struct json_object *resp)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(resp, "ok", &v) &&
+	    !json_object_get_boolean(v)) {
+		struct json_object *e;
+
+		fprintf(stderr, "memtunectl: %s\n",
+		    json_object_object_get_ex(resp, "error", &e) ?
+		    json_object_get_string(e) : "the daemon refused");
+		return false;
+	}
+	return true;
+}
+
+static void
+print_json(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+}
+
+static int
+cmd_status(const struct ctl_opts *o)
+{
+	struct json_object *resp = NULL;
+	int rc = get_status(o, "status", &resp);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (!resp_ok(resp)) {
+		json_object_put(resp);
+		return EXIT_FAIL;
+	}
+	if (o->json)
+		print_json(resp);
+	else
+		report_print_status(stdout, resp);
+	json_object_put(resp);
+	return EXIT_OK;
+}
+
+static int
+cmd_explain(const struct ctl_opts *o, const char *guest)
+{
+	struct json_object *resp = NULL;
+	int rc = get_status(o, "explain", &resp);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (!resp_ok(resp)) {
+		json_object_put(resp);
+		return EXIT_FAIL;
+	}
+	if (report_print_explain(stdout, resp, guest) < 0) {
+		fprintf(stderr, "memtunectl: no running guest named '%s'\n", guest);
+		rc = EXIT_NOGUEST;
+	}
+	json_object_put(resp);
+	return rc;
+}
+
+static int
+cmd_rebalance(const struct ctl_opts *o)
+{
+	struct json_object *resp = NULL, *v;
+	int rc = get_status(o, "rebalance", &resp);
+	bool acted;
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (!resp_ok(resp)) {
+		json_object_put(resp);
+		return EXIT_FAIL;
+	}
+	acted = json_object_object_get_ex(resp, "acted", &v) &&
+	    json_object_get_boolean(v);
+	if (o->json)
+		print_json(resp);
+	else
+		report_print_plan(stdout, resp, !acted);
+	if (json_object_object_get_ex(resp, "rebalance_rc", &v) &&
+	    json_object_get_int(v) == -ENOSPC) {
+		struct json_object *p;
+		int64_t possible = json_object_object_get_ex(resp,
+		    "reserve_possible_kib", &p) ? json_object_get_int64(p) : 0;
+
+		fprintf(stderr, "memtunectl: cannot free %lld MiB: at most %lld "
+		    "MiB within the guests' floors and needs\n",
+		    (long long)o->reserve_mib, (long long)(possible / 1024));
+		rc = EXIT_NOSPACE;
+	}
+	json_object_put(resp);
+	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
+	enum { OPT_STANDALONE = 256, OPT_ROOT };
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "standalone", no_argument, NULL, OPT_STANDALONE },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "reserve", required_argument, NULL, 'r' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "root", required_argument, NULL, OPT_ROOT },	/* tests */
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ctl_opts o;
+	const char *cmd;
+	int64_t v;
 	int c;
 
+	memset(&o, 0, sizeof(o));
+	mt_strlcpy(o.config_path, CONFIG_DEFAULT_PATH, sizeof(o.config_path));
+	o.timeout_ms = 30000;
 	log_init("memtunectl", LOG_TO_STDERR, 0);
-	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+	/* the command prints its own account; the log adds only trouble */
+	log_set_level(LOG_WARNING);
+	while ((c = getopt_long(argc, argv, "f:s:jnr:t:hV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			mt_strlcpy(o.config_path, optarg, sizeof(o.config_path));
+			break;
+		case 's':
+			if (mt_strlcpy(o.socket_path, optarg,
+			    sizeof(o.socket_path)) >= sizeof(o.socket_path)) {
+				fprintf(stderr, "memtunectl: socket path too long\n");
+				return EXIT_USAGE;
+			}
+			o.socket_given = true;
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case OPT_STANDALONE:
+			o.standalone = true;
+			break;
+		case 'n':
+			o.dry_run = true;
+			break;
+		case 'r':
+			if (mt_parse_int64(optarg, &v) < 0 || v <= 0 ||
+			    v > (INT64_C(1) << 30)) {
+				fprintf(stderr, "memtunectl: --reserve takes a "
+				    "whole number of MiB\n");
+				return EXIT_USAGE;
+			}
+			o.reserve_mib = v;
+			break;
+		case 't':
+			if (mt_parse_int64(optarg, &v) < 0 || v <= 0 || v > 3600) {
+				fprintf(stderr, "memtunectl: --timeout takes "
+				    "seconds (1..3600)\n");
+				return EXIT_USAGE;
+			}
+			o.timeout_ms = (int)v * 1000;
+			break;
+		case OPT_ROOT:
+			mt_set_root(optarg);
+			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return EXIT_OK;
 		case 'V':
 			version_print(stdout, "memtunectl");
-			return 0;
+			return EXIT_OK;
 		default:
 			usage(stderr);
-			return 2;
+			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return 2;
+		return EXIT_USAGE;
 	}
-	if (strcmp(argv[optind], "version") == 0) {
+	cmd = argv[optind++];
+	if (!o.socket_given) {
+		/* the socket the daemon was configured with */
+		struct mt_config cfg;
+		char err[8192];
+
+		if (config_load_file(o.config_path, &cfg, err, sizeof(err)) == 0) {
+			mt_strlcpy(o.socket_path, cfg.control_socket,
+			    sizeof(o.socket_path));
+			config_free(&cfg);
+		} else {
+			config_defaults(&cfg);
+			mt_strlcpy(o.socket_path, cfg.control_socket,
+			    sizeof(o.socket_path));
+			config_free(&cfg);
+		}
+	}
+	if (strcmp(cmd, "version") == 0) {
 		version_print(stdout, "memtunectl");
-		return 0;
+		return EXIT_OK;
 	}
-	fprintf(stderr, "memtunectl: unknown command '%s'\n", argv[optind]);
+	if (strcmp(cmd, "status") == 0 && optind == argc)
+		return cmd_status(&o);
+	if (strcmp(cmd, "explain") == 0 && optind == argc - 1)
+		return cmd_explain(&o, argv[optind]);
+	if (strcmp(cmd, "rebalance") == 0 && optind == argc)
+		return cmd_rebalance(&o);
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "explain") == 0 ||
+	    strcmp(cmd, "rebalance") == 0)
+		fprintf(stderr, "memtunectl: wrong arguments for %s\n", cmd);
+	else
+		fprintf(stderr, "memtunectl: unknown command '%s'\n", cmd);
 	usage(stderr);
-	return 2;
+	return EXIT_USAGE;
 }

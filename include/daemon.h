@@ -1,0 +1,69 @@
+/* daemon.h - memtuned's service loop around the engine.
+ *
+ * One poll() loop (evloop): signals, the tick timer, the PSI trigger,
+ * libvirt's events and the control socket. Ticks come from the policy's
+ * next interval, at once on a PSI trigger, and soon after a domain event.
+ * libvirtd going away means no action until it is back: reconnect with
+ * backoff, then resync the guest table.
+ */
+#ifndef MEMTUNED_DAEMON_H
+#define MEMTUNED_DAEMON_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ctl.h"
+#include "engine.h"
+#include "evloop.h"
+
+struct metrics_state;
+
+struct daemon_opts {
+	char config_path[PATH_MAX];
+	bool force_dry_run;		/* --dry-run wins over the config */
+	bool no_control;		/* tests: no control socket */
+	int max_ticks;			/* tests: stop after N ticks (0: never) */
+};
+
+struct daemon {
+	struct daemon_opts opts;
+	struct evloop *loop;
+	struct engine eng;
+	struct ctl_server ctl;
+	bool ctl_open;
+
+	int psi_fd;
+	int psi_watch;
+	int64_t psi_window_us;
+	int64_t last_psi_tick_ms;
+
+	int ev_lifecycle, ev_balloon;	/* libvirt callback ids, -1 none */
+	bool conn_lost;			/* close callback fired */
+	int64_t reconnect_at_ms;
+	int64_t reconnect_backoff_ms;
+
+	int64_t next_tick_ms;
+	uint64_t watchdog_usec;
+	char last_logged_error[1024];
+	uint64_t reloads, psi_wakeups, event_wakeups;
+	int ticks_run;
+	struct metrics_state *metrics;
+};
+
+/* Load the config (fatal at start-up only), set up the loop, the engine,
+ * the control socket and the PSI trigger. 0 or -errno with a logged
+ * reason. */
+int daemon_init(struct daemon *d, const struct daemon_opts *opts);
+/* Run until SIGTERM/SIGINT (or max_ticks). 0 on a clean stop. */
+int daemon_run(struct daemon *d);
+void daemon_free(struct daemon *d);
+
+/* SIGHUP: parse the file again into a fresh config and swap it in only
+ * when valid; a bad file keeps the old config and says why. 0 or -EINVAL. */
+int daemon_reload(struct daemon *d);
+/* Run one collect -> decide -> act now (also what a rebalance request
+ * does). reserve_kib > 0 plans an admission. */
+int daemon_tick(struct daemon *d, bool dry_run, int64_t reserve_kib);
+
+#endif

@@ -1,0 +1,88 @@
+/* engine.h - collect -> decide -> act, the one path the daemon and
+ * memtunectl's standalone commands share.
+ *
+ * The engine owns the libvirt connection, the host and guest collectors,
+ * the policy state and the last plan. It never acts while it cannot see:
+ * no connection or a failed collection means no plan, and no plan means no
+ * action.
+ */
+#ifndef MEMTUNED_ENGINE_H
+#define MEMTUNED_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libvirt/libvirt.h>
+
+#include "act.h"
+#include "cgroup.h"
+#include "config.h"
+#include "guests.h"
+#include "hostcollect.h"
+#include "policy.h"
+#include "snapshot.h"
+
+/* KSM and THP as found at start, to put back on exit when configured. */
+struct engine_host_baseline {
+	bool valid;
+	int64_t ksm_run, ksm_pages_to_scan, ksm_sleep_millisecs;
+	char ksm_advisor_mode[16];
+	char thp_defrag[24];
+	int64_t thp_scan_sleep_ms, thp_pages_to_scan, thp_max_ptes_none;
+};
+
+struct engine {
+	struct mt_config cfg;
+	virConnectPtr conn;
+	const struct act_ops *ops;	/* act_libvirt_ops unless a test says */
+	void *ops_ctx;			/* NULL: the connection */
+
+	struct host_collector hc;
+	struct guest_collector gc;
+	bool gc_ready;
+	struct mcg_mounts mounts;
+	bool mounts_ready;
+
+	struct policy_state ps;
+	struct policy_plan plan;
+	struct snapshot snap;
+	bool have_snap;			/* snap is from the last collection */
+	bool have_plan;			/* plan was decided from snap */
+	int64_t snap_ms;
+	int64_t plan_ms;
+
+	struct engine_host_baseline baseline;
+	struct act_result last_act;
+	char last_error[1024];		/* why the last tick did nothing */
+	uint64_t ticks, collect_errors, act_errors;
+};
+
+/* Set up from a config (moved into the engine). 0 or -errno. */
+int engine_init(struct engine *e, struct mt_config *cfg);
+void engine_free(struct engine *e);
+/* Swap in a new, already valid config (SIGHUP). */
+void engine_set_config(struct engine *e, struct mt_config *cfg);
+
+int engine_connect(struct engine *e);
+void engine_disconnect(struct engine *e);
+bool engine_connected(struct engine *e);
+
+/* Read the host and every guest. On failure have_snap is false and
+ * last_error says why. 0 or -errno. */
+int engine_collect(struct engine *e, int64_t now_ms);
+/* Run the policy on the last snapshot; reserve_kib > 0 asks for an
+ * admission plan. 0, -ENOSPC (reserve impossible: plan says how much
+ * could be freed), -ENODATA (no snapshot), -errno. */
+int engine_decide(struct engine *e, int64_t now_ms, int64_t reserve_kib);
+/* Carry out the last plan (or log it, dry_run). 0 or -errno. */
+int engine_act(struct engine *e, bool dry_run);
+
+/* On exit: put KSM/THP back as found, and deflate guests when the config
+ * says so. Logs what it does. */
+void engine_shutdown_actions(struct engine *e);
+
+/* The per-guest override from memtuned.conf, for the guest collector. */
+int engine_guest_override(const char *name, const char *uuid,
+    struct guest_override *out, void *arg);
+
+#endif

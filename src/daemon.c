@@ -1,0 +1,523 @@
+/* daemon.c - see daemon.h */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <libvirt/libvirt.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "psi.h"
+#include "report.h"
+#include "sdnotify.h"
+#include "virt.h"
+
+#define RECONNECT_MIN_MS 1000
+#define RECONNECT_MAX_MS 30000
+/* after a domain event, wait this long so a burst (a login storm starting
+ * twenty guests) becomes one tick */
+#define EVENT_SETTLE_MS 300
+/* a PSI trigger fires at most this often into a tick */
+#define PSI_MIN_GAP_MS 500
+
+static void daemon_schedule(struct daemon *d, int64_t when_ms);
+
+/* ------------------------------------------------------------ libvirt */
+
+static int
+on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
+    void *opaque)
+{
+	struct daemon *d = opaque;
+	char uuid[VIR_UUID_STRING_BUFLEN];
+
+	(void)conn;
+	(void)detail;
+	if (virDomainGetUUIDString(dom, uuid) == 0)
+		guests_invalidate(&d->eng.gc, uuid);
+	log_debug("domain %s: lifecycle event %d", virDomainGetName(dom), event);
+	d->event_wakeups++;
+	daemon_schedule(d, mt_now_ms() + EVENT_SETTLE_MS);
+	return 0;
+}
+
+static int
+on_balloon_change(virConnectPtr conn, virDomainPtr dom,
+    unsigned long long actual, void *opaque)
+{
+	(void)conn;
+	(void)opaque;
+	/* the next tick reads actual in bulk; this only shows in debug */
+	log_debug("domain %s: balloon now %llu KiB", virDomainGetName(dom),
+	    actual);
+	return 0;
+}
+
+static void
+on_close(virConnectPtr conn, int reason, void *opaque)
+{
+	struct daemon *d = opaque;
+
+	(void)conn;
+	log_warnx("libvirt connection closed (reason %d): no action until "
+	    "it is back", reason);
+	d->conn_lost = true;
+	daemon_schedule(d, mt_now_ms());
+}
+
+static void
+daemon_drop_connection(struct daemon *d)
+{
+	virConnectPtr c = d->eng.conn;
+
+	if (c != NULL) {
+		if (d->ev_lifecycle >= 0)
+			virConnectDomainEventDeregisterAny(c, d->ev_lifecycle);
+		if (d->ev_balloon >= 0)
+			virConnectDomainEventDeregisterAny(c, d->ev_balloon);
+		virConnectUnregisterCloseCallback(c, on_close);
+	}
+	d->ev_lifecycle = d->ev_balloon = -1;
+	engine_disconnect(&d->eng);
+	d->conn_lost = false;
+}
+
+static int
+daemon_connect(struct daemon *d)
+{
+	virConnectPtr c;
+	int rc;
+
+	if ((rc = engine_connect(&d->eng)) < 0)
+		return rc;
+	c = d->eng.conn;
+	/* keepalive makes a dead libvirtd visible within ~15 s even when
+	 * nothing is being asked of it */
+	if (virConnectSetKeepAlive(c, 5, 3) < 0)
+		log_debug("libvirt keepalive not available: %s",
+		    virt_last_message());
+	virConnectRegisterCloseCallback(c, on_close, d, NULL);
+	d->ev_lifecycle = virConnectDomainEventRegisterAny(c, NULL,
+	    VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), d, NULL);
+	d->ev_balloon = virConnectDomainEventRegisterAny(c, NULL,
+	    VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change), d, NULL);
+	if (d->ev_lifecycle < 0)
+		log_warnx("no domain lifecycle events from %s (%s): guests are "
+		    "found at each tick only", d->eng.cfg.uri,
+		    virt_last_message());
+	/* a new connection may see a changed world: re-read every guest */
+	for (size_t i = 0; i < d->eng.gc.nr_entries; i++)
+		d->eng.gc.entries[i].valid = false;
+	log_info("connected to %s", d->eng.cfg.uri);
+	return 0;
+}
+
+/* Keep the connection, or get it back with backoff. true: connected. */
+static bool
+daemon_ensure_connection(struct daemon *d, int64_t now)
+{
+	if (d->conn_lost || (d->eng.conn != NULL && !virt_alive(d->eng.conn))) {
+		log_warnx("libvirt connection to %s lost; reconnecting",
+		    d->eng.cfg.uri);
+		daemon_drop_connection(d);
+		d->reconnect_at_ms = now;
+		d->reconnect_backoff_ms = RECONNECT_MIN_MS;
+	}
+	if (d->eng.conn != NULL)
+		return true;
+	if (now < d->reconnect_at_ms)
+		return false;
+	if (daemon_connect(d) == 0) {
+		d->reconnect_backoff_ms = RECONNECT_MIN_MS;
+		return true;
+	}
+	d->reconnect_at_ms = now + d->reconnect_backoff_ms;
+	log_warnx("%s; retrying in %llds", d->eng.last_error,
+	    (long long)(d->reconnect_backoff_ms / 1000));
+	d->reconnect_backoff_ms = MIN(d->reconnect_backoff_ms * 2,
+	    RECONNECT_MAX_MS);
+	return false;
+}
+
+/* -------------------------------------------------------------- ticks */
+
+static void
+daemon_schedule(struct daemon *d, int64_t when_ms)
+{
+	if (d->next_tick_ms == MT_ABSENT || when_ms < d->next_tick_ms) {
+		d->next_tick_ms = when_ms;
+		evloop_set_deadline(d->loop, when_ms);
+	}
+}
+
+static void
+daemon_note_error(struct daemon *d, const char *msg)
+{
+	/* the same problem tick after tick is logged once, then at debug */
+	if (strcmp(msg, d->last_logged_error) != 0) {
+		log_warnx("tick skipped: %s", msg);
+		mt_strlcpy(d->last_logged_error, msg,
+		    sizeof(d->last_logged_error));
+	} else {
+		log_debug("tick skipped: %s", msg);
+	}
+}
+
+int
+daemon_tick(struct daemon *d, bool dry_run, int64_t reserve_kib)
+{
+	struct engine *e = &d->eng;
+	int64_t now = mt_now_ms();
+	int rc;
+
+	if (!daemon_ensure_connection(d, now)) {
+		daemon_note_error(d, e->last_error);
+		return -ENOTCONN;
+	}
+	if ((rc = engine_collect(e, now)) < 0) {
+		daemon_note_error(d, e->last_error);
+		if (rc == -ENOTCONN || !virt_alive(e->conn))
+			d->conn_lost = true;
+		return rc;
+	}
+	rc = engine_decide(e, now, reserve_kib);
+	if (rc < 0 && rc != -ENOSPC) {
+		daemon_note_error(d, e->last_error);
+		return rc;
+	}
+	if (d->last_logged_error[0] != '\0') {
+		log_info("ticks resumed");
+		d->last_logged_error[0] = '\0';
+	}
+	if (rc == -ENOSPC)
+		log_warnx("reserve of %lld MiB not possible: at most %lld MiB "
+		    "can be freed within the guests' bounds",
+		    (long long)(reserve_kib / 1024),
+		    (long long)(e->plan.reserve_possible_kib / 1024));
+	{
+		int arc = engine_act(e, dry_run || e->cfg.dry_run);
+
+		if (arc == -ENOTCONN)
+			d->conn_lost = true;
+	}
+	d->ticks_run++;
+	return rc;
+}
+
+static int64_t
+daemon_next_interval(struct daemon *d)
+{
+	const struct mt_config *c = &d->eng.cfg;
+	int64_t iv = c->interval_ms;
+
+	if (d->eng.plan_ms > 0 && d->eng.plan.next_interval_ms > 0)
+		iv = d->eng.plan.next_interval_ms;
+	iv = MAX(iv, c->interval_min_ms);
+	iv = MIN(iv, c->interval_max_ms);
+	/* the watchdog must hear from us at least twice per period */
+	if (d->watchdog_usec > 0)
+		iv = MIN(iv, (int64_t)(d->watchdog_usec / 2000));
+	if (d->eng.conn == NULL && d->reconnect_at_ms != MT_ABSENT)
+		iv = MIN(iv, MAX(d->reconnect_at_ms - mt_now_ms(), 100));
+	return iv;
+}
+
+static void
+on_timer(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->next_tick_ms = MT_ABSENT;
+	daemon_tick(d, false, 0);
+	if (d->watchdog_usec > 0)
+		sdnotify_watchdog();
+	if (d->ctl_open)
+		ctl_server_expire(&d->ctl, mt_now_ms());
+	if (d->opts.max_ticks > 0 && d->ticks_run >= d->opts.max_ticks) {
+		evloop_quit(d->loop);
+		return;
+	}
+	daemon_schedule(d, mt_now_ms() + daemon_next_interval(d));
+}
+
+static void
+on_psi(int fd, short revents, void *arg)
+{
+	struct daemon *d = arg;
+	int64_t now = mt_now_ms();
+
+	(void)fd;
+	if (revents & POLLERR) {
+		/* the trigger is gone (the file went away): stop watching */
+		log_warnx("PSI trigger failed; falling back to timed ticks");
+		evloop_remove_fd(d->loop, d->psi_watch);
+		close(d->psi_fd);
+		d->psi_fd = -1;
+		return;
+	}
+	if (!(revents & POLLPRI))
+		return;
+	d->psi_wakeups++;
+	if (now - d->last_psi_tick_ms < PSI_MIN_GAP_MS)
+		return;
+	d->last_psi_tick_ms = now;
+	log_debug("PSI trigger: memory stall over threshold, deciding now");
+	daemon_schedule(d, now);
+}
+
+static void
+daemon_open_psi(struct daemon *d)
+{
+	const struct mt_config *c = &d->eng.cfg;
+	int rc;
+
+	d->psi_fd = -1;
+	if (c->psi_threshold_us <= 0)
+		return;
+	rc = psi_trigger_open("/proc/pressure/memory", c->psi_threshold_us,
+	    c->psi_window_us, &d->psi_fd, &d->psi_window_us);
+	if (rc < 0) {
+		log_info("no PSI trigger (%s): ticks are timed only",
+		    strerror(-rc));
+		d->psi_fd = -1;
+		return;
+	}
+	if (d->psi_window_us != c->psi_window_us)
+		log_info("PSI trigger window %lld ms refused by the kernel; "
+		    "using %lld ms", (long long)(c->psi_window_us / 1000),
+		    (long long)(d->psi_window_us / 1000));
+	d->psi_watch = evloop_add_fd(d->loop, d->psi_fd, POLLPRI, on_psi, d);
+}
+
+/* ------------------------------------------------------ control socket */
+
+static struct json_object *
+ctl_answer_error(const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	return o;
+}
+
+static struct json_object *
+on_ctl(struct json_object *req, uid_t uid, void *arg)
+{
+	struct daemon *d = arg;
+	struct json_object *v, *resp;
+	const char *cmd;
+
+	if (!json_object_object_get_ex(req, "cmd", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return ctl_answer_error("request has no \"cmd\" string");
+	cmd = json_object_get_string(v);
+	if (strcmp(cmd, "ping") == 0) {
+		resp = json_object_new_object();
+		json_object_object_add(resp, "ok", json_object_new_boolean(1));
+		return resp;
+	}
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "explain") == 0)
+		return report_status_json(&d->eng, "daemon");
+	if (strcmp(cmd, "rebalance") == 0) {
+		bool dry_run = false;
+		int64_t reserve_kib = 0;
+		int rc;
+
+		if (json_object_object_get_ex(req, "dry_run", &v)) {
+			if (!json_object_is_type(v, json_type_boolean))
+				return ctl_answer_error("\"dry_run\" must be "
+				    "true or false");
+			dry_run = json_object_get_boolean(v);
+		}
+		if (json_object_object_get_ex(req, "reserve_mib", &v)) {
+			if (!json_object_is_type(v, json_type_int) ||
+			    json_object_get_int64(v) < 0 ||
+			    json_object_get_int64(v) > (INT64_C(1) << 30))
+				return ctl_answer_error("\"reserve_mib\" must "
+				    "be a whole number of MiB");
+			reserve_kib = json_object_get_int64(v) * 1024;
+		}
+		log_info("control: rebalance requested by uid %d%s%s",
+		    (int)uid, dry_run ? " (dry run)" : "",
+		    reserve_kib > 0 ? " with a reserve" : "");
+		rc = daemon_tick(d, dry_run, reserve_kib);
+		resp = report_status_json(&d->eng, "daemon");
+		json_object_object_add(resp, "rebalance_rc",
+		    json_object_new_int(rc));
+		json_object_object_add(resp, "acted",
+		    json_object_new_boolean(rc == 0 && !dry_run &&
+		    !d->eng.cfg.dry_run));
+		if (reserve_kib > 0)
+			json_object_object_add(resp, "reserve_possible_kib",
+			    json_object_new_int64(
+			    d->eng.plan.reserve_possible_kib));
+		if (rc < 0 && rc != -ENOSPC) {
+			json_object_object_add(resp, "ok",
+			    json_object_new_boolean(0));
+			json_object_object_add(resp, "error",
+			    json_object_new_string(d->eng.last_error));
+		}
+		return resp;
+	}
+	return ctl_answer_error("unknown command");
+}
+
+/* ------------------------------------------------------------- signals */
+
+int
+daemon_reload(struct daemon *d)
+{
+	struct mt_config next;
+	char err[4096];
+	int rc;
+
+	sdnotify_reloading();
+	rc = config_load_file(d->opts.config_path, &next, err, sizeof(err));
+	if (rc < 0) {
+		log_warnx("reload: %s is not valid; keeping the running "
+		    "config:\n%s", d->opts.config_path, err);
+		sdnotify_ready("config reload failed; old config kept");
+		return -EINVAL;
+	}
+	if (d->opts.force_dry_run)
+		next.dry_run = true;
+	if (log_get_verbose() < 1 || next.log_level >= LOG_DEBUG)
+		log_set_level(next.log_level);
+	if (strcmp(next.uri, d->eng.cfg.uri) != 0) {
+		log_info("reload: libvirt URI changed to %s", next.uri);
+		engine_set_config(&d->eng, &next);
+		daemon_drop_connection(d);
+		d->reconnect_at_ms = mt_now_ms();
+	} else {
+		engine_set_config(&d->eng, &next);
+	}
+	d->reloads++;
+	log_info("reload: %s loaded", d->opts.config_path);
+	sdnotify_ready("config reloaded");
+	daemon_schedule(d, mt_now_ms());
+	return 0;
+}
+
+static void
+on_signal(int signo, void *arg)
+{
+	struct daemon *d = arg;
+
+	switch (signo) {
+	case SIGHUP:
+		daemon_reload(d);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("signal %d: stopping", signo);
+		evloop_quit(d->loop);
+		break;
+	default:
+		break;
+	}
+}
+
+/* -------------------------------------------------------------- set-up */
+
+int
+daemon_init(struct daemon *d, const struct daemon_opts *opts)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct mt_config cfg;
+	char err[4096];
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->opts = *opts;
+	d->psi_fd = -1;
+	d->ev_lifecycle = d->ev_balloon = -1;
+	d->next_tick_ms = MT_ABSENT;
+	d->reconnect_at_ms = MT_ABSENT;
+	d->reconnect_backoff_ms = RECONNECT_MIN_MS;
+
+	rc = config_load_file(opts->config_path, &cfg, err, sizeof(err));
+	if (rc < 0) {
+		log_warnx("%s", err);
+		return rc;
+	}
+	if (opts->force_dry_run)
+		cfg.dry_run = true;
+	if (log_get_verbose() < 1)
+		log_set_level(cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = evloop_new(&d->loop, sigs, ARRAY_SIZE(sigs), on_signal, d)) < 0) {
+		log_warnx("event loop: %s", strerror(-rc));
+		config_free(&cfg);
+		return rc;
+	}
+	evloop_set_timer_cb(d->loop, on_timer, d);
+	/* libvirt's events must run on our loop: register before connecting */
+	if ((rc = evloop_register_libvirt(d->loop)) < 0) {
+		log_warnx("cannot serve libvirt's event API: %s", strerror(-rc));
+		config_free(&cfg);
+		return rc;
+	}
+	virt_install_error_handler();
+	if ((rc = engine_init(&d->eng, &cfg)) < 0) {
+		log_warnx("engine: %s", strerror(-rc));
+		return rc;
+	}
+	if (!opts->no_control) {
+		rc = ctl_server_open(&d->ctl, d->loop, d->eng.cfg.control_socket,
+		    d->eng.cfg.control_gid, on_ctl, d);
+		if (rc < 0) {
+			log_warnx("control socket %s: %s", d->eng.cfg.control_socket,
+			    strerror(-rc));
+			return rc;
+		}
+		d->ctl_open = true;
+	}
+	daemon_open_psi(d);
+	if (sdnotify_watchdog_usec(&d->watchdog_usec) < 0)
+		d->watchdog_usec = 0;
+	if (daemon_connect(d) < 0) {
+		log_warnx("%s; will retry", d->eng.last_error);
+		d->reconnect_at_ms = mt_now_ms() + RECONNECT_MIN_MS;
+	}
+	log_info("started: uri=%s interval=%llds%s psi_trigger=%s", d->eng.cfg.uri,
+	    (long long)(d->eng.cfg.interval_ms / 1000),
+	    d->eng.cfg.dry_run ? " dry_run=yes" : "",
+	    d->psi_fd >= 0 ? "on" : "off");
+	return 0;
+}
+
+int
+daemon_run(struct daemon *d)
+{
+	int rc;
+
+	sdnotify_ready("running");
+	daemon_schedule(d, mt_now_ms());
+	rc = evloop_run(d->loop);
+	sdnotify_stopping();
+	engine_shutdown_actions(&d->eng);
+	return rc < 0 ? rc : 0;
+}
+
+void
+daemon_free(struct daemon *d)
+{
+	if (d->ctl_open)
+		ctl_server_close(&d->ctl);
+	if (d->psi_fd >= 0) {
+		evloop_remove_fd(d->loop, d->psi_watch);
+		close(d->psi_fd);
+	}
+	daemon_drop_connection(d);
+	engine_free(&d->eng);
+	/* the loop stays: libvirt may still hold callbacks registered on it,
+	 * and the process is about to exit */
+}

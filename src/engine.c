@@ -1,0 +1,327 @@
+/* engine.c - see engine.h */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "ksm.h"
+#include "log.h"
+#include "taskstats.h"
+#include "thp.h"
+#include "virt.h"
+
+int
+engine_guest_override(const char *name, const char *uuid,
+    struct guest_override *out, void *arg)
+{
+	struct engine *e = arg;
+	const struct guest_input *in = config_guest_input(&e->cfg, name);
+
+	(void)uuid;
+	guest_override_init(out);
+	if (in == NULL)
+		return 0;
+	if (in->floor_src == SRC_CONFIG)
+		out->floor_kib = in->floor_kib;
+	if (in->ceiling_src == SRC_CONFIG)
+		out->ceiling_kib = in->ceiling_kib;
+	if (in->shares_src == SRC_CONFIG)
+		out->shares = in->shares;
+	if (in->exclude_src == SRC_CONFIG)
+		out->exclude = in->exclude ? 1 : 0;
+	return 1;
+}
+
+static void
+engine_guest_opts(struct engine *e, struct guests_opts *o)
+{
+	guests_opts_default(o);
+	/* setting a guest's stats period is a change: not in a dry run */
+	o->enable_stats_period_s = e->cfg.dry_run ? 0 :
+	    (int)e->cfg.stats_period_s;
+	o->override = engine_guest_override;
+	o->override_arg = e;
+}
+
+int
+engine_init(struct engine *e, struct mt_config *cfg)
+{
+	struct guests_opts o;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	config_defaults(&e->cfg);
+	config_move(&e->cfg, cfg);
+	e->ops = &act_libvirt_ops;
+	host_collector_init(&e->hc);
+	if (e->cfg.task_delayacct) {
+		rc = taskstats_enable_accounting(true);
+		if (rc < 0)
+			log_info("delay accounting not available (%s): per-guest "
+			    "host stall stays absent", strerror(-rc));
+	}
+	engine_guest_opts(e, &o);
+	if ((rc = guests_init(&e->gc, &o)) < 0)
+		return rc;
+	e->gc_ready = true;
+	if (mcg_mounts_detect(&e->mounts) == 0)
+		e->mounts_ready = true;
+	if ((rc = policy_state_init(&e->ps, 16)) < 0 ||
+	    (rc = policy_plan_init(&e->plan, 16)) < 0)
+		return rc;
+	return 0;
+}
+
+void
+engine_set_config(struct engine *e, struct mt_config *cfg)
+{
+	config_move(&e->cfg, cfg);
+	/* the collector's options follow the config; its cache stays */
+	e->gc.opts.enable_stats_period_s = e->cfg.dry_run ? 0 :
+	    (int)e->cfg.stats_period_s;
+	/* per-guest sections may have changed: re-read every guest's facts */
+	for (size_t i = 0; i < e->gc.nr_entries; i++)
+		e->gc.entries[i].valid = false;
+}
+
+void
+engine_free(struct engine *e)
+{
+	engine_disconnect(e);
+	if (e->gc_ready)
+		guests_free(&e->gc);
+	policy_plan_free(&e->plan);
+	policy_state_free(&e->ps);
+	config_free(&e->cfg);
+}
+
+int
+engine_connect(struct engine *e)
+{
+	int rc;
+
+	if (e->conn != NULL)
+		return 0;
+	rc = virt_open(e->cfg.uri, &e->conn);
+	if (rc < 0) {
+		snprintf(e->last_error, sizeof(e->last_error),
+		    "cannot connect to %s: %s", e->cfg.uri, virt_last_message());
+		e->conn = NULL;
+	}
+	return rc;
+}
+
+void
+engine_disconnect(struct engine *e)
+{
+	if (e->conn != NULL) {
+		virConnectClose(e->conn);
+		e->conn = NULL;
+	}
+	/* what was seen through the old connection is no ground to act on */
+	e->have_snap = false;
+	e->have_plan = false;
+}
+
+bool
+engine_connected(struct engine *e)
+{
+	return e->conn != NULL && virt_alive(e->conn);
+}
+
+static void
+engine_note_baseline(struct engine *e)
+{
+	const struct host_snapshot *h = &e->snap.host;
+	struct engine_host_baseline *b = &e->baseline;
+
+	if (b->valid)
+		return;
+	b->ksm_run = h->ksm.run;
+	b->ksm_pages_to_scan = h->ksm.pages_to_scan;
+	b->ksm_sleep_millisecs = h->ksm.sleep_millisecs;
+	mt_strlcpy(b->ksm_advisor_mode, h->ksm.advisor_mode,
+	    sizeof(b->ksm_advisor_mode));
+	mt_strlcpy(b->thp_defrag, h->thp.defrag, sizeof(b->thp_defrag));
+	b->thp_scan_sleep_ms = h->thp.khugepaged_scan_sleep_millisecs;
+	b->thp_pages_to_scan = h->thp.khugepaged_pages_to_scan;
+	b->thp_max_ptes_none = h->thp.khugepaged_max_ptes_none;
+	b->valid = true;
+}
+
+int
+engine_collect(struct engine *e, int64_t now_ms)
+{
+	char err[512];
+	struct guest_snapshot *guests = NULL;
+	size_t nr = 0;
+	int rc;
+
+	e->have_snap = false;
+	e->have_plan = false;
+	rc = host_collect(&e->hc, now_ms, &e->snap.host, err, sizeof(err));
+	if (rc < 0) {
+		e->collect_errors++;
+		snprintf(e->last_error, sizeof(e->last_error),
+		    "host collection failed: %s", err);
+		return rc;
+	}
+	if (e->conn == NULL) {
+		snprintf(e->last_error, sizeof(e->last_error),
+		    "not connected to %s", e->cfg.uri);
+		return -ENOTCONN;
+	}
+	rc = guests_collect(&e->gc, e->conn, now_ms, &guests, &nr, err,
+	    sizeof(err));
+	if (rc < 0) {
+		e->collect_errors++;
+		snprintf(e->last_error, sizeof(e->last_error),
+		    "guest collection failed: %s", err);
+		return rc;
+	}
+	e->snap.guests = guests;
+	e->snap.nr_guests = nr;
+	e->have_snap = true;
+	e->snap_ms = now_ms;
+	engine_note_baseline(e);
+	e->last_error[0] = '\0';
+	return 0;
+}
+
+int
+engine_decide(struct engine *e, int64_t now_ms, int64_t reserve_kib)
+{
+	struct policy_config pc = e->cfg.policy;
+	int rc;
+
+	if (!e->have_snap)
+		return -ENODATA;
+	/* [daemon] master switches win over the sections' own keys */
+	if (!e->cfg.manage_ksm)
+		pc.ksm_manage = false;
+	if (!e->cfg.manage_thp)
+		pc.thp_manage = false;
+	if (!e->cfg.manage_hard_limit)
+		pc.hard_limit_mode = HARD_LIMIT_OFF;
+	if (reserve_kib > 0)
+		rc = policy_reserve(&pc, &e->snap, &e->ps, now_ms, reserve_kib,
+		    &e->plan);
+	else
+		rc = policy_decide(&pc, &e->snap, &e->ps, now_ms, &e->plan);
+	if (rc < 0 && rc != -ENOSPC) {
+		snprintf(e->last_error, sizeof(e->last_error),
+		    "policy refused the snapshot: %s", strerror(-rc));
+		return rc;
+	}
+	e->have_plan = true;
+	e->plan_ms = now_ms;
+	e->ticks++;
+	return rc;
+}
+
+int
+engine_act(struct engine *e, bool dry_run)
+{
+	struct act_apply_opts o = {
+		.dry_run = dry_run,
+		.manage_ksm = e->cfg.manage_ksm,
+		.manage_thp = e->cfg.manage_thp,
+		.manage_hard_limit = e->cfg.manage_hard_limit,
+		.mounts = e->mounts_ready ? &e->mounts : NULL,
+	};
+	void *ctx = e->ops_ctx != NULL ? e->ops_ctx : (void *)e->conn;
+	int rc;
+
+	memset(&e->last_act, 0, sizeof(e->last_act));
+	if (!e->have_plan)
+		return -ENODATA;
+	if (e->conn == NULL && e->ops_ctx == NULL)
+		return -ENOTCONN;
+	rc = act_apply_plan(e->ops, ctx, &e->cfg.policy, &o, &e->snap,
+	    &e->plan, &e->last_act);
+	if (e->last_act.ksm_applied || e->last_act.thp_applied)
+		policy_note_applied(&e->ps, &e->plan);
+	if (e->last_act.failed > 0)
+		e->act_errors += (uint64_t)e->last_act.failed;
+	/* a plan is carried out once */
+	e->have_plan = false;
+	return rc;
+}
+
+static void
+restore_knob(const char *what, int rc)
+{
+	if (rc < 0)
+		log_warnx("exit: could not restore %s: %s", what, strerror(-rc));
+}
+
+void
+engine_shutdown_actions(struct engine *e)
+{
+	const struct engine_host_baseline *b = &e->baseline;
+
+	if (e->cfg.restore_host_settings && b->valid && !e->cfg.dry_run) {
+		log_info("exit: putting KSM and THP back as found at start");
+		if (e->cfg.manage_ksm) {
+			if (b->ksm_advisor_mode[0] != '\0')
+				restore_knob("ksm advisor_mode",
+				    ksm_write_advisor_mode(b->ksm_advisor_mode));
+			if (MT_PRESENT(b->ksm_pages_to_scan) &&
+			    strcmp(b->ksm_advisor_mode, "scan-time") != 0)
+				restore_knob("ksm pages_to_scan", ksm_write_knob(
+				    "pages_to_scan", b->ksm_pages_to_scan));
+			if (MT_PRESENT(b->ksm_sleep_millisecs))
+				restore_knob("ksm sleep_millisecs", ksm_write_knob(
+				    "sleep_millisecs", b->ksm_sleep_millisecs));
+			if (MT_PRESENT(b->ksm_run))
+				restore_knob("ksm run",
+				    ksm_write_knob("run", b->ksm_run));
+		}
+		if (e->cfg.manage_thp) {
+			if (b->thp_defrag[0] != '\0')
+				restore_knob("thp defrag",
+				    thp_write_choice("defrag", b->thp_defrag));
+			if (MT_PRESENT(b->thp_scan_sleep_ms))
+				restore_knob("khugepaged scan_sleep_millisecs",
+				    thp_write_knob("scan_sleep_millisecs",
+				    b->thp_scan_sleep_ms));
+			if (MT_PRESENT(b->thp_pages_to_scan))
+				restore_knob("khugepaged pages_to_scan",
+				    thp_write_knob("pages_to_scan",
+				    b->thp_pages_to_scan));
+			if (MT_PRESENT(b->thp_max_ptes_none))
+				restore_knob("khugepaged max_ptes_none",
+				    thp_write_knob("max_ptes_none",
+				    b->thp_max_ptes_none));
+		}
+	}
+	if (e->cfg.on_exit != ON_EXIT_DEFLATE || e->conn == NULL ||
+	    !e->have_snap || e->cfg.dry_run)
+		return;
+	for (size_t i = 0; i < e->snap.nr_guests; i++) {
+		const struct guest_snapshot *g = &e->snap.guests[i];
+		int64_t floor_kib, ceiling_kib, want;
+		char err[160];
+
+		if (g->input.exclude || !g->backing.has_balloon ||
+		    !MT_PRESENT(g->actual_kib))
+			continue;
+		if (policy_guest_bounds(&e->cfg.policy, g, false, &floor_kib,
+		    &ceiling_kib, err, sizeof(err)) < 0)
+			continue;
+		want = g->max_kib / 10000 * e->cfg.deflate_to_pmy +
+		    g->max_kib % 10000 * e->cfg.deflate_to_pmy / 10000;
+		want = MAX(want, floor_kib);
+		want = MIN(want, ceiling_kib);
+		if (want <= g->actual_kib)
+			continue;
+		log_info("exit: guest=%s action=balloon target_kib=%lld "
+		    "reason=\"deflate on exit to %lld.%02lld%% of max\"",
+		    g->name, (long long)want,
+		    (long long)(e->cfg.deflate_to_pmy / 100),
+		    (long long)(e->cfg.deflate_to_pmy % 100));
+		act_set_balloon_checked(e->ops, e->ops_ctx ? e->ops_ctx :
+		    (void *)e->conn, g->uuid, want, floor_kib, ceiling_kib);
+	}
+}

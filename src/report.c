@@ -1,0 +1,441 @@
+/* report.c - see report.h */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "report.h"
+#include "version.h"
+
+/* ----------------------------------------------------------- building */
+
+static void
+add_i64(struct json_object *o, const char *key, int64_t v)
+{
+	/* absent values are null, never a number a tool could misread */
+	json_object_object_add(o, key, MT_PRESENT(v) ?
+	    json_object_new_int64(v) : NULL);
+}
+
+static void
+add_str(struct json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, json_object_new_string(v));
+}
+
+static void
+add_bool(struct json_object *o, const char *key, bool v)
+{
+	json_object_object_add(o, key, json_object_new_boolean(v));
+}
+
+static int64_t
+ksm_saved_kib(const struct host_ksm *k)
+{
+	/* general_profit (6.4+) is the net gain after KSM's own metadata;
+	 * older kernels: each sharing page is one page saved */
+	if (MT_PRESENT(k->general_profit))
+		return k->general_profit / 1024;
+	if (MT_PRESENT(k->pages_sharing))
+		return k->pages_sharing * 4;
+	return MT_ABSENT;
+}
+
+static struct json_object *
+host_json(const struct engine *e)
+{
+	const struct host_snapshot *h = &e->snap.host;
+	const struct policy_plan *p = &e->plan;
+	struct json_object *o = json_object_new_object();
+	struct json_object *ksm = json_object_new_object();
+	struct json_object *thp = json_object_new_object();
+
+	add_i64(o, "mem_total_kib", h->mem.mem_total_kib);
+	add_i64(o, "mem_avail_kib", h->mem.mem_avail_kib);
+	add_i64(o, "mem_free_kib", h->mem.mem_free_kib);
+	add_i64(o, "swap_total_kib", h->mem.swap_total_kib);
+	add_i64(o, "swap_free_kib", h->mem.swap_free_kib);
+	add_bool(o, "psi_present", h->psi.present);
+	add_i64(o, "psi_some_avg10_pmy", h->psi.present ? h->psi.some.avg10_pmy :
+	    MT_ABSENT);
+	add_i64(o, "psi_full_avg10_pmy", h->psi.present ? h->psi.full.avg10_pmy :
+	    MT_ABSENT);
+	add_i64(o, "pgmajfault_per_s", h->vm.pgmajfault_per_s);
+	add_i64(o, "refault_per_s", h->vm.refault_per_s);
+	if (e->have_plan || e->plan_ms > 0) {
+		add_str(o, "pressure", policy_pressure_name(p->pressure));
+		add_str(o, "pressure_reason", p->pressure_reason);
+		add_i64(o, "reserve_kib", p->reserve_kib);
+		add_i64(o, "target_avail_kib", p->target_avail_kib);
+		add_i64(o, "need_kib", p->need_kib);
+		add_i64(o, "taken_kib", p->taken_kib);
+		add_i64(o, "given_kib", p->given_kib);
+		add_i64(o, "next_interval_ms", p->next_interval_ms);
+	}
+
+	add_bool(ksm, "present", h->ksm.present);
+	add_i64(ksm, "run", h->ksm.run);
+	add_i64(ksm, "pages_to_scan", h->ksm.pages_to_scan);
+	add_i64(ksm, "sleep_millisecs", h->ksm.sleep_millisecs);
+	add_i64(ksm, "pages_shared", h->ksm.pages_shared);
+	add_i64(ksm, "pages_sharing", h->ksm.pages_sharing);
+	add_i64(ksm, "general_profit", h->ksm.general_profit);
+	add_i64(ksm, "saved_kib", ksm_saved_kib(&h->ksm));
+	add_i64(ksm, "ksmd_cpu_pmil", h->ksm.ksmd_cpu_pmil);
+	add_str(ksm, "advisor_mode", h->ksm.advisor_mode);
+	if (e->plan_ms > 0) {
+		add_bool(ksm, "change", p->ksm.change);
+		add_i64(ksm, "plan_run", p->ksm.run);
+		add_i64(ksm, "plan_pages_to_scan", p->ksm.pages_to_scan);
+		add_i64(ksm, "plan_sleep_millisecs", p->ksm.sleep_millisecs);
+		add_str(ksm, "plan_advisor_mode", p->ksm.advisor_mode);
+		add_bool(ksm, "backoff", p->ksm.backoff);
+		add_str(ksm, "reason", p->ksm.reason);
+	}
+	json_object_object_add(o, "ksm", ksm);
+
+	add_bool(thp, "present", h->thp.present);
+	add_str(thp, "enabled", h->thp.enabled);
+	add_str(thp, "defrag", h->thp.defrag);
+	add_i64(thp, "khugepaged_pages_to_scan", h->thp.khugepaged_pages_to_scan);
+	add_i64(thp, "khugepaged_scan_sleep_millisecs",
+	    h->thp.khugepaged_scan_sleep_millisecs);
+	add_i64(thp, "anon_huge_kib", h->mem.anon_huge_kib);
+	if (e->plan_ms > 0) {
+		add_bool(thp, "change", p->thp.change);
+		add_str(thp, "plan_defrag", p->thp.defrag);
+		add_i64(thp, "plan_khugepaged_scan_sleep_millisecs",
+		    p->thp.khugepaged_scan_sleep_millisecs);
+		add_i64(thp, "plan_khugepaged_pages_to_scan",
+		    p->thp.khugepaged_pages_to_scan);
+		add_i64(thp, "plan_khugepaged_max_ptes_none",
+		    p->thp.khugepaged_max_ptes_none);
+		add_str(thp, "reason", p->thp.reason);
+	}
+	json_object_object_add(o, "thp", thp);
+	return o;
+}
+
+static struct json_object *
+guest_json(const struct guest_snapshot *g, const struct guest_plan *gp)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *b = json_object_new_object();
+
+	add_str(o, "name", g->name);
+	add_str(o, "uuid", g->uuid);
+	add_i64(o, "max_kib", g->max_kib);
+	add_i64(o, "actual_kib", g->actual_kib);
+	add_i64(o, "usable_kib", g->usable_kib);
+	add_i64(o, "available_kib", g->available_kib);
+	add_i64(o, "unused_kib", g->unused_kib);
+	add_i64(o, "disk_caches_kib", g->disk_caches_kib);
+	add_i64(o, "rss_kib", g->rss_kib);
+	add_i64(o, "major_fault_per_s", g->major_fault_per_s);
+	add_i64(o, "swap_in_kib_per_s", g->swap_in_kib_per_s);
+	add_str(o, "stats", guest_stats_state_name(g->stats));
+	add_i64(o, "hard_limit_kib", g->hard_limit_kib);
+	add_i64(o, "soft_limit_kib", g->soft_limit_kib);
+	add_i64(o, "swap_hard_limit_kib", g->swap_hard_limit_kib);
+	add_i64(o, "cg_working_set_kib", g->cg_working_set_kib);
+	add_i64(o, "ts_stall_pmy", g->ts_stall_pmy);
+	add_i64(o, "shares", g->input.shares);
+	add_str(o, "floor_src", guest_input_source_name(g->input.floor_src));
+	add_str(o, "ceiling_src", guest_input_source_name(g->input.ceiling_src));
+	add_str(o, "shares_src", guest_input_source_name(g->input.shares_src));
+	add_bool(o, "exclude", g->input.exclude);
+	add_str(o, "exclude_src", guest_input_source_name(g->input.exclude_src));
+	add_bool(b, "hugepages", g->backing.hugepages);
+	add_bool(b, "locked", g->backing.locked);
+	add_bool(b, "nosharepages", g->backing.nosharepages);
+	add_bool(b, "balloon", g->backing.has_balloon);
+	json_object_object_add(o, "backing", b);
+	if (gp != NULL) {
+		add_str(o, "state", policy_guest_state_name(gp->state));
+		add_str(o, "action", policy_action_name(gp->action));
+		add_i64(o, "floor_kib", gp->floor_kib);
+		add_i64(o, "ceiling_kib", gp->ceiling_kib);
+		add_i64(o, "need_kib", gp->need_kib);
+		add_i64(o, "target_kib", gp->target_kib);
+		add_i64(o, "plan_soft_limit_kib", gp->soft_limit_kib);
+		add_i64(o, "plan_hard_limit_kib", gp->hard_limit_kib);
+		add_i64(o, "plan_swap_hard_limit_kib", gp->swap_hard_limit_kib);
+		add_i64(o, "plan_memory_low_kib", gp->memory_low_kib);
+		add_str(o, "reason", gp->reason);
+	}
+	return o;
+}
+
+struct json_object *
+report_status_json(const struct engine *e, const char *source)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *guests = json_object_new_array();
+
+	add_bool(o, "ok", true);
+	add_str(o, "version", MEMTUNED_VERSION);
+	add_str(o, "source", source);
+	json_object_object_add(o, "time", json_object_new_int64(time(NULL)));
+	add_str(o, "uri", e->cfg.uri);
+	add_bool(o, "connected", e->conn != NULL);
+	add_bool(o, "dry_run", e->cfg.dry_run);
+	add_bool(o, "have_snapshot", e->have_snap || e->snap_ms > 0);
+	json_object_object_add(o, "ticks", json_object_new_int64(
+	    (int64_t)e->ticks));
+	if (e->last_error[0] != '\0')
+		add_str(o, "last_error", e->last_error);
+	if (e->snap_ms > 0)
+		json_object_object_add(o, "host", host_json(e));
+	for (size_t i = 0; e->snap_ms > 0 && i < e->snap.nr_guests; i++) {
+		const struct guest_snapshot *g = &e->snap.guests[i];
+		const struct guest_plan *gp = NULL;
+
+		if (e->plan_ms > 0 && i < e->plan.nr_guests &&
+		    strcmp(e->plan.guests[i].uuid, g->uuid) == 0)
+			gp = &e->plan.guests[i];
+		json_object_array_add(guests, guest_json(g, gp));
+	}
+	json_object_object_add(o, "guests", guests);
+	return o;
+}
+
+/* ---------------------------------------------------------- rendering */
+
+static int64_t
+get_i64(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return MT_ABSENT;
+	return json_object_get_int64(v);
+}
+
+static const char *
+get_str(struct json_object *o, const char *key, const char *dflt)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return dflt;
+	return json_object_get_string(v);
+}
+
+static bool
+get_bool(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v != NULL &&
+	    json_object_get_boolean(v);
+}
+
+void
+report_fmt_kib(char *buf, size_t len, int64_t kib)
+{
+	if (!MT_PRESENT(kib))
+		snprintf(buf, len, "-");
+	else if (kib >= 10LL * 1024 * 1024 || kib <= -10LL * 1024 * 1024)
+		snprintf(buf, len, "%.1fG", (double)kib / (1024.0 * 1024.0));
+	else
+		snprintf(buf, len, "%lldM", (long long)(kib / 1024));
+}
+
+static void
+fmt_pmy(char *buf, size_t len, int64_t pmy)
+{
+	if (!MT_PRESENT(pmy))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%lld.%02lld%%", (long long)(pmy / 100),
+		    (long long)(pmy % 100));
+}
+
+void
+report_print_status(FILE *out, struct json_object *st)
+{
+	struct json_object *host, *ksm = NULL, *thp = NULL, *guests;
+	char a[32], b[32], c[32], d[32], f[32], u[32];
+
+	fprintf(out, "memtuned %s (%s) on %s%s%s\n",
+	    get_str(st, "version", "?"), get_str(st, "source", "?"),
+	    get_str(st, "uri", "?"),
+	    get_bool(st, "connected") ? "" : " [not connected]",
+	    get_bool(st, "dry_run") ? " [dry-run]" : "");
+	if (json_object_object_get_ex(st, "last_error", NULL))
+		fprintf(out, "last problem: %s\n", get_str(st, "last_error", ""));
+	if (json_object_object_get_ex(st, "host", &host)) {
+		json_object_object_get_ex(host, "ksm", &ksm);
+		json_object_object_get_ex(host, "thp", &thp);
+		report_fmt_kib(a, sizeof(a), get_i64(host, "mem_avail_kib"));
+		report_fmt_kib(b, sizeof(b), get_i64(host, "mem_total_kib"));
+		report_fmt_kib(c, sizeof(c), get_i64(host, "target_avail_kib"));
+		fmt_pmy(d, sizeof(d), get_i64(host, "psi_some_avg10_pmy"));
+		fprintf(out, "host: available %s of %s, target %s, PSI some %s, "
+		    "state %s\n", a, b, c, d, get_str(host, "pressure", "-"));
+		if (ksm != NULL && get_bool(ksm, "present")) {
+			report_fmt_kib(a, sizeof(a), get_i64(ksm, "saved_kib"));
+			fprintf(out, "ksm: run=%lld saved %s, pages_sharing %lld, "
+			    "pages_to_scan %lld, ksmd %lld.%lld%% CPU\n",
+			    (long long)get_i64(ksm, "run"), a,
+			    (long long)get_i64(ksm, "pages_sharing"),
+			    (long long)get_i64(ksm, "pages_to_scan"),
+			    (long long)(MT_PRESENT(get_i64(ksm, "ksmd_cpu_pmil")) ?
+			    get_i64(ksm, "ksmd_cpu_pmil") / 10 : 0),
+			    (long long)(MT_PRESENT(get_i64(ksm, "ksmd_cpu_pmil")) ?
+			    get_i64(ksm, "ksmd_cpu_pmil") % 10 : 0));
+		}
+		if (thp != NULL && get_bool(thp, "present")) {
+			report_fmt_kib(a, sizeof(a), get_i64(thp, "anon_huge_kib"));
+			fprintf(out, "thp: enabled=%s defrag=%s, anon huge %s\n",
+			    get_str(thp, "enabled", "-"),
+			    get_str(thp, "defrag", "-"), a);
+		}
+	}
+	fprintf(out, "\n%-20s %8s %8s %8s %8s %8s %-13s %s\n", "GUEST", "ACTUAL",
+	    "TARGET", "FLOOR", "CEILING", "USABLE", "STATE", "REASON");
+	if (!json_object_object_get_ex(st, "guests", &guests))
+		return;
+	for (size_t i = 0; i < json_object_array_length(guests); i++) {
+		struct json_object *g = json_object_array_get_idx(guests, i);
+
+		report_fmt_kib(a, sizeof(a), get_i64(g, "actual_kib"));
+		report_fmt_kib(b, sizeof(b), get_i64(g, "target_kib"));
+		report_fmt_kib(f, sizeof(f), get_i64(g, "floor_kib"));
+		report_fmt_kib(c, sizeof(c), get_i64(g, "ceiling_kib"));
+		report_fmt_kib(u, sizeof(u), get_i64(g, "usable_kib"));
+		fprintf(out, "%-20.20s %8s %8s %8s %8s %8s %-13s %s\n",
+		    get_str(g, "name", "?"), a, b, f, c, u,
+		    get_str(g, "state", get_str(g, "stats", "-")),
+		    get_str(g, "reason", ""));
+	}
+}
+
+static struct json_object *
+find_guest(struct json_object *st, const char *name)
+{
+	struct json_object *guests;
+
+	if (!json_object_object_get_ex(st, "guests", &guests))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(guests); i++) {
+		struct json_object *g = json_object_array_get_idx(guests, i);
+
+		if (strcmp(get_str(g, "name", ""), name) == 0 ||
+		    strcmp(get_str(g, "uuid", ""), name) == 0)
+			return g;
+	}
+	return NULL;
+}
+
+int
+report_print_explain(FILE *out, struct json_object *st, const char *name)
+{
+	struct json_object *g = find_guest(st, name), *host, *backing;
+	char a[32], b[32], c[32];
+
+	if (g == NULL)
+		return -ENOENT;
+	fprintf(out, "%s (%s)\n", get_str(g, "name", "?"), get_str(g, "uuid", "?"));
+	report_fmt_kib(a, sizeof(a), get_i64(g, "actual_kib"));
+	report_fmt_kib(b, sizeof(b), get_i64(g, "max_kib"));
+	fprintf(out, "  balloon:  actual %s of max %s\n", a, b);
+	report_fmt_kib(a, sizeof(a), get_i64(g, "usable_kib"));
+	report_fmt_kib(b, sizeof(b), get_i64(g, "disk_caches_kib"));
+	report_fmt_kib(c, sizeof(c), get_i64(g, "rss_kib"));
+	fprintf(out, "  inside:   usable %s, disk caches %s (stats %s); on "
+	    "the host the QEMU process holds %s\n", a, b,
+	    get_str(g, "stats", "-"), c);
+	report_fmt_kib(a, sizeof(a), get_i64(g, "floor_kib"));
+	report_fmt_kib(b, sizeof(b), get_i64(g, "ceiling_kib"));
+	fprintf(out, "  bounds:   floor %s (from %s), ceiling %s (from %s)\n",
+	    a, get_str(g, "floor_src", "-"), b, get_str(g, "ceiling_src", "-"));
+	fprintf(out, "  shares:   %s (from %s)%s\n",
+	    MT_PRESENT(get_i64(g, "shares")) ?
+	    json_object_get_string(json_object_object_get(g, "shares")) :
+	    "default", get_str(g, "shares_src", "-"),
+	    get_bool(g, "exclude") ? "; excluded from management" : "");
+	if (json_object_object_get_ex(g, "backing", &backing))
+		fprintf(out, "  backing:  %s%s%s%s\n",
+		    get_bool(backing, "balloon") ? "balloon" : "NO balloon",
+		    get_bool(backing, "hugepages") ? ", static huge pages" : "",
+		    get_bool(backing, "locked") ? ", locked" : "",
+		    get_bool(backing, "nosharepages") ? ", no KSM" : "");
+	report_fmt_kib(a, sizeof(a), get_i64(g, "need_kib"));
+	report_fmt_kib(b, sizeof(b), get_i64(g, "target_kib"));
+	fprintf(out, "  needs:    %s (in use plus headroom)\n", a);
+	fprintf(out, "  decision: %s, target %s, state %s\n",
+	    get_str(g, "action", "-"), b, get_str(g, "state", "-"));
+	fprintf(out, "  because:  %s\n", get_str(g, "reason", "(no plan yet)"));
+	if (json_object_object_get_ex(st, "host", &host))
+		fprintf(out, "  host:     %s: %s\n", get_str(host, "pressure", "-"),
+		    get_str(host, "pressure_reason", ""));
+	return 0;
+}
+
+int
+report_print_plan(FILE *out, struct json_object *st, bool dry_run)
+{
+	struct json_object *guests, *host, *ksm, *thp;
+	const char *verb = dry_run ? "would set" : "set";
+	char a[32], b[32];
+	int steps = 0;
+
+	if (json_object_object_get_ex(st, "host", &host))
+		fprintf(out, "host %s: %s\n", get_str(host, "pressure", "-"),
+		    get_str(host, "pressure_reason", ""));
+	if (json_object_object_get_ex(st, "guests", &guests)) {
+		for (size_t i = 0; i < json_object_array_length(guests); i++) {
+			struct json_object *g = json_object_array_get_idx(guests, i);
+			const char *act = get_str(g, "action", "none");
+
+			if (strcmp(act, "balloon") == 0 || strcmp(act, "both") == 0) {
+				report_fmt_kib(a, sizeof(a), get_i64(g, "actual_kib"));
+				report_fmt_kib(b, sizeof(b), get_i64(g, "target_kib"));
+				fprintf(out, "  %s %s balloon %s -> %s: %s\n",
+				    get_str(g, "name", "?"), verb, a, b,
+				    get_str(g, "reason", ""));
+				steps++;
+			}
+			if (strcmp(act, "memtune") == 0 || strcmp(act, "both") == 0) {
+				report_fmt_kib(a, sizeof(a),
+				    get_i64(g, "plan_soft_limit_kib"));
+				report_fmt_kib(b, sizeof(b),
+				    get_i64(g, "plan_hard_limit_kib"));
+				fprintf(out, "  %s %s memtune soft %s hard %s: %s\n",
+				    get_str(g, "name", "?"), verb, a, b,
+				    get_str(g, "reason", ""));
+				steps++;
+			}
+			if (strcmp(act, "none") == 0 ||
+			    strcmp(act, "leave-alone") == 0)
+				fprintf(out, "  %s unchanged: %s\n",
+				    get_str(g, "name", "?"), get_str(g, "reason", ""));
+		}
+	}
+	if (host != NULL && json_object_object_get_ex(host, "ksm", &ksm) &&
+	    get_bool(ksm, "change")) {
+		fprintf(out, "  ksm %s run=%lld pages_to_scan=%lld "
+		    "sleep_millisecs=%lld: %s\n", verb,
+		    (long long)get_i64(ksm, "plan_run"),
+		    (long long)get_i64(ksm, "plan_pages_to_scan"),
+		    (long long)get_i64(ksm, "plan_sleep_millisecs"),
+		    get_str(ksm, "reason", ""));
+		steps++;
+	}
+	if (host != NULL && json_object_object_get_ex(host, "thp", &thp) &&
+	    get_bool(thp, "change")) {
+		fprintf(out, "  thp %s defrag=%s khugepaged scan_sleep=%lld "
+		    "pages_to_scan=%lld: %s\n", verb, get_str(thp, "plan_defrag", "-"),
+		    (long long)get_i64(thp, "plan_khugepaged_scan_sleep_millisecs"),
+		    (long long)get_i64(thp, "plan_khugepaged_pages_to_scan"),
+		    get_str(thp, "reason", ""));
+		steps++;
+	}
+	fprintf(out, "%d step%s%s\n", steps, steps == 1 ? "" : "s",
+	    dry_run ? " planned (dry run: nothing changed)" : "");
+	return steps;
+}
