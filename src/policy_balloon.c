@@ -241,7 +241,8 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
 		return;
 	}
 	delta = t - g->cur_kib;
-	if (delta != 0 && (delta < 0 ? -delta : delta) < c->min_change_kib) {
+	if (delta != 0 && (delta < 0 ? -delta : delta) < c->min_change_kib &&
+	    g->cur_kib >= g->floor_kib && g->cur_kib <= g->ceiling_kib) {
 		snprintf(r, rl, "change of %lld MiB below min_change %lld MiB",
 		    MIB(delta), MIB(c->min_change_kib));
 		g->target_kib = g->cur_kib;
