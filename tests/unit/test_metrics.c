@@ -1,0 +1,967 @@
+/* test_metrics.c - Prometheus rendering (exact lines, escaping, absent
+ * values, syntax of every line), action counting, the atomic textfile,
+ * and the loopback HTTP listener served from the loop. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "evloop.h"
+#include "metrics.h"
+#include "policy.h"
+#include "snapshot.h"
+#include "util.h"
+
+Suite *metrics_suite(void);
+
+#define KIB_MIB(m) ((int64_t)(m) * 1024)
+
+/* ----------------------------------------------------------- fixtures */
+
+static struct guest_snapshot guests[2];
+static struct snapshot snap;
+static struct policy_plan plan;
+static struct metrics_counters ctr;
+
+static void
+build(void)
+{
+	struct host_snapshot *h = &snap.host;
+
+	host_snapshot_init(h);
+	h->mem.mem_total_kib = KIB_MIB(16384);
+	h->mem.mem_avail_kib = KIB_MIB(3000);
+	h->mem.mem_free_kib = KIB_MIB(1000);
+	h->vm.pgmajfault = 1234;
+	h->vm.pgmajfault_per_s = 7;
+	h->vm.refault_per_s = 50;
+	h->vm.workingset_refault_anon = 11;
+	h->vm.workingset_refault_file = 22;
+	h->psi.present = true;
+	h->psi.some.avg10_pmy = 1234;		/* 12.34% */
+	h->psi.some.avg60_pmy = 5;
+	h->psi.some.avg300_pmy = 0;
+	h->psi.some.total_us = 3500001;
+	/* full stays absent: an older kernel without the line */
+	h->ksm.present = true;
+	h->ksm.run = 1;
+	h->ksm.pages_to_scan = 100;
+	h->ksm.sleep_millisecs = 20;
+	h->ksm.pages_shared = 10;
+	h->ksm.pages_sharing = 300;
+	h->ksm.pages_unshared = 40;
+	h->ksm.pages_volatile = 5;
+	h->ksm.full_scans = 9;
+	h->ksm.ksmd_cpu_ms = 1500;
+	/* general_profit absent: a pre-6.1 kernel */
+	h->thp.present = true;
+	mt_strlcpy(h->thp.enabled, "madvise", sizeof(h->thp.enabled));
+	mt_strlcpy(h->thp.defrag, "defer+madvise", sizeof(h->thp.defrag));
+	h->thp.khugepaged_pages_to_scan = 4096;
+	h->thp.khugepaged_scan_sleep_millisecs = 10000;
+	h->thp.khugepaged_pages_collapsed = 77;
+
+	for (int i = 0; i < 2; i++) {
+		struct guest_snapshot *g = &guests[i];
+
+		guest_snapshot_init(g);
+		snprintf(g->uuid, sizeof(g->uuid),
+		    "00000000-0000-4000-8000-%012d", i);
+		g->id = i + 1;
+		g->max_kib = KIB_MIB(4096);
+		g->actual_kib = KIB_MIB(3072);
+		g->usable_kib = KIB_MIB(1024);
+		g->rss_kib = KIB_MIB(2500);
+		g->stats = GUEST_STATS_OK;
+	}
+	mt_strlcpy(guests[0].name, "web1", sizeof(guests[0].name));
+	/* a name with every character the format escapes */
+	mt_strlcpy(guests[1].name, "a\"b\\c\nd", sizeof(guests[1].name));
+	guests[1].stats = GUEST_STATS_STALE;
+	guests[1].soft_limit_kib = KIB_MIB(2048);
+	guests[1].hard_limit_kib = KIB_MIB(3584);
+	snap.guests = guests;
+	snap.nr_guests = 2;
+
+	ck_assert_int_eq(policy_plan_init(&plan, 2), 0);
+	plan.pressure = PRESSURE_TIGHT;
+	plan.reserve_kib = KIB_MIB(1024);
+	plan.target_avail_kib = KIB_MIB(2048);
+	plan.taken_kib = KIB_MIB(512);
+	plan.given_kib = 0;
+	plan.next_interval_ms = 2500;
+	plan.ksm.run = plan.ksm.pages_to_scan = plan.ksm.sleep_millisecs =
+	    MT_ABSENT;
+	plan.ksm.advisor_target_scan_time = plan.ksm.advisor_max_cpu =
+	    MT_ABSENT;
+	plan.thp.khugepaged_scan_sleep_millisecs = MT_ABSENT;
+	plan.thp.khugepaged_pages_to_scan = MT_ABSENT;
+	plan.thp.khugepaged_max_ptes_none = MT_ABSENT;
+	plan.nr_guests = 2;
+	for (int i = 0; i < 2; i++) {
+		struct guest_plan *gp = &plan.guests[i];
+
+		memset(gp, 0, sizeof(*gp));
+		mt_strlcpy(gp->uuid, guests[i].uuid, sizeof(gp->uuid));
+		mt_strlcpy(gp->name, guests[i].name, sizeof(gp->name));
+		gp->state = GPS_OK;
+		gp->action = ACT_NONE;
+		gp->floor_kib = KIB_MIB(1024);
+		gp->ceiling_kib = KIB_MIB(4096);
+		gp->need_kib = KIB_MIB(2560);
+		gp->actual_kib = guests[i].actual_kib;
+		gp->target_kib = guests[i].actual_kib;
+		gp->soft_limit_kib = gp->hard_limit_kib = MT_ABSENT;
+		gp->swap_hard_limit_kib = gp->memory_low_kib = MT_ABSENT;
+	}
+	plan.guests[0].action = ACT_BALLOON;
+	plan.guests[0].target_kib = KIB_MIB(2560);
+	plan.guests[1].state = GPS_STALE;
+
+	metrics_counters_init(&ctr);
+	ctr.ticks = 42;
+	ctr.libvirt_connected = true;
+	ctr.last_tick_us = 1500;
+	ctr.errors[METRICS_ERR_COLLECT] = 3;
+}
+
+static void
+unbuild(void)
+{
+	policy_plan_free(&plan);
+}
+
+static char *
+render(size_t *len_out)
+{
+	char *out;
+	size_t len;
+
+	ck_assert_int_eq(metrics_render(&snap, &plan, &ctr, &out, &len), 0);
+	ck_assert_uint_eq(strlen(out), len);
+	if (len_out != NULL)
+		*len_out = len;
+	return out;
+}
+
+/* Is `line` one whole line of text? */
+static bool
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return true;
+	return false;
+}
+
+#define ck_line(text, line) \
+	ck_assert_msg(has_line(text, line), "missing line: %s", line)
+#define ck_no(text, s) \
+	ck_assert_msg(strstr(text, s) == NULL, "unexpected: %s", s)
+
+/* ------------------------------------------------------------ render */
+
+START_TEST(test_render_host)
+{
+	char *t = render(NULL);
+
+	ck_line(t, "# HELP memtuned_host_memory_total_bytes MemTotal of the host.");
+	ck_line(t, "# TYPE memtuned_host_memory_total_bytes gauge");
+	ck_line(t, "memtuned_host_memory_total_bytes 17179869184");
+	ck_line(t, "memtuned_host_memory_available_bytes 3145728000");
+	ck_line(t, "memtuned_host_memory_free_bytes 1048576000");
+	ck_line(t, "memtuned_host_reserve_bytes 1073741824");
+	ck_line(t, "memtuned_host_target_available_bytes 2147483648");
+	ck_line(t, "memtuned_host_pressure_state{state=\"plenty\"} 0");
+	ck_line(t, "memtuned_host_pressure_state{state=\"normal\"} 0");
+	ck_line(t, "memtuned_host_pressure_state{state=\"tight\"} 1");
+	ck_line(t, "memtuned_host_pressure_state{state=\"critical\"} 0");
+	ck_line(t, "memtuned_host_psi_memory_ratio{kind=\"some\",window=\"10s\"} 0.1234");
+	ck_line(t, "memtuned_host_psi_memory_ratio{kind=\"some\",window=\"60s\"} 0.0005");
+	ck_line(t, "memtuned_host_psi_memory_ratio{kind=\"some\",window=\"300s\"} 0.0000");
+	ck_line(t, "# TYPE memtuned_host_psi_memory_stalled_seconds_total counter");
+	ck_line(t, "memtuned_host_psi_memory_stalled_seconds_total{kind=\"some\"} 3.500001");
+	ck_no(t, "kind=\"full\"");
+	ck_line(t, "memtuned_host_major_faults_per_second 7");
+	ck_line(t, "memtuned_host_major_faults_total 1234");
+	ck_line(t, "memtuned_host_refaults_per_second 50");
+	ck_line(t, "memtuned_host_refaults_total{type=\"anon\"} 11");
+	ck_line(t, "memtuned_host_refaults_total{type=\"file\"} 22");
+	ck_line(t, "memtuned_next_interval_seconds 2.500");
+	ck_line(t, "memtuned_plan_reclaim_bytes 536870912");
+	ck_line(t, "memtuned_guests 2");
+
+	ck_line(t, "memtuned_ksm_run 1");
+	ck_line(t, "memtuned_ksm_pages_to_scan 100");
+	ck_line(t, "memtuned_ksm_sleep_seconds 0.020");
+	ck_line(t, "memtuned_ksm_pages_sharing 300");
+	ck_line(t, "memtuned_ksm_pages_volatile 5");
+	ck_line(t, "# TYPE memtuned_ksm_full_scans_total counter");
+	ck_line(t, "memtuned_ksm_full_scans_total 9");
+	ck_line(t, "memtuned_ksmd_cpu_seconds_total 1.500");
+	/* absent on this kernel: left out, never a huge negative number */
+	ck_no(t, "general_profit");
+	ck_no(t, "-9223372036854775808");
+	ck_line(t, "memtuned_thp_info{enabled=\"madvise\",defrag=\"defer+madvise\"} 1");
+	ck_line(t, "memtuned_thp_khugepaged_pages_to_scan 4096");
+	ck_line(t, "memtuned_thp_khugepaged_scan_sleep_seconds 10.000");
+	ck_line(t, "memtuned_thp_khugepaged_pages_collapsed_total 77");
+	ck_no(t, "memtuned_thp_khugepaged_full_scans_total");
+
+	ck_line(t, "memtuned_ticks_total 42");
+	ck_line(t, "memtuned_libvirt_connected 1");
+	ck_line(t, "memtuned_last_tick_duration_seconds 0.001500");
+	ck_line(t, "memtuned_errors_total{kind=\"collect\"} 3");
+	ck_line(t, "memtuned_errors_total{kind=\"config\"} 0");
+	ck_line(t, "memtuned_actions_total{kind=\"balloon\",reason=\"reclaim\"} 0");
+	ck_line(t, "memtuned_actions_total{kind=\"thp\",reason=\"tune\"} 0");
+	ck_line(t, "memtuned_reloads_total 0");
+	ck_line(t, "memtuned_build_info{version=\"" MEMTUNED_VERSION "\"} 1");
+	free(t);
+}
+END_TEST
+
+START_TEST(test_render_guests_and_escaping)
+{
+	char *t = render(NULL);
+	const char *g1 = "{name=\"a\\\"b\\\\c\\nd\",uuid=\"00000000-0000-4000-8000-000000000001\"}";
+	char line[512];
+
+	ck_line(t, "memtuned_guest_actual_bytes{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\"} 3221225472");
+	ck_line(t, "memtuned_guest_target_bytes{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\"} 2684354560");
+	ck_line(t, "memtuned_guest_floor_bytes{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\"} 1073741824");
+	ck_line(t, "memtuned_guest_ceiling_bytes{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\"} 4294967296");
+	ck_line(t, "memtuned_guest_usable_bytes{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\"} 1073741824");
+	ck_line(t, "memtuned_guest_rss_bytes{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\"} 2621440000");
+	ck_line(t, "memtuned_guest_stats_state{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\",state=\"ok\"} 1");
+	ck_line(t, "memtuned_guest_plan_state{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\",state=\"ok\"} 1");
+	ck_line(t, "memtuned_guest_plan_state{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\",state=\"stale\"} 0");
+
+	snprintf(line, sizeof(line), "memtuned_guest_memtune_soft_limit_bytes%s 2147483648", g1);
+	ck_line(t, line);
+	snprintf(line, sizeof(line), "memtuned_guest_memtune_hard_limit_bytes%s 3758096384", g1);
+	ck_line(t, line);
+	snprintf(line, sizeof(line), "memtuned_guest_stats_state{name=\"a\\\"b\\\\c\\nd\",uuid=\"00000000-0000-4000-8000-000000000001\",state=\"stale\"} 1");
+	ck_line(t, line);
+	/* limits unset on web1: unlimited, so not exported */
+	ck_no(t, "memtuned_guest_memtune_soft_limit_bytes{name=\"web1\"");
+	ck_no(t, "memtuned_guest_memtune_swap_hard_limit_bytes");
+	/* the raw name never reaches the output */
+	ck_no(t, "a\"b");
+	free(t);
+}
+END_TEST
+
+/* Check one sample line: name{l="v",...} value. Returns the name length. */
+static size_t
+check_sample(const char *line)
+{
+	const char *p = line, *v;
+	char *end;
+	size_t name_len;
+
+	ck_assert_msg((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	    *p == '_' || *p == ':', "bad name start: %s", line);
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	    (*p >= '0' && *p <= '9') || *p == '_' || *p == ':')
+		p++;
+	name_len = (size_t)(p - line);
+	if (*p == '{') {
+		p++;
+		for (;;) {
+			ck_assert_msg((*p >= 'a' && *p <= 'z') || *p == '_',
+			    "bad label name: %s", line);
+			while ((*p >= 'a' && *p <= 'z') || (*p >= '0' &&
+			    *p <= '9') || *p == '_')
+				p++;
+			ck_assert_msg(p[0] == '=' && p[1] == '"',
+			    "bad label: %s", line);
+			p += 2;
+			while (*p != '"') {
+				ck_assert_msg(*p != '\0' && *p != '\n',
+				    "unterminated value: %s", line);
+				if (*p == '\\') {
+					ck_assert_msg(p[1] == '\\' ||
+					    p[1] == '"' || p[1] == 'n',
+					    "bad escape: %s", line);
+					p++;
+				}
+				p++;
+			}
+			p++;
+			if (*p == ',') {
+				p++;
+				continue;
+			}
+			ck_assert_msg(*p == '}', "bad label end: %s", line);
+			p++;
+			break;
+		}
+	}
+	ck_assert_msg(*p == ' ', "no space before value: %s", line);
+	v = p + 1;
+	errno = 0;
+	(void)strtod(v, &end);
+	ck_assert_msg(end != v && *end == '\0' && errno == 0,
+	    "bad value: %s", line);
+	return name_len;
+}
+
+/* Every line is a HELP, a TYPE or a sample; each family has one HELP and
+ * one TYPE, before its samples, and its samples are not split. */
+static size_t
+check_syntax(char *text)
+{
+	char seen[256][96];
+	size_t nseen = 0, lines = 0;
+	char cur[96] = "";
+	char *save = NULL;
+
+	ck_assert_msg(text[0] == '\0' || text[strlen(text) - 1] == '\n',
+	    "no final newline");
+	for (char *l = strtok_r(text, "\n", &save); l != NULL;
+	    l = strtok_r(NULL, "\n", &save)) {
+		char name[96];
+
+		lines++;
+		if (strncmp(l, "# HELP ", 7) == 0) {
+			ck_assert_int_eq(sscanf(l + 7, "%95s", name), 1);
+			for (size_t i = 0; i < nseen; i++)
+				ck_assert_msg(strcmp(seen[i], name) != 0,
+				    "family %s twice", name);
+			ck_assert_uint_lt(nseen, 256);
+			mt_strlcpy(seen[nseen++], name, sizeof(seen[0]));
+			mt_strlcpy(cur, name, sizeof(cur));
+			continue;
+		}
+		if (strncmp(l, "# TYPE ", 7) == 0) {
+			char type[16];
+
+			ck_assert_int_eq(sscanf(l + 7, "%95s %15s", name, type), 2);
+			ck_assert_str_eq(name, cur);
+			ck_assert_msg(strcmp(type, "gauge") == 0 ||
+			    strcmp(type, "counter") == 0, "type %s", type);
+			if (strcmp(type, "counter") == 0)
+				ck_assert_msg(strlen(name) > 6 && strcmp(name +
+				    strlen(name) - 6, "_total") == 0,
+				    "counter %s without _total", name);
+			continue;
+		}
+		ck_assert_msg(l[0] != '#', "stray comment: %s", l);
+		size_t n = check_sample(l);
+		ck_assert_msg(strlen(cur) == n && strncmp(l, cur, n) == 0,
+		    "sample outside its family (%s): %s", cur, l);
+		ck_assert_msg(strncmp(l, "memtuned_", 9) == 0, "prefix: %s", l);
+	}
+	return lines;
+}
+
+START_TEST(test_render_syntax)
+{
+	char *t = render(NULL);
+
+	/* every family of the fixture, the counters included */
+	ck_assert_uint_gt(check_syntax(t), 100);
+	free(t);
+}
+END_TEST
+
+START_TEST(test_render_without_snapshot)
+{
+	char *t;
+	size_t len;
+
+	/* before the first tick: the daemon's counters only */
+	ck_assert_int_eq(metrics_render(NULL, NULL, &ctr, &t, &len), 0);
+	ck_line(t, "memtuned_ticks_total 42");
+	ck_no(t, "memtuned_host_");
+	ck_no(t, "memtuned_guest_actual");
+	ck_no(t, "memtuned_guests ");
+	ck_assert_uint_gt(check_syntax(t), 30);
+	free(t);
+	/* a plan alone still names its guests */
+	ck_assert_int_eq(metrics_render(NULL, &plan, NULL, &t, &len), 0);
+	ck_line(t, "memtuned_guest_target_bytes{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\"} 2684354560");
+	ck_no(t, "memtuned_ticks_total");
+	free(t);
+	/* absent last tick: left out */
+	metrics_counters_init(&ctr);
+	ck_assert_int_eq(metrics_render(NULL, NULL, &ctr, &t, &len), 0);
+	ck_no(t, "memtuned_last_tick_duration_seconds ");
+	ck_line(t, "memtuned_libvirt_connected 0");
+	free(t);
+}
+END_TEST
+
+START_TEST(test_render_plan_out_of_order)
+{
+	struct guest_plan tmp = plan.guests[0];
+	char *t;
+
+	/* a plan in another order is matched by uuid, not by index */
+	plan.guests[0] = plan.guests[1];
+	plan.guests[1] = tmp;
+	t = render(NULL);
+	ck_line(t, "memtuned_guest_target_bytes{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\"} 2684354560");
+	free(t);
+}
+END_TEST
+
+/* ------------------------------------------------------------ counting */
+
+START_TEST(test_count_plan)
+{
+	struct policy_plan p;
+	struct act_result res = { 0 };
+	char *t, line[160];
+	size_t len;
+
+	ck_assert_int_eq(policy_plan_init(&p, 8), 0);
+	p.nr_guests = 8;
+	for (int i = 0; i < 8; i++) {
+		struct guest_plan *gp = &p.guests[i];
+
+		memset(gp, 0, sizeof(*gp));
+		gp->state = GPS_OK;
+		gp->action = ACT_BALLOON;
+		gp->floor_kib = KIB_MIB(1024);
+		gp->ceiling_kib = KIB_MIB(4096);
+		gp->need_kib = KIB_MIB(2048);
+		gp->actual_kib = KIB_MIB(3072);
+		gp->target_kib = KIB_MIB(3072);
+		gp->soft_limit_kib = gp->hard_limit_kib = MT_ABSENT;
+		gp->swap_hard_limit_kib = gp->memory_low_kib = MT_ABSENT;
+	}
+	p.guests[0].target_kib = KIB_MIB(2048);		/* reclaim */
+	p.guests[1].need_kib = KIB_MIB(3500);		/* give */
+	p.guests[1].target_kib = KIB_MIB(3500);
+	p.guests[2].target_kib = KIB_MIB(4096);		/* grow */
+	p.guests[3].actual_kib = KIB_MIB(512);		/* bounds */
+	p.guests[3].target_kib = KIB_MIB(1024);
+	p.guests[4].state = GPS_UNCOOPERATIVE;		/* retry + squeeze */
+	p.guests[4].action = ACT_BOTH;
+	p.guests[4].target_kib = KIB_MIB(2048);
+	p.guests[4].hard_limit_kib = KIB_MIB(2600);
+	p.guests[5].action = ACT_MEMTUNE;		/* release */
+	p.guests[5].hard_limit_kib = POLICY_LIMIT_UNLIMITED;
+	p.guests[6].action = ACT_MEMTUNE;		/* limits */
+	p.guests[6].soft_limit_kib = KIB_MIB(2000);
+	/* guests[7]: a balloon action with target == actual sends nothing */
+
+	p.ksm.change = true;
+	p.ksm.run = MT_ABSENT;
+	p.ksm.pages_to_scan = 200;
+	p.ksm.advisor_target_scan_time = p.ksm.advisor_max_cpu = MT_ABSENT;
+	p.thp.change = true;
+	res.ksm_applied = true;
+	res.thp_applied = false;			/* THP write failed */
+	res.failed = 2;
+	res.gone = 1;
+
+	metrics_counters_init(&ctr);
+	metrics_count_plan(&ctr, &p, &res);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_BALLOON][METRICS_REASON_RECLAIM], 1);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_BALLOON][METRICS_REASON_GIVE], 1);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_BALLOON][METRICS_REASON_GROW], 1);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_BALLOON][METRICS_REASON_BOUNDS], 1);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_BALLOON][METRICS_REASON_RETRY], 1);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_MEMTUNE][METRICS_REASON_SQUEEZE], 1);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_MEMTUNE][METRICS_REASON_RELEASE], 1);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_MEMTUNE][METRICS_REASON_LIMITS], 1);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_KSM][METRICS_REASON_RATE], 1);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_THP][METRICS_REASON_TUNE], 0);
+	ck_assert_uint_eq(ctr.errors[METRICS_ERR_ACT], 2);
+	ck_assert_uint_eq(ctr.guests_gone, 1);
+
+	/* KSM start and stop come from the run knob */
+	p.ksm.run = 1;
+	res.thp_applied = true;
+	metrics_count_plan(&ctr, &p, &res);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_KSM][METRICS_REASON_START], 1);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_THP][METRICS_REASON_TUNE], 1);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_BALLOON][METRICS_REASON_RECLAIM], 2);
+	p.ksm.run = 0;
+	res.ksm_applied = false;			/* not applied: not counted */
+	metrics_count_plan(&ctr, &p, &res);
+	ck_assert_uint_eq(ctr.actions[METRICS_KIND_KSM][METRICS_REASON_STOP], 0);
+
+	ck_assert_int_eq(metrics_render(NULL, NULL, &ctr, &t, &len), 0);
+	ck_line(t, "memtuned_actions_total{kind=\"balloon\",reason=\"reclaim\"} 3");
+	ck_line(t, "memtuned_actions_total{kind=\"memtune\",reason=\"squeeze\"} 3");
+	ck_line(t, "memtuned_actions_total{kind=\"ksm\",reason=\"start\"} 1");
+	ck_line(t, "memtuned_actions_total{kind=\"ksm\",reason=\"stop\"} 0");
+	ck_line(t, "memtuned_errors_total{kind=\"act\"} 6");
+	ck_line(t, "memtuned_guests_gone_total 3");
+	snprintf(line, sizeof(line), "# TYPE memtuned_actions_total counter");
+	ck_line(t, line);
+	free(t);
+	policy_plan_free(&p);
+}
+END_TEST
+
+/* ------------------------------------------------------------ textfile */
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+	size_t off = 0;
+
+	if (fd < 0)
+		return NULL;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size + 1);
+	while ((n = read(fd, buf + off, (size_t)st.st_size - off)) > 0)
+		off += (size_t)n;
+	buf[off] = '\0';
+	*len = off;
+	close(fd);
+	return buf;
+}
+
+START_TEST(test_textfile)
+{
+	char dir[] = "/tmp/mt-metrics-XXXXXX", path[256], tmp[270];
+	const char *text = "memtuned_ticks_total 1\n";
+	struct stat st;
+	size_t len;
+	char *got;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/memtuned.prom", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	umask(077);
+	ck_assert_int_eq(metrics_write_textfile(path, text, strlen(text)), 0);
+	got = slurp(path, &len);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, text);
+	free(got);
+	ck_assert_int_eq(stat(tmp, &st), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	/* node_exporter reads it as another user, whatever our umask */
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0644);
+	umask(022);
+
+	/* a directory that does not exist: an error, nothing left behind */
+	snprintf(path, sizeof(path), "%s/missing/memtuned.prom", dir);
+	ck_assert_int_eq(metrics_write_textfile(path, text, strlen(text)),
+	    -ENOENT);
+	snprintf(path, sizeof(path), "%s/memtuned.prom", dir);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_textfile_never_half_written)
+{
+	char dir[] = "/tmp/mt-metrics-XXXXXX", path[256], tmp[270];
+	/* large enough that a plain rewrite takes several write() calls
+	 * and a reader could catch it in the middle */
+	size_t alen = 512 * 1024, blen = 96 * 1024;
+	char *a = malloc(alen), *b = malloc(blen);
+	struct stat st;
+	pid_t pid;
+	int status;
+
+	memset(a, 'a', alen);
+	memset(b, 'b', blen);
+	a[alen - 1] = b[blen - 1] = '\n';
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/memtuned.prom", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	ck_assert_int_eq(metrics_write_textfile(path, a, alen), 0);
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* reader: every read sees all of a or all of b */
+		int bad = 0, reads = 0;
+
+		for (int i = 0; i < 4000 && !bad; i++) {
+			size_t len;
+			char *got = slurp(path, &len);
+
+			if (got == NULL) {
+				bad = 1;
+				break;
+			}
+			if (!((len == alen && memcmp(got, a, alen) == 0) ||
+			    (len == blen && memcmp(got, b, blen) == 0)))
+				bad = 2;
+			reads++;
+			free(got);
+		}
+		_exit(bad);
+	}
+	for (int i = 0; i < 300; i++)
+		ck_assert_int_eq(metrics_write_textfile(path,
+		    i % 2 ? a : b, i % 2 ? alen : blen), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "reader saw a partial or missing file (status %d)",
+	    WEXITSTATUS(status));
+	ck_assert_int_eq(stat(tmp, &st), -1);
+	unlink(path);
+	rmdir(dir);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* ------------------------------------------------------------ HTTP */
+
+static struct evloop *loop;
+static struct metrics_http http;
+
+static void
+http_setup(void)
+{
+	ck_assert_int_eq(evloop_new(&loop, NULL, 0, NULL, NULL), 0);
+	ck_assert_int_eq(metrics_http_open(&http, loop, "127.0.0.1", 0, 0), 0);
+	ck_assert_int_gt(http.port, 0);
+}
+
+static void
+http_teardown(void)
+{
+	metrics_http_close(&http);
+	evloop_free(loop);
+}
+
+/* A plain-socket client in a child; the parent serves from the loop and
+ * collects what the child received (through a pipe) until it exits. */
+static char *
+http_in_child(const char *af_host, int af, const char *req, size_t req_len,
+    size_t *out_len)
+{
+	int p[2];
+	pid_t pid;
+	size_t cap = 1 << 20, off = 0;
+	char *buf = malloc(cap + 1);
+	bool eof = false;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct sockaddr_storage ss = { 0 };
+		socklen_t sl;
+		char rb[4096];
+		ssize_t n;
+		int fd;
+
+		close(p[0]);
+		if (af == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons((uint16_t)http.port);
+			inet_pton(AF_INET, af_host, &sin->sin_addr);
+			sl = sizeof(*sin);
+		} else {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons((uint16_t)http.port);
+			inet_pton(AF_INET6, af_host, &sin6->sin6_addr);
+			sl = sizeof(*sin6);
+		}
+		fd = socket(af, SOCK_STREAM, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&ss, sl) < 0)
+			_exit(2);
+		if (send(fd, req, req_len, MSG_NOSIGNAL) != (ssize_t)req_len)
+			_exit(3);
+		while ((n = recv(fd, rb, sizeof(rb), 0)) > 0)
+			if (write(p[1], rb, (size_t)n) != n)
+				_exit(4);
+		_exit(n < 0 ? 5 : 0);
+	}
+	close(p[1]);
+	for (int i = 0; i < 300 && !eof; i++) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+
+		evloop_iterate(loop, 10);
+		while (poll(&pfd, 1, 0) > 0) {
+			ssize_t n = read(p[0], buf + off, cap - off);
+
+			if (n <= 0) {
+				eof = true;
+				break;
+			}
+			off += (size_t)n;
+		}
+	}
+	close(p[0]);
+	ck_assert_msg(eof, "client did not finish");
+	{
+		int status;
+
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "client failed: %d", WEXITSTATUS(status));
+	}
+	buf[off] = '\0';
+	if (out_len != NULL)
+		*out_len = off;
+	return buf;
+}
+
+static char *
+get(const char *req)
+{
+	return http_in_child("127.0.0.1", AF_INET, req, strlen(req), NULL);
+}
+
+static const char *
+body_of(const char *resp)
+{
+	const char *p = strstr(resp, "\r\n\r\n");
+
+	ck_assert_ptr_nonnull(p);
+	return p + 4;
+}
+
+START_TEST(test_http_get)
+{
+	char *t = render(NULL), *r;
+	size_t tlen = strlen(t);
+	char cl[64];
+
+	r = get("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_msg(strncmp(r, "HTTP/1.1 503 ", 13) == 0, "before set: %s", r);
+	free(r);
+
+	ck_assert_int_eq(metrics_http_set(&http, t, tlen), 0);
+	/* the listener keeps its own copy */
+	t[0] = 'X';
+	r = get("GET /metrics HTTP/1.1\r\nHost: localhost\r\n"
+	    "User-Agent: test\r\n\r\n");
+	ck_assert_msg(strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0, "got: %.80s", r);
+	ck_assert_ptr_nonnull(strstr(r, "\r\nContent-Type: text/plain; "
+	    "version=0.0.4; charset=utf-8\r\n"));
+	snprintf(cl, sizeof(cl), "\r\nContent-Length: %zu\r\n", tlen);
+	ck_assert_ptr_nonnull(strstr(r, cl));
+	t[0] = '#';
+	ck_assert_str_eq(body_of(r), t);
+	free(r);
+
+	/* a query string is fine, HTTP/1.0 and bare newlines too */
+	r = get("GET /metrics?x=1 HTTP/1.0\n\n");
+	ck_assert_msg(strncmp(r, "HTTP/1.1 200 ", 13) == 0, "got: %.80s", r);
+	free(r);
+	r = get("HEAD /metrics HTTP/1.1\r\n\r\n");
+	ck_assert_msg(strncmp(r, "HTTP/1.1 200 ", 13) == 0, "got: %.80s", r);
+	ck_assert_str_eq(body_of(r), "");
+	free(r);
+	ck_assert_uint_eq(http.served, 3);
+	free(t);
+}
+END_TEST
+
+START_TEST(test_http_large_body)
+{
+	/* bigger than the socket buffers: sent over several POLLOUT rounds */
+	size_t len = 3 * 1024 * 1024 / 4, got_len;
+	char *t = malloc(len), *r;
+
+	for (size_t i = 0; i < len; i++)
+		t[i] = (char)('a' + i % 26);
+	ck_assert_int_eq(metrics_http_set(&http, t, len), 0);
+	r = http_in_child("127.0.0.1", AF_INET, "GET /metrics HTTP/1.1\r\n\r\n",
+	    25, &got_len);
+	ck_assert_msg(strncmp(r, "HTTP/1.1 200 ", 13) == 0, "got: %.80s", r);
+	ck_assert_uint_eq(got_len - (size_t)(body_of(r) - r), len);
+	ck_assert_int_eq(memcmp(body_of(r), t, len), 0);
+	free(r);
+	free(t);
+}
+END_TEST
+
+START_TEST(test_http_errors)
+{
+	char *r, *big;
+	size_t n = METRICS_HTTP_HEAD_MAX + 1000;
+
+	ck_assert_int_eq(metrics_http_set(&http, "memtuned_ticks_total 1\n", 23), 0);
+	r = get("GET / HTTP/1.1\r\n\r\n");
+	ck_assert_msg(strncmp(r, "HTTP/1.1 404 Not Found\r\n", 24) == 0, "got: %s", r);
+	ck_assert_ptr_null(strstr(r, "memtuned_ticks_total"));
+	free(r);
+	r = get("GET /metricsx HTTP/1.1\r\n\r\n");
+	ck_assert_msg(strncmp(r, "HTTP/1.1 404 ", 13) == 0, "got: %s", r);
+	free(r);
+	r = get("POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+	ck_assert_msg(strncmp(r, "HTTP/1.1 405 ", 13) == 0, "got: %s", r);
+	ck_assert_ptr_nonnull(strstr(r, "\r\nAllow: GET, HEAD\r\n"));
+	free(r);
+	r = get("garbage\r\n\r\n");
+	ck_assert_msg(strncmp(r, "HTTP/1.1 400 ", 13) == 0, "got: %s", r);
+	free(r);
+	r = get("GET /metrics SPDY/3\r\n\r\n");
+	ck_assert_msg(strncmp(r, "HTTP/1.1 400 ", 13) == 0, "got: %s", r);
+	free(r);
+
+	/* a head that never ends within the limit */
+	big = malloc(n);
+	memcpy(big, "GET /metrics HTTP/1.1\r\n", 23);
+	/* header lines, single newlines only: the head never completes */
+	for (size_t i = 23; i < n; i++)
+		big[i] = i % 64 == 63 ? '\n' : 'h';
+	r = http_in_child("127.0.0.1", AF_INET, big, n, NULL);
+	ck_assert_msg(strncmp(r, "HTTP/1.1 431 ", 13) == 0, "got: %s", r);
+	free(r);
+	free(big);
+	ck_assert_uint_eq(http.served, 0);
+	ck_assert_uint_eq(http.refused, 6);
+}
+END_TEST
+
+static int
+raw_connect(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)http.port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return fd;
+}
+
+START_TEST(test_http_slow_clients)
+{
+	int fds[METRICS_HTTP_MAX_CLIENTS + 3];
+	char *r;
+	uint64_t before;
+
+	ck_assert_int_eq(metrics_http_set(&http, "memtuned_ticks_total 1\n", 23), 0);
+	/* more silent clients than slots: the oldest go */
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		fds[i] = raw_connect();
+		evloop_iterate(loop, 10);
+	}
+	ck_assert_uint_ge(http.dropped, 3);
+	r = get("GET /metrics HTTP/1.1\r\n\r\n");
+	ck_assert_msg(strncmp(r, "HTTP/1.1 200 ", 13) == 0, "got: %s", r);
+	free(r);
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		close(fds[i]);
+	/* a silent client past its deadline is dropped */
+	fds[0] = raw_connect();
+	evloop_iterate(loop, 10);
+	before = http.dropped;
+	metrics_http_expire(&http, mt_now_ms() + METRICS_HTTP_DEADLINE_MS + 1);
+	ck_assert_uint_gt(http.dropped, before);
+	close(fds[0]);
+}
+END_TEST
+
+START_TEST(test_http_addresses)
+{
+	struct metrics_http h2;
+
+	ck_assert(metrics_addr_is_loopback("127.0.0.1"));
+	ck_assert(metrics_addr_is_loopback("127.9.8.7"));
+	ck_assert(metrics_addr_is_loopback("::1"));
+	ck_assert(metrics_addr_is_loopback("[::1]"));
+	ck_assert(metrics_addr_is_loopback("::ffff:127.0.0.1"));
+	ck_assert(!metrics_addr_is_loopback("0.0.0.0"));
+	ck_assert(!metrics_addr_is_loopback("::"));
+	ck_assert(!metrics_addr_is_loopback("10.1.2.3"));
+	ck_assert(!metrics_addr_is_loopback("128.0.0.1"));
+	ck_assert(!metrics_addr_is_loopback("::ffff:10.0.0.1"));
+	ck_assert(!metrics_addr_is_loopback("localhost"));
+
+	ck_assert_int_eq(metrics_http_open(&h2, loop, "0.0.0.0", 0, 0), -EPERM);
+	ck_assert_int_eq(metrics_http_open(&h2, loop, "::", 0, 0), -EPERM);
+	ck_assert_int_eq(metrics_http_open(&h2, loop, "192.0.2.1", 0, 0), -EPERM);
+	ck_assert_int_eq(metrics_http_open(&h2, loop, "localhost", 0, 0), -EINVAL);
+	ck_assert_int_eq(metrics_http_open(&h2, loop, "127.0.0.1", 70000, 0),
+	    -EINVAL);
+	/* the port is taken */
+	ck_assert_int_eq(metrics_http_open(&h2, loop, "127.0.0.1", http.port, 0),
+	    -EADDRINUSE);
+	/* explicitly allowed */
+	ck_assert_int_eq(metrics_http_open(&h2, loop, "0.0.0.0", 0,
+	    METRICS_HTTP_ALLOW_REMOTE), 0);
+	ck_assert_int_gt(h2.port, 0);
+	metrics_http_close(&h2);
+}
+END_TEST
+
+START_TEST(test_http_ipv6)
+{
+	struct metrics_http h6;
+	struct metrics_http saved;
+	char *r;
+	int rc = metrics_http_open(&h6, loop, "[::1]", 0, 0);
+
+	if (rc == -EAFNOSUPPORT || rc == -EADDRNOTAVAIL) {
+		fprintf(stderr, "metrics: no IPv6 loopback here, skipped\n");
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(metrics_http_set(&h6, "memtuned_ticks_total 6\n", 23), 0);
+	/* the child helper connects to http.port: point it at h6 */
+	saved = http;
+	http.port = h6.port;
+	r = http_in_child("::1", AF_INET6, "GET /metrics HTTP/1.1\r\n\r\n", 25,
+	    NULL);
+	http.port = saved.port;
+	ck_assert_msg(strncmp(r, "HTTP/1.1 200 ", 13) == 0, "got: %s", r);
+	ck_assert_str_eq(body_of(r), "memtuned_ticks_total 6\n");
+	free(r);
+	metrics_http_close(&h6);
+}
+END_TEST
+
+Suite *
+metrics_suite(void)
+{
+	Suite *s = suite_create("metrics");
+	TCase *tc = tcase_create("render");
+	TCase *tf = tcase_create("textfile");
+	TCase *th = tcase_create("http");
+
+	tcase_add_checked_fixture(tc, build, unbuild);
+	tcase_add_test(tc, test_render_host);
+	tcase_add_test(tc, test_render_guests_and_escaping);
+	tcase_add_test(tc, test_render_syntax);
+	tcase_add_test(tc, test_render_without_snapshot);
+	tcase_add_test(tc, test_render_plan_out_of_order);
+	tcase_add_test(tc, test_count_plan);
+	suite_add_tcase(s, tc);
+
+	tcase_set_timeout(tf, 30);
+	tcase_add_test(tf, test_textfile);
+	tcase_add_test(tf, test_textfile_never_half_written);
+	suite_add_tcase(s, tf);
+
+	tcase_add_checked_fixture(th, build, unbuild);
+	tcase_add_checked_fixture(th, http_setup, http_teardown);
+	tcase_set_timeout(th, 20);
+	tcase_add_test(th, test_http_get);
+	tcase_add_test(th, test_http_large_body);
+	tcase_add_test(th, test_http_errors);
+	tcase_add_test(th, test_http_slow_clients);
+	tcase_add_test(th, test_http_addresses);
+	tcase_add_test(th, test_http_ipv6);
+	suite_add_tcase(s, th);
+	return s;
+}
