@@ -55,7 +55,7 @@ UNIT_SUITES := $(patsubst tests/unit/test_%.c,%,$(UNIT_SRCS))
 BINS := $(O)/memtuned $(O)/memtunectl
 
 .PHONY: all check unit integration demo bench install uninstall clean deps \
-	testbed-up testbed-down fuzz
+	testbed-up testbed-down fuzz sim
 all: $(BINS)
 
 $(O)/%.o: %.c
@@ -97,6 +97,14 @@ INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(O)/integration/%)
 $(O)/integration/%: tests/integration/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# The simulator runs the library's policy over modelled hosts (make bench).
+SIM_SRCS := $(wildcard sim/*.c)
+$(O)/memtuned-sim: $(SIM_SRCS) sim/sim.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Isim $(CFLAGS) $(LDFLAGS) -o $@ $(SIM_SRCS) $(LIB) $(LDLIBS)
+
+sim: $(O)/memtuned-sim
 
 deps:
 	@scripts/deps.sh

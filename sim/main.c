@@ -1,0 +1,299 @@
+/* main.c - memtuned-sim's command line.
+ *
+ *   memtuned-sim --selftest
+ *   memtuned-sim [-p POLICY] [-n VMS] [-t TIMELINE] WORKLOAD
+ *       one run; prints its figures
+ *   memtuned-sim --compare -o DIR WORKLOAD...
+ *       every policy on every workload: the largest safe VM count, then
+ *       all policies at one common count; a markdown table on stdout and
+ *       gnuplot data files in DIR
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+#include "util.h"
+
+#define GIB(k) ((k) / 1048576.0)
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: memtuned-sim --selftest\n"
+	    "       memtuned-sim [-p POLICY] [-n VMS] [-t TIMELINE] WORKLOAD\n"
+	    "       memtuned-sim --compare -o DIR WORKLOAD...\n"
+	    "policies: static ksmtuned mom proxmox memtuned oracle\n");
+}
+
+static void
+print_result(const struct sim_workload *w, enum sim_policy p,
+    const struct sim_result *r)
+{
+	printf("%s %s vms=%lld starve_guest_min=%.1f host_swap_min=%.1f "
+	    "short_guest_min=%.1f balloon_ops=%lld reclaimed_gib=%.2f "
+	    "limit_gib=%.2f ksm_saved_gib=%.2f ksmd_cpu_pct=%.1f "
+	    "peak_used_gib=%.2f storm_recover_s=%.0f policy_errors=%lld\n",
+	    w->name, sim_policy_name(p), (long long)r->vms,
+	    r->starve_guest_min, r->host_swap_min, r->short_guest_min,
+	    (long long)r->balloon_ops, GIB(r->reclaimed_avg_kib),
+	    GIB(r->limit_avg_kib), GIB(r->ksm_saved_avg_kib),
+	    r->ksmd_cpu_avg_pmil / 10.0, GIB(r->host_used_peak_kib),
+	    r->storm_recover_s, (long long)r->policy_errors);
+}
+
+static const enum sim_policy order[] = {
+	SIM_STATIC, SIM_KSMTUNED, SIM_MOM, SIM_PROXMOX, SIM_MEMTUNED,
+	SIM_ORACLE,
+};
+
+static double
+pct(double a, double b)
+{
+	return b > 0 ? 100.0 * a / b : 0;
+}
+
+static int
+compare(char **paths, int np, const char *dir,
+    const struct policy_config *pc)
+{
+	FILE *maxf;
+	char fn[512];
+	int rc = 0;
+
+	if (snprintf(fn, sizeof(fn), "%s/maxvms.dat", dir) >= (int)sizeof(fn))
+		return -ENAMETOOLONG;
+	if ((maxf = fopen(fn, "w")) == NULL) {
+		fprintf(stderr, "memtuned-sim: %s: %s\n", fn, strerror(errno));
+		return -errno;
+	}
+	fprintf(maxf, "workload");
+	for (size_t k = 0; k < ARRAY_SIZE(order); k++)
+		fprintf(maxf, " %s", sim_policy_name(order[k]));
+	fprintf(maxf, "\n");
+
+	for (int wi = 0; wi < np; wi++) {
+		struct sim_workload w;
+		struct sim_result best[SIM_NR_POLICIES], at[SIM_NR_POLICIES];
+		int64_t maxn[SIM_NR_POLICIES], common = 0;
+		char err[512];
+
+		if ((rc = sim_workload_load(paths[wi], &w, err,
+		    sizeof(err))) < 0) {
+			fprintf(stderr, "memtuned-sim: %s\n", err);
+			goto out;
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(order); k++) {
+			enum sim_policy p = order[k];
+
+			maxn[p] = sim_search(&w, p, pc, &best[p]);
+			if (maxn[p] < 0) {
+				rc = (int)maxn[p];
+				goto out;
+			}
+			if (p != SIM_MEMTUNED && p != SIM_ORACLE)
+				common = MAX(common, maxn[p]);
+		}
+		common = MAX(common, w.vms_min);
+		for (size_t k = 0; k < ARRAY_SIZE(order); k++) {
+			enum sim_policy p = order[k];
+			FILE *tl;
+
+			if (snprintf(fn, sizeof(fn), "%s/%s-%s.dat", dir,
+			    w.name, sim_policy_name(p)) >= (int)sizeof(fn)) {
+				rc = -ENAMETOOLONG;
+				goto out;
+			}
+			if ((tl = fopen(fn, "w")) == NULL) {
+				rc = -errno;
+				fprintf(stderr, "memtuned-sim: %s: %s\n", fn,
+				    strerror(errno));
+				goto out;
+			}
+			fprintf(tl, "# hour host_used_GiB static_used_GiB "
+			    "ksm_saved_GiB short_guests (%s, %lld VMs)\n",
+			    sim_policy_name(p), (long long)common);
+			rc = sim_run(&w, p, common, pc, &at[p], tl);
+			fclose(tl);
+			if (rc < 0)
+				goto out;
+		}
+
+		fprintf(maxf, "%s", w.name);
+		for (size_t k = 0; k < ARRAY_SIZE(order); k++)
+			fprintf(maxf, " %lld", (long long)maxn[order[k]]);
+		fprintf(maxf, "\n");
+
+		printf("### %s\n\n", w.name);
+		printf("Host %.0f GiB, VMs of ", GIB((double)w.host_kib));
+		for (size_t c = 0; c < w.nr_classes; c++)
+			printf("%s%.1f GiB (%s)", c > 0 ? ", " : "",
+			    GIB((double)w.classes[c].vm_kib),
+			    w.classes[c].name);
+		printf(", %lld h simulated in %lld s steps, seed %llu, "
+		    "search range %lld..%lld VMs.\n\n",
+		    (long long)(w.duration_s / 3600), (long long)w.dt_s,
+		    (unsigned long long)w.seed, (long long)w.vms_min,
+		    (long long)w.vms_max);
+		printf("| policy | max safe VMs | vs MoM | vs Proxmox | of "
+		    "oracle | reclaimed / limit | KSM saved | ksmd CPU | "
+		    "balloon ops/h |\n");
+		printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		for (size_t k = 0; k < ARRAY_SIZE(order); k++) {
+			enum sim_policy p = order[k];
+			const struct sim_result *r = &best[p];
+			double hours = (double)w.duration_s / 3600.0;
+
+			printf("| %s | %lld | %+.0f %% | %+.0f %% | %.0f %% | ",
+			    sim_policy_name(p), (long long)maxn[p],
+			    pct((double)(maxn[p] - maxn[SIM_MOM]),
+			    (double)maxn[SIM_MOM]),
+			    pct((double)(maxn[p] - maxn[SIM_PROXMOX]),
+			    (double)maxn[SIM_PROXMOX]),
+			    pct((double)maxn[p], (double)maxn[SIM_ORACLE]));
+			if (maxn[p] < w.vms_min)
+				printf("- | - | - | - |\n");
+			else
+				printf("%.1f / %.1f GiB (%.0f %%) | %.1f GiB | "
+				    "%.1f %% | %.0f |\n",
+				    GIB(r->reclaimed_avg_kib),
+				    GIB(r->limit_avg_kib),
+				    pct(r->reclaimed_avg_kib, r->limit_avg_kib),
+				    GIB(r->ksm_saved_avg_kib),
+				    r->ksmd_cpu_avg_pmil / 10.0,
+				    (double)r->balloon_ops / hours);
+		}
+		printf("\nAll policies at %lld VMs (the most any baseline "
+		    "carries safely):\n\n", (long long)common);
+		printf("| policy | starving guest-min | host swap min | short "
+		    "guest-min | storm recovery | peak host used | reclaimed "
+		    "/ limit |\n");
+		printf("|---|---:|---:|---:|---:|---:|---:|\n");
+		for (size_t k = 0; k < ARRAY_SIZE(order); k++) {
+			enum sim_policy p = order[k];
+			const struct sim_result *r = &at[p];
+			char storm[32];
+
+			if (r->storm_recover_s < 0)
+				snprintf(storm, sizeof(storm), "no storm");
+			else
+				snprintf(storm, sizeof(storm), "%.0f min",
+				    r->storm_recover_s / 60.0);
+			printf("| %s | %.1f | %.1f | %.1f | %s | %.1f GiB | "
+			    "%.0f %% |\n", sim_policy_name(p),
+			    r->starve_guest_min, r->host_swap_min,
+			    r->short_guest_min, storm,
+			    GIB(r->host_used_peak_kib),
+			    pct(r->reclaimed_avg_kib, r->limit_avg_kib));
+		}
+		printf("\n");
+		fflush(stdout);
+	}
+out:
+	fclose(maxf);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "selftest", no_argument, NULL, 'S' },
+		{ "compare", no_argument, NULL, 'C' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "vms", required_argument, NULL, 'n' },
+		{ "timeline", required_argument, NULL, 't' },
+		{ "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct policy_config pc;
+	struct sim_workload w;
+	struct sim_result r;
+	enum sim_policy pol = SIM_MEMTUNED;
+	const char *tlpath = NULL, *dir = NULL;
+	int64_t vms = MT_ABSENT;
+	bool cmp = false;
+	char err[512];
+	FILE *tl = NULL;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "p:n:t:o:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'S':
+			return sim_selftest() == 0 ? 0 : 1;
+		case 'C':
+			cmp = true;
+			break;
+		case 'p':
+			if (sim_policy_parse(optarg, &pol) < 0) {
+				fprintf(stderr, "memtuned-sim: unknown policy "
+				    "'%s'\n", optarg);
+				usage();
+				return 2;
+			}
+			break;
+		case 'n':
+			if (mt_parse_int64(optarg, &vms) < 0 || vms < 1 ||
+			    vms > 4096) {
+				fprintf(stderr, "memtuned-sim: -n: want 1..4096, "
+				    "got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 't':
+			tlpath = optarg;
+			break;
+		case 'o':
+			dir = optarg;
+			break;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	policy_config_defaults(&pc);
+	if (policy_config_validate(&pc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "memtuned-sim: policy defaults: %s\n", err);
+		return 1;
+	}
+	if (cmp) {
+		if (dir == NULL || optind >= argc) {
+			usage();
+			return 2;
+		}
+		return compare(argv + optind, argc - optind, dir, &pc) < 0;
+	}
+	if (optind != argc - 1) {
+		usage();
+		return 2;
+	}
+	if (sim_workload_load(argv[optind], &w, err, sizeof(err)) < 0) {
+		fprintf(stderr, "memtuned-sim: %s\n", err);
+		return 1;
+	}
+	if (!MT_PRESENT(vms)) {
+		if ((vms = sim_search(&w, pol, &pc, &r)) < 0) {
+			fprintf(stderr, "memtuned-sim: out of memory\n");
+			return 1;
+		}
+		printf("largest safe VM count: %lld\n", (long long)vms);
+		vms = MAX(vms, w.vms_min);
+	}
+	if (tlpath != NULL && (tl = fopen(tlpath, "w")) == NULL) {
+		fprintf(stderr, "memtuned-sim: %s: %s\n", tlpath,
+		    strerror(errno));
+		return 1;
+	}
+	rc = sim_run(&w, pol, vms, &pc, &r, tl);
+	if (tl != NULL)
+		fclose(tl);
+	if (rc < 0) {
+		fprintf(stderr, "memtuned-sim: %s\n", strerror(-rc));
+		return 1;
+	}
+	print_result(&w, pol, &r);
+	return 0;
+}

@@ -1,0 +1,440 @@
+/* workload.c - the workload file: one "key value..." per line, host keys
+ * first, then one section per class of VMs. docs/simulator.md lists every
+ * key. Errors name the file, the line and the key. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+#include "util.h"
+
+/* the longest line is a comment or a burst: 512 bytes is ample, and a
+ * longer one is an error rather than a silent cut */
+#define LINE_MAX_LEN 512
+/* workload files are a few dozen lines */
+#define FILE_MAX_LEN (64 * 1024)
+
+static int
+fail(char *err, size_t errlen, const char *path, int line, const char *fmt,
+    ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%d: %s", path, line, msg);
+	return -EINVAL;
+}
+
+/* "HH:MM" -> minutes of the day (24:00 allowed as the day's end) */
+static int
+parse_clock(const char *s, int64_t *min)
+{
+	int h, m, n = 0;
+
+	if (sscanf(s, "%d:%d%n", &h, &m, &n) != 2 || s[n] != '\0' ||
+	    h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0))
+		return -EINVAL;
+	*min = h * 60 + m;
+	return 0;
+}
+
+static void
+class_defaults(struct sim_class *c, const char *name, int64_t weight)
+{
+	memset(c, 0, sizeof(*c));
+	mt_strlcpy(c->name, name, sizeof(c->name));
+	c->weight = weight;
+	c->vm_kib = 4LL * 1024 * 1024;
+	c->dup_pmy = 1000;
+	c->cache_pmy = 3000;
+	c->boot_touch_pmy = 3000;
+	c->jitter_pmy = 1000;
+}
+
+static void
+workload_defaults(struct sim_workload *w, const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	memset(w, 0, sizeof(*w));
+	mt_strlcpy(w->path, path, sizeof(w->path));
+	mt_strlcpy(w->name, base != NULL ? base + 1 : path, sizeof(w->name));
+	if ((base = strrchr(w->name, '.')) != NULL)
+		w->name[base - w->name] = '\0';
+	w->host_kib = MT_ABSENT;
+	w->host_base_kib = 2LL * 1024 * 1024;
+	w->host_cache_kib = 1024 * 1024;
+	w->qemu_overhead_kib = 200 * 1024;
+	w->guest_min_kib = 96 * 1024;
+	w->duration_s = 24 * 3600;
+	w->dt_s = 2;
+	w->vms_min = 1;
+	w->vms_max = MT_ABSENT;
+	w->balloon_kib_per_s = 256 * 1024;
+	w->ksm_page_cost_ns = 4000;
+	w->cache_fill_kib_per_s = 2 * 1024;
+	w->ksm_advisor = true;
+	w->seed = 1;
+	w->storm_start_s = w->storm_end_s = -1;
+}
+
+static int
+need_args(int argc, int want, const char *key, const char *path, int line,
+    char *err, size_t errlen)
+{
+	if (argc != want)
+		return fail(err, errlen, path, line, "%s takes %d value%s, "
+		    "got %d", key, want, want == 1 ? "" : "s", argc);
+	return 0;
+}
+
+static int
+get_size(const char *v, int64_t *out, const char *key, const char *path,
+    int line, char *err, size_t errlen)
+{
+	if (mt_parse_size_kib(v, out) < 0 || *out < 0)
+		return fail(err, errlen, path, line, "%s: bad size '%s'", key, v);
+	return 0;
+}
+
+static int
+get_pct(const char *v, int64_t *out, const char *key, const char *path,
+    int line, char *err, size_t errlen)
+{
+	if (mt_parse_percent_pmy(v, out) < 0 || *out < 0)
+		return fail(err, errlen, path, line, "%s: bad percent '%s' "
+		    "(write 12.5%%)", key, v);
+	return 0;
+}
+
+static int
+get_dur(const char *v, int64_t *out_s, const char *key, const char *path,
+    int line, char *err, size_t errlen)
+{
+	int64_t ms;
+
+	if (mt_parse_duration_ms(v, &ms) < 0 || ms < 0 || ms % 1000 != 0)
+		return fail(err, errlen, path, line, "%s: bad duration '%s' "
+		    "(whole seconds: 2s, 15m, 24h)", key, v);
+	*out_s = ms / 1000;
+	return 0;
+}
+
+#define NEED(n) do { if ((rc = need_args(argc - 1, (n), key, path, line, \
+    err, errlen)) < 0) return rc; } while (0)
+
+static int
+class_key(struct sim_class *c, const char *key, char **av, int argc,
+    const char *path, int line, char *err, size_t errlen)
+{
+	int rc;
+
+	if (strcmp(key, "vm_mem") == 0) {
+		NEED(1);
+		if ((rc = get_size(av[1], &c->vm_kib, key, path, line, err,
+		    errlen)) < 0)
+			return rc;
+		if (c->vm_kib < 256 * 1024)
+			return fail(err, errlen, path, line, "vm_mem below "
+			    "256M");
+		return 0;
+	}
+	if (strcmp(key, "dup") == 0 || strcmp(key, "cache") == 0 ||
+	    strcmp(key, "boot_touch") == 0 || strcmp(key, "uncoop") == 0 ||
+	    strcmp(key, "jitter") == 0 || strcmp(key, "noise") == 0) {
+		int64_t v;
+
+		NEED(1);
+		if ((rc = get_pct(av[1], &v, key, path, line, err, errlen)) < 0)
+			return rc;
+		if (v > 10000)
+			return fail(err, errlen, path, line, "%s above 100%%",
+			    key);
+		if (key[0] == 'd')
+			c->dup_pmy = v;
+		else if (key[0] == 'c')
+			c->cache_pmy = v;
+		else if (key[0] == 'b')
+			c->boot_touch_pmy = v;
+		else if (key[0] == 'u')
+			c->uncoop_pmy = v;
+		else if (key[0] == 'j')
+			c->jitter_pmy = v;
+		else
+			c->noise_pmy = v;
+		return 0;
+	}
+	if (strcmp(key, "spread") == 0) {
+		NEED(1);
+		return get_dur(av[1], &c->spread_s, key, path, line, err,
+		    errlen);
+	}
+	if (strcmp(key, "ws") == 0) {
+		struct sim_point *pt;
+
+		NEED(2);
+		if (c->nr_pts >= SIM_MAX_POINTS)
+			return fail(err, errlen, path, line, "more than %d ws "
+			    "points", SIM_MAX_POINTS);
+		pt = &c->pts[c->nr_pts];
+		if (parse_clock(av[1], &pt->minute) < 0)
+			return fail(err, errlen, path, line, "ws: bad time "
+			    "'%s' (HH:MM)", av[1]);
+		if (c->nr_pts > 0 && pt->minute <= c->pts[c->nr_pts - 1].minute)
+			return fail(err, errlen, path, line, "ws: time %s not "
+			    "after the previous point", av[1]);
+		if ((rc = get_pct(av[2], &pt->ws_pmy, key, path, line, err,
+		    errlen)) < 0)
+			return rc;
+		if (pt->ws_pmy > 10000)
+			return fail(err, errlen, path, line, "ws above 100%%");
+		c->nr_pts++;
+		return 0;
+	}
+	if (strcmp(key, "burst") == 0) {
+		struct sim_burst *b;
+
+		NEED(4);
+		if (c->nr_bursts >= SIM_MAX_BURSTS)
+			return fail(err, errlen, path, line, "more than %d "
+			    "bursts", SIM_MAX_BURSTS);
+		b = &c->bursts[c->nr_bursts];
+		if ((rc = get_dur(av[1], &b->period_s, key, path, line, err,
+		    errlen)) < 0 || (rc = get_dur(av[2], &b->len_s, key, path,
+		    line, err, errlen)) < 0 || (rc = get_pct(av[3], &b->ws_pmy,
+		    key, path, line, err, errlen)) < 0 || (rc = get_pct(av[4],
+		    &b->prob_pmy, key, path, line, err, errlen)) < 0)
+			return rc;
+		if (b->period_s <= 0 || b->len_s <= 0 ||
+		    b->len_s >= b->period_s)
+			return fail(err, errlen, path, line, "burst: length "
+			    "must be above 0 and below the period");
+		if (b->ws_pmy > 10000 || b->prob_pmy > 10000)
+			return fail(err, errlen, path, line, "burst: percent "
+			    "above 100%%");
+		c->nr_bursts++;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int
+host_key(struct sim_workload *w, const char *key, char **av, int argc,
+    const char *path, int line, char *err, size_t errlen)
+{
+	int64_t a, b;
+	int rc;
+
+	if (strcmp(key, "name") == 0) {
+		NEED(1);
+		mt_strlcpy(w->name, av[1], sizeof(w->name));
+		return 0;
+	}
+	if (strcmp(key, "host_mem") == 0 || strcmp(key, "host_base") == 0 ||
+	    strcmp(key, "host_cache") == 0 ||
+	    strcmp(key, "qemu_overhead") == 0 ||
+	    strcmp(key, "guest_min") == 0 ||
+	    strcmp(key, "balloon_rate") == 0 ||
+	    strcmp(key, "cache_fill") == 0) {
+		NEED(1);
+		if ((rc = get_size(av[1], &a, key, path, line, err, errlen)) < 0)
+			return rc;
+		if (strcmp(key, "host_mem") == 0)
+			w->host_kib = a;
+		else if (strcmp(key, "host_base") == 0)
+			w->host_base_kib = a;
+		else if (strcmp(key, "host_cache") == 0)
+			w->host_cache_kib = a;
+		else if (strcmp(key, "qemu_overhead") == 0)
+			w->qemu_overhead_kib = a;
+		else if (strcmp(key, "guest_min") == 0)
+			w->guest_min_kib = a;
+		else if (strcmp(key, "balloon_rate") == 0)
+			w->balloon_kib_per_s = a;
+		else
+			w->cache_fill_kib_per_s = a;
+		return 0;
+	}
+	if (strcmp(key, "duration") == 0 || strcmp(key, "dt") == 0) {
+		NEED(1);
+		if ((rc = get_dur(av[1], &a, key, path, line, err, errlen)) < 0)
+			return rc;
+		if (a <= 0)
+			return fail(err, errlen, path, line, "%s must be above "
+			    "0", key);
+		if (key[0] == 'd' && key[1] == 'u')
+			w->duration_s = a;
+		else
+			w->dt_s = a;
+		return 0;
+	}
+	if (strcmp(key, "vms") == 0) {
+		NEED(2);
+		if (mt_parse_int64(av[1], &a) < 0 || mt_parse_int64(av[2],
+		    &b) < 0 || a < 1 || b < a || b > 4096)
+			return fail(err, errlen, path, line, "vms: want MIN MAX "
+			    "with 1 <= MIN <= MAX <= 4096");
+		w->vms_min = a;
+		w->vms_max = b;
+		return 0;
+	}
+	if (strcmp(key, "ksm_page_cost") == 0) {
+		NEED(1);
+		if (mt_parse_int64(av[1], &a) < 0 || a < 0)
+			return fail(err, errlen, path, line, "ksm_page_cost: "
+			    "nanoseconds per page, got '%s'", av[1]);
+		w->ksm_page_cost_ns = a;
+		return 0;
+	}
+	if (strcmp(key, "ksm_advisor") == 0) {
+		NEED(1);
+		if (mt_parse_bool(av[1], &w->ksm_advisor) < 0)
+			return fail(err, errlen, path, line, "ksm_advisor: "
+			    "yes or no, got '%s'", av[1]);
+		return 0;
+	}
+	if (strcmp(key, "seed") == 0) {
+		NEED(1);
+		if (mt_parse_int64(av[1], &a) < 0 || a < 0)
+			return fail(err, errlen, path, line, "seed: bad '%s'",
+			    av[1]);
+		w->seed = (uint64_t)a;
+		return 0;
+	}
+	if (strcmp(key, "storm") == 0) {
+		NEED(2);
+		if (parse_clock(av[1], &a) < 0 || parse_clock(av[2], &b) < 0 ||
+		    b <= a)
+			return fail(err, errlen, path, line, "storm: want "
+			    "START END as HH:MM, END after START");
+		w->storm_start_s = a * 60;
+		w->storm_end_s = b * 60;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int
+validate(struct sim_workload *w, const char *path, char *err, size_t errlen)
+{
+	if (!MT_PRESENT(w->host_kib))
+		return fail(err, errlen, path, 0, "host_mem missing");
+	if (!MT_PRESENT(w->vms_max))
+		return fail(err, errlen, path, 0, "vms MIN MAX missing");
+	if (w->nr_classes == 0)
+		return fail(err, errlen, path, 0, "no class and no ws points");
+	if (w->dt_s > w->duration_s)
+		return fail(err, errlen, path, 0, "dt longer than duration");
+	for (size_t i = 0; i < w->nr_classes; i++) {
+		if (w->classes[i].nr_pts == 0)
+			return fail(err, errlen, path, 0, "class %s has no ws "
+			    "points", w->classes[i].name);
+		if (w->classes[i].weight <= 0)
+			return fail(err, errlen, path, 0, "class %s: weight "
+			    "must be above 0", w->classes[i].name);
+	}
+	return 0;
+}
+
+int
+sim_workload_parse(const char *text, const char *path, struct sim_workload *w,
+    char *err, size_t errlen)
+{
+	const char *p = text;
+	int line = 0, rc;
+
+	workload_defaults(w, path);
+	while (*p != '\0') {
+		char buf[LINE_MAX_LEN], *av[8], *save = NULL, *tok, *hash;
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		int argc = 0;
+
+		line++;
+		if (len >= sizeof(buf))
+			return fail(err, errlen, path, line, "line longer than "
+			    "%zu bytes", sizeof(buf) - 1);
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		p += len + (nl != NULL ? 1 : 0);
+		if ((hash = strchr(buf, '#')) != NULL)
+			*hash = '\0';
+		for (tok = strtok_r(buf, " \t\r", &save); tok != NULL;
+		    tok = strtok_r(NULL, " \t\r", &save)) {
+			if (argc == (int)ARRAY_SIZE(av))
+				return fail(err, errlen, path, line, "too many "
+				    "values");
+			av[argc++] = tok;
+		}
+		if (argc == 0)
+			continue;
+		if (strcmp(av[0], "class") == 0) {
+			int64_t wt;
+
+			if ((rc = need_args(argc - 1, 2, "class", path, line,
+			    err, errlen)) < 0)
+				return rc;
+			if (w->nr_classes >= SIM_MAX_CLASSES)
+				return fail(err, errlen, path, line, "more than "
+				    "%d classes", SIM_MAX_CLASSES);
+			if (mt_parse_int64(av[2], &wt) < 0 || wt <= 0)
+				return fail(err, errlen, path, line, "class: "
+				    "weight must be a whole number above 0");
+			class_defaults(&w->classes[w->nr_classes++], av[1], wt);
+			continue;
+		}
+		rc = host_key(w, av[0], av, argc, path, line, err, errlen);
+		if (rc == -ENOENT) {
+			if (w->nr_classes == 0)
+				class_defaults(&w->classes[w->nr_classes++],
+				    "all", 1);
+			rc = class_key(&w->classes[w->nr_classes - 1], av[0],
+			    av, argc, path, line, err, errlen);
+			if (rc == -ENOENT)
+				return fail(err, errlen, path, line, "unknown "
+				    "key '%s'", av[0]);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return validate(w, path, err, errlen);
+}
+
+int
+sim_workload_load(const char *path, struct sim_workload *w, char *err,
+    size_t errlen)
+{
+	char *text;
+	FILE *f;
+	size_t n;
+	int rc = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	if ((text = malloc(FILE_MAX_LEN + 1)) == NULL) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	n = fread(text, 1, FILE_MAX_LEN + 1, f);
+	if (ferror(f) || n > FILE_MAX_LEN) {
+		rc = ferror(f) ? -EIO : -EFBIG;
+		snprintf(err, errlen, "%s: %s", path, ferror(f) ?
+		    "read error" : "larger than 64 KiB");
+		goto out;
+	}
+	text[n] = '\0';
+	rc = sim_workload_parse(text, path, w, err, errlen);
+out:
+	free(text);
+	fclose(f);
+	return rc;
+}
