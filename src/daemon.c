@@ -139,8 +139,13 @@ daemon_ensure_connection(struct daemon *d, int64_t now)
 		return true;
 	}
 	d->reconnect_at_ms = now + d->reconnect_backoff_ms;
-	log_warnx("%s; retrying in %llds", d->eng.last_error,
-	    (long long)(d->reconnect_backoff_ms / 1000));
+	/* say it once loudly; the retries are at debug */
+	if (d->reconnect_backoff_ms == RECONNECT_MIN_MS)
+		log_warnx("%s; retrying with backoff up to %ds",
+		    d->eng.last_error, RECONNECT_MAX_MS / 1000);
+	else
+		log_debug("%s; retrying in %llds", d->eng.last_error,
+		    (long long)(d->reconnect_backoff_ms / 1000));
 	d->reconnect_backoff_ms = MIN(d->reconnect_backoff_ms * 2,
 	    RECONNECT_MAX_MS);
 	return false;
@@ -178,7 +183,9 @@ daemon_tick(struct daemon *d, bool dry_run, int64_t reserve_kib)
 	int rc;
 
 	if (!daemon_ensure_connection(d, now)) {
-		daemon_note_error(d, e->last_error);
+		/* daemon_ensure_connection said why */
+		mt_strlcpy(d->last_logged_error, e->last_error,
+		    sizeof(d->last_logged_error));
 		return -ENOTCONN;
 	}
 	if ((rc = engine_collect(e, now)) < 0) {

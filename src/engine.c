@@ -261,7 +261,8 @@ engine_shutdown_actions(struct engine *e)
 {
 	const struct engine_host_baseline *b = &e->baseline;
 
-	if (e->cfg.restore_host_settings && b->valid && !e->cfg.dry_run) {
+	if (e->cfg.restore_host_settings && b->valid && !e->cfg.dry_run &&
+	    (e->cfg.manage_ksm || e->cfg.manage_thp)) {
 		log_info("exit: putting KSM and THP back as found at start");
 		if (e->cfg.manage_ksm) {
 			if (b->ksm_advisor_mode[0] != '\0')
