@@ -294,8 +294,10 @@ policy_balloon_decide(const struct policy_config *c,
 			inflight += snap->guests[i].actual_kib - w[i].cur_kib;
 
 	plan->need_kib = plan->target_avail_kib - avail - inflight;
-	reclaim = p >= PRESSURE_TIGHT && plan->need_kib > c->deadband_kib ?
-	    plan->need_kib : 0;
+	/* the dead band is [target, target + deadband]: below it, reclaim
+	 * aims at its top so one round lands inside; inside, nothing */
+	reclaim = p >= PRESSURE_TIGHT && plan->need_kib > 0 ?
+	    plan->need_kib + c->deadband_kib : 0;
 	room = avail + inflight - plan->target_avail_kib - c->deadband_kib;
 
 	/* guests under their own pressure ask first */

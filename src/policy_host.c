@@ -63,16 +63,18 @@ policy_pressure_name(enum host_pressure p)
 
 /* State from MemAvailable alone. `up` asks for the thresholds a state must
  * clear to be entered from a worse one: leaving tight needs the reclaim
- * target plus the margin, the other steps their own threshold plus it. */
+ * target (already a band above the tight line), the other steps their own
+ * threshold plus the margin. */
 static enum host_pressure
 classify_avail(const struct policy_config *c, int64_t ratio_pmy, bool up)
 {
 	int64_t h = up ? c->hysteresis_pmy : 0;
-	int64_t normal_at = up ? MAX(c->tight_pmy, c->target_pmy) : c->tight_pmy;
+	int64_t normal_at = up ? MAX(c->tight_pmy + h, c->target_pmy) :
+	    c->tight_pmy;
 
 	if (ratio_pmy >= c->plenty_pmy + h)
 		return PRESSURE_PLENTY;
-	if (ratio_pmy >= normal_at + h)
+	if (ratio_pmy >= normal_at)
 		return PRESSURE_NORMAL;
 	if (ratio_pmy >= c->critical_pmy + h)
 		return PRESSURE_TIGHT;

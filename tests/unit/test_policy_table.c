@@ -68,6 +68,15 @@ follow(struct tc *t)
 	}
 }
 
+/* what reclaim takes at this MemAvailable: up to the top of the dead band
+ * above the target */
+static int64_t
+take_for(const struct tc *t, int64_t avail_mib)
+{
+	return (int64_t)((__int128)t->c.reserve_kib * t->c.target_pmy / 10000) -
+	    MIB_KIB(avail_mib) + t->c.deadband_kib;
+}
+
 static bool
 balloons(const struct guest_plan *gp)
 {
@@ -155,12 +164,12 @@ START_TEST(test_pressure_hysteresis)
 	ck_assert_ptr_nonnull(strstr(t->p.pressure_reason, "held"));
 	decide(t, 41000);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
-	/* leaving tight needs the reclaim target plus the margin (1.6 GiB) */
+	/* leaving tight needs the reclaim target (1.5 GiB) */
 	t->snap.host.mem.mem_avail_kib = MIB_KIB(1500);
 	decide(t, 50000);
 	decide(t, 90000);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
-	t->snap.host.mem.mem_avail_kib = MIB_KIB(1700);
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(1560);
 	decide(t, 100000);
 	decide(t, 131000);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_NORMAL);
@@ -245,7 +254,8 @@ END_TEST
 
 START_TEST(test_reclaim_most_idle_first)
 {
-	/* tight: 736 MiB short of the 1.5 GiB target, all from the idle one */
+	/* tight: 736 MiB short of the 1.5 GiB target; that and the dead
+	 * band come from the idle one */
 	struct tc *t = tc_new(24576, 800, 2);
 
 	fx_guest(&t->g[0], 0, 8192, 8192, 6144);	/* idle ~5.2 GiB */
@@ -253,9 +263,10 @@ START_TEST(test_reclaim_most_idle_first)
 	decide(t, 0);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
 	ck_assert_int_eq(t->p.need_kib, MIB_KIB(1536 - 800));
-	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(8192 - 736));
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(8192) -
+	    take_for(t, 800));
 	ck_assert_int_eq(t->p.guests[1].target_kib, MIB_KIB(8192));
-	ck_assert_int_eq(t->p.taken_kib, MIB_KIB(736));
+	ck_assert_int_eq(t->p.taken_kib, MIB_KIB(736 + 64));
 	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason, "gives"));
 	tc_free(t);
 }
@@ -272,7 +283,8 @@ START_TEST(test_reclaim_weighted_by_shares)
 	t->g[1].input.shares = 1000;
 	decide(t, 0);
 	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(8192));
-	ck_assert_int_eq(t->p.guests[1].target_kib, MIB_KIB(8192 - 736));
+	ck_assert_int_eq(t->p.guests[1].target_kib, MIB_KIB(8192) -
+	    take_for(t, 800));
 	tc_free(t);
 }
 END_TEST
@@ -311,7 +323,7 @@ START_TEST(test_pressured_guest_fed_while_host_tight)
 	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
 	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(4096) + headroom);
 	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason, "under pressure"));
-	ck_assert_int_eq(t->p.taken_kib, MIB_KIB(736) + headroom);
+	ck_assert_int_eq(t->p.taken_kib, take_for(t, 800) + headroom);
 	ck_assert_int_eq(t->p.guests[1].target_kib + t->p.guests[2].target_kib,
 	    MIB_KIB(2 * 16384) - t->p.taken_kib);
 	tc_free(t);
@@ -426,8 +438,9 @@ END_TEST
 
 START_TEST(test_min_change_skips_small_moves)
 {
-	/* 100 MiB spread over 8 guests is under 16 MiB each: nothing sent */
-	struct tc *t = tc_new(24576, 1436, 8);
+	/* 30 MiB short plus the 64 MiB dead band, spread over 8 guests, is
+	 * under 16 MiB each: nothing sent */
+	struct tc *t = tc_new(24576, 1506, 8);
 
 	t->c.tight_pmy = 15000;		/* tight below 1.5 GiB */
 	t->c.target_pmy = 15000;
@@ -444,18 +457,24 @@ END_TEST
 
 START_TEST(test_deadband)
 {
-	/* held in tight by hysteresis, 36 MiB short of the target: inside
-	 * the 64 MiB dead band */
+	/* held in tight by the dwell time; inside [target, target + dead
+	 * band] nothing moves, below the target reclaim aims at the band's
+	 * top: 36 MiB short plus 64 MiB */
 	struct tc *t = tc_new(24576, 800, 1);
 
 	fx_guest(&t->g[0], 0, 8192, 8192, 6144);
 	decide(t, 0);
 	follow(t);
-	t->snap.host.mem.mem_avail_kib = MIB_KIB(1500);
-	decide(t, 60000);
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(1560);
+	decide(t, 10000);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
 	ck_assert(!balloons(&t->p.guests[0]));
 	ck_assert_int_eq(t->p.taken_kib, 0);
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(1500);
+	decide(t, 20000);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	ck_assert(balloons(&t->p.guests[0]));
+	ck_assert_int_eq(t->p.taken_kib, MIB_KIB(36 + 64));
 	tc_free(t);
 }
 END_TEST
@@ -503,7 +522,8 @@ START_TEST(test_stale_and_missing_stats_not_idle)
 	ck_assert_int_eq(t->p.guests[1].state, GPS_STALE);
 	ck_assert(!balloons(&t->p.guests[0]));
 	ck_assert(!balloons(&t->p.guests[1]));
-	ck_assert_int_eq(t->p.guests[2].target_kib, MIB_KIB(8192 - 736));
+	ck_assert_int_eq(t->p.guests[2].target_kib, MIB_KIB(8192) -
+	    take_for(t, 800));
 	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason, "stale"));
 	tc_free(t);
 }
@@ -531,7 +551,8 @@ START_TEST(test_fixed_and_excluded)
 		ck_assert(!balloons(&t->p.guests[i]));
 		ck_assert_int_eq(t->p.guests[i].target_kib, MIB_KIB(8192));
 	}
-	ck_assert_int_eq(t->p.guests[3].target_kib, MIB_KIB(8192 - 736));
+	ck_assert_int_eq(t->p.guests[3].target_kib, MIB_KIB(8192) -
+	    take_for(t, 800));
 	tc_free(t);
 }
 END_TEST
