@@ -241,13 +241,65 @@ mb_putc(struct mbuf *b, char c)
 	b->p[b->len] = '\0';
 }
 
+/* Length of the valid UTF-8 sequence at s, 0 when it is not one (stray
+ * continuation, overlong form, surrogate, past U+10FFFF). s is
+ * NUL-terminated, and NUL is never a continuation byte: no overrun. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
 /* A label value as the exposition format wants it: guest names are user
- * data and may hold any of the three characters it escapes. */
+ * data and may hold any of the three characters it escapes, or bytes that
+ * are not UTF-8, which would make Prometheus reject the whole scrape;
+ * those become U+FFFD. */
 static void
 mb_label_value(struct mbuf *b, const char *v)
 {
 	mb_putc(b, '"');
 	for (; *v != '\0'; v++) {
+		size_t n = utf8_len((const unsigned char *)v);
+
+		if (n == 0) {
+			mb_printf(b, "\xef\xbf\xbd");
+			continue;
+		}
+		if (n > 1) {
+			if (mb_reserve(b, n) < 0)
+				return;
+			memcpy(b->p + b->len, v, n);
+			b->len += n;
+			b->p[b->len] = '\0';
+			v += n - 1;
+			continue;
+		}
 		if (*v == '\\') {
 			mb_putc(b, '\\');
 			mb_putc(b, '\\');

@@ -264,6 +264,20 @@ START_TEST(test_render_guests_and_escaping)
 }
 END_TEST
 
+START_TEST(test_render_not_utf8)
+{
+	char *t;
+
+	/* é stays; a stray byte would make Prometheus drop the scrape */
+	mt_strlcpy(guests[0].name, "caf\xc3\xa9\xff!\xed\xa0\x80",
+	    sizeof(guests[0].name));
+	t = render(NULL);
+	ck_line(t, "memtuned_guest_actual_bytes{name=\"caf\xc3\xa9\xef\xbf\xbd!"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\",uuid=\"00000000-0000-4000-8000-000000000000\"} 3221225472");
+	free(t);
+}
+END_TEST
+
 /* Check one sample line: name{l="v",...} value. Returns the name length. */
 static size_t
 check_sample(const char *line)
@@ -942,6 +956,7 @@ metrics_suite(void)
 	tcase_add_checked_fixture(tc, build, unbuild);
 	tcase_add_test(tc, test_render_host);
 	tcase_add_test(tc, test_render_guests_and_escaping);
+	tcase_add_test(tc, test_render_not_utf8);
 	tcase_add_test(tc, test_render_syntax);
 	tcase_add_test(tc, test_render_without_snapshot);
 	tcase_add_test(tc, test_render_plan_out_of_order);
