@@ -237,6 +237,7 @@ struct policy_guest_hist {
 };
 
 struct policy_gwork;
+struct policy_fill;
 
 struct policy_state {
 	bool started;
@@ -275,8 +276,10 @@ struct policy_state {
 	struct policy_guest_hist *hist;
 	size_t hist_cap;
 	size_t hist_used;		/* live + tombstones */
+	size_t hist_cursor;		/* where the expiry sweep goes on */
 	/* per-tick scratch, one entry per snapshot guest */
 	struct policy_gwork *work;
+	struct policy_fill *fill;	/* water-fill, dense for the cache */
 	size_t work_cap;
 };
 
@@ -350,6 +353,19 @@ struct policy_gwork {
 	int64_t target_kib;
 };
 
+/* v * num / den for sizes in KiB and fractions: plain 64-bit arithmetic
+ * when the product cannot overflow (every real size), 128-bit otherwise;
+ * the per-tick loops call this for every guest. */
+static inline int64_t
+policy_scale(int64_t v, int64_t num, int64_t den)
+{
+	int64_t prod;
+
+	if (!__builtin_mul_overflow(v, num, &prod))
+		return prod / den;
+	return (int64_t)((__int128)v * num / den);
+}
+
 /* Reasons are for people: a cut at the buffer's end is acceptable, and
  * this says so once instead of at every snprintf. */
 void policy_reasonf(char *buf, size_t len, const char *fmt, ...)
@@ -365,11 +381,20 @@ void policy_ksm_decide(const struct policy_config *c,
 void policy_thp_decide(const struct policy_config *c,
     const struct snapshot *snap, struct policy_state *s,
     struct policy_plan *plan);
-/* Water-fills over s->work: take up to want_kib from donors, the most idle
+/* Water-fills over s->work (through the dense s->fill): take up to want_kib from donors, the most idle
  * per share first; give up to budget_kib to entries with cap, the least
  * served per share first. Return the amount moved. */
-int64_t policy_fill_take(struct policy_gwork *w, size_t n, int64_t want_kib);
-int64_t policy_fill_give(struct policy_gwork *w, size_t n, int64_t budget_kib);
+struct policy_fill {
+	int64_t idle_kib;
+	int64_t shares;
+	int64_t cap_kib;
+	int64_t got_kib;
+	size_t idx;
+};
+
+int64_t policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib);
+int64_t policy_fill_give(struct policy_state *s, size_t n,
+    int64_t budget_kib);
 void policy_balloon_decide(const struct policy_config *c,
     const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
     struct policy_plan *plan);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "policy.h"
 
@@ -14,6 +15,8 @@
  * back (or a collector that missed it once) keeps its cooldowns */
 #define HIST_KEEP_MS (10 * 60 * 1000)
 #define NO_HIST ((size_t)-1)
+/* table slots the expiry sweep looks at per tick */
+#define HIST_SWEEP 256
 
 const char *
 policy_action_name(enum guest_action a)
@@ -53,16 +56,93 @@ policy_guest_state_name(enum guest_plan_state st)
 	return "?";
 }
 
+/* A small formatter for reasons: %s, %d/%u with l/ll/z and a zero-padded
+ * width, and %%. Every guest gets a reason every tick, and libc's printf
+ * machinery was a third of a 10,000-guest tick. */
 void
 policy_reasonf(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
+	size_t o = 0;
 
 	if (len == 0)
 		return;
 	va_start(ap, fmt);
-	if (vsnprintf(buf, len, fmt, ap) < 0)
-		buf[0] = '\0';
+	for (; *fmt != '\0' && o + 1 < len; fmt++) {
+		char num[24];
+		const char *str;
+		int width = 0, longs = 0, size_t_arg = 0, nd = 0;
+		bool zero = false, neg = false;
+		unsigned long long u;
+
+		if (*fmt != '%') {
+			const char *pct = strchrnul(fmt, '%');
+			size_t run = MIN((size_t)(pct - fmt), len - 1 - o);
+
+			memcpy(buf + o, fmt, run);
+			o += run;
+			fmt += run - 1;
+			continue;
+		}
+		fmt++;
+		if (*fmt == '%') {
+			buf[o++] = '%';
+			continue;
+		}
+		if (*fmt == '0') {
+			zero = true;
+			fmt++;
+		}
+		while (*fmt >= '0' && *fmt <= '9')
+			width = width * 10 + (*fmt++ - '0');
+		for (; *fmt == 'l'; fmt++)
+			longs++;
+		if (*fmt == 'z') {
+			size_t_arg = 1;
+			fmt++;
+		}
+		switch (*fmt) {
+		case 's':
+			str = va_arg(ap, const char *);
+			while (*str != '\0' && o + 1 < len)
+				buf[o++] = *str++;
+			continue;
+		case 'd': {
+			long long v = size_t_arg ? (long long)va_arg(ap, ssize_t) :
+			    longs >= 2 ? va_arg(ap, long long) :
+			    longs == 1 ? va_arg(ap, long) : va_arg(ap, int);
+
+			neg = v < 0;
+			u = neg ? 0ULL - (unsigned long long)v :
+			    (unsigned long long)v;
+			break;
+		}
+		case 'u':
+			u = size_t_arg ? va_arg(ap, size_t) :
+			    longs >= 2 ? va_arg(ap, unsigned long long) :
+			    longs == 1 ? va_arg(ap, unsigned long) :
+			    va_arg(ap, unsigned int);
+			break;
+		default:
+			/* not used by any reason; the format attribute keeps
+			 * callers honest, this keeps the output readable */
+			buf[o++] = '?';
+			if (*fmt == '\0')
+				fmt--;
+			continue;
+		}
+		do {
+			num[nd++] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u > 0);
+		if (neg && o + 1 < len)
+			buf[o++] = '-';
+		for (; width > nd + (neg ? 1 : 0) && o + 1 < len; width--)
+			buf[o++] = zero ? '0' : ' ';
+		while (nd > 0 && o + 1 < len)
+			buf[o++] = num[--nd];
+	}
+	buf[o] = '\0';
 	va_end(ap);
 }
 
@@ -102,7 +182,7 @@ hist_clear(struct policy_guest_hist *h)
 static int
 hist_rehash(struct policy_state *s, size_t live)
 {
-	size_t cap = pow2_at_least(live * 4), i;
+	size_t cap = pow2_at_least(live * 2), i;
 	struct policy_guest_hist *nh;
 
 	if ((nh = calloc(cap, sizeof(*nh))) == NULL)
@@ -166,10 +246,16 @@ ensure_state_capacity(struct policy_state *s, size_t n)
 	if (n > s->work_cap) {
 		size_t cap = pow2_at_least(n);
 		struct policy_gwork *nw = realloc(s->work, cap * sizeof(*nw));
+		struct policy_fill *nf;
 
 		if (nw == NULL)
 			return -ENOMEM;
+		for (i = s->work_cap; i < cap; i++)
+			nw[i].hist = NO_HIST;
 		s->work = nw;
+		if ((nf = realloc(s->fill, cap * sizeof(*nf))) == NULL)
+			return -ENOMEM;
+		s->fill = nf;
 		s->work_cap = cap;
 	}
 	/* keep the table at most half full so probes stay short, counting
@@ -208,7 +294,7 @@ policy_state_init(struct policy_state *s, size_t nr_guests)
 	s->ksm_prev_profit_kib = MT_ABSENT;
 	s->ksm_prev_ms = MT_ABSENT;
 	s->ksm_backoff_until_ms = MT_ABSENT;
-	if (hist_rehash(s, nr_guests) < 0 ||
+	if (hist_rehash(s, 2 * nr_guests) < 0 ||
 	    ensure_state_capacity(s, nr_guests) < 0) {
 		policy_state_free(s);
 		return -ENOMEM;
@@ -221,8 +307,10 @@ policy_state_free(struct policy_state *s)
 {
 	free(s->hist);
 	free(s->work);
+	free(s->fill);
 	s->hist = NULL;
 	s->work = NULL;
+	s->fill = NULL;
 	s->hist_cap = s->hist_used = s->work_cap = 0;
 }
 
@@ -313,7 +401,7 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
 			h->uncoop_since_ms = now_ms;
 		}
 		gp->state = GPS_UNCOOPERATIVE;
-		snprintf(gp->reason, sizeof(gp->reason), "balloon stuck at "
+		policy_reasonf(gp->reason, sizeof(gp->reason), "balloon stuck at "
 		    "%lld MiB for %llds (asked %lld MiB): uncooperative, "
 		    "held by memtune%s", MIB(g->actual_kib),
 		    (long long)(now_ms - h->progress_ms) / 1000,
@@ -321,7 +409,7 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
 		return GW_UNCOOP;
 	}
 	if (now_ms - h->progress_ms >= c->balloon_inactive_ms) {
-		snprintf(gp->reason, sizeof(gp->reason), "balloon not moving "
+		policy_reasonf(gp->reason, sizeof(gp->reason), "balloon not moving "
 		    "for %llds (at %lld MiB, asked %lld MiB): waiting",
 		    (long long)(now_ms - h->progress_ms) / 1000,
 		    MIB(g->actual_kib), MIB(h->last_target_kib));
@@ -339,6 +427,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	char err[POLICY_REASON_MAX];
 	int64_t used, keep, headroom;
 	bool crit = p == PRESSURE_CRITICAL;
+	size_t prev = w->hist;
 
 	memset(w, 0, sizeof(*w));
 	w->hist = NO_HIST;
@@ -349,7 +438,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	if (g->input.exclude) {
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = GPS_EXCLUDED;
-		snprintf(gp->reason, sizeof(gp->reason), "excluded (%s)",
+		policy_reasonf(gp->reason, sizeof(gp->reason), "excluded (%s)",
 		    guest_input_source_name(g->input.exclude_src));
 		return;
 	}
@@ -357,12 +446,17 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	    g->actual_kib <= 0) {
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = GPS_STALE;
-		snprintf(gp->reason, sizeof(gp->reason), "%s",
+		policy_reasonf(gp->reason, sizeof(gp->reason), "%s",
 		    g->uuid[0] == '\0' ? "no UUID" : g->id < 0 ?
 		    "not running" : "balloon size unknown");
 		return;
 	}
-	w->hist = hist_lookup(s, g->uuid);
+	/* guests come in the same order tick after tick: try last tick's
+	 * slot for this position before hashing */
+	if (prev < s->hist_cap && strcmp(s->hist[prev].uuid, g->uuid) == 0)
+		w->hist = prev;
+	else
+		w->hist = hist_lookup(s, g->uuid);
 	h = &s->hist[w->hist];
 	h->seen_ms = now_ms;
 	if (policy_guest_bounds(c, g, h->hard_limit_set, &w->floor_kib,
@@ -379,7 +473,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	if (g->backing.hugepages || !g->backing.has_balloon) {
 		w->cls = GW_FIXED;
 		gp->state = GPS_FIXED;
-		snprintf(gp->reason, sizeof(gp->reason), "fixed size: %s",
+		policy_reasonf(gp->reason, sizeof(gp->reason), "fixed size: %s",
 		    g->backing.hugepages ? "hugepage backing" :
 		    "no balloon device");
 		return;
@@ -387,8 +481,8 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	w->shares = MT_PRESENT(g->input.shares) ? g->input.shares :
 	    c->default_shares;
 	w->shares = MAX(1, MIN(w->shares, 1000000));
-	w->step_kib = MIN((int64_t)((__int128)g->max_kib *
-	    (crit ? c->critical_step_max_pmy : c->step_max_pmy) / 10000),
+	w->step_kib = MIN(policy_scale(g->max_kib,
+	    crit ? c->critical_step_max_pmy : c->step_max_pmy, 10000),
 	    crit ? c->critical_step_max_kib : c->step_max_kib);
 	w->step_kib = MAX(w->step_kib, 1);
 
@@ -401,7 +495,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	if (g->stats != GUEST_STATS_OK || !MT_PRESENT(g->usable_kib)) {
 		w->cls = GW_STALE;
 		gp->state = GPS_STALE;
-		snprintf(gp->reason, sizeof(gp->reason), "%s: held at %lld "
+		policy_reasonf(gp->reason, sizeof(gp->reason), "%s: held at %lld "
 		    "MiB, never counted as idle",
 		    g->stats == GUEST_STATS_OK ? "stats incomplete" :
 		    g->stats == GUEST_STATS_STALE ? "stats stale" : "no stats",
@@ -412,10 +506,10 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	    g->actual_kib) - g->usable_kib;
 	used = MAX(used, 0);
 	keep = MT_PRESENT(g->disk_caches_kib) && g->disk_caches_kib > 0 ?
-	    g->disk_caches_kib - (int64_t)((__int128)g->disk_caches_kib *
-	    c->cache_reclaim_pmy / 10000) : 0;
-	headroom = MAX(c->headroom_min_kib, (int64_t)((__int128)g->max_kib *
-	    c->headroom_pmy / 10000));
+	    g->disk_caches_kib - policy_scale(g->disk_caches_kib,
+	    c->cache_reclaim_pmy, 10000) : 0;
+	headroom = MAX(c->headroom_min_kib, policy_scale(g->max_kib,
+	    c->headroom_pmy, 10000));
 	w->need_kib = used + keep + headroom;
 	w->idle_kib = w->cur_kib - w->need_kib;
 	w->pressured = g->usable_kib < headroom ||
@@ -470,7 +564,7 @@ append_reason(struct guest_plan *gp, const char *more)
 {
 	size_t n = strlen(gp->reason);
 
-	snprintf(gp->reason + n, sizeof(gp->reason) - n, "%s%s",
+	policy_reasonf(gp->reason + n, sizeof(gp->reason) - n, "%s%s",
 	    n > 0 ? "; " : "", more);
 }
 
@@ -570,9 +664,13 @@ policy_finish(const struct policy_config *c, const struct snapshot *snap,
 		h->last_change_ms = now_ms;
 		h->last_target_kib = w->target_kib;
 	}
-	/* forget guests gone for a while */
-	for (i = 0; i < s->hist_cap; i++) {
-		struct policy_guest_hist *h = &s->hist[i];
+	/* forget guests gone for a while: a slice of the table per tick,
+	 * so a big table costs nothing much at any one tick */
+	for (i = 0; i < HIST_SWEEP && s->hist_cap > 0; i++) {
+		struct policy_guest_hist *h;
+
+		s->hist_cursor = (s->hist_cursor + 1) & (s->hist_cap - 1);
+		h = &s->hist[s->hist_cursor];
 
 		if (h->uuid[0] != '\0' && now_ms - h->seen_ms > HIST_KEEP_MS) {
 			hist_clear(h);
@@ -659,7 +757,7 @@ policy_reserve(const struct policy_config *c, const struct snapshot *snap,
 		}
 		to_free = 0;
 	}
-	taken = policy_fill_take(w, n, to_free);
+	taken = policy_fill_take(s, n, to_free);
 	plan->need_kib = to_free;
 	plan->taken_kib = plan->freed_kib = taken;
 	for (i = 0; i < n; i++) {
@@ -672,7 +770,7 @@ policy_reserve(const struct policy_config *c, const struct snapshot *snap,
 		g->target_kib = MAX(g->floor_kib, MIN(g->ceiling_kib,
 		    g->cur_kib - g->take_kib));
 		if (g->take_kib > 0)
-			snprintf(plan->guests[i].reason,
+			policy_reasonf(plan->guests[i].reason,
 			    sizeof(plan->guests[i].reason), "gives %lld MiB "
 			    "for a starting VM: idle %lld MiB",
 			    MIB(g->take_kib), MIB(g->idle_kib));

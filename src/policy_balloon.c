@@ -16,7 +16,7 @@
 static int64_t
 pmy_of(int64_t value, int64_t pmy)
 {
-	return (int64_t)((__int128)value * pmy / 10000);
+	return policy_scale(value, pmy, 10000);
 }
 
 int64_t
@@ -34,7 +34,7 @@ policy_guest_bounds(const struct policy_config *c,
 	int64_t fl, ce;
 
 	if (!MT_PRESENT(g->max_kib) || g->max_kib <= 0) {
-		snprintf(err, errlen, "max memory unknown");
+		policy_reasonf(err, errlen, "max memory unknown");
 		return -EINVAL;
 	}
 	ce = g->max_kib;
@@ -47,13 +47,13 @@ policy_guest_bounds(const struct policy_config *c,
 	fl = MT_PRESENT(g->input.floor_kib) ? g->input.floor_kib :
 	    pmy_of(g->max_kib, c->floor_default_pmy);
 	if (fl > ce) {
-		snprintf(err, errlen, "floor %lld MiB (%s) above ceiling "
+		policy_reasonf(err, errlen, "floor %lld MiB (%s) above ceiling "
 		    "%lld MiB: left alone", MIB(fl),
 		    guest_input_source_name(g->input.floor_src), MIB(ce));
 		return -EINVAL;
 	}
 	if (fl <= 0) {
-		snprintf(err, errlen, "floor %lld KiB is not above 0",
+		policy_reasonf(err, errlen, "floor %lld KiB is not above 0",
 		    (long long)fl);
 		return -EINVAL;
 	}
@@ -67,32 +67,41 @@ policy_guest_bounds(const struct policy_config *c,
 static int64_t
 level_part(int64_t level, int64_t shares)
 {
-	__int128 v = (__int128)level * shares / 1000;
+	int64_t prod;
 
-	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+	/* past int64 the level is beyond any guest's memory anyway */
+	if (__builtin_mul_overflow(level, shares, &prod))
+		return INT64_MAX;
+	return prod / 1000;
 }
 
 static int64_t
-take_at(const struct policy_gwork *w, int64_t level)
+take_at(const struct policy_fill *f, int64_t level)
 {
-	int64_t t = w->idle_kib - level_part(level, w->shares);
+	int64_t t = f->idle_kib - level_part(level, f->shares);
 
-	return t <= 0 ? 0 : MIN(t, w->cap_kib);
+	return t <= 0 ? 0 : MIN(t, f->cap_kib);
 }
 
 int64_t
-policy_fill_take(struct policy_gwork *w, size_t n, int64_t want_kib)
+policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib)
 {
+	struct policy_gwork *w = s->work;
+	struct policy_fill *f = s->fill;
 	int64_t lo = 0, hi = 0, sum, left;
-	size_t i;
+	size_t i, m = 0;
 
 	if (want_kib <= 0)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (!w[i].donor || w[i].cap_kib <= 0)
 			continue;
-		hi = MAX(hi, (int64_t)((__int128)w[i].idle_kib * 1000 /
-		    w[i].shares) + 1);
+		f[m].idle_kib = w[i].idle_kib;
+		f[m].shares = w[i].shares;
+		f[m].cap_kib = w[i].cap_kib;
+		f[m].idx = i;
+		hi = MAX(hi, policy_scale(f[m].idle_kib, 1000, f[m].shares) + 1);
+		m++;
 	}
 	/* smallest level whose takes fit in want: the most idle per share
 	 * give first, down to one common level */
@@ -100,58 +109,59 @@ policy_fill_take(struct policy_gwork *w, size_t n, int64_t want_kib)
 		int64_t mid = lo + (hi - lo) / 2;
 
 		sum = 0;
-		for (i = 0; i < n; i++)
-			if (w[i].donor && w[i].cap_kib > 0)
-				sum += take_at(&w[i], mid);
+		for (i = 0; i < m && sum <= want_kib; i++)
+			sum += take_at(&f[i], mid);
 		if (sum <= want_kib)
 			hi = mid;
 		else
 			lo = mid + 1;
 	}
 	sum = 0;
-	for (i = 0; i < n; i++) {
-		if (!w[i].donor || w[i].cap_kib <= 0)
-			continue;
-		w[i].take_kib = take_at(&w[i], lo);
-		sum += w[i].take_kib;
+	for (i = 0; i < m; i++) {
+		f[i].got_kib = take_at(&f[i], lo);
+		sum += f[i].got_kib;
 	}
 	/* the level is an integer: hand out the rounding rest */
 	left = want_kib - sum;
-	for (i = 0; i < n && left > 0; i++) {
-		int64_t more;
+	for (i = 0; i < m && left > 0; i++) {
+		int64_t more = MIN(left, f[i].cap_kib - f[i].got_kib);
 
-		if (!w[i].donor || w[i].cap_kib <= 0)
-			continue;
-		more = MIN(left, w[i].cap_kib - w[i].take_kib);
-		more = MIN(more, MAX(0, w[i].idle_kib - w[i].take_kib));
+		more = MIN(more, MAX(0, f[i].idle_kib - f[i].got_kib));
 		if (more > 0) {
-			w[i].take_kib += more;
+			f[i].got_kib += more;
 			left -= more;
 			sum += more;
 		}
 	}
+	for (i = 0; i < m; i++)
+		w[f[i].idx].take_kib = f[i].got_kib;
 	return sum;
 }
 
 static int64_t
-give_at(const struct policy_gwork *w, int64_t level)
+give_at(const struct policy_fill *f, int64_t level)
 {
-	return MIN(w->cap_kib, level_part(level, w->shares));
+	return MIN(f->cap_kib, level_part(level, f->shares));
 }
 
 int64_t
-policy_fill_give(struct policy_gwork *w, size_t n, int64_t budget_kib)
+policy_fill_give(struct policy_state *s, size_t n, int64_t budget_kib)
 {
+	struct policy_gwork *w = s->work;
+	struct policy_fill *f = s->fill;
 	int64_t lo = 0, hi = 0, sum, left;
-	size_t i;
+	size_t i, m = 0;
 
 	if (budget_kib <= 0)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (w[i].donor || w[i].cap_kib <= 0)
 			continue;
-		hi = MAX(hi, (int64_t)((__int128)w[i].cap_kib * 1000 /
-		    w[i].shares) + 1);
+		f[m].shares = w[i].shares;
+		f[m].cap_kib = w[i].cap_kib;
+		f[m].idx = i;
+		hi = MAX(hi, policy_scale(f[m].cap_kib, 1000, f[m].shares) + 1);
+		m++;
 	}
 	/* largest level whose grants fit in the budget: each gets the same
 	 * amount per share, up to what it asked for */
@@ -159,34 +169,30 @@ policy_fill_give(struct policy_gwork *w, size_t n, int64_t budget_kib)
 		int64_t mid = lo + (hi - lo + 1) / 2;
 
 		sum = 0;
-		for (i = 0; i < n; i++)
-			if (!w[i].donor && w[i].cap_kib > 0)
-				sum += give_at(&w[i], mid);
+		for (i = 0; i < m && sum <= budget_kib; i++)
+			sum += give_at(&f[i], mid);
 		if (sum <= budget_kib)
 			lo = mid;
 		else
 			hi = mid - 1;
 	}
 	sum = 0;
-	for (i = 0; i < n; i++) {
-		if (w[i].donor || w[i].cap_kib <= 0)
-			continue;
-		w[i].give_kib = give_at(&w[i], lo);
-		sum += w[i].give_kib;
+	for (i = 0; i < m; i++) {
+		f[i].got_kib = give_at(&f[i], lo);
+		sum += f[i].got_kib;
 	}
 	left = budget_kib - sum;
-	for (i = 0; i < n && left > 0; i++) {
-		int64_t more;
+	for (i = 0; i < m && left > 0; i++) {
+		int64_t more = MIN(left, f[i].cap_kib - f[i].got_kib);
 
-		if (w[i].donor || w[i].cap_kib <= 0)
-			continue;
-		more = MIN(left, w[i].cap_kib - w[i].give_kib);
 		if (more > 0) {
-			w[i].give_kib += more;
+			f[i].got_kib += more;
 			left -= more;
 			sum += more;
 		}
 	}
+	for (i = 0; i < m; i++)
+		w[f[i].idx].give_kib = f[i].got_kib;
 	return sum;
 }
 
@@ -235,7 +241,7 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
 	t = g->cur_kib - g->take_kib + g->give_kib;
 	if (t < g->floor_kib || t > g->ceiling_kib) {
 		t = clamp_bounds(g, t);
-		snprintf(r, rl, "moved into its bounds %lld..%lld MiB",
+		policy_reasonf(r, rl, "moved into its bounds %lld..%lld MiB",
 		    MIB(g->floor_kib), MIB(g->ceiling_kib));
 		g->target_kib = t;
 		return;
@@ -243,34 +249,34 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
 	delta = t - g->cur_kib;
 	if (delta != 0 && (delta < 0 ? -delta : delta) < c->min_change_kib &&
 	    g->cur_kib >= g->floor_kib && g->cur_kib <= g->ceiling_kib) {
-		snprintf(r, rl, "change of %lld MiB below min_change %lld MiB",
+		policy_reasonf(r, rl, "change of %lld MiB below min_change %lld MiB",
 		    MIB(delta), MIB(c->min_change_kib));
 		g->target_kib = g->cur_kib;
 		return;
 	}
 	g->target_kib = t;
 	if (g->take_kib > 0)
-		snprintf(r, rl, "gives %lld MiB for the host (%s): idle %lld "
+		policy_reasonf(r, rl, "gives %lld MiB for the host (%s): idle %lld "
 		    "MiB, needs %lld MiB", MIB(g->take_kib),
 		    policy_pressure_name(p), MIB(g->idle_kib),
 		    MIB(g->need_kib));
 	else if (g->pressured && g->give_kib > 0)
-		snprintf(r, rl, "under pressure (usable %lld MiB, %lld major "
+		policy_reasonf(r, rl, "under pressure (usable %lld MiB, %lld major "
 		    "faults/s): +%lld MiB", MIB(gs->usable_kib),
 		    MT_PRESENT(gs->major_fault_per_s) ?
 		    (long long)gs->major_fault_per_s : 0LL,
 		    MIB(g->give_kib));
 	else if (g->pressured && g->cur_kib >= g->ceiling_kib)
-		snprintf(r, rl, "under pressure but at its ceiling %lld MiB",
+		policy_reasonf(r, rl, "under pressure but at its ceiling %lld MiB",
 		    MIB(g->ceiling_kib));
 	else if (g->pressured)
-		snprintf(r, rl, "under pressure: no host room and no idle "
+		policy_reasonf(r, rl, "under pressure: no host room and no idle "
 		    "guest to take from (%s)", policy_pressure_name(p));
 	else if (g->give_kib > 0)
-		snprintf(r, rl, "host has plenty: +%lld MiB toward ceiling "
+		policy_reasonf(r, rl, "host has plenty: +%lld MiB toward ceiling "
 		    "%lld MiB", MIB(g->give_kib), MIB(g->ceiling_kib));
 	else
-		snprintf(r, rl, "steady: needs %lld MiB, idle %lld MiB, "
+		policy_reasonf(r, rl, "steady: needs %lld MiB, idle %lld MiB, "
 		    "host %s", MIB(g->need_kib), MIB(g->idle_kib),
 		    policy_pressure_name(p));
 }
@@ -334,7 +340,7 @@ policy_balloon_decide(const struct policy_config *c,
 		g->donor = true;
 		g->cap_kib = MIN(g->step_kib, g->cur_kib - low);
 	}
-	taken = policy_fill_take(w, n, reclaim + (want - from_host));
+	taken = policy_fill_take(s, n, reclaim + (want - from_host));
 	/* a donor that gave nothing this tick may still grow below */
 	for (i = 0; i < n; i++) {
 		if (w[i].donor && w[i].take_kib == 0) {
@@ -343,7 +349,7 @@ policy_balloon_decide(const struct policy_config *c,
 		}
 	}
 	funded = from_host + MAX(0, taken - reclaim);
-	given = policy_fill_give(w, n, funded);
+	given = policy_fill_give(s, n, funded);
 	plan->taken_kib = taken;
 	plan->freed_kib = taken;
 	plan->given_kib = given;
@@ -370,7 +376,7 @@ policy_balloon_decide(const struct policy_config *c,
 		for (i = 0; i < n; i++)
 			if (w[i].pressured)
 				w[i].cap_kib = 0;
-		plan->given_kib += policy_fill_give(w, n, grow_budget);
+		plan->given_kib += policy_fill_give(s, n, grow_budget);
 	}
 
 	for (i = 0; i < n; i++)

@@ -22,8 +22,8 @@ policy_host_reserve_kib(const struct policy_config *c, int64_t mem_total_kib)
 		    c->reserve_fixed_span_kib / 1024 : 1);
 	} else {
 		fixed = c->reserve_fixed_kib;
-		rest = (int64_t)((__int128)(mem_total_kib -
-		    c->reserve_fixed_span_kib) * c->reserve_rest_pmy / 10000);
+		rest = policy_scale(mem_total_kib - c->reserve_fixed_span_kib,
+		    c->reserve_rest_pmy, 10000);
 	}
 	/* never less than 64 MiB: below that the kernel itself struggles */
 	return MAX(fixed + rest, 64 * 1024);

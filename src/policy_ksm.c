@@ -29,7 +29,7 @@ committed_pmy(const struct snapshot *snap)
 		if (g->id >= 0 && MT_PRESENT(g->max_kib) && g->max_kib > 0)
 			sum += g->max_kib;
 	}
-	return (int64_t)((__int128)sum * 10000 / snap->host.mem.mem_total_kib);
+	return policy_scale(sum, 10000, snap->host.mem.mem_total_kib);
 }
 
 static int64_t
@@ -90,12 +90,12 @@ policy_ksm_decide(const struct policy_config *c,
 
 	ksm_plan_reset(kp);
 	if (!c->ksm_manage) {
-		snprintf(kp->reason, sizeof(kp->reason),
+		policy_reasonf(kp->reason, sizeof(kp->reason),
 		    "not managed ([ksm] manage = no)");
 		return;
 	}
 	if (!k->present) {
-		snprintf(kp->reason, sizeof(kp->reason),
+		policy_reasonf(kp->reason, sizeof(kp->reason),
 		    "KSM not in this kernel");
 		return;
 	}
@@ -107,7 +107,7 @@ policy_ksm_decide(const struct policy_config *c,
 		s->ksm_pending_valid = false;
 		s->ksm_backoff_until_ms = now_ms + c->ksm_backoff_ms;
 		kp->backoff = true;
-		snprintf(kp->reason, sizeof(kp->reason), "%s changed to %lld "
+		policy_reasonf(kp->reason, sizeof(kp->reason), "%s changed to %lld "
 		    "outside memtuned (set %lld): another manager; backing "
 		    "off for %llds", moved, (long long)have, (long long)want,
 		    (long long)c->ksm_backoff_ms / 1000);
@@ -116,7 +116,7 @@ policy_ksm_decide(const struct policy_config *c,
 	if (MT_PRESENT(s->ksm_backoff_until_ms)) {
 		if (now_ms < s->ksm_backoff_until_ms) {
 			kp->backoff = true;
-			snprintf(kp->reason, sizeof(kp->reason), "backing off "
+			policy_reasonf(kp->reason, sizeof(kp->reason), "backing off "
 			    "after an outside change: %llds left",
 			    (long long)(s->ksm_backoff_until_ms - now_ms) /
 			    1000);
@@ -146,13 +146,13 @@ policy_ksm_decide(const struct policy_config *c,
 	if (!s->ksm_on && (cpct >= c->ksm_start_committed_pmy ||
 	    plan->pressure >= PRESSURE_TIGHT)) {
 		s->ksm_on = true;
-		snprintf(why, sizeof(why), "on: guests commit %lld%% of "
+		policy_reasonf(why, sizeof(why), "on: guests commit %lld%% of "
 		    "MemTotal, host %s", (long long)cpct / 100,
 		    policy_pressure_name(plan->pressure));
 	} else if (s->ksm_on && cpct < c->ksm_stop_committed_pmy &&
 	    plan->pressure <= PRESSURE_NORMAL) {
 		s->ksm_on = false;
-		snprintf(why, sizeof(why), "off: guests commit %lld%% of "
+		policy_reasonf(why, sizeof(why), "off: guests commit %lld%% of "
 		    "MemTotal (< %lld%%)", (long long)cpct / 100,
 		    (long long)c->ksm_stop_committed_pmy / 100);
 	}
@@ -181,7 +181,7 @@ policy_ksm_decide(const struct policy_config *c,
 			kp->change = true;
 		}
 		if (why[0] == '\0')
-			snprintf(why, sizeof(why), "kernel advisor sets the "
+			policy_reasonf(why, sizeof(why), "kernel advisor sets the "
 			    "rate (scan-time %llds, CPU <= %lld%%)",
 			    (long long)c->ksm_advisor_scan_time_s,
 			    (long long)MAX(1, c->ksm_cpu_max_pmil / 10));
@@ -191,7 +191,7 @@ policy_ksm_decide(const struct policy_config *c,
 		if (MT_PRESENT(cpu) && cpu > c->ksm_cpu_max_pmil) {
 			pages = MAX(c->ksm_pages_min, pages * 2 / 3);
 			sleep = MIN(c->ksm_sleep_max_ms, sleep * 3 / 2 + 1);
-			snprintf(why, sizeof(why), "ksmd used %lld.%lld%% of a "
+			policy_reasonf(why, sizeof(why), "ksmd used %lld.%lld%% of a "
 			    "core, budget %lld.%lld%%: slower",
 			    (long long)cpu / 10, (long long)cpu % 10,
 			    (long long)c->ksm_cpu_max_pmil / 10,
@@ -201,7 +201,7 @@ policy_ksm_decide(const struct policy_config *c,
 		    (!MT_PRESENT(cpu) || cpu * 3 / 2 <= c->ksm_cpu_max_pmil)) {
 			pages = MIN(c->ksm_pages_max, pages * 3 / 2 + 1);
 			sleep = MAX(c->ksm_sleep_min_ms, sleep * 2 / 3);
-			snprintf(why, sizeof(why), "merging pays %lld MiB/min "
+			policy_reasonf(why, sizeof(why), "merging pays %lld MiB/min "
 			    "(%s): faster", MIB(rate),
 			    MT_PRESENT(k->general_profit) ? "general_profit" :
 			    "pages_sharing");
@@ -209,16 +209,16 @@ policy_ksm_decide(const struct policy_config *c,
 		    rate < c->ksm_pay_min_kib_per_min / 4) {
 			pages = MAX(c->ksm_pages_min, pages * 3 / 4);
 			sleep = MIN(c->ksm_sleep_max_ms, sleep * 4 / 3 + 1);
-			snprintf(why, sizeof(why), "merging stopped paying "
+			policy_reasonf(why, sizeof(why), "merging stopped paying "
 			    "(%lld MiB/min < %lld): slower", MIB(rate),
 			    MIB(c->ksm_pay_min_kib_per_min / 4));
 		} else {
-			snprintf(why, sizeof(why), "holding: gain %s%lld "
+			policy_reasonf(why, sizeof(why), "holding: gain %s%lld "
 			    "MiB/min", MT_PRESENT(rate) ? "" : "unknown ",
 			    MT_PRESENT(rate) ? MIB(rate) : 0LL);
 		}
 	} else if (!s->ksm_on && why[0] == '\0') {
-		snprintf(why, sizeof(why), "off: guests commit %lld%% of "
+		policy_reasonf(why, sizeof(why), "off: guests commit %lld%% of "
 		    "MemTotal, host %s", (long long)cpct / 100,
 		    policy_pressure_name(plan->pressure));
 	}
@@ -263,7 +263,7 @@ policy_thp_decide(const struct policy_config *c,
 	tp->khugepaged_pages_to_scan = MT_ABSENT;
 	tp->khugepaged_max_ptes_none = MT_ABSENT;
 	if (!c->thp_manage || !t->present) {
-		snprintf(tp->reason, sizeof(tp->reason), "%s",
+		policy_reasonf(tp->reason, sizeof(tp->reason), "%s",
 		    !c->thp_manage ? "not managed ([thp] manage = no)" :
 		    "THP not in this kernel");
 		return;
@@ -295,7 +295,7 @@ policy_thp_decide(const struct policy_config *c,
 		ptes = MT_PRESENT(s->thp_base_max_ptes_none) ?
 		    MIN(s->thp_base_max_ptes_none,
 		    c->thp_pressure_max_ptes_none) : MT_ABSENT;
-		snprintf(tp->reason, sizeof(tp->reason), "overcommit (KSM on, "
+		policy_reasonf(tp->reason, sizeof(tp->reason), "overcommit (KSM on, "
 		    "guests commit %lld%%, host %s): prefer merging, slower "
 		    "khugepaged, defrag %s", (long long)cpct / 100,
 		    policy_pressure_name(plan->pressure), defrag);
@@ -304,7 +304,7 @@ policy_thp_decide(const struct policy_config *c,
 		sleep = s->thp_base_scan_sleep_ms;
 		pages = s->thp_base_pages_to_scan;
 		ptes = s->thp_base_max_ptes_none;
-		snprintf(tp->reason, sizeof(tp->reason), "%s: prefer huge "
+		policy_reasonf(tp->reason, sizeof(tp->reason), "%s: prefer huge "
 		    "pages, host's own THP settings",
 		    s->ksm_on ? "memory plentiful" : "KSM off");
 	}

@@ -858,6 +858,23 @@ START_TEST(test_bad_snapshot)
 }
 END_TEST
 
+START_TEST(test_reason_format)
+{
+	/* the reasons' own formatter agrees with printf on what it takes */
+	char b[64], small[8];
+
+	policy_reasonf(b, sizeof(b), "PSI %lld.%02lld%% of %s, %d/%zu",
+	    12LL, 5LL, "memory", -3, (size_t)7);
+	ck_assert_str_eq(b, "PSI 12.05% of memory, -3/7");
+	policy_reasonf(b, sizeof(b), "%lld %lld", (long long)INT64_MIN,
+	    (long long)INT64_MAX);
+	ck_assert_str_eq(b, "-9223372036854775808 9223372036854775807");
+	/* cut at the end of the buffer, always terminated */
+	policy_reasonf(small, sizeof(small), "balloon %lld MiB", 123456LL);
+	ck_assert_str_eq(small, "balloon");
+}
+END_TEST
+
 START_TEST(test_grows_past_initial_capacity)
 {
 	/* state and plan sized for 8 guests take a snapshot of 100 */
@@ -921,6 +938,7 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_thp_with_ksm);
 	tcase_add_test(tc, test_reserve_for_starting_vm);
 	tcase_add_test(tc, test_bad_snapshot);
+	tcase_add_test(tc, test_reason_format);
 	tcase_add_test(tc, test_grows_past_initial_capacity);
 	suite_add_tcase(s, tc);
 	return s;
