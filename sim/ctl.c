@@ -38,7 +38,7 @@ sim_ctl_init(struct sim_ctl *c, enum sim_policy pol,
 	c->next_s = 0;
 	c->next_ksm_s = 0;
 	c->last_call_ms = MT_ABSENT;
-	if (pol != SIM_MEMTUNED)
+	if (pol != SIM_MEMTUNED && pol != SIM_MEMTUNED_NORESERVE)
 		return 0;
 	if ((rc = policy_state_init(&c->ps, n)) < 0)
 		return rc;
@@ -59,7 +59,7 @@ fail:
 void
 sim_ctl_free(struct sim_ctl *c)
 {
-	if (c->pol != SIM_MEMTUNED)
+	if (c->pol != SIM_MEMTUNED && c->pol != SIM_MEMTUNED_NORESERVE)
 		return;
 	free(c->snap.guests);
 	c->snap.guests = NULL;
@@ -117,8 +117,12 @@ mom_pass(struct sim_host *h)
 		double cur = g->actual_kib, used, bmin, size;
 		double floor_kib = (double)g->max_kib * BASELINE_FLOOR_PMY /
 		    10000.0;
+		double unused;
+
+		if (!g->up)
+			continue;
 		/* balloon_cur - mem_unused: cache counts as used */
-		double unused = MAX(0, cur - g->ws_kib -
+		unused = MAX(0, cur - g->ws_kib -
 		    (double)w->guest_min_kib - g->cache_kib);
 
 		used = cur - unused;
@@ -235,7 +239,7 @@ proxmox_pass(struct sim_host *h)
 	double goal = total * 0.8 - (total - h->avail_kib);
 	double maxchange = 100 * MIB_KIB, rest;
 	struct pve_vm *vm;
-	size_t *all, *l1, *l2, n1 = 0, n2 = 0;
+	size_t *all, *l1, *l2, n1 = 0, n2 = 0, na = 0;
 
 	vm = calloc(h->n, sizeof(*vm));
 	all = calloc(h->n * 3 + 1, sizeof(*all));
@@ -259,7 +263,9 @@ proxmox_pass(struct sim_host *h)
 		d->freemem = MAX(0, g->actual_kib - g->ws_kib -
 		    (double)w->guest_min_kib - g->cache_kib);
 		d->shares = 1000;
-		all[i] = i;
+		if (!g->up)
+			continue;
+		all[na++] = i;
 		if (d->freemem > d->balloon_min * 0.25 &&
 		    d->balloon >= d->balloon_min)
 			l2[n2++] = i;
@@ -270,12 +276,12 @@ proxmox_pass(struct sim_host *h)
 		/* grow: VMs under memory pressure first */
 		rest = pve_change(vm, l1, n1, goal, maxchange);
 		if (rest >= goal)
-			pve_change(vm, all, h->n, rest, maxchange);
+			pve_change(vm, all, na, rest, maxchange);
 	} else if (goal < -10 * MIB_KIB) {
 		/* shrink: VMs with enough free memory first */
 		rest = pve_change(vm, l2, n2, goal, maxchange);
 		if (rest <= goal)
-			pve_change(vm, all, h->n, rest, maxchange);
+			pve_change(vm, all, na, rest, maxchange);
 	}
 	for (size_t i = 0; i < h->n; i++)
 		if (vm[i].has_res && vm[i].res != vm[i].balloon)
@@ -377,8 +383,12 @@ build_snapshot(struct sim_ctl *c, const struct sim_host *h, int64_t now_ms)
 		snprintf(gs->name, sizeof(gs->name), "vm%04zu", i);
 		snprintf(gs->uuid, sizeof(gs->uuid),
 		    "5a1d0000-0000-4000-8000-%012u", (unsigned)i);
-		gs->id = (int)i + 1;
-		gs->state = 1;			/* VIR_DOMAIN_RUNNING */
+		/* a VM not started yet is shut off: no stats, no balloon */
+		gs->id = g->up ? (int)i + 1 : -1;
+		gs->state = g->up ? 1 : 5;	/* RUNNING, SHUTOFF */
+		gs->max_kib = g->max_kib;
+		if (!g->up)
+			continue;
 		gs->qemu_pid = 1000 + (int64_t)i;
 		gs->max_kib = g->max_kib;
 		gs->actual_kib = (int64_t)g->actual_kib;
@@ -470,6 +480,56 @@ memtuned_pass(struct sim_ctl *c, struct sim_host *h)
 	c->next_s = h->now_s + MAX(1, (c->plan.next_interval_ms + 999) / 1000);
 }
 
+/* A VM about to start asks memtuned to make room first (memtunectl
+ * reserve from a libvirt hook, as squeezed reserves before it builds):
+ * the start waits while the host lacks the memory the VM touches at boot,
+ * at most ADMIT_WAIT_S, then goes ahead regardless. */
+#define ADMIT_WAIT_S 600
+
+static void
+memtuned_admit(struct sim_ctl *c, struct sim_host *h)
+{
+	const struct sim_workload *w = h->w;
+	int64_t now_ms = 3600000 + h->now_s * 1000, reserve, target;
+	double avail = h->avail_kib;
+	bool asked = false;
+	int rc;
+
+	reserve = policy_host_reserve_kib(c->pc, w->host_kib);
+	target = reserve / 10000 * c->pc->target_pmy;
+	for (size_t i = 0; i < h->n; i++) {
+		struct sim_guest *g = &h->g[i];
+		const struct sim_class *cl = &w->classes[g->cls];
+		double need;
+
+		if (g->up || g->boot_s > h->now_s || g->held_s >= ADMIT_WAIT_S)
+			continue;
+		need = (double)cl->boot_touch_pmy / 10000.0 *
+		    (double)g->max_kib + (double)w->qemu_overhead_kib;
+		if (avail - need >= (double)target) {
+			/* it starts this tick: the next one sees less */
+			avail -= need;
+			continue;
+		}
+		if (!asked) {
+			build_snapshot(c, h, now_ms);
+			rc = policy_reserve(c->pc, &c->snap, &c->ps, now_ms,
+			    (int64_t)(need + (double)target - avail),
+			    &c->plan);
+			c->last_call_ms = now_ms;
+			c->last_cpu_ms = h->ksm_cpu_ms;
+			if (rc < 0 && rc != -ENOSPC)
+				c->errors++;
+			else
+				apply_plan(c, h);
+			asked = true;
+		}
+		g->boot_s = h->now_s + w->dt_s;
+		g->held_s += w->dt_s;
+		c->held_s += w->dt_s;
+	}
+}
+
 void
 sim_ctl_tick(struct sim_ctl *c, struct sim_host *h)
 {
@@ -503,6 +563,9 @@ sim_ctl_tick(struct sim_ctl *c, struct sim_host *h)
 		}
 		return;
 	case SIM_MEMTUNED:
+		memtuned_admit(c, h);
+		/* FALLTHROUGH */
+	case SIM_MEMTUNED_NORESERVE:
 		if (h->now_s >= c->next_s)
 			memtuned_pass(c, h);
 		return;

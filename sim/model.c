@@ -23,6 +23,7 @@
 /* a guest with less than this share of its max free (cache + MemFree) is
  * short: it reclaims its own cache or is about to swap */
 #define SHORT_FREE_PMY 500
+#define BURST_RAMP_S 60.0
 
 uint64_t
 sim_rand_next(uint64_t *state)
@@ -47,7 +48,8 @@ const char *
 sim_policy_name(enum sim_policy p)
 {
 	static const char *names[SIM_NR_POLICIES] = {
-		"static", "ksmtuned", "mom", "proxmox", "memtuned", "oracle",
+		"static", "ksmtuned", "mom", "proxmox", "memtuned-noreserve",
+		"memtuned", "oracle",
 	};
 
 	return p < SIM_NR_POLICIES ? names[p] : "?";
@@ -130,8 +132,10 @@ burst_pmy(const struct sim_class *c, const struct sim_guest *g, int64_t t)
 			continue;
 		start = sim_hash01(g->seed, k, (uint64_t)period, 2) *
 		    (double)(b->period_s - b->len_s);
+		/* a build ramps up as its jobs start: over BURST_RAMP_S */
 		if ((double)in >= start && (double)in < start + (double)b->len_s)
-			sum += (double)b->ws_pmy;
+			sum += (double)b->ws_pmy * MIN(1.0, ((double)in - start) /
+			    BURST_RAMP_S);
 	}
 	return sum;
 }
@@ -198,10 +202,9 @@ setup_guests(const struct sim_workload *w, int64_t vms, struct sim_host *h)
 		g->actual_kib = (double)g->max_kib;
 		g->target_kib = g->max_kib;
 		g->hard_limit_kib = g->soft_limit_kib = MT_ABSENT;
-		guest_ws(w, g, 0, &rng);
-		g->resident_kib = MAX((double)c->boot_touch_pmy / 10000.0 *
-		    (double)g->max_kib, g->ws_kib + (double)w->guest_min_kib);
-		g->static_resident_kib = g->resident_kib;
+		/* VMs start one after another, as an operator or an
+		 * orchestrator brings a host up */
+		g->boot_s = (int64_t)i * w->boot_spread_s / vms;
 	}
 	return 0;
 }
@@ -227,12 +230,15 @@ ksm_step(struct sim_host *h, double dt)
 
 	h->ksm_savable_kib = 0;
 	for (size_t i = 0; i < h->n; i++)
-		per_class[h->g[i].cls]++;
+		if (h->g[i].up)
+			per_class[h->g[i].cls]++;
 	for (size_t i = 0; i < h->n; i++) {
 		const struct sim_guest *g = &h->g[i];
 		const struct sim_class *c = &w->classes[g->cls];
 		double copies = (double)per_class[g->cls];
 
+		if (!g->up)
+			continue;
 		cand_pages += g->resident_kib / 4;
 		/* one copy of each duplicate stays: n copies save n - 1 */
 		if (copies >= 2)
@@ -294,6 +300,18 @@ host_step(struct sim_host *h, struct sim_result *r, struct run_acc *acc,
 		const struct sim_class *c = &w->classes[g->cls];
 		double cap, need = g->ws_kib + (double)w->guest_min_kib, free;
 
+		if (!g->up) {
+			if (h->now_s < g->boot_s)
+				continue;
+			/* booting touches part of memory (Windows zeroes
+			 * it), and at least what the guest uses */
+			g->up = true;
+			g->resident_kib = MAX((double)c->boot_touch_pmy /
+			    10000.0 * g->actual_kib, need);
+			g->resident_kib = MIN(g->resident_kib, g->actual_kib);
+			g->static_resident_kib = MAX((double)c->boot_touch_pmy /
+			    10000.0 * (double)g->max_kib, need);
+		}
 		if (oracle) {
 			/* the physical limit: exactly what is needed, at once */
 			g->actual_kib = MIN((double)g->max_kib, need);
@@ -431,6 +449,7 @@ sim_run(const struct sim_workload *w, enum sim_policy pol, int64_t vms,
 	}
 	r->balloon_ops = h.balloon_ops;
 	r->policy_errors = ctl.errors;
+	r->boot_held_s = ctl.held_s;
 	if (acc.ticks > 0) {
 		r->reclaimed_avg_kib = (acc.static_sum - acc.used_sum) /
 		    acc.ticks;

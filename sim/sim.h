@@ -65,6 +65,7 @@ struct sim_workload {
 	int64_t balloon_kib_per_s;	/* inflate/deflate speed */
 	int64_t ksm_page_cost_ns;	/* ksmd CPU per scanned page */
 	int64_t cache_fill_kib_per_s;	/* guest page cache growth */
+	int64_t boot_spread_s;		/* VMs start evenly over this */
 	bool ksm_advisor;		/* kernel has advisor_mode (6.8+) */
 	uint64_t seed;
 	int64_t storm_start_s, storm_end_s;	/* -1: no storm */
@@ -84,6 +85,9 @@ int sim_workload_parse(const char *text, const char *path,
 struct sim_guest {
 	int cls;
 	bool uncoop;
+	bool up;			/* booted */
+	int64_t boot_s;
+	int64_t held_s;			/* start delayed by admission */
 	double jitter;			/* scale of the working set */
 	int64_t shift_s;
 	uint64_t seed;
@@ -108,6 +112,7 @@ enum sim_policy {
 	SIM_KSMTUNED,
 	SIM_MOM,
 	SIM_PROXMOX,
+	SIM_MEMTUNED_NORESERVE,
 	SIM_MEMTUNED,
 	SIM_ORACLE,
 	SIM_NR_POLICIES,
@@ -126,6 +131,7 @@ struct sim_result {
 	double host_used_peak_kib;
 	double storm_recover_s;		/* -1: no storm in the workload */
 	int64_t policy_errors;
+	int64_t boot_held_s;		/* VM start delays, summed */
 };
 
 
@@ -166,6 +172,7 @@ struct sim_ctl {
 	double last_cpu_ms;
 	int64_t last_call_ms;
 	int64_t errors;
+	int64_t held_s;			/* VM starts delayed by admission */
 };
 
 int sim_ctl_init(struct sim_ctl *c, enum sim_policy pol,

@@ -78,6 +78,7 @@ workload_defaults(struct sim_workload *w, const char *path)
 	w->balloon_kib_per_s = 256 * 1024;
 	w->ksm_page_cost_ns = 4000;
 	w->cache_fill_kib_per_s = 2 * 1024;
+	w->boot_spread_s = 30 * 60;
 	w->ksm_advisor = true;
 	w->seed = 1;
 	w->storm_start_s = w->storm_end_s = -1;
@@ -260,6 +261,11 @@ host_key(struct sim_workload *w, const char *key, char **av, int argc,
 			w->cache_fill_kib_per_s = a;
 		return 0;
 	}
+	if (strcmp(key, "boot_spread") == 0) {
+		NEED(1);
+		return get_dur(av[1], &w->boot_spread_s, key, path, line, err,
+		    errlen);
+	}
 	if (strcmp(key, "duration") == 0 || strcmp(key, "dt") == 0) {
 		NEED(1);
 		if ((rc = get_dur(av[1], &a, key, path, line, err, errlen)) < 0)
@@ -330,6 +336,9 @@ validate(struct sim_workload *w, const char *path, char *err, size_t errlen)
 		return fail(err, errlen, path, 0, "no class and no ws points");
 	if (w->dt_s > w->duration_s)
 		return fail(err, errlen, path, 0, "dt longer than duration");
+	if (w->boot_spread_s >= w->duration_s)
+		return fail(err, errlen, path, 0, "boot_spread not shorter "
+		    "than duration");
 	for (size_t i = 0; i < w->nr_classes; i++) {
 		if (w->classes[i].nr_pts == 0)
 			return fail(err, errlen, path, 0, "class %s has no ws "
