@@ -55,7 +55,7 @@ UNIT_SUITES := $(patsubst tests/unit/test_%.c,%,$(UNIT_SRCS))
 BINS := $(O)/memtuned $(O)/memtunectl
 
 .PHONY: all check unit integration demo bench install uninstall clean deps \
-	testbed-up testbed-down fuzz sim
+	testbed-up testbed-down fuzz sim long
 all: $(BINS)
 
 $(O)/%.o: %.c
@@ -105,6 +105,40 @@ $(O)/memtuned-sim: $(SIM_SRCS) sim/sim.h $(LIB)
 	$(CC) $(CPPFLAGS) -Isim $(CFLAGS) $(LDFLAGS) -o $@ $(SIM_SRCS) $(LIB) $(LDLIBS)
 
 sim: $(O)/memtuned-sim
+
+# Fuzzing: libFuzzer targets (tests/fuzz/fuzz_*.c) built with clang against
+# the library compiled again with clang into build/fuzz/, so the parsers
+# carry the fuzzer's coverage hooks and ASan+UBSan. scripts/fuzz-smoke runs
+# them; tests/long/long_run.c is the 10,000-tick soak (make long, or
+# SAN=1 O=build/asan build/asan/long_run).
+FUZZ_CC ?= clang
+FUZZ_O := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+	$(filter-out -Wformat-truncation,$(WARN)) -Wno-format-nonliteral \
+	$(PKG_CFLAGS) -MMD -MP
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_O)/%)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_O)/%.o)
+
+$(FUZZ_O)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_O)/libmemtuned.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_O)/libmemtuned.a
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_O)/libmemtuned.a $(PKG_LIBS) -lm
+
+fuzz: $(FUZZ_BINS)
+
+$(O)/long_run: tests/long/long_run.c $(LIB)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+long: $(O)/long_run
 
 deps:
 	@scripts/deps.sh

@@ -116,6 +116,13 @@ taskstats_parse_reply(struct nlmsghdr *nlh, pid_t pid,
 	memset(&ts, 0, sizeof(ts));
 	memcpy(&ts, nla_data(inner[TASKSTATS_TYPE_STATS]),
 	    len < sizeof(ts) ? len : sizeof(ts));
+	/* the kernel's u64 nanoseconds: above INT64_MAX (292 years) the
+	 * reply is corrupt, and the cast would make it negative or absent */
+	if (ts.swapin_delay_total > INT64_MAX ||
+	    ts.cpu_run_real_total > INT64_MAX ||
+	    ts.freepages_delay_total > INT64_MAX ||
+	    ts.thrashing_delay_total > INT64_MAX)
+		return -EINVAL;
 	out->version = ts.version;
 	out->swapin_delay_ns = (int64_t)ts.swapin_delay_total;
 	out->cpu_run_real_ns = (int64_t)ts.cpu_run_real_total;

@@ -1,0 +1,46 @@
+/* fuzz_domxml.c - domxml_parse on an arbitrary domain XML: it must not
+ * crash, a failure has a message, and metadata that was accepted has a
+ * sane exclude value and floor <= ceiling when both are given. */
+#include "domxml.h"
+#include "fuzz.h"
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_quiet_log();
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct domxml_info info;
+	char err[512];
+	char *buf;
+	int rc;
+
+	if (size > 65536)
+		return 0;
+	buf = fuzz_cstr(data, size);
+	fuzz_err_init(err, sizeof(err));
+	rc = domxml_parse(buf, "fuzz", &info, err, sizeof(err));
+	fuzz_err_check(rc, err, sizeof(err));
+	if (rc == 0) {
+		FUZZ_CHECK(memchr(info.policy_err, '\0',
+		    sizeof(info.policy_err)) != NULL);
+		if (info.has_policy) {
+			const struct guest_override *p = &info.policy;
+
+			FUZZ_CHECK(p->exclude >= -1 && p->exclude <= 1);
+			if (MT_PRESENT(p->floor_kib) &&
+			    MT_PRESENT(p->ceiling_kib))
+				FUZZ_CHECK(p->floor_kib <= p->ceiling_kib);
+		}
+	} else {
+		FUZZ_CHECK(rc < 0);
+	}
+	free(buf);
+	return 0;
+}
