@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <libvirt/libvirt.h>
 
+#include "capacity.h"
 #include "daemon.h"
 #include "log.h"
 #include "psi.h"
@@ -333,6 +334,20 @@ on_ctl(struct json_object *req, uid_t uid, void *arg)
 	}
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "explain") == 0)
 		return report_status_json(&d->eng, "daemon");
+	if (strcmp(cmd, "capacity") == 0) {
+		int64_t vm_kib = 0;
+
+		/* an estimate on the last tick's snapshot: it changes nothing */
+		if (json_object_object_get_ex(req, "vm_mib", &v)) {
+			if (!json_object_is_type(v, json_type_int) ||
+			    json_object_get_int64(v) <= 0 ||
+			    json_object_get_int64(v) > (INT64_C(1) << 30))
+				return ctl_answer_error("\"vm_mib\" must be a "
+				    "whole number of MiB above 0");
+			vm_kib = json_object_get_int64(v) * 1024;
+		}
+		return capacity_engine_json(&d->eng, vm_kib, mt_now_ms());
+	}
 	if (strcmp(cmd, "rebalance") == 0) {
 		bool dry_run = false;
 		int64_t reserve_kib = 0;

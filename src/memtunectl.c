@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "capacity.h"
 #include "config.h"
 #include "ctl.h"
 #include "engine.h"
@@ -39,6 +40,7 @@ struct ctl_opts {
 	bool standalone;	/* never ask a daemon */
 	bool dry_run;
 	int64_t reserve_mib;
+	int64_t vm_mib;		/* capacity: 0 = the default size */
 	int timeout_ms;
 };
 
@@ -54,6 +56,8 @@ usage(FILE *out)
 	    "  explain GUEST        why GUEST has the target it has\n"
 	    "  rebalance            collect, decide and act once, printing every\n"
 	    "                       step and its reason\n"
+	    "  capacity             how many more guests fit: without overcommit,\n"
+	    "                       with ballooned idle memory, with KSM savings\n"
 	    "  version              versions of memtunectl and its libraries\n"
 	    "\n"
 	    "Options:\n"
@@ -64,6 +68,8 @@ usage(FILE *out)
 	    "      --standalone     do not ask a running daemon; collect here\n"
 	    "  -n, --dry-run        rebalance: print the plan, change nothing\n"
 	    "  -r, --reserve MIB    rebalance: free MIB for a VM about to start\n"
+	    "      --vm-size MIB    capacity: size of the guests to fit (default:\n"
+	    "                       the median max memory of running guests)\n"
 	    "  -t, --timeout SEC    how long to wait for the daemon (default 30)\n"
 	    "  -h, --help           show this help\n"
 	    "  -V, --version        same as the version command\n"
@@ -89,6 +95,9 @@ ask_daemon(const struct ctl_opts *o, const char *cmd,
 			json_object_object_add(req, "reserve_mib",
 			    json_object_new_int64(o->reserve_mib));
 	}
+	if (strcmp(cmd, "capacity") == 0 && o->vm_mib > 0)
+		json_object_object_add(req, "vm_mib",
+		    json_object_new_int64(o->vm_mib));
 	rc = ctl_request(o->socket_path, req, o->timeout_ms, resp);
 	json_object_put(req);
 	return rc;
@@ -138,6 +147,11 @@ run_standalone(const struct ctl_opts *o, const char *cmd,
 		fprintf(stderr, "memtunectl: %s\n", eng.last_error);
 		engine_free(&eng);
 		return EXIT_FAIL;
+	}
+	if (strcmp(cmd, "capacity") == 0) {
+		*resp = capacity_engine_json(&eng, o->vm_mib * 1024, now);
+		engine_free(&eng);
+		return EXIT_OK;
 	}
 	*resp = report_status_json(&eng, "standalone");
 	if (rebalance) {
@@ -279,10 +293,35 @@ cmd_rebalance(const struct ctl_opts *o)
 	return rc;
 }
 
+static int
+cmd_capacity(const struct ctl_opts *o)
+{
+	struct json_object *resp = NULL;
+	int rc = get_status(o, "capacity", &resp);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (resp == NULL) {
+		fprintf(stderr, "memtunectl: capacity: out of memory\n");
+		return EXIT_FAIL;
+	}
+	/* a refusal here means no snapshot (or no MemTotal) to count on */
+	if (!resp_ok(resp)) {
+		json_object_put(resp);
+		return EXIT_NODATA;
+	}
+	if (o->json)
+		print_json(resp);
+	else
+		capacity_print(stdout, resp);
+	json_object_put(resp);
+	return EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
-	enum { OPT_STANDALONE = 256, OPT_ROOT };
+	enum { OPT_STANDALONE = 256, OPT_ROOT, OPT_VM_SIZE };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
@@ -290,6 +329,7 @@ main(int argc, char **argv)
 		{ "standalone", no_argument, NULL, OPT_STANDALONE },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "reserve", required_argument, NULL, 'r' },
+		{ "vm-size", required_argument, NULL, OPT_VM_SIZE },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "root", required_argument, NULL, OPT_ROOT },	/* tests */
 		{ "help", no_argument, NULL, 'h' },
@@ -346,6 +386,15 @@ main(int argc, char **argv)
 			}
 			o.timeout_ms = (int)v * 1000;
 			break;
+		case OPT_VM_SIZE:
+			if (mt_parse_int64(optarg, &v) < 0 || v <= 0 ||
+			    v > (INT64_C(1) << 30)) {
+				fprintf(stderr, "memtunectl: --vm-size takes a "
+				    "whole number of MiB\n");
+				return EXIT_USAGE;
+			}
+			o.vm_mib = v;
+			break;
 		case OPT_ROOT:
 			mt_set_root(optarg);
 			break;
@@ -391,8 +440,10 @@ main(int argc, char **argv)
 		return cmd_explain(&o, argv[optind]);
 	if (strcmp(cmd, "rebalance") == 0 && optind == argc)
 		return cmd_rebalance(&o);
+	if (strcmp(cmd, "capacity") == 0 && optind == argc)
+		return cmd_capacity(&o);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "explain") == 0 ||
-	    strcmp(cmd, "rebalance") == 0)
+	    strcmp(cmd, "rebalance") == 0 || strcmp(cmd, "capacity") == 0)
 		fprintf(stderr, "memtunectl: wrong arguments for %s\n", cmd);
 	else
 		fprintf(stderr, "memtunectl: unknown command '%s'\n", cmd);
