@@ -285,14 +285,39 @@ ef_engine_init(struct engine *e, struct ef_act *a, const char *node_xml,
 	return 0;
 }
 
-/* One engine tick: collect, decide, act. 0, or the first step's error. */
+/* The test driver's balloon stats never move (its last_update is fixed),
+ * so every guest would read as stale after three periods and be held.
+ * Stand in for the guests' balloon drivers: fresh stats each tick, each
+ * guest using a share of its balloon that drifts with its own phase. */
+static inline void
+ef_guest_load(struct engine *e, int t)
+{
+	for (size_t i = 0; i < e->snap.nr_guests; i++) {
+		struct guest_snapshot *g = &e->snap.guests[i];
+		int64_t used_pmil = 300 + (int64_t)((t * 7 + (int)i * 37) % 500);
+
+		if (!MT_PRESENT(g->actual_kib))
+			continue;
+		g->stats = GUEST_STATS_OK;
+		g->available_kib = g->actual_kib;
+		g->usable_kib = g->actual_kib - g->actual_kib * used_pmil / 1000;
+		g->unused_kib = g->usable_kib / 2;
+		g->disk_caches_kib = g->usable_kib / 4;
+		g->major_fault_per_s = used_pmil > 750 ? 20 : 0;
+		g->swap_in_kib_per_s = 0;
+	}
+}
+
+/* One engine tick: collect, guest load t, decide, act. 0, or the first
+ * step's error. */
 static inline int
-ef_tick(struct engine *e, int64_t now_ms)
+ef_tick(struct engine *e, int64_t now_ms, int t)
 {
 	int rc;
 
 	if ((rc = engine_collect(e, now_ms)) < 0)
 		return rc;
+	ef_guest_load(e, t);
 	if ((rc = engine_decide(e, now_ms, 0)) < 0)
 		return rc;
 	return engine_act(e, false);

@@ -1,0 +1,359 @@
+/* test_faults.c - the engine under faults, on fakes only: a copied host
+ * fixture tree, the libvirt test driver, and an actuator that records every
+ * call (see tests/long/engine_fixture.h). Each test breaks one thing and
+ * checks the same promises: no crash, no balloon target outside the plan's
+ * [floor, ceiling] reaches the actuator, the failure is reported, nothing
+ * is done while the engine cannot see, and the next tick is fine. */
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+
+#include "../long/engine_fixture.h"
+#include "guests.h"
+
+Suite *faults_suite(void);
+
+#define NGUESTS 6
+#define GIB_KIB (1024LL * 1024)
+
+struct fx {
+	char root[PATH_MAX];
+	char xml[PATH_MAX + 16];
+	struct engine e;
+	struct ef_act a;
+	int64_t now;
+	int t;
+};
+
+static struct fx fx;
+
+/* 6 guests of 2 GiB on an 8 GiB host: 150% committed, so KSM is wanted,
+ * and with MemAvailable at 3% the host is critical and balloons move. */
+static void
+setup(void)
+{
+	log_init("test", LOG_TO_STDERR, 0);
+	log_set_level(LOG_CRIT);
+	memset(&fx, 0, sizeof(fx));
+	ck_assert_int_eq(ef_copy_fixture(EF_FIXTURE, fx.root,
+	    sizeof(fx.root)), 0);
+	snprintf(fx.xml, sizeof(fx.xml), "%s/node.xml", fx.root);
+	ck_assert_int_eq(ef_node_xml(fx.xml, NGUESTS), 0);
+	ck_assert_int_eq(ef_meminfo(fx.root, 8 * GIB_KIB, 8 * GIB_KIB * 3 /
+	    100), 0);
+	mt_set_root(fx.root);
+	ck_assert_int_eq(ef_engine_init(&fx.e, &fx.a, fx.xml, NULL), 0);
+	fx.now = 1000000;
+}
+
+static void
+teardown(void)
+{
+	act_fake_free(&fx.a.rec);
+	engine_free(&fx.e);
+	ef_rmtree(fx.root);
+	mt_set_root("");
+}
+
+/* One tick at now + step; the calls it made are checked against the
+ * plan's bounds. Returns the tick's rc. */
+static int
+tick(int64_t step_ms)
+{
+	int rc;
+
+	fx.now += step_ms;
+	act_fake_clear(&fx.a.rec);
+	rc = ef_tick(&fx.e, fx.now, fx.t++);
+	ck_assert_int_eq(ef_calls_outside_bounds(&fx.a.rec, &fx.e.plan), 0);
+	return rc;
+}
+
+static size_t
+count_calls(enum act_call_kind kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < fx.a.rec.nr_calls; i++)
+		n += fx.a.rec.calls[i].kind == kind;
+	return n;
+}
+
+/* A tick that works, with actions: the baseline every fault returns to. */
+static void
+assert_healthy_tick(void)
+{
+	ck_assert_int_eq(tick(5000), 0);
+	ck_assert_int_eq(fx.e.last_act.failed, 0);
+	ck_assert_uint_eq(fx.e.snap.nr_guests, fx.e.plan.nr_guests);
+}
+
+START_TEST(test_actuator_errors)
+{
+	static const int errs[] = {
+		-ETIMEDOUT, -EAGAIN, -EBUSY,		/* transient */
+		-EIO, -EACCES, -EOPNOTSUPP, -EINVAL,	/* permanent */
+		-ENOENT, -ESRCH,			/* guest gone */
+	};
+	uint64_t act_errors;
+
+	assert_healthy_tick();
+	ck_assert_uint_gt(count_calls(ACT_CALL_BALLOON), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(errs); i++) {
+		int rc;
+
+		act_errors = fx.e.act_errors;
+		fx.a.rec.rc_balloon = errs[i];
+		fx.a.rec.rc_memtune = errs[i];
+		/* critical: a big step, so balloons move every tick */
+		ef_meminfo(fx.root, 8 * GIB_KIB, 8 * GIB_KIB * (i % 2 ? 2 : 30)
+		    / 100);
+		rc = tick(5000);
+		ck_assert_msg(rc == 0, "%s: tick %d", strerror(-errs[i]), rc);
+		/* every step planned a change, so the fault was met */
+		ck_assert_msg(fx.a.rec.nr_calls > count_calls(ACT_CALL_SYSFS),
+		    "%s: no libvirt call this tick", strerror(-errs[i]));
+		/* reported: counted as gone or failed, flagged transient */
+		if (errs[i] == -ENOENT || errs[i] == -ESRCH) {
+			ck_assert_int_gt(fx.e.last_act.gone, 0);
+		} else {
+			ck_assert_int_gt(fx.e.last_act.failed, 0);
+			ck_assert_uint_gt(fx.e.act_errors, act_errors);
+		}
+		ck_assert_int_eq(fx.e.last_act.transient,
+		    act_err_transient(errs[i]));
+	}
+	/* the connection lost mid-plan: the caller hears it */
+	fx.a.rec.rc_balloon = -ENOTCONN;
+	fx.a.rec.rc_memtune = -ENOTCONN;
+	ef_meminfo(fx.root, 8 * GIB_KIB, 8 * GIB_KIB * 30 / 100);
+	ck_assert_int_eq(tick(5000), -ENOTCONN);
+	ck_assert(fx.e.last_act.transient);
+	/* the libvirt steps stop at the first -ENOTCONN */
+	ck_assert_uint_eq(count_calls(ACT_CALL_BALLOON) +
+	    count_calls(ACT_CALL_MEMTUNE), 1);
+
+	fx.a.rec.rc_balloon = fx.a.rec.rc_memtune = 0;
+	assert_healthy_tick();
+}
+END_TEST
+
+START_TEST(test_domain_vanishes_before_act)
+{
+	virDomainPtr dom = NULL;
+	char victim[MT_UUID_LEN] = "";
+	int done_before;
+
+	assert_healthy_tick();
+	/* collect and decide, then the domain goes away, then act */
+	fx.now += 5000;
+	ef_meminfo(fx.root, 8 * GIB_KIB, 8 * GIB_KIB * 2 / 100);
+	ck_assert_int_eq(engine_collect(&fx.e, fx.now), 0);
+	ef_guest_load(&fx.e, fx.t++);
+	ck_assert_int_eq(engine_decide(&fx.e, fx.now, 0), 0);
+	for (size_t i = 0; i < fx.e.plan.nr_guests; i++) {
+		const struct guest_plan *g = &fx.e.plan.guests[i];
+
+		if ((g->action == ACT_BALLOON || g->action == ACT_BOTH) &&
+		    g->target_kib != g->actual_kib) {
+			mt_strlcpy(victim, g->uuid, sizeof(victim));
+			break;
+		}
+	}
+	ck_assert_msg(victim[0] != '\0', "no guest with a balloon change");
+	dom = virDomainLookupByUUIDString(fx.e.conn, victim);
+	ck_assert_ptr_nonnull(dom);
+	ck_assert_int_eq(virDomainDestroy(dom), 0);
+	virDomainFree(dom);
+
+	act_fake_clear(&fx.a.rec);
+	ck_assert_int_eq(engine_act(&fx.e, false), 0);
+	ck_assert_int_eq(ef_calls_outside_bounds(&fx.a.rec, &fx.e.plan), 0);
+	/* skipped and counted; the others were still served */
+	ck_assert_int_ge(fx.e.last_act.gone, 1);
+	done_before = fx.e.last_act.done;
+	ck_assert_int_gt(done_before, 0);
+
+	/* the next tick no longer sees it, and is fine */
+	ck_assert_int_eq(tick(5000), 0);
+	ck_assert_uint_eq(fx.e.snap.nr_guests, NGUESTS - 1);
+	for (size_t i = 0; i < fx.e.snap.nr_guests; i++)
+		ck_assert_str_ne(fx.e.snap.guests[i].uuid, victim);
+	ck_assert_int_eq(fx.e.last_act.failed, 0);
+	ck_assert_int_eq(fx.e.last_act.gone, 0);
+}
+END_TEST
+
+START_TEST(test_blind_no_action)
+{
+	char path[PATH_MAX + 32];
+
+	assert_healthy_tick();
+	/* meminfo vanishes: no snapshot, no plan, no call at all */
+	snprintf(path, sizeof(path), "%s/proc/meminfo", fx.root);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_lt(tick(5000), 0);
+	ck_assert_uint_eq(fx.a.rec.nr_calls, 0);
+	ck_assert(!fx.e.have_plan);
+	ck_assert_ptr_nonnull(strstr(fx.e.last_error, "meminfo"));
+	ck_assert_int_eq(engine_act(&fx.e, false), -ENODATA);
+	ck_assert_uint_eq(fx.a.rec.nr_calls, 0);
+
+	/* a cut or garbled meminfo: the same */
+	ck_assert_int_eq(ef_put(fx.root, "proc/meminfo", "MemTotal: 8388"),
+	    0);
+	ck_assert_int_lt(tick(5000), 0);
+	ck_assert_uint_eq(fx.a.rec.nr_calls, 0);
+	ck_assert_int_eq(ef_put(fx.root, "proc/meminfo",
+	    "MemTotal: 100 kB\nMemFree: 50 kB\nMemAvailable: 900 kB\n"), 0);
+	ck_assert_int_lt(tick(5000), 0);
+	ck_assert_uint_eq(fx.a.rec.nr_calls, 0);
+
+	/* libvirt gone: no guests seen, nothing done */
+	ef_meminfo(fx.root, 8 * GIB_KIB, 8 * GIB_KIB * 2 / 100);
+	engine_disconnect(&fx.e);
+	fx.a.conn = NULL;
+	ck_assert_int_eq(tick(5000), -ENOTCONN);
+	ck_assert_uint_eq(fx.a.rec.nr_calls, 0);
+
+	ck_assert_int_eq(engine_connect(&fx.e), 0);
+	fx.a.conn = fx.e.conn;
+	assert_healthy_tick();
+}
+END_TEST
+
+START_TEST(test_sysfs_faults)
+{
+	char path[PATH_MAX + 64];
+	bool ksm_wanted = false;
+
+	assert_healthy_tick();
+	/* files the kernel might not have, or that vanish: collection
+	 * goes on with them absent */
+	snprintf(path, sizeof(path), "%s/sys/kernel/mm/ksm/pages_volatile",
+	    fx.root);
+	ck_assert_int_eq(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/sys/kernel/mm/transparent_hugepage/"
+	    "khugepaged/full_scans", fx.root);
+	ck_assert_int_eq(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/proc/pressure/memory", fx.root);
+	unlink(path);
+	ck_assert_int_eq(tick(5000), 0);
+	ck_assert(!MT_PRESENT(fx.e.snap.host.ksm.pages_volatile));
+
+	/* files that refuse writes (a directory in place of the file
+	 * refuses root too) and garbage in a knob */
+	snprintf(path, sizeof(path), "%s/sys/kernel/mm/ksm/run", fx.root);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(mkdir(path, 0), 0);
+	ck_assert_int_eq(ef_put(fx.root, "sys/kernel/mm/ksm/sleep_millisecs",
+	    "twenty\n"), 0);
+	for (int i = 0; i < 20; i++) {
+		int rc = tick(5000);
+
+		ck_assert_int_eq(rc, 0);
+		for (size_t j = 0; j < fx.a.rec.nr_calls; j++)
+			if (strstr(fx.a.rec.calls[j].path, "/ksm/run") != NULL)
+				ksm_wanted = true;
+		if (ksm_wanted)
+			break;
+	}
+	/* the write failed: reported, and not taken as applied */
+	ck_assert_msg(ksm_wanted, "the policy never wrote ksm/run");
+	ck_assert_int_gt(fx.e.last_act.failed, 0);
+	ck_assert(!fx.e.last_act.ksm_applied);
+
+	/* the whole KSM directory vanishes: KSM absent, ticks go on */
+	snprintf(path, sizeof(path), "%s/sys/kernel/mm/ksm", fx.root);
+	ef_rmtree(path);
+	ck_assert_int_eq(tick(5000), 0);
+	ck_assert(!fx.e.snap.host.ksm.present);
+	assert_healthy_tick();
+}
+END_TEST
+
+START_TEST(test_counters_backwards)
+{
+	struct guest_entry ge;
+	struct guest_snapshot g;
+
+	ck_assert_int_eq(ef_put(fx.root, "proc/vmstat",
+	    "pgmajfault 100000\npswpin 5000\npswpout 5000\n"
+	    "workingset_refault_anon 9000\nworkingset_refault_file 9000\n"),
+	    0);
+	assert_healthy_tick();
+	ck_assert_int_eq(ef_put(fx.root, "proc/vmstat",
+	    "pgmajfault 10\npswpin 1\npswpout 1\n"
+	    "workingset_refault_anon 1\nworkingset_refault_file 1\n"), 0);
+	ck_assert_int_eq(tick(5000), 0);
+	/* a reset counter gives no rate, never a huge or negative one */
+	ck_assert(!MT_PRESENT(fx.e.snap.host.vm.pgmajfault_per_s));
+	ck_assert(!MT_PRESENT(fx.e.snap.host.vm.refault_per_s));
+	ck_assert_int_eq(tick(5000), 0);
+	ck_assert_int_eq(fx.e.snap.host.vm.pgmajfault_per_s, 0);
+
+	/* a guest's counters going backwards (a reboot inside the guest) */
+	memset(&ge, 0, sizeof(ge));
+	ge.prev_ms = MT_ABSENT;
+	guest_snapshot_init(&g);
+	g.major_fault = 5000;
+	g.swap_in_kib = 4000;
+	g.last_update_s = 100;
+	guests_update_sample(&ge, &g, 5, 10000);
+	guest_snapshot_init(&g);
+	g.major_fault = 7;
+	g.swap_in_kib = 0;
+	g.last_update_s = 105;
+	guests_update_sample(&ge, &g, 5, 15000);
+	ck_assert(!MT_PRESENT(g.major_fault_per_s) || g.major_fault_per_s >= 0);
+	ck_assert(!MT_PRESENT(g.swap_in_kib_per_s) || g.swap_in_kib_per_s >= 0);
+	assert_healthy_tick();
+}
+END_TEST
+
+START_TEST(test_clock_jumps)
+{
+	/* the clock steps back an hour, leaps an hour, stands still, goes
+	 * back to 0 and leaps far: every tick decides inside the bounds */
+	static const int64_t steps[] = {
+		5000, -3600000, 5000, 3600000, 0, 0, -4600000, 5000,
+		INT64_C(86400000) * 365, 5000, -5000, 1,
+	};
+
+	assert_healthy_tick();
+	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+		ef_meminfo(fx.root, 8 * GIB_KIB, 8 * GIB_KIB *
+		    (int64_t)(i % 3 == 0 ? 1 : 40) / 100);
+		ck_assert_msg(tick(steps[i]) == 0, "step %zu", i);
+		ck_assert_int_eq(fx.e.last_act.failed, 0);
+		for (size_t j = 0; j < fx.e.plan.nr_guests; j++) {
+			const struct guest_plan *g = &fx.e.plan.guests[j];
+
+			if (g->action != ACT_BALLOON && g->action != ACT_BOTH)
+				continue;
+			ck_assert_int_ge(g->target_kib, g->floor_kib);
+			ck_assert_int_le(g->target_kib, g->ceiling_kib);
+		}
+		ck_assert_int_gt(fx.e.plan.next_interval_ms, 0);
+	}
+	assert_healthy_tick();
+}
+END_TEST
+
+Suite *
+faults_suite(void)
+{
+	Suite *s = suite_create("faults");
+	TCase *tc = tcase_create("faults");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_actuator_errors);
+	tcase_add_test(tc, test_domain_vanishes_before_act);
+	tcase_add_test(tc, test_blind_no_action);
+	tcase_add_test(tc, test_sysfs_faults);
+	tcase_add_test(tc, test_counters_backwards);
+	tcase_add_test(tc, test_clock_jumps);
+	suite_add_tcase(s, tc);
+	return s;
+}
