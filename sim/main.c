@@ -190,6 +190,12 @@ compare(char **paths, int np, const char *dir,
 			}
 			if (r->storm_recover_s < 0)
 				snprintf(storm, sizeof(storm), "no storm");
+			else if (r->storm_recover_s >= (double)(w.storm_end_s -
+			    w.storm_start_s + 3600 - w.dt_s))
+				/* still short at the end of the window */
+				snprintf(storm, sizeof(storm), "> %lld min",
+				    (long long)(w.storm_end_s - w.storm_start_s +
+				    3600) / 60);
 			else
 				snprintf(storm, sizeof(storm), "%.0f min",
 				    r->storm_recover_s / 60.0);
