@@ -26,7 +26,11 @@ fail(char *err, size_t errlen, const char *path, int line, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(err, errlen, "%s:%d: %s", path, line, msg);
+	/* line 0: a check over the whole file */
+	if (line > 0)
+		snprintf(err, errlen, "%s:%d: %s", path, line, msg);
+	else
+		snprintf(err, errlen, "%s: %s", path, msg);
 	return -EINVAL;
 }
 
