@@ -154,7 +154,8 @@ integration: deps
 	scripts/run-integration $(O)
 
 check: deps
-	@$(MAKE) --no-print-directory all $(O)/guest/loadgen $(INTEG_BINS)
+	@$(MAKE) --no-print-directory all $(O)/guest/loadgen $(INTEG_BINS) \
+		$(O)/memtuned-sim
 	@$(MAKE) --no-print-directory SAN=1 O=build/asan build/asan/unit-tests \
 		build/asan/memtuned build/asan/memtunectl
 	@scripts/run-checks

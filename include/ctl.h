@@ -9,7 +9,8 @@
  * and holds at most CTL_MAX_CLIENTS connections with a deadline each.
  *
  * Requests: {"cmd":"status"}, {"cmd":"explain","guest":"NAME"},
- * {"cmd":"rebalance","dry_run":true,"reserve_mib":N}, {"cmd":"ping"}.
+ * {"cmd":"rebalance","dry_run":true,"reserve_mib":N},
+ * {"cmd":"capacity","vm_mib":N}, {"cmd":"ping"}.
  */
 #ifndef MEMTUNED_CTL_H
 #define MEMTUNED_CTL_H

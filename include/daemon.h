@@ -16,8 +16,7 @@
 #include "ctl.h"
 #include "engine.h"
 #include "evloop.h"
-
-struct metrics_state;
+#include "metrics.h"
 
 struct daemon_opts {
 	char config_path[PATH_MAX];
@@ -48,7 +47,11 @@ struct daemon {
 	char last_logged_error[1024];
 	uint64_t reloads, psi_wakeups, event_wakeups;
 	int ticks_run;
-	struct metrics_state *metrics;
+	bool last_tick_ok;		/* snapshot and plan are from it */
+
+	struct metrics_counters mctr;
+	struct metrics_http mhttp;
+	bool mhttp_open;
 };
 
 /* Load the config (fatal at start-up only), set up the loop, the engine,

@@ -176,21 +176,55 @@ daemon_note_error(struct daemon *d, const char *msg)
 	}
 }
 
-int
-daemon_tick(struct daemon *d, bool dry_run, int64_t reserve_kib)
+/* Render the metrics after a tick: to the textfile and the listener. */
+static void
+daemon_publish_metrics(struct daemon *d, int64_t started_ms)
+{
+	const struct mt_config *c = &d->eng.cfg;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	d->mctr.libvirt_connected = d->eng.conn != NULL;
+	d->mctr.last_tick_us = (mt_now_ms() - started_ms) * 1000;
+	d->mctr.reloads = d->reloads;
+	if (!d->mhttp_open && c->metrics_textfile[0] == '\0')
+		return;
+	rc = metrics_render(d->last_tick_ok ? &d->eng.snap : NULL,
+	    d->last_tick_ok ? &d->eng.plan : NULL, &d->mctr, &text, &len);
+	if (rc < 0) {
+		log_warnx("metrics: %s", strerror(-rc));
+		return;
+	}
+	if (c->metrics_textfile[0] != '\0' &&
+	    (rc = metrics_write_textfile(c->metrics_textfile, text, len)) < 0)
+		log_warnx("metrics: cannot write %s: %s", c->metrics_textfile,
+		    strerror(-rc));
+	if (d->mhttp_open) {
+		metrics_http_set(&d->mhttp, text, len);
+		metrics_http_expire(&d->mhttp, mt_now_ms());
+	}
+	free(text);
+}
+
+static int
+daemon_tick_once(struct daemon *d, bool dry_run, int64_t reserve_kib)
 {
 	struct engine *e = &d->eng;
 	int64_t now = mt_now_ms();
 	int rc;
 
+	d->last_tick_ok = false;
 	if (!daemon_ensure_connection(d, now)) {
 		/* daemon_ensure_connection said why */
 		mt_strlcpy(d->last_logged_error, e->last_error,
 		    sizeof(d->last_logged_error));
+		d->mctr.errors[METRICS_ERR_LIBVIRT]++;
 		return -ENOTCONN;
 	}
 	if ((rc = engine_collect(e, now)) < 0) {
 		daemon_note_error(d, e->last_error);
+		d->mctr.errors[METRICS_ERR_COLLECT]++;
 		if (rc == -ENOTCONN || !virt_alive(e->conn))
 			d->conn_lost = true;
 		return rc;
@@ -200,6 +234,7 @@ daemon_tick(struct daemon *d, bool dry_run, int64_t reserve_kib)
 		daemon_note_error(d, e->last_error);
 		return rc;
 	}
+	d->last_tick_ok = true;
 	if (d->last_logged_error[0] != '\0') {
 		log_info("ticks resumed");
 		d->last_logged_error[0] = '\0';
@@ -212,10 +247,25 @@ daemon_tick(struct daemon *d, bool dry_run, int64_t reserve_kib)
 	{
 		int arc = engine_act(e, dry_run || e->cfg.dry_run);
 
-		if (arc == -ENOTCONN)
+		if (arc == -ENOTCONN) {
 			d->conn_lost = true;
+			d->mctr.errors[METRICS_ERR_LIBVIRT]++;
+		}
+		metrics_count_plan(&d->mctr, &e->plan, &e->last_act);
+		d->mctr.guests_gone += (uint64_t)e->last_act.gone;
 	}
 	d->ticks_run++;
+	d->mctr.ticks++;
+	return rc;
+}
+
+int
+daemon_tick(struct daemon *d, bool dry_run, int64_t reserve_kib)
+{
+	int64_t started = mt_now_ms();
+	int rc = daemon_tick_once(d, dry_run, reserve_kib);
+
+	daemon_publish_metrics(d, started);
 	return rc;
 }
 
@@ -404,6 +454,7 @@ daemon_reload(struct daemon *d)
 	sdnotify_reloading();
 	rc = config_load_file(d->opts.config_path, &next, err, sizeof(err));
 	if (rc < 0) {
+		d->mctr.errors[METRICS_ERR_CONFIG]++;
 		log_warnx("reload: %s is not valid; keeping the running "
 		    "config:\n%s", d->opts.config_path, err);
 		sdnotify_ready("config reload failed; old config kept");
@@ -503,6 +554,18 @@ daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		d->ctl_open = true;
 	}
 	daemon_open_psi(d);
+	metrics_counters_init(&d->mctr);
+	if (d->eng.cfg.metrics_listen[0] != '\0') {
+		rc = metrics_http_open(&d->mhttp, d->loop, d->eng.cfg.metrics_host,
+		    d->eng.cfg.metrics_port, 0);
+		if (rc < 0) {
+			log_warnx("metrics listener %s: %s", d->eng.cfg.metrics_listen,
+			    strerror(-rc));
+			return rc;
+		}
+		d->mhttp_open = true;
+		log_info("metrics on http://%s/metrics", d->eng.cfg.metrics_listen);
+	}
 	if (sdnotify_watchdog_usec(&d->watchdog_usec) < 0)
 		d->watchdog_usec = 0;
 	if (daemon_connect(d) < 0) {
@@ -532,6 +595,8 @@ daemon_run(struct daemon *d)
 void
 daemon_free(struct daemon *d)
 {
+	if (d->mhttp_open)
+		metrics_http_close(&d->mhttp);
 	if (d->ctl_open)
 		ctl_server_close(&d->ctl);
 	if (d->psi_fd >= 0) {
