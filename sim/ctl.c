@@ -459,6 +459,38 @@ apply_plan(struct sim_ctl *c, struct sim_host *h)
 	}
 }
 
+FILE *sim_trace;
+
+static void
+trace_pass(const struct sim_ctl *c, const struct sim_host *h)
+{
+	const struct policy_plan *p = &c->plan;
+	size_t starving = 0, short_max = 0;
+	double worst = 0;
+
+	for (size_t i = 0; i < h->n; i++) {
+		if (h->g[i].short_kib > 0) {
+			starving++;
+			if (h->g[i].short_kib > worst) {
+				worst = h->g[i].short_kib;
+				short_max = i;
+			}
+		}
+	}
+	fprintf(sim_trace, "%02lld:%02lld:%02lld avail=%lld MiB %s need=%lld "
+	    "taken=%lld freed=%lld given=%lld MiB starving=%zu",
+	    (long long)(h->now_s / 3600), (long long)(h->now_s / 60 % 60),
+	    (long long)(h->now_s % 60), (long long)(h->avail_kib / 1024),
+	    policy_pressure_name(p->pressure), (long long)(p->need_kib / 1024),
+	    (long long)(p->taken_kib / 1024), (long long)(p->freed_kib / 1024),
+	    (long long)(p->given_kib / 1024), starving);
+	if (starving > 0)
+		fprintf(sim_trace, " (vm%04zu short %.0f MiB: %s)", short_max,
+		    worst / 1024, p->guests[short_max].reason);
+	fprintf(sim_trace, " next=%llds\n",
+	    (long long)(p->next_interval_ms / 1000));
+}
+
 static void
 memtuned_pass(struct sim_ctl *c, struct sim_host *h)
 {
@@ -476,6 +508,8 @@ memtuned_pass(struct sim_ctl *c, struct sim_host *h)
 		return;
 	}
 	apply_plan(c, h);
+	if (sim_trace != NULL)
+		trace_pass(c, h);
 	/* the daemon wakes after next_interval; the model ticks every dt */
 	c->next_s = h->now_s + MAX(1, (c->plan.next_interval_ms + 999) / 1000);
 }

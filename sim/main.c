@@ -1,7 +1,7 @@
 /* main.c - memtuned-sim's command line.
  *
  *   memtuned-sim --selftest
- *   memtuned-sim [-p POLICY] [-n VMS] [-t TIMELINE] WORKLOAD
+ *   memtuned-sim [-p POLICY] [-n VMS] [-t TIMELINE] [-T TRACE] WORKLOAD
  *       one run; prints its figures
  *   memtuned-sim --compare -o DIR WORKLOAD...
  *       every policy on every workload: the largest safe VM count, then
@@ -23,7 +23,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: memtuned-sim --selftest\n"
-	    "       memtuned-sim [-p POLICY] [-n VMS] [-t TIMELINE] WORKLOAD\n"
+	    "       memtuned-sim [-p POLICY] [-n VMS] [-t TIMELINE] [-T TRACE] "
+	    "WORKLOAD\n"
 	    "       memtuned-sim --compare -o DIR WORKLOAD...\n"
 	    "policies: static ksmtuned mom proxmox memtuned-noreserve "
 	    "memtuned oracle\n");
@@ -225,20 +226,21 @@ main(int argc, char **argv)
 		{ "vms", required_argument, NULL, 'n' },
 		{ "timeline", required_argument, NULL, 't' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "trace", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct policy_config pc;
 	struct sim_workload w;
 	struct sim_result r;
 	enum sim_policy pol = SIM_MEMTUNED;
-	const char *tlpath = NULL, *dir = NULL;
+	const char *tlpath = NULL, *dir = NULL, *trpath = NULL;
 	int64_t vms = MT_ABSENT;
 	bool cmp = false;
 	char err[512];
 	FILE *tl = NULL;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "p:n:t:o:", longopts,
+	while ((ch = getopt_long(argc, argv, "p:n:t:o:T:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'S':
@@ -267,6 +269,9 @@ main(int argc, char **argv)
 			break;
 		case 'o':
 			dir = optarg;
+			break;
+		case 'T':
+			trpath = optarg;
 			break;
 		default:
 			usage();
@@ -306,9 +311,16 @@ main(int argc, char **argv)
 		    strerror(errno));
 		return 1;
 	}
+	if (trpath != NULL && (sim_trace = fopen(trpath, "w")) == NULL) {
+		fprintf(stderr, "memtuned-sim: %s: %s\n", trpath,
+		    strerror(errno));
+		return 1;
+	}
 	rc = sim_run(&w, pol, vms, &pc, &r, tl);
 	if (tl != NULL)
 		fclose(tl);
+	if (sim_trace != NULL)
+		fclose(sim_trace);
 	if (rc < 0) {
 		fprintf(stderr, "memtuned-sim: %s\n", strerror(-rc));
 		return 1;

@@ -175,6 +175,11 @@ struct sim_ctl {
 	int64_t held_s;			/* VM starts delayed by admission */
 };
 
+/* NULL, or where memtuned's passes are traced, one line each: time,
+ * MemAvailable, state, need, taken, freed, given, starving guests and
+ * the next interval (-T FILE). */
+extern FILE *sim_trace;
+
 int sim_ctl_init(struct sim_ctl *c, enum sim_policy pol,
     const struct policy_config *pc, size_t n);
 void sim_ctl_free(struct sim_ctl *c);
