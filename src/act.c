@@ -129,7 +129,10 @@ act_param(virTypedParameterPtr p, const char *field, int64_t kib)
 	memset(p, 0, sizeof(*p));
 	mt_strlcpy(p->field, field, sizeof(p->field));
 	p->type = VIR_TYPED_PARAM_ULLONG;
-	p->value.ul = (unsigned long long)kib;
+	/* "no limit" is libvirt's own value: INT64_MAX KiB would overflow
+	 * the bytes the cgroup file takes, and libvirt refuses it */
+	p->value.ul = kib == POLICY_LIMIT_UNLIMITED ?
+	    VIR_DOMAIN_MEMORY_PARAM_UNLIMITED : (unsigned long long)kib;
 }
 
 int
@@ -527,23 +530,31 @@ plan_guest_snapshot(const struct snapshot *snap, size_t i, const char *uuid)
 
 static void
 apply_memory_low(const struct act_ops *ops, void *ctx,
-    const struct act_apply_opts *opts, const struct guest_snapshot *g,
-    const struct guest_plan *gp, struct act_result *res)
+    const struct policy_config *pc, const struct act_apply_opts *opts,
+    const struct guest_snapshot *g, const struct guest_plan *gp,
+    struct act_result *res)
 {
 	char dir[PATH_MAX], path[PATH_MAX], val[24];
+	int64_t bound = MT_ABSENT;
 	int rc;
 
 	if (!MT_PRESENT(gp->memory_low_kib) || opts->mounts == NULL ||
 	    opts->mounts->version != 2 || g->cgroup_version != 2 ||
 	    !MT_PRESENT(g->qemu_pid))
 		return;
-	/* memory.low above the ceiling would protect more than the guest
-	 * may ever have: a plan bug, not something to write */
-	if (gp->memory_low_kib < 0 || (MT_PRESENT(gp->ceiling_kib) &&
-	    gp->memory_low_kib > gp->ceiling_kib)) {
+	/* the cgroup holds QEMU's own memory next to guest RAM, so the
+	 * most memory.low may protect is the ceiling plus that overhead;
+	 * above it would protect more than the guest may ever have: a
+	 * plan bug, not something to write */
+	if (MT_PRESENT(gp->ceiling_kib))
+		bound = gp->ceiling_kib + policy_qemu_overhead_kib(pc,
+		    MT_PRESENT(g->max_kib) ? g->max_kib : gp->ceiling_kib);
+	if (gp->memory_low_kib < 0 || (MT_PRESENT(bound) &&
+	    gp->memory_low_kib > bound)) {
 		log_warnx("SAFETY: refusing memory.low %lld KiB for %s "
-		    "(ceiling %lld KiB)", (long long)gp->memory_low_kib,
-		    gp->name, (long long)gp->ceiling_kib);
+		    "(ceiling %lld KiB plus QEMU overhead: %lld KiB)",
+		    (long long)gp->memory_low_kib, gp->name,
+		    (long long)gp->ceiling_kib, (long long)bound);
 		res->failed++;
 		return;
 	}
@@ -637,7 +648,7 @@ apply_guest(const struct act_ops *ops, void *ctx,
 		}
 	}
 	if (memtune && g != NULL)
-		apply_memory_low(ops, ctx, opts, g, gp, res);
+		apply_memory_low(ops, ctx, pc, opts, g, gp, res);
 }
 
 int

@@ -238,6 +238,25 @@ START_TEST(test_libvirt_test_driver)
 	ck_assert_uint_eq(hard, 6 * GIB);
 	ck_assert_uint_eq(soft, 4 * GIB);
 
+	/* "no limit" lifts the limit: libvirt's own unlimited value, not
+	 * INT64_MAX KiB */
+	ck_assert_int_eq(act_set_memtune_checked(&act_libvirt_ops, conn, uuid,
+	    POLICY_LIMIT_UNLIMITED, MT_ABSENT, POLICY_LIMIT_UNLIMITED, 2 * GIB),
+	    0);
+	nparams = 4;
+	ck_assert_int_eq(virDomainGetMemoryParameters(dom, params, &nparams,
+	    0), 0);
+	hard = soft = 0;
+	for (i = 0; i < nparams; i++) {
+		if (strcmp(params[i].field, VIR_DOMAIN_MEMORY_HARD_LIMIT) == 0)
+			hard = params[i].value.ul;
+		if (strcmp(params[i].field, VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT) ==
+		    0)
+			soft = params[i].value.ul;
+	}
+	ck_assert_uint_eq(hard, VIR_DOMAIN_MEMORY_PARAM_UNLIMITED);
+	ck_assert_uint_eq(soft, VIR_DOMAIN_MEMORY_PARAM_UNLIMITED);
+
 	/* errors come back as -errno, classified */
 	ck_assert_int_eq(act_libvirt_set_balloon(conn, U3, 1 * GIB), -ENOENT);
 	ck_assert(!act_err_transient(-ENOENT));
@@ -411,6 +430,54 @@ START_TEST(test_apply_plan_dry_run)
 }
 END_TEST
 
+/* memory.low is the floor plus QEMU's overhead (the cgroup holds QEMU's
+ * own memory too): up to the ceiling plus that overhead it is written,
+ * above it the safety net refuses it. */
+START_TEST(test_apply_memory_low)
+{
+	struct plan_fixture x;
+	struct mcg_mounts m;
+	struct act_result res;
+	struct act_fake f;
+	int64_t oh;
+
+	plan_fixture(&x);
+	mt_set_root("tests/fixtures/cgroup-v2");
+	ck_assert_int_eq(mcg_mounts_detect(&m), 0);
+	ck_assert_int_eq(m.version, 2);
+	x.opts.mounts = &m;
+	x.opts.manage_ksm = false;
+	x.plan.ksm.change = false;
+	x.plan.thp.change = false;
+	x.gs[0].cgroup_version = 2;
+	x.gs[0].qemu_pid = 4242;
+	oh = policy_qemu_overhead_kib(&x.pc, 4 * GIB);
+	x.gp[1].action = ACT_NONE;
+	x.gp[0].hard_limit_kib = MT_ABSENT;
+	x.gp[0].memory_low_kib = 4 * GIB + oh;
+	act_fake_init(&f);
+	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
+	    &x.snap, &x.plan, &res), 0);
+	ck_assert_int_eq(res.failed, 0);
+	ck_assert_int_eq(f.nr_calls, 3);
+	ck_assert_int_eq(f.calls[2].kind, ACT_CALL_SYSFS);
+	ck_assert_ptr_nonnull(strstr(f.calls[2].path, "/memory.low"));
+	ck_assert_int_eq(strtoll(f.calls[2].value, NULL, 10),
+	    (4 * GIB + oh) * 1024);
+
+	/* one KiB more than the ceiling and the overhead: a plan bug */
+	act_fake_clear(&f);
+	x.gp[0].memory_low_kib = 4 * GIB + oh + 1;
+	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
+	    &x.snap, &x.plan, &res), 0);
+	ck_assert_int_eq(res.failed, 1);
+	ck_assert_int_eq(f.nr_calls, 2);
+	ck_assert_ptr_nonnull(strstr(logged, "SAFETY: refusing memory.low"));
+	act_fake_free(&f);
+	mt_set_root("");
+}
+END_TEST
+
 START_TEST(test_apply_plan_errors)
 {
 	struct plan_fixture x;
@@ -464,6 +531,7 @@ act_suite(void)
 	tcase_add_test(tc, test_apply_plan);
 	tcase_add_test(tc, test_apply_plan_dry_run);
 	tcase_add_test(tc, test_apply_plan_errors);
+	tcase_add_test(tc, test_apply_memory_low);
 	suite_add_tcase(s, tc);
 	return s;
 }
