@@ -73,7 +73,13 @@ log_line(int pri, const char *line)
 		break;
 	case LOG_TO_STDERR:
 	default:
-		fprintf(stderr, "%s: %s\n", log_ident, line);
+		/* warnings say so, so a reader or a test can pick them out */
+		if (pri <= LOG_ERR)
+			fprintf(stderr, "%s: error: %s\n", log_ident, line);
+		else if (pri == LOG_WARNING)
+			fprintf(stderr, "%s: warning: %s\n", log_ident, line);
+		else
+			fprintf(stderr, "%s: %s\n", log_ident, line);
 		break;
 	}
 }

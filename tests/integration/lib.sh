@@ -11,7 +11,14 @@ STATE=/var/lib/memtuned-testbed
 TB="$TOP/scripts/testbed"
 export MT_BUILD=$BUILD
 
-fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+fail() {
+	printf 'FAIL: %s\n' "$*" >&2
+	if [[ -n ${DAEMON_LOG:-} && -f $DAEMON_LOG ]]; then
+		echo "--- memtuned log (last 40 lines) ---" >&2
+		tail -n 40 "$DAEMON_LOG" >&2
+	fi
+	exit 1
+}
 note() { printf '  %s\n' "$*"; }
 measure() { printf 'measure: %s\n' "$*"; }
 
@@ -43,4 +50,54 @@ now_ms() { date +%s%3N; }
 cleanup_guests() {
 	local g
 	for g in "$@"; do "$TB" guest remove "$g" >/dev/null 2>&1 || true; done
+}
+
+# ---- memtuned under test -------------------------------------------------
+# start_daemon CONF LOG: memtuned in the foreground, its pid in DPID
+DPID=
+start_daemon() {
+	DAEMON_LOG=$2
+	"$BUILD/memtuned" -d -f "$1" >"$2" 2>&1 &
+	DPID=$!
+	wait_until 15 "memtuned answers on its socket" \
+		'"$BUILD/memtunectl" -f "'"$1"'" status >/dev/null 2>&1'
+}
+
+stop_daemon() {
+	[[ -n ${DPID:-} ]] || return 0
+	kill -TERM "$DPID" 2>/dev/null || true
+	local rc=0
+	wait "$DPID" 2>/dev/null || rc=$?
+	DPID=
+	return $rc
+}
+
+mem_avail_kib() { awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo; }
+
+# status_json CONF: the daemon's status
+status_json() { "$BUILD/memtunectl" -f "$1" status --json; }
+
+# guest_json CONF NAME FIELD: one field of a guest in the daemon's status
+guest_field() {
+	status_json "$1" | python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+for g in st["guests"]:
+    if g["name"] == sys.argv[1]:
+        v = g.get(sys.argv[2])
+        print("" if v is None else v)
+' "$2" "$3"
+}
+
+# ksm_get KNOB / ksm_set KNOB VALUE: the host's KSM, with the old values
+# kept in $KSM_SAVED for ksm_restore
+KSM=/sys/kernel/mm/ksm
+ksm_get() { cat "$KSM/$1"; }
+ksm_save() { KSM_SAVED="$(ksm_get run) $(ksm_get pages_to_scan) $(ksm_get sleep_millisecs)"; }
+ksm_restore() {
+	[[ -n ${KSM_SAVED:-} ]] || return 0
+	set -- $KSM_SAVED
+	echo "$2" >"$KSM/pages_to_scan" 2>/dev/null || true
+	echo "$3" >"$KSM/sleep_millisecs" || true
+	echo "$1" >"$KSM/run" || true
 }
