@@ -148,7 +148,7 @@ enum guest_plan_state {
 	GPS_STALE,		/* stats stale or absent: never read as idle */
 	GPS_EXCLUDED,
 	GPS_CONFIG_ERROR,
-	GPS_FIXED,		/* hugepages or no balloon: fixed size */
+	GPS_FIXED,		/* hugepages, locked or no balloon: fixed size */
 };
 
 /* Reasons are the text `memtunectl explain` prints; 160 bytes holds the
@@ -207,7 +207,8 @@ struct policy_plan {
 	int64_t need_kib;		/* host shortfall after in-flight */
 	int64_t taken_kib;		/* sum of balloon decreases planned */
 	int64_t given_kib;		/* sum of balloon increases planned */
-	int64_t freed_kib;		/* taken, counted as freed (no stuck) */
+	int64_t freed_kib;		/* host memory the takes free: only
+					   what was resident (policy.md) */
 	int64_t next_interval_ms;
 	struct ksm_plan ksm;
 	struct thp_plan thp;
@@ -328,7 +329,7 @@ const char *policy_guest_state_name(enum guest_plan_state s);
 
 enum gwork_class {
 	GW_SKIP,		/* leave alone: excluded, error, not running */
-	GW_FIXED,		/* hugepages or no balloon */
+	GW_FIXED,		/* hugepages, locked memory or no balloon */
 	GW_STALE,		/* no fresh stats: held, never a donor */
 	GW_UNCOOP,		/* balloon stuck: held, handled by memtune */
 	GW_INACTIVE,		/* no progress yet: held, not counted */
@@ -345,6 +346,10 @@ struct policy_gwork {
 	int64_t need_kib;	/* MT_ABSENT without fresh stats */
 	int64_t cur_kib;	/* the target in force: pending or actual */
 	int64_t overhead_kib;
+	int64_t resident_kib;	/* guest RAM resident on the host, at most:
+				   the QEMU RSS; MT_ABSENT unknown */
+	int64_t nonres_kib;	/* top of cur_kib not resident: a shrink
+				   through it frees no host memory */
 	int64_t step_kib;
 	int64_t shares;
 	int64_t idle_kib;	/* cur - need */
@@ -381,16 +386,31 @@ void policy_ksm_decide(const struct policy_config *c,
 void policy_thp_decide(const struct policy_config *c,
     const struct snapshot *snap, struct policy_state *s,
     struct policy_plan *plan);
-/* Water-fills over s->work (through the dense s->fill): take up to want_kib from donors, the most idle
- * per share first; give up to budget_kib to entries with cap, the least
- * served per share first. Return the amount moved. */
+/* Water-fills over s->work (through the dense s->fill).
+ * policy_fill_take: free want_kib of host memory from donors, the most
+ * idle per share first, down to one common level. Only the resident part
+ * of a shrink counts (a donor's nonres_kib is taken before anything is
+ * freed), so a donor whose top is not resident gives more balloon than it
+ * frees. Sets each donor's take_kib; returns the host memory freed.
+ * policy_fill_give: give up to budget_kib to entries with cap, the least
+ * served per share first; returns the amount given. */
 struct policy_fill {
 	int64_t idle_kib;
 	int64_t shares;
 	int64_t cap_kib;
+	int64_t nonres_kib;
 	int64_t got_kib;
 	size_t idx;
 };
+
+/* Host memory a shrink of g from `from` to `to` gives back: only what is
+ * resident of the range; all of it when the RSS is unknown. */
+int64_t policy_shrink_frees(const struct policy_gwork *g, int64_t from,
+    int64_t to);
+/* Memory on its way to the host: balloons moving toward smaller targets
+ * (their resident part), less the growth still to come. */
+int64_t policy_inflight_kib(const struct snapshot *snap,
+    const struct policy_state *s);
 
 int64_t policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib);
 int64_t policy_fill_give(struct policy_state *s, size_t n,

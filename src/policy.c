@@ -433,6 +433,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	w->hist = NO_HIST;
 	w->cls = GW_SKIP;
 	w->need_kib = MT_ABSENT;
+	w->resident_kib = MT_ABSENT;
 	guest_plan_reset(gp, g);
 
 	if (g->input.exclude) {
@@ -442,13 +443,11 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 		    guest_input_source_name(g->input.exclude_src));
 		return;
 	}
-	if (g->uuid[0] == '\0' || g->id < 0 || !MT_PRESENT(g->actual_kib) ||
-	    g->actual_kib <= 0) {
+	if (g->uuid[0] == '\0' || g->id < 0) {
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = GPS_STALE;
 		policy_reasonf(gp->reason, sizeof(gp->reason), "%s",
-		    g->uuid[0] == '\0' ? "no UUID" : g->id < 0 ?
-		    "not running" : "balloon size unknown");
+		    g->uuid[0] == '\0' ? "no UUID" : "not running");
 		return;
 	}
 	/* guests come in the same order tick after tick: try last tick's
@@ -469,13 +468,31 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	gp->floor_kib = w->floor_kib;
 	gp->ceiling_kib = w->ceiling_kib;
 	w->overhead_kib = policy_qemu_overhead_kib(c, g->max_kib);
+	/* the QEMU RSS bounds the guest RAM resident from above. Taking
+	 * the overhead off would need QEMU's true size: the configured one
+	 * is generous on purpose (hard limits), and would make every fully
+	 * touched guest look partly not resident (policy.md) */
+	w->resident_kib = MT_PRESENT(g->rss_kib) && g->rss_kib >= 0 ?
+	    g->rss_kib : MT_ABSENT;
 	w->cur_kib = g->actual_kib;
-	if (g->backing.hugepages || !g->backing.has_balloon) {
+	/* before the balloon size: without a balloon device there is no
+	 * size to read, and the guest is fixed all the same. Locked memory
+	 * stays pinned on the host: what a balloon takes is not returned */
+	if (g->backing.hugepages || g->backing.locked ||
+	    !g->backing.has_balloon) {
 		w->cls = GW_FIXED;
 		gp->state = GPS_FIXED;
 		policy_reasonf(gp->reason, sizeof(gp->reason), "fixed size: %s",
 		    g->backing.hugepages ? "hugepage backing" :
-		    "no balloon device");
+		    g->backing.locked ? "locked memory" : "no balloon device");
+		return;
+	}
+	if (!MT_PRESENT(g->actual_kib) || g->actual_kib <= 0) {
+		w->cls = GW_SKIP;
+		gp->action = ACT_LEAVE_ALONE;
+		gp->state = GPS_STALE;
+		policy_reasonf(gp->reason, sizeof(gp->reason),
+		    "balloon size unknown");
 		return;
 	}
 	w->shares = MT_PRESENT(g->input.shares) ? g->input.shares :
@@ -489,6 +506,8 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	w->cls = balloon_progress(c, g, h, now_ms, w, gp);
 	if (MT_PRESENT(h->last_target_kib))
 		w->cur_kib = h->last_target_kib;
+	w->nonres_kib = MT_PRESENT(w->resident_kib) ?
+	    w->cur_kib - MIN(w->cur_kib, w->resident_kib) : 0;
 	if (w->cls != GW_OK)
 		return;
 
@@ -629,6 +648,7 @@ void
 policy_finish(const struct policy_config *c, const struct snapshot *snap,
     struct policy_state *s, int64_t now_ms, struct policy_plan *plan)
 {
+	bool busy = false;
 	size_t i;
 
 	for (i = 0; i < snap->nr_guests; i++) {
@@ -640,6 +660,11 @@ policy_finish(const struct policy_config *c, const struct snapshot *snap,
 
 		if (w->cls == GW_SKIP)
 			continue;
+		/* a guest under its own pressure, or a balloon on its way,
+		 * is looked at again soon whatever the host's state */
+		if (w->cls == GW_OK && (w->pressured ||
+		    abs64(w->target_kib - g->actual_kib) > c->min_change_kib))
+			busy = true;
 		h = &s->hist[w->hist];
 		gp->target_kib = w->target_kib;
 		balloon = w->cls != GW_FIXED && (w->target_kib != w->cur_kib ||
@@ -678,6 +703,9 @@ policy_finish(const struct policy_config *c, const struct snapshot *snap,
 		}
 	}
 	plan->next_interval_ms = policy_interval_ms(c, plan->pressure);
+	if (busy)
+		plan->next_interval_ms = MIN(plan->next_interval_ms,
+		    c->interval_tight_ms);
 	s->last_ms = now_ms;
 }
 
@@ -724,10 +752,7 @@ policy_reserve(const struct policy_config *c, const struct snapshot *snap,
 	if ((rc = policy_prepare(c, snap, s, now_ms, plan)) < 0)
 		return rc;
 	w = s->work;
-	for (i = 0; i < n; i++) {
-		if (w[i].cls == GW_OK || w[i].cls == GW_STALE)
-			inflight += snap->guests[i].actual_kib - w[i].cur_kib;
-	}
+	inflight = policy_inflight_kib(snap, s);
 	/* the new VM may use the room above the reclaim target at once */
 	room = MAX(0, snap->host.mem.mem_avail_kib + inflight -
 	    plan->target_avail_kib);
@@ -742,7 +767,8 @@ policy_reserve(const struct policy_config *c, const struct snapshot *snap,
 		if (g->cls == GW_OK && !g->pressured && g->cur_kib > low) {
 			g->donor = true;
 			g->cap_kib = g->cur_kib - low;
-			possible += g->cap_kib;
+			/* only what is resident makes room */
+			possible += policy_shrink_frees(g, g->cur_kib, low);
 		}
 	}
 	plan->reserve_request_kib = need_kib;
@@ -757,9 +783,12 @@ policy_reserve(const struct policy_config *c, const struct snapshot *snap,
 		}
 		to_free = 0;
 	}
-	taken = policy_fill_take(s, n, to_free);
+	plan->freed_kib = policy_fill_take(s, n, to_free);
+	taken = 0;
+	for (i = 0; i < n; i++)
+		taken += w[i].take_kib;
 	plan->need_kib = to_free;
-	plan->taken_kib = plan->freed_kib = taken;
+	plan->taken_kib = taken;
 	for (i = 0; i < n; i++) {
 		struct policy_gwork *g = &w[i];
 

@@ -83,6 +83,45 @@ take_at(const struct policy_fill *f, int64_t level)
 	return t <= 0 ? 0 : MIN(t, f->cap_kib);
 }
 
+/* what a take frees: the balloon first passes the top that is not
+ * resident, and only below it does the host get pages back */
+static int64_t
+counted(const struct policy_fill *f, int64_t take)
+{
+	return MAX(0, take - f->nonres_kib);
+}
+
+int64_t
+policy_shrink_frees(const struct policy_gwork *g, int64_t from, int64_t to)
+{
+	if (to >= from)
+		return 0;
+	if (!MT_PRESENT(g->resident_kib))
+		return from - to;
+	return MAX(0, MIN(from, g->resident_kib) - to);
+}
+
+int64_t
+policy_inflight_kib(const struct snapshot *snap, const struct policy_state *s)
+{
+	const struct policy_gwork *w = s->work;
+	int64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < snap->nr_guests; i++) {
+		int64_t actual = snap->guests[i].actual_kib;
+
+		if (w[i].cls != GW_OK && w[i].cls != GW_STALE)
+			continue;
+		/* growth still to come is counted whole: the guest asked
+		 * for it because it will use it */
+		sum += actual > w[i].cur_kib ?
+		    policy_shrink_frees(&w[i], actual, w[i].cur_kib) :
+		    actual - w[i].cur_kib;
+	}
+	return sum;
+}
+
 int64_t
 policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib)
 {
@@ -91,6 +130,8 @@ policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib)
 	int64_t lo = 0, hi = 0, sum, left;
 	size_t i, m = 0;
 
+	for (i = 0; i < n; i++)
+		w[i].take_kib = 0;
 	if (want_kib <= 0)
 		return 0;
 	for (i = 0; i < n; i++) {
@@ -99,18 +140,19 @@ policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib)
 		f[m].idle_kib = w[i].idle_kib;
 		f[m].shares = w[i].shares;
 		f[m].cap_kib = w[i].cap_kib;
+		f[m].nonres_kib = MAX(0, w[i].nonres_kib);
 		f[m].idx = i;
 		hi = MAX(hi, policy_scale(f[m].idle_kib, 1000, f[m].shares) + 1);
 		m++;
 	}
-	/* smallest level whose takes fit in want: the most idle per share
-	 * give first, down to one common level */
+	/* smallest level whose freed memory fits in want: the most idle
+	 * per share give first, down to one common level */
 	while (lo < hi) {
 		int64_t mid = lo + (hi - lo) / 2;
 
 		sum = 0;
 		for (i = 0; i < m && sum <= want_kib; i++)
-			sum += take_at(&f[i], mid);
+			sum += counted(&f[i], take_at(&f[i], mid));
 		if (sum <= want_kib)
 			hi = mid;
 		else
@@ -119,18 +161,22 @@ policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib)
 	sum = 0;
 	for (i = 0; i < m; i++) {
 		f[i].got_kib = take_at(&f[i], lo);
-		sum += f[i].got_kib;
+		sum += counted(&f[i], f[i].got_kib);
 	}
-	/* the level is an integer: hand out the rounding rest */
+	/* the level is an integer: hand out the rounding rest, passing a
+	 * donor's non-resident top where that is what it takes */
 	left = want_kib - sum;
 	for (i = 0; i < m && left > 0; i++) {
-		int64_t more = MIN(left, f[i].cap_kib - f[i].got_kib);
+		int64_t extra = MIN(f[i].cap_kib - f[i].got_kib,
+		    MAX(0, f[i].idle_kib - f[i].got_kib));
+		int64_t now = counted(&f[i], f[i].got_kib);
+		int64_t add = MIN(left, counted(&f[i], f[i].got_kib +
+		    MAX(0, extra)) - now);
 
-		more = MIN(more, MAX(0, f[i].idle_kib - f[i].got_kib));
-		if (more > 0) {
-			f[i].got_kib += more;
-			left -= more;
-			sum += more;
+		if (add > 0) {
+			f[i].got_kib = MAX(f[i].got_kib, f[i].nonres_kib) + add;
+			left -= add;
+			sum += add;
 		}
 	}
 	for (i = 0; i < m; i++)
@@ -289,15 +335,14 @@ policy_balloon_decide(const struct policy_config *c,
 	struct policy_gwork *w = s->work;
 	size_t n = snap->nr_guests, i;
 	int64_t avail = snap->host.mem.mem_avail_kib;
-	int64_t inflight = 0, reclaim, room, want = 0, from_host, taken;
-	int64_t funded, given, grow_budget;
+	int64_t inflight, reclaim, room, want = 0, from_host, taken, freed;
+	int64_t funded, given, grow_budget, above_critical, extra;
 	enum host_pressure p = plan->pressure;
 	bool calm = p <= PRESSURE_NORMAL;
 
-	/* memory already on its way: pending targets of balloons that move */
-	for (i = 0; i < n; i++)
-		if (w[i].cls == GW_OK || w[i].cls == GW_STALE)
-			inflight += snap->guests[i].actual_kib - w[i].cur_kib;
+	/* memory already on its way: the resident part of pending shrinks
+	 * of balloons that move, less pending growth */
+	inflight = policy_inflight_kib(snap, s);
 
 	plan->need_kib = plan->target_avail_kib - avail - inflight;
 	/* the dead band is [target, target + deadband]: below it, reclaim
@@ -340,24 +385,36 @@ policy_balloon_decide(const struct policy_config *c,
 		g->donor = true;
 		g->cap_kib = MIN(g->step_kib, g->cur_kib - low);
 	}
-	taken = policy_fill_take(s, n, reclaim + (want - from_host));
+	/* the takes are counted by what they free on the host, so reclaim
+	 * goes on until the host's real need is met (within the steps) */
+	freed = policy_fill_take(s, n, reclaim + (want - from_host));
+	taken = 0;
 	/* a donor that gave nothing this tick may still grow below */
 	for (i = 0; i < n; i++) {
+		taken += w[i].take_kib;
 		if (w[i].donor && w[i].take_kib == 0) {
 			w[i].donor = false;
 			w[i].cap_kib = 0;
 		}
 	}
-	funded = from_host + MAX(0, taken - reclaim);
-	given = policy_fill_give(s, n, funded);
+	funded = from_host + MAX(0, freed - reclaim);
+	/* what idle guests could not cover, a guest under its own pressure
+	 * may take from the host's memory above the critical line, even
+	 * while the host is tight: a few MiB for a starving guest are
+	 * worth more than margin the host is not yet short of */
+	above_critical = avail + inflight - from_host -
+	    pmy_of(plan->reserve_kib, c->critical_pmy);
+	extra = p != PRESSURE_CRITICAL ? MIN(MAX(0, want - funded),
+	    MAX(0, above_critical)) : 0;
+	given = policy_fill_give(s, n, funded + extra);
 	plan->taken_kib = taken;
-	plan->freed_kib = taken;
+	plan->freed_kib = freed;
 	plan->given_kib = given;
 
 	/* plenty: grow the rest back toward their ceiling, keeping the host
 	 * in plenty so growth cannot itself start a reclaim */
 	grow_budget = avail + inflight - pmy_of(plan->reserve_kib, c->plenty_pmy) -
-	    c->deadband_kib - MIN(given, from_host);
+	    c->deadband_kib - MIN(given, from_host + extra);
 	if (p == PRESSURE_PLENTY && grow_budget > 0) {
 		for (i = 0; i < n; i++) {
 			struct policy_gwork *g = &w[i];

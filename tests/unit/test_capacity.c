@@ -534,6 +534,7 @@ START_TEST(test_backing_on_test_driver)
 	ck_assert_int_ge(plan.pressure, PRESSURE_TIGHT);
 	ck_assert_int_gt(plan.taken_kib, 0);
 	ck_assert_int_eq(plan.guests[ix[TD_HUGE]].state, GPS_FIXED);
+	ck_assert_int_eq(plan.guests[ix[TD_LOCKED]].state, GPS_FIXED);
 	ck_assert_int_eq(plan.guests[ix[TD_HUGE]].target_kib, MIB_KIB(4096));
 	ck_assert_str_eq(plan.guests[ix[TD_HUGE]].reason,
 	    "fixed size: hugepage backing");

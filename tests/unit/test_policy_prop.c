@@ -247,10 +247,12 @@ START_TEST(test_properties)
 					calm = false;
 			}
 			i = 0;
-			FAIL_IF(p.taken_kib > MAX(p.need_kib, 0) +
+			/* what reclaim frees on the host is bounded; it may
+			 * take more balloon where the top is not resident */
+			FAIL_IF(p.freed_kib > MAX(p.need_kib, 0) +
 			    c.deadband_kib + p.given_kib,
-			    "taken %lld > need %lld + deadband + given %lld",
-			    (long long)p.taken_kib, (long long)p.need_kib,
+			    "freed %lld > need %lld + deadband + given %lld",
+			    (long long)p.freed_kib, (long long)p.need_kib,
 			    (long long)p.given_kib);
 			FAIL_IF(p.freed_kib > p.taken_kib, "freed > taken");
 			if (t == 0 && calm && p.pressure == PRESSURE_PLENTY) {

@@ -36,7 +36,7 @@ tc_new(int64_t total_mib, int64_t avail_mib, size_t nr)
 	t->snap.guests = t->g;
 	t->snap.nr_guests = nr;
 	for (size_t i = 0; i < NG; i++)
-		fx_guest(&t->g[i], (int)i, 4096, 4096, 2048);
+		fx_guest_touched(&t->g[i], (int)i, 4096, 4096, 2048);
 	return t;
 }
 
@@ -65,6 +65,8 @@ follow(struct tc *t)
 		t->g[i].actual_kib += d;
 		t->g[i].available_kib += d;
 		t->g[i].usable_kib += d;
+		/* touched guests stay touched: RSS follows the balloon */
+		t->g[i].rss_kib += d;
 	}
 }
 
@@ -210,7 +212,7 @@ START_TEST(test_bounds)
 	char err[POLICY_REASON_MAX];
 
 	/* floor defaults to 30% of max memory, ceiling to max memory */
-	fx_guest(g, 0, 8192, 8192, 4096);
+	fx_guest_touched(g, 0, 8192, 8192, 4096);
 	ck_assert_int_eq(policy_guest_bounds(&t->c, g, false, &fl, &ce, err,
 	    sizeof(err)), 0);
 	ck_assert_int_eq(fl, MIB_KIB(8192) * 3 / 10);
@@ -258,8 +260,8 @@ START_TEST(test_reclaim_most_idle_first)
 	 * band come from the idle one */
 	struct tc *t = tc_new(24576, 800, 2);
 
-	fx_guest(&t->g[0], 0, 8192, 8192, 6144);	/* idle ~5.2 GiB */
-	fx_guest(&t->g[1], 1, 8192, 8192, 1536);	/* idle ~0.9 GiB */
+	fx_guest_touched(&t->g[0], 0, 8192, 8192, 6144);	/* idle ~5.2 GiB */
+	fx_guest_touched(&t->g[1], 1, 8192, 8192, 1536);	/* idle ~0.9 GiB */
 	decide(t, 0);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
 	ck_assert_int_eq(t->p.need_kib, MIB_KIB(1536 - 800));
@@ -277,8 +279,8 @@ START_TEST(test_reclaim_weighted_by_shares)
 	/* equal idle memory: the guest with fewer shares gives */
 	struct tc *t = tc_new(24576, 800, 2);
 
-	fx_guest(&t->g[0], 0, 8192, 8192, 4096);
-	fx_guest(&t->g[1], 1, 8192, 8192, 4096);
+	fx_guest_touched(&t->g[0], 0, 8192, 8192, 4096);
+	fx_guest_touched(&t->g[1], 1, 8192, 8192, 4096);
 	t->g[0].input.shares = 2000;
 	t->g[1].input.shares = 1000;
 	decide(t, 0);
@@ -295,8 +297,8 @@ START_TEST(test_reclaim_never_below_need_or_floor)
 	struct tc *t = tc_new(24576, 800, 2);
 	int64_t need;
 
-	fx_guest(&t->g[0], 0, 4096, 4096, 610);
-	fx_guest(&t->g[1], 1, 4096, 1300, 1000);
+	fx_guest_touched(&t->g[0], 0, 4096, 4096, 610);
+	fx_guest_touched(&t->g[1], 1, 4096, 1300, 1000);
 	t->g[1].input.floor_kib = MIB_KIB(1300);
 	decide(t, 0);
 	need = t->p.guests[0].need_kib;
@@ -316,9 +318,9 @@ START_TEST(test_pressured_guest_fed_while_host_tight)
 	struct tc *t = tc_new(65536, 800, 3);
 	int64_t headroom = MIB_KIB(8192) / 10;
 
-	fx_guest(&t->g[0], 0, 8192, 4096, 100);		/* under pressure */
-	fx_guest(&t->g[1], 1, 16384, 16384, 12288);
-	fx_guest(&t->g[2], 2, 16384, 16384, 12288);
+	fx_guest_touched(&t->g[0], 0, 8192, 4096, 100);		/* under pressure */
+	fx_guest_touched(&t->g[1], 1, 16384, 16384, 12288);
+	fx_guest_touched(&t->g[2], 2, 16384, 16384, 12288);
 	decide(t, 0);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
 	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(4096) + headroom);
@@ -335,9 +337,9 @@ START_TEST(test_pressured_guest_by_faults_fed_from_host_room)
 	/* normal host: room above the target pays, no idle guest shrinks */
 	struct tc *t = tc_new(24576, 3000, 2);
 
-	fx_guest(&t->g[0], 0, 8192, 4096, 2000);
+	fx_guest_touched(&t->g[0], 0, 8192, 4096, 2000);
 	t->g[0].major_fault_per_s = 500;
-	fx_guest(&t->g[1], 1, 8192, 8192, 6144);
+	fx_guest_touched(&t->g[1], 1, 8192, 8192, 6144);
 	decide(t, 0);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_NORMAL);
 	ck_assert_int_gt(t->p.guests[0].target_kib, MIB_KIB(4096));
@@ -352,8 +354,8 @@ START_TEST(test_normal_host_holds_idle_guests)
 	/* normal: nothing to reclaim, nothing to grow */
 	struct tc *t = tc_new(24576, 2500, 2);
 
-	fx_guest(&t->g[0], 0, 8192, 4096, 3000);
-	fx_guest(&t->g[1], 1, 8192, 8192, 6144);
+	fx_guest_touched(&t->g[0], 0, 8192, 4096, 3000);
+	fx_guest_touched(&t->g[1], 1, 8192, 8192, 6144);
 	decide(t, 0);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_NORMAL);
 	ck_assert(!balloons(&t->p.guests[0]));
@@ -368,7 +370,7 @@ START_TEST(test_plenty_grows_toward_ceiling_with_cooldown)
 {
 	struct tc *t = tc_new(24576, 10240, 1);
 
-	fx_guest(&t->g[0], 0, 4096, 2048, 1500);
+	fx_guest_touched(&t->g[0], 0, 4096, 2048, 1500);
 	decide(t, 0);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_PLENTY);
 	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(2048) +
@@ -407,7 +409,7 @@ START_TEST(test_critical_step_moves_8g_fast)
 	int64_t elapsed = 0;
 
 	t->c.reserve_kib = MIB_KIB(10240);
-	fx_guest(&t->g[0], 0, 16384, 16384, 14336);
+	fx_guest_touched(&t->g[0], 0, 16384, 16384, 14336);
 	decide(t, 0);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_CRITICAL);
 	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(12288));
@@ -428,7 +430,7 @@ START_TEST(test_tight_step_is_bounded)
 	struct tc *t = tc_new(131072, 1024, 1);
 
 	t->c.reserve_kib = MIB_KIB(1536);
-	fx_guest(&t->g[0], 0, 16384, 16384, 14336);
+	fx_guest_touched(&t->g[0], 0, 16384, 16384, 14336);
 	decide(t, 0);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
 	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(16384 - 1024));
@@ -462,7 +464,7 @@ START_TEST(test_deadband)
 	 * top: 36 MiB short plus 64 MiB */
 	struct tc *t = tc_new(24576, 800, 1);
 
-	fx_guest(&t->g[0], 0, 8192, 8192, 6144);
+	fx_guest_touched(&t->g[0], 0, 8192, 8192, 6144);
 	decide(t, 0);
 	follow(t);
 	t->snap.host.mem.mem_avail_kib = MIB_KIB(1560);
@@ -485,8 +487,8 @@ START_TEST(test_reverse_cooldown)
 	 * spared for the reverse cooldown, the other one gives */
 	struct tc *t = tc_new(24576, 10240, 2);
 
-	fx_guest(&t->g[0], 0, 8192, 4096, 3500);
-	fx_guest(&t->g[1], 1, 8192, 8192, 6144);
+	fx_guest_touched(&t->g[0], 0, 8192, 4096, 3500);
+	fx_guest_touched(&t->g[1], 1, 8192, 8192, 6144);
 	decide(t, 0);
 	ck_assert(balloons(&t->p.guests[0]));
 	ck_assert(!balloons(&t->p.guests[1]));
@@ -512,11 +514,11 @@ START_TEST(test_stale_and_missing_stats_not_idle)
 {
 	struct tc *t = tc_new(24576, 800, 3);
 
-	fx_guest(&t->g[0], 0, 8192, 8192, 7000);
+	fx_guest_touched(&t->g[0], 0, 8192, 8192, 7000);
 	t->g[0].stats = GUEST_STATS_STALE;
-	fx_guest(&t->g[1], 1, 8192, 8192, 7000);
+	fx_guest_touched(&t->g[1], 1, 8192, 8192, 7000);
 	t->g[1].stats = GUEST_STATS_NONE;
-	fx_guest(&t->g[2], 2, 8192, 8192, 6000);
+	fx_guest_touched(&t->g[2], 2, 8192, 8192, 6000);
 	decide(t, 0);
 	ck_assert_int_eq(t->p.guests[0].state, GPS_STALE);
 	ck_assert_int_eq(t->p.guests[1].state, GPS_STALE);
@@ -533,14 +535,14 @@ START_TEST(test_fixed_and_excluded)
 {
 	struct tc *t = tc_new(24576, 800, 4);
 
-	fx_guest(&t->g[0], 0, 8192, 8192, 7000);
+	fx_guest_touched(&t->g[0], 0, 8192, 8192, 7000);
 	t->g[0].backing.hugepages = true;
-	fx_guest(&t->g[1], 1, 8192, 8192, 7000);
+	fx_guest_touched(&t->g[1], 1, 8192, 8192, 7000);
 	t->g[1].backing.has_balloon = false;
-	fx_guest(&t->g[2], 2, 8192, 8192, 7000);
+	fx_guest_touched(&t->g[2], 2, 8192, 8192, 7000);
 	t->g[2].input.exclude = true;
 	t->g[2].input.exclude_src = SRC_CONFIG;
-	fx_guest(&t->g[3], 3, 8192, 8192, 6000);
+	fx_guest_touched(&t->g[3], 3, 8192, 8192, 6000);
 	decide(t, 0);
 	ck_assert_int_eq(t->p.guests[0].state, GPS_FIXED);
 	ck_assert_int_eq(t->p.guests[1].state, GPS_FIXED);
@@ -562,8 +564,8 @@ START_TEST(test_uncooperative_balloon)
 	struct tc *t = tc_new(24576, 800, 2);
 	int64_t asked, over;
 
-	fx_guest(&t->g[0], 0, 8192, 8192, 7000);
-	fx_guest(&t->g[1], 1, 8192, 8192, 5000);
+	fx_guest_touched(&t->g[0], 0, 8192, 8192, 7000);
+	fx_guest_touched(&t->g[1], 1, 8192, 8192, 5000);
 	decide(t, 0);
 	asked = t->p.guests[0].target_kib;
 	ck_assert_int_lt(asked, MIB_KIB(8192));
@@ -573,7 +575,10 @@ START_TEST(test_uncooperative_balloon)
 	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason, "waiting"));
 	ck_assert_int_gt(t->p.taken_kib, 0);
 	ck_assert(balloons(&t->p.guests[1]));
-	/* 25 s: uncooperative; memtune holds it from the host side */
+	/* 25 s: uncooperative; memtune holds it from the host side. Its
+	 * RSS is below the target (host reclaim took the rest), so the hard
+	 * limit can follow the target */
+	t->g[0].rss_kib = asked - MIB_KIB(1024);
 	decide(t, 25000);
 	ck_assert_int_eq(t->p.guests[0].state, GPS_UNCOOPERATIVE);
 	ck_assert_int_eq(t->p.guests[0].target_kib, asked);
@@ -609,11 +614,11 @@ START_TEST(test_memtune_values)
 
 	t->c.hard_limit_mode = HARD_LIMIT_ALWAYS;
 	t->c.swap_limit_kib = MIB_KIB(512);
-	fx_guest(&t->g[0], 0, 8192, 8192, 6144);
+	fx_guest_touched(&t->g[0], 0, 8192, 8192, 6144);
 	t->g[0].cgroup_version = 2;
 	/* RSS above ceiling + overhead: the hard limit follows the RSS */
 	t->g[0].rss_kib = MIB_KIB(9000);
-	fx_guest(&t->g[1], 1, 8192, 8192, 6144);
+	fx_guest_touched(&t->g[1], 1, 8192, 8192, 6144);
 	t->g[1].rss_kib = MT_ABSENT;
 	decide(t, 0);
 	over = policy_qemu_overhead_kib(&t->c, MIB_KIB(8192));
@@ -669,7 +674,7 @@ START_TEST(test_ksm_loop)
 	struct tc *t = tc_new(24576, 6000, 4);
 
 	for (size_t i = 0; i < 4; i++)
-		fx_guest(&t->g[i], (int)i, 6144, 6144, 3000);
+		fx_guest_touched(&t->g[i], (int)i, 6144, 6144, 3000);
 	ksm_host(&t->snap.host);
 	decide(t, 0);
 	ck_assert(t->p.ksm.change);
@@ -703,7 +708,7 @@ START_TEST(test_ksm_pages_sharing_fallback_and_off)
 	struct tc *t = tc_new(24576, 6000, 4);
 
 	for (size_t i = 0; i < 4; i++)
-		fx_guest(&t->g[i], (int)i, 6144, 6144, 3000);
+		fx_guest_touched(&t->g[i], (int)i, 6144, 6144, 3000);
 	ksm_host(&t->snap.host);
 	t->snap.host.ksm.general_profit = MT_ABSENT;
 	decide(t, 0);
@@ -725,7 +730,7 @@ START_TEST(test_ksm_advisor)
 	struct tc *t = tc_new(24576, 6000, 4);
 
 	for (size_t i = 0; i < 4; i++)
-		fx_guest(&t->g[i], (int)i, 6144, 6144, 3000);
+		fx_guest_touched(&t->g[i], (int)i, 6144, 6144, 3000);
 	ksm_host(&t->snap.host);
 	mt_strlcpy(t->snap.host.ksm.advisor_mode, "none",
 	    sizeof(t->snap.host.ksm.advisor_mode));
@@ -748,7 +753,7 @@ START_TEST(test_ksm_backs_off_from_other_manager)
 	struct tc *t = tc_new(24576, 6000, 4);
 
 	for (size_t i = 0; i < 4; i++)
-		fx_guest(&t->g[i], (int)i, 6144, 6144, 3000);
+		fx_guest_touched(&t->g[i], (int)i, 6144, 6144, 3000);
 	ksm_host(&t->snap.host);
 	decide(t, 0);
 	ksm_apply(t);
@@ -780,7 +785,7 @@ START_TEST(test_thp_with_ksm)
 	struct host_thp *h = &t->snap.host.thp;
 
 	for (size_t i = 0; i < 4; i++)
-		fx_guest(&t->g[i], (int)i, 6144, 6144, 3000);
+		fx_guest_touched(&t->g[i], (int)i, 6144, 6144, 3000);
 	ksm_host(&t->snap.host);
 	h->present = true;
 	mt_strlcpy(h->enabled, "always", sizeof(h->enabled));
@@ -821,8 +826,8 @@ START_TEST(test_reserve_for_starting_vm)
 	struct tc *t = tc_new(24576, 2048, 2);
 	int rc;
 
-	fx_guest(&t->g[0], 0, 8192, 8192, 6144);
-	fx_guest(&t->g[1], 1, 8192, 8192, 6144);
+	fx_guest_touched(&t->g[0], 0, 8192, 8192, 6144);
+	fx_guest_touched(&t->g[1], 1, 8192, 8192, 6144);
 	/* 2 GiB: 512 MiB of host room above the target, 1.5 GiB freed */
 	rc = policy_reserve(&t->c, &t->snap, &t->s, 0, MIB_KIB(2048), &t->p);
 	ck_assert_int_eq(rc, 0);
@@ -835,8 +840,8 @@ START_TEST(test_reserve_for_starting_vm)
 
 	/* 64 GiB cannot be found: say how much can */
 	t = tc_new(24576, 2048, 2);
-	fx_guest(&t->g[0], 0, 8192, 8192, 6144);
-	fx_guest(&t->g[1], 1, 8192, 8192, 6144);
+	fx_guest_touched(&t->g[0], 0, 8192, 8192, 6144);
+	fx_guest_touched(&t->g[1], 1, 8192, 8192, 6144);
 	rc = policy_reserve(&t->c, &t->snap, &t->s, 0, MIB_KIB(65536), &t->p);
 	ck_assert_int_eq(rc, -ENOSPC);
 	ck_assert_int_gt(t->p.reserve_possible_kib, MIB_KIB(512));
@@ -890,7 +895,7 @@ START_TEST(test_grows_past_initial_capacity)
 	ck_assert_int_eq(policy_plan_init(&p, 8), 0);
 	fx_host(&snap.host, 524288, 800);
 	for (int i = 0; i < 100; i++)
-		fx_guest(&g[i], i, 4096, 4096, 3000);
+		fx_guest_touched(&g[i], i, 4096, 4096, 3000);
 	snap.guests = g;
 	snap.nr_guests = 100;
 	ck_assert_int_eq(policy_decide(&c, &snap, &s, 0, &p), 0);
