@@ -660,12 +660,15 @@ policy_finish(const struct policy_config *c, const struct snapshot *snap,
 
 		if (w->cls == GW_SKIP)
 			continue;
-		/* a guest under its own pressure, or a balloon on its way,
-		 * is looked at again soon whatever the host's state */
+		h = &s->hist[w->hist];
+		/* a guest under its own pressure, one fed within the last
+		 * cooldown (it may be ramping still), or a balloon on its
+		 * way is looked at again soon whatever the host's state */
 		if (w->cls == GW_OK && (w->pressured ||
+		    (h->last_dir > 0 && now_ms - h->last_change_ms <
+		    c->cooldown_ms) ||
 		    abs64(w->target_kib - g->actual_kib) > c->min_change_kib))
 			busy = true;
-		h = &s->hist[w->hist];
 		gp->target_kib = w->target_kib;
 		balloon = w->cls != GW_FIXED && (w->target_kib != w->cur_kib ||
 		    w->resend || (!MT_PRESENT(h->last_target_kib) &&

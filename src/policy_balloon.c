@@ -383,7 +383,12 @@ policy_balloon_decide(const struct policy_config *c,
 		    p != PRESSURE_CRITICAL)
 			continue;
 		g->donor = true;
-		g->cap_kib = MIN(g->step_kib, g->cur_kib - low);
+		/* a step bounds what a guest gives of its resident memory;
+		 * the top it never touched goes with it, or a guest booted
+		 * with untouched RAM would need several ticks to free a
+		 * single page */
+		g->cap_kib = MIN(g->step_kib + MAX(0, g->nonres_kib),
+		    g->cur_kib - low);
 	}
 	/* the takes are counted by what they free on the host, so reclaim
 	 * goes on until the host's real need is met (within the steps) */

@@ -852,6 +852,66 @@ START_TEST(test_reserve_for_starting_vm)
 }
 END_TEST
 
+/* A guest ramping up is fed within seconds even on a plentiful host:
+ * under its own pressure, just fed, or with a balloon on its way, the
+ * next look is at most interval_tight away, whatever the host state. */
+START_TEST(test_next_interval_follows_busy_guests)
+{
+	static const struct {
+		int64_t avail_mib;
+		int64_t usable_mib;	/* guest 0 */
+		int64_t actual_mib;	/* guest 0's balloon now */
+		bool known;		/* a target was sent before */
+		enum host_pressure p;
+		int64_t interval_ms;
+	} rows[] = {
+		/* calm guests at their target: the host state decides */
+		{ 20000, 2048, 4096, false, PRESSURE_PLENTY, 30000 },
+		{ 2000, 2048, 4096, false, PRESSURE_NORMAL, 10000 },
+		{ 700, 3500, 4096, false, PRESSURE_TIGHT, 5000 },
+		{ 300, 3500, 4096, false, PRESSURE_CRITICAL, 2000 },
+		/* under its own pressure */
+		{ 20000, 100, 4096, false, PRESSURE_PLENTY, 5000 },
+		{ 2000, 100, 4096, false, PRESSURE_NORMAL, 5000 },
+		{ 300, 100, 4096, false, PRESSURE_CRITICAL, 2000 },
+		/* a balloon still on its way to the target sent before */
+		{ 2000, 2048, 3000, true, PRESSURE_NORMAL, 5000 },
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct tc *t = tc_new(24576, rows[r].avail_mib, 2);
+
+		fx_guest_touched(&t->g[0], 0, 4096, 4096, rows[r].usable_mib);
+		/* guest 1 at its ceiling: nothing to grow */
+		fx_guest_touched(&t->g[1], 1, 4096, 4096, 2048);
+		if (rows[r].known) {
+			/* the first tick sends guest 0 a smaller target on
+			 * a tight host; the balloon has gone part way */
+			t->snap.host.mem.mem_avail_kib = MIB_KIB(700);
+			fx_guest_touched(&t->g[0], 0, 4096, 4096, 3500);
+			decide(t, 0);
+			ck_assert(balloons(&t->p.guests[0]));
+			t->g[0].actual_kib = t->p.guests[0].target_kib +
+			    MIB_KIB(200);
+			t->snap.host.mem.mem_avail_kib =
+			    MIB_KIB(rows[r].avail_mib);
+			t->s.pressure = PRESSURE_NORMAL;
+			t->s.better_since_ms = MT_ABSENT;
+			decide(t, 1000);
+		} else {
+			decide(t, 0);
+		}
+		ck_assert_msg(t->p.pressure == rows[r].p, "row %zu: %s", r,
+		    policy_pressure_name(t->p.pressure));
+		ck_assert_msg(t->p.next_interval_ms == rows[r].interval_ms,
+		    "row %zu: next %lld ms, want %lld", r,
+		    (long long)t->p.next_interval_ms,
+		    (long long)rows[r].interval_ms);
+		tc_free(t);
+	}
+}
+END_TEST
+
 START_TEST(test_bad_snapshot)
 {
 	struct tc *t = tc_new(24576, 2048, 0);
@@ -943,6 +1003,7 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_thp_with_ksm);
 	tcase_add_test(tc, test_reserve_for_starting_vm);
 	tcase_add_test(tc, test_bad_snapshot);
+	tcase_add_test(tc, test_next_interval_follows_busy_guests);
 	tcase_add_test(tc, test_reason_format);
 	tcase_add_test(tc, test_grows_past_initial_capacity);
 	suite_add_tcase(s, tc);
