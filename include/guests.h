@@ -118,6 +118,12 @@ void guests_update_sample(struct guest_entry *e, struct guest_snapshot *g,
 
 /* Ask the balloon driver for stats every period_s seconds, live only.
  * 0 or -errno from virt.h's mapping. */
+/* QEMU domains: judge freshness against the host's wall clock (QEMU's
+ * last-update is host time) and the stats period: no period means no
+ * fresh stats. */
+void guests_check_fresh(struct guest_snapshot *g, int64_t stats_period_s,
+    int64_t wall_s);
+
 int guests_enable_stats_period(virConnectPtr conn, virDomainPtr dom,
     int period_s);
 

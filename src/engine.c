@@ -242,6 +242,15 @@ engine_act(struct engine *e, bool dry_run)
 	    &e->plan, &e->last_act);
 	if (e->last_act.ksm_applied || e->last_act.thp_applied)
 		policy_note_applied(&e->ps, &e->plan);
+	/* memtune is cached by the collector: re-read it where it was just
+	 * written, so the next plan compares with what is really set and no
+	 * write is repeated */
+	for (size_t i = 0; !dry_run && i < e->plan.nr_guests; i++) {
+		enum guest_action a = e->plan.guests[i].action;
+
+		if (a == ACT_MEMTUNE || a == ACT_BOTH)
+			guests_invalidate(&e->gc, e->plan.guests[i].uuid);
+	}
 	if (e->last_act.failed > 0)
 		e->act_errors += (uint64_t)e->last_act.failed;
 	/* a plan is carried out once */

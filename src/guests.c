@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libvirt/virterror.h>
@@ -310,6 +311,29 @@ guests_update_sample(struct guest_entry *e, struct guest_snapshot *g,
 	    GUEST_STATS_STALE : GUEST_STATS_OK;
 }
 
+void
+guests_check_fresh(struct guest_snapshot *g, int64_t stats_period_s,
+    int64_t wall_s)
+{
+	int64_t limit_s = GUESTS_STALE_MIN_MS / 1000;
+
+	if (g->stats != GUEST_STATS_OK)
+		return;
+	/* without a period QEMU never asks again: what it has is the one
+	 * report the driver sent when it came up, however old */
+	if (!MT_PRESENT(stats_period_s) || stats_period_s <= 0) {
+		g->stats = GUEST_STATS_NONE;
+		return;
+	}
+	if (stats_period_s * GUESTS_STALE_PERIODS > limit_s)
+		limit_s = stats_period_s * GUESTS_STALE_PERIODS;
+	/* QEMU stamps last-update with the host's wall clock when the guest
+	 * answers, so old stats are stale from the first sample on; a stamp
+	 * from the future (clock stepped back) proves nothing either way */
+	if (wall_s - g->last_update_s > limit_s)
+		g->stats = GUEST_STATS_STALE;
+}
+
 int
 guests_enable_stats_period(virConnectPtr conn, virDomainPtr dom,
     int period_s)
@@ -608,6 +632,10 @@ collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 	g->qemu_pid = e->qemu_pid;
 
 	guests_update_sample(e, g, e->xml.backing.stats_period_s, now_ms);
+	/* QEMU's stamps are host time and its stats follow the period;
+	 * other drivers (the test driver) promise neither */
+	if (is_qemu)
+		guests_check_fresh(g, e->xml.backing.stats_period_s, time(NULL));
 
 	if (gc->opts.enable_stats_period_s > 0 && !e->period_tried &&
 	    e->xml.backing.has_balloon &&

@@ -413,6 +413,42 @@ START_TEST(test_collect_metadata_and_period)
 }
 END_TEST
 
+START_TEST(test_check_fresh_wall_clock)
+{
+	struct guest_snapshot g;
+
+	guest_snapshot_init(&g);
+	g.last_update_s = 1000;
+	/* no stats period: the one report from driver start-up is all
+	 * there will ever be */
+	g.stats = GUEST_STATS_OK;
+	guests_check_fresh(&g, 0, 1001);
+	ck_assert_int_eq(g.stats, GUEST_STATS_NONE);
+	g.stats = GUEST_STATS_OK;
+	guests_check_fresh(&g, MT_ABSENT, 1001);
+	ck_assert_int_eq(g.stats, GUEST_STATS_NONE);
+	/* period 2 s: fresh within max(3 periods, 10 s) of the host clock */
+	g.stats = GUEST_STATS_OK;
+	guests_check_fresh(&g, 2, 1010);
+	ck_assert_int_eq(g.stats, GUEST_STATS_OK);
+	g.stats = GUEST_STATS_OK;
+	guests_check_fresh(&g, 2, 1011);
+	ck_assert_int_eq(g.stats, GUEST_STATS_STALE);
+	/* period 5 s: 15 s allowed */
+	g.stats = GUEST_STATS_OK;
+	guests_check_fresh(&g, 5, 1015);
+	ck_assert_int_eq(g.stats, GUEST_STATS_OK);
+	/* a stamp from the future (clock stepped back) is not stale */
+	g.stats = GUEST_STATS_OK;
+	guests_check_fresh(&g, 5, 900);
+	ck_assert_int_eq(g.stats, GUEST_STATS_OK);
+	/* a state already worse is kept */
+	g.stats = GUEST_STATS_NONE;
+	guests_check_fresh(&g, 5, 1001);
+	ck_assert_int_eq(g.stats, GUEST_STATS_NONE);
+}
+END_TEST
+
 Suite *
 guests_suite(void)
 {
@@ -421,6 +457,7 @@ guests_suite(void)
 
 	tcase_add_test(tc, test_parse_params);
 	tcase_add_test(tc, test_freshness);
+	tcase_add_test(tc, test_check_fresh_wall_clock);
 	tcase_add_test(tc, test_rates);
 	tcase_add_test(tc, test_qemu_pid);
 	suite_add_tcase(s, tc);
