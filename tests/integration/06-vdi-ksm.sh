@@ -44,10 +44,13 @@ t0=$(now_ms)
 
 # the storm: all four start together, each loads 300 MiB of the same
 # pages (the same desktop image) a few seconds after boot
+pids=()
 for i in 1 2 3 4; do
 	"$TB" guest add vdi$i --mem 512 --fill same --load "$((3 + i))s:alloc:300M:10" &
+	pids+=($!)
 done
-wait
+# not a bare wait: memtuned runs in the background too
+wait "${pids[@]}"
 "$TB" guest wait vdi1 vdi2 vdi3 vdi4
 boot_ms=$(( $(now_ms) - t0 ))
 
