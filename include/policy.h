@@ -348,6 +348,7 @@ struct policy_gwork {
 	int64_t overhead_kib;
 	int64_t resident_kib;	/* guest RAM resident on the host, at most:
 				   the QEMU RSS; MT_ABSENT unknown */
+	int64_t limit_kib;	/* most it could give over many ticks (donor) */
 	int64_t nonres_kib;	/* top of cur_kib not resident: a shrink
 				   through it frees no host memory */
 	int64_t step_kib;
@@ -397,7 +398,8 @@ void policy_thp_decide(const struct policy_config *c,
 struct policy_fill {
 	int64_t idle_kib;
 	int64_t shares;
-	int64_t cap_kib;
+	int64_t cap_kib;		/* most it gives this tick (its step) */
+	int64_t limit_kib;		/* most it could give over many ticks */
 	int64_t nonres_kib;
 	int64_t got_kib;
 	size_t idx;
@@ -412,7 +414,12 @@ int64_t policy_shrink_frees(const struct policy_gwork *g, int64_t from,
 int64_t policy_inflight_kib(const struct snapshot *snap,
     const struct policy_state *s);
 
-int64_t policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib);
+/* spill: when a donor's step caps its take, let less idle donors make up
+ * the rest this tick (critical: speed over order); without it the most
+ * idle give first over as many ticks as their steps need, and a busy
+ * guest is not squeezed just because the idle ones move slowly. */
+int64_t policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib,
+    bool spill);
 int64_t policy_fill_give(struct policy_state *s, size_t n,
     int64_t budget_kib);
 void policy_balloon_decide(const struct policy_config *c,

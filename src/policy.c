@@ -764,7 +764,7 @@ policy_reserve(const struct policy_config *c, const struct snapshot *snap,
 		int64_t low = MAX(g->floor_kib, g->need_kib);
 
 		g->donor = false;
-		g->cap_kib = g->take_kib = g->give_kib = 0;
+		g->cap_kib = g->limit_kib = g->take_kib = g->give_kib = 0;
 		/* admission is not bound by steps or cooldowns: the VM
 		 * waits for it, as squeezed reserves before it builds */
 		if (g->cls == GW_OK && !g->pressured && g->cur_kib > low) {
@@ -786,7 +786,7 @@ policy_reserve(const struct policy_config *c, const struct snapshot *snap,
 		}
 		to_free = 0;
 	}
-	plan->freed_kib = policy_fill_take(s, n, to_free);
+	plan->freed_kib = policy_fill_take(s, n, to_free, true);
 	taken = 0;
 	for (i = 0; i < n; i++)
 		taken += w[i].take_kib;

@@ -76,11 +76,11 @@ level_part(int64_t level, int64_t shares)
 }
 
 static int64_t
-take_at(const struct policy_fill *f, int64_t level)
+take_at(const struct policy_fill *f, int64_t level, bool capped)
 {
 	int64_t t = f->idle_kib - level_part(level, f->shares);
 
-	return t <= 0 ? 0 : MIN(t, f->cap_kib);
+	return t <= 0 ? 0 : MIN(t, capped ? f->cap_kib : f->limit_kib);
 }
 
 /* what a take frees: the balloon first passes the top that is not
@@ -123,7 +123,8 @@ policy_inflight_kib(const struct snapshot *snap, const struct policy_state *s)
 }
 
 int64_t
-policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib)
+policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib,
+    bool spill)
 {
 	struct policy_gwork *w = s->work;
 	struct policy_fill *f = s->fill;
@@ -140,6 +141,7 @@ policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib)
 		f[m].idle_kib = w[i].idle_kib;
 		f[m].shares = w[i].shares;
 		f[m].cap_kib = w[i].cap_kib;
+		f[m].limit_kib = MAX(w[i].cap_kib, w[i].limit_kib);
 		f[m].nonres_kib = MAX(0, w[i].nonres_kib);
 		f[m].idx = i;
 		hi = MAX(hi, policy_scale(f[m].idle_kib, 1000, f[m].shares) + 1);
@@ -152,7 +154,7 @@ policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib)
 
 		sum = 0;
 		for (i = 0; i < m && sum <= want_kib; i++)
-			sum += counted(&f[i], take_at(&f[i], mid));
+			sum += counted(&f[i], take_at(&f[i], mid, spill));
 		if (sum <= want_kib)
 			hi = mid;
 		else
@@ -160,7 +162,9 @@ policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib)
 	}
 	sum = 0;
 	for (i = 0; i < m; i++) {
-		f[i].got_kib = take_at(&f[i], lo);
+		/* the level is found as if no step applied; the step then
+		 * bounds this tick's part of it */
+		f[i].got_kib = MIN(take_at(&f[i], lo, spill), f[i].cap_kib);
 		sum += counted(&f[i], f[i].got_kib);
 	}
 	/* the level is an integer: hand out the rounding rest, passing a
@@ -169,6 +173,12 @@ policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib)
 	for (i = 0; i < m && left > 0; i++) {
 		int64_t extra = MIN(f[i].cap_kib - f[i].got_kib,
 		    MAX(0, f[i].idle_kib - f[i].got_kib));
+
+		/* without spill, only the rounding of the level: no more than
+		 * this donor's take one level further down */
+		if (!spill && lo > 0)
+			extra = MIN(extra, MAX(0, MIN(take_at(&f[i], lo - 1,
+			    false), f[i].cap_kib) - f[i].got_kib));
 		int64_t now = counted(&f[i], f[i].got_kib);
 		int64_t add = MIN(left, counted(&f[i], f[i].got_kib +
 		    MAX(0, extra)) - now);
@@ -335,6 +345,7 @@ policy_balloon_decide(const struct policy_config *c,
 	struct policy_gwork *w = s->work;
 	size_t n = snap->nr_guests, i;
 	int64_t avail = snap->host.mem.mem_avail_kib;
+	bool spill;
 	int64_t inflight, reclaim, room, want = 0, from_host, taken, freed;
 	int64_t funded, given, grow_budget, above_critical, extra;
 	enum host_pressure p = plan->pressure;
@@ -389,10 +400,19 @@ policy_balloon_decide(const struct policy_config *c,
 		 * single page */
 		g->cap_kib = MIN(g->step_kib + MAX(0, g->nonres_kib),
 		    g->cur_kib - low);
+		g->limit_kib = g->cur_kib - low;
 	}
 	/* the takes are counted by what they free on the host, so reclaim
 	 * goes on until the host's real need is met (within the steps) */
-	freed = policy_fill_take(s, n, reclaim + (want - from_host));
+	/* Spill past the steps of the most idle onto less idle donors only
+	 * when speed matters more than order: the host is critical or
+	 * nearer to it than to the tight line, or a guest under its own
+	 * pressure is waiting for the memory. Otherwise the most idle give
+	 * over a few ticks and a busy guest's margin is left alone. */
+	spill = p == PRESSURE_CRITICAL || want - from_host > 0 ||
+	    avail + inflight < pmy_of(plan->reserve_kib,
+	    (c->tight_pmy + c->critical_pmy) / 2);
+	freed = policy_fill_take(s, n, reclaim + (want - from_host), spill);
 	taken = 0;
 	/* a donor that gave nothing this tick may still grow below */
 	for (i = 0; i < n; i++) {

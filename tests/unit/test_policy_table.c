@@ -424,6 +424,39 @@ START_TEST(test_critical_step_moves_8g_fast)
 }
 END_TEST
 
+START_TEST(test_steps_do_not_spill_onto_busy_guest)
+{
+	/* tight (80 % of the reserve, above the 75 % midway line) and
+	 * 764 MiB short: two idle guests could cover it all, but their
+	 * 10 % step (205 MiB) caps this tick. The rest waits for the next
+	 * ticks; it is not taken from the busy guest's smaller margin.
+	 * Critical is different: speed first, the busy guest gives too. */
+	struct tc *t = tc_new(65536, 800, 3);
+
+	t->c.reserve_kib = MIB_KIB(1000);
+	fx_guest_touched(&t->g[0], 0, 2048, 2048, 1700);	/* idle */
+	fx_guest_touched(&t->g[1], 1, 2048, 2048, 1700);	/* idle */
+	fx_guest_touched(&t->g[2], 2, 4096, 4096, 1200);	/* busy */
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(2048) -
+	    MIB_KIB(2048) / 10);
+	ck_assert_int_eq(t->p.guests[1].target_kib, MIB_KIB(2048) -
+	    MIB_KIB(2048) / 10);
+	ck_assert_int_eq(t->p.guests[2].target_kib, MIB_KIB(4096));
+	ck_assert(!balloons(&t->p.guests[2]));
+
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(700);
+	t->c.reserve_kib = MIB_KIB(4096);
+	policy_state_free(&t->s);
+	ck_assert_int_eq(policy_state_init(&t->s, NG), 0);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_CRITICAL);
+	ck_assert_int_lt(t->p.guests[2].target_kib, MIB_KIB(4096));
+	tc_free(t);
+}
+END_TEST
+
 START_TEST(test_tight_step_is_bounded)
 {
 	/* tight: at most 10% of max memory (and 1 GiB) per tick */
@@ -988,6 +1021,7 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_plenty_grows_toward_ceiling_with_cooldown);
 	tcase_add_test(tc, test_plenty_satisfied_no_change);
 	tcase_add_test(tc, test_critical_step_moves_8g_fast);
+	tcase_add_test(tc, test_steps_do_not_spill_onto_busy_guest);
 	tcase_add_test(tc, test_tight_step_is_bounded);
 	tcase_add_test(tc, test_min_change_skips_small_moves);
 	tcase_add_test(tc, test_deadband);
