@@ -5,6 +5,7 @@
 #   make unit       unit tests only
 #   make demo       the testbed with real guests, and memtuned running on it
 #   make bench      benchmarks, results under docs/bench/
+#   make man        man pages from docs/man/*.scd (build/man/)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 VERSION := 0.1.0
@@ -55,7 +56,7 @@ UNIT_SUITES := $(patsubst tests/unit/test_%.c,%,$(UNIT_SRCS))
 BINS := $(O)/memtuned $(O)/memtunectl
 
 .PHONY: all check unit integration demo bench install uninstall clean deps \
-	testbed-up testbed-down fuzz sim long
+	testbed-up testbed-down fuzz sim long man
 all: $(BINS)
 
 $(O)/%.o: %.c
@@ -168,17 +169,33 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	scripts/bench $(O)
 
-install: all
+# Man pages: scdoc sources in docs/man/NAME.SECTION.scd. Not part of all:
+# without scdoc they are skipped with a message.
+MAN_SRCS := $(wildcard docs/man/*.scd)
+MAN_PAGES := $(MAN_SRCS:docs/man/%.scd=$(O)/man/%)
+
+$(O)/man/%: docs/man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+
+man:
+	@if command -v scdoc >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(MAN_PAGES); \
+	else echo "scdoc not found: man pages skipped (apt-get install scdoc)"; fi
+
+install: all man
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/memtuned
 	install -m 0755 $(O)/memtuned $(O)/memtunectl $(DESTDIR)$(SBINDIR)/
 	install -m 0644 conf/memtuned.conf $(DESTDIR)$(SYSCONFDIR)/memtuned/memtuned.conf.example
-	@if [ -d docs/man ] && ls docs/man/*.[0-9] >/dev/null 2>&1; then \
-		for m in docs/man/*.[0-9]; do s=$${m##*.}; \
+	@if ls $(O)/man/*.[0-9] >/dev/null 2>&1; then \
+		for m in $(O)/man/*.[0-9]; do s=$${m##*.}; \
 		install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/memtuned $(DESTDIR)$(SBINDIR)/memtunectl
+	rm -f $(DESTDIR)$(MANDIR)/man8/memtuned.8 $(DESTDIR)$(MANDIR)/man8/memtunectl.8 \
+		$(DESTDIR)$(MANDIR)/man5/memtuned.conf.5
 
 clean:
 	rm -rf build
