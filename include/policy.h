@@ -258,6 +258,8 @@ struct policy_state {
 	int64_t ksm_applied_pages;
 	int64_t ksm_applied_sleep;
 	int64_t ksm_backoff_until_ms;
+	int64_t ksm_on_full_scans;	/* full_scans when memtuned turned
+					   KSM on; MT_ABSENT: not probing */
 	/* planned last tick, pending policy_note_applied() */
 	bool ksm_pending_valid;
 	int64_t ksm_pending_run;

@@ -294,6 +294,7 @@ policy_state_init(struct policy_state *s, size_t nr_guests)
 	s->ksm_prev_profit_kib = MT_ABSENT;
 	s->ksm_prev_ms = MT_ABSENT;
 	s->ksm_backoff_until_ms = MT_ABSENT;
+	s->ksm_on_full_scans = MT_ABSENT;
 	if (hist_rehash(s, 2 * nr_guests) < 0 ||
 	    ensure_state_capacity(s, nr_guests) < 0) {
 		policy_state_free(s);
@@ -521,8 +522,12 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 		    MIB(w->cur_kib));
 		return;
 	}
-	used = (MT_PRESENT(g->available_kib) ? g->available_kib :
-	    g->actual_kib) - g->usable_kib;
+	/* in balloon units: what the guest's kernel keeps for itself
+	 * (actual - MemTotal, tens of MiB) is used too; measured against
+	 * MemTotal, a shrink to the need would leave the guest that much
+	 * short of its headroom and it would ask for it back at once */
+	used = (MT_PRESENT(g->actual_kib) ? g->actual_kib :
+	    g->available_kib) - g->usable_kib;
 	used = MAX(used, 0);
 	keep = MT_PRESENT(g->disk_caches_kib) && g->disk_caches_kib > 0 ?
 	    g->disk_caches_kib - policy_scale(g->disk_caches_kib,

@@ -146,12 +146,16 @@ policy_ksm_decide(const struct policy_config *c,
 	if (!s->ksm_on && (cpct >= c->ksm_start_committed_pmy ||
 	    plan->pressure >= PRESSURE_TIGHT)) {
 		s->ksm_on = true;
+		/* whether merging pays is known only once ksmd has been
+		 * through the guests' memory: probe until then */
+		s->ksm_on_full_scans = k->full_scans;
 		policy_reasonf(why, sizeof(why), "on: guests commit %lld%% of "
 		    "MemTotal, host %s", (long long)cpct / 100,
 		    policy_pressure_name(plan->pressure));
 	} else if (s->ksm_on && cpct < c->ksm_stop_committed_pmy &&
 	    plan->pressure <= PRESSURE_NORMAL) {
 		s->ksm_on = false;
+		s->ksm_on_full_scans = MT_ABSENT;
 		policy_reasonf(why, sizeof(why), "off: guests commit %lld%% of "
 		    "MemTotal (< %lld%%)", (long long)cpct / 100,
 		    (long long)c->ksm_stop_committed_pmy / 100);
@@ -196,6 +200,18 @@ policy_ksm_decide(const struct policy_config *c,
 			    (long long)cpu / 10, (long long)cpu % 10,
 			    (long long)c->ksm_cpu_max_pmil / 10,
 			    (long long)c->ksm_cpu_max_pmil % 10);
+		} else if (MT_PRESENT(s->ksm_on_full_scans) &&
+		    MT_PRESENT(k->full_scans) &&
+		    k->full_scans < s->ksm_on_full_scans + 2 &&
+		    (!MT_PRESENT(cpu) || cpu * 3 / 2 <= c->ksm_cpu_max_pmil)) {
+			/* KSM merges a page once it has seen it unchanged on
+			 * two passes: until then no gain proves nothing, so
+			 * speed up within the CPU budget instead of judging */
+			pages = MIN(c->ksm_pages_max, pages * 3 / 2 + 1);
+			sleep = MAX(c->ksm_sleep_min_ms, sleep * 2 / 3);
+			policy_reasonf(why, sizeof(why), "probing: %lld of 2 full "
+			    "scans since on: faster",
+			    (long long)(k->full_scans - s->ksm_on_full_scans));
 		} else if (MT_PRESENT(rate) &&
 		    rate >= c->ksm_pay_min_kib_per_min &&
 		    (!MT_PRESENT(cpu) || cpu * 3 / 2 <= c->ksm_cpu_max_pmil)) {

@@ -457,6 +457,31 @@ START_TEST(test_steps_do_not_spill_onto_busy_guest)
 }
 END_TEST
 
+START_TEST(test_need_in_balloon_units)
+{
+	/* a guest's kernel keeps some of its RAM out of MemTotal (here 60
+	 * MiB): the need counts it, so a guest shrunk to its need still has
+	 * its whole headroom and does not ask for memory back next tick */
+	struct tc *t = tc_new(65536, 700, 1);
+	int64_t headroom = MIB_KIB(128);
+
+	t->c.reserve_kib = MIB_KIB(1000);
+	t->c.step_max_pmy = 10000;	/* one step, to see where it lands */
+	fx_guest_touched(&t->g[0], 0, 1024, 1024, 500);
+	t->g[0].available_kib = MIB_KIB(1024 - 60);
+	t->g[0].usable_kib = MIB_KIB(500);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.guests[0].need_kib, MIB_KIB(1024 - 500) + headroom);
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(1024 - 500) + headroom);
+	follow(t);
+	ck_assert_int_eq(t->g[0].usable_kib, headroom);
+	decide(t, 60000);
+	ck_assert_ptr_null(strstr(t->p.guests[0].reason, "under pressure"));
+	ck_assert(!balloons(&t->p.guests[0]));
+	tc_free(t);
+}
+END_TEST
+
 START_TEST(test_tight_step_is_bounded)
 {
 	/* tight: at most 10% of max memory (and 1 GiB) per tick */
@@ -533,7 +558,7 @@ START_TEST(test_reverse_cooldown)
 	ck_assert(balloons(&t->p.guests[1]));
 	/* critical overrides it */
 	t->snap.host.mem.mem_avail_kib = MIB_KIB(200);
-	t->g[1].actual_kib = t->p.guests[1].target_kib;
+	follow(t);	/* guest 1's balloon (and its stats) reached the target */
 	decide(t, 12000);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_CRITICAL);
 	ck_assert(balloons(&t->p.guests[0]));
@@ -732,6 +757,43 @@ START_TEST(test_ksm_loop)
 	decide(t, 30000);
 	ck_assert_int_eq(t->p.ksm.pages_to_scan, 75);
 	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "budget"));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_ksm_probes_until_two_full_scans)
+{
+	/* just switched on: no gain yet proves nothing, because KSM merges
+	 * a page only after seeing it on two passes. Speed up instead of
+	 * slowing down, until two full scans are done; then judge. */
+	struct tc *t = tc_new(24576, 6000, 4);
+
+	for (size_t i = 0; i < 4; i++)
+		fx_guest_touched(&t->g[i], (int)i, 6144, 6144, 3000);
+	ksm_host(&t->snap.host);
+	t->snap.host.ksm.full_scans = 5;
+	decide(t, 0);
+	ck_assert_int_eq(t->p.ksm.run, 1);
+	ksm_apply(t);
+	decide(t, 10000);
+	ck_assert_int_eq(t->p.ksm.pages_to_scan, 151);
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "probing: 0 of 2"));
+	ksm_apply(t);
+	t->snap.host.ksm.full_scans = 6;
+	decide(t, 20000);
+	ck_assert_int_eq(t->p.ksm.pages_to_scan, 227);
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "probing: 1 of 2"));
+	ksm_apply(t);
+	/* probing stays inside the CPU budget */
+	t->snap.host.ksm.ksmd_cpu_pmil = 190;
+	decide(t, 30000);
+	ck_assert_ptr_null(strstr(t->p.ksm.reason, "probing"));
+	ksm_apply(t);
+	/* two passes done and still nothing merged: now it does not pay */
+	t->snap.host.ksm.ksmd_cpu_pmil = 10;
+	t->snap.host.ksm.full_scans = 7;
+	decide(t, 40000);
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "stopped paying"));
 	tc_free(t);
 }
 END_TEST
@@ -1022,6 +1084,7 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_plenty_satisfied_no_change);
 	tcase_add_test(tc, test_critical_step_moves_8g_fast);
 	tcase_add_test(tc, test_steps_do_not_spill_onto_busy_guest);
+	tcase_add_test(tc, test_need_in_balloon_units);
 	tcase_add_test(tc, test_tight_step_is_bounded);
 	tcase_add_test(tc, test_min_change_skips_small_moves);
 	tcase_add_test(tc, test_deadband);
@@ -1031,6 +1094,7 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_uncooperative_balloon);
 	tcase_add_test(tc, test_memtune_values);
 	tcase_add_test(tc, test_ksm_loop);
+	tcase_add_test(tc, test_ksm_probes_until_two_full_scans);
 	tcase_add_test(tc, test_ksm_pages_sharing_fallback_and_off);
 	tcase_add_test(tc, test_ksm_advisor);
 	tcase_add_test(tc, test_ksm_backs_off_from_other_manager);
