@@ -45,7 +45,7 @@ struct daemon {
 	int64_t next_tick_ms;
 	uint64_t watchdog_usec;
 	char last_logged_error[1024];
-	uint64_t reloads, psi_wakeups, event_wakeups;
+	uint64_t reloads, psi_wakeups, event_wakeups, watch_wakeups;
 	int ticks_run;
 	bool last_tick_ok;		/* snapshot and plan are from it */
 

@@ -13,6 +13,7 @@
 #include "capacity.h"
 #include "daemon.h"
 #include "log.h"
+#include "meminfo.h"
 #include "psi.h"
 #include "report.h"
 #include "sdnotify.h"
@@ -154,13 +155,69 @@ daemon_ensure_connection(struct daemon *d, int64_t now)
 
 /* -------------------------------------------------------------- ticks */
 
+/* Between full ticks a cheap look at MemAvailable (one /proc/meminfo
+ * read, ~50 us) every interval_min catches a host falling into a worse
+ * pressure state at once, without waiting out a calm 30 s interval or
+ * relying on PSI (a host without swap can run short without stalling). */
+static bool
+daemon_watching(const struct daemon *d)
+{
+	return d->last_tick_ok && d->eng.plan.pressure != PRESSURE_CRITICAL &&
+	    d->next_tick_ms != MT_ABSENT;
+}
+
+static void
+daemon_arm(struct daemon *d)
+{
+	int64_t when = d->next_tick_ms;
+
+	if (daemon_watching(d))
+		when = MIN(when, mt_now_ms() + d->eng.cfg.interval_min_ms);
+	evloop_set_deadline(d->loop, when);
+}
+
 static void
 daemon_schedule(struct daemon *d, int64_t when_ms)
 {
 	if (d->next_tick_ms == MT_ABSENT || when_ms < d->next_tick_ms) {
 		d->next_tick_ms = when_ms;
-		evloop_set_deadline(d->loop, when_ms);
+		daemon_arm(d);
 	}
+}
+
+/* true when MemAvailable has fallen under the line of a worse pressure
+ * state than the last plan saw: time for a full tick now */
+static bool
+daemon_watch_says_tick(struct daemon *d)
+{
+	const struct policy_config *pc = &d->eng.cfg.policy;
+	struct host_meminfo mi;
+	char err[256];
+	int64_t reserve, line_pmy;
+
+	if (meminfo_read(&mi, err, sizeof(err)) < 0)
+		return true;	/* let the full tick report it */
+	reserve = policy_host_reserve_kib(pc, mi.mem_total_kib);
+	switch (d->eng.plan.pressure) {
+	case PRESSURE_PLENTY:
+		line_pmy = pc->plenty_pmy;
+		break;
+	case PRESSURE_NORMAL:
+		line_pmy = pc->tight_pmy;
+		break;
+	case PRESSURE_TIGHT:
+		line_pmy = pc->critical_pmy;
+		break;
+	default:
+		return false;
+	}
+	if (mi.mem_avail_kib >= reserve / 100 * line_pmy / 100)
+		return false;
+	d->watch_wakeups++;
+	log_debug("MemAvailable %lld KiB under the %s line: deciding now",
+	    (long long)mi.mem_avail_kib,
+	    policy_pressure_name(d->eng.plan.pressure));
+	return true;
 }
 
 static void
@@ -292,6 +349,11 @@ on_timer(void *arg)
 {
 	struct daemon *d = arg;
 
+	if (d->next_tick_ms != MT_ABSENT && mt_now_ms() < d->next_tick_ms &&
+	    !daemon_watch_says_tick(d)) {
+		daemon_arm(d);
+		return;
+	}
 	d->next_tick_ms = MT_ABSENT;
 	daemon_tick(d, false, 0);
 	if (d->watchdog_usec > 0)
