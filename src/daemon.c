@@ -301,6 +301,13 @@ daemon_tick_once(struct daemon *d, bool dry_run, int64_t reserve_kib)
 		    "can be freed within the guests' bounds",
 		    (long long)(reserve_kib / 1024),
 		    (long long)(e->plan.reserve_possible_kib / 1024));
+	if (rc == -ENOSPC) {
+		/* an admission that cannot be met changes nothing: the
+		 * answer is how much could be freed */
+		d->ticks_run++;
+		d->mctr.ticks++;
+		return rc;
+	}
 	{
 		int arc = engine_act(e, dry_run || e->cfg.dry_run);
 

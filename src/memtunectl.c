@@ -64,7 +64,8 @@ usage(FILE *out)
 	    "  -f, --config FILE    configuration (default %s)\n"
 	    "  -s, --socket PATH    the daemon's control socket (default from the\n"
 	    "                       configuration)\n"
-	    "  -j, --json           machine-readable output (status, rebalance)\n"
+	    "  -j, --json           machine-readable output (status, rebalance,\n"
+	    "                       capacity)\n"
 	    "      --standalone     do not ask a running daemon; collect here\n"
 	    "  -n, --dry-run        rebalance: print the plan, change nothing\n"
 	    "  -r, --reserve MIB    rebalance: free MIB for a VM about to start\n"
@@ -155,7 +156,8 @@ run_standalone(const struct ctl_opts *o, const char *cmd,
 	}
 	*resp = report_status_json(&eng, "standalone");
 	if (rebalance) {
-		bool act = !eng.cfg.dry_run;
+		/* a reserve that cannot be met changes nothing */
+		bool act = !eng.cfg.dry_run && drc == 0;
 
 		if (act) {
 			/* log lines of the actuators go to stderr as they happen */

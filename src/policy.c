@@ -811,6 +811,17 @@ policy_reserve(const struct policy_config *c, const struct snapshot *snap,
 			    sizeof(plan->guests[i].reason), "gives %lld MiB "
 			    "for a starting VM: idle %lld MiB",
 			    MIB(g->take_kib), MIB(g->idle_kib));
+		else if (g->target_kib > g->cur_kib)
+			policy_reasonf(plan->guests[i].reason,
+			    sizeof(plan->guests[i].reason), "below its floor: "
+			    "raised to %lld MiB", MIB(g->target_kib));
+		else if (plan->guests[i].reason[0] == '\0')
+			policy_reasonf(plan->guests[i].reason,
+			    sizeof(plan->guests[i].reason), "%s: held for the "
+			    "reserve of %lld MiB (at most %lld MiB can be freed)",
+			    possible + room >= need_kib ? "nothing to give" :
+			    "not enough", MIB(need_kib),
+			    MIB(plan->reserve_possible_kib));
 	}
 	policy_finish(c, snap, s, now_ms, plan);
 	return possible + room >= need_kib ? 0 : -ENOSPC;

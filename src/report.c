@@ -436,6 +436,6 @@ report_print_plan(FILE *out, struct json_object *st, bool dry_run)
 		steps++;
 	}
 	fprintf(out, "%d step%s%s\n", steps, steps == 1 ? "" : "s",
-	    dry_run ? " planned (dry run: nothing changed)" : "");
+	    dry_run ? " planned, nothing changed" : "");
 	return steps;
 }

@@ -43,7 +43,7 @@ before=$(stat_of mt-rb1 balloon.current)
 "${CTL[@]}" --standalone rebalance --dry-run >"$W/dry.txt" || fail "dry run failed: $(cat "$W/dry.txt")"
 cat "$W/dry.txt"
 grep -q 'mt-rb1 would set balloon' "$W/dry.txt" || fail "dry run planned no balloon step for mt-rb1"
-grep -q 'dry run: nothing changed' "$W/dry.txt" || fail "dry run does not say it changed nothing"
+grep -q 'planned, nothing changed' "$W/dry.txt" || fail "dry run does not say it changed nothing"
 sleep 3
 after=$(stat_of mt-rb1 balloon.current)
 (( after == before )) || fail "dry run moved the balloon: $before -> $after"
