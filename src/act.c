@@ -8,6 +8,7 @@
 #include <libvirt/virterror.h>
 
 #include "act.h"
+#include "virt.h"
 #include "log.h"
 #include "util.h"
 
@@ -37,49 +38,26 @@ act_err_transient(int rc)
 int
 act_libvirt_errno(virConnectPtr conn)
 {
-	virErrorPtr e = virGetLastError();
-	int code = e != NULL ? e->code : VIR_ERR_OK;
-	int int1 = e != NULL ? e->int1 : 0;
-
 	/* read before asking about the connection: every libvirt call,
 	 * virConnectIsAlive included, resets the last error */
-	switch (code) {
-	case VIR_ERR_NO_DOMAIN:
-		return -ENOENT;
-	case VIR_ERR_OPERATION_INVALID:
-		/* "domain is not running" and kin */
-		return -ESRCH;
-	case VIR_ERR_NO_SUPPORT:
-	case VIR_ERR_OPERATION_UNSUPPORTED:
-	case VIR_ERR_ARGUMENT_UNSUPPORTED:
-	case VIR_ERR_CONFIG_UNSUPPORTED:
-		return -EOPNOTSUPP;
-	case VIR_ERR_INVALID_ARG:
-		return -EINVAL;
-	case VIR_ERR_OPERATION_DENIED:
-	case VIR_ERR_AUTH_FAILED:
-	case VIR_ERR_ACCESS_DENIED:
-		return -EACCES;
+	int rc = virt_error_errno(virGetLastError());
+
+	switch (rc) {
+	case -ENOENT:		/* no such domain */
+	case -ESRCH:		/* domain not running */
+	case -EOPNOTSUPP:
+	case -EINVAL:
+	case -EACCES:
+	case -EPERM:
+		return rc;
 	default:
 		break;
 	}
 	/* whatever else went wrong, a dead connection is what matters */
-	if (conn != NULL && virConnectIsAlive(conn) == 0)
+	if (rc == -ECONNRESET ||
+	    (conn != NULL && virConnectIsAlive(conn) == 0))
 		return -ENOTCONN;
-	switch (code) {
-	case VIR_ERR_NO_CONNECT:
-	case VIR_ERR_INVALID_CONN:
-	case VIR_ERR_RPC:
-		return -ENOTCONN;
-	case VIR_ERR_OPERATION_TIMEOUT:
-	case VIR_ERR_AGENT_UNRESPONSIVE:
-		return -ETIMEDOUT;
-	case VIR_ERR_SYSTEM_ERROR:
-		/* libvirt keeps the errno in int1 for system errors */
-		return int1 > 0 ? -int1 : -EIO;
-	default:
-		return -EIO;
-	}
+	return rc;
 }
 
 static const char *

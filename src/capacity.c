@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "capacity.h"
+#include "jsonutil.h"
 #include "engine.h"
 #include "report.h"
 
@@ -410,25 +411,6 @@ capacity_estimate(const struct policy_config *pc, const struct snapshot *snap,
 
 /* ------------------------------------------------------------- JSON */
 
-static void
-add_i64(struct json_object *o, const char *key, int64_t v)
-{
-	/* absent values are null, never a number a tool could misread */
-	json_object_object_add(o, key, MT_PRESENT(v) ?
-	    json_object_new_int64(v) : NULL);
-}
-
-static void
-add_str(struct json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, json_object_new_string(v));
-}
-
-static void
-add_bool(struct json_object *o, const char *key, bool v)
-{
-	json_object_object_add(o, key, json_object_new_boolean(v));
-}
 
 static struct json_object *
 level_json(const struct capacity_result *r, enum capacity_level_id id,
@@ -609,35 +591,6 @@ capacity_engine_json(const struct engine *e, int64_t vm_kib, int64_t now_ms)
 }
 
 /* ------------------------------------------------------------ print */
-
-static int64_t
-get_i64(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
-		return MT_ABSENT;
-	return json_object_get_int64(v);
-}
-
-static const char *
-get_str(struct json_object *o, const char *key, const char *dflt)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
-		return dflt;
-	return json_object_get_string(v);
-}
-
-static bool
-get_bool(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return o != NULL && json_object_object_get_ex(o, key, &v) &&
-	    v != NULL && json_object_get_boolean(v);
-}
 
 static void
 print_level_from(FILE *out, struct json_object *l, struct json_object *f)

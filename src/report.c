@@ -7,30 +7,12 @@
 
 #include <json-c/json.h>
 
+#include "jsonutil.h"
 #include "report.h"
 #include "version.h"
 
 /* ----------------------------------------------------------- building */
 
-static void
-add_i64(struct json_object *o, const char *key, int64_t v)
-{
-	/* absent values are null, never a number a tool could misread */
-	json_object_object_add(o, key, MT_PRESENT(v) ?
-	    json_object_new_int64(v) : NULL);
-}
-
-static void
-add_str(struct json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, json_object_new_string(v));
-}
-
-static void
-add_bool(struct json_object *o, const char *key, bool v)
-{
-	json_object_object_add(o, key, json_object_new_boolean(v));
-}
 
 static int64_t
 ksm_saved_kib(const struct host_ksm *k)
@@ -203,35 +185,6 @@ report_status_json(const struct engine *e, const char *source)
 }
 
 /* ---------------------------------------------------------- rendering */
-
-static int64_t
-get_i64(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
-		return MT_ABSENT;
-	return json_object_get_int64(v);
-}
-
-static const char *
-get_str(struct json_object *o, const char *key, const char *dflt)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
-		return dflt;
-	return json_object_get_string(v);
-}
-
-static bool
-get_bool(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && v != NULL &&
-	    json_object_get_boolean(v);
-}
 
 void
 report_fmt_kib(char *buf, size_t len, int64_t kib)
