@@ -730,6 +730,13 @@ policy_decide(const struct policy_config *c, const struct snapshot *snap,
 	policy_balloon_decide(c, snap, s, now_ms, plan);
 	policy_finish(c, snap, s, now_ms, plan);
 	policy_ksm_decide(c, snap, s, now_ms, plan);
+	/* while memtuned is moving ksmd's rate (probing, or merging pays),
+	 * look again within the normal interval: a login storm's pages are
+	 * worth merging in minutes, not after a calm host's half-minute
+	 * steps */
+	if (plan->ksm.change && MT_PRESENT(plan->ksm.pages_to_scan))
+		plan->next_interval_ms = MIN(plan->next_interval_ms,
+		    c->interval_normal_ms);
 	policy_thp_decide(c, snap, s, plan);
 	return 0;
 }

@@ -778,6 +778,9 @@ START_TEST(test_ksm_probes_until_two_full_scans)
 	decide(t, 10000);
 	ck_assert_int_eq(t->p.ksm.pages_to_scan, 151);
 	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "probing: 0 of 2"));
+	/* a plentiful host looks again soon while ksmd's rate moves */
+	ck_assert_int_eq(t->p.pressure, PRESSURE_PLENTY);
+	ck_assert_int_eq(t->p.next_interval_ms, t->c.interval_normal_ms);
 	ksm_apply(t);
 	t->snap.host.ksm.full_scans = 6;
 	decide(t, 20000);
