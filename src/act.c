@@ -68,6 +68,25 @@ act_libvirt_message(void)
 	return e != NULL && e->message != NULL ? e->message : "unknown error";
 }
 
+/* Log a failed libvirt call and return its -errno. A guest that stopped
+ * or vanished since the tick read it is churn, not a fault: said at info.
+ * The message is copied before act_libvirt_errno() may reset it. */
+static int
+act_libvirt_fail(virConnectPtr conn, const char *what, const char *uuid)
+{
+	char msg[256];
+	int rc;
+
+	mt_strlcpy(msg, act_libvirt_message(), sizeof(msg));
+	rc = act_libvirt_errno(conn);
+	if (rc == -ENOENT || rc == -ESRCH)
+		log_info("%s %s: skipped, the guest is gone (%s)", what, uuid,
+		    msg);
+	else
+		log_warnx("%s %s: %s", what, uuid, msg);
+	return rc;
+}
+
 static int
 act_lookup(virConnectPtr conn, const char *uuid, virDomainPtr *dom)
 {
@@ -89,9 +108,7 @@ act_libvirt_set_balloon(virConnectPtr conn, const char *uuid,
 		goto out;
 	if (virDomainSetMemoryFlags(dom, (unsigned long)target_kib,
 	    VIR_DOMAIN_AFFECT_LIVE) < 0) {
-		log_warnx("balloon %s -> %lld KiB: %s", uuid,
-		    (long long)target_kib, act_libvirt_message());
-		rc = act_libvirt_errno(conn);
+		rc = act_libvirt_fail(conn, "balloon", uuid);
 		goto out;
 	}
 	rc = 0;
@@ -136,8 +153,7 @@ act_libvirt_set_memtune(virConnectPtr conn, const char *uuid,
 		goto out;
 	if (virDomainSetMemoryParameters(dom, params, n,
 	    VIR_DOMAIN_AFFECT_LIVE) < 0) {
-		log_warnx("memtune %s: %s", uuid, act_libvirt_message());
-		rc = act_libvirt_errno(conn);
+		rc = act_libvirt_fail(conn, "memtune", uuid);
 		goto out;
 	}
 	rc = 0;
