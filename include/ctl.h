@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "connpool.h"
+
 #define CTL_REQUEST_MAX 4096		/* the largest request is ~100 bytes */
 #define CTL_MAX_CLIENTS 8
 #define CTL_CLIENT_DEADLINE_MS 2000
@@ -33,15 +35,8 @@ typedef struct json_object *(*ctl_handler_fn)(struct json_object *req,
 
 struct evloop;
 
-struct ctl_client {
-	int fd;				/* -1: free slot */
-	int watch;			/* evloop id */
-	int64_t accepted_ms;
-	size_t in_len;
-	char in[CTL_REQUEST_MAX + 1];
-	char *out;			/* response being written */
-	size_t out_len, out_off;
-};
+_Static_assert(CTL_REQUEST_MAX <= CONNPOOL_IN_MAX,
+    "a control request must fit a connpool input buffer");
 
 struct ctl_server {
 	int listen_fd;
@@ -51,7 +46,8 @@ struct ctl_server {
 	gid_t allowed_gid;		/* (gid_t)-1: root only */
 	ctl_handler_fn handler;
 	void *arg;
-	struct ctl_client clients[CTL_MAX_CLIENTS];
+	struct connpool pool;
+	struct connpool_client clients[CTL_MAX_CLIENTS];
 	uint64_t served, refused, dropped;
 };
 

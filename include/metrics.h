@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "act.h"
+#include "connpool.h"
 #include "policy.h"
 #include "snapshot.h"
 
@@ -115,16 +116,8 @@ int metrics_write_textfile(const char *path, const char *text, size_t len);
 
 struct evloop;
 
-struct metrics_http_client {
-	int fd;				/* -1: free slot */
-	int watch;			/* evloop id */
-	int64_t accepted_ms;
-	bool draining;			/* answer sent: read until EOF */
-	size_t in_len;
-	char in[METRICS_HTTP_HEAD_MAX + 1];
-	char *out;			/* the whole answer, head and body */
-	size_t out_len, out_off;
-};
+_Static_assert(METRICS_HTTP_HEAD_MAX <= CONNPOOL_IN_MAX,
+    "an HTTP request head must fit a connpool input buffer");
 
 struct metrics_http {
 	int listen_fd;
@@ -133,7 +126,8 @@ struct metrics_http {
 	int port;			/* bound port (port 0 asked: ephemeral) */
 	char *text;			/* latest rendered metrics, own copy */
 	size_t text_len;
-	struct metrics_http_client clients[METRICS_HTTP_MAX_CLIENTS];
+	struct connpool pool;
+	struct connpool_client clients[METRICS_HTTP_MAX_CLIENTS];
 	uint64_t served, refused, dropped;
 };
 

@@ -20,8 +20,6 @@
 #include "log.h"
 #include "util.h"
 
-static void ctl_client_drop(struct ctl_server *srv, struct ctl_client *c);
-
 static int
 ctl_mkdir_parent(const char *path)
 {
@@ -66,31 +64,11 @@ ctl_peer_allowed(uid_t uid, gid_t gid, pid_t pid, gid_t allowed_gid)
 }
 
 static void
-ctl_client_drop(struct ctl_server *srv, struct ctl_client *c)
-{
-	if (c->fd < 0)
-		return;
-	if (c->watch > 0)
-		evloop_remove_fd(srv->loop, c->watch);
-	close(c->fd);
-	free(c->out);
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-}
-
-static struct ctl_client *
-ctl_client_by_fd(struct ctl_server *srv, int fd)
-{
-	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++)
-		if (srv->clients[i].fd == fd)
-			return &srv->clients[i];
-	return NULL;
-}
-
-static void
-ctl_reply(struct ctl_server *srv, struct ctl_client *c, struct json_object *resp)
+ctl_reply(struct ctl_server *srv, struct connpool_client *c,
+    struct json_object *resp)
 {
 	const char *txt;
+	char *out;
 	size_t n;
 
 	if (resp == NULL) {
@@ -101,18 +79,16 @@ ctl_reply(struct ctl_server *srv, struct ctl_client *c, struct json_object *resp
 	}
 	txt = json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN);
 	n = strlen(txt);
-	c->out = malloc(n + 2);
-	if (c->out == NULL) {
+	out = malloc(n + 2);
+	if (out == NULL) {
 		json_object_put(resp);
-		ctl_client_drop(srv, c);
+		connpool_drop(&srv->pool, c);
 		return;
 	}
-	memcpy(c->out, txt, n);
-	c->out[n] = '\n';
-	c->out_len = n + 1;
-	c->out_off = 0;
+	memcpy(out, txt, n);
+	out[n] = '\n';
 	json_object_put(resp);
-	evloop_update_fd(srv->loop, c->watch, POLLOUT);
+	connpool_reply(&srv->pool, c, out, n + 1);
 }
 
 static struct json_object *
@@ -126,7 +102,7 @@ ctl_error(const char *msg)
 }
 
 static void
-ctl_dispatch(struct ctl_server *srv, struct ctl_client *c)
+ctl_dispatch(struct ctl_server *srv, struct connpool_client *c)
 {
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
@@ -135,12 +111,12 @@ ctl_dispatch(struct ctl_server *srv, struct ctl_client *c)
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
 		log_warn("control: SO_PEERCRED");
-		ctl_client_drop(srv, c);
+		connpool_drop(&srv->pool, c);
 		return;
 	}
 	tok = json_tokener_new();
 	if (tok == NULL) {
-		ctl_client_drop(srv, c);
+		connpool_drop(&srv->pool, c);
 		return;
 	}
 	req = json_tokener_parse_ex(tok, c->in, (int)c->in_len);
@@ -174,45 +150,34 @@ static void
 ctl_client_io(int fd, short revents, void *arg)
 {
 	struct ctl_server *srv = arg;
-	struct ctl_client *c = ctl_client_by_fd(srv, fd);
+	struct connpool_client *c = connpool_find(&srv->pool, fd);
 	ssize_t n;
 
 	if (c == NULL)
 		return;
 	if (c->out != NULL) {
-		if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
-			return;
-		n = send(fd, c->out + c->out_off, c->out_len - c->out_off,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (n > 0)
-			c->out_off += (size_t)n;
-		if (n <= 0 || c->out_off == c->out_len)
-			ctl_client_drop(srv, c);
+		/* one answer per connection: sent, or the peer is gone */
+		if (connpool_send(c, revents) != 0)
+			connpool_drop(&srv->pool, c);
 		return;
 	}
 	if (revents & (POLLERR | POLLNVAL)) {
-		ctl_client_drop(srv, c);
+		connpool_drop(&srv->pool, c);
 		return;
 	}
-	n = recv(fd, c->in + c->in_len, CTL_REQUEST_MAX - c->in_len,
-	    MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	n = connpool_recv(c, CTL_REQUEST_MAX);
+	if (n == -EAGAIN)
 		return;
 	if (n <= 0) {
 		/* the peer closed before a full line: take what came if it
 		 * is a whole object, else drop it */
 		if (n == 0 && c->in_len > 0) {
-			c->in[c->in_len] = '\0';
 			ctl_dispatch(srv, c);
 			return;
 		}
-		ctl_client_drop(srv, c);
+		connpool_drop(&srv->pool, c);
 		return;
 	}
-	c->in_len += (size_t)n;
-	c->in[c->in_len] = '\0';
 	if (memchr(c->in, '\n', c->in_len) != NULL) {
 		ctl_dispatch(srv, c);
 		return;
@@ -229,7 +194,7 @@ static void
 ctl_accept(int fd, short revents, void *arg)
 {
 	struct ctl_server *srv = arg;
-	struct ctl_client *slot = NULL, *oldest = NULL;
+	bool evicted;
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	int64_t now = mt_now_ms();
@@ -237,12 +202,8 @@ ctl_accept(int fd, short revents, void *arg)
 
 	(void)revents;
 	ctl_server_expire(srv, now);
-	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("control: accept");
+	if ((cfd = connpool_accept_fd(fd, "control")) < 0)
 		return;
-	}
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
 	    !ctl_peer_allowed(cred.uid, cred.gid, cred.pid, srv->allowed_gid)) {
 		srv->refused++;
@@ -255,46 +216,24 @@ ctl_accept(int fd, short revents, void *arg)
 		close(cfd);
 		return;
 	}
-	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++) {
-		struct ctl_client *c = &srv->clients[i];
-
-		if (c->fd < 0) {
-			slot = c;
-			break;
-		}
-		if (oldest == NULL || c->accepted_ms < oldest->accepted_ms)
-			oldest = c;
-	}
-	if (slot == NULL) {
-		/* all slots busy: a slow client must not lock others out */
+	(void)connpool_add(&srv->pool, cfd, now, &evicted);
+	if (evicted) {
+		/* a slow client must not lock others out */
 		srv->dropped++;
 		log_warnx("control: %d clients busy, dropping the oldest",
 		    CTL_MAX_CLIENTS);
-		ctl_client_drop(srv, oldest);
-		slot = oldest;
-	}
-	slot->fd = cfd;
-	slot->accepted_ms = now;
-	slot->in_len = 0;
-	slot->watch = evloop_add_fd(srv->loop, cfd, POLLIN, ctl_client_io, srv);
-	if (slot->watch < 0) {
-		close(cfd);
-		slot->fd = -1;
 	}
 }
 
 void
 ctl_server_expire(struct ctl_server *srv, int64_t now_ms)
 {
-	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++) {
-		struct ctl_client *c = &srv->clients[i];
+	size_t n = connpool_expire(&srv->pool, now_ms);
 
-		if (c->fd >= 0 &&
-		    now_ms - c->accepted_ms > CTL_CLIENT_DEADLINE_MS) {
-			srv->dropped++;
-			log_debug("control: client too slow, dropped");
-			ctl_client_drop(srv, c);
-		}
+	if (n > 0) {
+		srv->dropped += n;
+		log_debug("control: %zu client%s too slow, dropped", n,
+		    n == 1 ? "" : "s");
 	}
 }
 
@@ -308,8 +247,8 @@ ctl_server_open(struct ctl_server *srv, struct evloop *loop, const char *path,
 
 	memset(srv, 0, sizeof(*srv));
 	srv->listen_fd = -1;
-	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++)
-		srv->clients[i].fd = -1;
+	connpool_init(&srv->pool, loop, srv->clients, CTL_MAX_CLIENTS,
+	    CTL_CLIENT_DEADLINE_MS, ctl_client_io, srv);
 	if (mt_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
@@ -353,8 +292,7 @@ ctl_server_open(struct ctl_server *srv, struct evloop *loop, const char *path,
 void
 ctl_server_close(struct ctl_server *srv)
 {
-	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++)
-		ctl_client_drop(srv, &srv->clients[i]);
+	connpool_close(&srv->pool);
 	if (srv->listen_fd >= 0) {
 		evloop_remove_fd(srv->loop, srv->listen_watch);
 		close(srv->listen_fd);

@@ -869,28 +869,6 @@ out:
 
 /* ---------------------------------------------------------------- HTTP */
 
-static void
-http_client_drop(struct metrics_http *h, struct metrics_http_client *c)
-{
-	if (c->fd < 0)
-		return;
-	if (c->watch > 0)
-		evloop_remove_fd(h->loop, c->watch);
-	close(c->fd);
-	free(c->out);
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-}
-
-static struct metrics_http_client *
-http_client_by_fd(struct metrics_http *h, int fd)
-{
-	for (size_t i = 0; i < METRICS_HTTP_MAX_CLIENTS; i++)
-		if (h->clients[i].fd == fd)
-			return &h->clients[i];
-	return NULL;
-}
-
 static const char *
 http_status_text(int status)
 {
@@ -913,7 +891,7 @@ http_status_text(int status)
 
 /* Queue the whole answer and switch the client to writing. */
 static void
-http_reply(struct metrics_http *h, struct metrics_http_client *c, int status,
+http_reply(struct metrics_http *h, struct connpool_client *c, int status,
     const char *body, size_t body_len, bool head_only)
 {
 	/* the head is a few fixed lines: 512 bytes is ample */
@@ -921,6 +899,7 @@ http_reply(struct metrics_http *h, struct metrics_http_client *c, int status,
 	const char *ctype = status == 200 ?
 	    "text/plain; version=0.0.4; charset=utf-8" :
 	    "text/plain; charset=utf-8";
+	char *out;
 	int n;
 
 	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
@@ -928,29 +907,27 @@ http_reply(struct metrics_http *h, struct metrics_http_client *c, int status,
 	    "Connection: close\r\n\r\n", status, http_status_text(status),
 	    ctype, body_len, status == 405 ? "Allow: GET, HEAD\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(head)) {
-		http_client_drop(h, c);
+		connpool_drop(&h->pool, c);
 		return;
 	}
 	if (head_only)
 		body_len = 0;
-	if ((c->out = malloc((size_t)n + body_len)) == NULL) {
-		http_client_drop(h, c);
+	if ((out = malloc((size_t)n + body_len)) == NULL) {
+		connpool_drop(&h->pool, c);
 		return;
 	}
-	memcpy(c->out, head, (size_t)n);
+	memcpy(out, head, (size_t)n);
 	if (body_len > 0)
-		memcpy(c->out + n, body, body_len);
-	c->out_len = (size_t)n + body_len;
-	c->out_off = 0;
+		memcpy(out + n, body, body_len);
 	if (status == 200)
 		h->served++;
 	else
 		h->refused++;
-	evloop_update_fd(h->loop, c->watch, POLLOUT);
+	connpool_reply(&h->pool, c, out, (size_t)n + body_len);
 }
 
 static void
-http_error(struct metrics_http *h, struct metrics_http_client *c, int status,
+http_error(struct metrics_http *h, struct connpool_client *c, int status,
     bool head_only)
 {
 	char body[64];
@@ -962,7 +939,7 @@ http_error(struct metrics_http *h, struct metrics_http_client *c, int status,
 
 /* The request line is all that matters: "METHOD TARGET HTTP/1.x". */
 static void
-http_dispatch(struct metrics_http *h, struct metrics_http_client *c)
+http_dispatch(struct metrics_http *h, struct connpool_client *c)
 {
 	char *line = c->in, *eol, *sp1, *sp2, *q;
 	bool head_only;
@@ -1004,7 +981,7 @@ http_dispatch(struct metrics_http *h, struct metrics_http_client *c)
 }
 
 static bool
-http_head_complete(const struct metrics_http_client *c)
+http_head_complete(const struct connpool_client *c)
 {
 	return memmem(c->in, c->in_len, "\r\n\r\n", 4) != NULL ||
 	    memmem(c->in, c->in_len, "\n\n", 2) != NULL;
@@ -1014,31 +991,25 @@ static void
 http_client_io(int fd, short revents, void *arg)
 {
 	struct metrics_http *h = arg;
-	struct metrics_http_client *c = http_client_by_fd(h, fd);
+	struct connpool_client *c = connpool_find(&h->pool, fd);
 	ssize_t n;
+	int rc;
 
 	if (c == NULL)
 		return;
 	if (c->out != NULL && !c->draining) {
-		if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
-			return;
-		n = send(fd, c->out + c->out_off, c->out_len - c->out_off,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (n <= 0) {
-			http_client_drop(h, c);
+		if ((rc = connpool_send(c, revents)) < 0) {
+			connpool_drop(&h->pool, c);
 			return;
 		}
-		c->out_off += (size_t)n;
-		if (c->out_off < c->out_len)
+		if (rc == 0)
 			return;
 		/* closing with unread request bytes would reset the
 		 * connection and could destroy the answer in flight: end
 		 * our side and read until the peer closes (or the deadline) */
 		shutdown(fd, SHUT_WR);
 		c->draining = true;
-		evloop_update_fd(h->loop, c->watch, POLLIN);
+		evloop_update_fd(h->pool.loop, c->watch, POLLIN);
 		return;
 	}
 	if (c->draining) {
@@ -1048,23 +1019,20 @@ http_client_io(int fd, short revents, void *arg)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0)
-			http_client_drop(h, c);
+			connpool_drop(&h->pool, c);
 		return;
 	}
 	if (revents & (POLLERR | POLLNVAL)) {
-		http_client_drop(h, c);
+		connpool_drop(&h->pool, c);
 		return;
 	}
-	n = recv(fd, c->in + c->in_len, METRICS_HTTP_HEAD_MAX - c->in_len,
-	    MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	n = connpool_recv(c, METRICS_HTTP_HEAD_MAX);
+	if (n == -EAGAIN)
 		return;
 	if (n <= 0) {
-		http_client_drop(h, c);
+		connpool_drop(&h->pool, c);
 		return;
 	}
-	c->in_len += (size_t)n;
-	c->in[c->in_len] = '\0';
 	if (http_head_complete(c)) {
 		http_dispatch(h, c);
 		return;
@@ -1079,58 +1047,25 @@ http_client_io(int fd, short revents, void *arg)
 void
 metrics_http_expire(struct metrics_http *h, int64_t now_ms)
 {
-	for (size_t i = 0; i < METRICS_HTTP_MAX_CLIENTS; i++) {
-		struct metrics_http_client *c = &h->clients[i];
-
-		if (c->fd >= 0 &&
-		    now_ms - c->accepted_ms > METRICS_HTTP_DEADLINE_MS) {
-			h->dropped++;
-			http_client_drop(h, c);
-		}
-	}
+	h->dropped += connpool_expire(&h->pool, now_ms);
 }
 
 static void
 http_accept(int fd, short revents, void *arg)
 {
 	struct metrics_http *h = arg;
-	struct metrics_http_client *slot = NULL, *oldest = NULL;
+	bool evicted;
 	int64_t now = mt_now_ms();
 	int cfd;
 
 	(void)revents;
 	metrics_http_expire(h, now);
-	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("metrics: accept");
+	if ((cfd = connpool_accept_fd(fd, "metrics")) < 0)
 		return;
-	}
-	for (size_t i = 0; i < METRICS_HTTP_MAX_CLIENTS; i++) {
-		struct metrics_http_client *c = &h->clients[i];
-
-		if (c->fd < 0) {
-			slot = c;
-			break;
-		}
-		if (oldest == NULL || c->accepted_ms < oldest->accepted_ms)
-			oldest = c;
-	}
-	if (slot == NULL) {
-		/* a slow scraper must not lock the others out */
+	(void)connpool_add(&h->pool, cfd, now, &evicted);
+	/* a slow scraper must not lock the others out */
+	if (evicted)
 		h->dropped++;
-		http_client_drop(h, oldest);
-		slot = oldest;
-	}
-	slot->fd = cfd;
-	slot->accepted_ms = now;
-	slot->in_len = 0;
-	slot->draining = false;
-	slot->watch = evloop_add_fd(h->loop, cfd, POLLIN, http_client_io, h);
-	if (slot->watch < 0) {
-		close(cfd);
-		slot->fd = -1;
-	}
 }
 
 /* Parse a literal, with or without [brackets]; 0 or -EINVAL. */
@@ -1204,8 +1139,8 @@ metrics_http_open(struct metrics_http *h, struct evloop *loop,
 
 	memset(h, 0, sizeof(*h));
 	h->listen_fd = -1;
-	for (size_t i = 0; i < METRICS_HTTP_MAX_CLIENTS; i++)
-		h->clients[i].fd = -1;
+	connpool_init(&h->pool, loop, h->clients, METRICS_HTTP_MAX_CLIENTS,
+	    METRICS_HTTP_DEADLINE_MS, http_client_io, h);
 	if (port < 0 || port > 65535)
 		return -EINVAL;
 	if ((rc = http_parse_addr(host, &ss, &sslen)) < 0)
@@ -1270,8 +1205,7 @@ metrics_http_set(struct metrics_http *h, const char *text, size_t len)
 void
 metrics_http_close(struct metrics_http *h)
 {
-	for (size_t i = 0; i < METRICS_HTTP_MAX_CLIENTS; i++)
-		http_client_drop(h, &h->clients[i]);
+	connpool_close(&h->pool);
 	if (h->listen_fd >= 0) {
 		evloop_remove_fd(h->loop, h->listen_watch);
 		close(h->listen_fd);
