@@ -11,7 +11,7 @@ PKGS=(
 	libcgroup-dev libinih-dev check libsubunit-dev
 	libxml2-dev libjson-c-dev
 	busybox-static cpio kmod socat procps psmisc iproute2 xz-utils
-	clang libclang-rt-14-dev valgrind gnuplot-nox scdoc python3
+	clang libclang-rt-14-dev valgrind gnuplot-nox scdoc groff-base python3
 )
 
 missing=()
