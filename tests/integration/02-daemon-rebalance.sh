@@ -69,6 +69,7 @@ soft=$(virsh -q -c "$URI" memtune mt-rb1 | awk '$1 == "soft_limit" {print $3}')
 measure "rebalance_moved_kib=$((moved - before)) soft_limit_kib=$soft"
 
 # ---- the daemon ---------------------------------------------------------
+DAEMON_LOG=$W/daemon.log
 "$BUILD/memtuned" -d -f "$W/memtuned.conf" >"$W/daemon.log" 2>&1 &
 DPID=$!
 wait_until 15 "the daemon answers" '"${CTL[@]}" status >/dev/null 2>&1'
@@ -126,5 +127,5 @@ kill -TERM "$DPID"
 wait "$DPID"; rc=$?
 DPID=
 (( rc == 0 )) || fail "the daemon exited $rc on SIGTERM"
-grep -c '^memtuned: balloon ' "$W/daemon.log" | sed 's/^/measure: daemon_balloon_actions=/'
+measure "daemon_balloon_actions=$(grep -c '^memtuned: balloon ' "$W/daemon.log" || true)"
 note "daemon log:"; sed 's/^/    /' "$W/daemon.log" | tail -n 25
