@@ -37,6 +37,10 @@ int mt_read_int64(const char *path, int64_t *out);
  * must be a base-10 integer in range. 0 or -EINVAL/-ERANGE. */
 int mt_parse_int64(const char *s, int64_t *out);
 
+/* Scan an unsigned decimal at *pp (no sign, no blanks) with an overflow
+ * check; *pp is left after the digits. 0, -EINVAL (no digit), -ERANGE. */
+int mt_scan_u64(const char **pp, int64_t *out);
+
 /* Sizes for the config: "512" (KiB), "512K", "300M", "2G", "1T", with an
  * optional "iB"/"B" suffix. Result in KiB. 0 or -EINVAL/-ERANGE. */
 int mt_parse_size_kib(const char *s, int64_t *out_kib);

@@ -46,25 +46,6 @@ mi_slot(struct host_meminfo *m, const struct mi_field *f)
 	return (int64_t *)(void *)((char *)m + f->off);
 }
 
-/* Unsigned decimal with overflow check; *pp is left after the digits. */
-static int
-mi_parse_u64(const char **pp, int64_t *out)
-{
-	const char *p = *pp;
-	int64_t v = 0;
-
-	if (!isdigit((unsigned char)*p))
-		return -EINVAL;
-	while (isdigit((unsigned char)*p)) {
-		if (v > (INT64_MAX - 9) / 10)
-			return -ERANGE;
-		v = v * 10 + (*p++ - '0');
-	}
-	*pp = p;
-	*out = v;
-	return 0;
-}
-
 static int
 mi_check(const struct host_meminfo *m, char *err, size_t errlen)
 {
@@ -165,7 +146,7 @@ meminfo_parse(const char *buf, struct host_meminfo *out, char *err,
 		p = colon + 1;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if ((rc = mi_parse_u64(&p, &v)) < 0) {
+		if ((rc = mt_scan_u64(&p, &v)) < 0) {
 			snprintf(err, errlen, "%s: %s: %s", MEMINFO_PATH,
 			    mi_fields[i].name, rc == -ERANGE ?
 			    "value out of range" : "value is not a number");

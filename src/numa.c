@@ -72,7 +72,7 @@ numa_node_parse(const char *file, int node, const char *buf,
 	const char *line = buf;
 	int64_t total = MT_ABSENT, mfree = MT_ABSENT;
 	size_t plen;
-	int lineno = 0;
+	int lineno = 0, rc;
 
 	plen = (size_t)snprintf(prefix, sizeof(prefix), "Node %d ", node);
 	while (*line != '\0') {
@@ -111,18 +111,11 @@ numa_node_parse(const char *file, int node, const char *buf,
 		p += strlen(name) + 1;
 		while (*p == ' ')
 			p++;
-		if (!isdigit((unsigned char)*p)) {
-			snprintf(err, errlen, "%s: %s: value is not a number",
-			    file, name);
+		if ((rc = mt_scan_u64(&p, &v)) < 0) {
+			snprintf(err, errlen, "%s: %s: %s", file, name,
+			    rc == -ERANGE ? "value out of range" :
+			    "value is not a number");
 			return -EINVAL;
-		}
-		while (isdigit((unsigned char)*p)) {
-			if (v > (INT64_MAX - 9) / 10) {
-				snprintf(err, errlen, "%s: %s: value out of "
-				    "range", file, name);
-				return -EINVAL;
-			}
-			v = v * 10 + (*p++ - '0');
 		}
 		if (strncmp(p, " kB\n", 4) != 0) {
 			snprintf(err, errlen, "%s: %s: unit is not \"kB\"",

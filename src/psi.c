@@ -46,24 +46,6 @@ psi_parse_avg(const char **pp, int64_t *out)
 	return 0;
 }
 
-static int
-psi_parse_total(const char **pp, int64_t *out)
-{
-	const char *p = *pp;
-	int64_t v = 0;
-
-	if (!isdigit((unsigned char)*p))
-		return -EINVAL;
-	while (isdigit((unsigned char)*p)) {
-		if (v > (INT64_MAX - 9) / 10)
-			return -ERANGE;
-		v = v * 10 + (*p++ - '0');
-	}
-	*out = v;
-	*pp = p;
-	return 0;
-}
-
 /* One line after its "some "/"full " prefix, up to and including '\n'. */
 static int
 psi_parse_line(const char *file, const char *kind, const char **pp,
@@ -102,7 +84,7 @@ psi_parse_line(const char *file, const char *kind, const char **pp,
 		    kind);
 		return -EINVAL;
 	}
-	if ((rc = psi_parse_total(&p, &l->total_us)) < 0) {
+	if ((rc = mt_scan_u64(&p, &l->total_us)) < 0) {
 		snprintf(err, errlen, "%s: %s total: %s", file, kind,
 		    rc == -ERANGE ? "value out of range" :
 		    "value is not a number");

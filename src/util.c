@@ -145,6 +145,24 @@ mt_parse_int64(const char *s, int64_t *out)
 	return 0;
 }
 
+int
+mt_scan_u64(const char **pp, int64_t *out)
+{
+	const char *p = *pp;
+	int64_t v = 0;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	while (isdigit((unsigned char)*p)) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (*p++ - '0');
+	}
+	*pp = p;
+	*out = v;
+	return 0;
+}
+
 /* Parse "<digits>[.<digits>]" as a fixed-point number scaled by `scale`
  * (a power of ten), returning the rest of the string in *rest. */
 static int
