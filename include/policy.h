@@ -260,6 +260,10 @@ struct policy_state {
 	int64_t ksm_backoff_until_ms;
 	int64_t ksm_on_full_scans;	/* full_scans when memtuned turned
 					   KSM on; MT_ABSENT: not probing */
+	int64_t ksm_probe_rss_kib;	/* mergeable guest RSS the probe
+					   started from, or its low since */
+	int64_t ksm_probe_grew_kib;	/* growth that restarted the probe;
+					   0: probing since KSM went on */
 	/* planned last tick, pending policy_note_applied() */
 	bool ksm_pending_valid;
 	int64_t ksm_pending_run;

@@ -295,6 +295,8 @@ policy_state_init(struct policy_state *s, size_t nr_guests)
 	s->ksm_prev_ms = MT_ABSENT;
 	s->ksm_backoff_until_ms = MT_ABSENT;
 	s->ksm_on_full_scans = MT_ABSENT;
+	s->ksm_probe_rss_kib = MT_ABSENT;
+	s->ksm_probe_grew_kib = 0;
 	if (hist_rehash(s, 2 * nr_guests) < 0 ||
 	    ensure_state_capacity(s, nr_guests) < 0) {
 		policy_state_free(s);

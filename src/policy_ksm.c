@@ -32,6 +32,29 @@ committed_pmy(const struct snapshot *snap)
 	return policy_scale(sum, 10000, snap->host.mem.mem_total_kib);
 }
 
+/* What ksmd has to look through: the host RSS of the guests whose
+ * memory is mergeable. ksmd skips pages never touched, so a full scan
+ * of freshly booted guests is quick and proves nothing about the memory
+ * they touch next. */
+static int64_t
+mergeable_rss_kib(const struct snapshot *snap)
+{
+	int64_t sum = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < snap->nr_guests; i++) {
+		const struct guest_snapshot *g = &snap->guests[i];
+		int64_t r = MT_PRESENT(g->rss_kib) ? g->rss_kib : g->cg_anon_kib;
+
+		if (g->id < 0 || g->backing.nosharepages ||
+		    g->backing.hugepages || !MT_PRESENT(r))
+			continue;
+		sum += r;
+		any = true;
+	}
+	return any ? sum : MT_ABSENT;
+}
+
 static int64_t
 clamp64(int64_t v, int64_t lo, int64_t hi)
 {
@@ -83,6 +106,7 @@ policy_ksm_decide(const struct policy_config *c,
 	const struct host_ksm *k = &snap->host.ksm;
 	struct ksm_plan *kp = &plan->ksm;
 	int64_t cpct = committed_pmy(snap), profit = MT_ABSENT, rate = MT_ABSENT;
+	int64_t rss = mergeable_rss_kib(snap);
 	int64_t pages, sleep, have = 0, want = 0;
 	bool advisor, was_on = s->ksm_on;
 	const char *moved;
@@ -149,6 +173,8 @@ policy_ksm_decide(const struct policy_config *c,
 		/* whether merging pays is known only once ksmd has been
 		 * through the guests' memory: probe until then */
 		s->ksm_on_full_scans = k->full_scans;
+		s->ksm_probe_rss_kib = rss;
+		s->ksm_probe_grew_kib = 0;
 		policy_reasonf(why, sizeof(why), "on: guests commit %lld%% of "
 		    "MemTotal, host %s", (long long)cpct / 100,
 		    policy_pressure_name(plan->pressure));
@@ -156,9 +182,26 @@ policy_ksm_decide(const struct policy_config *c,
 	    plan->pressure <= PRESSURE_NORMAL) {
 		s->ksm_on = false;
 		s->ksm_on_full_scans = MT_ABSENT;
+		s->ksm_probe_rss_kib = MT_ABSENT;
 		policy_reasonf(why, sizeof(why), "off: guests commit %lld%% of "
 		    "MemTotal (< %lld%%)", (long long)cpct / 100,
 		    (long long)c->ksm_stop_committed_pmy / 100);
+	}
+
+	/* guests touching new memory (a boot, a login storm) give ksmd
+	 * pages it has not seen twice: what the last passes showed says
+	 * nothing about them, so probe again from here */
+	if (s->ksm_on && was_on && MT_PRESENT(rss) && MT_PRESENT(k->full_scans)) {
+		int64_t from = s->ksm_probe_rss_kib;
+
+		if (!MT_PRESENT(from) || rss < from) {
+			s->ksm_probe_rss_kib = rss;
+		} else if (rss - from > MAX(c->ksm_pay_min_kib_per_min,
+		    from / 20)) {
+			s->ksm_probe_grew_kib = rss - from;
+			s->ksm_probe_rss_kib = rss;
+			s->ksm_on_full_scans = k->full_scans;
+		}
 	}
 
 	pages = MT_PRESENT(s->ksm_pages) ? s->ksm_pages :
@@ -202,16 +245,36 @@ policy_ksm_decide(const struct policy_config *c,
 			    (long long)c->ksm_cpu_max_pmil % 10);
 		} else if (MT_PRESENT(s->ksm_on_full_scans) &&
 		    MT_PRESENT(k->full_scans) &&
-		    k->full_scans < s->ksm_on_full_scans + 2 &&
-		    (!MT_PRESENT(cpu) || cpu * 3 / 2 <= c->ksm_cpu_max_pmil)) {
+		    k->full_scans < s->ksm_on_full_scans + 2) {
 			/* KSM merges a page once it has seen it unchanged on
-			 * two passes: until then no gain proves nothing, so
-			 * speed up within the CPU budget instead of judging */
-			pages = MIN(c->ksm_pages_max, pages * 3 / 2 + 1);
-			sleep = MAX(c->ksm_sleep_min_ms, sleep * 2 / 3);
-			policy_reasonf(why, sizeof(why), "probing: %lld of 2 full "
-			    "scans since on: faster",
-			    (long long)(k->full_scans - s->ksm_on_full_scans));
+			 * two passes: until then no gain (or a loss, as guests
+			 * write over merged pages) proves nothing, so speed
+			 * up within the CPU budget instead of judging */
+			char since[64];
+
+			if (s->ksm_probe_grew_kib > 0)
+				snprintf(since, sizeof(since), "since guests "
+				    "touched %lld MiB more",
+				    MIB(s->ksm_probe_grew_kib));
+			else
+				snprintf(since, sizeof(since), "since on");
+			if (!MT_PRESENT(cpu) ||
+			    cpu * 3 / 2 <= c->ksm_cpu_max_pmil) {
+				pages = MIN(c->ksm_pages_max,
+				    pages * 3 / 2 + 1);
+				sleep = MAX(c->ksm_sleep_min_ms, sleep * 2 / 3);
+				policy_reasonf(why, sizeof(why), "probing: %lld "
+				    "of 2 full scans %s: faster",
+				    (long long)(k->full_scans -
+				    s->ksm_on_full_scans), since);
+			} else {
+				policy_reasonf(why, sizeof(why), "probing: %lld "
+				    "of 2 full scans %s: holding, ksmd at "
+				    "%lld.%lld%% of a core nears its budget",
+				    (long long)(k->full_scans -
+				    s->ksm_on_full_scans), since,
+				    (long long)cpu / 10, (long long)cpu % 10);
+			}
 		} else if (MT_PRESENT(rate) &&
 		    rate >= c->ksm_pay_min_kib_per_min &&
 		    (!MT_PRESENT(cpu) || cpu * 3 / 2 <= c->ksm_cpu_max_pmil)) {

@@ -787,14 +787,62 @@ START_TEST(test_ksm_probes_until_two_full_scans)
 	ck_assert_int_eq(t->p.ksm.pages_to_scan, 227);
 	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "probing: 1 of 2"));
 	ksm_apply(t);
-	/* probing stays inside the CPU budget */
+	/* probing stays inside the CPU budget: near it, hold; never judge
+	 * the gain before two passes */
 	t->snap.host.ksm.ksmd_cpu_pmil = 190;
 	decide(t, 30000);
-	ck_assert_ptr_null(strstr(t->p.ksm.reason, "probing"));
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "holding"));
+	ck_assert_int_eq(t->p.ksm.pages_to_scan, MT_ABSENT);
 	ksm_apply(t);
 	/* two passes done and still nothing merged: now it does not pay */
 	t->snap.host.ksm.ksmd_cpu_pmil = 10;
 	t->snap.host.ksm.full_scans = 7;
+	decide(t, 40000);
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "stopped paying"));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_ksm_probes_again_when_guests_grow)
+{
+	/* a login storm: ksmd finished two passes over freshly booted
+	 * guests in seconds (it skips untouched pages), then the desktops
+	 * load and write over what was merged. The loss is guests touching
+	 * new memory, not merging that stopped paying: probe again. */
+	struct tc *t = tc_new(24576, 6000, 4);
+
+	for (size_t i = 0; i < 4; i++)
+		fx_guest_touched(&t->g[i], (int)i, 6144, 6144, 3000);
+	ksm_host(&t->snap.host);
+	t->snap.host.ksm.full_scans = 5;
+	decide(t, 0);
+	ck_assert_int_eq(t->p.ksm.run, 1);
+	ksm_apply(t);
+	t->snap.host.ksm.full_scans = 7;	/* two quick passes */
+	t->snap.host.ksm.general_profit = 50LL << 20;
+	decide(t, 10000);
+	ksm_apply(t);
+	/* each desktop touches 1 GiB more; merged pages break (CoW) */
+	for (size_t i = 0; i < 4; i++)
+		t->g[i].rss_kib += MIB_KIB(1024);
+	t->snap.host.ksm.general_profit = 10LL << 20;
+	decide(t, 20000);
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "probing: 0 of 2"));
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "4096 MiB more"));
+	ck_assert_int_gt(t->p.ksm.pages_to_scan, t->snap.host.ksm.pages_to_scan);
+	ksm_apply(t);
+	/* growth under the threshold does not restart; a shrink lowers the
+	 * mark the next growth is measured from */
+	for (size_t i = 0; i < 4; i++)
+		t->g[i].rss_kib -= MIB_KIB(512);
+	t->snap.host.ksm.full_scans = 8;
+	decide(t, 30000);
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "probing: 1 of 2"));
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "4096 MiB more"));
+	ksm_apply(t);
+	/* two passes over the grown guests and still losing: now judge */
+	t->snap.host.ksm.full_scans = 9;
+	t->snap.host.ksm.general_profit = 5LL << 20;
 	decide(t, 40000);
 	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "stopped paying"));
 	tc_free(t);
@@ -1098,6 +1146,7 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_memtune_values);
 	tcase_add_test(tc, test_ksm_loop);
 	tcase_add_test(tc, test_ksm_probes_until_two_full_scans);
+	tcase_add_test(tc, test_ksm_probes_again_when_guests_grow);
 	tcase_add_test(tc, test_ksm_pages_sharing_fallback_and_off);
 	tcase_add_test(tc, test_ksm_advisor);
 	tcase_add_test(tc, test_ksm_backs_off_from_other_manager);
