@@ -66,6 +66,8 @@ struct mt_config {
 	char metrics_host[48];		/* IPv4 or IPv6 literal, no brackets */
 	int metrics_port;
 	char metrics_textfile[PATH_MAX];	/* "" = off */
+	int64_t capacity_vm_kib;	/* metrics' reference guest size; 0 =
+					   auto, as memtunectl capacity */
 	int64_t psi_threshold_us;	/* 0 = no PSI trigger */
 	int64_t psi_window_us;
 	enum config_on_exit on_exit;

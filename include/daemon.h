@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "capacity.h"
 #include "ctl.h"
 #include "engine.h"
 #include "evloop.h"
@@ -52,6 +53,9 @@ struct daemon {
 	struct metrics_counters mctr;
 	struct metrics_http mhttp;
 	bool mhttp_open;
+	struct capacity_result mcap;	/* for the metrics; kept tick to tick
+					   so its guest array is reused */
+	bool mcap_failed;		/* the last estimate failed (logged) */
 };
 
 /* Load the config (fatal at start-up only), set up the loop, the engine,

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "act.h"
+#include "capacity.h"
 #include "connpool.h"
 #include "policy.h"
 #include "snapshot.h"
@@ -94,11 +95,22 @@ const char *metrics_kind_name(enum metrics_action_kind k);
 const char *metrics_reason_name(enum metrics_reason r);
 const char *metrics_error_name(enum metrics_error_kind e);
 
+/* Capacity as estimated from a tick's snapshot and plan (capacity.h),
+ * with the two clocks read at one moment to date it: the renderer reads
+ * no clock itself. */
+struct metrics_capacity {
+	const struct capacity_result *res;
+	int64_t now_ms;			/* CLOCK_MONOTONIC, as res->as_of_ms */
+	int64_t now_real_ms;		/* CLOCK_REALTIME, Unix ms */
+};
+
 /* Render everything into a new NUL-terminated buffer (*out, the caller
- * frees it; *len excludes the NUL). snap and plan may be NULL (before the
- * first tick): their metrics are left out. 0 or -ENOMEM. */
+ * frees it; *len excludes the NUL). snap, plan and cap may be NULL (before
+ * the first tick, or no estimate): their metrics are left out. 0 or
+ * -ENOMEM. */
 int metrics_render(const struct snapshot *snap, const struct policy_plan *plan,
-    const struct metrics_counters *ctr, char **out, size_t *len);
+    const struct metrics_capacity *cap, const struct metrics_counters *ctr,
+    char **out, size_t *len);
 
 /* Write text to path for node_exporter's textfile collector: to path.tmp
  * in the same directory, fsync, rename over path, fsync the directory, so

@@ -271,6 +271,27 @@ set_percent(struct parse_ctx *ctx, const struct daemon_key *k, const char *v)
 	return mt_parse_percent_pmy(v, CFG_AT(ctx->cfg, k));
 }
 
+/* "auto" follows the guests (memtunectl capacity's own default); a fixed
+ * size keeps the capacity series comparable over time */
+static int
+set_capacity_vm_size(struct parse_ctx *ctx, const struct daemon_key *k,
+    const char *v)
+{
+	int64_t kib;
+	int rc;
+
+	if (strcmp(v, "auto") == 0) {
+		*(int64_t *)CFG_AT(ctx->cfg, k) = 0;
+		return 0;
+	}
+	if ((rc = mt_parse_size_kib(v, &kib)) < 0)
+		return rc;
+	if (kib <= 0)
+		return -ERANGE;
+	*(int64_t *)CFG_AT(ctx->cfg, k) = kib;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int level;
@@ -454,6 +475,8 @@ static const struct daemon_key daemon_keys[] = {
 	    "off, or ADDRESS:PORT such as 127.0.0.1:9848 or [::1]:9848" },
 	{ "metrics_textfile", set_path_off, FIELD(metrics_textfile),
 	    "off, or an absolute path" },
+	{ "capacity_vm_size", set_capacity_vm_size, FIELD(capacity_vm_kib),
+	    "auto, or a size such as 2G" },
 	{ "psi_threshold", set_psi_threshold, FIELD(psi_threshold_us),
 	    "off, or a duration such as 150ms" },
 	{ "psi_window", set_duration_us, FIELD(psi_window_us),

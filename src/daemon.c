@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -233,11 +234,45 @@ daemon_note_error(struct daemon *d, const char *msg)
 	}
 }
 
+/* Capacity for the metrics, from this tick's snapshot and the plan decided
+ * from it, as `memtunectl capacity` would answer now; NULL when the tick
+ * failed (no figures is more honest than old ones). */
+static const struct capacity_result *
+daemon_capacity(struct daemon *d)
+{
+	const struct engine *e = &d->eng;
+	const struct policy_plan *plan = NULL;
+	int64_t vm_kib = e->cfg.capacity_vm_kib;
+	int rc;
+
+	if (!d->last_tick_ok || !e->have_snap)
+		return NULL;
+	if (vm_kib <= 0)
+		vm_kib = capacity_default_vm_kib(&e->snap);
+	if (e->plan_ms == e->snap_ms && e->plan.nr_guests == e->snap.nr_guests)
+		plan = &e->plan;
+	rc = capacity_estimate_plan(&e->cfg.policy, &e->snap, plan, vm_kib,
+	    &d->mcap);
+	if (rc < 0) {
+		/* the same failure every tick is logged once */
+		if (!d->mcap_failed)
+			log_warnx("metrics: no capacity estimate: %s",
+			    rc == -EINVAL ? "the host's MemTotal is unknown" :
+			    strerror(-rc));
+		d->mcap_failed = true;
+		return NULL;
+	}
+	d->mcap_failed = false;
+	return &d->mcap;
+}
+
 /* Render the metrics after a tick: to the textfile and the listener. */
 static void
 daemon_publish_metrics(struct daemon *d, int64_t started_ms)
 {
 	const struct mt_config *c = &d->eng.cfg;
+	struct metrics_capacity mc;
+	struct timespec ts;
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
@@ -247,8 +282,12 @@ daemon_publish_metrics(struct daemon *d, int64_t started_ms)
 	d->mctr.reloads = d->reloads;
 	if (!d->mhttp_open && c->metrics_textfile[0] == '\0')
 		return;
+	mc.res = daemon_capacity(d);
+	mc.now_ms = mt_now_ms();
+	mc.now_real_ms = clock_gettime(CLOCK_REALTIME, &ts) == 0 ?
+	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 : MT_ABSENT;
 	rc = metrics_render(d->last_tick_ok ? &d->eng.snap : NULL,
-	    d->last_tick_ok ? &d->eng.plan : NULL, &d->mctr, &text, &len);
+	    d->last_tick_ok ? &d->eng.plan : NULL, &mc, &d->mctr, &text, &len);
 	if (rc < 0) {
 		log_warnx("metrics: %s", strerror(-rc));
 		return;
@@ -666,6 +705,7 @@ daemon_free(struct daemon *d)
 {
 	if (d->mhttp_open)
 		metrics_http_close(&d->mhttp);
+	capacity_result_free(&d->mcap);
 	if (d->ctl_open)
 		ctl_server_close(&d->ctl);
 	if (d->psi_fd >= 0) {

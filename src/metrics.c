@@ -494,6 +494,83 @@ render_plan_host(struct mbuf *b, const struct policy_plan *plan)
 	emit_fixed(b, &interval, NULL, plan->next_interval_ms, 3);
 }
 
+/* Capacity at each risk level, named as in `memtunectl capacity --json`,
+ * with what an operator needs to trust it: how old the figures are and how
+ * many guests each level could count. */
+static void
+render_capacity(struct mbuf *b, const struct metrics_capacity *mc)
+{
+	const struct capacity_result *r = mc->res;
+	struct fam size = FAM("capacity_vm_size_bytes", GAUGE,
+	    "Size of the guest the capacity figures count in "
+	    "([daemon] capacity_vm_size)."),
+	    cost = FAM("capacity_vm_cost_bytes", GAUGE,
+	    "What one more guest of that size costs: its size plus QEMU "
+	    "overhead."),
+	    vms = FAM("capacity_vms", GAUGE,
+	    "More guests of the reference size that fit now, by risk level."),
+	    room = FAM("capacity_headroom_bytes", GAUGE,
+	    "Memory left for new guests, by risk level (negative: "
+	    "overcommitted past it)."),
+	    counted = FAM("capacity_guests_counted", GAUGE,
+	    "Guests whose memory the level counts (balloon: fresh stats and a "
+	    "working balloon; ksm: mergeable with a known RSS)."),
+	    ksm = FAM("capacity_ksm_measured", GAUGE,
+	    "1 when the ksm level adds a measured KSM saving, 0 when there is "
+	    "none to read."),
+	    age = FAM("capacity_age_seconds", GAUGE,
+	    "Age of the snapshot the capacity figures come from, when "
+	    "rendered."),
+	    stamp = FAM("capacity_timestamp_seconds", GAUGE,
+	    "Unix time of the snapshot the capacity figures come from."),
+	    nvms = FAM("capacity_node_vms", GAUGE,
+	    "Guests of the reference size that fit in one NUMA node's free "
+	    "memory less its part of the reserve (hosts with 2+ nodes)."),
+	    unbal = FAM("capacity_numa_unbalanced", GAUGE,
+	    "1 when a NUMA node is full while another still has room.");
+	const size_t nr_counted[CAP_LEVELS] = {
+		[CAP_NO_OVERCOMMIT] = r->nr_guests,
+		[CAP_BALLOON] = r->nr_reclaim_counted,
+		[CAP_KSM] = r->nr_ksm_counted,
+	};
+	char node[16];
+
+	emit_kib(b, &size, NULL, r->vm_kib);
+	emit_kib(b, &cost, NULL, r->vm_cost_kib);
+	for (int l = 0; l < CAP_LEVELS; l++) {
+		const char *kv[] = { "level", capacity_level_name(l), NULL };
+
+		emit_int(b, &vms, kv, r->level[l].fits);
+	}
+	for (int l = 0; l < CAP_LEVELS; l++) {
+		const char *kv[] = { "level", capacity_level_name(l), NULL };
+
+		emit_kib(b, &room, kv, r->level[l].headroom_kib);
+	}
+	for (int l = 0; l < CAP_LEVELS; l++) {
+		const char *kv[] = { "level", capacity_level_name(l), NULL };
+
+		emit_int(b, &counted, kv, (int64_t)nr_counted[l]);
+	}
+	emit_int(b, &ksm, NULL, MT_PRESENT(r->ksm_saved_kib));
+	if (MT_PRESENT(r->as_of_ms) && MT_PRESENT(mc->now_ms) &&
+	    mc->now_ms >= r->as_of_ms) {
+		emit_fixed(b, &age, NULL, mc->now_ms - r->as_of_ms, 3);
+		if (MT_PRESENT(mc->now_real_ms))
+			emit_fixed(b, &stamp, NULL, mc->now_real_ms -
+			    (mc->now_ms - r->as_of_ms), 3);
+	}
+	if (r->nr_nodes <= 1)
+		return;
+	for (int i = 0; i < r->nr_nodes; i++) {
+		const char *kv[] = { "node", node, NULL };
+
+		snprintf(node, sizeof(node), "%d", r->nodes[i].node);
+		emit_int(b, &nvms, kv, r->nodes[i].fits);
+	}
+	emit_int(b, &unbal, NULL, r->numa_unbalanced);
+}
+
 /* One guest as the renderer sees it: the snapshot, the plan, or both. */
 struct gpair {
 	const struct guest_snapshot *g;
@@ -753,7 +830,8 @@ render_counters(struct mbuf *b, const struct metrics_counters *c)
 
 int
 metrics_render(const struct snapshot *snap, const struct policy_plan *plan,
-    const struct metrics_counters *ctr, char **out, size_t *len)
+    const struct metrics_capacity *cap, const struct metrics_counters *ctr,
+    char **out, size_t *len)
 {
 	struct mbuf b = { 0 };
 	struct gpair *gps = NULL;
@@ -767,6 +845,8 @@ metrics_render(const struct snapshot *snap, const struct policy_plan *plan,
 		render_host(&b, &snap->host);
 	if (plan != NULL)
 		render_plan_host(&b, plan);
+	if (cap != NULL && cap->res != NULL)
+		render_capacity(&b, cap);
 	if (snap != NULL) {
 		struct fam nr = FAM("guests", GAUGE,
 		    "Guests in the last snapshot.");

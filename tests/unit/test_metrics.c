@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include "capacity.h"
 #include "evloop.h"
 #include "metrics.h"
 #include "policy.h"
@@ -147,7 +148,7 @@ render(size_t *len_out)
 	char *out;
 	size_t len;
 
-	ck_assert_int_eq(metrics_render(&snap, &plan, &ctr, &out, &len), 0);
+	ck_assert_int_eq(metrics_render(&snap, &plan, NULL, &ctr, &out, &len), 0);
 	ck_assert_uint_eq(strlen(out), len);
 	if (len_out != NULL)
 		*len_out = len;
@@ -382,6 +383,161 @@ check_syntax(char *text)
 	return lines;
 }
 
+/* ---------------------------------------------------------- capacity */
+
+/* The fixture's capacity, worked by hand (docs/capacity.md): a fixed 1 GiB
+ * reserve, 100 MiB of QEMU overhead per guest, floors at 25% and 256 MiB of
+ * headroom. Each guest commits 4096 + 100 MiB: no-overcommit has
+ * 16384 - 1024 - 8392 = 6968 MiB. Only web1 has fresh stats: it needs
+ * 3072 - 1024 + 256 = 2304 MiB, so ballooning frees 4096 - 2304 = 1792 MiB
+ * (8760 MiB). KSM shares 300 pages, 1200 KiB over both guests. A 2 GiB
+ * guest costs 2148 MiB: 3, 4 and 4 more fit. */
+static struct policy_config cap_pc;
+static struct capacity_result cap_res;
+
+static void
+cap_config(void)
+{
+	policy_config_defaults(&cap_pc);
+	cap_pc.reserve_kib = KIB_MIB(1024);
+	cap_pc.qemu_overhead_kib = KIB_MIB(100);
+	cap_pc.qemu_overhead_pmy = 0;
+	cap_pc.floor_default_pmy = 2500;
+	cap_pc.headroom_pmy = 0;
+	cap_pc.headroom_min_kib = KIB_MIB(256);
+	snap.host.time_ms = 100000;
+	capacity_result_init(&cap_res);
+}
+
+/* Estimate on the fixture as the daemon does, then render it as seen
+ * 1.25 s after the snapshot. */
+static char *
+render_cap(void)
+{
+	struct metrics_capacity mc = { .res = &cap_res, .now_ms = 101250,
+	    .now_real_ms = INT64_C(1700000000000) };
+	char *out;
+	size_t len;
+
+	ck_assert_int_eq(capacity_estimate_plan(&cap_pc, &snap, &plan,
+	    KIB_MIB(2048), &cap_res), 0);
+	ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr, &out, &len),
+	    0);
+	ck_assert_uint_eq(strlen(out), len);
+	return out;
+}
+
+START_TEST(test_render_capacity)
+{
+	char *t;
+
+	cap_config();
+	t = render_cap();
+	ck_line(t, "# HELP memtuned_capacity_vms More guests of the reference "
+	    "size that fit now, by risk level.");
+	ck_line(t, "# TYPE memtuned_capacity_vms gauge");
+	ck_line(t, "memtuned_capacity_vm_size_bytes 2147483648");
+	ck_line(t, "memtuned_capacity_vm_cost_bytes 2252341248");
+	ck_line(t, "memtuned_capacity_vms{level=\"no-overcommit\"} 3");
+	ck_line(t, "memtuned_capacity_vms{level=\"balloon\"} 4");
+	ck_line(t, "memtuned_capacity_vms{level=\"ksm\"} 4");
+	ck_line(t, "# TYPE memtuned_capacity_headroom_bytes gauge");
+	ck_line(t, "memtuned_capacity_headroom_bytes{level=\"no-overcommit\"} 7306477568");
+	ck_line(t, "memtuned_capacity_headroom_bytes{level=\"balloon\"} 9185525760");
+	ck_line(t, "memtuned_capacity_headroom_bytes{level=\"ksm\"} 9186754560");
+	ck_line(t, "memtuned_capacity_guests_counted{level=\"no-overcommit\"} 2");
+	ck_line(t, "memtuned_capacity_guests_counted{level=\"balloon\"} 1");
+	ck_line(t, "memtuned_capacity_guests_counted{level=\"ksm\"} 2");
+	ck_line(t, "memtuned_capacity_ksm_measured 1");
+	ck_line(t, "memtuned_capacity_age_seconds 1.250");
+	ck_line(t, "memtuned_capacity_timestamp_seconds 1699999998.750");
+	/* one node: no per-node figures */
+	ck_no(t, "memtuned_capacity_node_vms");
+	ck_no(t, "memtuned_capacity_numa_unbalanced");
+	ck_assert_uint_gt(check_syntax(t), 100);
+	free(t);
+	capacity_result_free(&cap_res);
+}
+END_TEST
+
+START_TEST(test_render_capacity_follows_inputs)
+{
+	char *t;
+
+	cap_config();
+	/* 2 GiB less host memory: 4920 MiB without overcommit, 2 guests */
+	snap.host.mem.mem_total_kib = KIB_MIB(14336);
+	/* web1's stats go stale: ballooning counts nobody */
+	guests[0].stats = GUEST_STATS_STALE;
+	/* no KSM: nothing measured, nothing added */
+	snap.host.ksm.present = false;
+	t = render_cap();
+	ck_line(t, "memtuned_capacity_headroom_bytes{level=\"no-overcommit\"} 5158993920");
+	ck_line(t, "memtuned_capacity_headroom_bytes{level=\"balloon\"} 5158993920");
+	ck_line(t, "memtuned_capacity_headroom_bytes{level=\"ksm\"} 5158993920");
+	ck_line(t, "memtuned_capacity_vms{level=\"no-overcommit\"} 2");
+	ck_line(t, "memtuned_capacity_vms{level=\"balloon\"} 2");
+	ck_line(t, "memtuned_capacity_guests_counted{level=\"balloon\"} 0");
+	ck_line(t, "memtuned_capacity_ksm_measured 0");
+	free(t);
+
+	/* overcommitted past the safe level: negative headroom, 0 fit */
+	snap.host.mem.mem_total_kib = KIB_MIB(8192);
+	t = render_cap();
+	ck_line(t, "memtuned_capacity_headroom_bytes{level=\"no-overcommit\"} -1283457024");
+	ck_line(t, "memtuned_capacity_vms{level=\"no-overcommit\"} 0");
+	ck_assert_uint_gt(check_syntax(t), 100);
+	free(t);
+
+	/* no estimate (NULL), or none with a clock that went backwards:
+	 * the figures or their age are left out, never made up */
+	{
+		struct metrics_capacity mc = { .res = &cap_res, .now_ms = 50,
+		    .now_real_ms = MT_ABSENT };
+		size_t len;
+
+		ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr, &t,
+		    &len), 0);
+		ck_line(t, "memtuned_capacity_vms{level=\"no-overcommit\"} 0");
+		ck_no(t, "memtuned_capacity_age_seconds");
+		ck_no(t, "memtuned_capacity_timestamp_seconds");
+		free(t);
+		mc.res = NULL;
+		ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr, &t,
+		    &len), 0);
+		ck_no(t, "memtuned_capacity_");
+		free(t);
+	}
+	capacity_result_free(&cap_res);
+}
+END_TEST
+
+START_TEST(test_render_capacity_numa)
+{
+	struct host_numa *hn = &snap.host.numa;
+	char *t;
+
+	cap_config();
+	/* the reserve splits 512/512 MiB: node 0 is short of its part,
+	 * node 1 has 2388 MiB above it, room for one 2148 MiB guest */
+	hn->nr_nodes = 2;
+	hn->node_total_kib[0] = hn->node_total_kib[1] = KIB_MIB(8192);
+	hn->node_free_kib[0] = KIB_MIB(100);
+	hn->node_free_kib[1] = KIB_MIB(2900);
+	t = render_cap();
+	ck_line(t, "memtuned_capacity_node_vms{node=\"0\"} 0");
+	ck_line(t, "memtuned_capacity_node_vms{node=\"1\"} 1");
+	ck_line(t, "memtuned_capacity_numa_unbalanced 1");
+	free(t);
+	hn->node_free_kib[0] = KIB_MIB(2900);
+	t = render_cap();
+	ck_line(t, "memtuned_capacity_node_vms{node=\"0\"} 1");
+	ck_line(t, "memtuned_capacity_numa_unbalanced 0");
+	free(t);
+	capacity_result_free(&cap_res);
+}
+END_TEST
+
 START_TEST(test_render_syntax)
 {
 	char *t = render(NULL);
@@ -398,7 +554,7 @@ START_TEST(test_render_without_snapshot)
 	size_t len;
 
 	/* before the first tick: the daemon's counters only */
-	ck_assert_int_eq(metrics_render(NULL, NULL, &ctr, &t, &len), 0);
+	ck_assert_int_eq(metrics_render(NULL, NULL, NULL, &ctr, &t, &len), 0);
 	ck_line(t, "memtuned_ticks_total 42");
 	ck_no(t, "memtuned_host_");
 	ck_no(t, "memtuned_guest_actual");
@@ -406,13 +562,13 @@ START_TEST(test_render_without_snapshot)
 	ck_assert_uint_gt(check_syntax(t), 30);
 	free(t);
 	/* a plan alone still names its guests */
-	ck_assert_int_eq(metrics_render(NULL, &plan, NULL, &t, &len), 0);
+	ck_assert_int_eq(metrics_render(NULL, &plan, NULL, NULL, &t, &len), 0);
 	ck_line(t, "memtuned_guest_target_bytes{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\"} 2684354560");
 	ck_no(t, "memtuned_ticks_total");
 	free(t);
 	/* absent last tick: left out */
 	metrics_counters_init(&ctr);
-	ck_assert_int_eq(metrics_render(NULL, NULL, &ctr, &t, &len), 0);
+	ck_assert_int_eq(metrics_render(NULL, NULL, NULL, &ctr, &t, &len), 0);
 	ck_no(t, "memtuned_last_tick_duration_seconds ");
 	ck_line(t, "memtuned_libvirt_connected 0");
 	free(t);
@@ -511,7 +667,7 @@ START_TEST(test_count_plan)
 	metrics_count_plan(&ctr, &p, &res);
 	ck_assert_uint_eq(ctr.actions[METRICS_KIND_KSM][METRICS_REASON_STOP], 0);
 
-	ck_assert_int_eq(metrics_render(NULL, NULL, &ctr, &t, &len), 0);
+	ck_assert_int_eq(metrics_render(NULL, NULL, NULL, &ctr, &t, &len), 0);
 	ck_line(t, "memtuned_actions_total{kind=\"balloon\",reason=\"reclaim\"} 3");
 	ck_line(t, "memtuned_actions_total{kind=\"memtune\",reason=\"squeeze\"} 3");
 	ck_line(t, "memtuned_actions_total{kind=\"ksm\",reason=\"start\"} 1");
@@ -959,6 +1115,9 @@ metrics_suite(void)
 	tcase_add_test(tc, test_render_not_utf8);
 	tcase_add_test(tc, test_render_syntax);
 	tcase_add_test(tc, test_render_without_snapshot);
+	tcase_add_test(tc, test_render_capacity);
+	tcase_add_test(tc, test_render_capacity_follows_inputs);
+	tcase_add_test(tc, test_render_capacity_numa);
 	tcase_add_test(tc, test_render_plan_out_of_order);
 	tcase_add_test(tc, test_count_plan);
 	suite_add_tcase(s, tc);
