@@ -7,7 +7,8 @@
  *         floor="1G" ceiling="3G" shares="2000" exclude="no"/>
  *   </metadata>
  *
- * and the merge of the per-guest policy inputs (see docs/guests.md).
+ * the <numatune> binding of its memory to host NUMA nodes, and the merge of
+ * the per-guest policy inputs (see docs/guests.md).
  */
 #ifndef MEMTUNED_DOMXML_H
 #define MEMTUNED_DOMXML_H
@@ -39,6 +40,9 @@ struct domxml_info {
 	bool has_policy;
 	struct guest_override policy;
 	char policy_err[256];
+	/* <numatune>: a binding memtuned cannot read (bad mode or nodeset)
+	 * is logged, treated as unbound and described here; "" otherwise */
+	char numa_err[256];
 };
 
 /* Set every field of an override to "not given". */
@@ -56,6 +60,11 @@ int domxml_parse(const char *xml, const char *name, struct domxml_info *info,
  * *found set, or -EINVAL naming the domain and the attribute. */
 int domxml_parse_policy(const char *xml, const char *name,
     struct guest_override *out, bool *found, char *err, size_t errlen);
+
+/* A libvirt nodeset ("0-3,^2,5") as a bitmask of host nodes. 0, or
+ * -EINVAL for bad syntax, an empty set or a node at or beyond
+ * MT_MAX_NODES. */
+int domxml_parse_nodeset(const char *text, uint64_t *mask);
 
 /* Merge field by field: (1) conf, the host-local memtuned.conf section,
  * (2) meta, the domain's metadata, (3) defaults (MT_ABSENT, exclude false).

@@ -128,6 +128,8 @@ struct host_thp {
 
 /* Per-NUMA-node free memory (/sys/devices/system/node/nodeN/meminfo). */
 #define MT_MAX_NODES 64
+/* guest_backing.numa_nodes is one bit per node */
+_Static_assert(MT_MAX_NODES <= 64, "numa_nodes holds 64 nodes");
 struct host_numa {
 	int nr_nodes;			/* 0 when the host shows no node dir */
 	int64_t node_total_kib[MT_MAX_NODES];
@@ -158,6 +160,13 @@ struct guest_backing {
 	bool nosharepages;		/* <memoryBacking><nosharepages/> */
 	bool has_balloon;		/* <memballoon model!='none'> */
 	int64_t stats_period_s;		/* 0 or MT_ABSENT: no period set */
+	/* <numatune>: the host nodes the guest's memory may come from (bit
+	 * n = node n; 0: unbound), and whether the binding confines it
+	 * there (strict, restrictive) or only steers it (preferred,
+	 * interleave). placement='auto' carries no nodeset: unbound. */
+	uint64_t numa_nodes;
+	bool numa_confined;
+	bool numa_auto;			/* placement='auto': left to numad */
 };
 
 /* Per-guest policy input, after merging memtuned.conf and the domain's

@@ -1,4 +1,5 @@
 /* domxml.c - see domxml.h */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -227,6 +228,175 @@ out:
 	return rc;
 }
 
+/* ---------------------------------------------------------- numatune */
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+int
+domxml_parse_nodeset(const char *text, uint64_t *mask)
+{
+	const char *p = text;
+	uint64_t set = 0, clear = 0;
+
+	/* libvirt's bitmap syntax: "N", "N-M" and "^N", comma-separated,
+	 * blanks around each; exclusions apply after every inclusion */
+	for (;;) {
+		int64_t a, b;
+		bool neg;
+
+		while (is_blank(*p))
+			p++;
+		if ((neg = *p == '^'))
+			p++;
+		if (mt_scan_u64(&p, &a) < 0 || a >= MT_MAX_NODES)
+			return -EINVAL;
+		b = a;
+		if (!neg && *p == '-') {
+			p++;
+			if (mt_scan_u64(&p, &b) < 0 || b >= MT_MAX_NODES ||
+			    b < a)
+				return -EINVAL;
+		}
+		for (int64_t n = a; n <= b; n++) {
+			if (neg)
+				clear |= UINT64_C(1) << n;
+			else
+				set |= UINT64_C(1) << n;
+		}
+		while (is_blank(*p))
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p++ != ',')
+			return -EINVAL;
+	}
+	set &= ~clear;
+	if (set == 0)
+		return -EINVAL;
+	*mask = set;
+	return 0;
+}
+
+/* One <memory> or <memnode> binding: its nodes and whether it confines.
+ * mode defaults to strict, as in libvirt. */
+struct numa_bind {
+	uint64_t nodes;
+	bool confines;
+	bool is_auto;
+};
+
+static int
+read_bind(xmlNodePtr node, const char *name, const char *what,
+    struct numa_bind *b, char *err, size_t errlen)
+{
+	xmlChar *mode, *set, *place;
+	const char *m;
+	int rc = 0;
+
+	memset(b, 0, sizeof(*b));
+	mode = xmlGetProp(node, (const xmlChar *)"mode");
+	set = xmlGetProp(node, (const xmlChar *)"nodeset");
+	place = xmlGetProp(node, (const xmlChar *)"placement");
+	m = mode != NULL ? (const char *)mode : "strict";
+	if (strcmp(m, "strict") == 0 || strcmp(m, "restrictive") == 0) {
+		b->confines = true;
+	} else if (strcmp(m, "preferred") != 0 &&
+	    strcmp(m, "interleave") != 0) {
+		seterr(err, errlen, "domain %s: <numatune><%s mode='%s'>: "
+		    "unknown mode", name, what, m);
+		rc = -EINVAL;
+		goto out;
+	}
+	if ((place != NULL && strcmp((const char *)place, "auto") == 0) ||
+	    (place == NULL && set == NULL)) {
+		/* numad picks the nodes at start (libvirt's placement when
+		 * no nodeset is given); the XML does not say which, so
+		 * nothing is known to confine the memory */
+		b->is_auto = true;
+		b->confines = false;
+		goto out;
+	}
+	if (place != NULL && strcmp((const char *)place, "static") != 0) {
+		seterr(err, errlen, "domain %s: <numatune><%s placement='%s'>: "
+		    "unknown placement", name, what, (const char *)place);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (set == NULL) {
+		seterr(err, errlen, "domain %s: <numatune><%s "
+		    "placement='static'>: no nodeset", name, what);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (domxml_parse_nodeset((const char *)set, &b->nodes) < 0) {
+		seterr(err, errlen, "domain %s: <numatune><%s nodeset='%s'>: "
+		    "not a node list (N, N-M, ^N; nodes below %d)", name, what,
+		    (const char *)set, MT_MAX_NODES);
+		rc = -EINVAL;
+	}
+out:
+	xmlFree(mode);
+	xmlFree(set);
+	xmlFree(place);
+	return rc;
+}
+
+/* The guest's memory is confined only when every part of it is: each
+ * guest NUMA cell bound by its <memnode>, or else by <memory>. */
+static int
+read_numatune(xmlXPathContextPtr ctx, const char *name,
+    struct guest_backing *bk, char *err, size_t errlen)
+{
+	xmlXPathObjectPtr obj = NULL;
+	xmlNodePtr node;
+	struct numa_bind mem = { 0 }, cell;
+	bool has_mem, all_confine = true;
+	uint64_t nodes = 0;
+	int cells, covered = 0, rc = 0;
+
+	bk->numa_nodes = 0;
+	bk->numa_confined = false;
+	bk->numa_auto = false;
+	if ((node = xp_node(ctx, "/domain/numatune/memory")) != NULL &&
+	    (rc = read_bind(node, name, "memory", &mem, err, errlen)) < 0)
+		return rc;
+	has_mem = node != NULL;
+	if (mem.is_auto) {
+		bk->numa_auto = true;
+		return 0;
+	}
+	nodes = mem.nodes;
+	cells = xp_count(ctx, "/domain/cpu/numa/cell");
+	obj = xmlXPathEvalExpression(
+	    (const xmlChar *)"/domain/numatune/memnode", ctx);
+	if (obj != NULL && obj->type == XPATH_NODESET &&
+	    obj->nodesetval != NULL) {
+		for (int i = 0; i < obj->nodesetval->nodeNr; i++) {
+			if ((rc = read_bind(obj->nodesetval->nodeTab[i], name,
+			    "memnode", &cell, err, errlen)) < 0)
+				goto out;
+			nodes |= cell.nodes;
+			all_confine = all_confine && cell.confines;
+			covered++;
+		}
+	}
+	if (!has_mem && covered == 0)
+		goto out;
+	/* cells without a memnode follow <memory>; without one, they are
+	 * unbound */
+	if (covered < cells || cells == 0)
+		all_confine = all_confine && has_mem && mem.confines;
+	bk->numa_nodes = nodes;
+	bk->numa_confined = all_confine && nodes != 0;
+out:
+	xmlXPathFreeObject(obj);
+	return rc;
+}
+
 static xmlDocPtr
 read_doc(const char *xml, const char *name, char *err, size_t errlen)
 {
@@ -339,6 +509,17 @@ domxml_parse(const char *xml, const char *name, struct domxml_info *info,
 		xmlFree(s);
 	}
 
+	if (read_numatune(ctx, name, &info->backing, info->numa_err,
+	    sizeof(info->numa_err)) < 0) {
+		log_warnx("%s; memory treated as not bound to any node",
+		    info->numa_err);
+		info->backing.numa_nodes = 0;
+		info->backing.numa_confined = false;
+	} else if (info->backing.numa_auto) {
+		log_info("domain %s: <numatune> placement='auto': the nodes "
+		    "are numad's choice, not in the XML; memory treated as "
+		    "not bound to any node", name);
+	}
 	if (find_policy(ctx, "/domain/metadata/mt:policy", name,
 	    &info->policy, &info->has_policy, info->policy_err,
 	    sizeof(info->policy_err)) < 0) {

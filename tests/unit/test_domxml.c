@@ -1,6 +1,7 @@
 /* test_domxml.c - domain XML: memory sizes, backing cases, balloon stats
- * period, memtuned metadata (present, absent, malformed, foreign
- * namespace) and the precedence of the per-guest inputs. */
+ * period, <numatune> bindings and nodesets, memtuned metadata (present,
+ * absent, malformed, foreign namespace) and the precedence of the
+ * per-guest inputs. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -164,6 +165,145 @@ START_TEST(test_balloon)
 	    "<stats period='soon'/></memballoon>"), "vm1", &in, err,
 	    sizeof(err)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "soon"));
+}
+END_TEST
+
+START_TEST(test_nodeset_syntax)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		uint64_t mask;
+	} cases[] = {
+		{ "0", 0, 0x1 },
+		{ "1", 0, 0x2 },
+		{ "0-1,3", 0, 0xb },
+		{ " 0 - 1", -EINVAL, 0 },
+		{ "0-3,^2", 0, 0xb },
+		{ "^2,0-3", 0, 0xb },
+		{ " 2 , 5 ", 0, 0x24 },
+		{ "63", 0, UINT64_C(1) << 63 },
+		{ "0-63", 0, UINT64_MAX },
+		{ "64", -EINVAL, 0 },
+		{ "3-1", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+		{ "1,", -EINVAL, 0 },
+		{ ",1", -EINVAL, 0 },
+		{ "1;2", -EINVAL, 0 },
+		{ "one", -EINVAL, 0 },
+		{ "-1", -EINVAL, 0 },
+		{ "^1", -EINVAL, 0 },		/* nothing left */
+		{ "1-", -EINVAL, 0 },
+		{ "99999999999999999999", -EINVAL, 0 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		uint64_t m = 0;
+		int rc = domxml_parse_nodeset(cases[i].text, &m);
+
+		ck_assert_msg(rc == cases[i].rc, "'%s': rc %d", cases[i].text,
+		    rc);
+		if (rc == 0)
+			ck_assert_msg(m == cases[i].mask, "'%s': mask %llx",
+			    cases[i].text, (unsigned long long)m);
+	}
+}
+END_TEST
+
+#define CELLS2 "<cpu><numa><cell id='0' memory='2' unit='GiB'/>" \
+	"<cell id='1' memory='2' unit='GiB'/></numa></cpu>"
+
+START_TEST(test_numatune)
+{
+	static const struct {
+		const char *top;
+		uint64_t nodes;
+		bool confined, is_auto;
+		int warnings;
+	} cases[] = {
+		/* no numatune: unbound */
+		{ "", 0, false, false, 0 },
+		{ "<numatune><memory mode='strict' nodeset='1'/></numatune>",
+		    0x2, true, false, 0 },
+		/* mode defaults to strict */
+		{ "<numatune><memory nodeset='0-1,3'/></numatune>",
+		    0xb, true, false, 0 },
+		{ "<numatune><memory mode='restrictive' nodeset='0'/>"
+		    "</numatune>", 0x1, true, false, 0 },
+		/* steering, not confining: the kernel falls back */
+		{ "<numatune><memory mode='preferred' nodeset='1'/>"
+		    "</numatune>", 0x2, false, false, 0 },
+		{ "<numatune><memory mode='interleave' nodeset='0-1'/>"
+		    "</numatune>", 0x3, false, false, 0 },
+		/* numad's choice: not in the XML */
+		{ "<numatune><memory mode='strict' placement='auto'/>"
+		    "</numatune>", 0, false, true, 0 },
+		{ "<numatune><memory mode='strict'/></numatune>",
+		    0, false, true, 0 },
+		/* malformed: a warning, unbound */
+		{ "<numatune><memory mode='strict' nodeset='1-0'/>"
+		    "</numatune>", 0, false, false, 1 },
+		{ "<numatune><memory mode='strict' nodeset='node1'/>"
+		    "</numatune>", 0, false, false, 1 },
+		{ "<numatune><memory mode='strict' nodeset='70'/>"
+		    "</numatune>", 0, false, false, 1 },
+		{ "<numatune><memory mode='tight' nodeset='1'/></numatune>",
+		    0, false, false, 1 },
+		{ "<numatune><memory placement='static'/></numatune>",
+		    0, false, false, 1 },
+		/* every guest cell bound strictly by its memnode */
+		{ CELLS2 "<numatune><memnode cellid='0' mode='strict' "
+		    "nodeset='0'/><memnode cellid='1' mode='strict' "
+		    "nodeset='1'/></numatune>", 0x3, true, false, 0 },
+		/* one cell left unbound */
+		{ CELLS2 "<numatune><memnode cellid='0' mode='strict' "
+		    "nodeset='1'/></numatune>", 0x2, false, false, 0 },
+		/* ... unless <memory> confines the rest */
+		{ CELLS2 "<numatune><memory mode='strict' nodeset='1'/>"
+		    "<memnode cellid='0' mode='strict' nodeset='1'/>"
+		    "</numatune>", 0x2, true, false, 0 },
+		/* one cell only preferred */
+		{ CELLS2 "<numatune><memory mode='strict' nodeset='1'/>"
+		    "<memnode cellid='0' mode='preferred' nodeset='0'/>"
+		    "</numatune>", 0x3, false, false, 0 },
+		{ CELLS2 "<numatune><memnode cellid='0' mode='strict' "
+		    "nodeset='x'/></numatune>", 0, false, false, 1 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct domxml_info in;
+		char err[256];
+
+		warnings = 0;
+		ck_assert_int_eq(domxml_parse(dom(cases[i].top, ""), "vm1",
+		    &in, err, sizeof(err)), 0);
+		ck_assert_msg(in.backing.numa_nodes == cases[i].nodes &&
+		    in.backing.numa_confined == cases[i].confined &&
+		    in.backing.numa_auto == cases[i].is_auto &&
+		    warnings == cases[i].warnings,
+		    "case %zu: nodes %llx confined %d auto %d warnings %d", i,
+		    (unsigned long long)in.backing.numa_nodes,
+		    in.backing.numa_confined, in.backing.numa_auto, warnings);
+		ck_assert_int_eq(in.numa_err[0] != '\0', cases[i].warnings > 0);
+		if (cases[i].warnings > 0)
+			ck_assert_ptr_nonnull(strstr(in.numa_err, "domain vm1"));
+	}
+}
+END_TEST
+
+START_TEST(test_numatune_warning_names_text)
+{
+	struct domxml_info in;
+	char err[256];
+
+	ck_assert_int_eq(domxml_parse(dom("<numatune><memory mode='strict' "
+	    "nodeset='0-1,,3'/></numatune>", ""), "db7", &in, err,
+	    sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(in.numa_err, "domain db7"));
+	ck_assert_ptr_nonnull(strstr(in.numa_err, "'0-1,,3'"));
+	ck_assert(!in.backing.numa_confined && in.backing.numa_nodes == 0);
+	/* the rest of the domain is still read */
+	ck_assert_int_eq(in.memory_kib, 4194304);
 }
 END_TEST
 
@@ -342,6 +482,9 @@ domxml_suite(void)
 	tcase_add_test(tc, test_not_xml);
 	tcase_add_test(tc, test_backing);
 	tcase_add_test(tc, test_balloon);
+	tcase_add_test(tc, test_nodeset_syntax);
+	tcase_add_test(tc, test_numatune);
+	tcase_add_test(tc, test_numatune_warning_names_text);
 	tcase_add_test(tc, test_metadata_present);
 	tcase_add_test(tc, test_metadata_absent_foreign);
 	tcase_add_test(tc, test_metadata_malformed);
