@@ -1,8 +1,8 @@
 /* metrics.h - Prometheus metrics: the text exposition format (0.0.4),
  * a textfile for node_exporter, and a loopback HTTP listener on the loop.
  *
- * Rendering reads a snapshot, the plan made from it and the daemon's own
- * counters; it never reads the system. Values are written from the
+ * Rendering reads a snapshot, the plan made from it, the capacity estimated
+ * from both and the daemon's own counters; it never reads the system. Values are written from the
  * integer fields as they are (KiB * 1024 for bytes, per-myriad and
  * milliseconds as exact decimals), and an absent value (MT_ABSENT) is left
  * out rather than exported as a number. docs/metrics.md lists every
