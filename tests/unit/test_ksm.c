@@ -274,8 +274,9 @@ START_TEST(test_live)
 	ck_assert_int_gt(k.pages_to_scan, 0);
 	ck_assert_int_ge(k.pages_shared, 0);
 	ck_assert_int_ge(k.pages_sharing, 0);
-	/* every shared page has at least one sharer */
-	ck_assert(k.pages_shared == 0 || k.pages_sharing >= k.pages_shared);
+	/* no cross-field check here: each counter is its own sysfs file,
+	 * and a ksmd at work (a guest on the testbed, a host's own KSM)
+	 * moves pages_shared and pages_sharing between the two reads */
 	ck_assert(strcmp(k.advisor_mode, "none") == 0 ||
 	    strcmp(k.advisor_mode, "scan-time") == 0);
 	ksmd_tracker_init(&t);
