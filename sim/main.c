@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "sim.h"
 #include "util.h"
 
@@ -23,9 +24,10 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: memtuned-sim --selftest\n"
-	    "       memtuned-sim [-p POLICY] [-n VMS] [-t TIMELINE] [-T TRACE] "
-	    "WORKLOAD\n"
-	    "       memtuned-sim --compare -o DIR WORKLOAD...\n"
+	    "       memtuned-sim [-c CONF] [-p POLICY] [-n VMS] [-t TIMELINE] "
+	    "[-T TRACE] WORKLOAD\n"
+	    "       memtuned-sim [-c CONF] --compare -o DIR WORKLOAD...\n"
+	    "-c: memtuned's [policy], [ksm] and [thp] from a memtuned.conf\n"
 	    "policies: static ksmtuned mom proxmox memtuned-noreserve "
 	    "memtuned oracle\n");
 }
@@ -227,20 +229,21 @@ main(int argc, char **argv)
 		{ "timeline", required_argument, NULL, 't' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "trace", required_argument, NULL, 'T' },
+		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct policy_config pc;
 	struct sim_workload w;
 	struct sim_result r;
 	enum sim_policy pol = SIM_MEMTUNED;
-	const char *tlpath = NULL, *dir = NULL, *trpath = NULL;
+	const char *tlpath = NULL, *dir = NULL, *trpath = NULL, *cpath = NULL;
 	int64_t vms = MT_ABSENT;
 	bool cmp = false;
 	char err[512];
 	FILE *tl = NULL;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "p:n:t:o:T:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:p:n:t:o:T:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'S':
@@ -273,14 +276,29 @@ main(int argc, char **argv)
 		case 'T':
 			trpath = optarg;
 			break;
+		case 'c':
+			cpath = optarg;
+			break;
 		default:
 			usage();
 			return 2;
 		}
 	}
 	policy_config_defaults(&pc);
+	if (cpath != NULL) {
+		/* the same file the daemon reads: an operator tries a policy
+		 * change on a simulated day before the real one */
+		struct mt_config cfg;
+
+		if (config_load_file(cpath, &cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "memtuned-sim: %s: %s\n", cpath, err);
+			return 1;
+		}
+		pc = cfg.policy;
+		config_free(&cfg);
+	}
 	if (policy_config_validate(&pc, err, sizeof(err)) < 0) {
-		fprintf(stderr, "memtuned-sim: policy defaults: %s\n", err);
+		fprintf(stderr, "memtuned-sim: policy: %s\n", err);
 		return 1;
 	}
 	if (cmp) {
