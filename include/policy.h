@@ -199,6 +199,27 @@ struct thp_plan {
 	char reason[POLICY_REASON_MAX];
 };
 
+/* One host NUMA node (hosts with two or more). Its state is the host's
+ * rule on its own share: available memory against the reserve scaled by
+ * node_total / MemTotal, the same thresholds, no hysteresis (policy.md). */
+struct node_plan {
+	int64_t total_kib;		/* MT_ABSENT: no such node */
+	int64_t free_kib;
+	int64_t avail_kib;		/* free + its share of what the host
+					   can reclaim (MemAvailable-MemFree) */
+	int64_t reserve_kib;
+	int64_t target_avail_kib;
+	int64_t ratio_pmy;		/* avail in per-myriad of the reserve */
+	enum host_pressure pressure;
+	bool rule;			/* tight or critical while the host is
+					   not: confined guests follow the node */
+	int nr_confined;		/* managed guests confined to it */
+	int64_t need_kib;		/* reclaim aimed at its shortfall */
+	int64_t taken_kib;
+	int64_t freed_kib;
+	int64_t given_kib;		/* to its guests under pressure */
+};
+
 struct policy_plan {
 	enum host_pressure pressure;
 	char pressure_reason[POLICY_REASON_MAX];
@@ -215,6 +236,9 @@ struct policy_plan {
 	/* admission (policy_reserve) */
 	int64_t reserve_request_kib;
 	int64_t reserve_possible_kib;
+	/* per NUMA node, indexed by node id; 0 on a one-node host */
+	int nr_nodes;
+	struct node_plan nodes[MT_MAX_NODES];
 	size_t nr_guests;
 	size_t cap_guests;
 	struct guest_plan *guests;	/* same order as snapshot guests */
@@ -363,6 +387,13 @@ struct policy_gwork {
 	int64_t cap_kib;	/* most it may give (donor) or get */
 	int64_t take_kib, give_kib;
 	int64_t target_kib;
+	/* NUMA: the node a confined guest's memory comes from (the best
+	 * of its nodeset), -1 when unbound, bound to every node, or on a
+	 * one-node host */
+	int node;
+	bool node_rule;		/* its node is under the node rule */
+	bool node_capped;	/* growth cut to its node's room */
+	int64_t node_take_kib, node_give_kib;
 };
 
 /* v * num / den for sizes in KiB and fractions: plain 64-bit arithmetic
@@ -387,6 +418,14 @@ void policy_host_pressure(const struct policy_config *c,
     struct policy_plan *plan);
 int64_t policy_interval_ms(const struct policy_config *c,
     enum host_pressure p);
+/* Each node's state into plan->nodes (after policy_host_pressure, which
+ * sets the reserve); nr_nodes stays 0 on a one-node host. */
+void policy_node_pressure(const struct policy_config *c,
+    const struct host_snapshot *h, struct policy_plan *plan);
+/* The node a guest confined to `mask` draws on: the node of the set in
+ * the best state; -1 when the set names no node of the host or every
+ * node (then it is as good as unbound). */
+int policy_home_node(const struct policy_plan *plan, uint64_t mask);
 void policy_ksm_decide(const struct policy_config *c,
     const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
     struct policy_plan *plan);

@@ -434,6 +434,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 
 	memset(w, 0, sizeof(*w));
 	w->hist = NO_HIST;
+	w->node = -1;
 	w->cls = GW_SKIP;
 	w->need_kib = MT_ABSENT;
 	w->resident_kib = MT_ABSENT;
@@ -567,10 +568,21 @@ policy_prepare(const struct policy_config *c, const struct snapshot *snap,
 	memset(&plan->thp, 0, sizeof(plan->thp));
 
 	policy_host_pressure(c, &snap->host, s, now_ms, plan);
+	policy_node_pressure(c, &snap->host, plan);
 	s->started = true;
-	for (i = 0; i < snap->nr_guests; i++)
-		read_guest(c, &snap->guests[i], s, now_ms, plan->pressure,
-		    &s->work[i], &plan->guests[i]);
+	for (i = 0; i < snap->nr_guests; i++) {
+		const struct guest_snapshot *g = &snap->guests[i];
+		struct policy_gwork *w = &s->work[i];
+
+		read_guest(c, g, s, now_ms, plan->pressure, w,
+		    &plan->guests[i]);
+		/* fixed guests cannot move: only the managed ones count */
+		if (plan->nr_nodes > 1 && g->backing.numa_confined &&
+		    w->cls != GW_SKIP && w->cls != GW_FIXED &&
+		    (w->node = policy_home_node(plan,
+		    g->backing.numa_nodes)) >= 0)
+			plan->nodes[w->node].nr_confined++;
+	}
 	return 0;
 }
 

@@ -101,24 +101,26 @@ policy_shrink_frees(const struct policy_gwork *g, int64_t from, int64_t to)
 	return MAX(0, MIN(from, g->resident_kib) - to);
 }
 
+static int64_t
+guest_inflight(const struct guest_snapshot *g, const struct policy_gwork *w)
+{
+	if (w->cls != GW_OK && w->cls != GW_STALE)
+		return 0;
+	/* growth still to come is counted whole: the guest asked for it
+	 * because it will use it */
+	return g->actual_kib > w->cur_kib ?
+	    policy_shrink_frees(w, g->actual_kib, w->cur_kib) :
+	    g->actual_kib - w->cur_kib;
+}
+
 int64_t
 policy_inflight_kib(const struct snapshot *snap, const struct policy_state *s)
 {
-	const struct policy_gwork *w = s->work;
 	int64_t sum = 0;
 	size_t i;
 
-	for (i = 0; i < snap->nr_guests; i++) {
-		int64_t actual = snap->guests[i].actual_kib;
-
-		if (w[i].cls != GW_OK && w[i].cls != GW_STALE)
-			continue;
-		/* growth still to come is counted whole: the guest asked
-		 * for it because it will use it */
-		sum += actual > w[i].cur_kib ?
-		    policy_shrink_frees(&w[i], actual, w[i].cur_kib) :
-		    actual - w[i].cur_kib;
-	}
+	for (i = 0; i < snap->nr_guests; i++)
+		sum += guest_inflight(&snap->guests[i], &s->work[i]);
 	return sum;
 }
 
@@ -337,6 +339,217 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
 		    policy_pressure_name(p));
 }
 
+/* ------------------------------------------------------------ NUMA nodes */
+
+static int64_t
+node_scale(const struct snapshot *snap, const struct node_plan *np, int64_t v)
+{
+	return policy_scale(v, np->total_kib, snap->host.mem.mem_total_kib);
+}
+
+/* A node tight or critical while the host is not: the guests confined to
+ * it give for its shortfall (the host's fill, on them alone), and its
+ * guests under pressure are fed only from what they free. Growing them
+ * from host memory would push the node into reclaim while others sit
+ * free; squeezing guests elsewhere would free nothing on it. Results go
+ * to node_take/node_give; the host pass then leaves these guests alone. */
+static void
+node_decide(const struct policy_config *c, const struct snapshot *snap,
+    struct policy_state *s, int64_t now_ms, struct policy_plan *plan,
+    const int64_t *node_inflight)
+{
+	struct policy_gwork *w = s->work;
+	size_t n = snap->nr_guests, i;
+
+	for (i = 0; i < n; i++) {
+		w[i].node_rule = w[i].node >= 0 &&
+		    plan->nodes[w[i].node].pressure >= PRESSURE_TIGHT;
+		w[i].node_take_kib = w[i].node_give_kib = 0;
+	}
+	for (int nd = 0; nd < plan->nr_nodes; nd++) {
+		struct node_plan *np = &plan->nodes[nd];
+		int64_t reclaim, want = 0, freed, funded;
+		bool crit, spill;
+
+		if (!MT_PRESENT(np->total_kib) ||
+		    np->pressure < PRESSURE_TIGHT)
+			continue;
+		np->rule = true;
+		if (np->nr_confined == 0)
+			continue;
+		crit = np->pressure == PRESSURE_CRITICAL;
+		np->need_kib = np->target_avail_kib - np->avail_kib -
+		    node_inflight[nd];
+		reclaim = np->need_kib > 0 ? np->need_kib +
+		    node_scale(snap, np, c->deadband_kib) : 0;
+		for (i = 0; i < n; i++) {
+			struct policy_gwork *g = &w[i];
+			int64_t step = g->step_kib, low;
+
+			g->donor = false;
+			g->cap_kib = g->limit_kib = 0;
+			g->take_kib = g->give_kib = 0;
+			if (g->node != nd || g->cls != GW_OK)
+				continue;
+			if (crit)
+				step = MAX(1, MIN(pmy_of(snap->guests[i].max_kib,
+				    c->critical_step_max_pmy),
+				    c->critical_step_max_kib));
+			if (g->pressured) {
+				if (g->cur_kib >= g->ceiling_kib)
+					continue;
+				g->cap_kib = MIN(step, g->ceiling_kib -
+				    g->cur_kib);
+				g->cap_kib = MAX(0, MIN(g->cap_kib,
+				    MAX(g->need_kib - g->cur_kib,
+				    pmy_of(snap->guests[i].max_kib,
+				    c->headroom_pmy))));
+				want += g->cap_kib;
+				continue;
+			}
+			low = MAX(g->floor_kib, g->need_kib);
+			if (g->cur_kib <= low || g->cur_kib > g->ceiling_kib)
+				continue;
+			if (!crit && in_cooldown(c, &s->hist[g->hist], now_ms,
+			    -1, false))
+				continue;
+			g->donor = true;
+			g->cap_kib = MIN(step + MAX(0, g->nonres_kib),
+			    g->cur_kib - low);
+			g->limit_kib = g->cur_kib - low;
+		}
+		spill = crit || want > 0 || np->avail_kib + node_inflight[nd] <
+		    pmy_of(np->reserve_kib, (c->tight_pmy + c->critical_pmy) / 2);
+		freed = policy_fill_take(s, n, reclaim + want, spill);
+		for (i = 0; i < n; i++) {
+			if (w[i].donor && w[i].take_kib == 0) {
+				w[i].donor = false;
+				w[i].cap_kib = 0;
+			}
+		}
+		funded = MAX(0, freed - reclaim);
+		np->freed_kib = freed;
+		np->given_kib = policy_fill_give(s, n, funded);
+		for (i = 0; i < n; i++) {
+			if (w[i].node != nd)
+				continue;
+			w[i].node_take_kib = w[i].take_kib;
+			w[i].node_give_kib = w[i].give_kib;
+			np->taken_kib += w[i].take_kib;
+		}
+	}
+}
+
+/* With the host in plenty, a confined guest grows only into its node's
+ * own room above the node's plenty line, as the host's growth keeps the
+ * host in plenty: otherwise growth would make the node tight and the
+ * next tick would take it back. Returns what was cut. */
+static int64_t
+node_cap_growth(const struct policy_config *c, const struct snapshot *snap,
+    struct policy_state *s, struct policy_plan *plan,
+    const int64_t *node_inflight)
+{
+	struct policy_gwork *w = s->work;
+	int64_t grown[MT_MAX_NODES] = { 0 }, cut = 0;
+	size_t n = snap->nr_guests, i;
+
+	/* the growth pass fed only guests not under pressure */
+	for (i = 0; i < n; i++)
+		if (w[i].node >= 0 && !w[i].pressured && w[i].give_kib > 0)
+			grown[w[i].node] += w[i].give_kib;
+	for (i = 0; i < n; i++) {
+		struct policy_gwork *g = &w[i];
+		const struct node_plan *np;
+		int64_t room, keep;
+
+		if (g->node < 0 || g->pressured || g->give_kib <= 0)
+			continue;
+		np = &plan->nodes[g->node];
+		room = np->avail_kib + node_inflight[g->node] -
+		    pmy_of(np->reserve_kib, c->plenty_pmy) -
+		    node_scale(snap, np, c->deadband_kib);
+		if (room >= grown[g->node])
+			continue;
+		keep = room <= 0 ? 0 :
+		    policy_scale(g->give_kib, room, grown[g->node]);
+		cut += g->give_kib - keep;
+		g->give_kib = keep;
+		g->node_capped = true;
+	}
+	return cut;
+}
+
+/* The reason of a guest the node rule moved or held: the node's state
+ * first, then what happens to the guest. Held guests (stale, stuck) and
+ * moves into bounds keep their own reason. */
+static void
+node_reason(const struct policy_gwork *g, const struct policy_plan *plan,
+    struct guest_plan *gp)
+{
+	const struct node_plan *np = &plan->nodes[g->node];
+	char head[96];
+	char *r = gp->reason;
+	size_t rl = sizeof(gp->reason);
+	int64_t t = g->cur_kib - g->take_kib + g->give_kib;
+
+	if (g->cls != GW_OK || t < g->floor_kib || t > g->ceiling_kib)
+		return;
+	policy_reasonf(head, sizeof(head), "node %d: %lld MiB available of "
+	    "%lld MiB (%s)", g->node, MIB(np->avail_kib), MIB(np->total_kib),
+	    policy_pressure_name(np->pressure));
+	if (g->target_kib == g->cur_kib && (g->take_kib > 0 || g->give_kib > 0))
+		policy_reasonf(r, rl, "%s: confined to node %d, change of %lld "
+		    "MiB below min_change", head, g->node,
+		    MIB(g->give_kib - g->take_kib));
+	else if (g->node_capped)
+		policy_reasonf(r, rl, "host has plenty, %s: confined to node %d, "
+		    "%s%lld MiB", head, g->node, g->give_kib > 0 ?
+		    "grows only by the node's room: +" : "not grown; needs ",
+		    MIB(g->give_kib > 0 ? g->give_kib : g->need_kib));
+	else if (g->take_kib > 0)
+		policy_reasonf(r, rl, "%s: confined to node %d, gives %lld MiB: "
+		    "idle %lld MiB, needs %lld MiB", head, g->node,
+		    MIB(g->take_kib), MIB(g->idle_kib), MIB(g->need_kib));
+	else if (g->pressured && g->give_kib > 0)
+		policy_reasonf(r, rl, "%s: confined to node %d, under pressure: "
+		    "+%lld MiB from guests on the node", head, g->node,
+		    MIB(g->give_kib));
+	else if (g->pressured)
+		policy_reasonf(r, rl, "%s: confined to node %d, under pressure; "
+		    "no idle guest on the node to take from", head, g->node);
+	else
+		policy_reasonf(r, rl, "%s: confined to node %d, not grown: "
+		    "needs %lld MiB, idle %lld MiB", head, g->node,
+		    MIB(g->need_kib), MIB(g->idle_kib));
+}
+
+/* The host's reason says which nodes are under the rule and whether any
+ * guest is confined to them. */
+static void
+node_pressure_reason(struct policy_plan *plan)
+{
+	for (int nd = 0; nd < plan->nr_nodes; nd++) {
+		const struct node_plan *np = &plan->nodes[nd];
+		size_t o = strlen(plan->pressure_reason);
+
+		if (!np->rule)
+			continue;
+		if (np->nr_confined == 0)
+			policy_reasonf(plan->pressure_reason + o,
+			    sizeof(plan->pressure_reason) - o, "; node %d %s "
+			    "(%lld MiB available), no guest confined to it",
+			    nd, policy_pressure_name(np->pressure),
+			    MIB(np->avail_kib));
+		else
+			policy_reasonf(plan->pressure_reason + o,
+			    sizeof(plan->pressure_reason) - o, "; node %d %s "
+			    "(%lld MiB available): %d confined guests give "
+			    "%lld MiB", nd, policy_pressure_name(np->pressure),
+			    MIB(np->avail_kib), np->nr_confined,
+			    MIB(np->taken_kib));
+	}
+}
+
 void
 policy_balloon_decide(const struct policy_config *c,
     const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
@@ -350,10 +563,30 @@ policy_balloon_decide(const struct policy_config *c,
 	int64_t funded, given, grow_budget, above_critical, extra;
 	enum host_pressure p = plan->pressure;
 	bool calm = p <= PRESSURE_NORMAL;
+	int64_t node_inflight[MT_MAX_NODES] = { 0 };
+	int64_t node_taken = 0, node_freed = 0, node_given = 0;
 
 	/* memory already on its way: the resident part of pending shrinks
 	 * of balloons that move, less pending growth */
-	inflight = policy_inflight_kib(snap, s);
+	inflight = 0;
+	for (i = 0; i < n; i++) {
+		int64_t f = guest_inflight(&snap->guests[i], &w[i]);
+
+		inflight += f;
+		if (w[i].node >= 0)
+			node_inflight[w[i].node] += f;
+	}
+	/* a node short while the host is not gets its own pass first; when
+	 * the host itself is short, its reclaim covers every guest */
+	if (calm && plan->nr_nodes > 1) {
+		node_decide(c, snap, s, now_ms, plan, node_inflight);
+		for (int nd = 0; nd < plan->nr_nodes; nd++) {
+			node_taken += plan->nodes[nd].taken_kib;
+			node_freed += plan->nodes[nd].freed_kib;
+			node_given += plan->nodes[nd].given_kib;
+		}
+		node_pressure_reason(plan);
+	}
 
 	plan->need_kib = plan->target_avail_kib - avail - inflight;
 	/* the dead band is [target, target + deadband]: below it, reclaim
@@ -369,7 +602,8 @@ policy_balloon_decide(const struct policy_config *c,
 		g->donor = false;
 		g->cap_kib = 0;
 		g->take_kib = g->give_kib = 0;
-		if (g->cls != GW_OK || !g->pressured || g->cur_kib >= g->ceiling_kib)
+		if (g->cls != GW_OK || !g->pressured ||
+		    g->cur_kib >= g->ceiling_kib || g->node_rule)
 			continue;
 		g->cap_kib = MIN(g->step_kib, g->ceiling_kib - g->cur_kib);
 		g->cap_kib = MIN(g->cap_kib, MAX(g->need_kib - g->cur_kib,
@@ -385,7 +619,7 @@ policy_balloon_decide(const struct policy_config *c,
 		const struct policy_guest_hist *h = &s->hist[g->hist];
 		int64_t low;
 
-		if (g->cls != GW_OK || g->pressured)
+		if (g->cls != GW_OK || g->pressured || g->node_rule)
 			continue;
 		low = MAX(g->floor_kib, g->need_kib);
 		if (g->cur_kib <= low || g->cur_kib > g->ceiling_kib)
@@ -432,9 +666,18 @@ policy_balloon_decide(const struct policy_config *c,
 	extra = p != PRESSURE_CRITICAL ? MIN(MAX(0, want - funded),
 	    MAX(0, above_critical)) : 0;
 	given = policy_fill_give(s, n, funded + extra);
-	plan->taken_kib = taken;
-	plan->freed_kib = freed;
-	plan->given_kib = given;
+	/* the node pass's results, which the host pass left alone */
+	for (i = 0; i < n; i++) {
+		if (!w[i].node_rule)
+			continue;
+		w[i].take_kib = w[i].node_take_kib;
+		w[i].give_kib = w[i].node_give_kib;
+		w[i].donor = w[i].take_kib > 0;
+		w[i].cap_kib = 0;
+	}
+	plan->taken_kib = taken + node_taken;
+	plan->freed_kib = freed + node_freed;
+	plan->given_kib = given + node_given;
 
 	/* plenty: grow the rest back toward their ceiling, keeping the host
 	 * in plenty so growth cannot itself start a reclaim */
@@ -445,7 +688,8 @@ policy_balloon_decide(const struct policy_config *c,
 			struct policy_gwork *g = &w[i];
 			const struct policy_guest_hist *h = &s->hist[g->hist];
 
-			if (g->cls != GW_OK || g->pressured || g->donor)
+			if (g->cls != GW_OK || g->pressured || g->donor ||
+			    g->node_rule)
 				continue;
 			g->cap_kib = 0;
 			if (g->cur_kib >= g->ceiling_kib ||
@@ -459,8 +703,14 @@ policy_balloon_decide(const struct policy_config *c,
 			if (w[i].pressured)
 				w[i].cap_kib = 0;
 		plan->given_kib += policy_fill_give(s, n, grow_budget);
+		if (plan->nr_nodes > 1)
+			plan->given_kib -= node_cap_growth(c, snap, s, plan,
+			    node_inflight);
 	}
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		set_target(c, &snap->guests[i], &w[i], &plan->guests[i], p);
+		if (w[i].node_rule || w[i].node_capped)
+			node_reason(&w[i], plan, &plan->guests[i]);
+	}
 }

@@ -181,3 +181,69 @@ policy_host_pressure(const struct policy_config *c,
 	    (long long)avail / 1024, (long long)ratio / 100,
 	    (long long)reserve / 1024, next == raw ? why : whyup, held);
 }
+
+/* A node has no MemAvailable of its own. Its free memory alone would call
+ * a node full of clean page cache tight, so it gets its share, by size,
+ * of what the host as a whole can reclaim. */
+void
+policy_node_pressure(const struct policy_config *c,
+    const struct host_snapshot *h, struct policy_plan *plan)
+{
+	const struct host_numa *hn = &h->numa;
+	int64_t total = h->mem.mem_total_kib, reclaimable = 0;
+
+	plan->nr_nodes = 0;
+	if (hn->nr_nodes <= 1)
+		return;
+	plan->nr_nodes = MIN(hn->nr_nodes, MT_MAX_NODES);
+	if (MT_PRESENT(h->mem.mem_free_kib))
+		reclaimable = MAX(0, h->mem.mem_avail_kib - h->mem.mem_free_kib);
+	for (int i = 0; i < plan->nr_nodes; i++) {
+		struct node_plan *np = &plan->nodes[i];
+
+		memset(np, 0, sizeof(*np));
+		np->total_kib = hn->node_total_kib[i];
+		np->free_kib = hn->node_free_kib[i];
+		np->pressure = PRESSURE_NORMAL;
+		if (!MT_PRESENT(np->total_kib) || np->total_kib <= 0 ||
+		    !MT_PRESENT(np->free_kib)) {
+			np->total_kib = MT_ABSENT;
+			np->avail_kib = np->reserve_kib = MT_ABSENT;
+			np->target_avail_kib = np->ratio_pmy = MT_ABSENT;
+			continue;
+		}
+		np->avail_kib = MIN(np->total_kib, np->free_kib +
+		    policy_scale(reclaimable, np->total_kib, total));
+		np->reserve_kib = MAX(1, policy_scale(plan->reserve_kib,
+		    np->total_kib, total));
+		np->target_avail_kib = policy_scale(np->reserve_kib,
+		    c->target_pmy, 10000);
+		np->ratio_pmy = policy_scale(np->avail_kib, 10000,
+		    np->reserve_kib);
+		np->pressure = classify_avail(c, np->ratio_pmy, false);
+	}
+}
+
+int
+policy_home_node(const struct policy_plan *plan, uint64_t mask)
+{
+	uint64_t present = 0;
+	int best = -1;
+
+	for (int i = 0; i < plan->nr_nodes; i++) {
+		const struct node_plan *np = &plan->nodes[i];
+
+		if (!MT_PRESENT(np->total_kib))
+			continue;
+		present |= UINT64_C(1) << i;
+		if ((mask & (UINT64_C(1) << i)) == 0)
+			continue;
+		/* the kernel takes a bound guest's pages from any node of
+		 * the set that has them: the best node is what it has */
+		if (best < 0 || np->ratio_pmy > plan->nodes[best].ratio_pmy)
+			best = i;
+	}
+	if (best < 0 || (mask & present) == present)
+		return -1;
+	return best;
+}

@@ -67,6 +67,25 @@ fx_guest_touched(struct guest_snapshot *g, int idx, int64_t max_mib,
 	g->rss_kib = MIB_KIB(actual_mib + 200);
 }
 
+/* One NUMA node of the host, in MiB; nr_nodes follows the highest id. */
+static inline void
+fx_node(struct host_snapshot *h, int node, int64_t total_mib,
+    int64_t free_mib)
+{
+	h->numa.node_total_kib[node] = MIB_KIB(total_mib);
+	h->numa.node_free_kib[node] = MIB_KIB(free_mib);
+	if (h->numa.nr_nodes < node + 1)
+		h->numa.nr_nodes = node + 1;
+}
+
+/* A guest whose <numatune> confines its memory to `nodes` (bit n: node n). */
+static inline void
+fx_confine(struct guest_snapshot *g, uint64_t nodes)
+{
+	g->backing.numa_nodes = nodes;
+	g->backing.numa_confined = true;
+}
+
 /* The defaults with a fixed 1 GiB reserve, so thresholds read easily:
  * plenty >= 4 GiB, normal >= 1 GiB (1.6 GiB from below), tight >= 512 MiB. */
 static inline void

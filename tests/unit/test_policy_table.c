@@ -2,7 +2,8 @@
  * it: pressure states and hysteresis, bounds, reclaim order and shares,
  * guests under their own pressure, growth, steps, dead band, cooldowns,
  * stale/fixed/excluded/uncooperative guests, memtune, KSM, THP,
- * admission and the next interval. */
+ * a NUMA node short while the host is not, admission and the next
+ * interval. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -1058,6 +1059,314 @@ START_TEST(test_next_interval_follows_busy_guests)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- NUMA */
+
+/* Two 16 GiB nodes on a 32 GiB host with a 1 GiB reserve: each node's
+ * reserve is 512 MiB, so a node is tight below 512 MiB available, critical
+ * below 256 MiB, and its reclaim aims at 768 MiB plus 32 MiB of dead band. */
+static struct tc *
+tc_numa(int64_t avail_mib, int64_t free0_mib, int64_t free1_mib, size_t nr)
+{
+	struct tc *t = tc_new(32768, avail_mib, nr);
+
+	fx_node(&t->snap.host, 0, 16384, free0_mib);
+	fx_node(&t->snap.host, 1, 16384, free1_mib);
+	return t;
+}
+
+START_TEST(test_numa_full_node_confined_guests_give)
+{
+	/* host normal overall, node 1 nearly full, node 0 free */
+	struct tc *t = tc_numa(3000, 2600, 400, 4);
+
+	fx_confine(&t->g[0], 0x2);
+	fx_confine(&t->g[1], 0x2);
+	fx_confine(&t->g[2], 0x1);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_NORMAL);
+	ck_assert_int_eq(t->p.nr_nodes, 2);
+	ck_assert_int_eq(t->p.nodes[0].pressure, PRESSURE_PLENTY);
+	ck_assert_int_eq(t->p.nodes[1].pressure, PRESSURE_TIGHT);
+	ck_assert(t->p.nodes[1].rule && !t->p.nodes[0].rule);
+	ck_assert_int_eq(t->p.nodes[1].nr_confined, 2);
+	ck_assert_int_eq(t->p.nodes[1].reserve_kib, MIB_KIB(512));
+	/* 768 - 400 MiB short, plus the node's share of the dead band */
+	ck_assert_int_eq(t->p.nodes[1].need_kib, MIB_KIB(368));
+	ck_assert_int_eq(t->p.nodes[1].taken_kib, MIB_KIB(400));
+	ck_assert_int_eq(t->p.taken_kib, MIB_KIB(400));
+	/* both confined guests equally idle: equal parts */
+	for (int i = 0; i < 2; i++) {
+		ck_assert(balloons(&t->p.guests[i]));
+		ck_assert_int_eq(t->p.guests[i].target_kib, MIB_KIB(4096 - 200));
+		ck_assert_ptr_nonnull(strstr(t->p.guests[i].reason,
+		    "node 1: 400 MiB available of 16384 MiB (tight): "
+		    "confined to node 1, gives 200 MiB"));
+	}
+	/* guests on node 0 and unbound guests are not squeezed for it */
+	for (int i = 2; i < 4; i++) {
+		ck_assert(!balloons(&t->p.guests[i]));
+		ck_assert_int_eq(t->p.guests[i].target_kib, MIB_KIB(4096));
+		ck_assert_ptr_null(strstr(t->p.guests[i].reason, "node"));
+	}
+	ck_assert_ptr_nonnull(strstr(t->p.pressure_reason,
+	    "node 1 tight (400 MiB available): 2 confined guests give 400 MiB"));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_numa_full_node_confined_guests_not_grown)
+{
+	/* host has plenty; node 1 is tight: its guests give and do not
+	 * grow, the others grow toward their ceilings */
+	struct tc *t = tc_numa(8000, 7600, 400, 4);
+
+	for (int i = 0; i < 4; i++)
+		fx_guest_touched(&t->g[i], i, 4096, 3072, 1024);
+	fx_guest_touched(&t->g[1], 1, 4096, 3072, 420);	/* nothing idle */
+	fx_confine(&t->g[0], 0x2);
+	fx_confine(&t->g[1], 0x2);
+	fx_confine(&t->g[2], 0x1);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_PLENTY);
+	ck_assert_int_lt(t->p.guests[0].target_kib, MIB_KIB(3072));
+	ck_assert_int_eq(t->p.guests[1].target_kib, MIB_KIB(3072));
+	/* held by the node rule itself, not only cut by the node's room */
+	{
+		static const char want[] = "node 1: 400 MiB available of "
+		    "16384 MiB (tight): confined to node 1, not grown";
+
+		ck_assert_msg(strncmp(t->p.guests[1].reason, want,
+		    sizeof(want) - 1) == 0, "%s", t->p.guests[1].reason);
+	}
+	ck_assert_int_gt(t->p.guests[2].target_kib, MIB_KIB(3072));
+	ck_assert_int_gt(t->p.guests[3].target_kib, MIB_KIB(3072));
+	ck_assert_ptr_nonnull(strstr(t->p.guests[3].reason, "host has plenty"));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_numa_node_normal_caps_growth)
+{
+	/* host plenty, node 1 only normal (1500 MiB, below its 2 GiB plenty
+	 * line): growing its guest would make it tight next tick */
+	struct tc *t = tc_numa(8000, 6500, 1500, 2);
+
+	for (int i = 0; i < 2; i++)
+		fx_guest_touched(&t->g[i], i, 4096, 3072, 2000);
+	fx_confine(&t->g[0], 0x2);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_PLENTY);
+	ck_assert_int_eq(t->p.nodes[1].pressure, PRESSURE_NORMAL);
+	ck_assert(!t->p.nodes[1].rule);
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(3072));
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason,
+	    "host has plenty, node 1: 1500 MiB available of 16384 MiB "
+	    "(normal): confined to node 1, not grown"));
+	ck_assert_int_gt(t->p.guests[1].target_kib, MIB_KIB(3072));
+	ck_assert_int_eq(t->p.given_kib,
+	    t->p.guests[1].target_kib - MIB_KIB(3072));
+
+	/* room above the node's plenty line: growth up to that room */
+	t->snap.host.numa.node_free_kib[1] = MIB_KIB(2048 + 32 + 100);
+	decide(t, 60000);
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(3072 + 100));
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason,
+	    "grows only by the node's room: +100 MiB"));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_numa_tight_node_nothing_confined)
+{
+	struct tc *t = tc_numa(3000, 2600, 400, 3), *u = tc_new(32768, 3000, 3);
+
+	/* one guest bound to both nodes is as good as unbound */
+	fx_confine(&t->g[2], 0x3);
+	decide(t, 0);
+	decide(u, 0);
+	ck_assert(t->p.nodes[1].rule);
+	ck_assert_int_eq(t->p.nodes[1].nr_confined, 0);
+	ck_assert_ptr_nonnull(strstr(t->p.pressure_reason,
+	    "node 1 tight (400 MiB available), no guest confined to it"));
+	ck_assert_int_eq(t->p.taken_kib, 0);
+	for (int i = 0; i < 3; i++) {
+		ck_assert(!balloons(&t->p.guests[i]));
+		ck_assert_int_eq(t->p.guests[i].target_kib,
+		    u->p.guests[i].target_kib);
+		ck_assert_str_eq(t->p.guests[i].reason, u->p.guests[i].reason);
+	}
+	tc_free(t);
+	tc_free(u);
+}
+END_TEST
+
+START_TEST(test_numa_floors_respected)
+{
+	/* node 1 critical: the critical step, but never below a floor */
+	struct tc *t = tc_numa(3000, 2800, 100, 3);
+
+	fx_confine(&t->g[0], 0x2);
+	fx_confine(&t->g[1], 0x2);
+	fx_confine(&t->g[2], 0x2);
+	t->g[0].input.floor_kib = MIB_KIB(4000);
+	t->g[1].input.floor_kib = MIB_KIB(3900);
+	t->g[2].input.floor_kib = MIB_KIB(4096);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.nodes[1].pressure, PRESSURE_CRITICAL);
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(4000));
+	ck_assert_int_eq(t->p.guests[1].target_kib, MIB_KIB(3900));
+	ck_assert_int_eq(t->p.guests[2].target_kib, MIB_KIB(4096));
+	ck_assert_int_eq(t->p.taken_kib, MIB_KIB(96 + 196));
+	for (int tick = 1; tick < 10; tick++) {
+		follow(t);
+		decide(t, tick * 70000);
+		for (int i = 0; i < 3; i++)
+			ck_assert_int_ge(t->p.guests[i].target_kib,
+			    t->p.guests[i].floor_kib);
+	}
+	/* nothing above the floors is left: held, and it says why */
+	ck_assert_int_eq(t->p.taken_kib, 0);
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason,
+	    "(critical): confined to node 1, not grown"));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_numa_pressured_guest_fed_from_its_node)
+{
+	struct tc *t = tc_numa(3000, 2600, 400, 4);
+
+	fx_guest_touched(&t->g[0], 0, 8192, 4096, 100);		/* pressured */
+	fx_guest_touched(&t->g[1], 1, 16384, 16384, 12288);
+	fx_guest_touched(&t->g[2], 2, 16384, 16384, 12288);
+	fx_confine(&t->g[0], 0x2);
+	fx_confine(&t->g[1], 0x2);
+	fx_confine(&t->g[2], 0x1);
+	decide(t, 0);
+	/* g1 gives its step (1 GiB): 400 MiB for the node, the rest for g0 */
+	ck_assert_int_eq(t->p.guests[1].target_kib, MIB_KIB(16384 - 1024));
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(4096 + 624));
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason,
+	    "under pressure: +624 MiB from guests on the node"));
+	/* the idle guest on node 0 funds nothing, and the host's room
+	 * above its target is not node 1's */
+	ck_assert_int_eq(t->p.guests[2].target_kib, MIB_KIB(16384));
+	ck_assert_int_eq(t->p.guests[3].target_kib, MIB_KIB(4096));
+	tc_free(t);
+
+	/* no donor on node 1: the guest waits, and says so */
+	t = tc_numa(3000, 2600, 400, 3);
+	fx_guest_touched(&t->g[0], 0, 8192, 4096, 100);
+	fx_guest_touched(&t->g[1], 1, 16384, 16384, 12288);
+	fx_confine(&t->g[0], 0x2);
+	fx_confine(&t->g[1], 0x1);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(4096));
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason,
+	    "no idle guest on the node to take from"));
+	ck_assert_int_eq(t->p.guests[1].target_kib, MIB_KIB(16384));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_numa_host_tight_uses_host_rule)
+{
+	/* the host itself is short: its reclaim covers every guest, bound
+	 * or not, exactly as without nodes */
+	struct tc *t = tc_numa(800, 700, 100, 3), *u = tc_new(32768, 800, 3);
+
+	fx_confine(&t->g[0], 0x2);
+	fx_confine(&t->g[1], 0x1);
+	decide(t, 0);
+	decide(u, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	ck_assert(!t->p.nodes[1].rule);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(t->p.guests[i].target_kib,
+		    u->p.guests[i].target_kib);
+		ck_assert_str_eq(t->p.guests[i].reason, u->p.guests[i].reason);
+	}
+	ck_assert_str_eq(t->p.pressure_reason, u->p.pressure_reason);
+	tc_free(t);
+	tc_free(u);
+}
+END_TEST
+
+START_TEST(test_numa_one_node_unchanged)
+{
+	/* one node (or none): a confined guest is any other guest */
+	for (int variant = 0; variant < 2; variant++) {
+		struct tc *t = tc_new(32768, 8000, 3), *u = tc_new(32768, 8000, 3);
+
+		if (variant == 1)
+			fx_node(&t->snap.host, 0, 32768, 300);
+		for (int i = 0; i < 3; i++) {
+			fx_guest_touched(&t->g[i], i, 4096, 3072, 1024);
+			fx_guest_touched(&u->g[i], i, 4096, 3072, 1024);
+			fx_confine(&t->g[i], 0x1);
+		}
+		decide(t, 0);
+		decide(u, 0);
+		ck_assert_int_eq(t->p.nr_nodes, 0);
+		for (int i = 0; i < 3; i++) {
+			ck_assert_int_eq(t->p.guests[i].target_kib,
+			    u->p.guests[i].target_kib);
+			ck_assert_str_eq(t->p.guests[i].reason,
+			    u->p.guests[i].reason);
+		}
+		ck_assert_int_gt(t->p.guests[0].target_kib, MIB_KIB(3072));
+		ck_assert_str_eq(t->p.pressure_reason, u->p.pressure_reason);
+		tc_free(t);
+		tc_free(u);
+	}
+}
+END_TEST
+
+START_TEST(test_numa_page_cache_is_not_tight)
+{
+	/* MemFree low on node 1 but the host holds 7 GiB of reclaimable
+	 * cache: node 1's share (3.5 GiB) puts it in plenty */
+	struct tc *t = tc_numa(8000, 900, 100, 1);
+
+	t->snap.host.mem.mem_free_kib = MIB_KIB(1000);
+	fx_confine(&t->g[0], 0x2);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.nodes[1].avail_kib, MIB_KIB(100 + 3500));
+	ck_assert_int_eq(t->p.nodes[1].pressure, PRESSURE_PLENTY);
+	ck_assert(!t->p.nodes[1].rule);
+	ck_assert(!balloons(&t->p.guests[0]));
+	/* without the cache, node 1 is critical and its guest gives */
+	t->snap.host.mem.mem_free_kib = MIB_KIB(8000);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.nodes[1].pressure, PRESSURE_CRITICAL);
+	ck_assert(balloons(&t->p.guests[0]));
+	tc_free(t);
+}
+END_TEST
+
+START_TEST(test_numa_home_node)
+{
+	struct tc *t = tc_new(49152, 8000, 0);
+
+	fx_node(&t->snap.host, 0, 16384, 300);
+	fx_node(&t->snap.host, 1, 16384, 900);
+	fx_node(&t->snap.host, 3, 16384, 5000);	/* node 2 absent */
+	decide(t, 0);
+	ck_assert_int_eq(t->p.nr_nodes, 4);
+	ck_assert(!MT_PRESENT(t->p.nodes[2].total_kib));
+	/* the best node of the set is where its pages come from */
+	ck_assert_int_eq(policy_home_node(&t->p, 0x3), 1);
+	ck_assert_int_eq(policy_home_node(&t->p, 0x1), 0);
+	ck_assert_int_eq(policy_home_node(&t->p, 0x9), 3);
+	/* every present node, or none of them: not confined anywhere */
+	ck_assert_int_eq(policy_home_node(&t->p, 0xb), -1);
+	ck_assert_int_eq(policy_home_node(&t->p, 0xf), -1);
+	ck_assert_int_eq(policy_home_node(&t->p, 0x4), -1);
+	ck_assert_int_eq(policy_home_node(&t->p, UINT64_C(1) << 40), -1);
+	tc_free(t);
+}
+END_TEST
+
 START_TEST(test_bad_snapshot)
 {
 	struct tc *t = tc_new(24576, 2048, 0);
@@ -1152,6 +1461,16 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_ksm_backs_off_from_other_manager);
 	tcase_add_test(tc, test_thp_with_ksm);
 	tcase_add_test(tc, test_reserve_for_starting_vm);
+	tcase_add_test(tc, test_numa_full_node_confined_guests_give);
+	tcase_add_test(tc, test_numa_full_node_confined_guests_not_grown);
+	tcase_add_test(tc, test_numa_node_normal_caps_growth);
+	tcase_add_test(tc, test_numa_tight_node_nothing_confined);
+	tcase_add_test(tc, test_numa_floors_respected);
+	tcase_add_test(tc, test_numa_pressured_guest_fed_from_its_node);
+	tcase_add_test(tc, test_numa_host_tight_uses_host_rule);
+	tcase_add_test(tc, test_numa_one_node_unchanged);
+	tcase_add_test(tc, test_numa_page_cache_is_not_tight);
+	tcase_add_test(tc, test_numa_home_node);
 	tcase_add_test(tc, test_bad_snapshot);
 	tcase_add_test(tc, test_next_interval_follows_busy_guests);
 	tcase_add_test(tc, test_reason_format);
