@@ -725,6 +725,11 @@ policy_finish(const struct policy_config *c, const struct snapshot *snap,
 		}
 	}
 	plan->next_interval_ms = policy_interval_ms(c, plan->pressure);
+	/* a node under the rule is watched at its own state's pace */
+	for (int nd = 0; nd < plan->nr_nodes; nd++)
+		if (plan->nodes[nd].rule && plan->nodes[nd].nr_confined > 0)
+			plan->next_interval_ms = MIN(plan->next_interval_ms,
+			    policy_interval_ms(c, plan->nodes[nd].pressure));
 	if (busy)
 		plan->next_interval_ms = MIN(plan->next_interval_ms,
 		    c->interval_tight_ms);

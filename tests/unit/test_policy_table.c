@@ -1189,6 +1189,7 @@ START_TEST(test_numa_tight_node_nothing_confined)
 	ck_assert_ptr_nonnull(strstr(t->p.pressure_reason,
 	    "node 1 tight (400 MiB available), no guest confined to it"));
 	ck_assert_int_eq(t->p.taken_kib, 0);
+	ck_assert_int_eq(t->p.next_interval_ms, u->p.next_interval_ms);
 	for (int i = 0; i < 3; i++) {
 		ck_assert(!balloons(&t->p.guests[i]));
 		ck_assert_int_eq(t->p.guests[i].target_kib,
@@ -1228,6 +1229,9 @@ START_TEST(test_numa_floors_respected)
 	ck_assert_int_eq(t->p.taken_kib, 0);
 	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason,
 	    "(critical): confined to node 1, not grown"));
+	/* nothing moving, host normal: watched at the node's pace */
+	ck_assert_int_eq(t->p.pressure, PRESSURE_NORMAL);
+	ck_assert_int_eq(t->p.next_interval_ms, t->c.interval_critical_ms);
 	tc_free(t);
 }
 END_TEST
