@@ -26,6 +26,42 @@ ksm_saved_kib(const struct host_ksm *k)
 	return MT_ABSENT;
 }
 
+/* Each NUMA node's state as the policy saw it; only on hosts with two or
+ * more nodes, where the node rule can differ from the host's state. */
+static struct json_object *
+nodes_json(const struct policy_plan *p)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (int i = 0; i < p->nr_nodes; i++) {
+		const struct node_plan *np = &p->nodes[i];
+		struct json_object *o = json_object_new_object();
+		bool present = MT_PRESENT(np->total_kib);
+
+		json_object_object_add(o, "node", json_object_new_int(i));
+		add_bool(o, "present", present);
+		add_i64(o, "total_kib", np->total_kib);
+		add_i64(o, "free_kib", np->free_kib);
+		add_i64(o, "avail_kib", np->avail_kib);
+		add_i64(o, "reserve_kib", np->reserve_kib);
+		add_i64(o, "target_avail_kib", np->target_avail_kib);
+		add_i64(o, "ratio_pmy", np->ratio_pmy);
+		/* a node without figures has no state: null, not "normal" */
+		json_object_object_add(o, "pressure", present ?
+		    json_object_new_string(policy_pressure_name(np->pressure)) :
+		    NULL);
+		add_bool(o, "rule", np->rule);
+		json_object_object_add(o, "confined_guests",
+		    json_object_new_int(np->nr_confined));
+		add_i64(o, "need_kib", np->need_kib);
+		add_i64(o, "taken_kib", np->taken_kib);
+		add_i64(o, "freed_kib", np->freed_kib);
+		add_i64(o, "given_kib", np->given_kib);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static struct json_object *
 host_json(const struct engine *e)
 {
@@ -56,6 +92,8 @@ host_json(const struct engine *e)
 		add_i64(o, "taken_kib", p->taken_kib);
 		add_i64(o, "given_kib", p->given_kib);
 		add_i64(o, "next_interval_ms", p->next_interval_ms);
+		if (p->nr_nodes >= 2)
+			json_object_object_add(o, "nodes", nodes_json(p));
 	}
 
 	add_bool(ksm, "present", h->ksm.present);
@@ -101,8 +139,30 @@ host_json(const struct engine *e)
 	return o;
 }
 
+/* The nodes a guest's <numatune> names, and for a confined guest on a
+ * host with two or more nodes the one the policy counts it on (the best
+ * of its set; none when the set covers every node). */
+static void
+guest_numa_json(struct json_object *o, const struct guest_snapshot *g,
+    const struct policy_plan *p)
+{
+	struct json_object *set = json_object_new_array();
+	int home = -1;
+
+	for (int i = 0; i < MT_MAX_NODES; i++)
+		if (g->backing.numa_nodes & (UINT64_C(1) << i))
+			json_object_array_add(set, json_object_new_int(i));
+	add_bool(o, "numa_confined", g->backing.numa_confined);
+	json_object_object_add(o, "numa_nodes", set);
+	if (p != NULL && p->nr_nodes >= 2 && g->backing.numa_confined)
+		home = policy_home_node(p, g->backing.numa_nodes);
+	json_object_object_add(o, "numa_node", home >= 0 ?
+	    json_object_new_int(home) : NULL);
+}
+
 static struct json_object *
-guest_json(const struct guest_snapshot *g, const struct guest_plan *gp)
+guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
+    const struct policy_plan *p)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *b = json_object_new_object();
@@ -135,6 +195,7 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp)
 	add_bool(b, "nosharepages", g->backing.nosharepages);
 	add_bool(b, "balloon", g->backing.has_balloon);
 	json_object_object_add(o, "backing", b);
+	guest_numa_json(o, g, gp != NULL ? p : NULL);
 	if (gp != NULL) {
 		add_str(o, "state", policy_guest_state_name(gp->state));
 		add_str(o, "action", policy_action_name(gp->action));
@@ -178,7 +239,7 @@ report_status_json(const struct engine *e, const char *source)
 		if (e->plan_ms > 0 && i < e->plan.nr_guests &&
 		    strcmp(e->plan.guests[i].uuid, g->uuid) == 0)
 			gp = &e->plan.guests[i];
-		json_object_array_add(guests, guest_json(g, gp));
+		json_object_array_add(guests, guest_json(g, gp, &e->plan));
 	}
 	json_object_object_add(o, "guests", guests);
 	return o;
@@ -207,6 +268,80 @@ fmt_pmy(char *buf, size_t len, int64_t pmy)
 		    (long long)(pmy % 100));
 }
 
+/* "available 400M of 16.0G, reserve 512M, state tight": one node's
+ * figures, as the status table, the plan and explain print them. */
+static void
+fmt_node(char *buf, size_t len, struct json_object *n)
+{
+	char a[32], t[32], r[32];
+
+	if (!MT_PRESENT(get_i64(n, "total_kib"))) {
+		snprintf(buf, len, "no figures (its meminfo was not read)");
+		return;
+	}
+	report_fmt_kib(a, sizeof(a), get_i64(n, "avail_kib"));
+	report_fmt_kib(t, sizeof(t), get_i64(n, "total_kib"));
+	report_fmt_kib(r, sizeof(r), get_i64(n, "reserve_kib"));
+	snprintf(buf, len, "available %s of %s, reserve %s, state %s", a, t,
+	    r, get_str(n, "pressure", "-"));
+}
+
+static struct json_object *
+find_node(struct json_object *host, int64_t id)
+{
+	struct json_object *nodes;
+
+	if (host == NULL || !MT_PRESENT(id) ||
+	    !json_object_object_get_ex(host, "nodes", &nodes) ||
+	    !json_object_is_type(nodes, json_type_array))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i);
+
+		if (get_i64(n, "node") == id)
+			return n;
+	}
+	return NULL;
+}
+
+/* One line per NUMA node under the host line; nothing on a host with
+ * one node, whose status carries no "nodes". */
+static void
+print_nodes(FILE *out, struct json_object *host)
+{
+	struct json_object *nodes;
+	char fig[128], a[32], b[32];
+
+	if (host == NULL || !json_object_object_get_ex(host, "nodes", &nodes) ||
+	    !json_object_is_type(nodes, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i);
+		int64_t nc = get_i64(n, "confined_guests");
+
+		fmt_node(fig, sizeof(fig), n);
+		fprintf(out, "node %lld: %s", (long long)get_i64(n, "node"), fig);
+		if (!get_bool(n, "rule")) {
+			if (MT_PRESENT(nc) && nc > 0)
+				fprintf(out, ", %lld confined guest%s",
+				    (long long)nc, nc == 1 ? "" : "s");
+			fputc('\n', out);
+			continue;
+		}
+		if (!MT_PRESENT(nc) || nc == 0) {
+			fprintf(out, "; node rule: no guest confined to it\n");
+			continue;
+		}
+		report_fmt_kib(a, sizeof(a), get_i64(n, "taken_kib"));
+		report_fmt_kib(b, sizeof(b), get_i64(n, "given_kib"));
+		fprintf(out, "; node rule: %lld confined guest%s give %s, "
+		    "not grown", (long long)nc, nc == 1 ? "" : "s", a);
+		if (get_i64(n, "given_kib") > 0)
+			fprintf(out, " (%s fed to those under pressure)", b);
+		fputc('\n', out);
+	}
+}
+
 void
 report_print_status(FILE *out, struct json_object *st)
 {
@@ -229,6 +364,7 @@ report_print_status(FILE *out, struct json_object *st)
 		fmt_pmy(d, sizeof(d), get_i64(host, "psi_some_avg10_pmy"));
 		fprintf(out, "host: available %s of %s, target %s, PSI some %s, "
 		    "state %s\n", a, b, c, d, get_str(host, "pressure", "-"));
+		print_nodes(out, host);
 		if (ksm != NULL && get_bool(ksm, "present")) {
 			report_fmt_kib(a, sizeof(a), get_i64(ksm, "saved_kib"));
 			fprintf(out, "ksm: run=%lld saved %s, pages_sharing %lld, "
@@ -284,6 +420,59 @@ find_guest(struct json_object *st, const char *name)
 	return NULL;
 }
 
+/* "0,2": a node set for people. */
+static void
+fmt_nodeset(char *buf, size_t len, struct json_object *set)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < json_object_array_length(set) && used < len;
+	    i++) {
+		int n = snprintf(buf + used, len - used, "%s%d", i > 0 ? "," : "",
+		    json_object_get_int(json_object_array_get_idx(set, i)));
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* Where a confined guest's memory comes from and how that node stands;
+ * nothing for a guest its <numatune> does not confine. */
+static void
+print_guest_numa(FILE *out, struct json_object *g, struct json_object *host)
+{
+	struct json_object *set, *node, *nodes;
+	char ns[MT_MAX_NODES * 3 + 1], fig[128];
+	int64_t home = get_i64(g, "numa_node");
+	size_t nr;
+
+	if (!get_bool(g, "numa_confined") ||
+	    !json_object_object_get_ex(g, "numa_nodes", &set) ||
+	    !json_object_is_type(set, json_type_array))
+		return;
+	nr = json_object_array_length(set);
+	fmt_nodeset(ns, sizeof(ns), set);
+	fprintf(out, "  numa:     confined to node%s %s", nr == 1 ? "" : "s", ns);
+	if ((node = find_node(host, home)) != NULL) {
+		fmt_node(fig, sizeof(fig), node);
+		if (nr > 1)
+			fprintf(out, ", draws on node %lld", (long long)home);
+		fprintf(out, ": %s", fig);
+		if (get_bool(node, "rule"))
+			fprintf(out, "; under the node rule: its confined "
+			    "guests give and do not grow");
+	} else if (host == NULL ||
+	    !json_object_object_get_ex(host, "nodes", &nodes))
+		fprintf(out, "; the host has one node (or no plan yet): the "
+		    "host's state is the node's");
+	else
+		fprintf(out, ": every node of the host or none it has, so "
+		    "as good as unbound");
+	fputc('\n', out);
+}
+
 int
 report_print_explain(FILE *out, struct json_object *st, const char *name)
 {
@@ -326,6 +515,9 @@ report_print_explain(FILE *out, struct json_object *st, const char *name)
 	if (json_object_object_get_ex(st, "host", &host))
 		fprintf(out, "  host:     %s: %s\n", get_str(host, "pressure", "-"),
 		    get_str(host, "pressure_reason", ""));
+	else
+		host = NULL;
+	print_guest_numa(out, g, host);
 	return 0;
 }
 
@@ -337,9 +529,11 @@ report_print_plan(FILE *out, struct json_object *st, bool dry_run)
 	char a[32], b[32];
 	int steps = 0;
 
-	if (json_object_object_get_ex(st, "host", &host))
+	if (json_object_object_get_ex(st, "host", &host)) {
 		fprintf(out, "host %s: %s\n", get_str(host, "pressure", "-"),
 		    get_str(host, "pressure_reason", ""));
+		print_nodes(out, host);
+	}
 	if (json_object_object_get_ex(st, "guests", &guests)) {
 		for (size_t i = 0; i < json_object_array_length(guests); i++) {
 			struct json_object *g = json_object_array_get_idx(guests, i);

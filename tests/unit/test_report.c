@@ -1,0 +1,384 @@
+/* test_report.c - the status JSON and what memtunectl renders from it:
+ * each NUMA node's state under the host (two or more nodes only), the
+ * node a confined guest draws on in explain, and the node lines of a
+ * plan. The plans come from policy_decide on fixture snapshots, so the
+ * figures are the policy's own. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "engine.h"
+#include "jsonutil.h"
+#include "policy_fixture.h"
+#include "report.h"
+
+Suite *report_suite(void);
+
+#define NG 4
+
+struct rt {
+	struct engine e;
+	struct guest_snapshot g[NG];
+};
+
+/* A 32 GiB host with a 1 GiB reserve and four 4 GiB guests using half of
+ * their memory; nodes and bindings are set by each test before decide. */
+static struct rt *
+rt_new(int64_t avail_mib)
+{
+	struct rt *t = calloc(1, sizeof(*t));
+
+	ck_assert_ptr_nonnull(t);
+	fx_config(&t->e.cfg.policy);
+	snprintf(t->e.cfg.uri, sizeof(t->e.cfg.uri), "test:///default");
+	ck_assert_int_eq(policy_state_init(&t->e.ps, NG), 0);
+	ck_assert_int_eq(policy_plan_init(&t->e.plan, NG), 0);
+	fx_host(&t->e.snap.host, 32768, avail_mib);
+	t->e.snap.guests = t->g;
+	t->e.snap.nr_guests = NG;
+	for (int i = 0; i < NG; i++)
+		fx_guest_touched(&t->g[i], i, 4096, 4096, 2048);
+	return t;
+}
+
+static void
+rt_decide(struct rt *t)
+{
+	ck_assert_int_eq(policy_decide(&t->e.cfg.policy, &t->e.snap, &t->e.ps,
+	    1000, &t->e.plan), 0);
+	t->e.have_snap = t->e.have_plan = true;
+	t->e.snap_ms = t->e.plan_ms = 1000;
+}
+
+static void
+rt_free(struct rt *t)
+{
+	policy_state_free(&t->e.ps);
+	policy_plan_free(&t->e.plan);
+	free(t);
+}
+
+/* Host normal overall (3000 MiB available), node 1 nearly full: its
+ * reserve is 512 MiB, so 400 MiB is tight and the node rule applies to
+ * vm0 and vm1; vm2 is confined to node 0, which has plenty. */
+static struct rt *
+rt_two_nodes(void)
+{
+	struct rt *t = rt_new(3000);
+
+	fx_node(&t->e.snap.host, 0, 16384, 2600);
+	fx_node(&t->e.snap.host, 1, 16384, 400);
+	fx_confine(&t->g[0], 0x2);
+	fx_confine(&t->g[1], 0x2);
+	fx_confine(&t->g[2], 0x1);
+	rt_decide(t);
+	return t;
+}
+
+static char *
+render_status(struct json_object *st)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(f = open_memstream(&text, &len));
+	report_print_status(f, st);
+	ck_assert_int_eq(fclose(f), 0);
+	return text;
+}
+
+static char *
+render_explain(struct json_object *st, const char *guest)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(f = open_memstream(&text, &len));
+	ck_assert_int_eq(report_print_explain(f, st, guest), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	return text;
+}
+
+static char *
+render_plan(struct json_object *st)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(f = open_memstream(&text, &len));
+	report_print_plan(f, st, true);
+	ck_assert_int_eq(fclose(f), 0);
+	return text;
+}
+
+/* the whole line, so a changed or extra word fails */
+static void
+assert_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = text;
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return;
+		p++;
+	}
+	ck_abort_msg("no line \"%s\" in:\n%s", line, text);
+}
+
+static struct json_object *
+host_of(struct json_object *st)
+{
+	struct json_object *host;
+
+	ck_assert(json_object_object_get_ex(st, "host", &host));
+	return host;
+}
+
+static struct json_object *
+guest_of(struct json_object *st, size_t i)
+{
+	struct json_object *guests;
+
+	ck_assert(json_object_object_get_ex(st, "guests", &guests));
+	ck_assert_uint_gt(json_object_array_length(guests), i);
+	return json_object_array_get_idx(guests, i);
+}
+
+START_TEST(test_nodes_json_two_nodes)
+{
+	struct rt *t = rt_two_nodes();
+	struct json_object *st = report_status_json(&t->e, "standalone");
+	struct json_object *nodes, *n0, *n1, *v;
+
+	ck_assert(json_object_object_get_ex(host_of(st), "nodes", &nodes));
+	ck_assert_uint_eq(json_object_array_length(nodes), 2);
+	n0 = json_object_array_get_idx(nodes, 0);
+	n1 = json_object_array_get_idx(nodes, 1);
+
+	ck_assert_int_eq(get_i64(n0, "node"), 0);
+	ck_assert(get_bool(n0, "present"));
+	ck_assert_str_eq(get_str(n0, "pressure", "?"), "plenty");
+	ck_assert(!get_bool(n0, "rule"));
+	ck_assert_int_eq(get_i64(n0, "confined_guests"), 1);
+	ck_assert_int_eq(get_i64(n0, "avail_kib"), MIB_KIB(2600));
+	ck_assert_int_eq(get_i64(n0, "taken_kib"), 0);
+
+	ck_assert_int_eq(get_i64(n1, "node"), 1);
+	ck_assert_int_eq(get_i64(n1, "total_kib"), MIB_KIB(16384));
+	ck_assert_int_eq(get_i64(n1, "free_kib"), MIB_KIB(400));
+	ck_assert_int_eq(get_i64(n1, "avail_kib"), MIB_KIB(400));
+	ck_assert_int_eq(get_i64(n1, "reserve_kib"), MIB_KIB(512));
+	ck_assert_int_eq(get_i64(n1, "target_avail_kib"), MIB_KIB(768));
+	ck_assert_int_eq(get_i64(n1, "ratio_pmy"), 400 * 10000 / 512);
+	ck_assert_str_eq(get_str(n1, "pressure", "?"), "tight");
+	ck_assert(get_bool(n1, "rule"));
+	ck_assert_int_eq(get_i64(n1, "confined_guests"), 2);
+	ck_assert_int_eq(get_i64(n1, "need_kib"), MIB_KIB(368));
+	ck_assert_int_eq(get_i64(n1, "taken_kib"), MIB_KIB(400));
+	ck_assert_int_eq(get_i64(n1, "given_kib"), 0);
+	ck_assert(json_object_object_get_ex(n1, "freed_kib", &v));
+
+	/* the host's own state is still there, and still the host's */
+	ck_assert_str_eq(get_str(host_of(st), "pressure", "?"), "normal");
+
+	/* each guest says where the policy counts it */
+	ck_assert(get_bool(guest_of(st, 0), "numa_confined"));
+	ck_assert_int_eq(get_i64(guest_of(st, 0), "numa_node"), 1);
+	ck_assert_int_eq(get_i64(guest_of(st, 2), "numa_node"), 0);
+	ck_assert(!get_bool(guest_of(st, 3), "numa_confined"));
+	ck_assert(!MT_PRESENT(get_i64(guest_of(st, 3), "numa_node")));
+	ck_assert(json_object_object_get_ex(guest_of(st, 1), "numa_nodes", &v));
+	ck_assert_uint_eq(json_object_array_length(v), 1);
+	ck_assert_int_eq(json_object_get_int(json_object_array_get_idx(v, 0)), 1);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
+START_TEST(test_nodes_status_table)
+{
+	struct rt *t = rt_two_nodes();
+	struct json_object *st = report_status_json(&t->e, "standalone");
+	char *text = render_status(st);
+	const char *host = strstr(text, "\nhost: ");
+	const char *n0 = strstr(text, "\nnode 0: ");
+	const char *n1 = strstr(text, "\nnode 1: ");
+
+	assert_line(text, "node 0: available 2600M of 16.0G, reserve 512M, "
+	    "state plenty, 1 confined guest");
+	assert_line(text, "node 1: available 400M of 16.0G, reserve 512M, "
+	    "state tight; node rule: 2 confined guests give 400M, not grown");
+	/* under the host line, in node order, before the guest table */
+	ck_assert_ptr_nonnull(host);
+	ck_assert(host < n0 && n0 < n1 && n1 < strstr(text, "\nGUEST"));
+	free(text);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
+START_TEST(test_nodes_explain)
+{
+	struct rt *t = rt_two_nodes();
+	struct json_object *st = report_status_json(&t->e, "standalone");
+	char *text;
+
+	text = render_explain(st, "vm0");
+	assert_line(text, "  numa:     confined to node 1: available 400M of "
+	    "16.0G, reserve 512M, state tight; under the node rule: its "
+	    "confined guests give and do not grow");
+	free(text);
+	text = render_explain(st, "vm2");
+	assert_line(text, "  numa:     confined to node 0: available 2600M of "
+	    "16.0G, reserve 512M, state plenty");
+	free(text);
+	/* an unbound guest gets no numa line */
+	text = render_explain(st, "vm3");
+	ck_assert_ptr_null(strstr(text, "numa:"));
+	free(text);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
+START_TEST(test_nodes_explain_several_and_every_node)
+{
+	struct rt *t = rt_new(3000);
+	struct json_object *st;
+	char *text;
+
+	fx_node(&t->e.snap.host, 0, 16384, 2600);
+	fx_node(&t->e.snap.host, 1, 16384, 400);
+	/* vm0 bound to both nodes: as good as unbound */
+	fx_confine(&t->g[0], 0x3);
+	rt_decide(t);
+	st = report_status_json(&t->e, "standalone");
+	ck_assert(!MT_PRESENT(get_i64(guest_of(st, 0), "numa_node")));
+	text = render_explain(st, "vm0");
+	assert_line(text, "  numa:     confined to nodes 0,1: every node of "
+	    "the host or none it has, so as good as unbound");
+	free(text);
+	json_object_put(st);
+	rt_free(t);
+
+	/* three nodes, vm0 bound to 1 and 2: it draws on the better one */
+	t = rt_new(3000);
+	fx_node(&t->e.snap.host, 0, 10240, 1000);
+	fx_node(&t->e.snap.host, 1, 10240, 300);
+	fx_node(&t->e.snap.host, 2, 12288, 1700);
+	fx_confine(&t->g[0], 0x6);
+	rt_decide(t);
+	st = report_status_json(&t->e, "standalone");
+	ck_assert_int_eq(get_i64(guest_of(st, 0), "numa_node"), 2);
+	text = render_explain(st, "vm0");
+	ck_assert_ptr_nonnull(strstr(text, "  numa:     confined to nodes 1,2, "
+	    "draws on node 2: available 1700M of 12.0G, reserve "));
+	free(text);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
+START_TEST(test_nodes_plan)
+{
+	struct rt *t = rt_two_nodes();
+	struct json_object *st = report_status_json(&t->e, "standalone");
+	char *text = render_plan(st);
+
+	ck_assert_ptr_nonnull(strstr(text, "host normal: "));
+	assert_line(text, "node 0: available 2600M of 16.0G, reserve 512M, "
+	    "state plenty, 1 confined guest");
+	assert_line(text, "node 1: available 400M of 16.0G, reserve 512M, "
+	    "state tight; node rule: 2 confined guests give 400M, not grown");
+	ck_assert(strstr(text, "host normal: ") < strstr(text, "node 0: "));
+	free(text);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
+START_TEST(test_node_without_figures)
+{
+	struct rt *t = rt_new(3000);
+	struct json_object *st, *nodes, *n1, *v;
+	char *text;
+
+	/* node 1's meminfo was not read: it has no state to show */
+	fx_node(&t->e.snap.host, 0, 16384, 1300);
+	fx_node(&t->e.snap.host, 2, 16384, 1300);
+	rt_decide(t);
+	st = report_status_json(&t->e, "standalone");
+	ck_assert(json_object_object_get_ex(host_of(st), "nodes", &nodes));
+	ck_assert_uint_eq(json_object_array_length(nodes), 3);
+	n1 = json_object_array_get_idx(nodes, 1);
+	ck_assert(!get_bool(n1, "present"));
+	ck_assert(json_object_object_get_ex(n1, "pressure", &v));
+	ck_assert_ptr_null(v);
+	ck_assert(!MT_PRESENT(get_i64(n1, "total_kib")));
+	text = render_status(st);
+	assert_line(text, "node 1: no figures (its meminfo was not read)");
+	assert_line(text, "node 2: available 1300M of 16.0G, reserve 512M, "
+	    "state normal");
+	free(text);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
+START_TEST(test_one_node_adds_nothing)
+{
+	struct rt *t = rt_new(3000);
+	struct json_object *st;
+	char *text;
+
+	/* a one-node host (one node dir, or none): no node lines anywhere */
+	if (_i == 1)
+		fx_node(&t->e.snap.host, 0, 32768, 3000);
+	fx_confine(&t->g[0], 0x1);
+	rt_decide(t);
+	ck_assert_int_eq(t->e.plan.nr_nodes, 0);
+	st = report_status_json(&t->e, "standalone");
+	ck_assert(!json_object_object_get_ex(host_of(st), "nodes", NULL));
+	ck_assert(!MT_PRESENT(get_i64(guest_of(st, 0), "numa_node")));
+	text = render_status(st);
+	ck_assert_ptr_null(strstr(text, "\nnode "));
+	free(text);
+	text = render_plan(st);
+	ck_assert_ptr_null(strstr(text, "\nnode "));
+	free(text);
+	/* a confined guest is told why there is no node state */
+	text = render_explain(st, "vm0");
+	assert_line(text, "  numa:     confined to node 0; the host has one "
+	    "node (or no plan yet): the host's state is the node's");
+	free(text);
+	text = render_explain(st, "vm1");
+	ck_assert_ptr_null(strstr(text, "numa:"));
+	free(text);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
+Suite *
+report_suite(void)
+{
+	Suite *s = suite_create("report");
+	TCase *tc = tcase_create("numa");
+
+	tcase_add_test(tc, test_nodes_json_two_nodes);
+	tcase_add_test(tc, test_nodes_status_table);
+	tcase_add_test(tc, test_nodes_explain);
+	tcase_add_test(tc, test_nodes_explain_several_and_every_node);
+	tcase_add_test(tc, test_nodes_plan);
+	tcase_add_test(tc, test_node_without_figures);
+	tcase_add_loop_test(tc, test_one_node_adds_nothing, 0, 2);
+	suite_add_tcase(s, tc);
+	return s;
+}
