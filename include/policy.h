@@ -58,7 +58,9 @@ struct policy_config {
 	int64_t default_shares;
 
 	/* what a guest needs: used + headroom; caches partly reclaimable */
-	int64_t headroom_pmy;		/* of max memory */
+	int64_t headroom_pmy;		/* of max memory: new or growing guests */
+	int64_t headroom_steady_pmy;	/* ... guests whose use holds still */
+	int64_t headroom_memory_ms;	/* a growth spurt is remembered for */
 	int64_t headroom_min_kib;
 	int64_t cache_reclaim_pmy;	/* share of disk caches counted as idle */
 	int64_t guest_majfault_per_s;	/* guest under pressure at/above */
@@ -259,6 +261,12 @@ struct policy_guest_hist {
 	bool uncooperative;
 	int64_t uncoop_since_ms;
 	bool hard_limit_set;		/* memtuned wrote its hard_limit */
+	/* the guest's used memory, for its headroom: the last sample and
+	 * the largest growth per reaction window lately (MT_ABSENT: none) */
+	int64_t used_kib;
+	int64_t used_ms;
+	int64_t spurt_kib;
+	int64_t spurt_ms;
 };
 
 struct policy_gwork;

@@ -176,6 +176,7 @@ hist_clear(struct policy_guest_hist *h)
 	memset(h, 0, sizeof(*h));
 	h->last_target_kib = MT_ABSENT;
 	h->progress_actual_kib = MT_ABSENT;
+	h->used_kib = h->spurt_kib = MT_ABSENT;
 }
 
 /* Rebuild the table at a size for `live` entries, dropping tombstones. */
@@ -421,6 +422,53 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
 	return GW_OK;
 }
 
+/* What a guest keeps free above its use. A guest whose use holds still
+ * needs little: memtuned sees a change within a tick and feeds it. One
+ * that grew lately may grow as fast again before the next tick, so it
+ * keeps about twice its largest recent growth per reaction window (two
+ * tight intervals), between headroom_steady and headroom of its size. A
+ * spurt is remembered for headroom_memory and then halves each period;
+ * a guest seen for the first time starts as if it had just grown. */
+static int64_t
+guest_headroom(const struct policy_config *c, const struct guest_snapshot *g,
+    struct policy_guest_hist *h, int64_t used, int64_t now_ms)
+{
+	int64_t hi = MAX(c->headroom_min_kib, policy_scale(g->max_kib,
+	    c->headroom_pmy, 10000));
+	int64_t lo = MIN(hi, MAX(c->headroom_min_kib,
+	    policy_scale(g->max_kib, c->headroom_steady_pmy, 10000)));
+	int64_t win = MAX(1, 2 * c->interval_tight_ms), grew = 0;
+
+	if (lo >= hi)
+		return hi;
+	if (!MT_PRESENT(h->spurt_kib)) {
+		h->spurt_kib = hi - hi / 2;	/* twice this is hi */
+		h->spurt_ms = now_ms;
+	} else if (MT_PRESENT(h->used_kib) && now_ms > h->used_ms &&
+	    used > h->used_kib) {
+		/* over a longer gap, the part of it one window could see */
+		grew = used - h->used_kib;
+		if (now_ms - h->used_ms > win)
+			grew = policy_scale(grew, win, now_ms - h->used_ms);
+	}
+	h->used_kib = used;
+	h->used_ms = now_ms;
+	if (grew >= h->spurt_kib) {
+		h->spurt_kib = grew;
+		h->spurt_ms = now_ms;
+	} else if (now_ms - h->spurt_ms >= c->headroom_memory_ms) {
+		/* halved once for each whole period since, however seldom
+		 * the ticks came */
+		int64_t periods = (now_ms - h->spurt_ms) /
+		    MAX(1, c->headroom_memory_ms);
+
+		h->spurt_kib = MAX(grew, periods >= 62 ? 0 :
+		    h->spurt_kib >> periods);
+		h->spurt_ms += periods * MAX(1, c->headroom_memory_ms);
+	}
+	return MIN(hi, MAX(lo, 2 * h->spurt_kib));
+}
+
 static void
 read_guest(const struct policy_config *c, const struct guest_snapshot *g,
     struct policy_state *s, int64_t now_ms, enum host_pressure p,
@@ -535,8 +583,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	keep = MT_PRESENT(g->disk_caches_kib) && g->disk_caches_kib > 0 ?
 	    g->disk_caches_kib - policy_scale(g->disk_caches_kib,
 	    c->cache_reclaim_pmy, 10000) : 0;
-	headroom = MAX(c->headroom_min_kib, policy_scale(g->max_kib,
-	    c->headroom_pmy, 10000));
+	headroom = guest_headroom(c, g, h, used, now_ms);
 	w->need_kib = used + keep + headroom;
 	w->idle_kib = w->cur_kib - w->need_kib;
 	w->pressured = g->usable_kib < headroom ||

@@ -37,6 +37,8 @@ policy_config_defaults(struct policy_config *c)
 	c->default_shares = 1000;
 
 	c->headroom_pmy = 1000;
+	c->headroom_steady_pmy = 500;
+	c->headroom_memory_ms = 600000;
 	c->headroom_min_kib = 128 * 1024;
 	c->cache_reclaim_pmy = 5000;
 	c->guest_majfault_per_s = 200;
@@ -136,6 +138,8 @@ static const struct key_def keys[] = {
 	    0, 0 },
 	{ "policy", "default_shares", K_COUNT, F(default_shares), 1, 1000000 },
 	{ "policy", "headroom", K_PCT, F(headroom_pmy), 0, 0 },
+	{ "policy", "headroom_steady", K_PCT, F(headroom_steady_pmy), 0, 0 },
+	{ "policy", "headroom_memory", K_DUR_MS, F(headroom_memory_ms), 0, 0 },
 	{ "policy", "headroom_min", K_SIZE, F(headroom_min_kib), 0, 0 },
 	{ "policy", "cache_reclaim", K_PCT, F(cache_reclaim_pmy), 0, 0 },
 	{ "policy", "guest_majfault", K_COUNT, F(guest_majfault_per_s),

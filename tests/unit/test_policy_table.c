@@ -850,6 +850,65 @@ START_TEST(test_ksm_probes_again_when_guests_grow)
 }
 END_TEST
 
+START_TEST(test_headroom_follows_growth)
+{
+	/* a 4 GiB guest using 2 GiB: new, it keeps 10 % (410 MiB) free
+	 * above its use; held still for headroom_memory the remembered spurt
+	 * halves each period down to 5 % (205 MiB); a 300 MiB jump brings
+	 * back twice that, capped at 10 %; headroom_steady = headroom turns
+	 * the adaptation off */
+	struct tc *t = tc_new(24576, 12000, 1);
+	int64_t used = MIB_KIB(4096 - 2048), hi = MIB_KIB(4096) / 10;
+	int64_t lo = MIB_KIB(4096) / 20, ms = 0;
+
+	decide(t, ms);
+	ck_assert_int_eq(t->p.guests[0].need_kib, used + hi);
+	/* steady: still 10 % before the memory runs out */
+	ms += t->c.headroom_memory_ms - 1000;
+	decide(t, ms);
+	ck_assert_int_eq(t->p.guests[0].need_kib, used + hi);
+	/* a period without growth halves the spurt: headroom hi/2 -> lo */
+	ms += 1000;
+	decide(t, ms);
+	ck_assert_int_eq(t->p.guests[0].need_kib, used + MAX(lo, hi - hi / 2));
+	ms += t->c.headroom_memory_ms;
+	decide(t, ms);
+	ck_assert_int_eq(t->p.guests[0].need_kib, used + lo);
+	/* 100 MiB more used within one tick: twice that, 200 MiB < lo */
+	ms += 5000;
+	t->g[0].usable_kib -= MIB_KIB(100);
+	used += MIB_KIB(100);
+	decide(t, ms);
+	ck_assert_int_eq(t->p.guests[0].need_kib, used + MAX(lo, MIB_KIB(200)));
+	/* 300 MiB more: twice that is 600 MiB, capped at 10 % */
+	ms += 5000;
+	t->g[0].usable_kib -= MIB_KIB(300);
+	used += MIB_KIB(300);
+	decide(t, ms);
+	ck_assert_int_eq(t->p.guests[0].need_kib, used + hi);
+	/* the same 300 MiB spread over a minute counts as what one window
+	 * (two tight intervals, 10 s) saw of it: 50 MiB */
+	ms += 3 * t->c.headroom_memory_ms;
+	decide(t, ms);
+	ck_assert_int_eq(t->p.guests[0].need_kib, used + lo);
+	ms += 60000;
+	t->g[0].usable_kib -= MIB_KIB(300);
+	used += MIB_KIB(300);
+	decide(t, ms);
+	ck_assert_int_eq(t->p.guests[0].need_kib, used + lo);
+	tc_free(t);
+
+	/* off: the same growth history, need always used + 10 % */
+	t = tc_new(24576, 12000, 1);
+	t->c.headroom_steady_pmy = t->c.headroom_pmy;
+	used = MIB_KIB(4096 - 2048);
+	decide(t, 0);
+	decide(t, 3 * t->c.headroom_memory_ms);
+	ck_assert_int_eq(t->p.guests[0].need_kib, used + hi);
+	tc_free(t);
+}
+END_TEST
+
 START_TEST(test_ksm_pages_sharing_fallback_and_off)
 {
 	struct tc *t = tc_new(24576, 6000, 4);
@@ -1460,6 +1519,7 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_ksm_loop);
 	tcase_add_test(tc, test_ksm_probes_until_two_full_scans);
 	tcase_add_test(tc, test_ksm_probes_again_when_guests_grow);
+	tcase_add_test(tc, test_headroom_follows_growth);
 	tcase_add_test(tc, test_ksm_pages_sharing_fallback_and_off);
 	tcase_add_test(tc, test_ksm_advisor);
 	tcase_add_test(tc, test_ksm_backs_off_from_other_manager);
