@@ -162,9 +162,10 @@ parse_policy_node(xmlNodePtr node, const char *name,
 			if (mt_parse_size_kib(v, &o.ceiling_kib) < 0)
 				rc = -EINVAL;
 		} else if (strcmp(attr, "shares") == 0) {
-			/* Proxmox's range; 0 means "take no share" */
+			/* the same range as memtuned.conf's shares: a
+			 * guest's weight means the same wherever it is set */
 			if (mt_parse_int64(v, &o.shares) < 0 ||
-			    o.shares < 0 || o.shares > 50000)
+			    o.shares < 1 || o.shares > 1000000)
 				rc = -EINVAL;
 		} else if (strcmp(attr, "exclude") == 0) {
 			if (mt_parse_bool(v, &b) < 0)
@@ -179,7 +180,9 @@ parse_policy_node(xmlNodePtr node, const char *name,
 		}
 		if (rc < 0) {
 			seterr(err, errlen, "domain %s: memtuned metadata: "
-			    "bad %s '%s'", name, attr, v);
+			    "bad %s '%s'%s", name, attr, v,
+			    strcmp(attr, "shares") == 0 ?
+			    " (want 1..1000000)" : "");
 			xmlFree(val);
 			return rc;
 		}

@@ -371,6 +371,8 @@ START_TEST(test_metadata_malformed)
 		{ "ceiling='-3G'", "ceiling" },
 		{ "shares='many'", "shares" },
 		{ "shares='-1'", "shares" },
+		{ "shares='0'", "shares" },
+		{ "shares='1000001'", "shares" },
 		{ "exclude='perhaps'", "exclude" },
 		{ "flor='1G'", "flor" },
 		{ "floor='4G' ceiling='2G'", "above ceiling" },
