@@ -13,6 +13,8 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 MANDIR ?= $(PREFIX)/share/man
+# systemd's unit directory for packages; the unit's paths follow SBINDIR
+UNITDIR ?= /lib/systemd/system
 DESTDIR ?=
 
 CC ?= cc
@@ -187,6 +189,10 @@ install: all man
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/memtuned
 	install -m 0755 $(O)/memtuned $(O)/memtunectl $(DESTDIR)$(SBINDIR)/
 	install -m 0644 conf/memtuned.conf $(DESTDIR)$(SYSCONFDIR)/memtuned/memtuned.conf.example
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/sbin/|$(SBINDIR)/|g' conf/memtuned.service \
+		>$(DESTDIR)$(UNITDIR)/memtuned.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/memtuned.service
 	@if ls $(O)/man/*.[0-9] >/dev/null 2>&1; then \
 		for m in $(O)/man/*.[0-9]; do s=$${m##*.}; \
 		install -d $(DESTDIR)$(MANDIR)/man$$s; \
@@ -194,6 +200,7 @@ install: all man
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/memtuned $(DESTDIR)$(SBINDIR)/memtunectl
+	rm -f $(DESTDIR)$(UNITDIR)/memtuned.service
 	rm -f $(DESTDIR)$(MANDIR)/man8/memtuned.8 $(DESTDIR)$(MANDIR)/man8/memtunectl.8 \
 		$(DESTDIR)$(MANDIR)/man5/memtuned.conf.5
 
