@@ -426,9 +426,10 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
  * needs little: memtuned sees a change within a tick and feeds it. One
  * that grew lately may grow as fast again before the next tick, so it
  * keeps about twice its largest recent growth per reaction window (two
- * tight intervals), between headroom_steady and headroom of its size. A
- * spurt is remembered for headroom_memory and then halves each period;
- * a guest seen for the first time starts as if it had just grown. */
+ * tight intervals, however often the ticks come), between
+ * headroom_steady and headroom of its size. A spurt is remembered for
+ * headroom_memory and then halves each period; a guest seen for the
+ * first time starts as if it had just grown. */
 static int64_t
 guest_headroom(const struct policy_config *c, const struct guest_snapshot *g,
     struct policy_guest_hist *h, int64_t used, int64_t now_ms)
@@ -451,8 +452,13 @@ guest_headroom(const struct policy_config *c, const struct guest_snapshot *g,
 		if (now_ms - h->used_ms > win)
 			grew = policy_scale(grew, win, now_ms - h->used_ms);
 	}
-	h->used_kib = used;
-	h->used_ms = now_ms;
+	/* the base moves once a window has passed (or use fell), so
+	 * ticks closer together than a window add their growth up */
+	if (!MT_PRESENT(h->used_kib) || used < h->used_kib ||
+	    now_ms - h->used_ms >= win) {
+		h->used_kib = used;
+		h->used_ms = now_ms;
+	}
 	if (grew >= h->spurt_kib) {
 		h->spurt_kib = grew;
 		h->spurt_ms = now_ms;

@@ -896,6 +896,17 @@ START_TEST(test_headroom_follows_growth)
 	used += MIB_KIB(300);
 	decide(t, ms);
 	ck_assert_int_eq(t->p.guests[0].need_kib, used + lo);
+	/* ticks every 2 s, 40 MiB each: a window (10 s) sees 200 MiB, so
+	 * the headroom is 400 MiB, though no single tick saw more than 40 */
+	ms += 3 * t->c.headroom_memory_ms;
+	decide(t, ms);
+	for (int k = 0; k < 5; k++) {
+		ms += 2000;
+		t->g[0].usable_kib -= MIB_KIB(40);
+		used += MIB_KIB(40);
+		decide(t, ms);
+	}
+	ck_assert_int_eq(t->p.guests[0].need_kib, used + MIB_KIB(400));
 	tc_free(t);
 
 	/* off: the same growth history, need always used + 10 % */
