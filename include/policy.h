@@ -165,6 +165,7 @@ struct guest_plan {
 	int64_t floor_kib;
 	int64_t ceiling_kib;
 	int64_t need_kib;		/* used + headroom, MT_ABSENT unknown */
+	int64_t headroom_kib;		/* its part of need: follows growth */
 	int64_t actual_kib;
 	int64_t target_kib;		/* balloon target (== actual: no change) */
 	/* memtune to write; MT_ABSENT: leave as is */

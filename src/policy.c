@@ -349,6 +349,7 @@ guest_plan_reset(struct guest_plan *gp, const struct guest_snapshot *g)
 	gp->action = ACT_NONE;
 	gp->state = GPS_OK;
 	gp->floor_kib = gp->ceiling_kib = gp->need_kib = MT_ABSENT;
+	gp->headroom_kib = MT_ABSENT;
 	gp->actual_kib = g->actual_kib;
 	gp->target_kib = g->actual_kib;
 	gp->soft_limit_kib = gp->hard_limit_kib = MT_ABSENT;
@@ -598,6 +599,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	    (MT_PRESENT(g->swap_in_kib_per_s) &&
 	    g->swap_in_kib_per_s >= c->guest_swapin_kib_per_s);
 	gp->need_kib = w->need_kib;
+	gp->headroom_kib = headroom;
 }
 
 int

@@ -202,6 +202,7 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
 		add_i64(o, "floor_kib", gp->floor_kib);
 		add_i64(o, "ceiling_kib", gp->ceiling_kib);
 		add_i64(o, "need_kib", gp->need_kib);
+		add_i64(o, "headroom_kib", gp->headroom_kib);
 		add_i64(o, "target_kib", gp->target_kib);
 		add_i64(o, "plan_soft_limit_kib", gp->soft_limit_kib);
 		add_i64(o, "plan_hard_limit_kib", gp->hard_limit_kib);
@@ -508,7 +509,9 @@ report_print_explain(FILE *out, struct json_object *st, const char *name)
 		    get_bool(backing, "nosharepages") ? ", no KSM" : "");
 	report_fmt_kib(a, sizeof(a), get_i64(g, "need_kib"));
 	report_fmt_kib(b, sizeof(b), get_i64(g, "target_kib"));
-	fprintf(out, "  needs:    %s (in use plus headroom)\n", a);
+	report_fmt_kib(c, sizeof(c), get_i64(g, "headroom_kib"));
+	fprintf(out, "  needs:    %s (in use plus a headroom of %s, which "
+	    "follows its recent growth)\n", a, c);
 	fprintf(out, "  decision: %s, target %s, state %s\n",
 	    get_str(g, "action", "-"), b, get_str(g, "state", "-"));
 	fprintf(out, "  because:  %s\n", get_str(g, "reason", "(no plan yet)"));

@@ -224,6 +224,31 @@ START_TEST(test_nodes_status_table)
 }
 END_TEST
 
+START_TEST(test_headroom_shown)
+{
+	/* the headroom the policy chose is in the status JSON and in
+	 * explain, so an operator can see why a guest needs what it needs */
+	struct rt *t = rt_two_nodes();
+	struct json_object *st = report_status_json(&t->e, "standalone");
+	int64_t h = t->e.plan.guests[0].headroom_kib;
+	char *text, line[160], a[32], b[32];
+
+	ck_assert(MT_PRESENT(h) && h > 0);
+	ck_assert_int_eq(get_i64(guest_of(st, 0), "headroom_kib"), h);
+	ck_assert_int_eq(get_i64(guest_of(st, 0), "need_kib"),
+	    t->e.plan.guests[0].need_kib);
+	report_fmt_kib(a, sizeof(a), t->e.plan.guests[0].need_kib);
+	report_fmt_kib(b, sizeof(b), h);
+	snprintf(line, sizeof(line), "  needs:    %s (in use plus a headroom "
+	    "of %s, which follows its recent growth)", a, b);
+	text = render_explain(st, "vm0");
+	assert_line(text, line);
+	free(text);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
 START_TEST(test_nodes_explain)
 {
 	struct rt *t = rt_two_nodes();
@@ -375,6 +400,7 @@ report_suite(void)
 	tcase_add_test(tc, test_nodes_json_two_nodes);
 	tcase_add_test(tc, test_nodes_status_table);
 	tcase_add_test(tc, test_nodes_explain);
+	tcase_add_test(tc, test_headroom_shown);
 	tcase_add_test(tc, test_nodes_explain_several_and_every_node);
 	tcase_add_test(tc, test_nodes_plan);
 	tcase_add_test(tc, test_node_without_figures);
