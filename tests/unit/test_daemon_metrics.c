@@ -14,6 +14,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "util.h"
+#include "text_check.h"
 
 Suite *daemon_metrics_suite(void);
 
@@ -77,19 +78,6 @@ read_prom(void)
 	return buf;
 }
 
-static bool
-has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return true;
-	return false;
-}
-
-#define ck_line(text, line) \
-	ck_assert_msg(has_line(text, line), "missing line: %s", line)
 
 /* Run one tick and check the textfile's capacity gauges against an
  * estimate of the same snapshot at want_vm_kib. */

@@ -22,6 +22,7 @@
 #include "policy.h"
 #include "snapshot.h"
 #include "util.h"
+#include "text_check.h"
 
 Suite *metrics_suite(void);
 
@@ -155,20 +156,6 @@ render(size_t *len_out)
 	return out;
 }
 
-/* Is `line` one whole line of text? */
-static bool
-has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return true;
-	return false;
-}
-
-#define ck_line(text, line) \
-	ck_assert_msg(has_line(text, line), "missing line: %s", line)
 #define ck_no(text, s) \
 	ck_assert_msg(strstr(text, s) == NULL, "unexpected: %s", s)
 

@@ -14,6 +14,7 @@
 #include "jsonutil.h"
 #include "policy_fixture.h"
 #include "report.h"
+#include "text_check.h"
 
 Suite *report_suite(void);
 
@@ -117,21 +118,6 @@ render_plan(struct json_object *st)
 	return text;
 }
 
-/* the whole line, so a changed or extra word fails */
-static void
-assert_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-	const char *p = text;
-
-	while ((p = strstr(p, line)) != NULL) {
-		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
-			return;
-		p++;
-	}
-	ck_abort_msg("no line \"%s\" in:\n%s", line, text);
-}
-
 static struct json_object *
 host_of(struct json_object *st)
 {
@@ -211,9 +197,9 @@ START_TEST(test_nodes_status_table)
 	const char *n0 = strstr(text, "\nnode 0: ");
 	const char *n1 = strstr(text, "\nnode 1: ");
 
-	assert_line(text, "node 0: available 2600M of 16.0G, reserve 512M, "
+	ck_line(text, "node 0: available 2600M of 16.0G, reserve 512M, "
 	    "state plenty, 1 confined guest");
-	assert_line(text, "node 1: available 400M of 16.0G, reserve 512M, "
+	ck_line(text, "node 1: available 400M of 16.0G, reserve 512M, "
 	    "state tight; node rule: 2 confined guests give 400M, not grown");
 	/* under the host line, in node order, before the guest table */
 	ck_assert_ptr_nonnull(host);
@@ -242,7 +228,7 @@ START_TEST(test_headroom_shown)
 	snprintf(line, sizeof(line), "  needs:    %s (in use plus a headroom "
 	    "of %s, which follows its recent growth)", a, b);
 	text = render_explain(st, "vm0");
-	assert_line(text, line);
+	ck_line(text, line);
 	free(text);
 	json_object_put(st);
 	rt_free(t);
@@ -256,12 +242,12 @@ START_TEST(test_nodes_explain)
 	char *text;
 
 	text = render_explain(st, "vm0");
-	assert_line(text, "  numa:     confined to node 1: available 400M of "
+	ck_line(text, "  numa:     confined to node 1: available 400M of "
 	    "16.0G, reserve 512M, state tight; under the node rule: its "
 	    "confined guests give and do not grow");
 	free(text);
 	text = render_explain(st, "vm2");
-	assert_line(text, "  numa:     confined to node 0: available 2600M of "
+	ck_line(text, "  numa:     confined to node 0: available 2600M of "
 	    "16.0G, reserve 512M, state plenty");
 	free(text);
 	/* an unbound guest gets no numa line */
@@ -287,7 +273,7 @@ START_TEST(test_nodes_explain_several_and_every_node)
 	st = report_status_json(&t->e, "standalone");
 	ck_assert(!MT_PRESENT(get_i64(guest_of(st, 0), "numa_node")));
 	text = render_explain(st, "vm0");
-	assert_line(text, "  numa:     confined to nodes 0,1: every node of "
+	ck_line(text, "  numa:     confined to nodes 0,1: every node of "
 	    "the host or none it has, so as good as unbound");
 	free(text);
 	json_object_put(st);
@@ -318,9 +304,9 @@ START_TEST(test_nodes_plan)
 	char *text = render_plan(st);
 
 	ck_assert_ptr_nonnull(strstr(text, "host normal: "));
-	assert_line(text, "node 0: available 2600M of 16.0G, reserve 512M, "
+	ck_line(text, "node 0: available 2600M of 16.0G, reserve 512M, "
 	    "state plenty, 1 confined guest");
-	assert_line(text, "node 1: available 400M of 16.0G, reserve 512M, "
+	ck_line(text, "node 1: available 400M of 16.0G, reserve 512M, "
 	    "state tight; node rule: 2 confined guests give 400M, not grown");
 	ck_assert(strstr(text, "host normal: ") < strstr(text, "node 0: "));
 	free(text);
@@ -348,8 +334,8 @@ START_TEST(test_node_without_figures)
 	ck_assert_ptr_null(v);
 	ck_assert(!MT_PRESENT(get_i64(n1, "total_kib")));
 	text = render_status(st);
-	assert_line(text, "node 1: no figures (its meminfo was not read)");
-	assert_line(text, "node 2: available 1300M of 16.0G, reserve 512M, "
+	ck_line(text, "node 1: no figures (its meminfo was not read)");
+	ck_line(text, "node 2: available 1300M of 16.0G, reserve 512M, "
 	    "state normal");
 	free(text);
 	json_object_put(st);
@@ -380,7 +366,7 @@ START_TEST(test_one_node_adds_nothing)
 	free(text);
 	/* a confined guest is told why there is no node state */
 	text = render_explain(st, "vm0");
-	assert_line(text, "  numa:     confined to node 0; the host has one "
+	ck_line(text, "  numa:     confined to node 0; the host has one "
 	    "node (or no plan yet): the host's state is the node's");
 	free(text);
 	text = render_explain(st, "vm1");
