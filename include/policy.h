@@ -379,6 +379,7 @@ struct policy_gwork {
 	size_t hist;		/* index in s->hist */
 	enum gwork_class cls;
 	bool pressured;
+	bool urgent;		/* pressured and nearly out: served first */
 	bool donor;
 	bool resend;		/* ask a stuck balloon again */
 	int64_t floor_kib, ceiling_kib;
@@ -395,6 +396,7 @@ struct policy_gwork {
 	int64_t idle_kib;	/* cur - need */
 	int64_t cap_kib;	/* most it may give (donor) or get */
 	int64_t take_kib, give_kib;
+	int64_t first_kib;	/* scratch: what an urgent guest got first */
 	int64_t target_kib;
 	/* NUMA: the node a confined guest's memory comes from (the best
 	 * of its nodeset), -1 when unbound, bound to every node, or on a

@@ -598,6 +598,13 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	    g->major_fault_per_s >= c->guest_majfault_per_s) ||
 	    (MT_PRESENT(g->swap_in_kib_per_s) &&
 	    g->swap_in_kib_per_s >= c->guest_swapin_kib_per_s);
+	/* nearly out (under half its headroom free) or already faulting or
+	 * swapping: a few MiB now matter more than a fair share later */
+	w->urgent = w->pressured && (g->usable_kib < headroom / 2 ||
+	    (MT_PRESENT(g->major_fault_per_s) &&
+	    g->major_fault_per_s >= c->guest_majfault_per_s) ||
+	    (MT_PRESENT(g->swap_in_kib_per_s) &&
+	    g->swap_in_kib_per_s >= c->guest_swapin_kib_per_s));
 	gp->need_kib = w->need_kib;
 	gp->headroom_kib = headroom;
 }

@@ -254,6 +254,58 @@ policy_fill_give(struct policy_state *s, size_t n, int64_t budget_kib)
 	return sum;
 }
 
+/* The pressured guests' grants, the nearly-out ones first: they share
+ * the budget by their shares up to what they asked, and what is left goes
+ * to all the pressured guests the same way. Without urgent guests this is
+ * one policy_fill_give. */
+static int64_t
+give_urgent_first(struct policy_state *s, size_t n, int64_t budget_kib)
+{
+	struct policy_gwork *w = s->work;
+	int64_t first = 0, rest;
+	size_t i, nr_urgent = 0, nr_other = 0;
+
+	for (i = 0; i < n; i++) {
+		w[i].first_kib = 0;
+		if (w[i].donor || w[i].cap_kib <= 0)
+			continue;
+		if (w[i].urgent)
+			nr_urgent++;
+		else
+			nr_other++;
+	}
+	if (nr_urgent == 0 || nr_other == 0)
+		return policy_fill_give(s, n, budget_kib);
+	for (i = 0; i < n; i++) {
+		/* the others sit this pass out: their cap is parked in
+		 * first_kib, negated, and restored below */
+		if (!w[i].donor && w[i].cap_kib > 0 && !w[i].urgent) {
+			w[i].first_kib = -w[i].cap_kib;
+			w[i].cap_kib = 0;
+		}
+	}
+	first = policy_fill_give(s, n, budget_kib);
+	for (i = 0; i < n; i++) {
+		if (w[i].first_kib < 0) {
+			w[i].cap_kib = -w[i].first_kib;
+			w[i].first_kib = 0;
+		} else if (w[i].urgent && !w[i].donor && w[i].cap_kib > 0) {
+			w[i].first_kib = w[i].give_kib;
+			w[i].cap_kib -= w[i].give_kib;
+		}
+		w[i].give_kib = 0;
+	}
+	rest = policy_fill_give(s, n, budget_kib - first);
+	for (i = 0; i < n; i++) {
+		if (w[i].first_kib > 0) {
+			w[i].give_kib += w[i].first_kib;
+			w[i].cap_kib += w[i].first_kib;
+			w[i].first_kib = 0;
+		}
+	}
+	return first + rest;
+}
+
 /* --------------------------------------------------------------- targets */
 
 static bool
@@ -320,9 +372,10 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
 		    MIB(g->need_kib));
 	else if (g->pressured && g->give_kib > 0)
 		policy_reasonf(r, rl, "under pressure (usable %lld MiB, %lld major "
-		    "faults/s): +%lld MiB", MIB(gs->usable_kib),
+		    "faults/s%s): +%lld MiB", MIB(gs->usable_kib),
 		    MT_PRESENT(gs->major_fault_per_s) ?
 		    (long long)gs->major_fault_per_s : 0LL,
+		    g->urgent ? "; nearly out, served first" : "",
 		    MIB(g->give_kib));
 	else if (g->pressured && g->cur_kib >= g->ceiling_kib)
 		policy_reasonf(r, rl, "under pressure but at its ceiling %lld MiB",
@@ -429,7 +482,7 @@ node_decide(const struct policy_config *c, const struct snapshot *snap,
 		}
 		funded = MAX(0, freed - reclaim);
 		np->freed_kib = freed;
-		np->given_kib = policy_fill_give(s, n, funded);
+		np->given_kib = give_urgent_first(s, n, funded);
 		for (i = 0; i < n; i++) {
 			if (w[i].node != nd)
 				continue;
@@ -665,7 +718,7 @@ policy_balloon_decide(const struct policy_config *c,
 	    pmy_of(plan->reserve_kib, c->critical_pmy);
 	extra = p != PRESSURE_CRITICAL ? MIN(MAX(0, want - funded),
 	    MAX(0, above_critical)) : 0;
-	given = policy_fill_give(s, n, funded + extra);
+	given = give_urgent_first(s, n, funded + extra);
 	/* the node pass's results, which the host pass left alone */
 	for (i = 0; i < n; i++) {
 		if (!w[i].node_rule)

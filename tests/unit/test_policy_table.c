@@ -920,6 +920,38 @@ START_TEST(test_headroom_follows_growth)
 }
 END_TEST
 
+START_TEST(test_nearly_out_served_first)
+{
+	/* two guests under their own pressure on a tight host with only
+	 * 200 MiB above the critical line to give: the one with 50 MiB left
+	 * gets all of it; the one with 300 MiB left (under its 410 MiB
+	 * headroom, but not nearly out) waits. Shared by shares alone, each
+	 * would get 100 MiB and the nearly-out guest would fault on. */
+	struct tc *t = tc_new(24576, 712, 2);
+
+	fx_guest_touched(&t->g[0], 0, 4096, 2048, 300);
+	fx_guest_touched(&t->g[1], 1, 4096, 2048, 50);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	ck_assert_int_eq(t->p.guests[1].target_kib - t->g[1].actual_kib,
+	    MIB_KIB(200));
+	ck_assert_int_eq(t->p.guests[0].target_kib, t->g[0].actual_kib);
+	ck_assert_ptr_nonnull(strstr(t->p.guests[1].reason,
+	    "nearly out, served first"));
+	/* with room for both asks, both are served in full */
+	tc_free(t);
+	t = tc_new(24576, 2000, 2);
+	fx_guest_touched(&t->g[0], 0, 4096, 2048, 300);
+	fx_guest_touched(&t->g[1], 1, 4096, 2048, 50);
+	decide(t, 0);
+	ck_assert_int_eq(t->p.guests[1].target_kib - t->g[1].actual_kib,
+	    MIB_KIB(4096) / 10);
+	ck_assert_int_eq(t->p.guests[0].target_kib - t->g[0].actual_kib,
+	    MIB_KIB(4096) / 10);
+	tc_free(t);
+}
+END_TEST
+
 START_TEST(test_ksm_pages_sharing_fallback_and_off)
 {
 	struct tc *t = tc_new(24576, 6000, 4);
@@ -1531,6 +1563,7 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_ksm_probes_until_two_full_scans);
 	tcase_add_test(tc, test_ksm_probes_again_when_guests_grow);
 	tcase_add_test(tc, test_headroom_follows_growth);
+	tcase_add_test(tc, test_nearly_out_served_first);
 	tcase_add_test(tc, test_ksm_pages_sharing_fallback_and_off);
 	tcase_add_test(tc, test_ksm_advisor);
 	tcase_add_test(tc, test_ksm_backs_off_from_other_manager);
