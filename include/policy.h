@@ -449,8 +449,9 @@ void policy_thp_decide(const struct policy_config *c,
  * of a shrink counts (a donor's nonres_kib is taken before anything is
  * freed), so a donor whose top is not resident gives more balloon than it
  * frees. Sets each donor's take_kib; returns the host memory freed.
- * policy_fill_give: give up to budget_kib to entries with cap, the least
- * served per share first; returns the amount given. */
+ * policy_fill_give: give up to budget_kib to entries with cap (only the
+ * urgent ones with urgent_only), the least served per share first; sets
+ * their give_kib and leaves the others'; returns the amount given. */
 struct policy_fill {
 	int64_t idle_kib;
 	int64_t shares;
@@ -477,7 +478,7 @@ int64_t policy_inflight_kib(const struct snapshot *snap,
 int64_t policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib,
     bool spill);
 int64_t policy_fill_give(struct policy_state *s, size_t n,
-    int64_t budget_kib);
+    int64_t budget_kib, bool urgent_only);
 void policy_balloon_decide(const struct policy_config *c,
     const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
     struct policy_plan *plan);

@@ -203,7 +203,8 @@ give_at(const struct policy_fill *f, int64_t level)
 }
 
 int64_t
-policy_fill_give(struct policy_state *s, size_t n, int64_t budget_kib)
+policy_fill_give(struct policy_state *s, size_t n, int64_t budget_kib,
+    bool urgent_only)
 {
 	struct policy_gwork *w = s->work;
 	struct policy_fill *f = s->fill;
@@ -213,7 +214,8 @@ policy_fill_give(struct policy_state *s, size_t n, int64_t budget_kib)
 	if (budget_kib <= 0)
 		return 0;
 	for (i = 0; i < n; i++) {
-		if (w[i].donor || w[i].cap_kib <= 0)
+		if (w[i].donor || w[i].cap_kib <= 0 ||
+		    (urgent_only && !w[i].urgent))
 			continue;
 		f[m].shares = w[i].shares;
 		f[m].cap_kib = w[i].cap_kib;
@@ -256,52 +258,28 @@ policy_fill_give(struct policy_state *s, size_t n, int64_t budget_kib)
 
 /* The pressured guests' grants, the nearly-out ones first: they share
  * the budget by their shares up to what they asked, and what is left goes
- * to all the pressured guests the same way. Without urgent guests this is
- * one policy_fill_give. */
+ * to all the pressured guests the same way. */
 static int64_t
 give_urgent_first(struct policy_state *s, size_t n, int64_t budget_kib)
 {
 	struct policy_gwork *w = s->work;
-	int64_t first = 0, rest;
-	size_t i, nr_urgent = 0, nr_other = 0;
+	int64_t first, rest;
+	size_t i;
 
+	first = policy_fill_give(s, n, budget_kib, true);
+	if (first == 0)
+		return policy_fill_give(s, n, budget_kib, false);
+	/* what the urgent got stays theirs; the second pass sees only what
+	 * they still ask for */
 	for (i = 0; i < n; i++) {
-		w[i].first_kib = 0;
-		if (w[i].donor || w[i].cap_kib <= 0)
-			continue;
-		if (w[i].urgent)
-			nr_urgent++;
-		else
-			nr_other++;
+		w[i].first_kib = w[i].urgent ? w[i].give_kib : 0;
+		w[i].cap_kib -= w[i].first_kib;
+		w[i].give_kib -= w[i].first_kib;
 	}
-	if (nr_urgent == 0 || nr_other == 0)
-		return policy_fill_give(s, n, budget_kib);
+	rest = policy_fill_give(s, n, budget_kib - first, false);
 	for (i = 0; i < n; i++) {
-		/* the others sit this pass out: their cap is parked in
-		 * first_kib, negated, and restored below */
-		if (!w[i].donor && w[i].cap_kib > 0 && !w[i].urgent) {
-			w[i].first_kib = -w[i].cap_kib;
-			w[i].cap_kib = 0;
-		}
-	}
-	first = policy_fill_give(s, n, budget_kib);
-	for (i = 0; i < n; i++) {
-		if (w[i].first_kib < 0) {
-			w[i].cap_kib = -w[i].first_kib;
-			w[i].first_kib = 0;
-		} else if (w[i].urgent && !w[i].donor && w[i].cap_kib > 0) {
-			w[i].first_kib = w[i].give_kib;
-			w[i].cap_kib -= w[i].give_kib;
-		}
-		w[i].give_kib = 0;
-	}
-	rest = policy_fill_give(s, n, budget_kib - first);
-	for (i = 0; i < n; i++) {
-		if (w[i].first_kib > 0) {
-			w[i].give_kib += w[i].first_kib;
-			w[i].cap_kib += w[i].first_kib;
-			w[i].first_kib = 0;
-		}
+		w[i].give_kib += w[i].first_kib;
+		w[i].cap_kib += w[i].first_kib;
 	}
 	return first + rest;
 }
@@ -755,7 +733,7 @@ policy_balloon_decide(const struct policy_config *c,
 		for (i = 0; i < n; i++)
 			if (w[i].pressured)
 				w[i].cap_kib = 0;
-		plan->given_kib += policy_fill_give(s, n, grow_budget);
+		plan->given_kib += policy_fill_give(s, n, grow_budget, false);
 		if (plan->nr_nodes > 1)
 			plan->given_kib -= node_cap_growth(c, snap, s, plan,
 			    node_inflight);
