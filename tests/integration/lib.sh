@@ -11,6 +11,21 @@ STATE=/var/lib/memtuned-testbed
 TB="$TOP/scripts/testbed"
 export MT_BUILD=$BUILD
 
+# One user of the testbed at a time: guests are all named mt-*, KSM and
+# host memory are shared, and a test's figures mean nothing while another
+# run boots guests next to it. The first script of a run takes the lock;
+# the scripts it starts inherit it.
+testbed_lock() {
+	[[ -n ${MT_TESTBED_LOCKED:-} ]] && return 0
+	exec 9>/run/lock/memtuned-testbed.lock
+	if ! flock -n 9; then
+		echo "testbed: waiting for another run to finish with it" >&2
+		flock 9
+	fi
+	export MT_TESTBED_LOCKED=$$
+}
+testbed_lock
+
 fail() {
 	printf 'FAIL: %s\n' "$*" >&2
 	if [[ -n ${DAEMON_LOG:-} && -f $DAEMON_LOG ]]; then
