@@ -13,8 +13,9 @@
  *     10s:alloc:300M:25      at 10 s allocate 300 MiB, 25 % of it hot
  *     40s:free:300M          at 40 s free 300 MiB (newest first)
  *     20s:ramp:400M:30s      from 20 s grow by 400 MiB over 30 s
- *   mt.fill=same|unique      page contents: identical across guests (KSM
- *                            can merge them) or unique to this guest
+ *   mt.fill=same|unique|half page contents: identical across guests (KSM
+ *                            can merge them), unique to this guest, or
+ *                            every other MiB of each (half can merge)
  *   mt.report=N              report every N seconds (default 1)
  * Console commands: "alloc 300M 25", "free 300M", "ramp 400M 30", "status".
  *
@@ -63,7 +64,7 @@ static struct step steps[MAX_STEPS];
 static int nr_steps;
 static struct chunk chunks[MAX_CHUNKS];
 static long nr_chunks;
-static int fill_unique;
+static int fill_unique;		/* 1: all unique, 2: odd chunks unique */
 static long report_s = 1;
 static long alloc_failures;
 static long page_size;
@@ -162,6 +163,8 @@ parse_cmdline(void)
 			}
 		} else if (strcmp(tok, "mt.fill=unique") == 0) {
 			fill_unique = 1;
+		} else if (strcmp(tok, "mt.fill=half") == 0) {
+			fill_unique = 2;
 		} else if (strncmp(tok, "mt.report=", 10) == 0) {
 			report_s = strtol(tok + 10, NULL, 10);
 			if (report_s < 1)
@@ -177,7 +180,7 @@ fill_chunk(unsigned char *p, long idx)
 	 * guests mix in their pid and time so nothing merges */
 	uint64_t seed = (uint64_t)idx * 0x9E3779B97F4A7C15ULL;
 
-	if (fill_unique)
+	if (fill_unique == 1 || (fill_unique == 2 && idx % 2 == 1))
 		seed ^= ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^
 		    (uint64_t)(uintptr_t)p;
 	for (long off = 0; off < CHUNK_KIB * 1024; off += page_size) {
@@ -434,6 +437,7 @@ main(void)
 	if (cmd_fd < 0)
 		cmd_fd = STDIN_FILENO;
 	printf("MTI loadgen ready steps=%d fill=%s report=%lds\n", nr_steps,
+	    fill_unique == 2 ? "half" :
 	    fill_unique ? "unique" : "same", report_s);
 
 	for (;;) {
