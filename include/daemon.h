@@ -46,6 +46,10 @@ struct daemon {
 	int64_t next_tick_ms;
 	uint64_t watchdog_usec;
 	char last_logged_error[1024];
+	/* the host's state as last logged: a change is logged once */
+	bool logged_state;
+	enum host_pressure logged_pressure;
+	bool logged_short;
 	uint64_t reloads, psi_wakeups, event_wakeups, watch_wakeups;
 	int ticks_run;
 	bool last_tick_ok;		/* snapshot and plan are from it */

@@ -62,6 +62,8 @@ struct policy_config {
 	int64_t headroom_steady_pmy;	/* ... guests whose use holds still */
 	int64_t headroom_memory_ms;	/* a growth spurt is remembered for */
 	int64_t headroom_min_kib;
+	int64_t headroom_burst_pmy;	/* of max memory: most a guest keeps
+					   after it ran out in a burst */
 	int64_t cache_reclaim_pmy;	/* share of disk caches counted as idle */
 	int64_t guest_majfault_per_s;	/* guest under pressure at/above */
 	int64_t guest_swapin_kib_per_s;
@@ -75,6 +77,12 @@ struct policy_config {
 	int64_t cooldown_ms;		/* between changes of one guest (calm) */
 	int64_t reverse_cooldown_ms;	/* before a guest changes direction */
 	int64_t deadband_kib;		/* on the host target */
+
+	/* reclaim counts what the host gets back: a guest whose recent
+	 * shrinks returned less than yield_min of the balloon they moved
+	 * is not asked again for yield_retry */
+	int64_t yield_min_pmy;
+	int64_t yield_retry_ms;
 
 	/* balloon progress (squeezed: inactive, then uncooperative) */
 	int64_t balloon_inactive_ms;
@@ -173,6 +181,16 @@ struct guest_plan {
 	int64_t hard_limit_kib;
 	int64_t swap_hard_limit_kib;
 	int64_t memory_low_kib;		/* cgroup v2 only */
+	/* what the host got back from this guest's balloon: measured as
+	 * its QEMU RSS fell while the balloon inflated (lifetime sums, and
+	 * the recent share that decides whether it is asked again) */
+	int64_t ballooned_kib;
+	int64_t returned_kib;
+	int64_t yield_pmy;		/* MT_ABSENT: not measured yet */
+	int64_t gain_kib;		/* resident idle a shrink would return */
+	int64_t burst_kib;		/* remembered burst (0: none) */
+	bool pressured;			/* short of its headroom, faulting or
+					   swapping: fed whatever the cooldowns */
 	char reason[POLICY_REASON_MAX];
 };
 
@@ -229,6 +247,8 @@ struct policy_plan {
 	int64_t reserve_kib;
 	int64_t target_avail_kib;
 	int64_t need_kib;		/* host shortfall after in-flight */
+	int64_t short_kib;		/* of need, what no guest can return:
+					   nothing left to reclaim */
 	int64_t taken_kib;		/* sum of balloon decreases planned */
 	int64_t given_kib;		/* sum of balloon increases planned */
 	int64_t freed_kib;		/* host memory the takes free: only
@@ -262,6 +282,24 @@ struct policy_guest_hist {
 	bool uncooperative;
 	int64_t uncoop_since_ms;
 	bool hard_limit_set;		/* memtuned wrote its hard_limit */
+	/* the last sample, to measure what a shrink returned and whether
+	 * the guest ran out between two samples */
+	int64_t samp_ms;
+	int64_t samp_actual_kib;
+	int64_t samp_rss_kib;
+	int64_t samp_used_kib;
+	int64_t samp_usable_kib;
+	int64_t samp_minor_fault;
+	/* what shrinks returned: a recent window that decays, and sums */
+	int64_t yield_taken_kib;
+	int64_t yield_back_kib;
+	int64_t yield_ms;		/* last shrink measured */
+	int64_t total_taken_kib;
+	int64_t total_back_kib;
+	/* the guest ran out in a burst: what it asked for (doubled), kept
+	 * like a growth spurt */
+	int64_t burst_kib;
+	int64_t burst_ms;
 	/* the guest's used memory, for its headroom: the last sample and
 	 * the largest growth per reaction window lately (MT_ABSENT: none) */
 	int64_t used_kib;
@@ -290,6 +328,7 @@ struct policy_state {
 	int64_t ksm_applied_run;
 	int64_t ksm_applied_pages;
 	int64_t ksm_applied_sleep;
+	bool ksm_applied_advisor;	/* written with the advisor in charge */
 	int64_t ksm_backoff_until_ms;
 	int64_t ksm_on_full_scans;	/* full_scans when memtuned turned
 					   KSM on; MT_ABSENT: not probing */
@@ -302,6 +341,12 @@ struct policy_state {
 	int64_t ksm_pending_run;
 	int64_t ksm_pending_pages;
 	int64_t ksm_pending_sleep;
+	bool ksm_pending_advisor;
+	/* the host short: ksmd runs at the rate its CPU budget buys, from
+	 * what a scanned page cost since the last tick */
+	bool ksm_short;
+	int64_t ksm_prev_scanned;
+	int64_t ksm_prev_cpu_ms;
 
 	/* THP: what the host had before memtuned changed it */
 	bool thp_baseline_valid;
@@ -379,6 +424,8 @@ struct policy_gwork {
 	size_t hist;		/* index in s->hist */
 	enum gwork_class cls;
 	bool pressured;
+	bool faulting;		/* major faults or swap-in: its need, read
+				   from its free memory, is too low */
 	bool urgent;		/* pressured and nearly out: served first */
 	bool donor;
 	bool resend;		/* ask a stuck balloon again */
@@ -388,9 +435,13 @@ struct policy_gwork {
 	int64_t overhead_kib;
 	int64_t resident_kib;	/* guest RAM resident on the host, at most:
 				   the QEMU RSS; MT_ABSENT unknown */
+	int64_t res_idle_kib;	/* resident and not used: RSS - used at the
+				   balloon's actual size; MT_ABSENT unknown */
 	int64_t limit_kib;	/* most it could give over many ticks (donor) */
-	int64_t nonres_kib;	/* top of cur_kib not resident: a shrink
-				   through it frees no host memory */
+	int64_t gain_kib;	/* host memory a shrink can return: its
+				   resident idle memory not already on its
+				   way; 0 when its shrinks return nothing */
+	bool returns_nothing;	/* recent shrinks returned under yield_min */
 	int64_t step_kib;
 	int64_t shares;
 	int64_t idle_kib;	/* cur - need */
@@ -445,10 +496,10 @@ void policy_thp_decide(const struct policy_config *c,
     struct policy_plan *plan);
 /* Water-fills over s->work (through the dense s->fill).
  * policy_fill_take: free want_kib of host memory from donors, the most
- * idle per share first, down to one common level. Only the resident part
- * of a shrink counts (a donor's nonres_kib is taken before anything is
- * freed), so a donor whose top is not resident gives more balloon than it
- * frees. Sets each donor's take_kib; returns the host memory freed.
+ * idle per share first, down to one common level. A donor's cap and
+ * limit never pass its gain (the resident idle memory a shrink returns),
+ * so what is taken is what the host gets back. Sets each donor's
+ * take_kib; returns the host memory freed.
  * policy_fill_give: give up to budget_kib to entries with cap (only the
  * urgent ones with urgent_only), the least served per share first; sets
  * their give_kib and leaves the others'; returns the amount given. */
@@ -457,15 +508,18 @@ struct policy_fill {
 	int64_t shares;
 	int64_t cap_kib;		/* most it gives this tick (its step) */
 	int64_t limit_kib;		/* most it could give over many ticks */
-	int64_t nonres_kib;
 	int64_t got_kib;
 	size_t idx;
 };
 
-/* Host memory a shrink of g from `from` to `to` gives back: only what is
- * resident of the range; all of it when the RSS is unknown. */
+/* Host memory a shrink of g from `from` to `to` gives back: at most its
+ * resident idle memory, nothing when its shrinks return nothing; all of
+ * it when the RSS is unknown. */
 int64_t policy_shrink_frees(const struct policy_gwork *g, int64_t from,
     int64_t to);
+/* Set g->gain_kib from its resident idle memory, less what its balloon
+ * already on its way down returns. */
+void policy_guest_gain(struct policy_gwork *g, int64_t actual_kib);
 /* Memory on its way to the host: balloons moving toward smaller targets
  * (their resident part), less the growth still to come. */
 int64_t policy_inflight_kib(const struct snapshot *snap,

@@ -92,6 +92,7 @@ struct host_ksm {
 	int64_t pages_volatile;
 	int64_t pages_skipped;
 	int64_t full_scans;
+	int64_t pages_scanned;		/* 6.7+: pages ksmd looked at, ever */
 	int64_t general_profit;		/* bytes, may be negative */
 	int64_t ksm_zero_pages;
 	int64_t max_page_sharing;

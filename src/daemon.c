@@ -303,6 +303,29 @@ daemon_publish_metrics(struct daemon *d, int64_t started_ms)
 	free(text);
 }
 
+/* The host's state, logged when it changes (not at every tick): the
+ * pressure state with its reason, and a shortfall no guest can cover. */
+static void
+daemon_log_state(struct daemon *d)
+{
+	const struct policy_plan *p = &d->eng.plan;
+	bool is_short = p->short_kib >= d->eng.cfg.policy.min_change_kib;
+
+	if (!d->logged_state || p->pressure != d->logged_pressure)
+		log_info("host %s: %s", policy_pressure_name(p->pressure),
+		    p->pressure_reason);
+	if (is_short && (!d->logged_state || !d->logged_short))
+		log_warnx("host short by %lld MiB, nothing left to reclaim: "
+		    "every guest is at its need or floor, or its balloon "
+		    "returns nothing; guests keep their headroom",
+		    (long long)(p->short_kib / 1024));
+	else if (!is_short && d->logged_state && d->logged_short)
+		log_info("host no longer short of what the guests can give");
+	d->logged_state = true;
+	d->logged_pressure = p->pressure;
+	d->logged_short = is_short;
+}
+
 static int
 daemon_tick_once(struct daemon *d, bool dry_run, int64_t reserve_kib)
 {
@@ -331,6 +354,8 @@ daemon_tick_once(struct daemon *d, bool dry_run, int64_t reserve_kib)
 		return rc;
 	}
 	d->last_tick_ok = true;
+	if (rc != -ENOSPC && reserve_kib <= 0)
+		daemon_log_state(d);
 	if (d->last_logged_error[0] != '\0') {
 		log_info("ticks resumed");
 		d->last_logged_error[0] = '\0';

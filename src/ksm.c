@@ -40,6 +40,7 @@ static const struct ksm_file {
 	R(pages_volatile),
 	R(pages_skipped),
 	R(full_scans),
+	R(pages_scanned),
 	{ "general_profit", offsetof(struct host_ksm, general_profit), true,
 	    false },
 	R(ksm_zero_pages),

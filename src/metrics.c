@@ -479,7 +479,10 @@ render_plan_host(struct mbuf *b, const struct policy_plan *plan)
 	    given = FAM("plan_give_bytes", GAUGE,
 	    "Memory the last plan gives to guests' balloons."),
 	    interval = FAM("next_interval_seconds", GAUGE,
-	    "Time until the next tick as the policy chose it.");
+	    "Time until the next tick as the policy chose it."),
+	    shortb = FAM("host_short_bytes", GAUGE,
+	    "Of the host's shortfall, what no guest can give back: every "
+	    "guest at its need or floor, or its balloon returns nothing.");
 
 	emit_kib(b, &reserve, NULL, plan->reserve_kib);
 	emit_kib(b, &target, NULL, plan->target_avail_kib);
@@ -492,6 +495,7 @@ render_plan_host(struct mbuf *b, const struct policy_plan *plan)
 	emit_kib(b, &taken, NULL, plan->taken_kib);
 	emit_kib(b, &given, NULL, plan->given_kib);
 	emit_fixed(b, &interval, NULL, plan->next_interval_ms, 3);
+	emit_kib(b, &shortb, NULL, plan->short_kib);
 }
 
 /* Capacity at each risk level, named as in `memtunectl capacity --json`,
@@ -606,6 +610,7 @@ plan_for(const struct policy_plan *plan, size_t i, const char *uuid)
 enum gfield {
 	GF_MAX, GF_ACTUAL, GF_TARGET, GF_FLOOR, GF_CEILING, GF_NEED,
 	GF_USABLE, GF_UNUSED, GF_RSS, GF_SOFT, GF_HARD, GF_SWAP_HARD,
+	GF_GAIN, GF_BALLOONED, GF_RETURNED,
 };
 
 static int64_t
@@ -639,6 +644,12 @@ gpair_kib(const struct gpair *gp, enum gfield f)
 		return g ? g->hard_limit_kib : MT_ABSENT;
 	case GF_SWAP_HARD:
 		return g ? g->swap_hard_limit_kib : MT_ABSENT;
+	case GF_GAIN:
+		return p ? p->gain_kib : MT_ABSENT;
+	case GF_BALLOONED:
+		return p ? p->ballooned_kib : MT_ABSENT;
+	case GF_RETURNED:
+		return p ? p->returned_kib : MT_ABSENT;
 	}
 	return MT_ABSENT;
 }
@@ -650,31 +661,42 @@ render_guests(struct mbuf *b, const struct gpair *gps, size_t n)
 		enum gfield f;
 		const char *name;
 		const char *help;
+		const char *type;	/* GAUGE or COUNTER */
 	} gfields[] = {
 		{ GF_MAX, "memtuned_guest_max_bytes",
-		    "Guest maximum memory (libvirt max memory)." },
+		    "Guest maximum memory (libvirt max memory).", GAUGE },
 		{ GF_ACTUAL, "memtuned_guest_actual_bytes",
-		    "Guest memory with the balloon as it is now." },
+		    "Guest memory with the balloon as it is now.", GAUGE },
 		{ GF_TARGET, "memtuned_guest_target_bytes",
-		    "Balloon target of the last plan." },
+		    "Balloon target of the last plan.", GAUGE },
 		{ GF_FLOOR, "memtuned_guest_floor_bytes",
-		    "Least memory the policy leaves the guest." },
+		    "Least memory the policy leaves the guest.", GAUGE },
 		{ GF_CEILING, "memtuned_guest_ceiling_bytes",
-		    "Most memory the policy gives the guest." },
+		    "Most memory the policy gives the guest.", GAUGE },
 		{ GF_NEED, "memtuned_guest_need_bytes",
-		    "What the guest uses plus headroom, as the policy sees it." },
+		    "What the guest uses plus headroom, as the policy sees it.", GAUGE },
 		{ GF_USABLE, "memtuned_guest_usable_bytes",
-		    "Guest MemAvailable from the balloon statistics." },
+		    "Guest MemAvailable from the balloon statistics.", GAUGE },
 		{ GF_UNUSED, "memtuned_guest_unused_bytes",
-		    "Guest MemFree from the balloon statistics." },
+		    "Guest MemFree from the balloon statistics.", GAUGE },
 		{ GF_RSS, "memtuned_guest_rss_bytes",
-		    "Resident memory of the QEMU process on the host." },
+		    "Resident memory of the QEMU process on the host.", GAUGE },
 		{ GF_SOFT, "memtuned_guest_memtune_soft_limit_bytes",
-		    "memtune soft_limit (left out when unlimited)." },
+		    "memtune soft_limit (left out when unlimited).", GAUGE },
 		{ GF_HARD, "memtuned_guest_memtune_hard_limit_bytes",
-		    "memtune hard_limit (left out when unlimited)." },
+		    "memtune hard_limit (left out when unlimited).", GAUGE },
 		{ GF_SWAP_HARD, "memtuned_guest_memtune_swap_hard_limit_bytes",
-		    "memtune swap_hard_limit (left out when unlimited)." },
+		    "memtune swap_hard_limit (left out when unlimited).", GAUGE },
+		{ GF_GAIN, "memtuned_guest_reclaimable_bytes",
+		    "Resident idle memory a shrink of the guest would give the "
+		    "host (0 when its shrinks return nothing).", GAUGE },
+		{ GF_BALLOONED, "memtuned_guest_balloon_inflated_bytes_total",
+		    "Balloon inflated since memtuned started watching the "
+		    "guest.", COUNTER },
+		{ GF_RETURNED, "memtuned_guest_balloon_returned_bytes_total",
+		    "Host memory the inflating balloon returned (the QEMU RSS "
+		    "that went with it): over inflated, what ballooning bought "
+		    "the host.", COUNTER },
 	};
 	static const enum guest_stats_state sstates[] = { GUEST_STATS_OK,
 	    GUEST_STATS_STALE, GUEST_STATS_NONE };
@@ -688,7 +710,8 @@ render_guests(struct mbuf *b, const struct gpair *gps, size_t n)
 	    "How the policy treats the guest (1 for the current state).");
 
 	for (size_t k = 0; k < ARRAY_SIZE(gfields); k++) {
-		struct fam f = { .name = gfields[k].name, .type = GAUGE,
+		struct fam f = { .name = gfields[k].name,
+		    .type = gfields[k].type,
 		    .help = gfields[k].help };
 
 		for (size_t i = 0; i < n; i++) {

@@ -17,6 +17,14 @@
 #define NO_HIST ((size_t)-1)
 /* table slots the expiry sweep looks at per tick */
 #define HIST_SWEEP 256
+/* a balloon move smaller than this says nothing about what it returned */
+#define YIELD_SAMPLE_MIN_KIB (4 * 1024)
+/* the recent window of shrinks whose return decides: halved past this */
+#define YIELD_WINDOW_KIB (128 * 1024)
+/* below this much measured, the return is not known yet */
+#define YIELD_KNOWN_KIB (32 * 1024)
+/* ksmd and the balloon count in base pages */
+#define PAGE_KIB 4
 
 const char *
 policy_action_name(enum guest_action a)
@@ -177,6 +185,11 @@ hist_clear(struct policy_guest_hist *h)
 	h->last_target_kib = MT_ABSENT;
 	h->progress_actual_kib = MT_ABSENT;
 	h->used_kib = h->spurt_kib = MT_ABSENT;
+	h->samp_ms = h->samp_actual_kib = h->samp_rss_kib = MT_ABSENT;
+	h->samp_used_kib = h->samp_usable_kib = MT_ABSENT;
+	h->samp_minor_fault = MT_ABSENT;
+	h->yield_ms = MT_ABSENT;
+	h->burst_ms = MT_ABSENT;
 }
 
 /* Rebuild the table at a size for `live` entries, dropping tombstones. */
@@ -298,6 +311,7 @@ policy_state_init(struct policy_state *s, size_t nr_guests)
 	s->ksm_on_full_scans = MT_ABSENT;
 	s->ksm_probe_rss_kib = MT_ABSENT;
 	s->ksm_probe_grew_kib = 0;
+	s->ksm_prev_scanned = s->ksm_prev_cpu_ms = MT_ABSENT;
 	if (hist_rehash(s, 2 * nr_guests) < 0 ||
 	    ensure_state_capacity(s, nr_guests) < 0) {
 		policy_state_free(s);
@@ -354,6 +368,10 @@ guest_plan_reset(struct guest_plan *gp, const struct guest_snapshot *g)
 	gp->target_kib = g->actual_kib;
 	gp->soft_limit_kib = gp->hard_limit_kib = MT_ABSENT;
 	gp->swap_hard_limit_kib = gp->memory_low_kib = MT_ABSENT;
+	gp->ballooned_kib = gp->returned_kib = 0;
+	gp->yield_pmy = gp->gain_kib = MT_ABSENT;
+	gp->burst_kib = 0;
+	gp->pressured = false;
 	gp->reason[0] = '\0';
 }
 
@@ -383,7 +401,10 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
 	    g->actual_kib - h->progress_actual_kib) : 0;
 	if (moved <= -c->min_change_kib) {
 		/* moved away from what memtuned asked: someone else set
-		 * it (virsh setmem); take the new size as the start */
+		 * it (virsh setmem); take the new size as the start. The
+		 * direction and time of memtuned's own last change stay:
+		 * they are what the cooldowns count from, and a balloon
+		 * still settling from the move before looks the same */
 		h->last_target_kib = MT_ABSENT;
 		h->progress_actual_kib = g->actual_kib;
 		h->progress_ms = now_ms;
@@ -423,6 +444,21 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
 	return GW_OK;
 }
 
+/* A remembered size that halves once for each whole headroom_memory
+ * period since it was set, however seldom the ticks came. */
+static void
+decay_memory(const struct policy_config *c, int64_t *kib, int64_t *since_ms,
+    int64_t now_ms, int64_t floor_kib)
+{
+	int64_t periods;
+
+	if (now_ms - *since_ms < c->headroom_memory_ms)
+		return;
+	periods = (now_ms - *since_ms) / MAX(1, c->headroom_memory_ms);
+	*kib = MAX(floor_kib, periods >= 62 ? 0 : *kib >> periods);
+	*since_ms += periods * MAX(1, c->headroom_memory_ms);
+}
+
 /* What a guest keeps free above its use. A guest whose use holds still
  * needs little: memtuned sees a change within a tick and feeds it. One
  * that grew lately may grow as fast again before the next tick, so it
@@ -430,7 +466,9 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
  * tight intervals, however often the ticks come), between
  * headroom_steady and headroom of its size. A spurt is remembered for
  * headroom_memory and then halves each period; a guest seen for the
- * first time starts as if it had just grown. */
+ * first time starts as if it had just grown. A guest that ran out in a
+ * burst keeps room for the burst (up to headroom_burst), remembered the
+ * same way: no tick is fast enough to feed a burst that takes seconds. */
 static int64_t
 guest_headroom(const struct policy_config *c, const struct guest_snapshot *g,
     struct policy_guest_hist *h, int64_t used, int64_t now_ms)
@@ -439,10 +477,10 @@ guest_headroom(const struct policy_config *c, const struct guest_snapshot *g,
 	    c->headroom_pmy, 10000));
 	int64_t lo = MIN(hi, MAX(c->headroom_min_kib,
 	    policy_scale(g->max_kib, c->headroom_steady_pmy, 10000)));
-	int64_t win = MAX(1, 2 * c->interval_tight_ms), grew = 0;
+	int64_t win = MAX(1, 2 * c->interval_tight_ms), grew = 0, base;
 
-	if (lo >= hi)
-		return hi;
+	if (h->burst_kib > 0)
+		decay_memory(c, &h->burst_kib, &h->burst_ms, now_ms, 0);
 	if (!MT_PRESENT(h->spurt_kib)) {
 		h->spurt_kib = hi - hi / 2;	/* twice this is hi */
 		h->spurt_ms = now_ms;
@@ -463,17 +501,115 @@ guest_headroom(const struct policy_config *c, const struct guest_snapshot *g,
 	if (grew >= h->spurt_kib) {
 		h->spurt_kib = grew;
 		h->spurt_ms = now_ms;
-	} else if (now_ms - h->spurt_ms >= c->headroom_memory_ms) {
-		/* halved once for each whole period since, however seldom
-		 * the ticks came */
-		int64_t periods = (now_ms - h->spurt_ms) /
-		    MAX(1, c->headroom_memory_ms);
-
-		h->spurt_kib = MAX(grew, periods >= 62 ? 0 :
-		    h->spurt_kib >> periods);
-		h->spurt_ms += periods * MAX(1, c->headroom_memory_ms);
+	} else {
+		decay_memory(c, &h->spurt_kib, &h->spurt_ms, now_ms, grew);
 	}
-	return MIN(hi, MAX(lo, 2 * h->spurt_kib));
+	base = lo >= hi ? hi : MIN(hi, MAX(lo, 2 * h->spurt_kib));
+	return MAX(base, MIN(h->burst_kib, MAX(hi, policy_scale(g->max_kib,
+	    c->headroom_burst_pmy, 10000))));
+}
+
+/* What the host got back from the balloon since the last sample: the
+ * QEMU RSS that went as the balloon inflated, plus what the guest touched
+ * meanwhile (which hid part of the return). Kept as a recent window,
+ * halved as it fills, and as lifetime sums. */
+static void
+sample_yield(const struct guest_snapshot *g, struct policy_guest_hist *h,
+    int64_t used, int64_t now_ms)
+{
+	int64_t d, back;
+
+	if (!MT_PRESENT(h->samp_actual_kib) || !MT_PRESENT(h->samp_rss_kib) ||
+	    !MT_PRESENT(g->rss_kib) || g->rss_kib <= 0)
+		return;
+	d = h->samp_actual_kib - g->actual_kib;
+	if (d < YIELD_SAMPLE_MIN_KIB)
+		return;
+	back = h->samp_rss_kib - g->rss_kib;
+	if (MT_PRESENT(used) && MT_PRESENT(h->samp_used_kib) &&
+	    used > h->samp_used_kib)
+		back += used - h->samp_used_kib;
+	back = MAX(0, MIN(back, d));
+	h->yield_taken_kib += d;
+	h->yield_back_kib += back;
+	h->total_taken_kib += d;
+	h->total_back_kib += back;
+	h->yield_ms = now_ms;
+	while (h->yield_taken_kib > YIELD_WINDOW_KIB) {
+		h->yield_taken_kib /= 2;
+		h->yield_back_kib /= 2;
+	}
+}
+
+/* Did the guest run out since the last sample? Signs: nearly nothing
+ * usable left, swapping in, or more fresh memory touched (minor faults)
+ * than it had usable followed by a sharp fall of its use (the guest's
+ * OOM killer, or a burst that only just passed). Stats come every few
+ * seconds and a burst can end in a kill between two of them, so the
+ * fall is what is seen. What it asked for is at least what it had;
+ * twice that is remembered as its burst. */
+static void
+sample_burst(const struct policy_config *c, const struct guest_snapshot *g,
+    struct policy_guest_hist *h, int64_t used, int64_t now_ms)
+{
+	int64_t had = h->samp_usable_kib, fault_kib = MT_ABSENT, demand = 0;
+	int64_t cap = policy_scale(g->max_kib, c->headroom_burst_pmy, 10000);
+	bool out = false;
+
+	if (!MT_PRESENT(used) || !MT_PRESENT(h->samp_used_kib) ||
+	    !MT_PRESENT(had))
+		return;
+	if (MT_PRESENT(g->minor_fault) && MT_PRESENT(h->samp_minor_fault) &&
+	    g->minor_fault >= h->samp_minor_fault)
+		fault_kib = (g->minor_fault - h->samp_minor_fault) * PAGE_KIB;
+	if (MT_PRESENT(fault_kib) && fault_kib > had &&
+	    h->samp_used_kib - used >= MAX(c->min_change_kib, had / 2)) {
+		out = true;
+		demand = fault_kib;
+	}
+	if (g->usable_kib < c->headroom_min_kib / 4 ||
+	    (MT_PRESENT(g->swap_in_kib_per_s) &&
+	    g->swap_in_kib_per_s >= c->guest_swapin_kib_per_s)) {
+		out = true;
+		demand = MAX(demand, used - h->samp_used_kib);
+	}
+	if (!out)
+		return;
+	demand = MIN(cap, 2 * MAX(demand, had));
+	if (demand >= h->burst_kib) {
+		h->burst_kib = demand;
+		h->burst_ms = now_ms;
+	}
+}
+
+/* The sample this tick leaves for the next one. */
+static void
+keep_sample(const struct guest_snapshot *g, struct policy_guest_hist *h,
+    int64_t used, int64_t now_ms)
+{
+	h->samp_ms = now_ms;
+	h->samp_actual_kib = g->actual_kib;
+	h->samp_rss_kib = MT_PRESENT(g->rss_kib) && g->rss_kib > 0 ?
+	    g->rss_kib : MT_ABSENT;
+	h->samp_used_kib = used;
+	h->samp_usable_kib = MT_PRESENT(used) ? g->usable_kib : MT_ABSENT;
+	h->samp_minor_fault = g->minor_fault;
+}
+
+/* The measured share of balloon the host got back; MT_ABSENT until
+ * enough was measured. After yield_retry without a measurement the
+ * window starts again: what a guest has resident changes. */
+static int64_t
+guest_yield_pmy(const struct policy_config *c, struct policy_guest_hist *h,
+    int64_t now_ms)
+{
+	if (MT_PRESENT(h->yield_ms) && now_ms - h->yield_ms >= c->yield_retry_ms) {
+		h->yield_taken_kib = h->yield_back_kib = 0;
+		h->yield_ms = MT_ABSENT;
+	}
+	if (h->yield_taken_kib < YIELD_KNOWN_KIB)
+		return MT_ABSENT;
+	return h->yield_back_kib * 10000 / h->yield_taken_kib;
 }
 
 static void
@@ -484,7 +620,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	struct policy_guest_hist *h;
 	char err[POLICY_REASON_MAX];
 	int64_t used, keep, headroom;
-	bool crit = p == PRESSURE_CRITICAL;
+	bool crit = p == PRESSURE_CRITICAL, fresh;
 	size_t prev = w->hist;
 
 	memset(w, 0, sizeof(*w));
@@ -493,6 +629,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	w->cls = GW_SKIP;
 	w->need_kib = MT_ABSENT;
 	w->resident_kib = MT_ABSENT;
+	w->res_idle_kib = MT_ABSENT;
 	guest_plan_reset(gp, g);
 
 	if (g->input.exclude) {
@@ -531,7 +668,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	 * the overhead off would need QEMU's true size: the configured one
 	 * is generous on purpose (hard limits), and would make every fully
 	 * touched guest look partly not resident (policy.md) */
-	w->resident_kib = MT_PRESENT(g->rss_kib) && g->rss_kib >= 0 ?
+	w->resident_kib = MT_PRESENT(g->rss_kib) && g->rss_kib > 0 ?
 	    g->rss_kib : MT_ABSENT;
 	w->cur_kib = g->actual_kib;
 	/* before the balloon size: without a balloon device there is no
@@ -562,15 +699,42 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	    crit ? c->critical_step_max_kib : c->step_max_kib);
 	w->step_kib = MAX(w->step_kib, 1);
 
+	/* in balloon units: what the guest's kernel keeps for itself
+	 * (actual - MemTotal, tens of MiB) is used too; measured against
+	 * MemTotal, a shrink to the need would leave the guest that much
+	 * short of its headroom and it would ask for it back at once */
+	fresh = g->stats == GUEST_STATS_OK && MT_PRESENT(g->usable_kib);
+	used = fresh ? MAX(0, g->actual_kib - g->usable_kib) : MT_ABSENT;
+	if (MT_PRESENT(h->samp_ms) && now_ms > h->samp_ms) {
+		sample_yield(g, h, used, now_ms);
+		if (fresh)
+			sample_burst(c, g, h, used, now_ms);
+	}
+	keep_sample(g, h, used, now_ms);
+	gp->ballooned_kib = h->total_taken_kib;
+	gp->returned_kib = h->total_back_kib;
+	gp->yield_pmy = guest_yield_pmy(c, h, now_ms);
+	gp->burst_kib = h->burst_kib;
+	w->returns_nothing = MT_PRESENT(gp->yield_pmy) &&
+	    gp->yield_pmy < c->yield_min_pmy;
+
 	w->cls = balloon_progress(c, g, h, now_ms, w, gp);
 	if (MT_PRESENT(h->last_target_kib))
 		w->cur_kib = h->last_target_kib;
-	w->nonres_kib = MT_PRESENT(w->resident_kib) ?
-	    w->cur_kib - MIN(w->cur_kib, w->resident_kib) : 0;
+	/* resident idle memory: what the QEMU RSS holds beyond what the
+	 * guest uses. The RSS counts QEMU's own memory too, so this is an
+	 * upper bound; what shrinks really return corrects it */
+	if (MT_PRESENT(used) && MT_PRESENT(w->resident_kib))
+		w->res_idle_kib = MAX(0, MIN(w->resident_kib, g->actual_kib) -
+		    used);
+	else
+		w->res_idle_kib = MT_ABSENT;
+	policy_guest_gain(w, g->actual_kib);
+	gp->gain_kib = w->gain_kib;
 	if (w->cls != GW_OK)
 		return;
 
-	if (g->stats != GUEST_STATS_OK || !MT_PRESENT(g->usable_kib)) {
+	if (!fresh) {
 		w->cls = GW_STALE;
 		gp->state = GPS_STALE;
 		policy_reasonf(gp->reason, sizeof(gp->reason), "%s: held at %lld "
@@ -580,33 +744,28 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 		    MIB(w->cur_kib));
 		return;
 	}
-	/* in balloon units: what the guest's kernel keeps for itself
-	 * (actual - MemTotal, tens of MiB) is used too; measured against
-	 * MemTotal, a shrink to the need would leave the guest that much
-	 * short of its headroom and it would ask for it back at once */
-	used = (MT_PRESENT(g->actual_kib) ? g->actual_kib :
-	    g->available_kib) - g->usable_kib;
-	used = MAX(used, 0);
 	keep = MT_PRESENT(g->disk_caches_kib) && g->disk_caches_kib > 0 ?
 	    g->disk_caches_kib - policy_scale(g->disk_caches_kib,
 	    c->cache_reclaim_pmy, 10000) : 0;
 	headroom = guest_headroom(c, g, h, used, now_ms);
 	w->need_kib = used + keep + headroom;
 	w->idle_kib = w->cur_kib - w->need_kib;
-	w->pressured = g->usable_kib < headroom ||
-	    (MT_PRESENT(g->major_fault_per_s) &&
+	/* fed below three quarters of its headroom, to its need: a guest
+	 * at its need reads a little under it (the guest's own rounding),
+	 * and must not count as short there */
+	w->faulting = (MT_PRESENT(g->major_fault_per_s) &&
 	    g->major_fault_per_s >= c->guest_majfault_per_s) ||
 	    (MT_PRESENT(g->swap_in_kib_per_s) &&
 	    g->swap_in_kib_per_s >= c->guest_swapin_kib_per_s);
+	w->pressured = g->usable_kib < headroom - headroom / 4 || w->faulting;
 	/* nearly out (under half its headroom free) or already faulting or
 	 * swapping: a few MiB now matter more than a fair share later */
 	w->urgent = w->pressured && (g->usable_kib < headroom / 2 ||
-	    (MT_PRESENT(g->major_fault_per_s) &&
-	    g->major_fault_per_s >= c->guest_majfault_per_s) ||
-	    (MT_PRESENT(g->swap_in_kib_per_s) &&
-	    g->swap_in_kib_per_s >= c->guest_swapin_kib_per_s));
+	    w->faulting);
 	gp->need_kib = w->need_kib;
 	gp->headroom_kib = headroom;
+	gp->burst_kib = h->burst_kib;
+	gp->pressured = w->pressured;
 }
 
 int
@@ -831,6 +990,7 @@ policy_note_applied(struct policy_state *s, const struct policy_plan *p)
 	s->ksm_applied_run = s->ksm_pending_run;
 	s->ksm_applied_pages = s->ksm_pending_pages;
 	s->ksm_applied_sleep = s->ksm_pending_sleep;
+	s->ksm_applied_advisor = s->ksm_pending_advisor;
 }
 
 int
@@ -860,11 +1020,12 @@ policy_reserve(const struct policy_config *c, const struct snapshot *snap,
 		g->cap_kib = g->limit_kib = g->take_kib = g->give_kib = 0;
 		/* admission is not bound by steps or cooldowns: the VM
 		 * waits for it, as squeezed reserves before it builds */
-		if (g->cls == GW_OK && !g->pressured && g->cur_kib > low) {
+		/* only what the host gets back makes room */
+		if (g->cls == GW_OK && !g->pressured && g->cur_kib > low &&
+		    policy_shrink_frees(g, g->cur_kib, low) > 0) {
 			g->donor = true;
-			g->cap_kib = g->cur_kib - low;
-			/* only what is resident makes room */
-			possible += policy_shrink_frees(g, g->cur_kib, low);
+			g->cap_kib = policy_shrink_frees(g, g->cur_kib, low);
+			possible += g->cap_kib;
 		}
 	}
 	plan->reserve_request_kib = need_kib;

@@ -83,22 +83,40 @@ take_at(const struct policy_fill *f, int64_t level, bool capped)
 	return t <= 0 ? 0 : MIN(t, capped ? f->cap_kib : f->limit_kib);
 }
 
-/* what a take frees: the balloon first passes the top that is not
- * resident, and only below it does the host get pages back */
-static int64_t
-counted(const struct policy_fill *f, int64_t take)
-{
-	return MAX(0, take - f->nonres_kib);
-}
-
 int64_t
 policy_shrink_frees(const struct policy_gwork *g, int64_t from, int64_t to)
 {
-	if (to >= from)
+	return to >= from ? 0 : MIN(from - to, g->gain_kib);
+}
+
+/* What the balloon on its way from the actual size down to `to` will
+ * return: the resident idle memory it passes, nothing from a guest whose
+ * shrinks return nothing. Without the guest's use (stale stats), the
+ * part of the range under the RSS; without the RSS, all of it. */
+static int64_t
+frees_on_the_way(const struct policy_gwork *w, int64_t actual, int64_t to)
+{
+	if (to >= actual || w->returns_nothing)
 		return 0;
-	if (!MT_PRESENT(g->resident_kib))
-		return from - to;
-	return MAX(0, MIN(from, g->resident_kib) - to);
+	if (MT_PRESENT(w->res_idle_kib))
+		return MIN(actual - to, w->res_idle_kib);
+	if (MT_PRESENT(w->resident_kib))
+		return MAX(0, MIN(actual, w->resident_kib) - to);
+	return actual - to;
+}
+
+void
+policy_guest_gain(struct policy_gwork *w, int64_t actual_kib)
+{
+	if (w->returns_nothing)
+		w->gain_kib = 0;
+	else if (MT_PRESENT(w->res_idle_kib))
+		w->gain_kib = MAX(0, w->res_idle_kib -
+		    frees_on_the_way(w, actual_kib, w->cur_kib));
+	else if (MT_PRESENT(w->resident_kib))
+		w->gain_kib = MIN(w->cur_kib, w->resident_kib);
+	else
+		w->gain_kib = w->cur_kib;
 }
 
 static int64_t
@@ -109,7 +127,7 @@ guest_inflight(const struct guest_snapshot *g, const struct policy_gwork *w)
 	/* growth still to come is counted whole: the guest asked for it
 	 * because it will use it */
 	return g->actual_kib > w->cur_kib ?
-	    policy_shrink_frees(w, g->actual_kib, w->cur_kib) :
+	    frees_on_the_way(w, g->actual_kib, w->cur_kib) :
 	    g->actual_kib - w->cur_kib;
 }
 
@@ -144,7 +162,6 @@ policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib,
 		f[m].shares = w[i].shares;
 		f[m].cap_kib = w[i].cap_kib;
 		f[m].limit_kib = MAX(w[i].cap_kib, w[i].limit_kib);
-		f[m].nonres_kib = MAX(0, w[i].nonres_kib);
 		f[m].idx = i;
 		hi = MAX(hi, policy_scale(f[m].idle_kib, 1000, f[m].shares) + 1);
 		m++;
@@ -156,7 +173,7 @@ policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib,
 
 		sum = 0;
 		for (i = 0; i < m && sum <= want_kib; i++)
-			sum += counted(&f[i], take_at(&f[i], mid, spill));
+			sum += take_at(&f[i], mid, spill);
 		if (sum <= want_kib)
 			hi = mid;
 		else
@@ -167,26 +184,23 @@ policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib,
 		/* the level is found as if no step applied; the step then
 		 * bounds this tick's part of it */
 		f[i].got_kib = MIN(take_at(&f[i], lo, spill), f[i].cap_kib);
-		sum += counted(&f[i], f[i].got_kib);
+		sum += f[i].got_kib;
 	}
-	/* the level is an integer: hand out the rounding rest, passing a
-	 * donor's non-resident top where that is what it takes */
+	/* the level is an integer: hand out the rounding rest */
 	left = want_kib - sum;
 	for (i = 0; i < m && left > 0; i++) {
 		int64_t extra = MIN(f[i].cap_kib - f[i].got_kib,
 		    MAX(0, f[i].idle_kib - f[i].got_kib));
+		int64_t add;
 
 		/* without spill, only the rounding of the level: no more than
 		 * this donor's take one level further down */
 		if (!spill && lo > 0)
 			extra = MIN(extra, MAX(0, MIN(take_at(&f[i], lo - 1,
 			    false), f[i].cap_kib) - f[i].got_kib));
-		int64_t now = counted(&f[i], f[i].got_kib);
-		int64_t add = MIN(left, counted(&f[i], f[i].got_kib +
-		    MAX(0, extra)) - now);
-
+		add = MIN(left, MAX(0, extra));
 		if (add > 0) {
-			f[i].got_kib = MAX(f[i].got_kib, f[i].nonres_kib) + add;
+			f[i].got_kib += add;
 			left -= add;
 			sum += add;
 		}
@@ -290,7 +304,9 @@ static bool
 in_cooldown(const struct policy_config *c, const struct policy_guest_hist *h,
     int64_t now_ms, int dir, bool calm)
 {
-	if (!MT_PRESENT(h->last_target_kib) || h->last_dir == 0)
+	/* counted from memtuned's own last change, which an outside move
+	 * of the balloon does not erase */
+	if (h->last_dir == 0)
 		return false;
 	if (h->last_dir != dir &&
 	    now_ms - h->last_change_ms < c->reverse_cooldown_ms)
@@ -364,10 +380,56 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
 	else if (g->give_kib > 0)
 		policy_reasonf(r, rl, "host has plenty: +%lld MiB toward ceiling "
 		    "%lld MiB", MIB(g->give_kib), MIB(g->ceiling_kib));
+	else if (p >= PRESSURE_TIGHT && g->returns_nothing &&
+	    g->idle_kib >= c->min_change_kib)
+		policy_reasonf(r, rl, "balloon returns nothing to the host "
+		    "(%lld%% of what it took lately): not asked; idle %lld MiB",
+		    (long long)gp->yield_pmy / 100, MIB(g->idle_kib));
+	else if (p >= PRESSURE_TIGHT && g->idle_kib >= c->min_change_kib &&
+	    g->gain_kib < c->min_change_kib)
+		policy_reasonf(r, rl, "idle %lld MiB but never touched: a "
+		    "shrink would return nothing to the host", MIB(g->idle_kib));
 	else
 		policy_reasonf(r, rl, "steady: needs %lld MiB, idle %lld MiB, "
 		    "host %s", MIB(g->need_kib), MIB(g->idle_kib),
 		    policy_pressure_name(p));
+}
+
+/* ------------------------------------------------- askers and donors */
+
+/* A guest under its own pressure asks for what brings it back to its
+ * need, and no more: a grant past the need would make it idle, and the
+ * host would take it back (a grow and a shrink every few seconds). One
+ * that faults or swaps with memory free needs more than its free memory
+ * says: a step. A nearly-out guest may take a critical step at once. */
+static int64_t
+ask_of(const struct policy_config *c, const struct guest_snapshot *gs,
+    const struct policy_gwork *g, bool crit)
+{
+	int64_t step = g->step_kib;
+
+	if (g->urgent || crit)
+		step = MAX(step, MAX(1, MIN(pmy_of(gs->max_kib,
+		    c->critical_step_max_pmy), c->critical_step_max_kib)));
+	if (g->cur_kib >= g->ceiling_kib)
+		return 0;
+	return MAX(0, MIN(MIN(step, g->ceiling_kib - g->cur_kib),
+	    g->faulting ? MAX(g->need_kib - g->cur_kib, g->step_kib) :
+	    g->need_kib - g->cur_kib));
+}
+
+/* What a guest not under pressure could give over many ticks: its idle
+ * memory above its floor and need, only as far as the host gets it back
+ * (its gain), and nothing worth less than a minimum change. */
+static int64_t
+can_give(const struct policy_config *c, const struct policy_gwork *g)
+{
+	int64_t low = MAX(g->floor_kib, g->need_kib), lim;
+
+	if (g->cls != GW_OK || g->pressured || g->cur_kib > g->ceiling_kib)
+		return 0;
+	lim = MIN(g->cur_kib - low, g->gain_kib);
+	return lim >= c->min_change_kib ? lim : 0;
 }
 
 /* ------------------------------------------------------------ NUMA nodes */
@@ -415,7 +477,7 @@ node_decide(const struct policy_config *c, const struct snapshot *snap,
 		    node_scale(snap, np, c->deadband_kib) : 0;
 		for (i = 0; i < n; i++) {
 			struct policy_gwork *g = &w[i];
-			int64_t step = g->step_kib, low;
+			int64_t step = g->step_kib, lim;
 
 			g->donor = false;
 			g->cap_kib = g->limit_kib = 0;
@@ -427,27 +489,19 @@ node_decide(const struct policy_config *c, const struct snapshot *snap,
 				    c->critical_step_max_pmy),
 				    c->critical_step_max_kib));
 			if (g->pressured) {
-				if (g->cur_kib >= g->ceiling_kib)
-					continue;
-				g->cap_kib = MIN(step, g->ceiling_kib -
-				    g->cur_kib);
-				g->cap_kib = MAX(0, MIN(g->cap_kib,
-				    MAX(g->need_kib - g->cur_kib,
-				    pmy_of(snap->guests[i].max_kib,
-				    c->headroom_pmy))));
+				g->cap_kib = ask_of(c, &snap->guests[i], g,
+				    crit);
 				want += g->cap_kib;
 				continue;
 			}
-			low = MAX(g->floor_kib, g->need_kib);
-			if (g->cur_kib <= low || g->cur_kib > g->ceiling_kib)
+			if ((lim = can_give(c, g)) == 0)
 				continue;
 			if (!crit && in_cooldown(c, &s->hist[g->hist], now_ms,
 			    -1, false))
 				continue;
 			g->donor = true;
-			g->cap_kib = MIN(step + MAX(0, g->nonres_kib),
-			    g->cur_kib - low);
-			g->limit_kib = g->cur_kib - low;
+			g->cap_kib = MIN(step, lim);
+			g->limit_kib = lim;
 		}
 		spill = crit || want > 0 || np->avail_kib + node_inflight[nd] <
 		    pmy_of(np->reserve_kib, (c->tight_pmy + c->critical_pmy) / 2);
@@ -591,6 +645,7 @@ policy_balloon_decide(const struct policy_config *c,
 	int64_t avail = snap->host.mem.mem_avail_kib;
 	bool spill;
 	int64_t inflight, reclaim, room, want = 0, from_host, taken, freed;
+	int64_t possible;
 	int64_t funded, given, grow_budget, above_critical, extra;
 	enum host_pressure p = plan->pressure;
 	bool calm = p <= PRESSURE_NORMAL;
@@ -633,40 +688,37 @@ policy_balloon_decide(const struct policy_config *c,
 		g->donor = false;
 		g->cap_kib = 0;
 		g->take_kib = g->give_kib = 0;
-		if (g->cls != GW_OK || !g->pressured ||
-		    g->cur_kib >= g->ceiling_kib || g->node_rule)
+		if (g->cls != GW_OK || !g->pressured || g->node_rule)
 			continue;
-		g->cap_kib = MIN(g->step_kib, g->ceiling_kib - g->cur_kib);
-		g->cap_kib = MIN(g->cap_kib, MAX(g->need_kib - g->cur_kib,
-		    pmy_of(snap->guests[i].max_kib, c->headroom_pmy)));
-		g->cap_kib = MAX(g->cap_kib, 0);
+		g->cap_kib = ask_of(c, &snap->guests[i], g,
+		    p == PRESSURE_CRITICAL);
 		want += g->cap_kib;
 	}
 	from_host = calm ? MIN(want, MAX(room, 0)) : 0;
 
-	/* donors: fresh stats, not under pressure, idle above floor/need */
+	/* donors: fresh stats, not under pressure, idle above floor/need,
+	 * and only as far as the host gets memory back. A guest grown
+	 * lately is not shrunk within reverse_cooldown (nor within
+	 * cooldown while the host is calm) unless the host is critical */
+	possible = 0;
 	for (i = 0; i < n; i++) {
 		struct policy_gwork *g = &w[i];
 		const struct policy_guest_hist *h = &s->hist[g->hist];
-		int64_t low;
+		int64_t lim;
 
-		if (g->cls != GW_OK || g->pressured || g->node_rule)
+		if (g->node_rule || (lim = can_give(c, g)) == 0)
 			continue;
-		low = MAX(g->floor_kib, g->need_kib);
-		if (g->cur_kib <= low || g->cur_kib > g->ceiling_kib)
-			continue;
+		possible += lim;
 		if (in_cooldown(c, h, now_ms, -1, calm) &&
 		    p != PRESSURE_CRITICAL)
 			continue;
 		g->donor = true;
-		/* a step bounds what a guest gives of its resident memory;
-		 * the top it never touched goes with it, or a guest booted
-		 * with untouched RAM would need several ticks to free a
-		 * single page */
-		g->cap_kib = MIN(g->step_kib + MAX(0, g->nonres_kib),
-		    g->cur_kib - low);
-		g->limit_kib = g->cur_kib - low;
+		g->cap_kib = MIN(g->step_kib, lim);
+		g->limit_kib = lim;
 	}
+	/* an unreachable target is a state, not a loop: what no guest can
+	 * give back is said once and not chased */
+	plan->short_kib = reclaim > 0 ? MAX(0, plan->need_kib - possible) : 0;
 	/* the takes are counted by what they free on the host, so reclaim
 	 * goes on until the host's real need is met (within the steps) */
 	/* Spill past the steps of the most idle onto less idle donors only
@@ -709,6 +761,13 @@ policy_balloon_decide(const struct policy_config *c,
 	plan->taken_kib = taken + node_taken;
 	plan->freed_kib = freed + node_freed;
 	plan->given_kib = given + node_given;
+	if (plan->short_kib >= c->min_change_kib) {
+		size_t o = strlen(plan->pressure_reason);
+
+		policy_reasonf(plan->pressure_reason + o,
+		    sizeof(plan->pressure_reason) - o, "; short by %lld MiB "
+		    "with nothing left to reclaim", MIB(plan->short_kib));
+	}
 
 	/* plenty: grow the rest back toward their ceiling, keeping the host
 	 * in plenty so growth cannot itself start a reclaim */

@@ -40,6 +40,7 @@ policy_config_defaults(struct policy_config *c)
 	c->headroom_steady_pmy = 500;
 	c->headroom_memory_ms = 600000;
 	c->headroom_min_kib = 128 * 1024;
+	c->headroom_burst_pmy = 6000;
 	c->cache_reclaim_pmy = 5000;
 	c->guest_majfault_per_s = 200;
 	c->guest_swapin_kib_per_s = 1024;
@@ -52,6 +53,8 @@ policy_config_defaults(struct policy_config *c)
 	c->cooldown_ms = 20000;
 	c->reverse_cooldown_ms = 60000;
 	c->deadband_kib = 64 * 1024;
+	c->yield_min_pmy = 2500;
+	c->yield_retry_ms = 600000;
 
 	c->balloon_inactive_ms = 5000;
 	c->balloon_uncooperative_ms = 20000;
@@ -141,6 +144,7 @@ static const struct key_def keys[] = {
 	{ "policy", "headroom_steady", K_PCT, F(headroom_steady_pmy), 0, 0 },
 	{ "policy", "headroom_memory", K_DUR_MS, F(headroom_memory_ms), 0, 0 },
 	{ "policy", "headroom_min", K_SIZE, F(headroom_min_kib), 0, 0 },
+	{ "policy", "headroom_burst", K_PCT, F(headroom_burst_pmy), 0, 0 },
 	{ "policy", "cache_reclaim", K_PCT, F(cache_reclaim_pmy), 0, 0 },
 	{ "policy", "guest_majfault", K_COUNT, F(guest_majfault_per_s),
 	    1, INT64_MAX },
@@ -156,6 +160,8 @@ static const struct key_def keys[] = {
 	{ "policy", "reverse_cooldown", K_DUR_MS, F(reverse_cooldown_ms),
 	    0, 0 },
 	{ "policy", "deadband", K_SIZE, F(deadband_kib), 0, 0 },
+	{ "policy", "yield_min", K_PCT, F(yield_min_pmy), 0, 0 },
+	{ "policy", "yield_retry", K_DUR_MS, F(yield_retry_ms), 0, 0 },
 	{ "policy", "balloon_inactive", K_DUR_MS, F(balloon_inactive_ms),
 	    0, 0 },
 	{ "policy", "balloon_uncooperative", K_DUR_MS,

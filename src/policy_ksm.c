@@ -17,6 +17,12 @@
 #define MIB(k) ((long long)(k) / 1024)
 /* ksmd merges base pages; every x86-64 and arm64 KVM host uses 4 KiB */
 #define KSM_PAGE_KIB 4
+/* where a short host starts ksmd before its cost is measured: 100 MiB
+ * of pages a second, a few percent of a core on current hardware */
+#define KSM_SHORT_START_PAGES_PER_S 25600
+/* the sleep a short host's rate is expressed in: ksmd wakes often and
+ * scans a little each time, as the kernel's own default does */
+#define KSM_SHORT_SLEEP_MS 20
 
 static int64_t
 committed_pmy(const struct snapshot *snap)
@@ -80,8 +86,10 @@ ksm_moved(const struct policy_state *s, const struct host_ksm *k,
 		*want = s->ksm_applied_run;
 		return "run";
 	}
-	if (advisor)
-		return NULL;	/* the advisor moves pages_to_scan itself */
+	/* the advisor moves pages_to_scan itself, and turning it on or off
+	 * sets it too */
+	if (advisor || s->ksm_applied_advisor)
+		return NULL;
 	if (MT_PRESENT(k->pages_to_scan) && MT_PRESENT(s->ksm_applied_pages) &&
 	    k->pages_to_scan != s->ksm_applied_pages) {
 		*have = k->pages_to_scan;
@@ -98,6 +106,77 @@ ksm_moved(const struct policy_state *s, const struct host_ksm *k,
 	return NULL;
 }
 
+/* pages and sleep for a rate in pages per second, inside the limits */
+static void
+rate_to_knobs(const struct policy_config *c, int64_t rate, int64_t *pages,
+    int64_t *sleep)
+{
+	int64_t sl = clamp64(KSM_SHORT_SLEEP_MS, c->ksm_sleep_min_ms,
+	    c->ksm_sleep_max_ms);
+	int64_t pg = rate * sl / 1000;
+
+	if (pg > c->ksm_pages_max) {
+		pg = c->ksm_pages_max;
+		sl = clamp64(pg * 1000 / MAX(1, rate), c->ksm_sleep_min_ms,
+		    c->ksm_sleep_max_ms);
+	} else if (pg < c->ksm_pages_min) {
+		pg = c->ksm_pages_min;
+		sl = clamp64(pg * 1000 / MAX(1, rate), c->ksm_sleep_min_ms,
+		    c->ksm_sleep_max_ms);
+	}
+	*pages = pg;
+	*sleep = sl;
+}
+
+/* The host is short: merge as fast as the CPU budget allows, whatever
+ * the advisor would do (its scan-time target takes minutes for the
+ * first passes). The rate is what a scanned page cost since the last
+ * tick (pages_scanned, 6.7+) times the budget, or the last rate scaled
+ * by budget over ksmd's measured CPU; after the probe, while merging
+ * no longer pays, a quarter of it. */
+static void
+short_rate(const struct policy_config *c, const struct host_ksm *k,
+    const struct policy_state *s, bool steady, bool probing, int64_t rate,
+    int64_t *pages, int64_t *sleep, char *why, size_t wl)
+{
+	int64_t now = *pages * 1000 / MAX(1, *sleep), r, target;
+	int64_t dscan = MT_ABSENT, dcpu = MT_ABSENT;
+	bool pays = probing || (MT_PRESENT(rate) &&
+	    rate >= c->ksm_pay_min_kib_per_min);
+
+	target = pays ? c->ksm_cpu_max_pmil : MAX(1, c->ksm_cpu_max_pmil / 4);
+	if (MT_PRESENT(k->pages_scanned) && MT_PRESENT(s->ksm_prev_scanned) &&
+	    MT_PRESENT(k->ksmd_cpu_ms) && MT_PRESENT(s->ksm_prev_cpu_ms)) {
+		dscan = k->pages_scanned - s->ksm_prev_scanned;
+		dcpu = k->ksmd_cpu_ms - s->ksm_prev_cpu_ms;
+	}
+	if (steady && MT_PRESENT(dscan) && dscan > 0 && dcpu > 0) {
+		r = target * dscan / dcpu;
+		policy_reasonf(why, wl, "host short: ksmd at %lld.%lld%% of a "
+		    "core (%lld pages/s at %lld ns a page)%s",
+		    (long long)target / 10, (long long)target % 10,
+		    (long long)r, (long long)(dcpu * 1000000 / dscan),
+		    pays ? "" : ", merging no longer pays");
+	} else if (steady && MT_PRESENT(k->ksmd_cpu_pmil) &&
+	    k->ksmd_cpu_pmil > 0) {
+		r = now * target / k->ksmd_cpu_pmil;
+		policy_reasonf(why, wl, "host short: ksmd used %lld.%lld%% of a "
+		    "core, aiming at %lld.%lld%%%s",
+		    (long long)k->ksmd_cpu_pmil / 10,
+		    (long long)k->ksmd_cpu_pmil % 10, (long long)target / 10,
+		    (long long)target % 10,
+		    pays ? "" : ", merging no longer pays");
+	} else {
+		r = MAX(now, KSM_SHORT_START_PAGES_PER_S);
+		policy_reasonf(why, wl, "host short: ksmd starts at %lld "
+		    "pages/s, then follows its CPU budget", (long long)r);
+	}
+	/* one tick's measurement moves the rate at most fourfold */
+	if (steady)
+		r = clamp64(r, now / 4, now * 4);
+	rate_to_knobs(c, MAX(1, r), pages, sleep);
+}
+
 void
 policy_ksm_decide(const struct policy_config *c,
     const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
@@ -108,7 +187,7 @@ policy_ksm_decide(const struct policy_config *c,
 	int64_t cpct = committed_pmy(snap), profit = MT_ABSENT, rate = MT_ABSENT;
 	int64_t rss = mergeable_rss_kib(snap);
 	int64_t pages, sleep, have = 0, want = 0;
-	bool advisor, was_on = s->ksm_on;
+	bool advisor, was_on = s->ksm_on, short_host, was_short = s->ksm_short;
 	const char *moved;
 	char why[POLICY_REASON_MAX] = "";
 
@@ -123,7 +202,11 @@ policy_ksm_decide(const struct policy_config *c,
 		    "KSM not in this kernel");
 		return;
 	}
-	advisor = c->ksm_use_advisor && k->advisor_mode[0] != '\0';
+	/* the advisor aims at a full scan in minutes: right for a calm
+	 * host, far too slow for a short one */
+	short_host = plan->pressure >= PRESSURE_TIGHT;
+	advisor = c->ksm_use_advisor && k->advisor_mode[0] != '\0' &&
+	    !short_host;
 
 	if (s->ksm_applied_valid &&
 	    (moved = ksm_moved(s, k, advisor, &have, &want)) != NULL) {
@@ -212,7 +295,17 @@ policy_ksm_decide(const struct policy_config *c,
 	    10 * (16LL * 1024 * 1024) / snap->host.mem.mem_total_kib;
 	sleep = clamp64(sleep, c->ksm_sleep_min_ms, c->ksm_sleep_max_ms);
 
-	if (s->ksm_on && advisor) {
+	if (s->ksm_on && short_host) {
+		char sr[POLICY_REASON_MAX];
+		size_t o = strlen(why);
+
+		short_rate(c, k, s, was_on && was_short, MT_PRESENT(
+		    s->ksm_on_full_scans) && MT_PRESENT(k->full_scans) &&
+		    k->full_scans < s->ksm_on_full_scans + 2, rate, &pages,
+		    &sleep, sr, sizeof(sr));
+		policy_reasonf(why + o, sizeof(why) - o, "%s%s",
+		    o > 0 ? "; " : "", sr);
+	} else if (s->ksm_on && advisor) {
 		if (strcmp(k->advisor_mode, "scan-time") != 0) {
 			mt_strlcpy(kp->advisor_mode, "scan-time",
 			    sizeof(kp->advisor_mode));
@@ -306,6 +399,12 @@ policy_ksm_decide(const struct policy_config *c,
 		kp->run = s->ksm_on ? 1 : 0;
 		kp->change = true;
 	}
+	/* the kernel takes pages_to_scan only with its advisor off */
+	if (s->ksm_on && !advisor && strcmp(k->advisor_mode, "none") != 0 &&
+	    k->advisor_mode[0] != '\0') {
+		mt_strlcpy(kp->advisor_mode, "none", sizeof(kp->advisor_mode));
+		kp->change = true;
+	}
 	if (s->ksm_on && !advisor) {
 		if (k->pages_to_scan != pages) {
 			kp->pages_to_scan = pages;
@@ -318,7 +417,11 @@ policy_ksm_decide(const struct policy_config *c,
 	}
 	s->ksm_pages = pages;
 	s->ksm_sleep_ms = sleep;
+	s->ksm_short = s->ksm_on && short_host;
+	s->ksm_prev_scanned = k->pages_scanned;
+	s->ksm_prev_cpu_ms = k->ksmd_cpu_ms;
 	s->ksm_pending_valid = true;
+	s->ksm_pending_advisor = s->ksm_on && advisor;
 	s->ksm_pending_run = s->ksm_on ? 1 : 0;
 	s->ksm_pending_pages = s->ksm_on && !advisor ? pages : k->pages_to_scan;
 	s->ksm_pending_sleep = s->ksm_on && !advisor ? sleep :

@@ -89,6 +89,7 @@ host_json(const struct engine *e)
 		add_i64(o, "reserve_kib", p->reserve_kib);
 		add_i64(o, "target_avail_kib", p->target_avail_kib);
 		add_i64(o, "need_kib", p->need_kib);
+		add_i64(o, "short_kib", p->short_kib);
 		add_i64(o, "taken_kib", p->taken_kib);
 		add_i64(o, "given_kib", p->given_kib);
 		add_i64(o, "next_interval_ms", p->next_interval_ms);
@@ -203,6 +204,12 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
 		add_i64(o, "ceiling_kib", gp->ceiling_kib);
 		add_i64(o, "need_kib", gp->need_kib);
 		add_i64(o, "headroom_kib", gp->headroom_kib);
+		add_bool(o, "pressured", gp->pressured);
+		add_i64(o, "burst_kib", gp->burst_kib);
+		add_i64(o, "gain_kib", gp->gain_kib);
+		add_i64(o, "ballooned_kib", gp->ballooned_kib);
+		add_i64(o, "returned_kib", gp->returned_kib);
+		add_i64(o, "yield_pmy", gp->yield_pmy);
 		add_i64(o, "target_kib", gp->target_kib);
 		add_i64(o, "plan_soft_limit_kib", gp->soft_limit_kib);
 		add_i64(o, "plan_hard_limit_kib", gp->hard_limit_kib);
@@ -218,6 +225,7 @@ report_status_json(const struct engine *e, const char *source)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *guests = json_object_new_array();
+	int64_t ballooned = 0, returned = 0;
 
 	add_bool(o, "ok", true);
 	add_str(o, "version", MEMTUNED_VERSION);
@@ -238,9 +246,22 @@ report_status_json(const struct engine *e, const char *source)
 		const struct guest_plan *gp = NULL;
 
 		if (e->plan_ms > 0 && i < e->plan.nr_guests &&
-		    strcmp(e->plan.guests[i].uuid, g->uuid) == 0)
+		    strcmp(e->plan.guests[i].uuid, g->uuid) == 0) {
 			gp = &e->plan.guests[i];
+			ballooned += gp->ballooned_kib;
+			returned += gp->returned_kib;
+		}
 		json_object_array_add(guests, guest_json(g, gp, &e->plan));
+	}
+	/* what ballooning bought the host: the RSS that went with the
+	 * balloons of the guests running now, over the balloon they moved */
+	if (e->snap_ms > 0 && e->plan_ms > 0) {
+		struct json_object *h = json_object_object_get(o, "host");
+
+		add_i64(h, "balloon_ballooned_kib", ballooned);
+		add_i64(h, "balloon_returned_kib", returned);
+		add_i64(h, "balloon_yield_pmy", ballooned > 0 ?
+		    returned * 10000 / ballooned : MT_ABSENT);
 	}
 	json_object_object_add(o, "guests", guests);
 	return o;
@@ -511,7 +532,18 @@ report_print_explain(FILE *out, struct json_object *st, const char *name)
 	report_fmt_kib(b, sizeof(b), get_i64(g, "target_kib"));
 	report_fmt_kib(c, sizeof(c), get_i64(g, "headroom_kib"));
 	fprintf(out, "  needs:    %s (in use plus a headroom of %s, which "
-	    "follows its recent growth)\n", a, c);
+	    "follows its recent growth%s)\n", a, c,
+	    get_i64(g, "burst_kib") > 0 ? " and a burst it ran out in" : "");
+	if (get_i64(g, "ballooned_kib") > 0) {
+		int64_t y = get_i64(g, "yield_pmy");
+
+		report_fmt_kib(a, sizeof(a), get_i64(g, "returned_kib"));
+		report_fmt_kib(b, sizeof(b), get_i64(g, "ballooned_kib"));
+		fprintf(out, "  returns:  %s to the host of %s ballooned", a, b);
+		if (MT_PRESENT(y))
+			fprintf(out, "; lately %lld%%", (long long)y / 100);
+		fputc('\n', out);
+	}
 	fprintf(out, "  decision: %s, target %s, state %s\n",
 	    get_str(g, "action", "-"), b, get_str(g, "state", "-"));
 	fprintf(out, "  because:  %s\n", get_str(g, "reason", "(no plan yet)"));

@@ -3,7 +3,8 @@
  * below RSS plus overhead; no balloon change when the host has plenty and
  * every guest is satisfied; what is taken never exceeds the host's need
  * plus the dead band (plus what guests under pressure are given); an
- * uncooperative guest is never counted as freed memory.
+ * uncooperative guest is never counted as freed memory; no guest turns
+ * around within reverse_cooldown outside a critical host.
  *
  * POLICY_PROP_N sets the number of snapshots (default 1000000),
  * POLICY_PROP_SEED the seed; a failure prints both to replay it. */
@@ -290,6 +291,140 @@ START_TEST(test_properties)
 }
 END_TEST
 
+/* No limit cycles: over random tick sequences with guests whose use
+ * moves, balloons that lag or stop, RSS that follows the balloon only in
+ * part, and moves made by someone else, no guest changes direction within
+ * reverse_cooldown of memtuned's last change outside a critical host,
+ * except a grow for a guest under its own pressure (a starving guest is
+ * always fed). POLICY_REV_N sets the number of sequences (default
+ * 100000). */
+#define REV_TICKS 12
+
+START_TEST(test_no_reversal_in_cooldown)
+{
+	const char *env_n = getenv("POLICY_REV_N");
+	const char *env_seed = getenv("POLICY_PROP_SEED");
+	long long n = env_n != NULL ? atoll(env_n) : 100000;
+	uint64_t seed = env_seed != NULL ? strtoull(env_seed, NULL, 10) :
+	    20261130;
+	struct policy_config c;
+	struct policy_state s;
+	struct policy_plan p;
+	struct snapshot snap;
+	struct guest_snapshot g[MAXG];
+	int last_dir[MAXG];
+	int64_t last_ms[MAXG], now;
+	long long iter = 0, moves = 0, held = 0;
+	size_t i = 0;
+
+	rng = seed * 2 + 1;
+	ck_assert_int_eq(policy_plan_init(&p, MAXG), 0);
+	for (long long seq = 0; seq < n; seq++) {
+		int64_t total = rnd_range(4096, 65536);
+
+		ck_assert_int_eq(policy_state_init(&s, MAXG), 0);
+		policy_config_defaults(&c);
+		if (chance(50))
+			c.reverse_cooldown_ms = rnd_range(5000, 120000);
+		fx_host(&snap.host, total, rnd_range(total / 100, total / 4));
+		snap.guests = g;
+		snap.nr_guests = (size_t)rnd_range(1, MAXG);
+		for (i = 0; i < snap.nr_guests; i++) {
+			int64_t max = rnd_range(512, 8192);
+			int64_t actual = rnd_range(max / 3, max);
+			int64_t used = rnd_range(max / 10, actual);
+
+			fx_guest(&g[i], (int)i, max, actual, actual - used);
+			/* resident: what it uses, plus some of the rest */
+			g[i].rss_kib = MIB_KIB(used + rnd_range(0, actual - used)
+			    + 100);
+			g[i].minor_fault = 0;
+			last_dir[i] = 0;
+			last_ms[i] = 0;
+		}
+		now = rnd_range(0, 1000000);
+		for (int t = 0; t < REV_TICKS; t++, iter++) {
+			ck_assert_int_eq(policy_decide(&c, &snap, &s, now, &p),
+			    0);
+			for (i = 0; i < snap.nr_guests; i++) {
+				const struct guest_plan *gp = &p.guests[i];
+				int64_t d = gp->target_kib - g[i].actual_kib;
+				int dir;
+
+				if (!balloons(gp) || d == 0)
+					continue;
+				dir = d > 0 ? 1 : -1;
+				moves++;
+				if (last_dir[i] != 0 && dir != last_dir[i] &&
+				    now - last_ms[i] < c.reverse_cooldown_ms) {
+					held++;
+					FAIL_IF(p.pressure != PRESSURE_CRITICAL &&
+					    !(dir > 0 && gp->pressured),
+					    "reversed %+d after %lld ms (%s, "
+					    "host %s)", dir,
+					    (long long)(now - last_ms[i]),
+					    gp->reason,
+					    policy_pressure_name(p.pressure));
+				}
+				last_dir[i] = dir;
+				last_ms[i] = now;
+			}
+			/* the world moves */
+			now += rnd_range(1000, 15000);
+			for (i = 0; i < snap.nr_guests; i++) {
+				struct guest_snapshot *gs = &g[i];
+				int64_t used = gs->actual_kib - gs->usable_kib;
+				int64_t to = p.guests[i].target_kib, moved;
+
+				/* the balloon goes part or all of the way, or
+				 * not at all; now and then someone else sets it */
+				if (chance(10))
+					to = MIB_KIB(rnd_range(gs->max_kib / 3072,
+					    gs->max_kib / 1024));
+				else if (chance(30))
+					to = gs->actual_kib + (to -
+					    gs->actual_kib) * rnd_range(0, 9) / 10;
+				moved = to - gs->actual_kib;
+				gs->actual_kib = to;
+				/* a shrink returns some of the RSS */
+				if (moved < 0) {
+					int64_t back = moved * rnd_range(0, 10) /
+					    10;
+
+					gs->rss_kib = MAX(used, gs->rss_kib +
+					    back);
+				}
+				/* use drifts, sometimes jumps */
+				if (chance(30))
+					used += MIB_KIB(rnd_range(-200, 200));
+				if (chance(5))
+					used += MIB_KIB(rnd_range(-600, 600));
+				used = MAX(MIB_KIB(32), MIN(used,
+				    gs->actual_kib - MIB_KIB(8)));
+				gs->usable_kib = gs->actual_kib - used;
+				gs->rss_kib = MAX(gs->rss_kib, used);
+				gs->minor_fault += rnd_range(0, 20000);
+			}
+			{
+				/* MIN and MAX evaluate twice: draw first */
+				int64_t av = snap.host.mem.mem_avail_kib +
+				    MIB_KIB(rnd_range(-300, 300));
+
+				snap.host.mem.mem_avail_kib = MAX(0, MIN(
+				    snap.host.mem.mem_total_kib, av));
+			}
+		}
+		policy_state_free(&s);
+	}
+	policy_plan_free(&p);
+	fprintf(stderr, "policy_rev: %lld sequences, %lld ticks, seed %llu, "
+	    "%lld balloon moves, %lld reversals in cooldown (critical or "
+	    "feeding a pressured guest)\n", n, iter,
+	    (unsigned long long)seed, moves, held);
+	ck_assert_int_gt(moves, n);
+}
+END_TEST
+
 Suite *
 policy_prop_suite(void)
 {
@@ -298,6 +433,7 @@ policy_prop_suite(void)
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_properties);
+	tcase_add_test(tc, test_no_reversal_in_cooldown);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -318,15 +318,19 @@ START_TEST(test_pressured_guest_fed_while_host_tight)
 	 * gets memory taken from idle guests */
 	struct tc *t = tc_new(65536, 800, 3);
 	int64_t headroom = MIB_KIB(8192) / 10;
+	int64_t need = MIB_KIB(4096 - 100) + headroom;
 
 	fx_guest_touched(&t->g[0], 0, 8192, 4096, 100);		/* under pressure */
 	fx_guest_touched(&t->g[1], 1, 16384, 16384, 12288);
 	fx_guest_touched(&t->g[2], 2, 16384, 16384, 12288);
 	decide(t, 0);
 	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
-	ck_assert_int_eq(t->p.guests[0].target_kib, MIB_KIB(4096) + headroom);
+	/* fed to its need and not past it: more would be idle at once */
+	ck_assert_int_eq(t->p.guests[0].need_kib, need);
+	ck_assert_int_eq(t->p.guests[0].target_kib, need);
 	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason, "under pressure"));
-	ck_assert_int_eq(t->p.taken_kib, take_for(t, 800) + headroom);
+	ck_assert_int_eq(t->p.taken_kib, take_for(t, 800) + need -
+	    MIB_KIB(4096));
 	ck_assert_int_eq(t->p.guests[1].target_kib + t->p.guests[2].target_kib,
 	    MIB_KIB(2 * 16384) - t->p.taken_kib);
 	tc_free(t);
@@ -944,10 +948,10 @@ START_TEST(test_nearly_out_served_first)
 	fx_guest_touched(&t->g[0], 0, 4096, 2048, 300);
 	fx_guest_touched(&t->g[1], 1, 4096, 2048, 50);
 	decide(t, 0);
-	ck_assert_int_eq(t->p.guests[1].target_kib - t->g[1].actual_kib,
-	    MIB_KIB(4096) / 10);
-	ck_assert_int_eq(t->p.guests[0].target_kib - t->g[0].actual_kib,
-	    MIB_KIB(4096) / 10);
+	ck_assert_int_eq(t->p.guests[1].target_kib,
+	    t->p.guests[1].need_kib);
+	ck_assert_int_eq(t->p.guests[0].target_kib,
+	    t->p.guests[0].need_kib);
 	tc_free(t);
 }
 END_TEST

@@ -1,0 +1,364 @@
+/* test_policy_scarcity.c - a host near its reserve, tick by tick: reclaim
+ * counts what the host gets back (resident idle memory, and what shrinks
+ * really returned), an unreachable target is a state, a guest fed for its
+ * pressure is not shrunk again within reverse_cooldown (not even after a
+ * balloon still settling from the move before), a guest that ran out in a
+ * burst keeps room for the next one, and ksmd runs at its CPU budget
+ * while the host is short, advisor or not. Each situation is the one the
+ * real runs showed (docs/policy.md, "Scarcity"). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+#include "policy_fixture.h"
+
+Suite *policy_scarcity_suite(void);
+
+#define NG 4
+
+struct sc {
+	struct policy_config c;
+	struct policy_state s;
+	struct policy_plan p;
+	struct snapshot snap;
+	struct guest_snapshot g[NG];
+	int64_t now;
+};
+
+/* four 1 GiB guests using `used` MiB each on a 24 GiB host with
+ * `avail` MiB available: the real scarcity run's shape */
+static struct sc *
+sc_new(int64_t avail_mib, int64_t used_mib)
+{
+	struct sc *t = calloc(1, sizeof(*t));
+
+	ck_assert_ptr_nonnull(t);
+	fx_config(&t->c);
+	t->c.reserve_kib = MT_ABSENT;	/* the automatic one: 770 MiB */
+	ck_assert_int_eq(policy_state_init(&t->s, NG), 0);
+	ck_assert_int_eq(policy_plan_init(&t->p, NG), 0);
+	fx_host(&t->snap.host, 24576, avail_mib);
+	t->snap.guests = t->g;
+	t->snap.nr_guests = NG;
+	for (int i = 0; i < NG; i++) {
+		fx_guest(&t->g[i], i, 1024, 1024, 1024 - used_mib);
+		t->g[i].minor_fault = 0;
+	}
+	t->now = 1000;
+	return t;
+}
+
+static void
+sc_free(struct sc *t)
+{
+	policy_state_free(&t->s);
+	policy_plan_free(&t->p);
+	free(t);
+}
+
+static void
+tick(struct sc *t, int64_t dt_ms)
+{
+	t->now += dt_ms;
+	ck_assert_int_eq(policy_decide(&t->c, &t->snap, &t->s, t->now, &t->p),
+	    0);
+}
+
+/* guest i's balloon goes to its target; the RSS falls by `back_pct` of a
+ * shrink (what the host really gets back) */
+static void
+follow(struct sc *t, int i, int back_pct)
+{
+	struct guest_snapshot *g = &t->g[i];
+	int64_t d = t->p.guests[i].target_kib - g->actual_kib;
+
+	g->actual_kib += d;
+	g->available_kib += d;
+	g->usable_kib += d;
+	if (d < 0)
+		g->rss_kib += d * back_pct / 100;
+}
+
+static bool
+moves(const struct guest_plan *gp)
+{
+	return gp->action == ACT_BALLOON || gp->action == ACT_BOTH;
+}
+
+/* Guests that touched only what they use: their idle memory was never
+ * resident, so no shrink frees anything. Nothing is taken, the shortfall
+ * is said once as a state, and every guest keeps its room. (An RSS that
+ * counts QEMU's own memory too is the next test: measured.) */
+START_TEST(test_untouched_idle_is_not_squeezed)
+{
+	struct sc *t = sc_new(540, 400);
+
+	for (int i = 0; i < NG; i++)
+		t->g[i].rss_kib = MIB_KIB(400 + 10);
+	tick(t, 0);
+	ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+	for (int i = 0; i < NG; i++) {
+		ck_assert_msg(!moves(&t->p.guests[i]), "%s",
+		    t->p.guests[i].reason);
+		ck_assert_int_lt(t->p.guests[i].gain_kib, t->c.min_change_kib);
+		ck_assert_ptr_nonnull(strstr(t->p.guests[i].reason,
+		    "never touched"));
+	}
+	ck_assert_int_eq(t->p.taken_kib, 0);
+	ck_assert_int_gt(t->p.short_kib, 0);
+	ck_assert_int_eq(t->p.short_kib, t->p.need_kib);
+	ck_assert_ptr_nonnull(strstr(t->p.pressure_reason,
+	    "nothing left to reclaim"));
+	sc_free(t);
+}
+END_TEST
+
+/* Resident idle memory is taken, and only that much: the take stops
+ * where the RSS says the untouched part begins. */
+START_TEST(test_takes_only_resident_idle)
+{
+	struct sc *t = sc_new(540, 300);
+	int64_t res_idle = MIB_KIB(200);
+
+	for (int i = 0; i < NG; i++)
+		t->g[i].rss_kib = MIB_KIB(300) + res_idle;
+	t->c.step_max_pmy = 10000;	/* no step in the way */
+	tick(t, 0);
+	for (int i = 0; i < NG; i++) {
+		ck_assert_int_eq(t->p.guests[i].gain_kib, res_idle);
+		ck_assert_int_ge(t->p.guests[i].target_kib,
+		    t->g[i].actual_kib - res_idle);
+	}
+	ck_assert_int_le(t->p.taken_kib, NG * res_idle);
+	ck_assert_int_eq(t->p.freed_kib, t->p.taken_kib);
+	sc_free(t);
+}
+END_TEST
+
+/* The RSS said there was resident idle memory (it counts QEMU's own
+ * memory too), but the shrink returned almost nothing: measured, the
+ * guest is not asked again, says why, and is asked again only after
+ * yield_retry. */
+START_TEST(test_shrink_that_returns_nothing_stops)
+{
+	struct sc *t = sc_new(540, 300);
+	int64_t before;
+
+	t->snap.nr_guests = 1;
+	t->g[0].rss_kib = MIB_KIB(300 + 250);
+	tick(t, 0);
+	ck_assert(moves(&t->p.guests[0]));
+	ck_assert(!MT_PRESENT(t->p.guests[0].yield_pmy));
+	before = t->g[0].actual_kib;
+	follow(t, 0, 5);		/* 5 % came back */
+	tick(t, 5000);
+	ck_assert_int_eq(t->p.guests[0].ballooned_kib,
+	    before - t->g[0].actual_kib);
+	ck_assert_int_lt(t->p.guests[0].yield_pmy, t->c.yield_min_pmy);
+	ck_assert_int_eq(t->p.guests[0].gain_kib, 0);
+	ck_assert(!moves(&t->p.guests[0]));
+	ck_assert_ptr_nonnull(strstr(t->p.guests[0].reason,
+	    "returns nothing to the host"));
+	/* still not asked while the measurement is recent */
+	tick(t, t->c.yield_retry_ms / 2);
+	ck_assert(!moves(&t->p.guests[0]));
+	/* after yield_retry the window starts again from the RSS */
+	tick(t, t->c.yield_retry_ms);
+	ck_assert(!MT_PRESENT(t->p.guests[0].yield_pmy));
+	ck_assert_int_gt(t->p.guests[0].gain_kib, 0);
+	sc_free(t);
+}
+END_TEST
+
+/* The limit cycle of the real run: the balloon was still inflating
+ * toward the last shrink when the guest, short, was grown; the balloon
+ * then read below where memtuned had last seen it, which looked like a
+ * move by someone else and erased the cooldown, and the host took the
+ * grant back a tick later. Fed to its need, and held for
+ * reverse_cooldown whatever its balloon does. */
+START_TEST(test_fed_guest_not_shrunk_in_reverse_cooldown)
+{
+	struct sc *t = sc_new(540, 500);
+	struct guest_snapshot *g = &t->g[0];
+	int64_t fed_at;
+
+	t->snap.nr_guests = 1;
+	g->rss_kib = MIB_KIB(1024 + 100);	/* all of it resident */
+	tick(t, 0);
+	ck_assert(moves(&t->p.guests[0]));
+	ck_assert_int_lt(t->p.guests[0].target_kib, g->actual_kib);
+	/* the balloon only goes a third of the way, and the guest's use
+	 * grows: it is short now */
+	/* (all of it resident: the RSS goes with the balloon) */
+	g->rss_kib -= (g->actual_kib - t->p.guests[0].target_kib) / 3;
+	g->actual_kib -= (g->actual_kib - t->p.guests[0].target_kib) / 3;
+	g->usable_kib = MIB_KIB(40);
+	g->available_kib = g->actual_kib;
+	tick(t, 5000);
+	ck_assert(t->p.guests[0].pressured);
+	ck_assert_int_gt(t->p.guests[0].target_kib, g->actual_kib);
+	/* fed to its need (within its ceiling), not past it */
+	ck_assert_int_eq(t->p.guests[0].target_kib,
+	    MIN(t->p.guests[0].need_kib, t->p.guests[0].ceiling_kib));
+	fed_at = t->now;
+	/* the balloon settles lower first (the old shrink still running),
+	 * then the guest lets go of memory: idle again, host still tight */
+	g->actual_kib -= MIB_KIB(20);
+	g->rss_kib -= MIB_KIB(20);
+	g->usable_kib = MIB_KIB(300);
+	tick(t, 5000);
+	ck_assert(!t->p.guests[0].pressured);
+	ck_assert_int_ge(t->p.guests[0].target_kib, g->actual_kib);
+	for (int k = 0; k < 14; k++) {
+		if (t->p.guests[0].target_kib < g->actual_kib)
+			g->rss_kib -= g->actual_kib - t->p.guests[0].target_kib;
+		g->actual_kib = t->p.guests[0].target_kib;
+		g->usable_kib = MIB_KIB(300) + (g->actual_kib - MIB_KIB(800));
+		tick(t, 5000);
+		if (t->now - fed_at < t->c.reverse_cooldown_ms)
+			ck_assert_msg(t->p.guests[0].target_kib >=
+			    g->actual_kib, "shrunk %lld ms after it was fed: %s",
+			    (long long)(t->now - fed_at),
+			    t->p.guests[0].reason);
+	}
+	/* after the cooldown it gives again */
+	ck_assert_int_ge(t->now - fed_at, t->c.reverse_cooldown_ms);
+	ck_assert_msg(t->p.guests[0].target_kib < g->actual_kib, "%s (gain %lld)",
+	    t->p.guests[0].reason, (long long)t->p.guests[0].gain_kib);
+	sc_free(t);
+}
+END_TEST
+
+/* A burst ends in the guest's OOM killer between two samples: more fresh
+ * pages touched than it had usable, then its use falls. It keeps room
+ * for a burst of that size (twice what it had, up to headroom_burst), so
+ * a second one fits. */
+START_TEST(test_burst_that_ran_out_is_remembered)
+{
+	struct sc *t = sc_new(2000, 400);
+	struct guest_snapshot *g = &t->g[0];
+	int64_t had, cap;
+
+	t->snap.nr_guests = 1;
+	g->actual_kib = g->available_kib = MIB_KIB(700);
+	g->usable_kib = MIB_KIB(300);
+	tick(t, 0);
+	ck_assert_int_eq(t->p.guests[0].burst_kib, 0);
+	had = g->usable_kib;
+	/* 420 MiB of fresh pages touched, then the worker is killed: its
+	 * 300 MiB and what the burst had touched go */
+	g->minor_fault += MIB_KIB(420) / 4;
+	g->usable_kib = MIB_KIB(600);
+	tick(t, 5000);
+	cap = MIB_KIB(1024) * t->c.headroom_burst_pmy / 10000;
+	ck_assert_int_eq(t->p.guests[0].burst_kib, MIN(cap, 2 * MIB_KIB(420)));
+	ck_assert_int_ge(t->p.guests[0].burst_kib, 2 * had);
+	ck_assert_int_eq(t->p.guests[0].headroom_kib,
+	    t->p.guests[0].burst_kib);
+	ck_assert_int_eq(t->p.guests[0].need_kib, MIB_KIB(100) +
+	    t->p.guests[0].burst_kib);
+	/* the workload comes back: the guest is fed to keep that room */
+	g->usable_kib = MIB_KIB(300);
+	tick(t, 5000);
+	ck_assert(t->p.guests[0].pressured);
+	ck_assert_int_gt(t->p.guests[0].target_kib, g->actual_kib);
+	follow(t, 0, 100);
+	/* remembered like a growth spurt: halved after headroom_memory */
+	tick(t, t->c.headroom_memory_ms);
+	ck_assert_int_eq(t->p.guests[0].burst_kib, MIN(cap,
+	    2 * MIB_KIB(420)) / 2);
+	sc_free(t);
+}
+END_TEST
+
+/* A use that falls because the workload freed memory, without fresh
+ * pages beyond what the guest had: no burst. */
+START_TEST(test_plain_free_is_no_burst)
+{
+	struct sc *t = sc_new(2000, 400);
+	struct guest_snapshot *g = &t->g[0];
+
+	t->snap.nr_guests = 1;
+	g->usable_kib = MIB_KIB(600);
+	tick(t, 0);
+	g->minor_fault += MIB_KIB(50) / 4;
+	g->usable_kib = MIB_KIB(900);
+	tick(t, 5000);
+	ck_assert_int_eq(t->p.guests[0].burst_kib, 0);
+	sc_free(t);
+}
+END_TEST
+
+/* KSM while the host is short: the advisor's minutes-long scan-time
+ * target gives way to ksmd at its CPU budget, priced from what a scanned
+ * page cost since the last tick. */
+START_TEST(test_ksm_short_host_runs_at_budget)
+{
+	struct sc *t = sc_new(540, 400);
+	struct host_ksm *k = &t->snap.host.ksm;
+	int64_t rate;
+
+	t->c.ksm_use_advisor = true;
+	/* KSM stays on once the host is calm: the guests commit enough */
+	t->c.ksm_start_committed_pmy = 1000;
+	t->c.ksm_stop_committed_pmy = 500;
+	k->present = true;
+	k->run = 0;
+	k->pages_to_scan = 100;
+	k->sleep_millisecs = 20;
+	mt_strlcpy(k->advisor_mode, "scan-time", sizeof(k->advisor_mode));
+	k->full_scans = 0;
+	k->pages_scanned = 0;
+	k->ksmd_cpu_ms = 0;
+	k->pages_sharing = 0;
+	k->general_profit = 0;
+	tick(t, 0);
+	ck_assert_int_eq(t->p.ksm.run, 1);
+	ck_assert_str_eq(t->p.ksm.advisor_mode, "none");
+	ck_assert(MT_PRESENT(t->p.ksm.pages_to_scan));
+	ck_assert_ptr_nonnull(strstr(t->p.ksm.reason, "host short"));
+	policy_note_applied(&t->s, &t->p);
+	k->run = 1;
+	mt_strlcpy(k->advisor_mode, "none", sizeof(k->advisor_mode));
+	k->pages_to_scan = t->p.ksm.pages_to_scan;
+	k->sleep_millisecs = t->p.ksm.sleep_millisecs;
+	/* 5 s: 400,000 pages scanned for 250 ms of CPU (625 ns a page) */
+	k->pages_scanned = 400000;
+	k->ksmd_cpu_ms = 250;
+	k->ksmd_cpu_pmil = 50;
+	tick(t, 5000);
+	/* the budget (20 % of a core) buys 200 ms / 625 ns = 320,000
+	 * pages/s, four times the start at most in one step */
+	rate = t->p.ksm.pages_to_scan * 1000 / t->p.ksm.sleep_millisecs;
+	ck_assert_int_gt(rate, 25600);
+	ck_assert_int_le(rate, 4 * 25600 + 4 * 25600 / 10);
+	ck_assert(!t->p.ksm.backoff);
+	/* the host calm again: the advisor takes over */
+	t->snap.host.mem.mem_avail_kib = MIB_KIB(3000);
+	k->pages_to_scan = t->p.ksm.pages_to_scan;
+	k->sleep_millisecs = t->p.ksm.sleep_millisecs;
+	policy_note_applied(&t->s, &t->p);
+	tick(t, 5000);
+	tick(t, 40000);
+	ck_assert_str_eq(t->p.ksm.advisor_mode, "scan-time");
+	sc_free(t);
+}
+END_TEST
+
+Suite *
+policy_scarcity_suite(void)
+{
+	Suite *s = suite_create("policy_scarcity");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_untouched_idle_is_not_squeezed);
+	tcase_add_test(tc, test_takes_only_resident_idle);
+	tcase_add_test(tc, test_shrink_that_returns_nothing_stops);
+	tcase_add_test(tc, test_fed_guest_not_shrunk_in_reverse_cooldown);
+	tcase_add_test(tc, test_burst_that_ran_out_is_remembered);
+	tcase_add_test(tc, test_plain_free_is_no_burst);
+	tcase_add_test(tc, test_ksm_short_host_runs_at_budget);
+	suite_add_tcase(s, tc);
+	return s;
+}
