@@ -290,6 +290,7 @@ struct policy_guest_hist {
 	int64_t samp_used_kib;
 	int64_t samp_usable_kib;
 	int64_t samp_minor_fault;
+	int64_t samp_ksm_merging_kib;
 	/* what shrinks returned: a recent window that decays, and sums */
 	int64_t yield_taken_kib;
 	int64_t yield_back_kib;

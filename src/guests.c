@@ -565,6 +565,23 @@ sample_taskstats(struct guest_collector *gc, struct guest_entry *e,
 	e->prev_ts_delay_ns = delay;
 }
 
+/* How much of the QEMU RSS is pages KSM merged: a balloon taking such a
+ * page frees nothing on the host while the other copies live, so what a
+ * shrink returned is the RSS that went less these. */
+static void
+sample_ksm_merging(struct guest_entry *e, struct guest_snapshot *g)
+{
+	char path[64];
+	int64_t pages;
+
+	if (!MT_PRESENT(e->qemu_pid))
+		return;
+	snprintf(path, sizeof(path), "/proc/%lld/ksm_merging_pages",
+	    (long long)e->qemu_pid);
+	if (mt_read_int64(path, &pages) == 0 && pages >= 0)
+		g->ksm_merging_kib = pages * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
 /* One domain of the bulk reply into g. 1 to keep it, 0 to drop it from
  * this tick. */
 static int
@@ -660,6 +677,7 @@ collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 		}
 	}
 	sample_taskstats(gc, e, g, now_ms);
+	sample_ksm_merging(e, g);
 
 	guest_override_init(&conf);
 	if (gc->opts.override != NULL &&

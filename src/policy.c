@@ -187,7 +187,7 @@ hist_clear(struct policy_guest_hist *h)
 	h->used_kib = h->spurt_kib = MT_ABSENT;
 	h->samp_ms = h->samp_actual_kib = h->samp_rss_kib = MT_ABSENT;
 	h->samp_used_kib = h->samp_usable_kib = MT_ABSENT;
-	h->samp_minor_fault = MT_ABSENT;
+	h->samp_minor_fault = h->samp_ksm_merging_kib = MT_ABSENT;
 	h->yield_ms = MT_ABSENT;
 	h->burst_ms = MT_ABSENT;
 }
@@ -510,8 +510,9 @@ guest_headroom(const struct policy_config *c, const struct guest_snapshot *g,
 }
 
 /* What the host got back from the balloon since the last sample: the
- * QEMU RSS that went as the balloon inflated, plus what the guest touched
- * meanwhile (which hid part of the return). Kept as a recent window,
+ * QEMU RSS that went as the balloon inflated, less the KSM-merged pages
+ * among it, plus what the guest touched meanwhile (which hid part of the
+ * return). Kept as a recent window,
  * halved as it fills, and as lifetime sums. */
 static void
 sample_yield(const struct guest_snapshot *g, struct policy_guest_hist *h,
@@ -526,6 +527,12 @@ sample_yield(const struct guest_snapshot *g, struct policy_guest_hist *h,
 	if (d < YIELD_SAMPLE_MIN_KIB)
 		return;
 	back = h->samp_rss_kib - g->rss_kib;
+	/* merged pages that left with the balloon were shared: nothing
+	 * came back for them while other copies live */
+	if (MT_PRESENT(h->samp_ksm_merging_kib) &&
+	    MT_PRESENT(g->ksm_merging_kib) &&
+	    h->samp_ksm_merging_kib > g->ksm_merging_kib)
+		back -= h->samp_ksm_merging_kib - g->ksm_merging_kib;
 	if (MT_PRESENT(used) && MT_PRESENT(h->samp_used_kib) &&
 	    used > h->samp_used_kib)
 		back += used - h->samp_used_kib;
@@ -594,6 +601,7 @@ keep_sample(const struct guest_snapshot *g, struct policy_guest_hist *h,
 	h->samp_used_kib = used;
 	h->samp_usable_kib = MT_PRESENT(used) ? g->usable_kib : MT_ABSENT;
 	h->samp_minor_fault = g->minor_fault;
+	h->samp_ksm_merging_kib = g->ksm_merging_kib;
 }
 
 /* The measured share of balloon the host got back; MT_ABSENT until

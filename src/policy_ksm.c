@@ -262,12 +262,12 @@ policy_ksm_decide(const struct policy_config *c,
 		    "MemTotal, host %s", (long long)cpct / 100,
 		    policy_pressure_name(plan->pressure));
 	} else if (s->ksm_on && cpct < c->ksm_stop_committed_pmy &&
-	    plan->pressure <= PRESSURE_NORMAL) {
+	    plan->pressure == PRESSURE_PLENTY) {
 		s->ksm_on = false;
 		s->ksm_on_full_scans = MT_ABSENT;
 		s->ksm_probe_rss_kib = MT_ABSENT;
 		policy_reasonf(why, sizeof(why), "off: guests commit %lld%% of "
-		    "MemTotal (< %lld%%)", (long long)cpct / 100,
+		    "MemTotal (< %lld%%), host plenty", (long long)cpct / 100,
 		    (long long)c->ksm_stop_committed_pmy / 100);
 	}
 

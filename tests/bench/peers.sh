@@ -19,20 +19,6 @@ saved_kib() {
 	fi
 }
 
-# ksm_fresh: no merged pages left from before, KSM off as most hosts ship
-# it, the kernel's defaults for the knobs: every manager starts from the
-# same place and none sees another hand on KSM
-ksm_fresh() {
-	echo 2 >"$KSM/run"
-	wait_until 120 "KSM unmerged" '[[ $(ksm_get pages_sharing) == 0 ]]'
-	echo 0 >"$KSM/run"
-	[[ -f $KSM/advisor_mode ]] && echo none >"$KSM/advisor_mode"
-	echo 100 >"$KSM/pages_to_scan"
-	echo 20 >"$KSM/sleep_millisecs"
-	[[ -f $KSM/smart_scan ]] && echo 1 >"$KSM/smart_scan"
-	return 0
-}
-
 # ksmtuned_script: Debian's ksmtuned, unpacked once from its package
 ksmtuned_script() {
 	local d=$CACHE/ksmtuned

@@ -108,11 +108,33 @@ for g in st["guests"]:
 # kept in $KSM_SAVED for ksm_restore
 KSM=/sys/kernel/mm/ksm
 ksm_get() { cat "$KSM/$1"; }
-ksm_save() { KSM_SAVED="$(ksm_get run) $(ksm_get pages_to_scan) $(ksm_get sleep_millisecs)"; }
+ksm_advisor() {
+	[[ -f $KSM/advisor_mode ]] || { echo -; return; }
+	sed -E 's/.*\[([a-z-]+)\].*/\1/' "$KSM/advisor_mode"
+}
+ksm_save() {
+	KSM_SAVED="$(ksm_get run) $(ksm_get pages_to_scan) $(ksm_get sleep_millisecs) $(ksm_advisor)"
+}
 ksm_restore() {
 	[[ -n ${KSM_SAVED:-} ]] || return 0
 	set -- $KSM_SAVED
+	# the advisor first: pages_to_scan is refused while it is in charge
+	[[ $4 != - ]] && echo "$4" >"$KSM/advisor_mode" 2>/dev/null || true
 	echo "$2" >"$KSM/pages_to_scan" 2>/dev/null || true
 	echo "$3" >"$KSM/sleep_millisecs" || true
 	echo "$1" >"$KSM/run" || true
+}
+
+# ksm_fresh: no merged pages left from before, KSM off as most hosts ship
+# it, the kernel's defaults for the knobs: a measured run starts from the
+# same place, and a manager starting now sees no other hand on KSM
+ksm_fresh() {
+	echo 2 >"$KSM/run"
+	wait_until 120 "KSM unmerged" '[[ $(ksm_get pages_sharing) == 0 ]]'
+	echo 0 >"$KSM/run"
+	[[ -f $KSM/advisor_mode ]] && echo none >"$KSM/advisor_mode"
+	echo 100 >"$KSM/pages_to_scan"
+	echo 20 >"$KSM/sleep_millisecs"
+	[[ -f $KSM/smart_scan ]] && echo 1 >"$KSM/smart_scan"
+	return 0
 }
