@@ -120,19 +120,23 @@ struct act_result {
 	int failed;			/* refused by the safety net or by the system */
 	int gone;			/* guests that vanished (-ENOENT/-ESRCH) */
 	bool transient;			/* a failure worth retrying soon */
-	bool ksm_applied;		/* KSM writes all went through:
-					   call policy_note_applied() */
+	bool ksm_applied;		/* KSM writes all went through */
 	bool thp_applied;
 };
 
 /* Carry out a plan made from snap (plan->guests[i] belongs to
  * snap->guests[i]). Each guest and knob is tried; failures are logged and
- * counted, the rest goes on. Returns 0, or -ENOTCONN when the libvirt
- * connection was lost (the remaining libvirt steps are skipped; the
- * caller reconnects). */
+ * counted, the rest goes on. out (NULL: not wanted) gets what became of
+ * each guest's changes, for policy_commit(): applied, failed, refused by
+ * the safety net, skipped (after a lost connection, or a hard limit held
+ * back by manage_hard_limit = no), dry-run, or gone. A balloon target
+ * equal to the balloon's size is not sent and stays OUTCOME_NONE.
+ * Returns 0, -ENOMEM when out cannot be sized (nothing is done), or
+ * -ENOTCONN when the libvirt connection was lost (the remaining libvirt
+ * steps are skipped; the caller reconnects). */
 int act_apply_plan(const struct act_ops *ops, void *ctx,
     const struct policy_config *pc, const struct act_apply_opts *opts,
     const struct snapshot *snap, const struct policy_plan *plan,
-    struct act_result *res);
+    struct act_result *res, struct policy_results *out);
 
 #endif

@@ -247,6 +247,47 @@ struct policy_plan {
 	struct guest_plan *guests;	/* same order as snapshot guests */
 };
 
+/* --------------------------------------------------------------- results */
+
+/* What became of one kind of planned change, as the actuator reports it.
+ * Only OUTCOME_APPLIED moves what the policy remembers having asked
+ * (policy_commit): a change that was not carried out is asked again. */
+enum policy_outcome {
+	OUTCOME_NONE,		/* nothing of this kind to send */
+	OUTCOME_APPLIED,	/* sent, and the system took it */
+	OUTCOME_FAILED,		/* sent, and libvirt or the kernel refused */
+	OUTCOME_REFUSED,	/* stopped by the actuator's safety net */
+	OUTCOME_SKIPPED,	/* not sent: connection lost, switched off */
+	OUTCOME_DRY_RUN,	/* only logged */
+	OUTCOME_GONE,		/* the guest went away */
+};
+
+struct policy_guest_result {
+	enum policy_outcome balloon;
+	enum policy_outcome memtune;	/* the memtune call as a whole */
+	enum policy_outcome hard_limit;	/* the hard limit in it */
+	enum policy_outcome memory_low;
+};
+
+/* One result per plan guest, in the plan's order. */
+struct policy_results {
+	size_t nr_guests;
+	size_t cap_guests;
+	struct policy_guest_result *guests;
+	bool ksm_applied;		/* every KSM write went through */
+	bool thp_applied;
+};
+
+int policy_results_init(struct policy_results *r, size_t nr_guests);
+void policy_results_free(struct policy_results *r);
+/* Size r for plan p, every outcome OUTCOME_NONE. 0 or -ENOMEM. */
+int policy_results_reset(struct policy_results *r, const struct policy_plan *p);
+/* Every change of p carried out: the results of an actuator that cannot
+ * fail (the simulator; tests of the policy alone). 0 or -ENOMEM. */
+int policy_results_all_applied(struct policy_results *r,
+    const struct policy_plan *p);
+const char *policy_outcome_name(enum policy_outcome o);
+
 /* ----------------------------------------------------------------- state */
 
 /* What the policy remembers about one guest between ticks. */

@@ -522,7 +522,15 @@ plan_guest_snapshot(const struct snapshot *snap, size_t i, const char *uuid)
 	return NULL;
 }
 
-static void
+/* What a failed call means for the policy: the guest went away, the call
+ * failed, or (the connection being lost) it never got through. */
+static enum policy_outcome
+failure_outcome(int rc)
+{
+	return rc == -ENOENT || rc == -ESRCH ? OUTCOME_GONE : OUTCOME_FAILED;
+}
+
+static enum policy_outcome
 apply_memory_low(const struct act_ops *ops, void *ctx,
     const struct policy_config *pc, const struct act_apply_opts *opts,
     const struct guest_snapshot *g, const struct guest_plan *gp,
@@ -535,7 +543,8 @@ apply_memory_low(const struct act_ops *ops, void *ctx,
 	if (!MT_PRESENT(gp->memory_low_kib) || opts->mounts == NULL ||
 	    opts->mounts->version != 2 || g->cgroup_version != 2 ||
 	    !MT_PRESENT(g->qemu_pid))
-		return;
+		return MT_PRESENT(gp->memory_low_kib) ? OUTCOME_SKIPPED :
+		    OUTCOME_NONE;
 	/* the cgroup holds QEMU's own memory next to guest RAM, so the
 	 * most memory.low may protect is the ceiling plus that overhead;
 	 * above it would protect more than the guest may ever have: a
@@ -550,7 +559,7 @@ apply_memory_low(const struct act_ops *ops, void *ctx,
 		    (long long)gp->memory_low_kib, gp->name,
 		    (long long)gp->ceiling_kib, (long long)bound);
 		res->failed++;
-		return;
+		return OUTCOME_REFUSED;
 	}
 	if ((rc = mcg_find(opts->mounts, (pid_t)g->qemu_pid, dir,
 	    sizeof(dir))) < 0) {
@@ -558,110 +567,151 @@ apply_memory_low(const struct act_ops *ops, void *ctx,
 			res->gone++;
 		else
 			res->failed++;
-		return;
+		return failure_outcome(rc);
 	}
 	if (snprintf(path, sizeof(path), "%s/memory.low", dir) >=
 	    (int)sizeof(path)) {
 		res->failed++;
-		return;
+		return OUTCOME_FAILED;
 	}
 	snprintf(val, sizeof(val), "%lld", (long long)gp->memory_low_kib * 1024);
-	apply_knob(ops, ctx, opts, res, path, val, gp->reason);
+	if (apply_knob(ops, ctx, opts, res, path, val, gp->reason) < 0)
+		return OUTCOME_FAILED;
+	return opts->dry_run ? OUTCOME_DRY_RUN : OUTCOME_APPLIED;
+}
+
+static enum policy_outcome
+apply_balloon(const struct act_ops *ops, void *ctx,
+    const struct act_apply_opts *opts, const struct guest_plan *gp,
+    struct act_result *res, bool *lost)
+{
+	int rc;
+
+	if (*lost)
+		return OUTCOME_SKIPPED;
+	if (check_balloon(gp->uuid, gp->target_kib, gp->floor_kib,
+	    gp->ceiling_kib) < 0) {
+		res->failed++;
+		return OUTCOME_REFUSED;
+	}
+	if (opts->dry_run) {
+		log_info("dry-run: would set balloon of %s from %lld to %lld "
+		    "MiB (%s)", gp->name, (long long)gp->actual_kib / 1024,
+		    (long long)gp->target_kib / 1024, gp->reason);
+		res->done++;
+		return OUTCOME_DRY_RUN;
+	}
+	if ((rc = ops->set_balloon(ctx, gp->uuid, gp->target_kib)) < 0) {
+		note_failure(res, rc, lost);
+		return failure_outcome(rc);
+	}
+	log_info("balloon %s: %lld -> %lld MiB (%s)", gp->name,
+	    (long long)gp->actual_kib / 1024, (long long)gp->target_kib / 1024,
+	    gp->reason);
+	res->done++;
+	return OUTCOME_APPLIED;
+}
+
+/* The memtune call: hard (MT_ABSENT when held back), soft and swap_hard
+ * as planned. min_hard: the least hard limit that keeps the VM alive. */
+static enum policy_outcome
+apply_memtune(const struct act_ops *ops, void *ctx,
+    const struct act_apply_opts *opts, const struct guest_plan *gp,
+    int64_t hard, int64_t min_hard, struct act_result *res, bool *lost)
+{
+	char b1[32], b2[32], b3[32];
+	int rc;
+
+	if (*lost)
+		return OUTCOME_SKIPPED;
+	if (MT_PRESENT(hard) && !MT_PRESENT(min_hard)) {
+		log_warnx("SAFETY: refusing hard limit for %s: its floor "
+		    "or max memory is unknown", gp->name);
+		res->failed++;
+		return OUTCOME_REFUSED;
+	}
+	if (check_memtune(gp->uuid, hard, gp->soft_limit_kib,
+	    gp->swap_hard_limit_kib, min_hard) < 0) {
+		res->failed++;
+		return OUTCOME_REFUSED;
+	}
+	if (opts->dry_run) {
+		log_info("dry-run: would set memtune of %s: hard %s, soft %s, "
+		    "swap_hard %s (%s)", gp->name, fmt_kib(b1, sizeof(b1), hard),
+		    fmt_kib(b2, sizeof(b2), gp->soft_limit_kib),
+		    fmt_kib(b3, sizeof(b3), gp->swap_hard_limit_kib),
+		    gp->reason);
+		res->done++;
+		return OUTCOME_DRY_RUN;
+	}
+	if ((rc = ops->set_memtune(ctx, gp->uuid, hard, gp->soft_limit_kib,
+	    gp->swap_hard_limit_kib)) < 0) {
+		note_failure(res, rc, lost);
+		return failure_outcome(rc);
+	}
+	log_info("memtune %s: hard %s, soft %s, swap_hard %s (%s)", gp->name,
+	    fmt_kib(b1, sizeof(b1), hard),
+	    fmt_kib(b2, sizeof(b2), gp->soft_limit_kib),
+	    fmt_kib(b3, sizeof(b3), gp->swap_hard_limit_kib), gp->reason);
+	res->done++;
+	return OUTCOME_APPLIED;
 }
 
 static void
 apply_guest(const struct act_ops *ops, void *ctx,
     const struct policy_config *pc, const struct act_apply_opts *opts,
     const struct guest_snapshot *g, const struct guest_plan *gp,
-    struct act_result *res, bool *lost)
+    struct act_result *res, struct policy_guest_result *gr, bool *lost)
 {
 	bool balloon = gp->action == ACT_BALLOON || gp->action == ACT_BOTH;
 	bool memtune = gp->action == ACT_MEMTUNE || gp->action == ACT_BOTH;
 	int64_t hard = opts->manage_hard_limit ? gp->hard_limit_kib : MT_ABSENT;
 	int64_t max_kib = g != NULL ? g->max_kib : gp->ceiling_kib;
 	int64_t min_hard = MT_ABSENT;
-	char b1[32], b2[32], b3[32];
-	int rc;
 
-	if (balloon && gp->target_kib != gp->actual_kib && !*lost) {
-		if (opts->dry_run) {
-			if (check_balloon(gp->uuid, gp->target_kib,
-			    gp->floor_kib, gp->ceiling_kib) < 0) {
-				res->failed++;
-			} else {
-				log_info("dry-run: would set balloon of %s from "
-				    "%lld to %lld MiB (%s)", gp->name,
-				    (long long)gp->actual_kib / 1024,
-				    (long long)gp->target_kib / 1024, gp->reason);
-				res->done++;
-			}
-		} else if ((rc = act_set_balloon_checked(ops, ctx, gp->uuid,
-		    gp->target_kib, gp->floor_kib, gp->ceiling_kib)) < 0) {
-			note_failure(res, rc, lost);
-		} else {
-			log_info("balloon %s: %lld -> %lld MiB (%s)", gp->name,
-			    (long long)gp->actual_kib / 1024,
-			    (long long)gp->target_kib / 1024, gp->reason);
-			res->done++;
-		}
-	}
+	if (balloon && gp->target_kib != gp->actual_kib)
+		gr->balloon = apply_balloon(ops, ctx, opts, gp, res, lost);
+	if (!memtune)
+		return;
 	/* the guest's floor plus what QEMU needs beyond guest RAM: a hard
 	 * limit below it would get the VM killed, not squeezed */
 	if (MT_PRESENT(gp->floor_kib) && MT_PRESENT(max_kib))
 		min_hard = gp->floor_kib + policy_qemu_overhead_kib(pc, max_kib);
-	if (memtune && !*lost && (MT_PRESENT(hard) ||
-	    MT_PRESENT(gp->soft_limit_kib) || MT_PRESENT(gp->swap_hard_limit_kib))) {
-		if (MT_PRESENT(hard) && !MT_PRESENT(min_hard)) {
-			log_warnx("SAFETY: refusing hard limit for %s: its floor "
-			    "or max memory is unknown", gp->name);
-			res->failed++;
-		} else if (opts->dry_run) {
-			if (check_memtune(gp->uuid, hard, gp->soft_limit_kib,
-			    gp->swap_hard_limit_kib, min_hard) < 0) {
-				res->failed++;
-			} else {
-				log_info("dry-run: would set memtune of %s: hard "
-				    "%s, soft %s, swap_hard %s (%s)", gp->name,
-				    fmt_kib(b1, sizeof(b1), hard),
-				    fmt_kib(b2, sizeof(b2), gp->soft_limit_kib),
-				    fmt_kib(b3, sizeof(b3),
-				    gp->swap_hard_limit_kib), gp->reason);
-				res->done++;
-			}
-		} else if ((rc = act_set_memtune_checked(ops, ctx, gp->uuid,
-		    hard, gp->soft_limit_kib, gp->swap_hard_limit_kib,
-		    min_hard)) < 0) {
-			note_failure(res, rc, lost);
-		} else {
-			log_info("memtune %s: hard %s, soft %s, swap_hard %s "
-			    "(%s)", gp->name, fmt_kib(b1, sizeof(b1), hard),
-			    fmt_kib(b2, sizeof(b2), gp->soft_limit_kib),
-			    fmt_kib(b3, sizeof(b3), gp->swap_hard_limit_kib),
-			    gp->reason);
-			res->done++;
-		}
-	}
-	if (memtune && g != NULL)
-		apply_memory_low(ops, ctx, pc, opts, g, gp, res);
+	if (MT_PRESENT(hard) || MT_PRESENT(gp->soft_limit_kib) ||
+	    MT_PRESENT(gp->swap_hard_limit_kib))
+		gr->memtune = apply_memtune(ops, ctx, opts, gp, hard, min_hard,
+		    res, lost);
+	if (MT_PRESENT(gp->hard_limit_kib))
+		gr->hard_limit = MT_PRESENT(hard) ? gr->memtune :
+		    OUTCOME_SKIPPED;
+	if (g != NULL)
+		gr->memory_low = apply_memory_low(ops, ctx, pc, opts, g, gp,
+		    res);
 }
 
 int
 act_apply_plan(const struct act_ops *ops, void *ctx,
     const struct policy_config *pc, const struct act_apply_opts *opts,
     const struct snapshot *snap, const struct policy_plan *plan,
-    struct act_result *res)
+    struct act_result *res, struct policy_results *out)
 {
+	struct policy_guest_result scratch;
 	bool lost = false;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
+	if (out != NULL && policy_results_reset(out, plan) < 0)
+		return -ENOMEM;
 	for (i = 0; i < plan->nr_guests; i++) {
 		const struct guest_plan *gp = &plan->guests[i];
+		struct policy_guest_result *gr = out != NULL ? &out->guests[i] :
+		    &scratch;
 
+		memset(gr, 0, sizeof(*gr));
 		if (gp->action == ACT_NONE || gp->action == ACT_LEAVE_ALONE)
 			continue;
 		apply_guest(ops, ctx, pc, opts,
-		    plan_guest_snapshot(snap, i, gp->uuid), gp, res, &lost);
+		    plan_guest_snapshot(snap, i, gp->uuid), gp, res, gr, &lost);
 	}
 	if (plan->ksm.change) {
 		if (!opts->manage_ksm)
@@ -676,6 +726,10 @@ act_apply_plan(const struct act_ops *ops, void *ctx,
 			    plan->thp.reason);
 		else if (apply_thp(ops, ctx, opts, &plan->thp, res))
 			res->thp_applied = !opts->dry_run;
+	}
+	if (out != NULL) {
+		out->ksm_applied = res->ksm_applied;
+		out->thp_applied = res->thp_applied;
 	}
 	if (lost) {
 		log_warnx("libvirt connection lost; remaining guest changes "

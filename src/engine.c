@@ -68,7 +68,8 @@ engine_init(struct engine *e, struct mt_config *cfg)
 	if (mcg_mounts_detect(&e->mounts) == 0)
 		e->mounts_ready = true;
 	if ((rc = policy_state_init(&e->ps, 16)) < 0 ||
-	    (rc = policy_plan_init(&e->plan, 16)) < 0)
+	    (rc = policy_plan_init(&e->plan, 16)) < 0 ||
+	    (rc = policy_results_init(&e->results, 16)) < 0)
 		return rc;
 	return 0;
 }
@@ -91,6 +92,7 @@ engine_free(struct engine *e)
 	engine_disconnect(e);
 	if (e->gc_ready)
 		guests_free(&e->gc);
+	policy_results_free(&e->results);
 	policy_plan_free(&e->plan);
 	policy_state_free(&e->ps);
 	config_free(&e->cfg);
@@ -239,7 +241,7 @@ engine_act(struct engine *e, bool dry_run)
 	if (e->conn == NULL && e->ops_ctx == NULL)
 		return -ENOTCONN;
 	rc = act_apply_plan(e->ops, ctx, &e->cfg.policy, &o, &e->snap,
-	    &e->plan, &e->last_act);
+	    &e->plan, &e->last_act, &e->results);
 	if (e->last_act.ksm_applied || e->last_act.thp_applied)
 		policy_note_applied(&e->ps, &e->plan);
 	/* memtune is cached by the collector: re-read it where it was just

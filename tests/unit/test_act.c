@@ -353,7 +353,7 @@ START_TEST(test_apply_plan)
 	plan_fixture(&x);
 	act_fake_init(&f);
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	/* a: balloon, memtune; b: refused; c: nothing; KSM in order;
 	 * THP not touched (manage_thp = no) */
 	ck_assert_int_eq(f.nr_calls, 4);
@@ -379,7 +379,7 @@ START_TEST(test_apply_plan)
 	x.opts.manage_hard_limit = false;
 	x.opts.manage_thp = true;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(f.calls[1].kind, ACT_CALL_MEMTUNE);
 	ck_assert_int_eq(f.calls[1].hard_kib, MT_ABSENT);
 	ck_assert_int_eq(f.calls[1].soft_kib, 3 * GIB);
@@ -395,7 +395,7 @@ START_TEST(test_apply_plan)
 	x.gp[0].hard_limit_kib = 1 * GIB + 100 * 1024;
 	x.gp[0].soft_limit_kib = MT_ABSENT;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(f.calls[0].kind, ACT_CALL_BALLOON);
 	ck_assert_int_ne(f.calls[1].kind, ACT_CALL_MEMTUNE);
 	ck_assert_int_eq(res.failed, 2);
@@ -413,7 +413,7 @@ START_TEST(test_apply_plan_dry_run)
 	x.opts.dry_run = true;
 	act_fake_init(&f);
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(f.nr_calls, 0);
 	ck_assert_ptr_nonnull(strstr(logged, "dry-run: would set balloon of a "
 	    "from 4096 to 3072 MiB (host tight)"));
@@ -457,7 +457,7 @@ START_TEST(test_apply_memory_low)
 	x.gp[0].memory_low_kib = 4 * GIB + oh;
 	act_fake_init(&f);
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(res.failed, 0);
 	ck_assert_int_eq(f.nr_calls, 3);
 	ck_assert_int_eq(f.calls[2].kind, ACT_CALL_SYSFS);
@@ -469,7 +469,7 @@ START_TEST(test_apply_memory_low)
 	act_fake_clear(&f);
 	x.gp[0].memory_low_kib = 4 * GIB + oh + 1;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(res.failed, 1);
 	ck_assert_int_eq(f.nr_calls, 2);
 	ck_assert_ptr_nonnull(strstr(logged, "SAFETY: refusing memory.low"));
@@ -489,7 +489,7 @@ START_TEST(test_apply_plan_errors)
 	/* the guest vanished: counted, the rest goes on */
 	f.rc_balloon = -ENOENT;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(res.gone, 1);
 	ck_assert(!res.transient);
 
@@ -499,7 +499,7 @@ START_TEST(test_apply_plan_errors)
 	f.rc_balloon = -ENOTCONN;
 	x.gp[1].target_kib = 2 * GIB;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), -ENOTCONN);
+	    &x.snap, &x.plan, &res, NULL), -ENOTCONN);
 	ck_assert_int_eq(f.nr_calls, 3);
 	ck_assert_int_eq(f.calls[0].kind, ACT_CALL_BALLOON);
 	ck_assert_int_eq(f.calls[1].kind, ACT_CALL_SYSFS);
@@ -510,10 +510,81 @@ START_TEST(test_apply_plan_errors)
 	f.rc_balloon = 0;
 	f.rc_sysfs = -EBUSY;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert(!res.ksm_applied);
 	ck_assert(res.transient);
 	act_fake_free(&f);
+}
+END_TEST
+
+/* What act_apply_plan reports per guest, for policy_commit: guest a
+ * plans a balloon and a memtune with a hard limit, b a balloon target
+ * below its floor (the safety net refuses it), c is left alone. */
+START_TEST(test_apply_outcomes)
+{
+	static const struct {
+		const char *name;
+		bool dry_run, manage_hard;
+		int rc_balloon, rc_memtune;
+		int want_rc;
+		enum policy_outcome a_balloon, a_memtune, a_hard, b_balloon;
+	} cases[] = {
+		{ "applied", false, true, 0, 0, 0, OUTCOME_APPLIED,
+		    OUTCOME_APPLIED, OUTCOME_APPLIED, OUTCOME_REFUSED },
+		{ "dry run", true, true, 0, 0, 0, OUTCOME_DRY_RUN,
+		    OUTCOME_DRY_RUN, OUTCOME_DRY_RUN, OUTCOME_REFUSED },
+		{ "hard limit switched off", false, false, 0, 0, 0,
+		    OUTCOME_APPLIED, OUTCOME_APPLIED, OUTCOME_SKIPPED,
+		    OUTCOME_REFUSED },
+		{ "libvirt fails", false, true, -EIO, -EBUSY, 0,
+		    OUTCOME_FAILED, OUTCOME_FAILED, OUTCOME_FAILED,
+		    OUTCOME_REFUSED },
+		{ "guest gone", false, true, -ENOENT, -ESRCH, 0, OUTCOME_GONE,
+		    OUTCOME_GONE, OUTCOME_GONE, OUTCOME_REFUSED },
+		/* the first call loses the connection: nothing after it is
+		 * sent, not even what the safety net would have stopped */
+		{ "connection lost", false, true, -ENOTCONN, 0, -ENOTCONN,
+		    OUTCOME_FAILED, OUTCOME_SKIPPED, OUTCOME_SKIPPED,
+		    OUTCOME_SKIPPED },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct plan_fixture x;
+		struct policy_results out;
+		struct act_result res;
+		struct act_fake f;
+
+		plan_fixture(&x);
+		x.opts.dry_run = cases[i].dry_run;
+		x.opts.manage_hard_limit = cases[i].manage_hard;
+		act_fake_init(&f);
+		f.rc_balloon = cases[i].rc_balloon;
+		f.rc_memtune = cases[i].rc_memtune;
+		/* sized by the call, from nothing */
+		ck_assert_int_eq(policy_results_init(&out, 0), 0);
+		ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc,
+		    &x.opts, &x.snap, &x.plan, &res, &out), cases[i].want_rc);
+		ck_assert_uint_eq(out.nr_guests, 3);
+		ck_assert_msg(out.guests[0].balloon == cases[i].a_balloon &&
+		    out.guests[0].memtune == cases[i].a_memtune &&
+		    out.guests[0].hard_limit == cases[i].a_hard &&
+		    out.guests[1].balloon == cases[i].b_balloon,
+		    "%s: a balloon %s memtune %s hard %s, b balloon %s",
+		    cases[i].name,
+		    policy_outcome_name(out.guests[0].balloon),
+		    policy_outcome_name(out.guests[0].memtune),
+		    policy_outcome_name(out.guests[0].hard_limit),
+		    policy_outcome_name(out.guests[1].balloon));
+		ck_assert_int_eq(out.guests[1].memtune, OUTCOME_NONE);
+		ck_assert_int_eq(out.guests[2].balloon, OUTCOME_NONE);
+		ck_assert_int_eq(out.guests[2].memtune, OUTCOME_NONE);
+		/* no memory.low planned, none reported */
+		ck_assert_int_eq(out.guests[0].memory_low, OUTCOME_NONE);
+		ck_assert_int_eq(out.ksm_applied, res.ksm_applied);
+		ck_assert_int_eq(out.ksm_applied, !cases[i].dry_run);
+		policy_results_free(&out);
+		act_fake_free(&f);
+	}
 }
 END_TEST
 
@@ -531,6 +602,7 @@ act_suite(void)
 	tcase_add_test(tc, test_apply_plan);
 	tcase_add_test(tc, test_apply_plan_dry_run);
 	tcase_add_test(tc, test_apply_plan_errors);
+	tcase_add_test(tc, test_apply_outcomes);
 	tcase_add_test(tc, test_apply_memory_low);
 	suite_add_tcase(s, tc);
 	return s;
