@@ -373,9 +373,22 @@ void policy_plan_free(struct policy_plan *p);
 
 /* Decide. 0, -EINVAL for a snapshot the policy cannot read (MemTotal or
  * MemAvailable absent), -ENOMEM when growing state for more guests fails.
- * The state moves on even for a plan the caller then only prints. */
+ * Deciding moves only what was observed (the host's state and its dwell,
+ * each guest's use and balloon progress, the KSM loop); what memtuned
+ * asked of a guest moves in policy_commit(), with what was carried out. A
+ * plan that is only printed (a dry run) is simply not committed. */
 int policy_decide(const struct policy_config *c, const struct snapshot *snap,
     struct policy_state *s, int64_t now_ms, struct policy_plan *plan);
+
+/* Remember what of the last plan decided on s was carried out (r from
+ * act_apply_plan, or policy_results_all_applied), at the plan's time:
+ * for each guest whose balloon target was applied, the target, its
+ * direction, the time of the change and the progress clock; for each
+ * hard limit applied, whether memtuned now holds one; the KSM settings
+ * written (policy_note_applied). Nothing else moves: a target that was
+ * not sent is asked again at the next tick. */
+void policy_commit(struct policy_state *s, const struct policy_plan *p,
+    const struct policy_results *r, int64_t now_ms);
 
 /* The caller wrote the plan's KSM settings: they become what the policy
  * expects to read back, so a later difference means another manager. */
@@ -423,6 +436,8 @@ struct policy_gwork {
 	bool urgent;		/* pressured and nearly out: served first */
 	bool donor;
 	bool resend;		/* ask a stuck balloon again */
+	bool restart_progress;	/* a target sent now starts the progress
+				   clock afresh (policy_commit) */
 	int64_t floor_kib, ceiling_kib;
 	int64_t need_kib;	/* MT_ABSENT without fresh stats */
 	int64_t cur_kib;	/* the target in force: pending or actual */

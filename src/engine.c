@@ -242,8 +242,15 @@ engine_act(struct engine *e, bool dry_run)
 		return -ENOTCONN;
 	rc = act_apply_plan(e->ops, ctx, &e->cfg.policy, &o, &e->snap,
 	    &e->plan, &e->last_act, &e->results);
-	if (e->last_act.ksm_applied || e->last_act.thp_applied)
-		policy_note_applied(&e->ps, &e->plan);
+	if (rc == -ENOMEM) {
+		snprintf(e->last_error, sizeof(e->last_error),
+		    "no memory for the actuator's results: nothing done");
+		e->have_plan = false;
+		return rc;
+	}
+	/* the policy remembers only what went through: a dry run, a
+	 * failed, refused or skipped change is asked again */
+	policy_commit(&e->ps, &e->plan, &e->results, e->plan_ms);
 	/* memtune is cached by the collector: re-read it where it was just
 	 * written, so the next plan compares with what is really set and no
 	 * write is repeated */

@@ -401,10 +401,10 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
 			h->uncooperative = true;
 			h->uncoop_since_ms = now_ms;
 		}
-		if (now_ms - h->uncoop_since_ms >= c->balloon_retry_ms) {
+		/* the retry clock restarts when the resend is carried out
+		 * (policy_commit) */
+		if (now_ms - h->uncoop_since_ms >= c->balloon_retry_ms)
 			w->resend = true;
-			h->uncoop_since_ms = now_ms;
-		}
 		gp->state = GPS_UNCOOPERATIVE;
 		policy_reasonf(gp->reason, sizeof(gp->reason), "balloon stuck at "
 		    "%lld MiB for %llds (asked %lld MiB): uncooperative, "
@@ -670,7 +670,7 @@ append_reason(struct guest_plan *gp, const char *more)
 
 static bool
 plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
-    struct policy_guest_hist *h, const struct policy_gwork *w,
+    const struct policy_guest_hist *h, const struct policy_gwork *w,
     struct guest_plan *gp)
 {
 	int64_t hard = MT_ABSENT, floor_rss;
@@ -706,7 +706,6 @@ plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
 	if (MT_PRESENT(hard) && differs(g->hard_limit_kib, hard,
 	    c->min_change_kib)) {
 		gp->hard_limit_kib = hard;
-		h->hard_limit_set = hard != POLICY_LIMIT_UNLIMITED;
 		any = true;
 		if (MT_PRESENT(c->swap_limit_kib))
 			gp->swap_hard_limit_kib =
@@ -757,21 +756,13 @@ policy_finish(const struct policy_config *c, const struct snapshot *snap,
 		memtune = plan_memtune(c, g, h, w, gp);
 		gp->action = balloon && memtune ? ACT_BOTH : balloon ?
 		    ACT_BALLOON : memtune ? ACT_MEMTUNE : ACT_NONE;
-		if (!balloon)
-			continue;
 		/* a new request restarts the progress clock only when the
 		 * last one was met; otherwise a stuck balloon would look
-		 * fresh at every tick */
-		if (!MT_PRESENT(h->last_target_kib) || w->resend ||
+		 * fresh at every tick. Recorded when it is carried out. */
+		w->restart_progress = balloon &&
+		    (!MT_PRESENT(h->last_target_kib) || w->resend ||
 		    abs64(g->actual_kib - h->last_target_kib) <=
-		    c->min_change_kib) {
-			h->progress_ms = now_ms;
-			h->progress_actual_kib = g->actual_kib;
-		}
-		h->last_dir = w->target_kib > w->cur_kib ? 1 :
-		    w->target_kib < w->cur_kib ? -1 : h->last_dir;
-		h->last_change_ms = now_ms;
-		h->last_target_kib = w->target_kib;
+		    c->min_change_kib);
 	}
 	/* forget guests gone for a while: a slice of the table per tick,
 	 * so a big table costs nothing much at any one tick */

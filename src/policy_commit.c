@@ -99,3 +99,53 @@ policy_results_all_applied(struct policy_results *r,
 	r->thp_applied = p->thp.change;
 	return 0;
 }
+
+/* The history entry of plan guest i, when the state's scratch still
+ * belongs to this plan; NULL otherwise. */
+static struct policy_guest_hist *
+commit_hist(struct policy_state *s, const struct policy_plan *p, size_t i)
+{
+	size_t hi;
+
+	if (i >= s->work_cap)
+		return NULL;
+	hi = s->work[i].hist;
+	if (hi >= s->hist_cap || strcmp(s->hist[hi].uuid, p->guests[i].uuid))
+		return NULL;
+	return &s->hist[hi];
+}
+
+void
+policy_commit(struct policy_state *s, const struct policy_plan *p,
+    const struct policy_results *r, int64_t now_ms)
+{
+	size_t n = MIN(p->nr_guests, r->nr_guests);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct guest_plan *gp = &p->guests[i];
+		const struct policy_guest_result *gr = &r->guests[i];
+		const struct policy_gwork *w = &s->work[i];
+		struct policy_guest_hist *h;
+
+		if ((h = commit_hist(s, p, i)) == NULL)
+			continue;
+		if (gr->hard_limit == OUTCOME_APPLIED &&
+		    MT_PRESENT(gp->hard_limit_kib))
+			h->hard_limit_set =
+			    gp->hard_limit_kib != POLICY_LIMIT_UNLIMITED;
+		if (gr->balloon != OUTCOME_APPLIED)
+			continue;
+		if (w->restart_progress) {
+			h->progress_ms = now_ms;
+			h->progress_actual_kib = gp->actual_kib;
+		}
+		if (w->resend)
+			h->uncoop_since_ms = now_ms;
+		h->last_dir = gp->target_kib > w->cur_kib ? 1 :
+		    gp->target_kib < w->cur_kib ? -1 : h->last_dir;
+		h->last_change_ms = now_ms;
+		h->last_target_kib = gp->target_kib;
+	}
+	if (r->ksm_applied)
+		policy_note_applied(s, p);
+}

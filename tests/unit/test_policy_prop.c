@@ -202,6 +202,7 @@ START_TEST(test_properties)
 
 			ck_assert_int_eq(policy_decide(&c, &snap, &s, now, &p),
 			    0);
+			ck_assert_int_eq(fx_commit_guests(&s, &p, now), 0);
 			for (i = 0; i < snap.nr_guests; i++) {
 				const struct guest_plan *gp = &p.guests[i];
 				const struct guest_snapshot *gs = &g[i];

@@ -49,11 +49,13 @@ tc_free(struct tc *t)
 	free(t);
 }
 
+/* decide, and carry the plan out in full */
 static void
 decide(struct tc *t, int64_t now_ms)
 {
 	ck_assert_int_eq(policy_decide(&t->c, &t->snap, &t->s, now_ms, &t->p),
 	    0);
+	ck_assert_int_eq(fx_commit_guests(&t->s, &t->p, now_ms), 0);
 }
 
 /* the balloon moves all the way to the planned target before the next tick */
