@@ -236,6 +236,9 @@ engine_act(struct engine *e, bool dry_run)
 	int rc;
 
 	memset(&e->last_act, 0, sizeof(e->last_act));
+	/* no results but this plan's: a tick that acts on nothing has none */
+	e->results.nr_guests = 0;
+	e->results.ksm_applied = e->results.thp_applied = false;
 	if (!e->have_plan)
 		return -ENODATA;
 	if (e->conn == NULL && e->ops_ctx == NULL)
