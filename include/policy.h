@@ -408,6 +408,15 @@ int policy_reserve(const struct policy_config *c, const struct snapshot *snap,
 int policy_guest_bounds(const struct policy_config *c,
     const struct guest_snapshot *g, bool own_hard_limit, int64_t *floor_kib,
     int64_t *ceiling_kib, char *err, size_t errlen);
+/* What a guest with fresh stats uses, in balloon units: its balloon size
+ * (MemTotal when the size is unknown) less MemAvailable, never below 0. */
+int64_t policy_guest_used_kib(const struct guest_snapshot *g);
+/* What it needs: used + the part of its disk caches kept (cache_reclaim)
+ * + headroom_kib, the headroom the policy gave it (plan's headroom_kib);
+ * MT_ABSENT: the headroom of a guest the policy sees for the first time.
+ * The one definition the policy and the capacity estimate share. */
+int64_t policy_guest_need_kib(const struct policy_config *c,
+    const struct guest_snapshot *g, int64_t headroom_kib);
 /* The automatic host reserve for a MemTotal, or the configured one. */
 int64_t policy_host_reserve_kib(const struct policy_config *c,
     int64_t mem_total_kib);

@@ -476,6 +476,38 @@ guest_headroom(const struct policy_config *c, const struct guest_snapshot *g,
 	return MIN(hi, MAX(lo, 2 * h->spurt_kib));
 }
 
+int64_t
+policy_guest_used_kib(const struct guest_snapshot *g)
+{
+	/* in balloon units: what the guest's kernel keeps for itself
+	 * (actual - MemTotal, tens of MiB) is used too; measured against
+	 * MemTotal, a shrink to the need would leave the guest that much
+	 * short of its headroom and it would ask for it back at once */
+	int64_t used = (MT_PRESENT(g->actual_kib) ? g->actual_kib :
+	    g->available_kib) - g->usable_kib;
+
+	return MAX(used, 0);
+}
+
+int64_t
+policy_guest_need_kib(const struct policy_config *c,
+    const struct guest_snapshot *g, int64_t headroom_kib)
+{
+	int64_t used = policy_guest_used_kib(g), keep;
+
+	keep = MT_PRESENT(g->disk_caches_kib) && g->disk_caches_kib > 0 ?
+	    g->disk_caches_kib - policy_scale(g->disk_caches_kib,
+	    c->cache_reclaim_pmy, 10000) : 0;
+	if (!MT_PRESENT(headroom_kib)) {
+		/* a guest with no history, as read_guest first sees it */
+		struct policy_guest_hist fresh;
+
+		hist_clear(&fresh);
+		headroom_kib = guest_headroom(c, g, &fresh, used, 0);
+	}
+	return used + keep + headroom_kib;
+}
+
 static void
 read_guest(const struct policy_config *c, const struct guest_snapshot *g,
     struct policy_state *s, int64_t now_ms, enum host_pressure p,
@@ -483,7 +515,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 {
 	struct policy_guest_hist *h;
 	char err[POLICY_REASON_MAX];
-	int64_t used, keep, headroom;
+	int64_t used, headroom;
 	bool crit = p == PRESSURE_CRITICAL;
 	size_t prev = w->hist;
 
@@ -580,18 +612,9 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 		    MIB(w->cur_kib));
 		return;
 	}
-	/* in balloon units: what the guest's kernel keeps for itself
-	 * (actual - MemTotal, tens of MiB) is used too; measured against
-	 * MemTotal, a shrink to the need would leave the guest that much
-	 * short of its headroom and it would ask for it back at once */
-	used = (MT_PRESENT(g->actual_kib) ? g->actual_kib :
-	    g->available_kib) - g->usable_kib;
-	used = MAX(used, 0);
-	keep = MT_PRESENT(g->disk_caches_kib) && g->disk_caches_kib > 0 ?
-	    g->disk_caches_kib - policy_scale(g->disk_caches_kib,
-	    c->cache_reclaim_pmy, 10000) : 0;
+	used = policy_guest_used_kib(g);
 	headroom = guest_headroom(c, g, h, used, now_ms);
-	w->need_kib = used + keep + headroom;
+	w->need_kib = policy_guest_need_kib(c, g, headroom);
 	w->idle_kib = w->cur_kib - w->need_kib;
 	w->pressured = g->usable_kib < headroom ||
 	    (MT_PRESENT(g->major_fault_per_s) &&

@@ -121,6 +121,8 @@ build(void)
 		gp->floor_kib = KIB_MIB(1024);
 		gp->ceiling_kib = KIB_MIB(4096);
 		gp->need_kib = KIB_MIB(2560);
+		/* as the policy gives it with cap_config's headroom_min */
+		gp->headroom_kib = KIB_MIB(256);
 		gp->actual_kib = guests[i].actual_kib;
 		gp->target_kib = guests[i].actual_kib;
 		gp->soft_limit_kib = gp->hard_limit_kib = MT_ABSENT;
