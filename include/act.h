@@ -35,6 +35,12 @@ struct act_ops {
 	    int64_t soft_kib, int64_t swap_hard_kib);
 	/* a sysfs or cgroup file under the util.h root prefix */
 	int (*write_sysfs)(void *ctx, const char *path, const char *value);
+	/* memtuned's record of the hard limit it set and the balloon target
+	 * then, KiB, in the running domain's metadata (domxml.h,
+	 * DOMXML_STATE_NS), so a restarted memtuned knows the limit is its
+	 * own; hard_kib MT_ABSENT removes it */
+	int (*record_hard_limit)(void *ctx, const char *uuid, int64_t hard_kib,
+	    int64_t target_kib);
 };
 
 /* The real thing: ctx is the virConnectPtr. */
@@ -44,6 +50,8 @@ int act_libvirt_set_balloon(virConnectPtr conn, const char *uuid,
     int64_t target_kib);
 int act_libvirt_set_memtune(virConnectPtr conn, const char *uuid,
     int64_t hard_kib, int64_t soft_kib, int64_t swap_hard_kib);
+int act_libvirt_record_hard_limit(virConnectPtr conn, const char *uuid,
+    int64_t hard_kib, int64_t target_kib);
 /* Map libvirt's last error (after a failed call on conn) to -errno. */
 int act_libvirt_errno(virConnectPtr conn);
 /* Write value to path (under the root prefix), unless the file already
@@ -59,6 +67,8 @@ enum act_call_kind {
 	ACT_CALL_BALLOON,
 	ACT_CALL_MEMTUNE,
 	ACT_CALL_SYSFS,
+	ACT_CALL_RECORD,		/* hard_kib and target_kib recorded;
+					   hard_kib MT_ABSENT: removed */
 };
 
 struct act_call {
@@ -82,6 +92,7 @@ struct act_fake {
 	int rc_balloon;
 	int rc_memtune;
 	int rc_sysfs;
+	int rc_record;
 };
 
 extern const struct act_ops act_fake_ops;

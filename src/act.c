@@ -8,6 +8,7 @@
 #include <libvirt/virterror.h>
 
 #include "act.h"
+#include "domxml.h"
 #include "virt.h"
 #include "log.h"
 #include "util.h"
@@ -163,6 +164,35 @@ out:
 	return rc;
 }
 
+int
+act_libvirt_record_hard_limit(virConnectPtr conn, const char *uuid,
+    int64_t hard_kib, int64_t target_kib)
+{
+	virDomainPtr dom = NULL;
+	/* two 19-digit numbers and the element around them */
+	char xml[96];
+	int rc;
+
+	if (MT_PRESENT(hard_kib) && domxml_state_element(hard_kib, target_kib,
+	    xml, sizeof(xml)) < 0)
+		return -ERANGE;
+	if ((rc = act_lookup(conn, uuid, &dom)) < 0)
+		goto out;
+	/* live only, like the limit it describes: both end with the
+	 * running domain, and both travel with it when it migrates */
+	if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+	    MT_PRESENT(hard_kib) ? xml : NULL, DOMXML_STATE_KEY,
+	    DOMXML_STATE_NS, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+		rc = act_libvirt_fail(conn, "metadata", uuid);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (dom != NULL)
+		virDomainFree(dom);
+	return rc;
+}
+
 /* the word a sysfs file currently holds: the bracketed choice, or the
  * whole trimmed content */
 static void
@@ -223,10 +253,18 @@ libvirt_op_sysfs(void *ctx, const char *path, const char *value)
 	return act_sysfs_write(path, value);
 }
 
+static int
+libvirt_op_record(void *ctx, const char *uuid, int64_t hard_kib,
+    int64_t target_kib)
+{
+	return act_libvirt_record_hard_limit(ctx, uuid, hard_kib, target_kib);
+}
+
 const struct act_ops act_libvirt_ops = {
 	.set_balloon = libvirt_op_balloon,
 	.set_memtune = libvirt_op_memtune,
 	.write_sysfs = libvirt_op_sysfs,
+	.record_hard_limit = libvirt_op_record,
 };
 
 /* --------------------------------------------------------------- fake */
@@ -312,10 +350,26 @@ fake_op_sysfs(void *ctx, const char *path, const char *value)
 	return c->rc = f->rc_sysfs;
 }
 
+static int
+fake_op_record(void *ctx, const char *uuid, int64_t hard_kib,
+    int64_t target_kib)
+{
+	struct act_fake *f = ctx;
+	struct act_call *c = fake_record(f, ACT_CALL_RECORD);
+
+	if (c == NULL)
+		return -ENOMEM;
+	mt_strlcpy(c->uuid, uuid, sizeof(c->uuid));
+	c->hard_kib = hard_kib;
+	c->target_kib = target_kib;
+	return c->rc = f->rc_record;
+}
+
 const struct act_ops act_fake_ops = {
 	.set_balloon = fake_op_balloon,
 	.set_memtune = fake_op_memtune,
 	.write_sysfs = fake_op_sysfs,
+	.record_hard_limit = fake_op_record,
 };
 
 /* --------------------------------------------------------- safety net */
@@ -612,12 +666,61 @@ apply_balloon(const struct act_ops *ops, void *ctx,
 	return OUTCOME_APPLIED;
 }
 
+/* Before a finite hard limit goes in, memtuned records it as its own
+ * (with the balloon target it goes with), so that a restarted memtuned can
+ * tell it from an operator's: without the record the limit is not set. */
+static int
+record_before(const struct act_ops *ops, void *ctx,
+    const struct guest_plan *gp, int64_t hard, const struct guest_snapshot *g)
+{
+	int rc;
+
+	if (!MT_PRESENT(hard) || hard == POLICY_LIMIT_UNLIMITED ||
+	    (g != NULL && hard == g->own_hard_limit_kib &&
+	    gp->target_kib == g->own_target_kib))
+		return 0;
+	if ((rc = ops->record_hard_limit(ctx, gp->uuid, hard,
+	    gp->target_kib)) < 0 && rc != -ENOENT && rc != -ESRCH)
+		log_warnx("memtune %s: hard limit not set: it could not be "
+		    "recorded as memtuned's (%s)", gp->name, strerror(-rc));
+	return rc;
+}
+
+/* After the memtune call (mrc): a lifted limit's record goes; a failed
+ * set puts back the record the guest had, which still describes the
+ * limit in force. */
+static void
+record_after(const struct act_ops *ops, void *ctx,
+    const struct guest_plan *gp, int64_t hard, const struct guest_snapshot *g,
+    int mrc)
+{
+	int64_t own = g != NULL ? g->own_hard_limit_kib : MT_ABSENT;
+	int64_t own_target = g != NULL ? g->own_target_kib : MT_ABSENT;
+	int rc = 0;
+
+	if (!MT_PRESENT(hard) || mrc == -ENOTCONN)
+		return;
+	if (mrc == 0 && hard == POLICY_LIMIT_UNLIMITED &&
+	    (MT_PRESENT(own) || g == NULL))
+		rc = ops->record_hard_limit(ctx, gp->uuid, MT_ABSENT, MT_ABSENT);
+	else if (mrc < 0 && hard != POLICY_LIMIT_UNLIMITED &&
+	    (hard != own || gp->target_kib != own_target))
+		rc = ops->record_hard_limit(ctx, gp->uuid, own, own_target);
+	/* a stale record is harmless: it counts only while it matches the
+	 * limit in force */
+	if (rc < 0 && rc != -ENOENT && rc != -ESRCH)
+		log_warnx("memtune %s: memtuned's record of its hard limit "
+		    "not updated (%s)", gp->name, strerror(-rc));
+}
+
 /* The memtune call: hard (MT_ABSENT when held back), soft and swap_hard
- * as planned. min_hard: the least hard limit that keeps the VM alive. */
+ * as planned. min_hard: the least hard limit that keeps the VM alive; g:
+ * the guest as collected, with memtuned's record of its hard limit. */
 static enum policy_outcome
 apply_memtune(const struct act_ops *ops, void *ctx,
     const struct act_apply_opts *opts, const struct guest_plan *gp,
-    int64_t hard, int64_t min_hard, struct act_result *res, bool *lost)
+    const struct guest_snapshot *g, int64_t hard, int64_t min_hard,
+    struct act_result *res, bool *lost)
 {
 	char b1[32], b2[32], b3[32];
 	int rc;
@@ -644,8 +747,14 @@ apply_memtune(const struct act_ops *ops, void *ctx,
 		res->done++;
 		return OUTCOME_DRY_RUN;
 	}
-	if ((rc = ops->set_memtune(ctx, gp->uuid, hard, gp->soft_limit_kib,
-	    gp->swap_hard_limit_kib)) < 0) {
+	if ((rc = record_before(ops, ctx, gp, hard, g)) < 0) {
+		note_failure(res, rc, lost);
+		return failure_outcome(rc);
+	}
+	rc = ops->set_memtune(ctx, gp->uuid, hard, gp->soft_limit_kib,
+	    gp->swap_hard_limit_kib);
+	record_after(ops, ctx, gp, hard, g, rc);
+	if (rc < 0) {
 		note_failure(res, rc, lost);
 		return failure_outcome(rc);
 	}
@@ -679,8 +788,8 @@ apply_guest(const struct act_ops *ops, void *ctx,
 		min_hard = gp->floor_kib + policy_qemu_overhead_kib(pc, max_kib);
 	if (MT_PRESENT(hard) || MT_PRESENT(gp->soft_limit_kib) ||
 	    MT_PRESENT(gp->swap_hard_limit_kib))
-		gr->memtune = apply_memtune(ops, ctx, opts, gp, hard, min_hard,
-		    res, lost);
+		gr->memtune = apply_memtune(ops, ctx, opts, gp, g, hard,
+		    min_hard, res, lost);
 	if (MT_PRESENT(gp->hard_limit_kib))
 		gr->hard_limit = MT_PRESENT(hard) ? gr->memtune :
 		    OUTCOME_SKIPPED;

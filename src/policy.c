@@ -210,7 +210,7 @@ hist_rehash(struct policy_state *s, size_t live)
 }
 
 static size_t
-hist_lookup(struct policy_state *s, const char *uuid)
+hist_lookup(struct policy_state *s, const char *uuid, bool *fresh)
 {
 	size_t mask = s->hist_cap - 1, j = hash_uuid(uuid) & mask;
 	size_t free_slot = NO_HIST;
@@ -234,6 +234,7 @@ hist_lookup(struct policy_state *s, const char *uuid)
 		free_slot = j;
 		s->hist_used++;
 	}
+	*fresh = true;
 	hist_clear(&s->hist[free_slot]);
 	mt_strlcpy(s->hist[free_slot].uuid, uuid, MT_UUID_LEN);
 	return free_slot;
@@ -508,6 +509,56 @@ policy_guest_need_kib(const struct policy_config *c,
 	return used + keep + headroom_kib;
 }
 
+/* memtuned's record in the domain's metadata describes the hard limit in
+ * force (libvirt reads it back from the cgroup, in whole pages: within
+ * min_change) */
+static bool
+hard_limit_recorded(const struct policy_config *c,
+    const struct guest_snapshot *g)
+{
+	return MT_PRESENT(g->own_hard_limit_kib) &&
+	    MT_PRESENT(g->hard_limit_kib) &&
+	    g->hard_limit_kib != POLICY_LIMIT_UNLIMITED &&
+	    abs64(g->hard_limit_kib - g->own_hard_limit_kib) <
+	    c->min_change_kib;
+}
+
+/* Is the hard limit in force memtuned's own? With a record, when the
+ * record describes it, so an operator's later limit is not taken for
+ * memtuned's; without one, when this memtuned set it. */
+static bool
+hard_limit_own(const struct policy_config *c, const struct guest_snapshot *g,
+    const struct policy_guest_hist *h)
+{
+	if (!MT_PRESENT(g->own_hard_limit_kib))
+		return h->hard_limit_set;
+	return hard_limit_recorded(c, g);
+}
+
+/* A guest the policy has no history of (memtuned restarted, or it was
+ * away) may carry memtuned's record of the hard limit it set when it
+ * found the balloon stuck. The history that matters comes back from it:
+ * the limit is memtuned's, and a balloon still above the target the limit
+ * went with is still stuck there. It is lifted as usual once the balloon
+ * moves, or at once with hard_limit = off. */
+static void
+hist_restore(const struct policy_config *c, const struct guest_snapshot *g,
+    struct policy_guest_hist *h, int64_t now_ms)
+{
+	if (!hard_limit_recorded(c, g))
+		return;
+	h->hard_limit_set = true;
+	if (!MT_PRESENT(g->own_target_kib) || !MT_PRESENT(g->actual_kib) ||
+	    g->actual_kib - g->own_target_kib <= c->min_change_kib)
+		return;
+	h->last_target_kib = g->own_target_kib;
+	h->progress_actual_kib = g->actual_kib;
+	/* it was stuck this long at least when the limit was set */
+	h->progress_ms = now_ms - c->balloon_uncooperative_ms;
+	h->uncooperative = true;
+	h->uncoop_since_ms = now_ms;
+}
+
 static void
 read_guest(const struct policy_config *c, const struct guest_snapshot *g,
     struct policy_state *s, int64_t now_ms, enum host_pressure p,
@@ -516,7 +567,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	struct policy_guest_hist *h;
 	char err[POLICY_REASON_MAX];
 	int64_t used, headroom;
-	bool crit = p == PRESSURE_CRITICAL;
+	bool crit = p == PRESSURE_CRITICAL, fresh = false;
 	size_t prev = w->hist;
 
 	memset(w, 0, sizeof(*w));
@@ -546,10 +597,12 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	if (prev < s->hist_cap && strcmp(s->hist[prev].uuid, g->uuid) == 0)
 		w->hist = prev;
 	else
-		w->hist = hist_lookup(s, g->uuid);
+		w->hist = hist_lookup(s, g->uuid, &fresh);
 	h = &s->hist[w->hist];
+	if (fresh)
+		hist_restore(c, g, h, now_ms);
 	h->seen_ms = now_ms;
-	if (policy_guest_bounds(c, g, h->hard_limit_set, &w->floor_kib,
+	if (policy_guest_bounds(c, g, hard_limit_own(c, g, h), &w->floor_kib,
 	    &w->ceiling_kib, err, sizeof(err)) < 0) {
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = GPS_CONFIG_ERROR;
@@ -723,7 +776,7 @@ plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
 			floor_rss = g->rss_kib + w->overhead_kib;
 			hard = MAX(hard, floor_rss);
 		}
-	} else if (h->hard_limit_set) {
+	} else if (hard_limit_own(c, g, h)) {
 		hard = POLICY_LIMIT_UNLIMITED;
 	}
 	if (MT_PRESENT(hard) && differs(g->hard_limit_kib, hard,

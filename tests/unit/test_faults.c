@@ -524,6 +524,124 @@ START_TEST(test_dry_run_keeps_operator_hard_limit)
 }
 END_TEST
 
+/* memtuned stops and starts again; libvirt (the test driver) keeps the
+ * guests, their memtune and their metadata. extra: config lines. */
+static void
+restart_engine(const char *extra)
+{
+	virConnectPtr conn = fx.e.conn;
+	struct mt_config cfg;
+	char text[PATH_MAX + 256], err[1024];
+
+	fx.e.conn = NULL;
+	engine_free(&fx.e);
+	snprintf(text, sizeof(text), "[daemon]\nuri = test://%s\n"
+	    "stats_period = 0\ntask_delayacct = no\n%s", fx.xml, extra);
+	ck_assert_int_eq(config_load_string(text, "restart.conf", &cfg, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(engine_init(&fx.e, &cfg), 0);
+	fx.e.conn = conn;
+	fx.e.ops = &ef_act_ops;
+	fx.e.ops_ctx = &fx.a;
+}
+
+/* A hard limit memtuned set on a stuck guest is still known as its own
+ * after memtuned restarts (its record in the domain's metadata): kept
+ * while the balloon is stuck, lifted when it moves, or at once when the
+ * new config says hard_limit = off. */
+START_TEST(test_own_hard_limit_survives_restart)
+{
+	static const struct {
+		const char *name;
+		const char *config;
+		bool balloon_moves;
+	} cases[] = {
+		{ "the balloon moves again", "", true },
+		{ "restarted with hard_limit = off", "[policy]\nhard_limit = off\n",
+		    false },
+	};
+	const char *victim = "00000001-6d74-4000-8000-000000000001";
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct guest_snapshot *g;
+		const struct guest_plan *gp;
+		const struct act_call *c;
+		int64_t hard, target;
+		virDomainPtr dom;
+		int k;
+
+		if (i > 0) {
+			teardown();
+			setup();
+		}
+		/* stuck balloons; memtune and the record reach libvirt */
+		fx.a.forward = false;
+		fx.a.forward_memtune = true;
+		for (k = 0; k < 20; k++) {
+			fx.now += 5000;
+			act_fake_clear(&fx.a.rec);
+			collect_decide(0);
+			g = snap_guest(victim);
+			ck_assert_ptr_nonnull(g);
+			if (MT_PRESENT(g->hard_limit_kib))
+				break;
+			ck_assert_int_eq(engine_act(&fx.e, false), 0);
+		}
+		ck_assert_msg(k < 20, "%s: no hard limit on the stuck guest",
+		    cases[i].name);
+		hard = g->hard_limit_kib;
+		target = g->own_target_kib;
+		ck_assert_int_eq(g->own_hard_limit_kib, hard);
+		ck_assert(MT_PRESENT(target));
+		ck_assert_int_gt(g->actual_kib, target);
+
+		restart_engine(cases[i].config);
+		fx.now += 5000;
+		act_fake_clear(&fx.a.rec);
+		collect_decide(0);
+		gp = plan_guest(victim);
+		ck_assert_ptr_nonnull(gp);
+		/* memtuned's own: it does not cap the guest's ceiling */
+		ck_assert_int_eq(gp->ceiling_kib, 2 * GIB_KIB);
+		if (cases[i].balloon_moves) {
+			/* still stuck: still held by the limit */
+			ck_assert_int_eq(gp->state, GPS_UNCOOPERATIVE);
+			ck_assert_int_ne(gp->hard_limit_kib,
+			    POLICY_LIMIT_UNLIMITED);
+			ck_assert_int_eq(engine_act(&fx.e, false), 0);
+			/* then its balloon gets where it was asked */
+			dom = virDomainLookupByUUIDString(fx.e.conn, victim);
+			ck_assert_ptr_nonnull(dom);
+			ck_assert_int_eq(virDomainSetMemoryFlags(dom,
+			    (unsigned long)target, VIR_DOMAIN_AFFECT_LIVE), 0);
+			virDomainFree(dom);
+			fx.a.forward = true;
+			fx.now += 5000;
+			act_fake_clear(&fx.a.rec);
+			collect_decide(0);
+			gp = plan_guest(victim);
+		}
+		ck_assert_msg(gp->hard_limit_kib == POLICY_LIMIT_UNLIMITED,
+		    "%s: the hard limit %lld KiB memtuned set is not lifted "
+		    "(plan: %lld, %s)", cases[i].name, (long long)hard,
+		    (long long)gp->hard_limit_kib, gp->reason);
+		ck_assert_int_eq(engine_act(&fx.e, false), 0);
+		c = find_call(ACT_CALL_MEMTUNE, victim);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_int_eq(c->hard_kib, POLICY_LIMIT_UNLIMITED);
+		c = find_call(ACT_CALL_RECORD, victim);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_int_eq(c->hard_kib, MT_ABSENT);
+		/* libvirt has neither the limit nor the record any more */
+		fx.now += 5000;
+		collect_decide(0);
+		g = snap_guest(victim);
+		ck_assert_int_eq(g->hard_limit_kib, MT_ABSENT);
+		ck_assert_int_eq(g->own_hard_limit_kib, MT_ABSENT);
+	}
+}
+END_TEST
+
 Suite *
 faults_suite(void)
 {
@@ -540,6 +658,7 @@ faults_suite(void)
 	tcase_add_test(tc, test_clock_jumps);
 	tcase_add_test(tc, test_unapplied_target_asked_again);
 	tcase_add_test(tc, test_dry_run_keeps_operator_hard_limit);
+	tcase_add_test(tc, test_own_hard_limit_survives_restart);
 	suite_add_tcase(s, tc);
 	return s;
 }
