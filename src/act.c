@@ -16,12 +16,15 @@
 #define KSM_DIR "/sys/kernel/mm/ksm/"
 #define THP_DIR "/sys/kernel/mm/transparent_hugepage/"
 
-/* a limit for a log line: KiB, or "unchanged" for MT_ABSENT */
+/* a limit for a log line: KiB, "unchanged" for MT_ABSENT, "unlimited"
+ * for no limit */
 static const char *
 fmt_kib(char *buf, size_t len, int64_t kib)
 {
 	if (!MT_PRESENT(kib))
 		snprintf(buf, len, "unchanged");
+	else if (kib == POLICY_LIMIT_UNLIMITED)
+		snprintf(buf, len, "unlimited");
 	else
 		snprintf(buf, len, "%lld KiB", (long long)kib);
 	return buf;

@@ -682,6 +682,11 @@ START_TEST(test_apply_records_own_hard_limit)
 		ck_assert_msg(out.guests[0].hard_limit == cases[i].hard,
 		    "%s: hard limit %s", cases[i].name,
 		    policy_outcome_name(out.guests[0].hard_limit));
+		/* the log says what a lift is */
+		if (cases[i].hard_gib == UNL)
+			ck_assert_ptr_nonnull(strstr(logged,
+			    "memtune a: hard unlimited, soft 3145728 KiB"));
+		logged[0] = '\0';
 		policy_results_free(&out);
 		act_fake_free(&f);
 	}
