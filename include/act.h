@@ -35,6 +35,12 @@ struct act_ops {
 	    int64_t soft_kib, int64_t swap_hard_kib);
 	/* a sysfs or cgroup file under the util.h root prefix */
 	int (*write_sysfs)(void *ctx, const char *path, const char *value);
+	/* memtuned's record of the hard limit it set and the balloon target
+	 * then, KiB, in the running domain's metadata (domxml.h,
+	 * DOMXML_STATE_NS), so a restarted memtuned knows the limit is its
+	 * own; hard_kib MT_ABSENT removes it */
+	int (*record_hard_limit)(void *ctx, const char *uuid, int64_t hard_kib,
+	    int64_t target_kib);
 };
 
 /* The real thing: ctx is the virConnectPtr. */
@@ -44,6 +50,8 @@ int act_libvirt_set_balloon(virConnectPtr conn, const char *uuid,
     int64_t target_kib);
 int act_libvirt_set_memtune(virConnectPtr conn, const char *uuid,
     int64_t hard_kib, int64_t soft_kib, int64_t swap_hard_kib);
+int act_libvirt_record_hard_limit(virConnectPtr conn, const char *uuid,
+    int64_t hard_kib, int64_t target_kib);
 /* Map libvirt's last error (after a failed call on conn) to -errno. */
 int act_libvirt_errno(virConnectPtr conn);
 /* Write value to path (under the root prefix), unless the file already
@@ -59,6 +67,8 @@ enum act_call_kind {
 	ACT_CALL_BALLOON,
 	ACT_CALL_MEMTUNE,
 	ACT_CALL_SYSFS,
+	ACT_CALL_RECORD,		/* hard_kib and target_kib recorded;
+					   hard_kib MT_ABSENT: removed */
 };
 
 struct act_call {
@@ -82,6 +92,7 @@ struct act_fake {
 	int rc_balloon;
 	int rc_memtune;
 	int rc_sysfs;
+	int rc_record;
 };
 
 extern const struct act_ops act_fake_ops;
@@ -120,19 +131,23 @@ struct act_result {
 	int failed;			/* refused by the safety net or by the system */
 	int gone;			/* guests that vanished (-ENOENT/-ESRCH) */
 	bool transient;			/* a failure worth retrying soon */
-	bool ksm_applied;		/* KSM writes all went through:
-					   call policy_note_applied() */
+	bool ksm_applied;		/* KSM writes all went through */
 	bool thp_applied;
 };
 
 /* Carry out a plan made from snap (plan->guests[i] belongs to
  * snap->guests[i]). Each guest and knob is tried; failures are logged and
- * counted, the rest goes on. Returns 0, or -ENOTCONN when the libvirt
- * connection was lost (the remaining libvirt steps are skipped; the
- * caller reconnects). */
+ * counted, the rest goes on. out (NULL: not wanted) gets what became of
+ * each guest's changes, for policy_commit(): applied, failed, refused by
+ * the safety net, skipped (after a lost connection, or a hard limit held
+ * back by manage_hard_limit = no), dry-run, or gone. A balloon target
+ * equal to the balloon's size is not sent and stays OUTCOME_NONE.
+ * Returns 0, -ENOMEM when out cannot be sized (nothing is done), or
+ * -ENOTCONN when the libvirt connection was lost (the remaining libvirt
+ * steps are skipped; the caller reconnects). */
 int act_apply_plan(const struct act_ops *ops, void *ctx,
     const struct policy_config *pc, const struct act_apply_opts *opts,
     const struct snapshot *snap, const struct policy_plan *plan,
-    struct act_result *res);
+    struct act_result *res, struct policy_results *out);
 
 #endif

@@ -20,6 +20,14 @@
 #include "snapshot.h"
 
 #define DOMXML_NS "http://memtuned.org/xmlns/memtuned/1"
+/* What memtuned itself set on the running domain, written live by the
+ * actuator as <memtuned-state:state hard_limit="KiB" target="KiB"/>: the
+ * hard limit, and the balloon target in force when it was set. A
+ * namespace of its own: libvirt keeps one metadata element per namespace,
+ * and the operator's <policy> element must stay as the operator wrote
+ * it. */
+#define DOMXML_STATE_NS "http://memtuned.org/xmlns/memtuned/state/1"
+#define DOMXML_STATE_KEY "memtuned-state"
 
 /* One source of per-guest policy input (a memtuned.conf guest section, or
  * the domain's metadata). Sizes in KiB; MT_ABSENT / -1 when not given. */
@@ -40,6 +48,13 @@ struct domxml_info {
 	bool has_policy;
 	struct guest_override policy;
 	char policy_err[256];
+	/* memtuned's own record (DOMXML_STATE_NS): the hard limit it set and
+	 * the balloon target then, in KiB; MT_ABSENT without a valid record
+	 * (a bad one is logged and described in state_err; target alone may
+	 * be absent) */
+	int64_t own_hard_limit_kib;
+	int64_t own_target_kib;
+	char state_err[256];
 	/* <numatune>: a binding memtuned cannot read (bad mode or nodeset)
 	 * is logged, treated as unbound and described here; "" otherwise */
 	char numa_err[256];
@@ -47,6 +62,13 @@ struct domxml_info {
 
 /* Set every field of an override to "not given". */
 void guest_override_init(struct guest_override *o);
+
+/* The record the actuator writes for a hard limit memtuned set with the
+ * balloon target then (MT_ABSENT: not written), as virDomainSetMetadata
+ * takes it (the namespace is added by libvirt). 0, or -ERANGE (buf left
+ * empty) when a value is not above 0 or buf is too small. */
+int domxml_state_element(int64_t hard_kib, int64_t target_kib, char *buf,
+    size_t len);
 
 /* Parse a whole domain XML. name is used in messages only. Returns 0, or
  * -EINVAL with a message in err when the XML itself cannot be read. A

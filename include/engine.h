@@ -53,6 +53,7 @@ struct engine {
 
 	struct engine_host_baseline baseline;
 	struct act_result last_act;
+	struct policy_results results;	/* of the last plan carried out */
 	char last_error[1024];		/* why the last tick did nothing */
 	uint64_t ticks, collect_errors, act_errors;
 };

@@ -83,10 +83,14 @@ struct metrics_counters {
 
 void metrics_counters_init(struct metrics_counters *ctr);
 /* Count what act_apply_plan() carried out for this plan: guest balloon and
- * memtune changes it was handed (failures land in errors{kind="act"} from
- * res->failed), KSM and THP changes only when res says they went through. */
+ * memtune changes out reports as applied (a memtune whose hard limit did
+ * not go through counts as "limits" when its other limits did), KSM and
+ * THP changes when res says they went through. Failures and refusals land
+ * in errors{kind="act"} from res->failed, vanished guests in guests_gone;
+ * dry-run and skipped changes are not counted at all. */
 void metrics_count_plan(struct metrics_counters *ctr,
-    const struct policy_plan *plan, const struct act_result *res);
+    const struct policy_plan *plan, const struct act_result *res,
+    const struct policy_results *out);
 /* The reason class metrics_count_plan() gives a guest's balloon or memtune
  * change, or METRICS_REASON_N when the plan sends none of that kind. */
 enum metrics_reason metrics_guest_reason(const struct guest_plan *gp,

@@ -267,6 +267,47 @@ struct policy_plan {
 	struct guest_plan *guests;	/* same order as snapshot guests */
 };
 
+/* --------------------------------------------------------------- results */
+
+/* What became of one kind of planned change, as the actuator reports it.
+ * Only OUTCOME_APPLIED moves what the policy remembers having asked
+ * (policy_commit): a change that was not carried out is asked again. */
+enum policy_outcome {
+	OUTCOME_NONE,		/* nothing of this kind to send */
+	OUTCOME_APPLIED,	/* sent, and the system took it */
+	OUTCOME_FAILED,		/* sent, and libvirt or the kernel refused */
+	OUTCOME_REFUSED,	/* stopped by the actuator's safety net */
+	OUTCOME_SKIPPED,	/* not sent: connection lost, switched off */
+	OUTCOME_DRY_RUN,	/* only logged */
+	OUTCOME_GONE,		/* the guest went away */
+};
+
+struct policy_guest_result {
+	enum policy_outcome balloon;
+	enum policy_outcome memtune;	/* the memtune call as a whole */
+	enum policy_outcome hard_limit;	/* the hard limit in it */
+	enum policy_outcome memory_low;
+};
+
+/* One result per plan guest, in the plan's order. */
+struct policy_results {
+	size_t nr_guests;
+	size_t cap_guests;
+	struct policy_guest_result *guests;
+	bool ksm_applied;		/* every KSM write went through */
+	bool thp_applied;
+};
+
+int policy_results_init(struct policy_results *r, size_t nr_guests);
+void policy_results_free(struct policy_results *r);
+/* Size r for plan p, every outcome OUTCOME_NONE. 0 or -ENOMEM. */
+int policy_results_reset(struct policy_results *r, const struct policy_plan *p);
+/* Every change of p carried out: the results of an actuator that cannot
+ * fail (the simulator; tests of the policy alone). 0 or -ENOMEM. */
+int policy_results_all_applied(struct policy_results *r,
+    const struct policy_plan *p);
+const char *policy_outcome_name(enum policy_outcome o);
+
 /* ----------------------------------------------------------------- state */
 
 /* What the policy remembers about one guest between ticks. */
@@ -378,9 +419,22 @@ void policy_plan_free(struct policy_plan *p);
 
 /* Decide. 0, -EINVAL for a snapshot the policy cannot read (MemTotal or
  * MemAvailable absent), -ENOMEM when growing state for more guests fails.
- * The state moves on even for a plan the caller then only prints. */
+ * Deciding moves only what was observed (the host's state and its dwell,
+ * each guest's use and balloon progress, the KSM loop); what memtuned
+ * asked of a guest moves in policy_commit(), with what was carried out. A
+ * plan that is only printed (a dry run) is simply not committed. */
 int policy_decide(const struct policy_config *c, const struct snapshot *snap,
     struct policy_state *s, int64_t now_ms, struct policy_plan *plan);
+
+/* Remember what of the last plan decided on s was carried out (r from
+ * act_apply_plan, or policy_results_all_applied), at the plan's time:
+ * for each guest whose balloon target was applied, the target, its
+ * direction, the time of the change and the progress clock; for each
+ * hard limit applied, whether memtuned now holds one; the KSM settings
+ * written (policy_note_applied). Nothing else moves: a target that was
+ * not sent is asked again at the next tick. */
+void policy_commit(struct policy_state *s, const struct policy_plan *p,
+    const struct policy_results *r, int64_t now_ms);
 
 /* The caller wrote the plan's KSM settings: they become what the policy
  * expects to read back, so a later difference means another manager. */
@@ -400,6 +454,15 @@ int policy_reserve(const struct policy_config *c, const struct snapshot *snap,
 int policy_guest_bounds(const struct policy_config *c,
     const struct guest_snapshot *g, bool own_hard_limit, int64_t *floor_kib,
     int64_t *ceiling_kib, char *err, size_t errlen);
+/* What a guest with fresh stats uses, in balloon units: its balloon size
+ * (MemTotal when the size is unknown) less MemAvailable, never below 0. */
+int64_t policy_guest_used_kib(const struct guest_snapshot *g);
+/* What it needs: used + the part of its disk caches kept (cache_reclaim)
+ * + headroom_kib, the headroom the policy gave it (plan's headroom_kib);
+ * MT_ABSENT: the headroom of a guest the policy sees for the first time.
+ * The one definition the policy and the capacity estimate share. */
+int64_t policy_guest_need_kib(const struct policy_config *c,
+    const struct guest_snapshot *g, int64_t headroom_kib);
 /* The automatic host reserve for a MemTotal, or the configured one. */
 int64_t policy_host_reserve_kib(const struct policy_config *c,
     int64_t mem_total_kib);
@@ -430,6 +493,8 @@ struct policy_gwork {
 	bool urgent;		/* pressured and nearly out: served first */
 	bool donor;
 	bool resend;		/* ask a stuck balloon again */
+	bool restart_progress;	/* a target sent now starts the progress
+				   clock afresh (policy_commit) */
 	int64_t floor_kib, ceiling_kib;
 	int64_t need_kib;	/* MT_ABSENT without fresh stats */
 	int64_t cur_kib;	/* the target in force: pending or actual */

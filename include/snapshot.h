@@ -220,6 +220,11 @@ struct guest_snapshot {
 	int64_t hard_limit_kib;
 	int64_t soft_limit_kib;
 	int64_t swap_hard_limit_kib;
+	/* the hard limit memtuned recorded in the domain's metadata when it
+	 * set one (possibly before a restart), and the balloon target then;
+	 * MT_ABSENT: no record */
+	int64_t own_hard_limit_kib;
+	int64_t own_target_kib;
 
 	/* the guest's cgroup */
 	int cgroup_version;		/* 1, 2, or 0 when not found */

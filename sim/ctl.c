@@ -42,7 +42,8 @@ sim_ctl_init(struct sim_ctl *c, enum sim_policy pol,
 		return 0;
 	if ((rc = policy_state_init(&c->ps, n)) < 0)
 		return rc;
-	if ((rc = policy_plan_init(&c->plan, n)) < 0)
+	if ((rc = policy_plan_init(&c->plan, n)) < 0 ||
+	    (rc = policy_results_init(&c->results, n)) < 0)
 		goto fail;
 	if ((c->snap.guests = calloc(n, sizeof(*c->snap.guests))) == NULL) {
 		rc = -ENOMEM;
@@ -51,6 +52,7 @@ sim_ctl_init(struct sim_ctl *c, enum sim_policy pol,
 	c->snap.nr_guests = n;
 	return 0;
 fail:
+	policy_results_free(&c->results);
 	policy_plan_free(&c->plan);
 	policy_state_free(&c->ps);
 	return rc;
@@ -63,6 +65,7 @@ sim_ctl_free(struct sim_ctl *c)
 		return;
 	free(c->snap.guests);
 	c->snap.guests = NULL;
+	policy_results_free(&c->results);
 	policy_plan_free(&c->plan);
 	policy_state_free(&c->ps);
 }
@@ -419,8 +422,10 @@ build_snapshot(struct sim_ctl *c, const struct sim_host *h, int64_t now_ms)
 	}
 }
 
+/* The model carries out every change of the plan, so the policy commits
+ * all of it. */
 static void
-apply_plan(struct sim_ctl *c, struct sim_host *h)
+apply_plan(struct sim_ctl *c, struct sim_host *h, int64_t now_ms)
 {
 	const struct ksm_plan *kp = &c->plan.ksm;
 
@@ -455,8 +460,13 @@ apply_plan(struct sim_ctl *c, struct sim_host *h)
 			h->ksm_adv_scan_time_s = kp->advisor_target_scan_time;
 		if (MT_PRESENT(kp->advisor_max_cpu))
 			h->ksm_adv_max_cpu = kp->advisor_max_cpu;
-		policy_note_applied(&c->ps, &c->plan);
 	}
+	if (policy_results_all_applied(&c->results, &c->plan) < 0) {
+		/* the state then keeps last tick's view: counted, not fatal */
+		c->errors++;
+		return;
+	}
+	policy_commit(&c->ps, &c->plan, &c->results, now_ms);
 }
 
 FILE *sim_trace;
@@ -507,7 +517,7 @@ memtuned_pass(struct sim_ctl *c, struct sim_host *h)
 		c->next_s = h->now_s + 10;
 		return;
 	}
-	apply_plan(c, h);
+	apply_plan(c, h, now_ms);
 	if (sim_trace != NULL)
 		trace_pass(c, h);
 	/* the daemon wakes after next_interval; the model ticks every dt */
@@ -555,7 +565,7 @@ memtuned_admit(struct sim_ctl *c, struct sim_host *h)
 			if (rc < 0 && rc != -ENOSPC)
 				c->errors++;
 			else
-				apply_plan(c, h);
+				apply_plan(c, h, now_ms);
 			asked = true;
 		}
 		g->boot_s = h->now_s + w->dt_s;

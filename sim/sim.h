@@ -168,6 +168,7 @@ struct sim_ctl {
 	const struct policy_config *pc;
 	struct policy_state ps;
 	struct policy_plan plan;
+	struct policy_results results;	/* all applied: the model cannot fail */
 	struct snapshot snap;
 	double last_cpu_ms;
 	int64_t last_call_ms;

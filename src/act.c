@@ -8,6 +8,7 @@
 #include <libvirt/virterror.h>
 
 #include "act.h"
+#include "domxml.h"
 #include "virt.h"
 #include "log.h"
 #include "util.h"
@@ -15,12 +16,15 @@
 #define KSM_DIR "/sys/kernel/mm/ksm/"
 #define THP_DIR "/sys/kernel/mm/transparent_hugepage/"
 
-/* a limit for a log line: KiB, or "unchanged" for MT_ABSENT */
+/* a limit for a log line: KiB, "unchanged" for MT_ABSENT, "unlimited"
+ * for no limit */
 static const char *
 fmt_kib(char *buf, size_t len, int64_t kib)
 {
 	if (!MT_PRESENT(kib))
 		snprintf(buf, len, "unchanged");
+	else if (kib == POLICY_LIMIT_UNLIMITED)
+		snprintf(buf, len, "unlimited");
 	else
 		snprintf(buf, len, "%lld KiB", (long long)kib);
 	return buf;
@@ -163,6 +167,35 @@ out:
 	return rc;
 }
 
+int
+act_libvirt_record_hard_limit(virConnectPtr conn, const char *uuid,
+    int64_t hard_kib, int64_t target_kib)
+{
+	virDomainPtr dom = NULL;
+	/* two 19-digit numbers and the element around them */
+	char xml[96];
+	int rc;
+
+	if (MT_PRESENT(hard_kib) && domxml_state_element(hard_kib, target_kib,
+	    xml, sizeof(xml)) < 0)
+		return -ERANGE;
+	if ((rc = act_lookup(conn, uuid, &dom)) < 0)
+		goto out;
+	/* live only, like the limit it describes: both end with the
+	 * running domain, and both travel with it when it migrates */
+	if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+	    MT_PRESENT(hard_kib) ? xml : NULL, DOMXML_STATE_KEY,
+	    DOMXML_STATE_NS, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+		rc = act_libvirt_fail(conn, "metadata", uuid);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (dom != NULL)
+		virDomainFree(dom);
+	return rc;
+}
+
 /* the word a sysfs file currently holds: the bracketed choice, or the
  * whole trimmed content */
 static void
@@ -223,10 +256,18 @@ libvirt_op_sysfs(void *ctx, const char *path, const char *value)
 	return act_sysfs_write(path, value);
 }
 
+static int
+libvirt_op_record(void *ctx, const char *uuid, int64_t hard_kib,
+    int64_t target_kib)
+{
+	return act_libvirt_record_hard_limit(ctx, uuid, hard_kib, target_kib);
+}
+
 const struct act_ops act_libvirt_ops = {
 	.set_balloon = libvirt_op_balloon,
 	.set_memtune = libvirt_op_memtune,
 	.write_sysfs = libvirt_op_sysfs,
+	.record_hard_limit = libvirt_op_record,
 };
 
 /* --------------------------------------------------------------- fake */
@@ -312,10 +353,26 @@ fake_op_sysfs(void *ctx, const char *path, const char *value)
 	return c->rc = f->rc_sysfs;
 }
 
+static int
+fake_op_record(void *ctx, const char *uuid, int64_t hard_kib,
+    int64_t target_kib)
+{
+	struct act_fake *f = ctx;
+	struct act_call *c = fake_record(f, ACT_CALL_RECORD);
+
+	if (c == NULL)
+		return -ENOMEM;
+	mt_strlcpy(c->uuid, uuid, sizeof(c->uuid));
+	c->hard_kib = hard_kib;
+	c->target_kib = target_kib;
+	return c->rc = f->rc_record;
+}
+
 const struct act_ops act_fake_ops = {
 	.set_balloon = fake_op_balloon,
 	.set_memtune = fake_op_memtune,
 	.write_sysfs = fake_op_sysfs,
+	.record_hard_limit = fake_op_record,
 };
 
 /* --------------------------------------------------------- safety net */
@@ -522,7 +579,15 @@ plan_guest_snapshot(const struct snapshot *snap, size_t i, const char *uuid)
 	return NULL;
 }
 
-static void
+/* What a failed call means for the policy: the guest went away, the call
+ * failed, or (the connection being lost) it never got through. */
+static enum policy_outcome
+failure_outcome(int rc)
+{
+	return rc == -ENOENT || rc == -ESRCH ? OUTCOME_GONE : OUTCOME_FAILED;
+}
+
+static enum policy_outcome
 apply_memory_low(const struct act_ops *ops, void *ctx,
     const struct policy_config *pc, const struct act_apply_opts *opts,
     const struct guest_snapshot *g, const struct guest_plan *gp,
@@ -535,7 +600,8 @@ apply_memory_low(const struct act_ops *ops, void *ctx,
 	if (!MT_PRESENT(gp->memory_low_kib) || opts->mounts == NULL ||
 	    opts->mounts->version != 2 || g->cgroup_version != 2 ||
 	    !MT_PRESENT(g->qemu_pid))
-		return;
+		return MT_PRESENT(gp->memory_low_kib) ? OUTCOME_SKIPPED :
+		    OUTCOME_NONE;
 	/* the cgroup holds QEMU's own memory next to guest RAM, so the
 	 * most memory.low may protect is the ceiling plus that overhead;
 	 * above it would protect more than the guest may ever have: a
@@ -550,7 +616,7 @@ apply_memory_low(const struct act_ops *ops, void *ctx,
 		    (long long)gp->memory_low_kib, gp->name,
 		    (long long)gp->ceiling_kib, (long long)bound);
 		res->failed++;
-		return;
+		return OUTCOME_REFUSED;
 	}
 	if ((rc = mcg_find(opts->mounts, (pid_t)g->qemu_pid, dir,
 	    sizeof(dir))) < 0) {
@@ -558,110 +624,206 @@ apply_memory_low(const struct act_ops *ops, void *ctx,
 			res->gone++;
 		else
 			res->failed++;
-		return;
+		return failure_outcome(rc);
 	}
 	if (snprintf(path, sizeof(path), "%s/memory.low", dir) >=
 	    (int)sizeof(path)) {
 		res->failed++;
-		return;
+		return OUTCOME_FAILED;
 	}
 	snprintf(val, sizeof(val), "%lld", (long long)gp->memory_low_kib * 1024);
-	apply_knob(ops, ctx, opts, res, path, val, gp->reason);
+	if (apply_knob(ops, ctx, opts, res, path, val, gp->reason) < 0)
+		return OUTCOME_FAILED;
+	return opts->dry_run ? OUTCOME_DRY_RUN : OUTCOME_APPLIED;
+}
+
+static enum policy_outcome
+apply_balloon(const struct act_ops *ops, void *ctx,
+    const struct act_apply_opts *opts, const struct guest_plan *gp,
+    struct act_result *res, bool *lost)
+{
+	int rc;
+
+	if (*lost)
+		return OUTCOME_SKIPPED;
+	if (check_balloon(gp->uuid, gp->target_kib, gp->floor_kib,
+	    gp->ceiling_kib) < 0) {
+		res->failed++;
+		return OUTCOME_REFUSED;
+	}
+	if (opts->dry_run) {
+		log_info("dry-run: would set balloon of %s from %lld to %lld "
+		    "MiB (%s)", gp->name, (long long)gp->actual_kib / 1024,
+		    (long long)gp->target_kib / 1024, gp->reason);
+		res->done++;
+		return OUTCOME_DRY_RUN;
+	}
+	if ((rc = ops->set_balloon(ctx, gp->uuid, gp->target_kib)) < 0) {
+		note_failure(res, rc, lost);
+		return failure_outcome(rc);
+	}
+	log_info("balloon %s: %lld -> %lld MiB (%s)", gp->name,
+	    (long long)gp->actual_kib / 1024, (long long)gp->target_kib / 1024,
+	    gp->reason);
+	res->done++;
+	return OUTCOME_APPLIED;
+}
+
+/* Before a finite hard limit goes in, memtuned records it as its own
+ * (with the balloon target it goes with), so that a restarted memtuned can
+ * tell it from an operator's: without the record the limit is not set. */
+static int
+record_before(const struct act_ops *ops, void *ctx,
+    const struct guest_plan *gp, int64_t hard, const struct guest_snapshot *g)
+{
+	int rc;
+
+	if (!MT_PRESENT(hard) || hard == POLICY_LIMIT_UNLIMITED ||
+	    (g != NULL && hard == g->own_hard_limit_kib &&
+	    gp->target_kib == g->own_target_kib))
+		return 0;
+	if ((rc = ops->record_hard_limit(ctx, gp->uuid, hard,
+	    gp->target_kib)) < 0 && rc != -ENOENT && rc != -ESRCH)
+		log_warnx("memtune %s: hard limit not set: it could not be "
+		    "recorded as memtuned's (%s)", gp->name, strerror(-rc));
+	return rc;
+}
+
+/* After the memtune call (mrc): a lifted limit's record goes; a failed
+ * set puts back the record the guest had, which still describes the
+ * limit in force. */
+static void
+record_after(const struct act_ops *ops, void *ctx,
+    const struct guest_plan *gp, int64_t hard, const struct guest_snapshot *g,
+    int mrc)
+{
+	int64_t own = g != NULL ? g->own_hard_limit_kib : MT_ABSENT;
+	int64_t own_target = g != NULL ? g->own_target_kib : MT_ABSENT;
+	int rc = 0;
+
+	if (!MT_PRESENT(hard) || mrc == -ENOTCONN)
+		return;
+	if (mrc == 0 && hard == POLICY_LIMIT_UNLIMITED &&
+	    (MT_PRESENT(own) || g == NULL))
+		rc = ops->record_hard_limit(ctx, gp->uuid, MT_ABSENT, MT_ABSENT);
+	else if (mrc < 0 && hard != POLICY_LIMIT_UNLIMITED &&
+	    (hard != own || gp->target_kib != own_target))
+		rc = ops->record_hard_limit(ctx, gp->uuid, own, own_target);
+	/* a stale record is harmless: it counts only while it matches the
+	 * limit in force */
+	if (rc < 0 && rc != -ENOENT && rc != -ESRCH)
+		log_warnx("memtune %s: memtuned's record of its hard limit "
+		    "not updated (%s)", gp->name, strerror(-rc));
+}
+
+/* The memtune call: hard (MT_ABSENT when held back), soft and swap_hard
+ * as planned. min_hard: the least hard limit that keeps the VM alive; g:
+ * the guest as collected, with memtuned's record of its hard limit. */
+static enum policy_outcome
+apply_memtune(const struct act_ops *ops, void *ctx,
+    const struct act_apply_opts *opts, const struct guest_plan *gp,
+    const struct guest_snapshot *g, int64_t hard, int64_t min_hard,
+    struct act_result *res, bool *lost)
+{
+	char b1[32], b2[32], b3[32];
+	int rc;
+
+	if (*lost)
+		return OUTCOME_SKIPPED;
+	if (MT_PRESENT(hard) && !MT_PRESENT(min_hard)) {
+		log_warnx("SAFETY: refusing hard limit for %s: its floor "
+		    "or max memory is unknown", gp->name);
+		res->failed++;
+		return OUTCOME_REFUSED;
+	}
+	if (check_memtune(gp->uuid, hard, gp->soft_limit_kib,
+	    gp->swap_hard_limit_kib, min_hard) < 0) {
+		res->failed++;
+		return OUTCOME_REFUSED;
+	}
+	if (opts->dry_run) {
+		log_info("dry-run: would set memtune of %s: hard %s, soft %s, "
+		    "swap_hard %s (%s)", gp->name, fmt_kib(b1, sizeof(b1), hard),
+		    fmt_kib(b2, sizeof(b2), gp->soft_limit_kib),
+		    fmt_kib(b3, sizeof(b3), gp->swap_hard_limit_kib),
+		    gp->reason);
+		res->done++;
+		return OUTCOME_DRY_RUN;
+	}
+	if ((rc = record_before(ops, ctx, gp, hard, g)) < 0) {
+		note_failure(res, rc, lost);
+		return failure_outcome(rc);
+	}
+	rc = ops->set_memtune(ctx, gp->uuid, hard, gp->soft_limit_kib,
+	    gp->swap_hard_limit_kib);
+	record_after(ops, ctx, gp, hard, g, rc);
+	if (rc < 0) {
+		note_failure(res, rc, lost);
+		return failure_outcome(rc);
+	}
+	log_info("memtune %s: hard %s, soft %s, swap_hard %s (%s)", gp->name,
+	    fmt_kib(b1, sizeof(b1), hard),
+	    fmt_kib(b2, sizeof(b2), gp->soft_limit_kib),
+	    fmt_kib(b3, sizeof(b3), gp->swap_hard_limit_kib), gp->reason);
+	res->done++;
+	return OUTCOME_APPLIED;
 }
 
 static void
 apply_guest(const struct act_ops *ops, void *ctx,
     const struct policy_config *pc, const struct act_apply_opts *opts,
     const struct guest_snapshot *g, const struct guest_plan *gp,
-    struct act_result *res, bool *lost)
+    struct act_result *res, struct policy_guest_result *gr, bool *lost)
 {
 	bool balloon = gp->action == ACT_BALLOON || gp->action == ACT_BOTH;
 	bool memtune = gp->action == ACT_MEMTUNE || gp->action == ACT_BOTH;
 	int64_t hard = opts->manage_hard_limit ? gp->hard_limit_kib : MT_ABSENT;
 	int64_t max_kib = g != NULL ? g->max_kib : gp->ceiling_kib;
 	int64_t min_hard = MT_ABSENT;
-	char b1[32], b2[32], b3[32];
-	int rc;
 
-	if (balloon && gp->target_kib != gp->actual_kib && !*lost) {
-		if (opts->dry_run) {
-			if (check_balloon(gp->uuid, gp->target_kib,
-			    gp->floor_kib, gp->ceiling_kib) < 0) {
-				res->failed++;
-			} else {
-				log_info("dry-run: would set balloon of %s from "
-				    "%lld to %lld MiB (%s)", gp->name,
-				    (long long)gp->actual_kib / 1024,
-				    (long long)gp->target_kib / 1024, gp->reason);
-				res->done++;
-			}
-		} else if ((rc = act_set_balloon_checked(ops, ctx, gp->uuid,
-		    gp->target_kib, gp->floor_kib, gp->ceiling_kib)) < 0) {
-			note_failure(res, rc, lost);
-		} else {
-			log_info("balloon %s: %lld -> %lld MiB (%s)", gp->name,
-			    (long long)gp->actual_kib / 1024,
-			    (long long)gp->target_kib / 1024, gp->reason);
-			res->done++;
-		}
-	}
+	if (balloon && gp->target_kib != gp->actual_kib)
+		gr->balloon = apply_balloon(ops, ctx, opts, gp, res, lost);
+	if (!memtune)
+		return;
 	/* the guest's floor plus what QEMU needs beyond guest RAM: a hard
 	 * limit below it would get the VM killed, not squeezed */
 	if (MT_PRESENT(gp->floor_kib) && MT_PRESENT(max_kib))
 		min_hard = gp->floor_kib + policy_qemu_overhead_kib(pc, max_kib);
-	if (memtune && !*lost && (MT_PRESENT(hard) ||
-	    MT_PRESENT(gp->soft_limit_kib) || MT_PRESENT(gp->swap_hard_limit_kib))) {
-		if (MT_PRESENT(hard) && !MT_PRESENT(min_hard)) {
-			log_warnx("SAFETY: refusing hard limit for %s: its floor "
-			    "or max memory is unknown", gp->name);
-			res->failed++;
-		} else if (opts->dry_run) {
-			if (check_memtune(gp->uuid, hard, gp->soft_limit_kib,
-			    gp->swap_hard_limit_kib, min_hard) < 0) {
-				res->failed++;
-			} else {
-				log_info("dry-run: would set memtune of %s: hard "
-				    "%s, soft %s, swap_hard %s (%s)", gp->name,
-				    fmt_kib(b1, sizeof(b1), hard),
-				    fmt_kib(b2, sizeof(b2), gp->soft_limit_kib),
-				    fmt_kib(b3, sizeof(b3),
-				    gp->swap_hard_limit_kib), gp->reason);
-				res->done++;
-			}
-		} else if ((rc = act_set_memtune_checked(ops, ctx, gp->uuid,
-		    hard, gp->soft_limit_kib, gp->swap_hard_limit_kib,
-		    min_hard)) < 0) {
-			note_failure(res, rc, lost);
-		} else {
-			log_info("memtune %s: hard %s, soft %s, swap_hard %s "
-			    "(%s)", gp->name, fmt_kib(b1, sizeof(b1), hard),
-			    fmt_kib(b2, sizeof(b2), gp->soft_limit_kib),
-			    fmt_kib(b3, sizeof(b3), gp->swap_hard_limit_kib),
-			    gp->reason);
-			res->done++;
-		}
-	}
-	if (memtune && g != NULL)
-		apply_memory_low(ops, ctx, pc, opts, g, gp, res);
+	if (MT_PRESENT(hard) || MT_PRESENT(gp->soft_limit_kib) ||
+	    MT_PRESENT(gp->swap_hard_limit_kib))
+		gr->memtune = apply_memtune(ops, ctx, opts, gp, g, hard,
+		    min_hard, res, lost);
+	if (MT_PRESENT(gp->hard_limit_kib))
+		gr->hard_limit = MT_PRESENT(hard) ? gr->memtune :
+		    OUTCOME_SKIPPED;
+	if (g != NULL)
+		gr->memory_low = apply_memory_low(ops, ctx, pc, opts, g, gp,
+		    res);
 }
 
 int
 act_apply_plan(const struct act_ops *ops, void *ctx,
     const struct policy_config *pc, const struct act_apply_opts *opts,
     const struct snapshot *snap, const struct policy_plan *plan,
-    struct act_result *res)
+    struct act_result *res, struct policy_results *out)
 {
+	struct policy_guest_result scratch;
 	bool lost = false;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
+	if (out != NULL && policy_results_reset(out, plan) < 0)
+		return -ENOMEM;
 	for (i = 0; i < plan->nr_guests; i++) {
 		const struct guest_plan *gp = &plan->guests[i];
+		struct policy_guest_result *gr = out != NULL ? &out->guests[i] :
+		    &scratch;
 
+		memset(gr, 0, sizeof(*gr));
 		if (gp->action == ACT_NONE || gp->action == ACT_LEAVE_ALONE)
 			continue;
 		apply_guest(ops, ctx, pc, opts,
-		    plan_guest_snapshot(snap, i, gp->uuid), gp, res, &lost);
+		    plan_guest_snapshot(snap, i, gp->uuid), gp, res, gr, &lost);
 	}
 	if (plan->ksm.change) {
 		if (!opts->manage_ksm)
@@ -676,6 +838,10 @@ act_apply_plan(const struct act_ops *ops, void *ctx,
 			    plan->thp.reason);
 		else if (apply_thp(ops, ctx, opts, &plan->thp, res))
 			res->thp_applied = !opts->dry_run;
+	}
+	if (out != NULL) {
+		out->ksm_applied = res->ksm_applied;
+		out->thp_applied = res->thp_applied;
 	}
 	if (lost) {
 		log_warnx("libvirt connection lost; remaining guest changes "

@@ -98,24 +98,6 @@ ksm_saved_kib(const struct host_ksm *k, const char **source)
 	return MT_ABSENT;
 }
 
-/* What the guest needs, exactly as the policy reads it (policy.c,
- * read_guest): used + the part of its caches kept + headroom. */
-static int64_t
-guest_need_kib(const struct policy_config *pc, const struct guest_snapshot *g)
-{
-	int64_t used, keep, headroom;
-
-	used = (MT_PRESENT(g->available_kib) ? g->available_kib :
-	    g->actual_kib) - g->usable_kib;
-	used = MAX(used, 0);
-	keep = MT_PRESENT(g->disk_caches_kib) && g->disk_caches_kib > 0 ?
-	    g->disk_caches_kib - policy_scale(g->disk_caches_kib,
-	    pc->cache_reclaim_pmy, 10000) : 0;
-	headroom = MAX(pc->headroom_min_kib, policy_scale(g->max_kib,
-	    pc->headroom_pmy, 10000));
-	return used + keep + headroom;
-}
-
 static void
 reasonf(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -192,7 +174,10 @@ guest_reclaim(const struct policy_config *pc, const struct guest_snapshot *g,
 		    "balloon stats incomplete");
 		return;
 	}
-	cg->need_kib = guest_need_kib(pc, g);
+	/* the policy's own need, with the headroom it gave the guest this
+	 * tick (adaptive: less for a guest whose use holds still) */
+	cg->need_kib = policy_guest_need_kib(pc, g,
+	    gp != NULL ? gp->headroom_kib : MT_ABSENT);
 	low = MIN(MAX(cg->floor_kib, cg->need_kib), g->max_kib);
 	cg->reclaim_counted = true;
 	cg->reclaim_reason[0] = '\0';

@@ -379,8 +379,9 @@ daemon_tick_once(struct daemon *d, bool dry_run, int64_t reserve_kib)
 			d->conn_lost = true;
 			d->mctr.errors[METRICS_ERR_LIBVIRT]++;
 		}
-		metrics_count_plan(&d->mctr, &e->plan, &e->last_act);
-		d->mctr.guests_gone += (uint64_t)e->last_act.gone;
+		/* gone guests are counted there too */
+		metrics_count_plan(&d->mctr, &e->plan, &e->last_act,
+		    &e->results);
 	}
 	d->ticks_run++;
 	d->mctr.ticks++;

@@ -231,6 +231,91 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------ own record */
+
+int
+domxml_state_element(int64_t hard_kib, int64_t target_kib, char *buf,
+    size_t len)
+{
+	int n;
+
+	if (len == 0)
+		return -ERANGE;
+	buf[0] = '\0';
+	if (hard_kib <= 0 || (MT_PRESENT(target_kib) && target_kib <= 0))
+		return -ERANGE;
+	if (MT_PRESENT(target_kib))
+		n = snprintf(buf, len, "<state hard_limit=\"%lld\" "
+		    "target=\"%lld\"/>", (long long)hard_kib,
+		    (long long)target_kib);
+	else
+		n = snprintf(buf, len, "<state hard_limit=\"%lld\"/>",
+		    (long long)hard_kib);
+	if (n < 0 || (size_t)n >= len) {
+		buf[0] = '\0';		/* never half a record */
+		return -ERANGE;
+	}
+	return 0;
+}
+
+/* One attribute of the record: absent, or a plain number of KiB above 0. */
+static int
+read_state_kib(xmlNodePtr node, const char *attr, const char *name,
+    int64_t *kib, char *err, size_t errlen)
+{
+	xmlChar *v = xmlGetProp(node, (const xmlChar *)attr);
+	int rc = 0;
+
+	*kib = MT_ABSENT;
+	if (v != NULL && (mt_parse_int64((const char *)v, kib) < 0 ||
+	    *kib <= 0)) {
+		seterr(err, errlen, "domain %s: memtuned state: bad %s '%s' "
+		    "(want KiB above 0)", name, attr, (const char *)v);
+		*kib = MT_ABSENT;
+		rc = -EINVAL;
+	}
+	xmlFree(v);
+	return rc;
+}
+
+/* memtuned's record of what it set: one <state> element in its own
+ * namespace with hard_limit, and the target then, in KiB. */
+static int
+read_state(xmlXPathContextPtr ctx, const char *name, int64_t *hard_kib,
+    int64_t *target_kib, char *err, size_t errlen)
+{
+	xmlXPathObjectPtr obj;
+	int rc = 0, n;
+
+	*hard_kib = *target_kib = MT_ABSENT;
+	obj = xmlXPathEvalExpression((const xmlChar *)
+	    "/domain/metadata/mts:state", ctx);
+	if (obj == NULL || obj->type != XPATH_NODESET) {
+		seterr(err, errlen, "domain %s: XPath failed", name);
+		rc = -EINVAL;
+		goto out;
+	}
+	n = obj->nodesetval != NULL ? obj->nodesetval->nodeNr : 0;
+	if (n == 0)
+		goto out;
+	if (n > 1) {
+		seterr(err, errlen, "domain %s: memtuned state: %d elements, "
+		    "expected one", name, n);
+		rc = -EINVAL;
+		goto out;
+	}
+	if ((rc = read_state_kib(obj->nodesetval->nodeTab[0], "hard_limit",
+	    name, hard_kib, err, errlen)) == 0 &&
+	    (rc = read_state_kib(obj->nodesetval->nodeTab[0], "target", name,
+	    target_kib, err, errlen)) < 0)
+		*hard_kib = MT_ABSENT;	/* half a record is none */
+	if (!MT_PRESENT(*hard_kib))
+		*target_kib = MT_ABSENT;
+out:
+	xmlXPathFreeObject(obj);
+	return rc;
+}
+
 /* ---------------------------------------------------------- numatune */
 
 static bool
@@ -456,13 +541,16 @@ domxml_parse(const char *xml, const char *name, struct domxml_info *info,
 	memset(info, 0, sizeof(*info));
 	info->memory_kib = info->current_kib = info->max_memory_kib = MT_ABSENT;
 	info->backing.stats_period_s = MT_ABSENT;
+	info->own_hard_limit_kib = info->own_target_kib = MT_ABSENT;
 	guest_override_init(&info->policy);
 
 	if ((doc = read_doc(xml, name, err, errlen)) == NULL)
 		return -EINVAL;
 	if ((ctx = xmlXPathNewContext(doc)) == NULL ||
 	    xmlXPathRegisterNs(ctx, (const xmlChar *)"mt",
-	    (const xmlChar *)DOMXML_NS) != 0) {
+	    (const xmlChar *)DOMXML_NS) != 0 ||
+	    xmlXPathRegisterNs(ctx, (const xmlChar *)"mts",
+	    (const xmlChar *)DOMXML_STATE_NS) != 0) {
 		seterr(err, errlen, "domain %s: XPath context failed", name);
 		rc = -ENOMEM;
 		goto out;
@@ -531,6 +619,13 @@ domxml_parse(const char *xml, const char *name, struct domxml_info *info,
 		guest_override_init(&info->policy);
 		info->has_policy = false;
 	}
+	/* a record memtuned cannot read proves nothing: the hard limit is
+	 * then not taken for memtuned's, and never lifted by it */
+	if (read_state(ctx, name, &info->own_hard_limit_kib,
+	    &info->own_target_kib, info->state_err,
+	    sizeof(info->state_err)) < 0)
+		log_warnx("%s; the guest's hard limit is taken as not set by "
+		    "memtuned", info->state_err);
 	rc = 0;
 out:
 	xmlXPathFreeContext(ctx);

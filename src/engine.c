@@ -68,7 +68,8 @@ engine_init(struct engine *e, struct mt_config *cfg)
 	if (mcg_mounts_detect(&e->mounts) == 0)
 		e->mounts_ready = true;
 	if ((rc = policy_state_init(&e->ps, 16)) < 0 ||
-	    (rc = policy_plan_init(&e->plan, 16)) < 0)
+	    (rc = policy_plan_init(&e->plan, 16)) < 0 ||
+	    (rc = policy_results_init(&e->results, 16)) < 0)
 		return rc;
 	return 0;
 }
@@ -91,6 +92,7 @@ engine_free(struct engine *e)
 	engine_disconnect(e);
 	if (e->gc_ready)
 		guests_free(&e->gc);
+	policy_results_free(&e->results);
 	policy_plan_free(&e->plan);
 	policy_state_free(&e->ps);
 	config_free(&e->cfg);
@@ -234,14 +236,24 @@ engine_act(struct engine *e, bool dry_run)
 	int rc;
 
 	memset(&e->last_act, 0, sizeof(e->last_act));
+	/* no results but this plan's: a tick that acts on nothing has none */
+	e->results.nr_guests = 0;
+	e->results.ksm_applied = e->results.thp_applied = false;
 	if (!e->have_plan)
 		return -ENODATA;
 	if (e->conn == NULL && e->ops_ctx == NULL)
 		return -ENOTCONN;
 	rc = act_apply_plan(e->ops, ctx, &e->cfg.policy, &o, &e->snap,
-	    &e->plan, &e->last_act);
-	if (e->last_act.ksm_applied || e->last_act.thp_applied)
-		policy_note_applied(&e->ps, &e->plan);
+	    &e->plan, &e->last_act, &e->results);
+	if (rc == -ENOMEM) {
+		snprintf(e->last_error, sizeof(e->last_error),
+		    "no memory for the actuator's results: nothing done");
+		e->have_plan = false;
+		return rc;
+	}
+	/* the policy remembers only what went through: a dry run, a
+	 * failed, refused or skipped change is asked again */
+	policy_commit(&e->ps, &e->plan, &e->results, e->plan_ms);
 	/* memtune is cached by the collector: re-read it where it was just
 	 * written, so the next plan compares with what is really set and no
 	 * write is repeated */

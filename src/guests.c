@@ -495,6 +495,7 @@ entry_refresh(struct guest_collector *gc, virDomainPtr dom, bool is_qemu,
 		    e->xml.max_memory_kib = MT_ABSENT;
 		e->xml.backing.has_balloon = true;
 		e->xml.backing.stats_period_s = MT_ABSENT;
+		e->xml.own_hard_limit_kib = e->xml.own_target_kib = MT_ABSENT;
 		guest_override_init(&e->xml.policy);
 	} else {
 		rc = domxml_parse(xml, e->name, &e->xml, err, sizeof(err));
@@ -645,6 +646,8 @@ collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 	g->hard_limit_kib = e->hard_limit_kib;
 	g->soft_limit_kib = e->soft_limit_kib;
 	g->swap_hard_limit_kib = e->swap_hard_limit_kib;
+	g->own_hard_limit_kib = e->xml.own_hard_limit_kib;
+	g->own_target_kib = e->xml.own_target_kib;
 	g->backing = e->xml.backing;
 	g->qemu_pid = e->qemu_pid;
 

@@ -138,20 +138,44 @@ metrics_guest_reason(const struct guest_plan *gp, enum metrics_action_kind kind)
 	return METRICS_REASON_N;
 }
 
+/* The reason class of what was applied of a guest's memtune: the hard
+ * limit when it went through, otherwise the other limits. */
+static enum metrics_reason
+memtune_applied_reason(const struct guest_plan *gp,
+    const struct policy_guest_result *gr)
+{
+	enum metrics_reason r = metrics_guest_reason(gp, METRICS_KIND_MEMTUNE);
+
+	if (r == METRICS_REASON_N)
+		return r;
+	if (gr->hard_limit == OUTCOME_APPLIED)
+		return r;
+	/* the hard limit was held back or failed: what else went through */
+	if (gr->memtune == OUTCOME_APPLIED || gr->memory_low == OUTCOME_APPLIED)
+		return MT_PRESENT(gp->soft_limit_kib) ||
+		    MT_PRESENT(gp->swap_hard_limit_kib) ||
+		    MT_PRESENT(gp->memory_low_kib) ? METRICS_REASON_LIMITS :
+		    METRICS_REASON_N;
+	return METRICS_REASON_N;
+}
+
 void
 metrics_count_plan(struct metrics_counters *ctr,
-    const struct policy_plan *plan, const struct act_result *res)
+    const struct policy_plan *plan, const struct act_result *res,
+    const struct policy_results *out)
 {
 	enum metrics_reason r;
+	size_t n = MIN(plan->nr_guests, out->nr_guests);
 
-	for (size_t i = 0; i < plan->nr_guests; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct guest_plan *gp = &plan->guests[i];
+		const struct policy_guest_result *gr = &out->guests[i];
 
-		if ((r = metrics_guest_reason(gp, METRICS_KIND_BALLOON)) !=
+		if (gr->balloon == OUTCOME_APPLIED &&
+		    (r = metrics_guest_reason(gp, METRICS_KIND_BALLOON)) !=
 		    METRICS_REASON_N)
 			ctr->actions[METRICS_KIND_BALLOON][r]++;
-		if ((r = metrics_guest_reason(gp, METRICS_KIND_MEMTUNE)) !=
-		    METRICS_REASON_N)
+		if ((r = memtune_applied_reason(gp, gr)) != METRICS_REASON_N)
 			ctr->actions[METRICS_KIND_MEMTUNE][r]++;
 	}
 	if (plan->ksm.change && res->ksm_applied) {

@@ -223,7 +223,7 @@ hist_rehash(struct policy_state *s, size_t live)
 }
 
 static size_t
-hist_lookup(struct policy_state *s, const char *uuid)
+hist_lookup(struct policy_state *s, const char *uuid, bool *fresh)
 {
 	size_t mask = s->hist_cap - 1, j = hash_uuid(uuid) & mask;
 	size_t free_slot = NO_HIST;
@@ -247,6 +247,7 @@ hist_lookup(struct policy_state *s, const char *uuid)
 		free_slot = j;
 		s->hist_used++;
 	}
+	*fresh = true;
 	hist_clear(&s->hist[free_slot]);
 	mt_strlcpy(s->hist[free_slot].uuid, uuid, MT_UUID_LEN);
 	return free_slot;
@@ -390,16 +391,30 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
     struct guest_plan *gp)
 {
 	int64_t gap, moved;
+	bool shrink;
 
 	if (!MT_PRESENT(h->last_target_kib)) {
 		h->uncooperative = false;
 		return GW_OK;
 	}
 	gap = g->actual_kib - h->last_target_kib;
-	moved = MT_PRESENT(h->progress_actual_kib) ?
-	    (gap > 0 ? h->progress_actual_kib - g->actual_kib :
-	    g->actual_kib - h->progress_actual_kib) : 0;
-	if (moved <= -c->min_change_kib) {
+	/* how far the balloon went the way it was asked since progress was
+	 * last seen; the way is the request's, not the sign of what is left
+	 * (a shrink that lands on its target has nothing left, and is not
+	 * a move away) */
+	shrink = MT_PRESENT(h->progress_actual_kib) &&
+	    h->last_target_kib < h->progress_actual_kib;
+	moved = !MT_PRESENT(h->progress_actual_kib) ? 0 : shrink ?
+	    h->progress_actual_kib - g->actual_kib :
+	    g->actual_kib - h->progress_actual_kib;
+	if (abs64(gap) <= c->min_change_kib) {
+		h->progress_actual_kib = g->actual_kib;
+		h->progress_ms = now_ms;
+		h->uncooperative = false;
+		return GW_OK;
+	}
+	/* past the target, or back the other way: not memtuned's doing */
+	if (moved <= -c->min_change_kib || (shrink ? gap < 0 : gap > 0)) {
 		/* moved away from what memtuned asked: someone else set
 		 * it (virsh setmem); take the new size as the start. The
 		 * direction and time of memtuned's own last change stay:
@@ -411,7 +426,7 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
 		h->uncooperative = false;
 		return GW_OK;
 	}
-	if (abs64(gap) <= c->min_change_kib || moved >= 1024) {
+	if (moved >= 1024) {
 		h->progress_actual_kib = g->actual_kib;
 		h->progress_ms = now_ms;
 		h->uncooperative = false;
@@ -422,10 +437,10 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
 			h->uncooperative = true;
 			h->uncoop_since_ms = now_ms;
 		}
-		if (now_ms - h->uncoop_since_ms >= c->balloon_retry_ms) {
+		/* the retry clock restarts when the resend is carried out
+		 * (policy_commit) */
+		if (now_ms - h->uncoop_since_ms >= c->balloon_retry_ms)
 			w->resend = true;
-			h->uncoop_since_ms = now_ms;
-		}
 		gp->state = GPS_UNCOOPERATIVE;
 		policy_reasonf(gp->reason, sizeof(gp->reason), "balloon stuck at "
 		    "%lld MiB for %llds (asked %lld MiB): uncooperative, "
@@ -620,6 +635,88 @@ guest_yield_pmy(const struct policy_config *c, struct policy_guest_hist *h,
 	return h->yield_back_kib * 10000 / h->yield_taken_kib;
 }
 
+int64_t
+policy_guest_used_kib(const struct guest_snapshot *g)
+{
+	/* in balloon units: what the guest's kernel keeps for itself
+	 * (actual - MemTotal, tens of MiB) is used too; measured against
+	 * MemTotal, a shrink to the need would leave the guest that much
+	 * short of its headroom and it would ask for it back at once */
+	int64_t used = (MT_PRESENT(g->actual_kib) ? g->actual_kib :
+	    g->available_kib) - g->usable_kib;
+
+	return MAX(used, 0);
+}
+
+int64_t
+policy_guest_need_kib(const struct policy_config *c,
+    const struct guest_snapshot *g, int64_t headroom_kib)
+{
+	int64_t used = policy_guest_used_kib(g), keep;
+
+	keep = MT_PRESENT(g->disk_caches_kib) && g->disk_caches_kib > 0 ?
+	    g->disk_caches_kib - policy_scale(g->disk_caches_kib,
+	    c->cache_reclaim_pmy, 10000) : 0;
+	if (!MT_PRESENT(headroom_kib)) {
+		/* a guest with no history, as read_guest first sees it */
+		struct policy_guest_hist fresh;
+
+		hist_clear(&fresh);
+		headroom_kib = guest_headroom(c, g, &fresh, used, 0);
+	}
+	return used + keep + headroom_kib;
+}
+
+/* memtuned's record in the domain's metadata describes the hard limit in
+ * force (libvirt reads it back from the cgroup, in whole pages: within
+ * min_change) */
+static bool
+hard_limit_recorded(const struct policy_config *c,
+    const struct guest_snapshot *g)
+{
+	return MT_PRESENT(g->own_hard_limit_kib) &&
+	    MT_PRESENT(g->hard_limit_kib) &&
+	    g->hard_limit_kib != POLICY_LIMIT_UNLIMITED &&
+	    abs64(g->hard_limit_kib - g->own_hard_limit_kib) <
+	    c->min_change_kib;
+}
+
+/* Is the hard limit in force memtuned's own? With a record, when the
+ * record describes it, so an operator's later limit is not taken for
+ * memtuned's; without one, when this memtuned set it. */
+static bool
+hard_limit_own(const struct policy_config *c, const struct guest_snapshot *g,
+    const struct policy_guest_hist *h)
+{
+	if (!MT_PRESENT(g->own_hard_limit_kib))
+		return h->hard_limit_set;
+	return hard_limit_recorded(c, g);
+}
+
+/* A guest the policy has no history of (memtuned restarted, or it was
+ * away) may carry memtuned's record of the hard limit it set when it
+ * found the balloon stuck. The history that matters comes back from it:
+ * the limit is memtuned's, and a balloon still above the target the limit
+ * went with is still stuck there. It is lifted as usual once the balloon
+ * moves, or at once with hard_limit = off. */
+static void
+hist_restore(const struct policy_config *c, const struct guest_snapshot *g,
+    struct policy_guest_hist *h, int64_t now_ms)
+{
+	if (!hard_limit_recorded(c, g))
+		return;
+	h->hard_limit_set = true;
+	if (!MT_PRESENT(g->own_target_kib) || !MT_PRESENT(g->actual_kib) ||
+	    g->actual_kib - g->own_target_kib <= c->min_change_kib)
+		return;
+	h->last_target_kib = g->own_target_kib;
+	h->progress_actual_kib = g->actual_kib;
+	/* it was stuck this long at least when the limit was set */
+	h->progress_ms = now_ms - c->balloon_uncooperative_ms;
+	h->uncooperative = true;
+	h->uncoop_since_ms = now_ms;
+}
+
 static void
 read_guest(const struct policy_config *c, const struct guest_snapshot *g,
     struct policy_state *s, int64_t now_ms, enum host_pressure p,
@@ -627,8 +724,8 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 {
 	struct policy_guest_hist *h;
 	char err[POLICY_REASON_MAX];
-	int64_t used, keep, headroom;
-	bool crit = p == PRESSURE_CRITICAL, fresh;
+	int64_t used, headroom;
+	bool crit = p == PRESSURE_CRITICAL, fresh = false, stats_ok;
 	size_t prev = w->hist;
 
 	memset(w, 0, sizeof(*w));
@@ -659,10 +756,12 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	if (prev < s->hist_cap && strcmp(s->hist[prev].uuid, g->uuid) == 0)
 		w->hist = prev;
 	else
-		w->hist = hist_lookup(s, g->uuid);
+		w->hist = hist_lookup(s, g->uuid, &fresh);
 	h = &s->hist[w->hist];
+	if (fresh)
+		hist_restore(c, g, h, now_ms);
 	h->seen_ms = now_ms;
-	if (policy_guest_bounds(c, g, h->hard_limit_set, &w->floor_kib,
+	if (policy_guest_bounds(c, g, hard_limit_own(c, g, h), &w->floor_kib,
 	    &w->ceiling_kib, err, sizeof(err)) < 0) {
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = GPS_CONFIG_ERROR;
@@ -707,15 +806,12 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	    crit ? c->critical_step_max_kib : c->step_max_kib);
 	w->step_kib = MAX(w->step_kib, 1);
 
-	/* in balloon units: what the guest's kernel keeps for itself
-	 * (actual - MemTotal, tens of MiB) is used too; measured against
-	 * MemTotal, a shrink to the need would leave the guest that much
-	 * short of its headroom and it would ask for it back at once */
-	fresh = g->stats == GUEST_STATS_OK && MT_PRESENT(g->usable_kib);
-	used = fresh ? MAX(0, g->actual_kib - g->usable_kib) : MT_ABSENT;
+	/* what it uses, for the samples below and its need */
+	stats_ok = g->stats == GUEST_STATS_OK && MT_PRESENT(g->usable_kib);
+	used = stats_ok ? policy_guest_used_kib(g) : MT_ABSENT;
 	if (MT_PRESENT(h->samp_ms) && now_ms > h->samp_ms) {
 		sample_yield(g, h, used, now_ms);
-		if (fresh)
+		if (stats_ok)
 			sample_burst(c, g, h, used, now_ms);
 	}
 	keep_sample(g, h, used, now_ms);
@@ -742,7 +838,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	if (w->cls != GW_OK)
 		return;
 
-	if (!fresh) {
+	if (!stats_ok) {
 		w->cls = GW_STALE;
 		gp->state = GPS_STALE;
 		policy_reasonf(gp->reason, sizeof(gp->reason), "%s: held at %lld "
@@ -752,11 +848,8 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 		    MIB(w->cur_kib));
 		return;
 	}
-	keep = MT_PRESENT(g->disk_caches_kib) && g->disk_caches_kib > 0 ?
-	    g->disk_caches_kib - policy_scale(g->disk_caches_kib,
-	    c->cache_reclaim_pmy, 10000) : 0;
 	headroom = guest_headroom(c, g, h, used, now_ms);
-	w->need_kib = used + keep + headroom;
+	w->need_kib = policy_guest_need_kib(c, g, headroom);
 	w->idle_kib = w->cur_kib - w->need_kib;
 	/* fed below three quarters of its headroom, to its need: a guest
 	 * at its need reads a little under it (the guest's own rounding),
@@ -837,7 +930,7 @@ append_reason(struct guest_plan *gp, const char *more)
 
 static bool
 plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
-    struct policy_guest_hist *h, const struct policy_gwork *w,
+    const struct policy_guest_hist *h, const struct policy_gwork *w,
     struct guest_plan *gp)
 {
 	int64_t hard = MT_ABSENT, floor_rss;
@@ -867,13 +960,12 @@ plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
 			floor_rss = g->rss_kib + w->overhead_kib;
 			hard = MAX(hard, floor_rss);
 		}
-	} else if (h->hard_limit_set) {
+	} else if (hard_limit_own(c, g, h)) {
 		hard = POLICY_LIMIT_UNLIMITED;
 	}
 	if (MT_PRESENT(hard) && differs(g->hard_limit_kib, hard,
 	    c->min_change_kib)) {
 		gp->hard_limit_kib = hard;
-		h->hard_limit_set = hard != POLICY_LIMIT_UNLIMITED;
 		any = true;
 		if (MT_PRESENT(c->swap_limit_kib))
 			gp->swap_hard_limit_kib =
@@ -924,21 +1016,13 @@ policy_finish(const struct policy_config *c, const struct snapshot *snap,
 		memtune = plan_memtune(c, g, h, w, gp);
 		gp->action = balloon && memtune ? ACT_BOTH : balloon ?
 		    ACT_BALLOON : memtune ? ACT_MEMTUNE : ACT_NONE;
-		if (!balloon)
-			continue;
 		/* a new request restarts the progress clock only when the
 		 * last one was met; otherwise a stuck balloon would look
-		 * fresh at every tick */
-		if (!MT_PRESENT(h->last_target_kib) || w->resend ||
+		 * fresh at every tick. Recorded when it is carried out. */
+		w->restart_progress = balloon &&
+		    (!MT_PRESENT(h->last_target_kib) || w->resend ||
 		    abs64(g->actual_kib - h->last_target_kib) <=
-		    c->min_change_kib) {
-			h->progress_ms = now_ms;
-			h->progress_actual_kib = g->actual_kib;
-		}
-		h->last_dir = w->target_kib > w->cur_kib ? 1 :
-		    w->target_kib < w->cur_kib ? -1 : h->last_dir;
-		h->last_change_ms = now_ms;
-		h->last_target_kib = w->target_kib;
+		    c->min_change_kib);
 	}
 	/* forget guests gone for a while: a slice of the table per tick,
 	 * so a big table costs nothing much at any one tick */

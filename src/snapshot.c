@@ -80,6 +80,7 @@ guest_snapshot_init(struct guest_snapshot *g)
 		&g->ksm_merging_kib,
 		&g->last_update_s, &g->major_fault_per_s, &g->swap_in_kib_per_s,
 		&g->hard_limit_kib, &g->soft_limit_kib, &g->swap_hard_limit_kib,
+		&g->own_hard_limit_kib, &g->own_target_kib,
 		&g->cg_usage_kib, &g->cg_limit_kib, &g->cg_anon_kib,
 		&g->cg_file_kib, &g->cg_active_file_kib,
 		&g->cg_inactive_file_kib, &g->cg_working_set_kib,

@@ -1,5 +1,5 @@
-/* bench_policy.c - time policy_decide for 10, 100, 1,000 and 10,000
- * guests on one core. The host is kept tight so every tick runs the full
+/* bench_policy.c - time policy_decide and policy_commit for 10, 100,
+ * 1,000 and 10,000 guests on one core. The host is kept tight so every tick runs the full
  * reclaim (water-fill over all guests), which is the slow path.
  *
  * Build by hand after `make`:
@@ -48,6 +48,7 @@ bench(size_t n, int rounds)
 	struct policy_state s;
 	struct policy_plan p;
 	struct snapshot snap;
+	struct policy_results res;
 	struct guest_snapshot *g = calloc(n, sizeof(*g));
 	int64_t *start = calloc(n, sizeof(*start));
 	int64_t total = 0, worst = 0, wall = 0, sim_ms = 0;
@@ -55,7 +56,8 @@ bench(size_t n, int rounds)
 	if (g == NULL || start == NULL)
 		return -1;
 	policy_config_defaults(&c);
-	if (policy_state_init(&s, n) < 0 || policy_plan_init(&p, n) < 0)
+	if (policy_state_init(&s, n) < 0 || policy_plan_init(&p, n) < 0 ||
+	    policy_results_init(&res, n) < 0)
 		return -1;
 	host_snapshot_init(&snap.host);
 	snap.host.mem.mem_total_kib = MIB(4096) * (int64_t)n + MIB(65536);
@@ -100,8 +102,11 @@ bench(size_t n, int rounds)
 		c.reserve_kib = MIB(1024) + MIB(1024) * (int64_t)(n / 100);
 		w0 = now_ns(CLOCK_MONOTONIC);
 		t0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
-		if (policy_decide(&c, &snap, &s, sim_ms, &p) < 0)
+		/* every change carried out, as the simulator's model does */
+		if (policy_decide(&c, &snap, &s, sim_ms, &p) < 0 ||
+		    policy_results_all_applied(&res, &p) < 0)
 			return -1;
+		policy_commit(&s, &p, &res, sim_ms);
 		dt = now_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 		wdt = now_ns(CLOCK_MONOTONIC) - w0;
 		sim_ms += 61000;	/* past every cooldown */
@@ -116,6 +121,7 @@ bench(size_t n, int rounds)
 	    (double)worst / 1e6, (double)wall / rounds / 1e6, rounds);
 	policy_state_free(&s);
 	policy_plan_free(&p);
+	policy_results_free(&res);
 	free(g);
 	free(start);
 	return 0;

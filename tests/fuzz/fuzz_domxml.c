@@ -1,6 +1,8 @@
 /* fuzz_domxml.c - domxml_parse on an arbitrary domain XML: it must not
- * crash, a failure has a message, and metadata that was accepted has a
- * sane exclude value and floor <= ceiling when both are given. */
+ * crash, a failure has a message, metadata that was accepted has a sane
+ * exclude value and floor <= ceiling when both are given, and memtuned's
+ * own record is whole (a hard limit above 0, with a target above 0 or
+ * none) or absent. */
 #include "domxml.h"
 #include "fuzz.h"
 
@@ -38,6 +40,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    MT_PRESENT(p->ceiling_kib))
 				FUZZ_CHECK(p->floor_kib <= p->ceiling_kib);
 		}
+		FUZZ_CHECK(memchr(info.state_err, '\0',
+		    sizeof(info.state_err)) != NULL);
+		FUZZ_CHECK(!MT_PRESENT(info.own_hard_limit_kib) ||
+		    info.own_hard_limit_kib > 0);
+		FUZZ_CHECK(!MT_PRESENT(info.own_target_kib) ||
+		    (info.own_target_kib > 0 &&
+		    MT_PRESENT(info.own_hard_limit_kib)));
 	} else {
 		FUZZ_CHECK(rc < 0);
 	}

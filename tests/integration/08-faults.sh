@@ -3,8 +3,11 @@
 # balloon cannot move) and a guest that reports no statistics, next to two
 # healthy idle guests, on a host under pressure. The stuck one must be
 # reported uncooperative, the silent one never read as idle, and the
-# healthy ones still balanced. (libvirtd loss and a broken SIGHUP config
-# are in 02-daemon-rebalance.)
+# healthy ones still balanced. Then memtuned restarts: the hard limit it
+# set on the stuck guest must still be known as its own (recorded in the
+# domain's metadata), kept while the guest is stuck, and lifted by a
+# memtuned restarted with hard_limit = off. (libvirtd loss and a broken
+# SIGHUP config are in 02-daemon-rebalance.)
 . "$(dirname "$0")/lib.sh"
 
 W=$(mktemp -d)
@@ -58,3 +61,52 @@ done
 hard=$(virsh -q -c "$URI" memtune mt-fl-nodrv | awk '$1 == "hard_limit" {print $3}')
 kill -0 "$DPID" || fail "memtuned died"
 measure "uncooperative_after_ms=$uncoop_ms nodrv_hard_limit=$hard ok1_kib=$(stat_of mt-fl-ok1 balloon.current) ok2_kib=$(stat_of mt-fl-ok2 balloon.current)"
+
+# ---- the hard limit memtuned set, across its restart ----------------------
+STNS='http://memtuned.org/xmlns/memtuned/state/1'
+record_of() {
+	virsh -q -c "$URI" metadata "$1" --uri "$STNS" --live 2>/dev/null |
+	    tr -d '\n' || true
+}
+hard_of() { virsh -q -c "$URI" memtune "$1" | awk '$1 == "hard_limit" {print $3}'; }
+rec_kib() { sed -n 's/.*hard_limit="\([0-9]*\)".*/\1/p' <<<"$1"; }
+
+[[ $hard =~ ^[0-9]+$ ]] || fail "memtuned set no hard limit on the stuck guest (memtune: '$hard')"
+rec=$(record_of mt-fl-nodrv)
+rk=$(rec_kib "$rec")
+# libvirt reads the limit back from the cgroup, in whole pages
+[[ -n $rk ]] && (( rk - hard < 64 && hard - rk < 64 )) ||
+	fail "memtuned's record '$rec' does not describe the hard limit $hard KiB it set"
+note "record before the restart: $rec"
+
+stop_daemon || fail "memtuned did not stop cleanly"
+t1=$(now_ms)
+start_daemon "$W/memtuned.conf" "$W/daemon2.log"
+wait_until 10 "the restarted memtuned has a plan" '[[ -n $(state_of mt-fl-nodrv) ]]'
+# balloon_uncooperative is 20 s: only the record can tell it so soon
+st=$(state_of mt-fl-nodrv)
+restart_ms=$(( $(now_ms) - t1 ))
+[[ $st == uncooperative ]] ||
+	fail "after the restart mt-fl-nodrv is '$st' after ${restart_ms} ms, want 'uncooperative' from memtuned's record"
+sleep 8
+kill -0 "$DPID" || fail "the restarted memtuned died"
+h2=$(hard_of mt-fl-nodrv)
+[[ $h2 =~ ^[0-9]+$ ]] || fail "the restarted memtuned lifted the limit of a guest still stuck (memtune: '$h2')"
+(( h2 - hard < 16384 && hard - h2 < 16384 )) ||
+	fail "the restarted memtuned changed the stuck guest's limit from $hard to $h2 KiB"
+[[ -n $(rec_kib "$(record_of mt-fl-nodrv)") ]] || fail "memtuned's record is gone while its limit stays"
+
+# the same limit is lifted by a memtuned restarted with hard_limit = off
+stop_daemon || fail "memtuned did not stop cleanly"
+sed 's/^\[policy\]$/[policy]\nhard_limit = off/' "$W/memtuned.conf" >"$W/memtuned-off.conf"
+grep -q '^hard_limit = off$' "$W/memtuned-off.conf" || fail "could not write the hard_limit = off config"
+t2=$(now_ms)
+start_daemon "$W/memtuned-off.conf" "$W/daemon3.log"
+wait_until 20 "memtuned lifts the hard limit it set before its restart" \
+	'[[ $(hard_of mt-fl-nodrv) == unlimited ]]'
+lift_ms=$(( $(now_ms) - t2 ))
+wait_until 5 "memtuned's record removed" '[[ -z $(record_of mt-fl-nodrv) ]]'
+grep -q "memtune mt-fl-nodrv: hard unlimited" "$W/daemon3.log" ||
+	fail "the lift is not in memtuned's log"
+kill -0 "$DPID" || fail "memtuned died"
+measure "restart_uncooperative_ms=$restart_ms kept_hard_limit=$h2 lifted_after_restart_ms=$lift_ms"

@@ -2,7 +2,8 @@
  * run: a host tree copied from a fixture (so files can be rewritten,
  * removed or broken), a libvirt test driver node file with N running
  * domains, and an actuator that records every call (act_fake) and then
- * forwards balloon targets to the test driver, so a plan's effect shows
+ * forwards balloon targets (and, when asked, memtune and memtuned's
+ * record of its hard limit) to the test driver, so a plan's effect shows
  * up in the next collection. Header-only; no Check dependency. */
 #ifndef MEMTUNED_ENGINE_FIXTURE_H
 #define MEMTUNED_ENGINE_FIXTURE_H
@@ -165,6 +166,7 @@ struct ef_act {
 	struct act_fake rec;		/* every call, in order */
 	virConnectPtr conn;		/* forward balloon targets here */
 	bool forward;
+	bool forward_memtune;		/* memtune and memtuned's record too */
 };
 
 static int
@@ -183,9 +185,27 @@ ef_set_memtune(void *ctx, const char *uuid, int64_t hard_kib,
     int64_t soft_kib, int64_t swap_hard_kib)
 {
 	struct ef_act *a = ctx;
-
-	return act_fake_ops.set_memtune(&a->rec, uuid, hard_kib, soft_kib,
+	int rc = act_fake_ops.set_memtune(&a->rec, uuid, hard_kib, soft_kib,
 	    swap_hard_kib);
+
+	if (rc < 0 || !a->forward_memtune || a->conn == NULL)
+		return rc;
+	return act_libvirt_ops.set_memtune(a->conn, uuid, hard_kib, soft_kib,
+	    swap_hard_kib);
+}
+
+static int
+ef_record_hard_limit(void *ctx, const char *uuid, int64_t hard_kib,
+    int64_t target_kib)
+{
+	struct ef_act *a = ctx;
+	int rc = act_fake_ops.record_hard_limit(&a->rec, uuid, hard_kib,
+	    target_kib);
+
+	if (rc < 0 || !a->forward_memtune || a->conn == NULL)
+		return rc;
+	return act_libvirt_ops.record_hard_limit(a->conn, uuid, hard_kib,
+	    target_kib);
 }
 
 static int
@@ -202,6 +222,7 @@ static const struct act_ops ef_act_ops = {
 	.set_balloon = ef_set_balloon,
 	.set_memtune = ef_set_memtune,
 	.write_sysfs = ef_write_sysfs,
+	.record_hard_limit = ef_record_hard_limit,
 };
 
 /* Every balloon call the actuator saw must lie inside the bounds the plan

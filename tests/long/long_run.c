@@ -1,14 +1,18 @@
 /* long_run.c - 10,000 engine ticks on fakes: host_collect on a copied
  * fixture root whose meminfo and vmstat change every tick, guests_collect
- * on a libvirt test driver with 50 domains, policy_decide, and
- * act_apply_plan through a recording actuator that forwards balloon
- * targets to the test driver. Checks every tick that no call left the
- * plan's bounds, and that the resident set stays flat after warm-up.
+ * on a libvirt test driver with 50 domains, policy_decide, act_apply_plan
+ * through a recording actuator that forwards balloon targets to the test
+ * driver, and policy_commit. Every LONG_FAIL_EVERY-th tick the actuator's
+ * libvirt calls fail. Checks every tick that no call left the plan's
+ * bounds, that the target the policy remembers for each guest is the last
+ * one applied (never one that failed), and that the resident set stays
+ * flat after warm-up.
  *
  *   long_run [TICKS [GUESTS]]	run from the top of the source tree
  *
  * Prints one line per 1000 ticks and a summary; exits 1 on any bound
- * violation, failed tick, or RSS growth past LONG_RSS_SLACK_KIB. */
+ * violation, remembered target not applied, unexpected failure, failed
+ * tick, or RSS growth past LONG_RSS_SLACK_KIB. */
 #include <signal.h>
 
 #include "../long/engine_fixture.h"
@@ -17,6 +21,67 @@
  * libc arenas and libvirt's test driver settling. */
 #define LONG_RSS_SLACK_KIB 1024
 #define LONG_WARMUP_TICKS 1000
+/* a prime, so the failing ticks meet every phase of the load */
+#define LONG_FAIL_EVERY 97
+
+/* The balloon target last applied to each guest, from the calls that
+ * went through (rc 0). */
+struct applied {
+	char uuid[MT_UUID_LEN];
+	int64_t target_kib;
+};
+
+static struct applied *
+applied_slot(struct applied *a, size_t n, const char *uuid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].uuid[0] == '\0' || strcmp(a[i].uuid, uuid) == 0) {
+			if (a[i].uuid[0] == '\0') {
+				mt_strlcpy(a[i].uuid, uuid, MT_UUID_LEN);
+				a[i].target_kib = MT_ABSENT;
+			}
+			return &a[i];
+		}
+	return NULL;
+}
+
+/* Note this tick's applied balloon calls, then check that the policy
+ * remembers, for every guest of the plan, nothing or the last target
+ * applied. Returns the number of guests where it does not. */
+static int
+check_remembered(const struct engine *e, const struct act_fake *rec,
+    struct applied *a, size_t n)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < rec->nr_calls; i++) {
+		const struct act_call *c = &rec->calls[i];
+		struct applied *s;
+
+		if (c->kind == ACT_CALL_BALLOON && c->rc == 0 &&
+		    (s = applied_slot(a, n, c->uuid)) != NULL)
+			s->target_kib = c->target_kib;
+	}
+	for (size_t i = 0; i < e->plan.nr_guests; i++) {
+		const struct policy_guest_hist *h;
+		const struct applied *s;
+		size_t hi = e->ps.work[i].hist;
+
+		if (hi >= e->ps.hist_cap ||
+		    strcmp(e->ps.hist[hi].uuid, e->plan.guests[i].uuid) != 0)
+			continue;
+		h = &e->ps.hist[hi];
+		s = applied_slot(a, n, h->uuid);
+		if (MT_PRESENT(h->last_target_kib) && (s == NULL ||
+		    h->last_target_kib != s->target_kib)) {
+			fprintf(stderr, "%s: remembered %lld KiB, last applied "
+			    "%lld KiB\n", h->uuid, (long long)h->last_target_kib,
+			    s != NULL ? (long long)s->target_kib : -1LL);
+			bad++;
+		}
+	}
+	return bad;
+}
 
 /* ASan holds freed blocks in a quarantine (256 MiB by default) before it
  * reuses them, so under ASan the resident set climbs until the quarantine
@@ -69,6 +134,8 @@ main(int argc, char **argv)
 	int64_t now = 1000000, rss_warm = -1, rss_max = 0, rss_end;
 	long long calls = 0, balloons = 0, failed_acts = 0, bad = 0;
 	long long tick_errors = 0, pressure[4] = { 0 };
+	long long injected = 0, not_applied = 0;
+	struct applied *applied = NULL;
 	int rc = 0;
 
 	if (ticks <= 0 || nguests <= 0) {
@@ -91,12 +158,17 @@ main(int argc, char **argv)
 		goto out_root;
 	}
 	mt_set_root(root);
+	if ((applied = calloc((size_t)nguests, sizeof(*applied))) == NULL) {
+		rc = 2;
+		goto out_root;
+	}
 	if (ef_engine_init(&e, &a, xml, NULL) < 0) {
 		fprintf(stderr, "engine set-up failed: %s\n", e.last_error);
 		rc = 2;
 		goto out_root;
 	}
 	for (int t = 0; t < ticks; t++) {
+		bool fail = t % LONG_FAIL_EVERY == LONG_FAIL_EVERY - 1;
 		int r;
 
 		now += 5000;
@@ -106,6 +178,7 @@ main(int argc, char **argv)
 		    t * 3, t, t * 2);
 		ef_put(root, "proc/vmstat", vm);
 		act_fake_clear(&a.rec);
+		a.rec.rc_balloon = a.rec.rc_memtune = fail ? -EIO : 0;
 		if ((r = engine_collect(&e, now)) == 0) {
 			ef_guest_load(&e, t);
 			if ((r = engine_decide(&e, now, 0)) == 0)
@@ -123,7 +196,12 @@ main(int argc, char **argv)
 		calls += (long long)a.rec.nr_calls;
 		for (size_t i = 0; i < a.rec.nr_calls; i++)
 			balloons += a.rec.calls[i].kind == ACT_CALL_BALLOON;
-		failed_acts += e.last_act.failed;
+		if (fail)
+			injected += e.last_act.failed;
+		else
+			failed_acts += e.last_act.failed;
+		not_applied += check_remembered(&e, &a.rec, applied,
+		    (size_t)nguests);
 		if (t == LONG_WARMUP_TICKS)
 			rss_warm = rss_kib();
 		if (t > LONG_WARMUP_TICKS && rss_kib() > rss_max)
@@ -139,6 +217,9 @@ main(int argc, char **argv)
 	    "(%lld balloon), %lld refused or failed, %lld outside bounds, "
 	    "%lld tick errors\n", ticks, nguests, calls, balloons, failed_acts,
 	    bad, tick_errors);
+	printf("long_run: %lld calls failed on purpose (every %dth tick), "
+	    "%lld remembered targets that were not applied\n", injected,
+	    LONG_FAIL_EVERY, not_applied);
 	printf("long_run: ticks by pressure: plenty %lld, normal %lld, "
 	    "tight %lld, critical %lld\n", pressure[0], pressure[1],
 	    pressure[2], pressure[3]);
@@ -147,7 +228,8 @@ main(int argc, char **argv)
 		    "KiB, at the end %lld KiB (growth %lld KiB)\n",
 		    LONG_WARMUP_TICKS, (long long)rss_warm, (long long)rss_max,
 		    (long long)rss_end, (long long)(rss_max - rss_warm));
-	if (bad > 0 || tick_errors > 0 || failed_acts > 0)
+	if (bad > 0 || tick_errors > 0 || failed_acts > 0 || not_applied > 0 ||
+	    (ticks >= LONG_FAIL_EVERY && injected == 0))
 		rc = 1;
 	if (!LONG_RSS_CHECK)
 		printf("long_run: built with ASan: RSS not checked\n");
@@ -161,6 +243,7 @@ main(int argc, char **argv)
 	act_fake_free(&a.rec);
 	engine_free(&e);
 out_root:
+	free(applied);
 	ef_rmtree(root);
 	printf("long_run: %s\n", rc == 0 ? "PASS" : "FAIL");
 	return rc;

@@ -67,6 +67,27 @@ fx_guest_touched(struct guest_snapshot *g, int idx, int64_t max_mib,
 	g->rss_kib = MIB_KIB(actual_mib + 200);
 }
 
+/* The guests' changes of the plan carried out in full, as an actuator
+ * that cannot fail would: the policy remembers every one of them. The
+ * KSM and THP knobs are not: these snapshots do not follow them, and a
+ * knob noted as written but read back unchanged means another manager
+ * (tests of that call policy_note_applied themselves). 0 or -ENOMEM. */
+static inline int
+fx_commit_guests(struct policy_state *s, const struct policy_plan *p,
+    int64_t now_ms)
+{
+	struct policy_results r;
+	int rc;
+
+	if ((rc = policy_results_init(&r, 0)) < 0 ||
+	    (rc = policy_results_all_applied(&r, p)) < 0)
+		return rc;
+	r.ksm_applied = r.thp_applied = false;
+	policy_commit(s, p, &r, now_ms);
+	policy_results_free(&r);
+	return 0;
+}
+
 /* One NUMA node of the host, in MiB; nr_nodes follows the highest id. */
 static inline void
 fx_node(struct host_snapshot *h, int node, int64_t total_mib,

@@ -353,20 +353,24 @@ START_TEST(test_apply_plan)
 	plan_fixture(&x);
 	act_fake_init(&f);
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
-	/* a: balloon, memtune; b: refused; c: nothing; KSM in order;
-	 * THP not touched (manage_thp = no) */
-	ck_assert_int_eq(f.nr_calls, 4);
+	    &x.snap, &x.plan, &res, NULL), 0);
+	/* a: balloon, memtuned's record of the hard limit, memtune; b:
+	 * refused; c: nothing; KSM in order; THP not touched (manage_thp =
+	 * no) */
+	ck_assert_int_eq(f.nr_calls, 5);
 	ck_assert_int_eq(f.calls[0].kind, ACT_CALL_BALLOON);
 	ck_assert_str_eq(f.calls[0].uuid, U1);
 	ck_assert_int_eq(f.calls[0].target_kib, 3 * GIB);
-	ck_assert_int_eq(f.calls[1].kind, ACT_CALL_MEMTUNE);
+	ck_assert_int_eq(f.calls[1].kind, ACT_CALL_RECORD);
+	ck_assert_str_eq(f.calls[1].uuid, U1);
 	ck_assert_int_eq(f.calls[1].hard_kib, 5 * GIB);
-	ck_assert_int_eq(f.calls[1].soft_kib, 3 * GIB);
-	ck_assert_str_eq(f.calls[2].path, "/sys/kernel/mm/ksm/pages_to_scan");
-	ck_assert_str_eq(f.calls[2].value, "300");
-	ck_assert_str_eq(f.calls[3].path, "/sys/kernel/mm/ksm/run");
-	ck_assert_str_eq(f.calls[3].value, "1");
+	ck_assert_int_eq(f.calls[2].kind, ACT_CALL_MEMTUNE);
+	ck_assert_int_eq(f.calls[2].hard_kib, 5 * GIB);
+	ck_assert_int_eq(f.calls[2].soft_kib, 3 * GIB);
+	ck_assert_str_eq(f.calls[3].path, "/sys/kernel/mm/ksm/pages_to_scan");
+	ck_assert_str_eq(f.calls[3].value, "300");
+	ck_assert_str_eq(f.calls[4].path, "/sys/kernel/mm/ksm/run");
+	ck_assert_str_eq(f.calls[4].value, "1");
 	ck_assert_int_eq(res.done, 4);
 	ck_assert_int_eq(res.failed, 1);
 	ck_assert(res.ksm_applied);
@@ -379,7 +383,7 @@ START_TEST(test_apply_plan)
 	x.opts.manage_hard_limit = false;
 	x.opts.manage_thp = true;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(f.calls[1].kind, ACT_CALL_MEMTUNE);
 	ck_assert_int_eq(f.calls[1].hard_kib, MT_ABSENT);
 	ck_assert_int_eq(f.calls[1].soft_kib, 3 * GIB);
@@ -395,7 +399,7 @@ START_TEST(test_apply_plan)
 	x.gp[0].hard_limit_kib = 1 * GIB + 100 * 1024;
 	x.gp[0].soft_limit_kib = MT_ABSENT;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(f.calls[0].kind, ACT_CALL_BALLOON);
 	ck_assert_int_ne(f.calls[1].kind, ACT_CALL_MEMTUNE);
 	ck_assert_int_eq(res.failed, 2);
@@ -413,7 +417,7 @@ START_TEST(test_apply_plan_dry_run)
 	x.opts.dry_run = true;
 	act_fake_init(&f);
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(f.nr_calls, 0);
 	ck_assert_ptr_nonnull(strstr(logged, "dry-run: would set balloon of a "
 	    "from 4096 to 3072 MiB (host tight)"));
@@ -457,7 +461,7 @@ START_TEST(test_apply_memory_low)
 	x.gp[0].memory_low_kib = 4 * GIB + oh;
 	act_fake_init(&f);
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(res.failed, 0);
 	ck_assert_int_eq(f.nr_calls, 3);
 	ck_assert_int_eq(f.calls[2].kind, ACT_CALL_SYSFS);
@@ -469,7 +473,7 @@ START_TEST(test_apply_memory_low)
 	act_fake_clear(&f);
 	x.gp[0].memory_low_kib = 4 * GIB + oh + 1;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(res.failed, 1);
 	ck_assert_int_eq(f.nr_calls, 2);
 	ck_assert_ptr_nonnull(strstr(logged, "SAFETY: refusing memory.low"));
@@ -489,7 +493,7 @@ START_TEST(test_apply_plan_errors)
 	/* the guest vanished: counted, the rest goes on */
 	f.rc_balloon = -ENOENT;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(res.gone, 1);
 	ck_assert(!res.transient);
 
@@ -499,7 +503,7 @@ START_TEST(test_apply_plan_errors)
 	f.rc_balloon = -ENOTCONN;
 	x.gp[1].target_kib = 2 * GIB;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), -ENOTCONN);
+	    &x.snap, &x.plan, &res, NULL), -ENOTCONN);
 	ck_assert_int_eq(f.nr_calls, 3);
 	ck_assert_int_eq(f.calls[0].kind, ACT_CALL_BALLOON);
 	ck_assert_int_eq(f.calls[1].kind, ACT_CALL_SYSFS);
@@ -510,10 +514,182 @@ START_TEST(test_apply_plan_errors)
 	f.rc_balloon = 0;
 	f.rc_sysfs = -EBUSY;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
-	    &x.snap, &x.plan, &res), 0);
+	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert(!res.ksm_applied);
 	ck_assert(res.transient);
 	act_fake_free(&f);
+}
+END_TEST
+
+/* What act_apply_plan reports per guest, for policy_commit: guest a
+ * plans a balloon and a memtune with a hard limit, b a balloon target
+ * below its floor (the safety net refuses it), c is left alone. */
+START_TEST(test_apply_outcomes)
+{
+	static const struct {
+		const char *name;
+		bool dry_run, manage_hard;
+		int rc_balloon, rc_memtune;
+		int want_rc;
+		enum policy_outcome a_balloon, a_memtune, a_hard, b_balloon;
+	} cases[] = {
+		{ "applied", false, true, 0, 0, 0, OUTCOME_APPLIED,
+		    OUTCOME_APPLIED, OUTCOME_APPLIED, OUTCOME_REFUSED },
+		{ "dry run", true, true, 0, 0, 0, OUTCOME_DRY_RUN,
+		    OUTCOME_DRY_RUN, OUTCOME_DRY_RUN, OUTCOME_REFUSED },
+		{ "hard limit switched off", false, false, 0, 0, 0,
+		    OUTCOME_APPLIED, OUTCOME_APPLIED, OUTCOME_SKIPPED,
+		    OUTCOME_REFUSED },
+		{ "libvirt fails", false, true, -EIO, -EBUSY, 0,
+		    OUTCOME_FAILED, OUTCOME_FAILED, OUTCOME_FAILED,
+		    OUTCOME_REFUSED },
+		{ "guest gone", false, true, -ENOENT, -ESRCH, 0, OUTCOME_GONE,
+		    OUTCOME_GONE, OUTCOME_GONE, OUTCOME_REFUSED },
+		/* the first call loses the connection: nothing after it is
+		 * sent, not even what the safety net would have stopped */
+		{ "connection lost", false, true, -ENOTCONN, 0, -ENOTCONN,
+		    OUTCOME_FAILED, OUTCOME_SKIPPED, OUTCOME_SKIPPED,
+		    OUTCOME_SKIPPED },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct plan_fixture x;
+		struct policy_results out;
+		struct act_result res;
+		struct act_fake f;
+
+		plan_fixture(&x);
+		x.opts.dry_run = cases[i].dry_run;
+		x.opts.manage_hard_limit = cases[i].manage_hard;
+		act_fake_init(&f);
+		f.rc_balloon = cases[i].rc_balloon;
+		f.rc_memtune = cases[i].rc_memtune;
+		/* sized by the call, from nothing */
+		ck_assert_int_eq(policy_results_init(&out, 0), 0);
+		ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc,
+		    &x.opts, &x.snap, &x.plan, &res, &out), cases[i].want_rc);
+		ck_assert_uint_eq(out.nr_guests, 3);
+		ck_assert_msg(out.guests[0].balloon == cases[i].a_balloon &&
+		    out.guests[0].memtune == cases[i].a_memtune &&
+		    out.guests[0].hard_limit == cases[i].a_hard &&
+		    out.guests[1].balloon == cases[i].b_balloon,
+		    "%s: a balloon %s memtune %s hard %s, b balloon %s",
+		    cases[i].name,
+		    policy_outcome_name(out.guests[0].balloon),
+		    policy_outcome_name(out.guests[0].memtune),
+		    policy_outcome_name(out.guests[0].hard_limit),
+		    policy_outcome_name(out.guests[1].balloon));
+		ck_assert_int_eq(out.guests[1].memtune, OUTCOME_NONE);
+		ck_assert_int_eq(out.guests[2].balloon, OUTCOME_NONE);
+		ck_assert_int_eq(out.guests[2].memtune, OUTCOME_NONE);
+		/* no memory.low planned, none reported */
+		ck_assert_int_eq(out.guests[0].memory_low, OUTCOME_NONE);
+		ck_assert_int_eq(out.ksm_applied, res.ksm_applied);
+		ck_assert_int_eq(out.ksm_applied, !cases[i].dry_run);
+		policy_results_free(&out);
+		act_fake_free(&f);
+	}
+}
+END_TEST
+
+/* memtuned records a finite hard limit as its own (in the domain's
+ * metadata) before it sets it, and only then; the record goes when the
+ * limit is lifted, and a failed memtune puts the old record back. */
+START_TEST(test_apply_records_own_hard_limit)
+{
+	enum { UNL = -2 };		/* POLICY_LIMIT_UNLIMITED in the table */
+	static const struct {
+		const char *name;
+		/* MT_ABSENT / UNL; own_gib < 0: recorded with another
+		 * target */
+		int64_t hard_gib, own_gib;
+		int rc_record, rc_memtune;
+		bool dry_run;
+		/* the record and memtune calls for guest a, in order:
+		 * 'R' record (hard, MT_ABSENT: removed), 'M' memtune */
+		const char *calls;
+		int64_t rec_gib[2];
+		enum policy_outcome hard;
+	} cases[] = {
+		{ "set", 5, MT_ABSENT, 0, 0, false, "RM", { 5 },
+		    OUTCOME_APPLIED },
+		{ "record fails: not set", 5, MT_ABSENT, -EIO, 0, false, "R",
+		    { 5 }, OUTCOME_FAILED },
+		{ "memtune fails: no record left", 5, MT_ABSENT, 0, -EIO,
+		    false, "RMR", { 5, MT_ABSENT }, OUTCOME_FAILED },
+		{ "memtune fails: the old record back", 5, 4, 0, -EIO, false,
+		    "RMR", { 5, 4 }, OUTCOME_FAILED },
+		{ "already recorded", 5, 5, 0, 0, false, "M", { 0 },
+		    OUTCOME_APPLIED },
+		{ "the same limit with another target", 5, -5, 0, 0, false,
+		    "RM", { 5 }, OUTCOME_APPLIED },
+		{ "lift: record removed", UNL, 5, 0, 0, false, "MR",
+		    { MT_ABSENT }, OUTCOME_APPLIED },
+		{ "lift without a record", UNL, MT_ABSENT, 0, 0, false, "M",
+		    { 0 }, OUTCOME_APPLIED },
+		{ "dry run", 5, MT_ABSENT, 0, 0, true, "", { 0 },
+		    OUTCOME_DRY_RUN },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct plan_fixture x;
+		struct policy_results out;
+		struct act_result res;
+		struct act_fake f;
+		size_t n = 0, nrec = 0;
+		char seen[8] = "";
+
+		plan_fixture(&x);
+		x.opts.dry_run = cases[i].dry_run;
+		x.gp[0].hard_limit_kib = cases[i].hard_gib == UNL ?
+		    POLICY_LIMIT_UNLIMITED : cases[i].hard_gib * GIB;
+		x.gs[0].own_hard_limit_kib = MT_PRESENT(cases[i].own_gib) ?
+		    llabs(cases[i].own_gib) * GIB : MT_ABSENT;
+		x.gs[0].own_target_kib = !MT_PRESENT(cases[i].own_gib) ?
+		    MT_ABSENT : cases[i].own_gib < 0 ? 2 * GIB :
+		    x.gp[0].target_kib;
+		act_fake_init(&f);
+		f.rc_record = cases[i].rc_record;
+		f.rc_memtune = cases[i].rc_memtune;
+		ck_assert_int_eq(policy_results_init(&out, 3), 0);
+		ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc,
+		    &x.opts, &x.snap, &x.plan, &res, &out), 0);
+		for (size_t j = 0; j < f.nr_calls && n + 1 < sizeof(seen); j++) {
+			const struct act_call *c = &f.calls[j];
+
+			if (c->kind == ACT_CALL_MEMTUNE) {
+				seen[n++] = 'M';
+			} else if (c->kind == ACT_CALL_RECORD) {
+				int64_t want = cases[i].rec_gib[nrec++];
+
+				seen[n++] = 'R';
+				ck_assert_str_eq(c->uuid, U1);
+				ck_assert_msg(c->hard_kib == (MT_PRESENT(want) ?
+				    want * GIB : MT_ABSENT), "%s: record %lld",
+				    cases[i].name, (long long)c->hard_kib);
+				/* a new record carries the plan's target; a
+				 * record put back, the one it had */
+				if (MT_PRESENT(want))
+					ck_assert_int_eq(c->target_kib,
+					    want == 5 ? x.gp[0].target_kib :
+					    x.gs[0].own_target_kib);
+			}
+		}
+		seen[n] = '\0';
+		ck_assert_msg(strcmp(seen, cases[i].calls) == 0,
+		    "%s: calls %s, want %s", cases[i].name, seen,
+		    cases[i].calls);
+		ck_assert_msg(out.guests[0].hard_limit == cases[i].hard,
+		    "%s: hard limit %s", cases[i].name,
+		    policy_outcome_name(out.guests[0].hard_limit));
+		/* the log says what a lift is */
+		if (cases[i].hard_gib == UNL)
+			ck_assert_ptr_nonnull(strstr(logged,
+			    "memtune a: hard unlimited, soft 3145728 KiB"));
+		logged[0] = '\0';
+		policy_results_free(&out);
+		act_fake_free(&f);
+	}
 }
 END_TEST
 
@@ -531,6 +707,8 @@ act_suite(void)
 	tcase_add_test(tc, test_apply_plan);
 	tcase_add_test(tc, test_apply_plan_dry_run);
 	tcase_add_test(tc, test_apply_plan_errors);
+	tcase_add_test(tc, test_apply_outcomes);
+	tcase_add_test(tc, test_apply_records_own_hard_limit);
 	tcase_add_test(tc, test_apply_memory_low);
 	suite_add_tcase(s, tc);
 	return s;

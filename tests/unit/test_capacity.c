@@ -250,6 +250,57 @@ START_TEST(test_need_matches_policy)
 }
 END_TEST
 
+/* Where the two used to part: the guest's kernel keeps 60 MiB for itself
+ * (MemTotal below the balloon size), and its use holds still, so the
+ * policy's adaptive headroom falls from 10% to 5% of max. capacity counts
+ * the need the policy decided; without a plan, the need the policy gives
+ * a guest it sees for the first time. */
+START_TEST(test_need_matches_policy_adaptive)
+{
+	struct guest_snapshot g[1];
+	struct snapshot s;
+	struct policy_config c;
+	struct policy_state ps;
+	struct policy_plan plan;
+	struct capacity_result r;
+	int64_t hi, now;
+
+	policy_config_defaults(&c);
+	fx_host(&s.host, 65536, 60000);
+	fx_guest(&g[0], 0, 4096, 4096, 2048);
+	g[0].available_kib = MIB_KIB(4096 - 60);
+	g[0].disk_caches_kib = MIB_KIB(256);
+	s.guests = g;
+	s.nr_guests = 1;
+	hi = MIB_KIB(4096) * c.headroom_pmy / 10000;
+	capacity_result_init(&r);
+
+	/* first sight: the largest headroom */
+	ck_assert_int_eq(policy_state_init(&ps, 1), 0);
+	ck_assert_int_eq(policy_plan_init(&plan, 1), 0);
+	ck_assert_int_eq(policy_decide(&c, &s, &ps, 0, &plan), 0);
+	ck_assert_int_eq(plan.guests[0].headroom_kib, hi);
+	ck_assert_int_eq(capacity_estimate(&c, &s, MIB_KIB(1024), &r), 0);
+	ck_assert(r.guests[0].reclaim_counted);
+	ck_assert_int_eq(r.guests[0].need_kib, plan.guests[0].need_kib);
+
+	/* an hour of steady use: the headroom falls to headroom_steady */
+	for (now = 10000; now <= 3600000; now += 10000)
+		ck_assert_int_eq(policy_decide(&c, &s, &ps, now, &plan), 0);
+	ck_assert_int_eq(plan.guests[0].headroom_kib,
+	    MIB_KIB(4096) * c.headroom_steady_pmy / 10000);
+	ck_assert_int_eq(capacity_estimate_plan(&c, &s, &plan, MIB_KIB(1024),
+	    &r), 0);
+	ck_assert(r.guests[0].reclaim_counted);
+	ck_assert_int_eq(r.guests[0].need_kib, plan.guests[0].need_kib);
+	ck_assert_int_eq(r.guests[0].balloon_kib, MIB_KIB(4096) -
+	    plan.guests[0].need_kib);
+	capacity_result_free(&r);
+	policy_plan_free(&plan);
+	policy_state_free(&ps);
+}
+END_TEST
+
 START_TEST(test_ksm_sources)
 {
 	struct guest_snapshot g[NR_EX];
@@ -607,6 +658,7 @@ capacity_suite(void)
 	tcase_add_test(tc, test_worked_example);
 	tcase_add_test(tc, test_reasons);
 	tcase_add_test(tc, test_need_matches_policy);
+	tcase_add_test(tc, test_need_matches_policy_adaptive);
 	tcase_add_test(tc, test_ksm_sources);
 	tcase_add_test(tc, test_numa);
 	tcase_add_test(tc, test_default_size_and_errors);

@@ -13,6 +13,7 @@
 #include "capacity.h"
 #include "config.h"
 #include "daemon.h"
+#include "metrics.h"
 #include "util.h"
 #include "text_check.h"
 
@@ -145,6 +146,46 @@ START_TEST(test_tick_writes_capacity_at_median_size)
 }
 END_TEST
 
+/* A dry-run tick changes nothing, so it counts no action, whatever it
+ * planned: memtuned_actions_total is "changes made". */
+START_TEST(test_dry_run_tick_counts_no_action)
+{
+	struct daemon_opts o = { .no_control = true };
+	struct daemon d;
+	char line[256], *t;
+	int planned = 0;
+
+	write_conf("");
+	mt_strlcpy(o.config_path, conf_path, sizeof(o.config_path));
+	ck_assert_int_eq(daemon_init(&d, &o), 0);
+	ck_assert_int_eq(daemon_tick(&d, true, 0), 0);
+	for (size_t i = 0; i < d.eng.plan.nr_guests; i++) {
+		const struct guest_plan *gp = &d.eng.plan.guests[i];
+
+		for (int k = METRICS_KIND_BALLOON; k <= METRICS_KIND_MEMTUNE; k++)
+			planned += metrics_guest_reason(gp, k) !=
+			    METRICS_REASON_N;
+	}
+	/* the test guest gets at least its soft limit planned */
+	ck_assert_int_gt(planned, 0);
+	t = read_prom();
+	for (int k = METRICS_KIND_BALLOON; k <= METRICS_KIND_MEMTUNE; k++)
+		for (int r = 0; r < METRICS_REASON_N; r++) {
+			const char *hit;
+
+			snprintf(line, sizeof(line), "\nmemtuned_actions_total"
+			    "{kind=\"%s\",reason=\"%s\"} ",
+			    metrics_kind_name(k), metrics_reason_name(r));
+			if ((hit = strstr(t, line)) == NULL)
+				continue;
+			ck_assert_msg(strncmp(hit + strlen(line), "0\n", 2) == 0,
+			    "dry run counted: %s%.4s", line + 1,
+			    hit + strlen(line));
+		}
+	daemon_free(&d);
+}
+END_TEST
+
 /* ------------------------------------------------------------- config */
 
 static int
@@ -193,6 +234,7 @@ daemon_metrics_suite(void)
 	tcase_add_checked_fixture(te, setup, teardown);
 	tcase_add_test(te, test_tick_writes_capacity_at_configured_size);
 	tcase_add_test(te, test_tick_writes_capacity_at_median_size);
+	tcase_add_test(te, test_dry_run_tick_counts_no_action);
 	tcase_set_timeout(te, 30);
 	suite_add_tcase(s, te);
 	tcase_add_test(tc, test_config_capacity_vm_size);

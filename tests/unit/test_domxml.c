@@ -13,6 +13,7 @@
 Suite *domxml_suite(void);
 
 #define NS "xmlns:memtuned=\"http://memtuned.org/xmlns/memtuned/1\""
+#define STNS "xmlns:st=\"" DOMXML_STATE_NS "\""
 
 static char xmlbuf[8192];
 
@@ -473,6 +474,83 @@ START_TEST(test_merge_precedence)
 }
 END_TEST
 
+/* memtuned's record of the hard limit it set: what the actuator writes
+ * is what the parser reads back; a record memtuned cannot read counts as
+ * none (the limit is then not taken for memtuned's), with a warning. */
+START_TEST(test_own_state_record)
+{
+	static const struct {
+		const char *meta;
+		int64_t want_kib, want_target_kib;
+		int warnings;
+	} cases[] = {
+		{ "", MT_ABSENT, MT_ABSENT, 0 },
+		{ "<st:state " STNS " hard_limit='2400000' target='2000000'/>",
+		    2400000, 2000000, 0 },
+		{ "<st:state " STNS " hard_limit='2400000'/>", 2400000,
+		    MT_ABSENT, 0 },
+		/* the prefix is free, the namespace is not */
+		{ "<x:state xmlns:x='" DOMXML_STATE_NS "' hard_limit='7'/>", 7,
+		    MT_ABSENT, 0 },
+		{ "<memtuned:state " NS " hard_limit='2400000'/>", MT_ABSENT,
+		    MT_ABSENT, 0 },
+		{ "<st:state " STNS "/>", MT_ABSENT, MT_ABSENT, 0 },
+		{ "<st:state " STNS " target='5'/>", MT_ABSENT, MT_ABSENT, 0 },
+		{ "<st:state " STNS " hard_limit='2G'/>", MT_ABSENT, MT_ABSENT,
+		    1 },
+		{ "<st:state " STNS " hard_limit='0'/>", MT_ABSENT, MT_ABSENT,
+		    1 },
+		{ "<st:state " STNS " hard_limit='-5'/>", MT_ABSENT, MT_ABSENT,
+		    1 },
+		/* half a record is none */
+		{ "<st:state " STNS " hard_limit='5' target='x'/>", MT_ABSENT,
+		    MT_ABSENT, 1 },
+		{ "<st:state " STNS " hard_limit='1'/><st:state " STNS
+		    " hard_limit='2'/>", MT_ABSENT, MT_ABSENT, 1 },
+	};
+	struct domxml_info in;
+	char err[256], top[512], el[96];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		warnings = 0;
+		snprintf(top, sizeof(top), "<metadata>%s</metadata>",
+		    cases[i].meta);
+		ck_assert_int_eq(domxml_parse(dom(top, ""), "vm1", &in, err,
+		    sizeof(err)), 0);
+		ck_assert_msg(in.own_hard_limit_kib == cases[i].want_kib &&
+		    in.own_target_kib == cases[i].want_target_kib,
+		    "%s: %lld, %lld", cases[i].meta,
+		    (long long)in.own_hard_limit_kib,
+		    (long long)in.own_target_kib);
+		ck_assert_int_eq(warnings, cases[i].warnings);
+		if (cases[i].warnings > 0)
+			ck_assert_ptr_nonnull(strstr(in.state_err,
+			    "domain vm1: memtuned state"));
+	}
+	/* the element the actuator writes, as libvirt stores it */
+	ck_assert_int_eq(domxml_state_element(0, 1, el, sizeof(el)), -ERANGE);
+	ck_assert_str_eq(el, "");
+	ck_assert_int_eq(domxml_state_element(1, 0, el, sizeof(el)), -ERANGE);
+	ck_assert_str_eq(el, "");
+	ck_assert_int_eq(domxml_state_element(1, 1, el, 8), -ERANGE);
+	ck_assert_str_eq(el, "");
+	ck_assert_int_eq(domxml_state_element(2400000, MT_ABSENT, el,
+	    sizeof(el)), 0);
+	ck_assert_str_eq(el, "<state hard_limit=\"2400000\"/>");
+	ck_assert_int_eq(domxml_state_element(2400000, 2000000, el,
+	    sizeof(el)), 0);
+	ck_assert_str_eq(el, "<state hard_limit=\"2400000\" "
+	    "target=\"2000000\"/>");
+	snprintf(top, sizeof(top), "<metadata><memtuned-state:state "
+	    "xmlns:memtuned-state='" DOMXML_STATE_NS "' %s</metadata>",
+	    el + strlen("<state "));
+	ck_assert_int_eq(domxml_parse(dom(top, ""), "vm1", &in, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(in.own_hard_limit_kib, 2400000);
+	ck_assert_int_eq(in.own_target_kib, 2000000);
+}
+END_TEST
+
 Suite *
 domxml_suite(void)
 {
@@ -492,6 +570,7 @@ domxml_suite(void)
 	tcase_add_test(tc, test_metadata_malformed);
 	tcase_add_test(tc, test_parse_policy_alone);
 	tcase_add_test(tc, test_merge_precedence);
+	tcase_add_test(tc, test_own_state_record);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -340,6 +340,308 @@ START_TEST(test_clock_jumps)
 }
 END_TEST
 
+/* Collect, hold the guests' load at step t (so nothing changes between
+ * ticks but what memtuned did), give each guest an RSS (hard limits need
+ * one), and decide. */
+static void
+collect_decide(int t)
+{
+	ck_assert_int_eq(engine_collect(&fx.e, fx.now), 0);
+	ef_guest_load(&fx.e, t);
+	for (size_t i = 0; i < fx.e.snap.nr_guests; i++) {
+		struct guest_snapshot *g = &fx.e.snap.guests[i];
+
+		if (MT_PRESENT(g->actual_kib))
+			g->rss_kib = g->actual_kib + 200 * 1024;
+	}
+	ck_assert_int_eq(engine_decide(&fx.e, fx.now, 0), 0);
+}
+
+static const struct act_call *
+find_call(enum act_call_kind kind, const char *uuid)
+{
+	for (size_t i = 0; i < fx.a.rec.nr_calls; i++)
+		if (fx.a.rec.calls[i].kind == kind &&
+		    strcmp(fx.a.rec.calls[i].uuid, uuid) == 0)
+			return &fx.a.rec.calls[i];
+	return NULL;
+}
+
+static const struct guest_snapshot *
+snap_guest(const char *uuid)
+{
+	for (size_t i = 0; i < fx.e.snap.nr_guests; i++)
+		if (strcmp(fx.e.snap.guests[i].uuid, uuid) == 0)
+			return &fx.e.snap.guests[i];
+	return NULL;
+}
+
+static const struct guest_plan *
+plan_guest(const char *uuid)
+{
+	for (size_t i = 0; i < fx.e.plan.nr_guests; i++)
+		if (strcmp(fx.e.plan.guests[i].uuid, uuid) == 0)
+			return &fx.e.plan.guests[i];
+	return NULL;
+}
+
+/* A balloon target that was not carried out is not remembered as asked:
+ * the next tick, with nothing changed, sends the same target again. */
+START_TEST(test_unapplied_target_asked_again)
+{
+	static const struct {
+		const char *name;
+		bool dry_run;
+		int rc_balloon;
+		bool refuse;		/* the safety net stops every target */
+	} cases[] = {
+		{ "dry run", true, 0, false },
+		{ "failed call", false, -EIO, false },
+		{ "refused call", false, 0, true },
+		{ "dropped connection", false, -ENOTCONN, false },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct {
+			char uuid[MT_UUID_LEN];
+			int64_t target_kib;
+		} asked[NGUESTS];
+		size_t n = 0;
+
+		if (i > 0) {
+			teardown();
+			setup();
+		}
+		fx.now += 5000;
+		collect_decide(0);
+		for (size_t j = 0; j < fx.e.plan.nr_guests; j++) {
+			struct guest_plan *gp = &fx.e.plan.guests[j];
+
+			if ((gp->action != ACT_BALLOON && gp->action != ACT_BOTH) ||
+			    gp->target_kib == gp->actual_kib)
+				continue;
+			mt_strlcpy(asked[n].uuid, gp->uuid, MT_UUID_LEN);
+			asked[n++].target_kib = gp->target_kib;
+			if (cases[i].refuse) {
+				/* a plan the safety net must stop */
+				gp->floor_kib = gp->target_kib + 1;
+				gp->ceiling_kib = MAX(gp->ceiling_kib,
+				    gp->floor_kib);
+			}
+		}
+		ck_assert_msg(n > 0, "%s: no balloon change planned",
+		    cases[i].name);
+		act_fake_clear(&fx.a.rec);
+		fx.a.rec.rc_balloon = cases[i].rc_balloon;
+		ck_assert_int_eq(engine_act(&fx.e, cases[i].dry_run),
+		    cases[i].rc_balloon == -ENOTCONN ? -ENOTCONN : 0);
+		if (cases[i].rc_balloon == -ENOTCONN)
+			ck_assert_uint_eq(count_calls(ACT_CALL_BALLOON), 1);
+		else if (cases[i].rc_balloon == 0)
+			ck_assert_uint_eq(count_calls(ACT_CALL_BALLOON), 0);
+		fx.a.rec.rc_balloon = 0;
+
+		fx.now += 5000;
+		act_fake_clear(&fx.a.rec);
+		collect_decide(0);
+		ck_assert_int_eq(engine_act(&fx.e, false), 0);
+		for (size_t j = 0; j < n; j++) {
+			const struct act_call *c = find_call(ACT_CALL_BALLOON,
+			    asked[j].uuid);
+
+			ck_assert_msg(c != NULL, "%s: %s was to get %lld KiB, "
+			    "and is not asked again", cases[i].name,
+			    asked[j].uuid, (long long)asked[j].target_kib);
+			ck_assert_msg(c->target_kib == asked[j].target_kib,
+			    "%s: %s was to get %lld KiB, is asked %lld KiB",
+			    cases[i].name, asked[j].uuid,
+			    (long long)asked[j].target_kib,
+			    (long long)c->target_kib);
+		}
+	}
+}
+END_TEST
+
+/* A dry run that finds a guest stuck plans a hard limit and only logs it.
+ * When the guest's balloon then moves after all, memtuned must not "lift"
+ * a limit it never set: that would erase the operator's own. */
+START_TEST(test_dry_run_keeps_operator_hard_limit)
+{
+	const char *victim = "00000001-6d74-4000-8000-000000000001";
+	int64_t over = policy_qemu_overhead_kib(&fx.e.cfg.policy, 2 * GIB_KIB);
+	int64_t hard_op = 1800 * 1024 + over;
+	const struct guest_plan *gp = NULL;
+	virTypedParameter p;
+	virDomainPtr dom;
+	int k;
+
+	dom = virDomainLookupByUUIDString(fx.e.conn, victim);
+	ck_assert_ptr_nonnull(dom);
+	memset(&p, 0, sizeof(p));
+	mt_strlcpy(p.field, VIR_DOMAIN_MEMORY_HARD_LIMIT, sizeof(p.field));
+	p.type = VIR_TYPED_PARAM_ULLONG;
+	p.value.ul = (unsigned long long)hard_op;
+	ck_assert_int_eq(virDomainSetMemoryParameters(dom, &p, 1,
+	    VIR_DOMAIN_AFFECT_LIVE), 0);
+	/* balloons asked to shrink do not move: stuck in time */
+	fx.a.forward = false;
+	for (k = 0; k < 20; k++) {
+		fx.now += 5000;
+		act_fake_clear(&fx.a.rec);
+		collect_decide(0);
+		gp = plan_guest(victim);
+		ck_assert_ptr_nonnull(gp);
+		if (gp->state == GPS_UNCOOPERATIVE)
+			break;
+		ck_assert_int_eq(engine_act(&fx.e, false), 0);
+	}
+	ck_assert_msg(k < 20, "the stuck guest was never found uncooperative");
+	ck_assert_ptr_nonnull(snap_guest(victim));
+	ck_assert_int_eq(snap_guest(victim)->hard_limit_kib, hard_op);
+	ck_assert(MT_PRESENT(gp->hard_limit_kib));
+	ck_assert_int_lt(gp->hard_limit_kib, hard_op);
+	/* the tick that finds it stuck is a dry run */
+	ck_assert_int_eq(engine_act(&fx.e, true), 0);
+	ck_assert_uint_eq(fx.a.rec.nr_calls, 0);
+
+	/* the balloon gets there after all */
+	ck_assert_int_eq(virDomainSetMemoryFlags(dom,
+	    (unsigned long)gp->target_kib, VIR_DOMAIN_AFFECT_LIVE), 0);
+	virDomainFree(dom);
+	fx.a.forward = true;
+	for (k = 0; k < 3; k++) {
+		const struct act_call *c;
+
+		fx.now += 5000;
+		act_fake_clear(&fx.a.rec);
+		collect_decide(0);
+		ck_assert_int_eq(engine_act(&fx.e, false), 0);
+		c = find_call(ACT_CALL_MEMTUNE, victim);
+		ck_assert_msg(c == NULL || c->hard_kib != POLICY_LIMIT_UNLIMITED,
+		    "tick %d: the operator's hard limit %lld KiB is lifted", k,
+		    (long long)hard_op);
+	}
+}
+END_TEST
+
+/* memtuned stops and starts again; libvirt (the test driver) keeps the
+ * guests, their memtune and their metadata. extra: config lines. */
+static void
+restart_engine(const char *extra)
+{
+	virConnectPtr conn = fx.e.conn;
+	struct mt_config cfg;
+	char text[PATH_MAX + 256], err[1024];
+
+	fx.e.conn = NULL;
+	engine_free(&fx.e);
+	snprintf(text, sizeof(text), "[daemon]\nuri = test://%s\n"
+	    "stats_period = 0\ntask_delayacct = no\n%s", fx.xml, extra);
+	ck_assert_int_eq(config_load_string(text, "restart.conf", &cfg, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(engine_init(&fx.e, &cfg), 0);
+	fx.e.conn = conn;
+	fx.e.ops = &ef_act_ops;
+	fx.e.ops_ctx = &fx.a;
+}
+
+/* A hard limit memtuned set on a stuck guest is still known as its own
+ * after memtuned restarts (its record in the domain's metadata): kept
+ * while the balloon is stuck, lifted when it moves, or at once when the
+ * new config says hard_limit = off. */
+START_TEST(test_own_hard_limit_survives_restart)
+{
+	static const struct {
+		const char *name;
+		const char *config;
+		bool balloon_moves;
+	} cases[] = {
+		{ "the balloon moves again", "", true },
+		{ "restarted with hard_limit = off", "[policy]\nhard_limit = off\n",
+		    false },
+	};
+	const char *victim = "00000001-6d74-4000-8000-000000000001";
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct guest_snapshot *g;
+		const struct guest_plan *gp;
+		const struct act_call *c;
+		int64_t hard, target;
+		virDomainPtr dom;
+		int k;
+
+		if (i > 0) {
+			teardown();
+			setup();
+		}
+		/* stuck balloons; memtune and the record reach libvirt */
+		fx.a.forward = false;
+		fx.a.forward_memtune = true;
+		for (k = 0; k < 20; k++) {
+			fx.now += 5000;
+			act_fake_clear(&fx.a.rec);
+			collect_decide(0);
+			g = snap_guest(victim);
+			ck_assert_ptr_nonnull(g);
+			if (MT_PRESENT(g->hard_limit_kib))
+				break;
+			ck_assert_int_eq(engine_act(&fx.e, false), 0);
+		}
+		ck_assert_msg(k < 20, "%s: no hard limit on the stuck guest",
+		    cases[i].name);
+		hard = g->hard_limit_kib;
+		target = g->own_target_kib;
+		ck_assert_int_eq(g->own_hard_limit_kib, hard);
+		ck_assert(MT_PRESENT(target));
+		ck_assert_int_gt(g->actual_kib, target);
+
+		restart_engine(cases[i].config);
+		fx.now += 5000;
+		act_fake_clear(&fx.a.rec);
+		collect_decide(0);
+		gp = plan_guest(victim);
+		ck_assert_ptr_nonnull(gp);
+		/* memtuned's own: it does not cap the guest's ceiling */
+		ck_assert_int_eq(gp->ceiling_kib, 2 * GIB_KIB);
+		if (cases[i].balloon_moves) {
+			/* still stuck: still held by the limit */
+			ck_assert_int_eq(gp->state, GPS_UNCOOPERATIVE);
+			ck_assert_int_ne(gp->hard_limit_kib,
+			    POLICY_LIMIT_UNLIMITED);
+			ck_assert_int_eq(engine_act(&fx.e, false), 0);
+			/* then its balloon gets where it was asked */
+			dom = virDomainLookupByUUIDString(fx.e.conn, victim);
+			ck_assert_ptr_nonnull(dom);
+			ck_assert_int_eq(virDomainSetMemoryFlags(dom,
+			    (unsigned long)target, VIR_DOMAIN_AFFECT_LIVE), 0);
+			virDomainFree(dom);
+			fx.a.forward = true;
+			fx.now += 5000;
+			act_fake_clear(&fx.a.rec);
+			collect_decide(0);
+			gp = plan_guest(victim);
+		}
+		ck_assert_msg(gp->hard_limit_kib == POLICY_LIMIT_UNLIMITED,
+		    "%s: the hard limit %lld KiB memtuned set is not lifted "
+		    "(plan: %lld, %s)", cases[i].name, (long long)hard,
+		    (long long)gp->hard_limit_kib, gp->reason);
+		ck_assert_int_eq(engine_act(&fx.e, false), 0);
+		c = find_call(ACT_CALL_MEMTUNE, victim);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_int_eq(c->hard_kib, POLICY_LIMIT_UNLIMITED);
+		c = find_call(ACT_CALL_RECORD, victim);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_int_eq(c->hard_kib, MT_ABSENT);
+		/* libvirt has neither the limit nor the record any more */
+		fx.now += 5000;
+		collect_decide(0);
+		g = snap_guest(victim);
+		ck_assert_int_eq(g->hard_limit_kib, MT_ABSENT);
+		ck_assert_int_eq(g->own_hard_limit_kib, MT_ABSENT);
+	}
+}
+END_TEST
+
 Suite *
 faults_suite(void)
 {
@@ -354,6 +656,9 @@ faults_suite(void)
 	tcase_add_test(tc, test_sysfs_faults);
 	tcase_add_test(tc, test_counters_backwards);
 	tcase_add_test(tc, test_clock_jumps);
+	tcase_add_test(tc, test_unapplied_target_asked_again);
+	tcase_add_test(tc, test_dry_run_keeps_operator_hard_limit);
+	tcase_add_test(tc, test_own_hard_limit_survives_restart);
 	suite_add_tcase(s, tc);
 	return s;
 }

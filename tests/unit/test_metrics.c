@@ -121,6 +121,8 @@ build(void)
 		gp->floor_kib = KIB_MIB(1024);
 		gp->ceiling_kib = KIB_MIB(4096);
 		gp->need_kib = KIB_MIB(2560);
+		/* as the policy gives it with cap_config's headroom_min */
+		gp->headroom_kib = KIB_MIB(256);
 		gp->actual_kib = guests[i].actual_kib;
 		gp->target_kib = guests[i].actual_kib;
 		gp->soft_limit_kib = gp->hard_limit_kib = MT_ABSENT;
@@ -581,11 +583,13 @@ END_TEST
 START_TEST(test_count_plan)
 {
 	struct policy_plan p;
+	struct policy_results out;
 	struct act_result res = { 0 };
 	char *t, line[160];
 	size_t len;
 
 	ck_assert_int_eq(policy_plan_init(&p, 8), 0);
+	ck_assert_int_eq(policy_results_init(&out, 8), 0);
 	p.nr_guests = 8;
 	for (int i = 0; i < 8; i++) {
 		struct guest_plan *gp = &p.guests[i];
@@ -627,8 +631,10 @@ START_TEST(test_count_plan)
 	res.failed = 2;
 	res.gone = 1;
 
+	/* every guest change went through */
+	ck_assert_int_eq(policy_results_all_applied(&out, &p), 0);
 	metrics_counters_init(&ctr);
-	metrics_count_plan(&ctr, &p, &res);
+	metrics_count_plan(&ctr, &p, &res, &out);
 	ck_assert_uint_eq(ctr.actions[METRICS_KIND_BALLOON][METRICS_REASON_RECLAIM], 1);
 	ck_assert_uint_eq(ctr.actions[METRICS_KIND_BALLOON][METRICS_REASON_GIVE], 1);
 	ck_assert_uint_eq(ctr.actions[METRICS_KIND_BALLOON][METRICS_REASON_GROW], 1);
@@ -645,13 +651,13 @@ START_TEST(test_count_plan)
 	/* KSM start and stop come from the run knob */
 	p.ksm.run = 1;
 	res.thp_applied = true;
-	metrics_count_plan(&ctr, &p, &res);
+	metrics_count_plan(&ctr, &p, &res, &out);
 	ck_assert_uint_eq(ctr.actions[METRICS_KIND_KSM][METRICS_REASON_START], 1);
 	ck_assert_uint_eq(ctr.actions[METRICS_KIND_THP][METRICS_REASON_TUNE], 1);
 	ck_assert_uint_eq(ctr.actions[METRICS_KIND_BALLOON][METRICS_REASON_RECLAIM], 2);
 	p.ksm.run = 0;
 	res.ksm_applied = false;			/* not applied: not counted */
-	metrics_count_plan(&ctr, &p, &res);
+	metrics_count_plan(&ctr, &p, &res, &out);
 	ck_assert_uint_eq(ctr.actions[METRICS_KIND_KSM][METRICS_REASON_STOP], 0);
 
 	ck_assert_int_eq(metrics_render(NULL, NULL, NULL, &ctr, &t, &len), 0);
@@ -664,7 +670,78 @@ START_TEST(test_count_plan)
 	snprintf(line, sizeof(line), "# TYPE memtuned_actions_total counter");
 	ck_line(t, line);
 	free(t);
+	policy_results_free(&out);
 	policy_plan_free(&p);
+}
+END_TEST
+
+/* memtuned_actions_total counts changes made: a change planned but failed,
+ * refused, skipped or only logged in a dry run is not one. */
+START_TEST(test_count_only_applied)
+{
+	static const struct {
+		const char *name;
+		enum policy_outcome balloon, memtune, hard;
+		uint64_t reclaim, squeeze, limits;
+	} cases[] = {
+		{ "applied", OUTCOME_APPLIED, OUTCOME_APPLIED, OUTCOME_APPLIED,
+		    1, 1, 0 },
+		{ "dry run", OUTCOME_DRY_RUN, OUTCOME_DRY_RUN, OUTCOME_DRY_RUN,
+		    0, 0, 0 },
+		{ "failed", OUTCOME_FAILED, OUTCOME_FAILED, OUTCOME_FAILED,
+		    0, 0, 0 },
+		{ "refused", OUTCOME_REFUSED, OUTCOME_REFUSED, OUTCOME_REFUSED,
+		    0, 0, 0 },
+		{ "connection lost", OUTCOME_FAILED, OUTCOME_SKIPPED,
+		    OUTCOME_SKIPPED, 0, 0, 0 },
+		/* manage_hard_limit = no: only the soft limit was written */
+		{ "hard limit held back", OUTCOME_APPLIED, OUTCOME_APPLIED,
+		    OUTCOME_SKIPPED, 1, 0, 1 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct metrics_counters cnt;
+		struct policy_results out;
+		struct act_result res = { 0 };
+		struct policy_plan p;
+		struct guest_plan *gp;
+
+		ck_assert_int_eq(policy_plan_init(&p, 1), 0);
+		ck_assert_int_eq(policy_results_init(&out, 1), 0);
+		p.nr_guests = out.nr_guests = 1;
+		gp = &p.guests[0];
+		memset(gp, 0, sizeof(*gp));
+		gp->state = GPS_UNCOOPERATIVE;
+		gp->action = ACT_BOTH;
+		gp->floor_kib = KIB_MIB(1024);
+		gp->ceiling_kib = KIB_MIB(4096);
+		gp->actual_kib = KIB_MIB(3072);
+		gp->target_kib = KIB_MIB(2048);
+		gp->need_kib = MT_ABSENT;
+		gp->hard_limit_kib = KIB_MIB(2400);
+		gp->soft_limit_kib = KIB_MIB(2300);
+		gp->swap_hard_limit_kib = gp->memory_low_kib = MT_ABSENT;
+		/* a stuck balloon asked again is a "retry" */
+		out.guests[0].balloon = cases[i].balloon;
+		out.guests[0].memtune = cases[i].memtune;
+		out.guests[0].hard_limit = cases[i].hard;
+		metrics_counters_init(&cnt);
+		metrics_count_plan(&cnt, &p, &res, &out);
+		ck_assert_msg(cnt.actions[METRICS_KIND_BALLOON]
+		    [METRICS_REASON_RETRY] == cases[i].reclaim &&
+		    cnt.actions[METRICS_KIND_MEMTUNE][METRICS_REASON_SQUEEZE] ==
+		    cases[i].squeeze &&
+		    cnt.actions[METRICS_KIND_MEMTUNE][METRICS_REASON_LIMITS] ==
+		    cases[i].limits, "%s: balloon retry %llu, squeeze %llu, "
+		    "limits %llu", cases[i].name, (unsigned long long)
+		    cnt.actions[METRICS_KIND_BALLOON][METRICS_REASON_RETRY],
+		    (unsigned long long)
+		    cnt.actions[METRICS_KIND_MEMTUNE][METRICS_REASON_SQUEEZE],
+		    (unsigned long long)
+		    cnt.actions[METRICS_KIND_MEMTUNE][METRICS_REASON_LIMITS]);
+		policy_results_free(&out);
+		policy_plan_free(&p);
+	}
 }
 END_TEST
 
@@ -1107,6 +1184,7 @@ metrics_suite(void)
 	tcase_add_test(tc, test_render_capacity_numa);
 	tcase_add_test(tc, test_render_plan_out_of_order);
 	tcase_add_test(tc, test_count_plan);
+	tcase_add_test(tc, test_count_only_applied);
 	suite_add_tcase(s, tc);
 
 	tcase_set_timeout(tf, 30);

@@ -203,6 +203,7 @@ START_TEST(test_properties)
 
 			ck_assert_int_eq(policy_decide(&c, &snap, &s, now, &p),
 			    0);
+			ck_assert_int_eq(fx_commit_guests(&s, &p, now), 0);
 			for (i = 0; i < snap.nr_guests; i++) {
 				const struct guest_plan *gp = &p.guests[i];
 				const struct guest_snapshot *gs = &g[i];
@@ -346,6 +347,7 @@ START_TEST(test_no_reversal_in_cooldown)
 		for (int t = 0; t < REV_TICKS; t++, iter++) {
 			ck_assert_int_eq(policy_decide(&c, &snap, &s, now, &p),
 			    0);
+			ck_assert_int_eq(fx_commit_guests(&s, &p, now), 0);
 			for (i = 0; i < snap.nr_guests; i++) {
 				const struct guest_plan *gp = &p.guests[i];
 				int64_t d = gp->target_kib - g[i].actual_kib;

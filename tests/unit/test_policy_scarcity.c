@@ -57,12 +57,14 @@ sc_free(struct sc *t)
 	free(t);
 }
 
+/* decide, and carry the plan out in full */
 static void
 tick(struct sc *t, int64_t dt_ms)
 {
 	t->now += dt_ms;
 	ck_assert_int_eq(policy_decide(&t->c, &t->snap, &t->s, t->now, &t->p),
 	    0);
+	ck_assert_int_eq(fx_commit_guests(&t->s, &t->p, t->now), 0);
 }
 
 /* guest i's balloon goes to its target; the RSS falls by `back_pct` of a

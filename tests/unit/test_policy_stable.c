@@ -96,6 +96,7 @@ run_hour(int64_t total_mib, int64_t start_mib, bool starts_short)
 	while (now < HOUR_MS) {
 		ck_assert_int_eq(policy_decide(&m->c, &m->snap, &m->s, now,
 		    &m->p), 0);
+		ck_assert_int_eq(fx_commit_guests(&m->s, &m->p, now), 0);
 		if (now == 0 && starts_short)
 			ck_assert_int_ge(m->p.pressure, PRESSURE_TIGHT);
 		if (now == 0 && !starts_short)

@@ -49,11 +49,13 @@ tc_free(struct tc *t)
 	free(t);
 }
 
+/* decide, and carry the plan out in full */
 static void
 decide(struct tc *t, int64_t now_ms)
 {
 	ck_assert_int_eq(policy_decide(&t->c, &t->snap, &t->s, now_ms, &t->p),
 	    0);
+	ck_assert_int_eq(fx_commit_guests(&t->s, &t->p, now_ms), 0);
 }
 
 /* the balloon moves all the way to the planned target before the next tick */
@@ -664,6 +666,107 @@ START_TEST(test_uncooperative_balloon)
 	decide(t, 30000);
 	ck_assert_int_eq(t->p.guests[0].state, GPS_OK);
 	ck_assert_int_eq(t->p.guests[0].hard_limit_kib, POLICY_LIMIT_UNLIMITED);
+	tc_free(t);
+}
+END_TEST
+
+/* After a restart the policy has no history. A hard limit it finds is
+ * memtuned's own when the domain's metadata records it (within the page
+ * rounding of the cgroup): not the guest's ceiling, and lifted once the
+ * guest is not stuck or hard limits are off. A balloon still above the
+ * target recorded with the limit is still stuck: the limit stays. Any
+ * other limit is the operator's: it caps the ceiling and is never lifted. */
+START_TEST(test_own_hard_limit_after_restart)
+{
+	enum { X, Y, NONE };
+	static const struct {
+		const char *name;
+		int record;		/* X: the limit in force, Y: another */
+		int64_t slack_kib;	/* in force = X - slack */
+		int64_t target_mib;	/* recorded with it; 0: none */
+		enum policy_hard_limit_mode mode;
+		bool own;
+		bool lifted;
+		enum guest_plan_state state;
+	} cases[] = {
+		{ "recorded, balloon at its target", X, 0, 6144,
+		    HARD_LIMIT_UNCOOPERATIVE, true, true, GPS_OK },
+		{ "recorded without a target", X, 0, 0,
+		    HARD_LIMIT_UNCOOPERATIVE, true, true, GPS_OK },
+		{ "recorded, read back in whole pages", X, 4, 6144,
+		    HARD_LIMIT_UNCOOPERATIVE, true, true, GPS_OK },
+		{ "recorded, balloon still above its target", X, 0, 5120,
+		    HARD_LIMIT_UNCOOPERATIVE, true, false, GPS_UNCOOPERATIVE },
+		{ "recorded, still above, hard_limit = off", X, 0, 5120,
+		    HARD_LIMIT_OFF, true, true, GPS_UNCOOPERATIVE },
+		{ "recorded, hard_limit = always", X, 0, 6144,
+		    HARD_LIMIT_ALWAYS, true, false, GPS_OK },
+		{ "no record: the operator's", NONE, 0, 0,
+		    HARD_LIMIT_UNCOOPERATIVE, false, false, GPS_OK },
+		{ "no record, hard_limit = off", NONE, 0, 0, HARD_LIMIT_OFF,
+		    false, false, GPS_OK },
+		{ "record of another limit: the operator's since", Y, 0, 5120,
+		    HARD_LIMIT_UNCOOPERATIVE, false, false, GPS_OK },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct tc *t = tc_new(24576, 8000, 1);
+		struct guest_plan *gp = &t->p.guests[0];
+		int64_t over = policy_qemu_overhead_kib(&t->c, MIB_KIB(8192));
+		int64_t x = MIB_KIB(6144) + over;
+
+		t->c.hard_limit_mode = cases[i].mode;
+		fx_guest_touched(&t->g[0], 0, 8192, 6144, 4096);
+		t->g[0].hard_limit_kib = x - cases[i].slack_kib;
+		t->g[0].own_hard_limit_kib = cases[i].record == X ? x :
+		    cases[i].record == Y ? x + MIB_KIB(512) : MT_ABSENT;
+		t->g[0].own_target_kib = cases[i].target_mib > 0 &&
+		    cases[i].record != NONE ? MIB_KIB(cases[i].target_mib) :
+		    MT_ABSENT;
+		decide(t, 100000);
+		ck_assert_msg(gp->ceiling_kib == (cases[i].own ? MIB_KIB(8192) :
+		    t->g[0].hard_limit_kib - over), "%s: ceiling %lld MiB",
+		    cases[i].name, (long long)gp->ceiling_kib / 1024);
+		ck_assert_msg((gp->hard_limit_kib == POLICY_LIMIT_UNLIMITED) ==
+		    cases[i].lifted, "%s: hard limit %lld", cases[i].name,
+		    (long long)gp->hard_limit_kib);
+		ck_assert_msg(gp->state == cases[i].state, "%s: %s",
+		    cases[i].name, policy_guest_state_name(gp->state));
+		if (cases[i].mode == HARD_LIMIT_ALWAYS)
+			ck_assert_int_eq(gp->hard_limit_kib, MIB_KIB(8192) +
+			    over);
+		tc_free(t);
+	}
+}
+END_TEST
+
+/* A limit kept after a restart on a stuck balloon goes once the balloon
+ * moves: the guest is not stuck any more. */
+START_TEST(test_own_hard_limit_kept_until_balloon_moves)
+{
+	struct tc *t = tc_new(24576, 800, 1);
+	struct guest_plan *gp = &t->p.guests[0];
+	int64_t over = policy_qemu_overhead_kib(&t->c, MIB_KIB(8192));
+
+	fx_guest_touched(&t->g[0], 0, 8192, 6144, 4096);
+	t->g[0].rss_kib = MIB_KIB(2000);
+	t->g[0].hard_limit_kib = MIB_KIB(3072) + over;
+	t->g[0].own_hard_limit_kib = t->g[0].hard_limit_kib;
+	t->g[0].own_target_kib = MIB_KIB(3072);
+	decide(t, 100000);
+	ck_assert_int_eq(gp->state, GPS_UNCOOPERATIVE);
+	ck_assert_int_eq(gp->target_kib, MIB_KIB(3072));
+	/* held where it is: nothing to change */
+	ck_assert_int_eq(gp->hard_limit_kib, MT_ABSENT);
+	ck_assert_int_eq(gp->ceiling_kib, MIB_KIB(8192));
+	decide(t, 105000);
+	ck_assert_int_eq(gp->state, GPS_UNCOOPERATIVE);
+	ck_assert_int_eq(gp->hard_limit_kib, MT_ABSENT);
+	/* the balloon moves toward its target: the limit goes */
+	t->g[0].actual_kib = MIB_KIB(5000);
+	decide(t, 110000);
+	ck_assert_int_eq(gp->state, GPS_OK);
+	ck_assert_int_eq(gp->hard_limit_kib, POLICY_LIMIT_UNLIMITED);
 	tc_free(t);
 }
 END_TEST
@@ -1562,6 +1665,8 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_stale_and_missing_stats_not_idle);
 	tcase_add_test(tc, test_fixed_and_excluded);
 	tcase_add_test(tc, test_uncooperative_balloon);
+	tcase_add_test(tc, test_own_hard_limit_after_restart);
+	tcase_add_test(tc, test_own_hard_limit_kept_until_balloon_moves);
 	tcase_add_test(tc, test_memtune_values);
 	tcase_add_test(tc, test_ksm_loop);
 	tcase_add_test(tc, test_ksm_probes_until_two_full_scans);
