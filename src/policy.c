@@ -565,11 +565,14 @@ sample_yield(const struct guest_snapshot *g, struct policy_guest_hist *h,
 
 /* Did the guest run out since the last sample? Signs: nearly nothing
  * usable left, swapping in, or more fresh memory touched (minor faults)
- * than it had usable followed by a sharp fall of its use (the guest's
- * OOM killer, or a burst that only just passed). Stats come every few
- * seconds and a burst can end in a kill between two of them, so the
- * fall is what is seen. What it asked for is at least what it had;
- * twice that is remembered as its burst. */
+ * than it had usable, most of which it no longer holds (the guest's OOM
+ * killer took it, or a burst only just passed and ended). Stats come
+ * every few seconds and a burst can end in a kill between two of them,
+ * and the killed workload may be back before the next sample: what is
+ * seen is pages touched and not kept. What it asked for is at least what
+ * it had; twice that is remembered as its burst. A guest that churns
+ * through more than all of its available memory between two ticks is
+ * read the same way, and keeps the room such churn needs. */
 static void
 sample_burst(const struct policy_config *c, const struct guest_snapshot *g,
     struct policy_guest_hist *h, int64_t used, int64_t now_ms)
@@ -584,8 +587,11 @@ sample_burst(const struct policy_config *c, const struct guest_snapshot *g,
 	if (MT_PRESENT(g->minor_fault) && MT_PRESENT(h->samp_minor_fault) &&
 	    g->minor_fault >= h->samp_minor_fault)
 		fault_kib = (g->minor_fault - h->samp_minor_fault) * PAGE_KIB;
+	/* touched more than it had, and let go of at least half of that
+	 * again by now: it did not keep what it touched */
 	if (MT_PRESENT(fault_kib) && fault_kib > had &&
-	    h->samp_used_kib - used >= MAX(c->min_change_kib, had / 2)) {
+	    fault_kib - MAX(0, used - h->samp_used_kib) >=
+	    MAX(c->min_change_kib, had / 2)) {
 		out = true;
 		demand = fault_kib;
 	}

@@ -31,6 +31,10 @@ fail() {
 	if [[ -n ${DAEMON_LOG:-} && -f $DAEMON_LOG ]]; then
 		echo "--- memtuned log (last 40 lines) ---" >&2
 		tail -n 40 "$DAEMON_LOG" >&2
+		# the whole log beside the test's own
+		mkdir -p "$BUILD/integration-logs"
+		cp "$DAEMON_LOG" "$BUILD/integration-logs/$(basename "$0" .sh).daemon.log" 2>/dev/null || true
+		echo "(whole log: $BUILD/integration-logs/$(basename "$0" .sh).daemon.log)" >&2
 	fi
 	exit 1
 }

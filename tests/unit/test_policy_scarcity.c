@@ -274,6 +274,25 @@ START_TEST(test_burst_that_ran_out_is_remembered)
 }
 END_TEST
 
+/* The same burst, killed, and the workload back with its 300 MiB before
+ * the next sample: its use looks unchanged, but it touched 720 MiB of
+ * fresh pages and kept 300 of them. */
+START_TEST(test_burst_then_restart_is_seen)
+{
+	struct sc *t = sc_new(2000, 400);
+	struct guest_snapshot *g = &t->g[0];
+
+	t->snap.nr_guests = 1;
+	g->actual_kib = g->available_kib = MIB_KIB(700);
+	g->usable_kib = MIB_KIB(300);
+	tick(t, 0);
+	g->minor_fault += MIB_KIB(420 + 300) / 4;
+	tick(t, 5000);
+	ck_assert_int_gt(t->p.guests[0].burst_kib, 2 * MIB_KIB(300) - 1);
+	sc_free(t);
+}
+END_TEST
+
 /* A use that falls because the workload freed memory, without fresh
  * pages beyond what the guest had: no burst. */
 START_TEST(test_plain_free_is_no_burst)
@@ -359,6 +378,7 @@ policy_scarcity_suite(void)
 	tcase_add_test(tc, test_shrink_that_returns_nothing_stops);
 	tcase_add_test(tc, test_fed_guest_not_shrunk_in_reverse_cooldown);
 	tcase_add_test(tc, test_burst_that_ran_out_is_remembered);
+	tcase_add_test(tc, test_burst_then_restart_is_seen);
 	tcase_add_test(tc, test_plain_free_is_no_burst);
 	tcase_add_test(tc, test_ksm_short_host_runs_at_budget);
 	suite_add_tcase(s, tc);
