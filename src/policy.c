@@ -857,14 +857,16 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	headroom = guest_headroom(c, g, h, used, now_ms);
 	w->need_kib = policy_guest_need_kib(c, g, headroom);
 	w->idle_kib = w->cur_kib - w->need_kib;
-	/* fed below three quarters of its headroom, to its need: a guest
-	 * at its need reads a little under it (the guest's own rounding),
-	 * and must not count as short there */
+	/* fed a little below its headroom (a quarter of it, at most two
+	 * minimum changes), to its need: a guest at its need reads a few
+	 * MiB under it (the guest's own rounding), and must not count as
+	 * short there */
 	w->faulting = (MT_PRESENT(g->major_fault_per_s) &&
 	    g->major_fault_per_s >= c->guest_majfault_per_s) ||
 	    (MT_PRESENT(g->swap_in_kib_per_s) &&
 	    g->swap_in_kib_per_s >= c->guest_swapin_kib_per_s);
-	w->pressured = g->usable_kib < headroom - headroom / 4 || w->faulting;
+	w->pressured = g->usable_kib < headroom - MIN(headroom / 4,
+	    2 * c->min_change_kib) || w->faulting;
 	/* nearly out (under half its headroom free) or already faulting or
 	 * swapping: a few MiB now matter more than a fair share later */
 	w->urgent = w->pressured && (g->usable_kib < headroom / 2 ||

@@ -19,7 +19,10 @@ G=(mt-sx-a mt-sx-b mt-sx-c)
 HOG= STAMP=
 cleanup() {
 	stop_daemon || true
-	[[ -n $STAMP ]] && kill "$STAMP" 2>/dev/null || true
+	if [[ -n $STAMP ]]; then
+		pkill -P "$STAMP" 2>/dev/null || true
+		kill "$STAMP" 2>/dev/null || true
+	fi
 	[[ -n $HOG ]] && kill "$HOG" 2>/dev/null || true
 	cleanup_guests "${G[@]}"
 	ksm_restore
@@ -51,8 +54,9 @@ uri = $URI
 control_socket = $W/control.sock
 CONF
 : >"$W/daemon.log"
-# every line of the daemon's log with the time it was written
-( tail -n +1 -F "$W/daemon.log" 2>/dev/null | while IFS= read -r l; do
+# every line of the daemon's log with the time it was written (without
+# the testbed lock, which must not outlive the test)
+( exec 9>&-; tail -n +1 -F "$W/daemon.log" 2>/dev/null | while IFS= read -r l; do
 	printf '%s %s\n' "$(date +%s%3N)" "$l"; done >"$W/stamped.log" ) &
 STAMP=$!
 kc0=$(awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' \
@@ -96,12 +100,12 @@ else
 fi
 wait_until 30 "the worker holds 300 MiB again" \
 	'[[ $(report_field mt-sx-a held) == 307200 ]]'
-burst_kib=$(guest_field "$W/memtuned.conf" mt-sx-a burst_kib)
-note "remembered burst of mt-sx-a: ${burst_kib:-?} KiB"
 # room for the burst: at its full size the guest has about 530 MiB
 # available with its 300 MiB held
 wait_until 60 "mt-sx-a is given room for the burst" \
 	'(( $(stat_of mt-sx-a balloon.usable) >= 510 * 1024 ))'
+burst_kib=$(guest_field "$W/memtuned.conf" mt-sx-a burst_kib)
+note "remembered burst of mt-sx-a: ${burst_kib:-?} KiB"
 k1=$(kills)
 "$TB" guest send sx-a "alloc 500M 25" >/dev/null
 wait_until 30 "the second burst is in" \
