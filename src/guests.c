@@ -565,6 +565,29 @@ sample_taskstats(struct guest_collector *gc, struct guest_entry *e,
 	e->prev_ts_delay_ns = delay;
 }
 
+/* On v2 a group's memory.low protects only as far as its parents' allow
+ * (cgroup.h): cg_low_kib is what reaches the guest, its own capped by the
+ * smallest of its ancestors', so a parent reset to 0 (systemd reapplying a
+ * slice's settings) reads as a floor that no longer holds. */
+static void
+cap_low_by_parents(struct guest_collector *gc, struct guest_entry *e,
+    struct guest_snapshot *g)
+{
+	int64_t parents;
+	int rc;
+
+	if (!MT_PRESENT(g->cg_low_kib))
+		return;
+	rc = mcg_read_parents_low(&gc->cg_mounts, e->cg_dir, &parents);
+	if (rc < 0) {
+		log_debug("guest %s: parents' memory.low: %s", e->name,
+		    strerror(-rc));
+		return;
+	}
+	if (MT_PRESENT(parents) && parents < g->cg_low_kib)
+		g->cg_low_kib = parents;
+}
+
 /* One domain of the bulk reply into g. 1 to keep it, 0 to drop it from
  * this tick. */
 static int
@@ -657,6 +680,8 @@ collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 			/* the cgroup goes with the process: look again */
 			log_debug("guest %s: cgroup: %s", name, err);
 			e->valid = false;
+		} else if (e->cg_version == 2) {
+			cap_low_by_parents(gc, e, g);
 		}
 	}
 	sample_taskstats(gc, e, g, now_ms);
