@@ -1,6 +1,7 @@
 /* act.c - see act.h */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,11 +523,78 @@ plan_guest_snapshot(const struct snapshot *snap, size_t i, const char *uuid)
 	return NULL;
 }
 
+/* memory.low written (or, dry run, planned) this tick, by group, so a
+ * parent is summed from its children's new values even where nothing was
+ * written. Keyed by a 64-bit hash of the path: a collision would take one
+ * group's value for another's, at odds of about n^2 / 2^64. A table that
+ * fills up leaves the rest to be read from the files: right wherever the
+ * writes went through. */
+#define ACT_LOW_SLOTS 1024
+
+struct act_low_table {
+	uint64_t key[ACT_LOW_SLOTS];	/* 0: free */
+	int64_t bytes[ACT_LOW_SLOTS];
+	size_t n;
+};
+
+static uint64_t
+low_key(const char *path)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	return h != 0 ? h : 1;
+}
+
+static int64_t *
+low_slot(struct act_low_table *t, const char *path, bool add)
+{
+	uint64_t k = low_key(path);
+
+	for (size_t i = 0, j = k % ACT_LOW_SLOTS; i < ACT_LOW_SLOTS;
+	    i++, j = (j + 1) % ACT_LOW_SLOTS) {
+		if (t->key[j] == k)
+			return &t->bytes[j];
+		if (t->key[j] == 0) {
+			/* keep one slot free so a miss always ends */
+			if (!add || t->n + 1 >= ACT_LOW_SLOTS)
+				return NULL;
+			t->key[j] = k;
+			t->n++;
+			return &t->bytes[j];
+		}
+	}
+	return NULL;
+}
+
+static void
+low_put(struct act_low_table *t, const char *path, int64_t bytes)
+{
+	int64_t *v = low_slot(t, path, true);
+
+	if (v != NULL)
+		*v = bytes;
+}
+
+static bool
+low_lookup(const char *path, void *arg, int64_t *bytes)
+{
+	int64_t *v = low_slot(arg, path, false);
+
+	if (v == NULL)
+		return false;
+	*bytes = *v;
+	return true;
+}
+
 static void
 apply_memory_low(const struct act_ops *ops, void *ctx,
     const struct policy_config *pc, const struct act_apply_opts *opts,
     const struct guest_snapshot *g, const struct guest_plan *gp,
-    struct act_result *res)
+    struct act_low_table *lows, struct act_result *res)
 {
 	char dir[PATH_MAX], path[PATH_MAX], val[24];
 	int64_t bound = MT_ABSENT;
@@ -566,14 +634,91 @@ apply_memory_low(const struct act_ops *ops, void *ctx,
 		return;
 	}
 	snprintf(val, sizeof(val), "%lld", (long long)gp->memory_low_kib * 1024);
-	apply_knob(ops, ctx, opts, res, path, val, gp->reason);
+	if (apply_knob(ops, ctx, opts, res, path, val, gp->reason) == 0)
+		low_put(lows, dir, gp->memory_low_kib * 1024);
+}
+
+/* The guest group of plan guest i whose memory.low went out this tick
+ * (found again from its QEMU pid), or -ENOENT. */
+static int
+low_guest_dir(const struct act_apply_opts *opts, const struct snapshot *snap,
+    const struct policy_plan *plan, size_t i, struct act_low_table *lows,
+    char *dir, size_t len)
+{
+	const struct guest_plan *gp = &plan->guests[i];
+	const struct guest_snapshot *g;
+	int64_t v;
+
+	if (!MT_PRESENT(gp->memory_low_kib) ||
+	    (gp->action != ACT_MEMTUNE && gp->action != ACT_BOTH) ||
+	    (g = plan_guest_snapshot(snap, i, gp->uuid)) == NULL ||
+	    !MT_PRESENT(g->qemu_pid) ||
+	    mcg_find(opts->mounts, (pid_t)g->qemu_pid, dir, len) < 0 ||
+	    !low_lookup(dir, lows, &v))
+		return -ENOENT;
+	return 0;
+}
+
+/* Make every ancestor below the root of the groups written this tick cover
+ * the sum of its children's memory.low, deepest first, so a machine
+ * scope holds its guest's floor before machine.slice sums the scopes. A
+ * parent shared by many guests is summed once a tick. */
+static void
+apply_low_parents(const struct act_ops *ops, void *ctx,
+    const struct act_apply_opts *opts, const struct snapshot *snap,
+    const struct policy_plan *plan, struct act_low_table *lows,
+    struct act_result *res)
+{
+	char dir[PATH_MAX], anc[PATH_MAX], path[PATH_MAX], val[24];
+	int64_t sum, cur;
+	int maxd = 0, d, rc;
+
+	if (lows->n == 0)
+		return;
+	for (size_t i = 0; i < plan->nr_guests; i++)
+		if (low_guest_dir(opts, snap, plan, i, lows, dir,
+		    sizeof(dir)) == 0)
+			maxd = MAX(maxd, mcg_depth(opts->mounts, dir));
+	for (int depth = maxd - 1; depth >= 1; depth--) {
+		for (size_t i = 0; i < plan->nr_guests; i++) {
+			if (low_guest_dir(opts, snap, plan, i, lows, dir,
+			    sizeof(dir)) < 0 ||
+			    (d = mcg_depth(opts->mounts, dir)) <= depth ||
+			    mcg_ancestor(opts->mounts, dir, depth, anc,
+			    sizeof(anc)) < 0 ||
+			    low_lookup(anc, lows, &sum))
+				continue;
+			if ((rc = mcg_children_low_sum(anc, low_lookup, lows,
+			    &sum)) < 0) {
+				errno = -rc;
+				log_warn("memory.low of the groups under %s", anc);
+				res->failed++;
+				continue;
+			}
+			low_put(lows, anc, sum);
+			if (mcg_read_low_bytes(anc, &cur) == 0 && cur == sum)
+				continue;
+			if (snprintf(path, sizeof(path), "%s/memory.low", anc) >=
+			    (int)sizeof(path)) {
+				res->failed++;
+				continue;
+			}
+			if (sum == MCG_LOW_MAX)
+				snprintf(val, sizeof(val), "max");
+			else
+				snprintf(val, sizeof(val), "%lld", (long long)sum);
+			apply_knob(ops, ctx, opts, res, path, val,
+			    "a parent covers its groups' memory.low, or the "
+			    "floors below it do not hold");
+		}
+	}
 }
 
 static void
 apply_guest(const struct act_ops *ops, void *ctx,
     const struct policy_config *pc, const struct act_apply_opts *opts,
     const struct guest_snapshot *g, const struct guest_plan *gp,
-    struct act_result *res, bool *lost)
+    struct act_low_table *lows, struct act_result *res, bool *lost)
 {
 	bool balloon = gp->action == ACT_BALLOON || gp->action == ACT_BOTH;
 	bool memtune = gp->action == ACT_MEMTUNE || gp->action == ACT_BOTH;
@@ -642,7 +787,7 @@ apply_guest(const struct act_ops *ops, void *ctx,
 		}
 	}
 	if (memtune && g != NULL)
-		apply_memory_low(ops, ctx, pc, opts, g, gp, res);
+		apply_memory_low(ops, ctx, pc, opts, g, gp, lows, res);
 }
 
 int
@@ -651,18 +796,24 @@ act_apply_plan(const struct act_ops *ops, void *ctx,
     const struct snapshot *snap, const struct policy_plan *plan,
     struct act_result *res)
 {
+	/* 16 KiB on the stack: nothing allocated per tick */
+	struct act_low_table lows;
 	bool lost = false;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
+	memset(&lows, 0, sizeof(lows));
 	for (i = 0; i < plan->nr_guests; i++) {
 		const struct guest_plan *gp = &plan->guests[i];
 
 		if (gp->action == ACT_NONE || gp->action == ACT_LEAVE_ALONE)
 			continue;
 		apply_guest(ops, ctx, pc, opts,
-		    plan_guest_snapshot(snap, i, gp->uuid), gp, res, &lost);
+		    plan_guest_snapshot(snap, i, gp->uuid), gp, &lows, res,
+		    &lost);
 	}
+	if (opts->mounts != NULL && opts->mounts->version == 2)
+		apply_low_parents(ops, ctx, opts, snap, plan, &lows, res);
 	if (plan->ksm.change) {
 		if (!opts->manage_ksm)
 			log_debug("KSM change not made: manage_ksm = no (%s)",
