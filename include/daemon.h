@@ -26,6 +26,10 @@ struct daemon_opts {
 	int max_ticks;			/* tests: stop after N ticks (0: never) */
 };
 
+/* The domain events followed: lifecycle, balloon change, metadata change,
+ * device added, device removed, tunable, memory device size change. */
+#define DAEMON_NR_EVENTS 7
+
 struct daemon {
 	struct daemon_opts opts;
 	struct evloop *loop;
@@ -38,7 +42,11 @@ struct daemon {
 	int64_t psi_window_us;
 	int64_t last_psi_tick_ms;
 
-	int ev_lifecycle, ev_balloon;	/* libvirt callback ids, -1 none */
+	/* libvirt callback ids, one per entry of daemon.c's event table;
+	 * -1 none */
+	int ev_ids[DAEMON_NR_EVENTS];
+	uint64_t cache_events;		/* events that made a guest's cached
+					   facts be read again */
 	bool conn_lost;			/* close callback fired */
 	int64_t reconnect_at_ms;
 	int64_t reconnect_backoff_ms;

@@ -13,6 +13,7 @@
 
 #include "capacity.h"
 #include "daemon.h"
+#include "domxml.h"
 #include "log.h"
 #include "meminfo.h"
 #include "psi.h"
@@ -49,7 +50,7 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	return 0;
 }
 
-static int
+static void
 on_balloon_change(virConnectPtr conn, virDomainPtr dom,
     unsigned long long actual, void *opaque)
 {
@@ -58,8 +59,125 @@ on_balloon_change(virConnectPtr conn, virDomainPtr dom,
 	/* the next tick reads actual in bulk; this only shows in debug */
 	log_debug("domain %s: balloon now %llu KiB", virDomainGetName(dom),
 	    actual);
-	return 0;
 }
+
+/* A change to what the collector caches for a guest (guests.h): read its
+ * facts again at the next tick, and make that tick come soon when the
+ * change is one an operator makes and waits to see followed. */
+static void
+daemon_refresh_guest(struct daemon *d, virDomainPtr dom, const char *what,
+    bool soon)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN];
+
+	if (virDomainGetUUIDString(dom, uuid) < 0)
+		return;
+	guests_invalidate(&d->eng.gc, uuid);
+	d->cache_events++;
+	log_debug("domain %s: %s: its facts are read again at the next tick",
+	    virDomainGetName(dom), what);
+	if (soon) {
+		d->event_wakeups++;
+		daemon_schedule(d, mt_now_ms() + EVENT_SETTLE_MS);
+	}
+}
+
+static void
+on_metadata_change(virConnectPtr conn, virDomainPtr dom, int type,
+    const char *nsuri, void *opaque)
+{
+	(void)conn;
+	/* a title, a description or another program's element changes
+	 * nothing memtuned reads */
+	if (type != VIR_DOMAIN_METADATA_ELEMENT || nsuri == NULL ||
+	    strcmp(nsuri, DOMXML_NS) != 0) {
+		log_debug("domain %s: metadata %d (%s) changed: not ours",
+		    virDomainGetName(dom), type, nsuri != NULL ? nsuri : "-");
+		return;
+	}
+	log_info("domain %s: memtuned metadata changed; following it at the "
+	    "next tick", virDomainGetName(dom));
+	daemon_refresh_guest(opaque, dom, "memtuned metadata changed", true);
+}
+
+/* a memory module, a virtio-mem device or the balloon itself comes or
+ * goes: max memory and the backing may have changed, and libvirt rejects
+ * targets above the old max */
+static void
+on_device_added(virConnectPtr conn, virDomainPtr dom, const char *alias,
+    void *opaque)
+{
+	char what[128];
+
+	(void)conn;
+	snprintf(what, sizeof(what), "device %s added", alias);
+	daemon_refresh_guest(opaque, dom, what, true);
+}
+
+static void
+on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *alias,
+    void *opaque)
+{
+	char what[128];
+
+	(void)conn;
+	snprintf(what, sizeof(what), "device %s removed", alias);
+	daemon_refresh_guest(opaque, dom, what, true);
+}
+
+#if LIBVIR_CHECK_VERSION(7, 9, 0)
+static void
+on_memory_device_size(virConnectPtr conn, virDomainPtr dom,
+    const char *alias, unsigned long long size_kib, void *opaque)
+{
+	char what[160];
+
+	(void)conn;
+	snprintf(what, sizeof(what), "memory device %s now %llu KiB", alias,
+	    size_kib);
+	daemon_refresh_guest(opaque, dom, what, false);
+}
+#endif
+
+/* libvirt sends tunable events for cputune, blkiotune and the like (no
+ * memtune parameter is among them in libvirt 9); cheap to follow, and
+ * the facts stay right should memory ones join them */
+static void
+on_tunable(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr params,
+    int nparams, void *opaque)
+{
+	(void)conn;
+	(void)params;
+	(void)nparams;
+	daemon_refresh_guest(opaque, dom, "tunables changed", false);
+}
+
+/* Every domain event memtuned registers, in the order of d->ev_ids. */
+static const struct daemon_event {
+	int id;
+	virConnectDomainEventGenericCallback cb;
+	const char *name;
+} daemon_events[DAEMON_NR_EVENTS] = {
+	{ VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), "lifecycle" },
+	{ VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change), "balloon change" },
+	{ VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change), "metadata change" },
+	{ VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_device_added), "device added" },
+	{ VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), "device removed" },
+	{ VIR_DOMAIN_EVENT_ID_TUNABLE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_tunable), "tunable" },
+#if LIBVIR_CHECK_VERSION(7, 9, 0)
+	{ VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_memory_device_size),
+	    "memory device size change" },
+#else
+	{ -1, NULL, "memory device size change" },
+#endif
+};
 
 static void
 on_close(virConnectPtr conn, int reason, void *opaque)
@@ -78,14 +196,13 @@ daemon_drop_connection(struct daemon *d)
 {
 	virConnectPtr c = d->eng.conn;
 
-	if (c != NULL) {
-		if (d->ev_lifecycle >= 0)
-			virConnectDomainEventDeregisterAny(c, d->ev_lifecycle);
-		if (d->ev_balloon >= 0)
-			virConnectDomainEventDeregisterAny(c, d->ev_balloon);
-		virConnectUnregisterCloseCallback(c, on_close);
+	for (size_t i = 0; i < DAEMON_NR_EVENTS; i++) {
+		if (c != NULL && d->ev_ids[i] >= 0)
+			virConnectDomainEventDeregisterAny(c, d->ev_ids[i]);
+		d->ev_ids[i] = -1;
 	}
-	d->ev_lifecycle = d->ev_balloon = -1;
+	if (c != NULL)
+		virConnectUnregisterCloseCallback(c, on_close);
 	engine_disconnect(&d->eng);
 	d->conn_lost = false;
 }
@@ -105,16 +222,23 @@ daemon_connect(struct daemon *d)
 		log_debug("libvirt keepalive not available: %s",
 		    virt_last_message());
 	virConnectRegisterCloseCallback(c, on_close, d, NULL);
-	d->ev_lifecycle = virConnectDomainEventRegisterAny(c, NULL,
-	    VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-	    VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), d, NULL);
-	d->ev_balloon = virConnectDomainEventRegisterAny(c, NULL,
-	    VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE,
-	    VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change), d, NULL);
-	if (d->ev_lifecycle < 0)
-		log_warnx("no domain lifecycle events from %s (%s): guests are "
-		    "found at each tick only", d->eng.cfg.uri,
-		    virt_last_message());
+	for (size_t i = 0; i < DAEMON_NR_EVENTS; i++) {
+		const struct daemon_event *ev = &daemon_events[i];
+
+		d->ev_ids[i] = ev->id < 0 ? -1 :
+		    virConnectDomainEventRegisterAny(c, NULL, ev->id, ev->cb,
+		    d, NULL);
+		if (d->ev_ids[i] >= 0 || ev->id < 0)
+			continue;
+		if (ev->id == VIR_DOMAIN_EVENT_ID_LIFECYCLE)
+			log_warnx("no domain lifecycle events from %s (%s): "
+			    "guests are found at each tick only",
+			    d->eng.cfg.uri, virt_last_message());
+		else
+			log_info("no %s events from %s (%s): such changes are "
+			    "seen at the periodic refresh of guest facts",
+			    ev->name, d->eng.cfg.uri, virt_last_message());
+	}
 	/* a new connection may see a changed world: re-read every guest */
 	for (size_t i = 0; i < d->eng.gc.nr_entries; i++)
 		d->eng.gc.entries[i].valid = false;
@@ -619,7 +743,8 @@ daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	memset(d, 0, sizeof(*d));
 	d->opts = *opts;
 	d->psi_fd = -1;
-	d->ev_lifecycle = d->ev_balloon = -1;
+	for (size_t i = 0; i < DAEMON_NR_EVENTS; i++)
+		d->ev_ids[i] = -1;
 	d->next_tick_ms = MT_ABSENT;
 	d->reconnect_at_ms = MT_ABSENT;
 	d->reconnect_backoff_ms = RECONNECT_MIN_MS;
