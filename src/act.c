@@ -69,53 +69,87 @@ act_libvirt_message(void)
 	return e != NULL && e->message != NULL ? e->message : "unknown error";
 }
 
-/* Log a failed libvirt call and return its -errno. A guest that stopped
- * or vanished since the tick read it is churn, not a fault: said at info.
- * The message is copied before act_libvirt_errno() may reset it. */
-static int
-act_libvirt_fail(virConnectPtr conn, const char *what, const char *uuid)
-{
-	char msg[256];
-	int rc;
+/* A live balloon or memtune change answers in milliseconds when the
+ * domain is free; one that holds its job longer (a migration, a save, a
+ * hung QEMU monitor: libvirt waits 30 s for the job lock, and forever on
+ * a monitor) is given up on after this and tried again at a later tick.
+ * The call runs in a worker (virt.h), so the loop is held no longer. */
+#define ACT_CALL_DEADLINE_MS 2000
 
-	mt_strlcpy(msg, act_libvirt_message(), sizeof(msg));
-	rc = act_libvirt_errno(conn);
-	if (rc == -ENOENT || rc == -ESRCH)
-		log_info("%s %s: skipped, the guest is gone (%s)", what, uuid,
-		    msg);
-	else
-		log_warnx("%s %s: %s", what, uuid, msg);
-	return rc;
+/* One balloon or memtune call, copied to the worker and back. */
+struct act_call_req {
+	char uuid[MT_UUID_LEN];
+	int64_t target_kib;
+	int64_t hard_kib, soft_kib, swap_hard_kib;
+	char msg[256];			/* why it failed, or why it was skipped */
+};
+_Static_assert(sizeof(struct act_call_req) <= VIRT_CALL_DATA_MAX,
+    "a request fits a worker's buffer");
+
+/* In the worker: a failed libvirt call's message and -errno. The message
+ * is copied before act_libvirt_errno() may reset it. */
+static int
+act_capture(virConnectPtr conn, struct act_call_req *r)
+{
+	mt_strlcpy(r->msg, act_libvirt_message(), sizeof(r->msg));
+	return act_libvirt_errno(conn);
 }
 
+/* The job check, in the worker: virDomainGetControlInfo takes no job
+ * lock, so it answers at once even while the domain is busy. A domain
+ * whose control interface is in a job, occupied or failed would make the
+ * change wait for its job lock: -EBUSY, skipped this tick, with why in
+ * r->msg. A driver without the call leaves it to the deadline. */
 static int
-act_lookup(virConnectPtr conn, const char *uuid, virDomainPtr *dom)
+act_busy(virConnectPtr conn, virDomainPtr dom, struct act_call_req *r)
 {
-	if ((*dom = virDomainLookupByUUIDString(conn, uuid)) == NULL)
-		return act_libvirt_errno(conn);
-	return 0;
-}
-
-int
-act_libvirt_set_balloon(virConnectPtr conn, const char *uuid,
-    int64_t target_kib)
-{
-	virDomainPtr dom = NULL;
+	virDomainControlInfo ci;
 	int rc;
 
-	if (target_kib <= 0 || (uint64_t)target_kib > ULONG_MAX)
-		return -ERANGE;
-	if ((rc = act_lookup(conn, uuid, &dom)) < 0)
-		goto out;
-	if (virDomainSetMemoryFlags(dom, (unsigned long)target_kib,
-	    VIR_DOMAIN_AFFECT_LIVE) < 0) {
-		rc = act_libvirt_fail(conn, "balloon", uuid);
-		goto out;
+	if (virDomainGetControlInfo(dom, &ci, 0) < 0) {
+		rc = act_capture(conn, r);
+		if (rc == -ENOENT || rc == -ESRCH || rc == -ENOTCONN)
+			return rc;
+		r->msg[0] = '\0';
+		return 0;
 	}
-	rc = 0;
-out:
-	if (dom != NULL)
-		virDomainFree(dom);
+	switch (ci.state) {
+	case VIR_DOMAIN_CONTROL_OK:
+		return 0;
+	case VIR_DOMAIN_CONTROL_JOB:
+		snprintf(r->msg, sizeof(r->msg), "busy: a libvirt job has run "
+		    "for %llu ms", ci.stateTime);
+		break;
+	case VIR_DOMAIN_CONTROL_OCCUPIED:
+		snprintf(r->msg, sizeof(r->msg), "busy: its QEMU monitor has "
+		    "not answered for %llu ms", ci.stateTime);
+		break;
+	case VIR_DOMAIN_CONTROL_ERROR:
+		snprintf(r->msg, sizeof(r->msg), "busy: its QEMU monitor "
+		    "failed (reason %u)", ci.details);
+		break;
+	default:
+		snprintf(r->msg, sizeof(r->msg), "busy: control state %u",
+		    ci.state);
+		break;
+	}
+	return -EBUSY;
+}
+
+static int
+act_do_balloon(virConnectPtr conn, void *data)
+{
+	struct act_call_req *r = data;
+	virDomainPtr dom;
+	int rc;
+
+	if ((dom = virDomainLookupByUUIDString(conn, r->uuid)) == NULL)
+		return act_capture(conn, r);
+	if ((rc = act_busy(conn, dom, r)) == 0 &&
+	    virDomainSetMemoryFlags(dom, (unsigned long)r->target_kib,
+	    VIR_DOMAIN_AFFECT_LIVE) < 0)
+		rc = act_capture(conn, r);
+	virDomainFree(dom);
 	return rc;
 }
 
@@ -131,37 +165,97 @@ act_param(virTypedParameterPtr p, const char *field, int64_t kib)
 	    VIR_DOMAIN_MEMORY_PARAM_UNLIMITED : (unsigned long long)kib;
 }
 
+static int
+act_do_memtune(virConnectPtr conn, void *data)
+{
+	/* on the worker's stack: one call per guest and tick allocates
+	 * nothing of ours; libvirt orders hard and swap_hard itself */
+	struct act_call_req *r = data;
+	virTypedParameter params[3];
+	virDomainPtr dom;
+	int n = 0, rc;
+
+	if (MT_PRESENT(r->hard_kib))
+		act_param(&params[n++], VIR_DOMAIN_MEMORY_HARD_LIMIT, r->hard_kib);
+	if (MT_PRESENT(r->soft_kib))
+		act_param(&params[n++], VIR_DOMAIN_MEMORY_SOFT_LIMIT, r->soft_kib);
+	if (MT_PRESENT(r->swap_hard_kib))
+		act_param(&params[n++], VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT,
+		    r->swap_hard_kib);
+	if ((dom = virDomainLookupByUUIDString(conn, r->uuid)) == NULL)
+		return act_capture(conn, r);
+	if ((rc = act_busy(conn, dom, r)) == 0 &&
+	    virDomainSetMemoryParameters(dom, params, n,
+	    VIR_DOMAIN_AFFECT_LIVE) < 0)
+		rc = act_capture(conn, r);
+	virDomainFree(dom);
+	return rc;
+}
+
+/* Say how a call ended. A guest that stopped or vanished since the tick
+ * read it is churn, and a busy one is skipped until a later tick: both
+ * said at info. A worker's own timeout was logged where it happened. */
+static int
+act_report(int rc, const char *what, const char *uuid,
+    const struct act_call_req *r)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == -ENOENT || rc == -ESRCH)
+		log_info("%s %s: skipped, the guest is gone (%s)", what, uuid,
+		    r->msg);
+	else if (rc == -EBUSY && r->msg[0] != '\0')
+		log_info("%s %s: skipped, %s", what, uuid, r->msg);
+	else if (rc == -EBUSY)
+		log_info("%s %s: skipped, an earlier libvirt call about it has "
+		    "not returned", what, uuid);
+	else if (rc != -ETIMEDOUT || r->msg[0] != '\0')
+		log_warnx("%s %s: %s", what, uuid, r->msg[0] != '\0' ? r->msg :
+		    strerror(-rc));
+	return rc;
+}
+
+int
+act_libvirt_set_balloon(virConnectPtr conn, const char *uuid,
+    int64_t target_kib)
+{
+	struct virt_call c = {
+		.fn = act_do_balloon, .key = uuid, .what = "balloon",
+		.deadline_ms = ACT_CALL_DEADLINE_MS,
+	};
+	struct act_call_req r;
+
+	if (target_kib <= 0 || (uint64_t)target_kib > ULONG_MAX)
+		return -ERANGE;
+	memset(&r, 0, sizeof(r));
+	if (mt_strlcpy(r.uuid, uuid, sizeof(r.uuid)) >= sizeof(r.uuid))
+		return -EINVAL;
+	r.target_kib = target_kib;
+	return act_report(virt_call_run(conn, &c, &r, sizeof(r)), "balloon",
+	    uuid, &r);
+}
+
 int
 act_libvirt_set_memtune(virConnectPtr conn, const char *uuid,
     int64_t hard_kib, int64_t soft_kib, int64_t swap_hard_kib)
 {
-	/* on the stack: one call per guest and tick allocates nothing of
-	 * ours; libvirt orders hard and swap_hard itself */
-	virTypedParameter params[3];
-	virDomainPtr dom = NULL;
-	int n = 0, rc;
+	struct virt_call c = {
+		.fn = act_do_memtune, .key = uuid, .what = "memtune",
+		.deadline_ms = ACT_CALL_DEADLINE_MS,
+	};
+	struct act_call_req r;
 
-	if (MT_PRESENT(hard_kib))
-		act_param(&params[n++], VIR_DOMAIN_MEMORY_HARD_LIMIT, hard_kib);
-	if (MT_PRESENT(soft_kib))
-		act_param(&params[n++], VIR_DOMAIN_MEMORY_SOFT_LIMIT, soft_kib);
-	if (MT_PRESENT(swap_hard_kib))
-		act_param(&params[n++], VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT,
-		    swap_hard_kib);
-	if (n == 0)
+	if (!MT_PRESENT(hard_kib) && !MT_PRESENT(soft_kib) &&
+	    !MT_PRESENT(swap_hard_kib))
 		return 0;
-	if ((rc = act_lookup(conn, uuid, &dom)) < 0)
-		goto out;
-	if (virDomainSetMemoryParameters(dom, params, n,
-	    VIR_DOMAIN_AFFECT_LIVE) < 0) {
-		rc = act_libvirt_fail(conn, "memtune", uuid);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (dom != NULL)
-		virDomainFree(dom);
-	return rc;
+	memset(&r, 0, sizeof(r));
+	if (mt_strlcpy(r.uuid, uuid, sizeof(r.uuid)) >= sizeof(r.uuid))
+		return -EINVAL;
+	r.hard_kib = hard_kib;
+	r.soft_kib = soft_kib;
+	r.swap_hard_kib = swap_hard_kib;
+	return act_report(virt_call_run(conn, &c, &r, sizeof(r)), "memtune",
+	    uuid, &r);
 }
 
 /* the word a sysfs file currently holds: the bracketed choice, or the

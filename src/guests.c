@@ -78,9 +78,12 @@ guests_free(struct guest_collector *gc)
 	taskstats_close(&gc->ts);
 	free(gc->entries);
 	free(gc->out);
+	free(gc->skipped);
 	gc->entries = NULL;
 	gc->out = NULL;
+	gc->skipped = NULL;
 	gc->nr_entries = gc->cap_entries = gc->cap_out = 0;
+	gc->nr_skipped = gc->cap_skipped = 0;
 }
 
 static int
@@ -334,19 +337,152 @@ guests_check_fresh(struct guest_snapshot *g, int64_t stats_period_s,
 		g->stats = GUEST_STATS_STALE;
 }
 
+/* Setting the period takes the domain's job, like a balloon change. */
+#define GUESTS_PERIOD_DEADLINE_MS 2000
+/* The bulk call takes no job it has to wait for (NOWAIT), but enters each
+ * free domain's monitor for its balloon stats: a monitor that never
+ * answers would hold it forever. A thousand guests answer in about a
+ * second. */
+#define GUESTS_STATS_DEADLINE_MS 5000
+
+struct period_req {
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	int period_s;
+	char msg[256];
+};
+
+static int
+do_stats_period(virConnectPtr conn, void *data)
+{
+	struct period_req *r = data;
+	virDomainPtr dom;
+	int rc = 0;
+
+	if ((dom = virDomainLookupByUUIDString(conn, r->uuid)) == NULL ||
+	    virDomainSetMemoryStatsPeriod(dom, r->period_s,
+	    VIR_DOMAIN_AFFECT_LIVE) < 0) {
+		rc = virt_last_errno();
+		mt_strlcpy(r->msg, virt_last_message(), sizeof(r->msg));
+	}
+	if (dom != NULL)
+		virDomainFree(dom);
+	return rc;
+}
+
 int
 guests_enable_stats_period(virConnectPtr conn, virDomainPtr dom,
     int period_s)
 {
-	(void)conn;
+	struct virt_call c = {
+		.fn = do_stats_period, .what = "stats period",
+		.deadline_ms = GUESTS_PERIOD_DEADLINE_MS,
+	};
+	struct period_req r;
+	int rc;
+
 	if (period_s <= 0)
 		return -EINVAL;
-	if (virDomainSetMemoryStatsPeriod(dom, period_s,
-	    VIR_DOMAIN_AFFECT_LIVE) < 0)
+	memset(&r, 0, sizeof(r));
+	if (virDomainGetUUIDString(dom, r.uuid) < 0)
 		return virt_last_errno();
+	r.period_s = period_s;
+	c.key = r.uuid;
+	rc = virt_call_run(conn != NULL ? conn : virDomainGetConnect(dom), &c,
+	    &r, sizeof(r));
+	if (rc < 0) {
+		if (r.msg[0] != '\0')
+			log_debug("guest %s: stats period: %s",
+			    virDomainGetName(dom), r.msg);
+		return rc;
+	}
 	log_info("guest %s: balloon stats period set to %d s",
 	    virDomainGetName(dom), period_s);
 	return 0;
+}
+
+void
+guests_state_text(int state, int reason, char *buf, size_t len)
+{
+	/* virDomainPausedReason, in its order */
+	static const char *const paused[] = {
+		"paused", "paused by its user", "paused for a migration",
+		"paused: being saved", "paused: a core dump is being taken",
+		"paused on a disk I/O error", "paused by its watchdog",
+		"paused: restored from a snapshot", "paused while shutting down",
+		"paused: a snapshot is being taken", "paused after a crash",
+		"paused: starting up", "paused in a post-copy migration",
+		"paused: a post-copy migration failed",
+		"paused after a failed libvirt call",
+	};
+
+	switch (state) {
+	case VIR_DOMAIN_PAUSED:
+		snprintf(buf, len, "%s", reason >= 0 &&
+		    (size_t)reason < ARRAY_SIZE(paused) ? paused[reason] :
+		    "paused");
+		break;
+	case VIR_DOMAIN_SHUTDOWN:
+		snprintf(buf, len, "shutting down");
+		break;
+	case VIR_DOMAIN_SHUTOFF:
+		snprintf(buf, len, "shut off");
+		break;
+	case VIR_DOMAIN_CRASHED:
+		snprintf(buf, len, "crashed");
+		break;
+	case VIR_DOMAIN_PMSUSPENDED:
+		snprintf(buf, len, "suspended by the guest (power management)");
+		break;
+	case VIR_DOMAIN_RUNNING:
+	case VIR_DOMAIN_BLOCKED:
+		snprintf(buf, len, "running");
+		break;
+	default:
+		snprintf(buf, len, "in domain state %d", state);
+		break;
+	}
+}
+
+/* A domain memtuned cannot change now: not running, or a libvirt call
+ * about it still out. Into gc->skipped with why; true when skipped. */
+static bool
+skip_busy(struct guest_collector *gc, virDomainStatsRecordPtr rec,
+    const char *name, const char *uuid)
+{
+	struct guest_skip *k;
+	char what[96];
+	int state = -1, reason = -1;
+	int64_t since = 0;
+
+	/* no state reported (a driver without the group): can't tell, so
+	 * not skipped; the deadline still holds */
+	if (virTypedParamsGetInt(rec->params, rec->nparams, "state.state",
+	    &state) != 1)
+		state = VIR_DOMAIN_RUNNING;
+	if (virTypedParamsGetInt(rec->params, rec->nparams, "state.reason",
+	    &reason) != 1)
+		reason = -1;
+	if ((state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED) &&
+	    !virt_call_stuck(uuid, &since))
+		return false;
+	if (gc->nr_skipped == gc->cap_skipped)
+		return true;		/* sized for every record */
+	k = &gc->skipped[gc->nr_skipped++];
+	mt_strlcpy(k->name, name, sizeof(k->name));
+	mt_strlcpy(k->uuid, uuid, sizeof(k->uuid));
+	k->state = state;
+	k->state_reason = reason;
+	if (state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED) {
+		snprintf(k->why, sizeof(k->why), "a libvirt call about it has "
+		    "not returned for %lld s: left alone until it does",
+		    (long long)(since / 1000));
+	} else {
+		guests_state_text(state, reason, what, sizeof(what));
+		snprintf(k->why, sizeof(k->why), "%s: left alone until it "
+		    "runs again", what);
+	}
+	log_debug("guest %s: %s", name, k->why);
+	return true;
 }
 
 static bool
@@ -629,6 +765,8 @@ collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 	mt_strlcpy(g->uuid, uuid, sizeof(g->uuid));
 	g->id = (int)virDomainGetID(dom);
 
+	if (skip_busy(gc, rec, name, uuid))
+		return 0;
 	guests_parse_params(rec->params, rec->nparams, g);
 	if (!MT_PRESENT(g->actual_kib) && (rc = fill_memstats(dom, g)) < 0) {
 		if (domain_gone(rc)) {
@@ -697,34 +835,88 @@ collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 	return 1;
 }
 
-static int
-bulk_stats(struct guest_collector *gc, virConnectPtr conn,
-    virDomainStatsRecordPtr **recs)
-{
-	unsigned int stats = VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_STATE;
-	unsigned int flags = VIR_CONNECT_GET_ALL_DOMAINS_STATS_RUNNING;
+/* The bulk call, copied to the worker and back. */
+struct bulk_req {
+	unsigned int stats;
+	bool nowait;			/* ask with NOWAIT */
+	bool nowait_refused;		/* out: the driver refused it */
+	virDomainStatsRecordPtr *recs;
 	int n;
+	char msg[256];
+};
+
+static int
+do_bulk_stats(virConnectPtr conn, void *data)
+{
+	struct bulk_req *r = data;
+	unsigned int flags = VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE;
+	virErrorPtr e;
 
 #if LIBVIR_CHECK_VERSION(4, 5, 0)
 	/* a hung guest's monitor must not block the whole tick */
-	if (!gc->nowait_unsupported)
+	if (r->nowait)
 		flags |= VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
 #endif
-	n = virConnectGetAllDomainStats(conn, stats, recs, flags);
-	if (n < 0 && !gc->nowait_unsupported) {
-		virErrorPtr e = virGetLastError();
-
-		if (e != NULL && (e->code == VIR_ERR_INVALID_ARG ||
-		    e->code == VIR_ERR_NO_SUPPORT ||
-		    e->code == VIR_ERR_ARGUMENT_UNSUPPORTED)) {
-			log_info("guests: the driver refuses NOWAIT stats; "
-			    "asking without it");
-			gc->nowait_unsupported = true;
-			n = virConnectGetAllDomainStats(conn, stats, recs,
-			    VIR_CONNECT_GET_ALL_DOMAINS_STATS_RUNNING);
-		}
+	r->n = virConnectGetAllDomainStats(conn, r->stats, &r->recs, flags);
+	if (r->n < 0 && r->nowait && (e = virGetLastError()) != NULL &&
+	    (e->code == VIR_ERR_INVALID_ARG || e->code == VIR_ERR_NO_SUPPORT ||
+	    e->code == VIR_ERR_ARGUMENT_UNSUPPORTED)) {
+		r->nowait_refused = true;
+		r->n = virConnectGetAllDomainStats(conn, r->stats, &r->recs,
+		    VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
 	}
-	return n;
+	if (r->n >= 0)
+		return 0;
+	r->recs = NULL;
+	mt_strlcpy(r->msg, virt_last_message(), sizeof(r->msg));
+	return virt_last_errno();
+}
+
+/* an answer that came after the tick gave up on it */
+static void
+drop_bulk_stats(void *data, int rc)
+{
+	struct bulk_req *r = data;
+
+	(void)rc;
+	virDomainStatsRecordListFree(r->recs);
+	r->recs = NULL;
+}
+
+/* Every active domain, running or not: those not running are listed as
+ * skipped, with why. */
+static int
+bulk_stats(struct guest_collector *gc, virConnectPtr conn,
+    virDomainStatsRecordPtr **recs, char *err, size_t errlen)
+{
+	struct virt_call c = {
+		.fn = do_bulk_stats, .late = drop_bulk_stats, .key = "",
+		.what = "domain stats", .deadline_ms = GUESTS_STATS_DEADLINE_MS,
+	};
+	struct bulk_req r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.stats = VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_STATE;
+	r.nowait = !gc->nowait_unsupported;
+	rc = virt_call_run(conn, &c, &r, sizeof(r));
+	if (r.nowait_refused && !gc->nowait_unsupported) {
+		log_info("guests: the driver refuses NOWAIT stats; asking "
+		    "without it");
+		gc->nowait_unsupported = true;
+	}
+	if (rc == -ETIMEDOUT)
+		snprintf(err, errlen, "libvirt: domain stats: no answer within "
+		    "%d ms", GUESTS_STATS_DEADLINE_MS);
+	else if (rc == -EBUSY)
+		snprintf(err, errlen, "libvirt: domain stats: %d earlier calls "
+		    "have not returned", virt_calls_stuck());
+	else if (rc < 0)
+		snprintf(err, errlen, "libvirt: domain stats: %s", r.msg);
+	if (rc < 0)
+		return rc;
+	*recs = r.recs;
+	return r.n;
 }
 
 int
@@ -741,12 +933,10 @@ guests_collect(struct guest_collector *gc, virConnectPtr conn,
 	*out = NULL;
 	*nr = 0;
 	gc->tick++;
-	if ((n = bulk_stats(gc, conn, &recs)) < 0) {
-		rc = virt_last_errno();
-		snprintf(err, errlen, "libvirt: domain stats: %s",
-		    virt_last_message());
-		return rc;
-	}
+	if ((n = bulk_stats(gc, conn, &recs, err, errlen)) < 0)
+		return n;
+	/* kept until now: the last list still goes with the last snapshot */
+	gc->nr_skipped = 0;
 	/* only the QEMU driver has pid files and cgroups */
 	type = virConnectGetType(conn);
 	is_qemu = type != NULL && strcmp(type, "QEMU") == 0;
@@ -763,6 +953,19 @@ guests_collect(struct guest_collector *gc, virConnectPtr conn,
 		}
 		gc->out = o;
 		gc->cap_out = (size_t)n;
+	}
+	if ((size_t)n > gc->cap_skipped) {
+		struct guest_skip *k;
+
+		k = reallocarray(gc->skipped, (size_t)n, sizeof(*k));
+		if (k == NULL) {
+			snprintf(err, errlen, "guests: out of memory for %d "
+			    "domains", n);
+			rc = -ENOMEM;
+			goto out;
+		}
+		gc->skipped = k;
+		gc->cap_skipped = (size_t)n;
 	}
 	for (size_t i = 0; i < gc->nr_entries; i++)
 		gc->entries[i].seen = false;
