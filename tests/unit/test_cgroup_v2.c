@@ -185,6 +185,10 @@ static void
 low_fixture(struct low_fixture *x, int64_t low2_kib, int64_t low3_kib)
 {
 	static const char *const names[] = { "vm2", "vm3" };
+	static const char *const uuids[] = {
+		"00000000-0000-4000-8000-000000000002",
+		"00000000-0000-4000-8000-000000000003",
+	};
 	static const int64_t pids[] = { 4242, 4343 };
 
 	memset(x, 0, sizeof(*x));
@@ -192,8 +196,7 @@ low_fixture(struct low_fixture *x, int64_t low2_kib, int64_t low3_kib)
 	ck_assert_int_eq(mcg_mounts_detect(&x->m), 0);
 	for (int i = 0; i < 2; i++) {
 		guest_snapshot_init(&x->gs[i]);
-		snprintf(x->gs[i].uuid, sizeof(x->gs[i].uuid),
-		    "00000000-0000-4000-8000-00000000000%d", i + 2);
+		mt_strlcpy(x->gs[i].uuid, uuids[i], sizeof(x->gs[i].uuid));
 		mt_strlcpy(x->gs[i].name, names[i], sizeof(x->gs[i].name));
 		x->gs[i].max_kib = 4 * GIB_KIB;
 		x->gs[i].actual_kib = 4 * GIB_KIB;
