@@ -93,6 +93,7 @@ struct guest_collector {
 	struct guest_skip *skipped;	/* this tick's, reused tick to tick */
 	size_t nr_skipped, cap_skipped;
 	bool nowait_unsupported;	/* the driver refused the NOWAIT flag */
+	bool list_unsupported;		/* ... or virDomainListGetStats */
 	bool cg_ready;
 	struct mcg_mounts cg_mounts;
 	struct taskstats_conn ts;
@@ -144,10 +145,6 @@ void guests_check_fresh(struct guest_snapshot *g, int64_t stats_period_s,
  * dom's own connection. 0 or -errno from virt.h's mapping. */
 int guests_enable_stats_period(virConnectPtr conn, virDomainPtr dom,
     int period_s);
-
-/* Why a domain in state (virDomainState) with reason is not managed, as
- * "paused (being saved)"; state or reason -1: unknown. */
-void guests_state_text(int state, int reason, char *buf, size_t len);
 
 /* Read the QEMU pid from pid_dir/NAME.pid (under the root prefix) and check
  * /proc/PID/cmdline names the guest, so a stale file cannot point at a

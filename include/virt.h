@@ -38,6 +38,10 @@ int virt_last_errno(void);
 /* The calling thread's last libvirt error message, or "unknown error". */
 const char *virt_last_message(void);
 
+/* A domain state (virDomainState) and its reason for people: "running",
+ * "paused: being saved", "paused by its user"; -1: unknown. */
+void virt_state_text(int state, int reason, char *buf, size_t len);
+
 /* ------------------------------------------------- calls with a deadline
  *
  * A libvirt call that takes a domain's job (setting memory, memtune, the

@@ -70,11 +70,13 @@ act_libvirt_message(void)
 }
 
 /* A live balloon or memtune change answers in milliseconds when the
- * domain is free; one that holds its job longer (a migration, a save, a
- * hung QEMU monitor: libvirt waits 30 s for the job lock, and forever on
- * a monitor) is given up on after this and tried again at a later tick.
- * The call runs in a worker (virt.h), so the loop is held no longer. */
-#define ACT_CALL_DEADLINE_MS 2000
+ * domain is free (a QMP command, a cgroup file); one that waits for the
+ * job lock (a migration or save that began after the job check, a hung
+ * QEMU monitor: libvirt waits 30 s for the lock, and forever on a
+ * monitor) is given up on after this and tried again at a later tick. The
+ * call runs in a worker (virt.h), so the loop, and the control socket
+ * with it, is held no longer. */
+#define ACT_CALL_DEADLINE_MS 500
 
 /* One balloon or memtune call, copied to the worker and back. */
 struct act_call_req {
@@ -95,17 +97,30 @@ act_capture(virConnectPtr conn, struct act_call_req *r)
 	return act_libvirt_errno(conn);
 }
 
-/* The job check, in the worker: virDomainGetControlInfo takes no job
- * lock, so it answers at once even while the domain is busy. A domain
- * whose control interface is in a job, occupied or failed would make the
- * change wait for its job lock: -EBUSY, skipped this tick, with why in
- * r->msg. A driver without the call leaves it to the deadline. */
+/* The job check, in the worker, with two calls that take no job lock and
+ * so answer at once even while the domain is busy: its state (paused for
+ * a save, a dump or a migration since the tick collected it), then its
+ * control interface (in a job, its monitor occupied or failed). Either
+ * would make the change wait for the job lock: -EBUSY, skipped this tick,
+ * with why in r->msg. A driver without them leaves it to the deadline. */
 static int
 act_busy(virConnectPtr conn, virDomainPtr dom, struct act_call_req *r)
 {
 	virDomainControlInfo ci;
-	int rc;
+	char st[96];
+	int state, reason, rc;
 
+	if (virDomainGetState(dom, &state, &reason, 0) == 0 &&
+	    state != VIR_DOMAIN_RUNNING && state != VIR_DOMAIN_BLOCKED) {
+		virt_state_text(state, reason, st, sizeof(st));
+		/* stopped since the tick: gone, as libvirt would say */
+		if (state == VIR_DOMAIN_SHUTOFF || state == VIR_DOMAIN_CRASHED) {
+			snprintf(r->msg, sizeof(r->msg), "%s", st);
+			return -ESRCH;
+		}
+		snprintf(r->msg, sizeof(r->msg), "busy: %s", st);
+		return -EBUSY;
+	}
 	if (virDomainGetControlInfo(dom, &ci, 0) < 0) {
 		rc = act_capture(conn, r);
 		if (rc == -ENOENT || rc == -ESRCH || rc == -ENOTCONN)

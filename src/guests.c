@@ -337,8 +337,9 @@ guests_check_fresh(struct guest_snapshot *g, int64_t stats_period_s,
 		g->stats = GUEST_STATS_STALE;
 }
 
-/* Setting the period takes the domain's job, like a balloon change. */
-#define GUESTS_PERIOD_DEADLINE_MS 2000
+/* Setting the period takes the domain's job, like a balloon change
+ * (act.c's deadline, and why). */
+#define GUESTS_PERIOD_DEADLINE_MS 500
 /* The bulk call takes no job it has to wait for (NOWAIT), but enters each
  * free domain's monitor for its balloon stats: a monitor that never
  * answers would hold it forever. A thousand guests answer in about a
@@ -400,49 +401,6 @@ guests_enable_stats_period(virConnectPtr conn, virDomainPtr dom,
 	return 0;
 }
 
-void
-guests_state_text(int state, int reason, char *buf, size_t len)
-{
-	/* virDomainPausedReason, in its order */
-	static const char *const paused[] = {
-		"paused", "paused by its user", "paused for a migration",
-		"paused: being saved", "paused: a core dump is being taken",
-		"paused on a disk I/O error", "paused by its watchdog",
-		"paused: restored from a snapshot", "paused while shutting down",
-		"paused: a snapshot is being taken", "paused after a crash",
-		"paused: starting up", "paused in a post-copy migration",
-		"paused: a post-copy migration failed",
-		"paused after a failed libvirt call",
-	};
-
-	switch (state) {
-	case VIR_DOMAIN_PAUSED:
-		snprintf(buf, len, "%s", reason >= 0 &&
-		    (size_t)reason < ARRAY_SIZE(paused) ? paused[reason] :
-		    "paused");
-		break;
-	case VIR_DOMAIN_SHUTDOWN:
-		snprintf(buf, len, "shutting down");
-		break;
-	case VIR_DOMAIN_SHUTOFF:
-		snprintf(buf, len, "shut off");
-		break;
-	case VIR_DOMAIN_CRASHED:
-		snprintf(buf, len, "crashed");
-		break;
-	case VIR_DOMAIN_PMSUSPENDED:
-		snprintf(buf, len, "suspended by the guest (power management)");
-		break;
-	case VIR_DOMAIN_RUNNING:
-	case VIR_DOMAIN_BLOCKED:
-		snprintf(buf, len, "running");
-		break;
-	default:
-		snprintf(buf, len, "in domain state %d", state);
-		break;
-	}
-}
-
 /* A domain memtuned cannot change now: not running, or a libvirt call
  * about it still out. Into gc->skipped with why; true when skipped. */
 static bool
@@ -477,7 +435,7 @@ skip_busy(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 		    "not returned for %lld s: left alone until it does",
 		    (long long)(since / 1000));
 	} else {
-		guests_state_text(state, reason, what, sizeof(what));
+		virt_state_text(state, reason, what, sizeof(what));
 		snprintf(k->why, sizeof(k->why), "%s: left alone until it "
 		    "runs again", what);
 	}
@@ -835,39 +793,123 @@ collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 	return 1;
 }
 
-/* The bulk call, copied to the worker and back. */
+/* The bulk calls, copied to the worker and back. */
 struct bulk_req {
-	unsigned int stats;
 	bool nowait;			/* ask with NOWAIT */
 	bool nowait_refused;		/* out: the driver refused it */
+	bool list_refused;		/* out: no per-domain list call */
+	/* every active domain's state: no monitor, no job */
+	virDomainStatsRecordPtr *all;
+	int nr_all;
+	/* balloon and state of the running ones (every active one when
+	 * the driver has no list call: then all is NULL) */
 	virDomainStatsRecordPtr *recs;
 	int n;
 	char msg[256];
 };
 
+static bool
+rec_running(virDomainStatsRecordPtr rec)
+{
+	int state;
+
+	/* no state reported: can't tell, so counted as running */
+	return virTypedParamsGetInt(rec->params, rec->nparams, "state.state",
+	    &state) != 1 || state == VIR_DOMAIN_RUNNING ||
+	    state == VIR_DOMAIN_BLOCKED;
+}
+
+/* True when the last error says the driver refuses what was asked (a
+ * flag, or the call itself). */
+static bool
+refused(void)
+{
+	virErrorPtr e = virGetLastError();
+
+	return e != NULL && (e->code == VIR_ERR_INVALID_ARG ||
+	    e->code == VIR_ERR_NO_SUPPORT ||
+	    e->code == VIR_ERR_ARGUMENT_UNSUPPORTED);
+}
+
+/* Balloon and state of the running domains only. Balloon statistics come
+ * from each domain's QEMU monitor, and one that is being saved, dumped or
+ * migrated answers slowly (QEMU holds its big lock while it writes the
+ * last of its memory): asking a paused domain for them would hold the
+ * tick for nothing memtuned can use. */
+static int
+bulk_running(virConnectPtr conn, struct bulk_req *r)
+{
+	unsigned int stats = VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_STATE;
+	unsigned int nowait = 0;
+	virDomainPtr *doms;
+	int k = 0;
+
+#if LIBVIR_CHECK_VERSION(4, 5, 0)
+	/* a domain whose job is taken is not waited for */
+	if (r->nowait)
+		nowait = VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
+#endif
+	/* NULL-terminated, as libvirt wants it; the records own the
+	 * domains */
+	if ((doms = calloc((size_t)r->nr_all + 1, sizeof(*doms))) == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < r->nr_all; i++)
+		if (rec_running(r->all[i]))
+			doms[k++] = r->all[i]->dom;
+	r->n = 0;
+	r->recs = NULL;
+	if (k > 0) {
+		r->n = virDomainListGetStats(doms, stats, &r->recs, nowait);
+		if (r->n < 0 && nowait != 0 && refused()) {
+			r->nowait_refused = true;
+			r->n = virDomainListGetStats(doms, stats, &r->recs, 0);
+		}
+	}
+	free(doms);
+	if (r->n < 0 && refused()) {
+		/* no list call in this driver: every active domain at once,
+		 * the paused ones' monitors too */
+		r->list_refused = true;
+		r->n = virConnectGetAllDomainStats(conn, stats, &r->recs,
+		    VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE | nowait);
+		if (r->n < 0 && nowait != 0 && refused()) {
+			r->nowait_refused = true;
+			r->n = virConnectGetAllDomainStats(conn, stats, &r->recs,
+			    VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+		}
+		if (r->n >= 0) {
+			virDomainStatsRecordListFree(r->all);
+			r->all = NULL;
+			r->nr_all = 0;
+		}
+	}
+	return r->n < 0 ? -1 : 0;
+}
+
 static int
 do_bulk_stats(virConnectPtr conn, void *data)
 {
 	struct bulk_req *r = data;
-	unsigned int flags = VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE;
-	virErrorPtr e;
+	int rc;
 
-#if LIBVIR_CHECK_VERSION(4, 5, 0)
-	/* a hung guest's monitor must not block the whole tick */
-	if (r->nowait)
-		flags |= VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
-#endif
-	r->n = virConnectGetAllDomainStats(conn, r->stats, &r->recs, flags);
-	if (r->n < 0 && r->nowait && (e = virGetLastError()) != NULL &&
-	    (e->code == VIR_ERR_INVALID_ARG || e->code == VIR_ERR_NO_SUPPORT ||
-	    e->code == VIR_ERR_ARGUMENT_UNSUPPORTED)) {
-		r->nowait_refused = true;
-		r->n = virConnectGetAllDomainStats(conn, r->stats, &r->recs,
-		    VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+	r->nr_all = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE,
+	    &r->all, VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+	if (r->nr_all < 0) {
+		r->all = NULL;
+		goto fail;
 	}
-	if (r->n >= 0)
+	if ((rc = bulk_running(conn, r)) == -ENOMEM) {
+		mt_strlcpy(r->msg, "out of memory", sizeof(r->msg));
+		virDomainStatsRecordListFree(r->all);
+		r->all = NULL;
+		return rc;
+	}
+	if (rc == 0)
 		return 0;
+	virDomainStatsRecordListFree(r->all);
+	r->all = NULL;
 	r->recs = NULL;
+fail:
 	mt_strlcpy(r->msg, virt_last_message(), sizeof(r->msg));
 	return virt_last_errno();
 }
@@ -879,14 +921,17 @@ drop_bulk_stats(void *data, int rc)
 	struct bulk_req *r = data;
 
 	(void)rc;
+	virDomainStatsRecordListFree(r->all);
 	virDomainStatsRecordListFree(r->recs);
-	r->recs = NULL;
+	r->all = r->recs = NULL;
 }
 
-/* Every active domain, running or not: those not running are listed as
- * skipped, with why. */
+/* Every active domain: the state of all (into *all, *nr_all) and the
+ * balloon statistics of the running ones (into *recs, the count
+ * returned). */
 static int
 bulk_stats(struct guest_collector *gc, virConnectPtr conn,
+    virDomainStatsRecordPtr **all, int *nr_all,
     virDomainStatsRecordPtr **recs, char *err, size_t errlen)
 {
 	struct virt_call c = {
@@ -897,13 +942,17 @@ bulk_stats(struct guest_collector *gc, virConnectPtr conn,
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	r.stats = VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_STATE;
 	r.nowait = !gc->nowait_unsupported;
 	rc = virt_call_run(conn, &c, &r, sizeof(r));
 	if (r.nowait_refused && !gc->nowait_unsupported) {
 		log_info("guests: the driver refuses NOWAIT stats; asking "
 		    "without it");
 		gc->nowait_unsupported = true;
+	}
+	if (r.list_refused && !gc->list_unsupported) {
+		log_info("guests: the driver has no per-domain stats call; "
+		    "asking every active domain at once");
+		gc->list_unsupported = true;
 	}
 	if (rc == -ETIMEDOUT)
 		snprintf(err, errlen, "libvirt: domain stats: no answer within "
@@ -915,8 +964,36 @@ bulk_stats(struct guest_collector *gc, virConnectPtr conn,
 		snprintf(err, errlen, "libvirt: domain stats: %s", r.msg);
 	if (rc < 0)
 		return rc;
+	*all = r.all;
+	*nr_all = r.nr_all;
 	*recs = r.recs;
 	return r.n;
+}
+
+/* Room for n domains in the tick's output and skip list. */
+static int
+collect_room(struct guest_collector *gc, size_t n, char *err, size_t errlen)
+{
+	if (n > gc->cap_out) {
+		struct guest_snapshot *o = reallocarray(gc->out, n, sizeof(*o));
+
+		if (o == NULL)
+			goto nomem;
+		gc->out = o;
+		gc->cap_out = n;
+	}
+	if (n > gc->cap_skipped) {
+		struct guest_skip *k = reallocarray(gc->skipped, n, sizeof(*k));
+
+		if (k == NULL)
+			goto nomem;
+		gc->skipped = k;
+		gc->cap_skipped = n;
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "guests: out of memory for %zu domains", n);
+	return -ENOMEM;
 }
 
 int
@@ -924,16 +1001,16 @@ guests_collect(struct guest_collector *gc, virConnectPtr conn,
     int64_t now_ms, struct guest_snapshot **out, size_t *nr, char *err,
     size_t errlen)
 {
-	virDomainStatsRecordPtr *recs = NULL;
+	virDomainStatsRecordPtr *all = NULL, *recs = NULL;
 	const char *type;
 	size_t nr_sorted = gc->nr_entries, kept = 0, w;
 	bool is_qemu, added;
-	int n, rc = 0;
+	int n, nr_all = 0, rc = 0;
 
 	*out = NULL;
 	*nr = 0;
 	gc->tick++;
-	if ((n = bulk_stats(gc, conn, &recs, err, errlen)) < 0)
+	if ((n = bulk_stats(gc, conn, &all, &nr_all, &recs, err, errlen)) < 0)
 		return n;
 	/* kept until now: the last list still goes with the last snapshot */
 	gc->nr_skipped = 0;
@@ -941,34 +1018,15 @@ guests_collect(struct guest_collector *gc, virConnectPtr conn,
 	type = virConnectGetType(conn);
 	is_qemu = type != NULL && strcmp(type, "QEMU") == 0;
 
-	if ((size_t)n > gc->cap_out) {
-		struct guest_snapshot *o;
-
-		o = reallocarray(gc->out, (size_t)n, sizeof(*o));
-		if (o == NULL) {
-			snprintf(err, errlen, "guests: out of memory for %d "
-			    "domains", n);
-			rc = -ENOMEM;
-			goto out;
-		}
-		gc->out = o;
-		gc->cap_out = (size_t)n;
-	}
-	if ((size_t)n > gc->cap_skipped) {
-		struct guest_skip *k;
-
-		k = reallocarray(gc->skipped, (size_t)n, sizeof(*k));
-		if (k == NULL) {
-			snprintf(err, errlen, "guests: out of memory for %d "
-			    "domains", n);
-			rc = -ENOMEM;
-			goto out;
-		}
-		gc->skipped = k;
-		gc->cap_skipped = (size_t)n;
-	}
+	if ((rc = collect_room(gc, (size_t)MAX(n, nr_all), err, errlen)) < 0)
+		goto out;
 	for (size_t i = 0; i < gc->nr_entries; i++)
 		gc->entries[i].seen = false;
+	/* the domains not running: listed as skipped, with why */
+	for (int i = 0; i < nr_all; i++)
+		if (!rec_running(all[i]))
+			collect_one(gc, all[i], is_qemu, nr_sorted, now_ms,
+			    &gc->out[kept]);
 	for (int i = 0; i < n; i++)
 		if (collect_one(gc, recs[i], is_qemu, nr_sorted, now_ms,
 		    &gc->out[kept]) > 0)
@@ -987,6 +1045,7 @@ guests_collect(struct guest_collector *gc, virConnectPtr conn,
 	*out = gc->out;
 	*nr = kept;
 out:
+	virDomainStatsRecordListFree(all);
 	virDomainStatsRecordListFree(recs);
 	return rc;
 }

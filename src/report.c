@@ -10,6 +10,7 @@
 #include "jsonutil.h"
 #include "report.h"
 #include "version.h"
+#include "virt.h"
 
 /* ----------------------------------------------------------- building */
 
@@ -220,7 +221,7 @@ skipped_json(const struct guest_skip *k)
 	struct json_object *o = json_object_new_object();
 	char st[96];
 
-	guests_state_text(k->state, k->state_reason, st, sizeof(st));
+	virt_state_text(k->state, k->state_reason, st, sizeof(st));
 	add_str(o, "name", k->name);
 	add_str(o, "uuid", k->uuid);
 	add_str(o, "state", "skipped");

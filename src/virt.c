@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -152,6 +153,49 @@ virt_last_message(void)
 	if (err == NULL || err->message == NULL)
 		return "unknown error";
 	return err->message;
+}
+
+void
+virt_state_text(int state, int reason, char *buf, size_t len)
+{
+	/* virDomainPausedReason, in its order */
+	static const char *const paused[] = {
+		"paused", "paused by its user", "paused for a migration",
+		"paused: being saved", "paused: a core dump is being taken",
+		"paused on a disk I/O error", "paused by its watchdog",
+		"paused: restored from a snapshot", "paused while shutting down",
+		"paused: a snapshot is being taken", "paused after a crash",
+		"paused: starting up", "paused in a post-copy migration",
+		"paused: a post-copy migration failed",
+		"paused after a failed libvirt call",
+	};
+
+	switch (state) {
+	case VIR_DOMAIN_PAUSED:
+		snprintf(buf, len, "%s", reason >= 0 &&
+		    (size_t)reason < ARRAY_SIZE(paused) ? paused[reason] :
+		    "paused");
+		break;
+	case VIR_DOMAIN_SHUTDOWN:
+		snprintf(buf, len, "shutting down");
+		break;
+	case VIR_DOMAIN_SHUTOFF:
+		snprintf(buf, len, "shut off");
+		break;
+	case VIR_DOMAIN_CRASHED:
+		snprintf(buf, len, "crashed");
+		break;
+	case VIR_DOMAIN_PMSUSPENDED:
+		snprintf(buf, len, "suspended by the guest (power management)");
+		break;
+	case VIR_DOMAIN_RUNNING:
+	case VIR_DOMAIN_BLOCKED:
+		snprintf(buf, len, "running");
+		break;
+	default:
+		snprintf(buf, len, "in domain state %d", state);
+		break;
+	}
 }
 
 /* ------------------------------------------------- calls with a deadline */
@@ -327,7 +371,9 @@ virt_call_run(virConnectPtr conn, const struct virt_call *c, void *data,
 	}
 	w->state = VW_LATE;
 	pthread_mutex_unlock(&vw_lock);
-	log_warnx("%s for %s: no answer from libvirt within %d ms; going on "
+	/* not yet a failure: the call goes on, and its answer is logged
+	 * when it comes; the caller says what it does without it */
+	log_info("%s for %s: no answer from libvirt within %d ms; going on "
 	    "without it", c->what != NULL ? c->what : "libvirt call",
 	    c->key[0] != '\0' ? c->key : "all domains", c->deadline_ms);
 	return -ETIMEDOUT;

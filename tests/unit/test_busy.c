@@ -261,8 +261,15 @@ START_TEST(test_job_check)
 	ck_assert(logged_has("skipped, busy: its QEMU monitor has not answered "
 	    "for 12000 ms"));
 	ck_assert(act_err_transient(-EBUSY));
-	/* free again: the change goes through */
+	/* paused since the tick collected it: the state says so at once */
 	ck_assert_int_eq(virDomainSetTime(dom, 0, 0, 0), 0);
+	ck_assert_int_eq(virDomainSuspend(dom), 0);
+	ck_assert_int_eq(act_libvirt_set_balloon(conn, TEST_UUID, 1536 * 1024),
+	    -EBUSY);
+	ck_assert(logged_has("balloon " TEST_UUID ": skipped, busy: paused by "
+	    "its user"));
+	ck_assert_int_eq(virDomainResume(dom), 0);
+	/* free again: the change goes through */
 	ck_assert_int_eq(act_libvirt_set_balloon(conn, TEST_UUID, 1536 * 1024),
 	    0);
 	ck_assert_uint_eq(test_memory(dom), 1536 * 1024);
