@@ -1,4 +1,5 @@
-/* guests.h - the per-guest collector: one libvirt bulk stats call per tick
+/* guests.h - the per-guest collector: two libvirt bulk stats calls per tick
+ * (every active domain's state, the running ones' balloon stats)
  * plus per-domain facts that rarely change (max memory, memtune, domain XML,
  * QEMU pid, cgroup directory), cached per domain, and the previous sample
  * for rates and freshness. It fills struct guest_snapshot and decides

@@ -492,6 +492,8 @@ daemon_tick(struct daemon *d, bool dry_run, int64_t reserve_kib)
 	int64_t started = mt_now_ms();
 	int rc = daemon_tick_once(d, dry_run, reserve_kib);
 
+	/* the loop serves nothing else meanwhile */
+	log_debug("tick took %lld ms", (long long)(mt_now_ms() - started));
 	daemon_publish_metrics(d, started);
 	return rc;
 }

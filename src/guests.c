@@ -805,6 +805,7 @@ struct bulk_req {
 	 * the driver has no list call: then all is NULL) */
 	virDomainStatsRecordPtr *recs;
 	int n;
+	int64_t state_ms, balloon_ms;	/* how long each call took */
 	char msg[256];
 };
 
@@ -890,15 +891,19 @@ static int
 do_bulk_stats(virConnectPtr conn, void *data)
 {
 	struct bulk_req *r = data;
+	int64_t t0 = mt_now_ms();
 	int rc;
 
 	r->nr_all = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE,
 	    &r->all, VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+	r->state_ms = mt_now_ms() - t0;
 	if (r->nr_all < 0) {
 		r->all = NULL;
 		goto fail;
 	}
-	if ((rc = bulk_running(conn, r)) == -ENOMEM) {
+	rc = bulk_running(conn, r);
+	r->balloon_ms = mt_now_ms() - t0 - r->state_ms;
+	if (rc == -ENOMEM) {
 		mt_strlcpy(r->msg, "out of memory", sizeof(r->msg));
 		virDomainStatsRecordListFree(r->all);
 		r->all = NULL;
@@ -964,6 +969,9 @@ bulk_stats(struct guest_collector *gc, virConnectPtr conn,
 		snprintf(err, errlen, "libvirt: domain stats: %s", r.msg);
 	if (rc < 0)
 		return rc;
+	log_debug("guests: states of %d active domains in %lld ms, balloon "
+	    "stats of %d in %lld ms", r.list_refused ? r.n : r.nr_all,
+	    (long long)r.state_ms, r.n, (long long)r.balloon_ms);
 	*all = r.all;
 	*nr_all = r.nr_all;
 	*recs = r.recs;
