@@ -17,6 +17,7 @@
 #include <libvirt/virterror.h>
 
 #include "act.h"
+#include "ctl.h"
 #include "daemon.h"
 #include "guests.h"
 #include "log.h"
@@ -425,6 +426,104 @@ START_TEST(test_status_shows_skipped)
 }
 END_TEST
 
+/* The control socket has a thread of its own: a status is answered while
+ * the loop is held elsewhere (here: not run at all), other requests are
+ * handed to the loop, and one waiting when the daemon stops is told so. */
+struct asker {
+	char path[128];
+	const char *cmd;
+	struct json_object *resp;
+	int rc;
+};
+
+static void *
+ask(void *arg)
+{
+	struct asker *a = arg;
+	struct json_object *req = json_object_new_object();
+
+	json_object_object_add(req, "cmd", json_object_new_string(a->cmd));
+	if (strcmp(a->cmd, "rebalance") == 0)
+		json_object_object_add(req, "dry_run",
+		    json_object_new_boolean(1));
+	a->rc = ctl_request(a->path, req, 5000, &a->resp);
+	json_object_put(req);
+	return NULL;
+}
+
+static const char *
+resp_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
+		return "";
+	return json_object_get_string(v);
+}
+
+START_TEST(test_status_while_loop_busy)
+{
+	struct daemon_opts o = { .no_control = false };
+	struct asker a = { .cmd = "status" }, b = { .cmd = "rebalance" };
+	char dir[] = "/tmp/memtuned-ctl-XXXXXX", conf[64];
+	struct json_object *guests;
+	struct daemon d;
+	pthread_t t;
+	int64_t t0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/memtuned.conf", dir);
+	snprintf(a.path, sizeof(a.path), "%s/control.sock", dir);
+	mt_strlcpy(b.path, a.path, sizeof(b.path));
+	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+	fprintf(f, "[daemon]\nuri = test:///default\ndry_run = yes\n"
+	    "log_level = error\npsi_threshold = off\nstats_period = 0\n"
+	    "manage_ksm = no\nmanage_thp = no\ncontrol_socket = %s\n",
+	    a.path);
+	ck_assert_int_eq(fclose(f), 0);
+	mt_set_root(FIXTURE_ROOT);
+	mt_strlcpy(o.config_path, conf, sizeof(o.config_path));
+	ck_assert_int_eq(daemon_init(&d, &o), 0);
+	ck_assert_int_eq(daemon_tick(&d, true, 0), 0);
+
+	/* the loop is not run at all: the status still comes, the tick's */
+	t0 = mt_now_ms();
+	ask(&a);
+	ck_assert_int_eq(a.rc, 0);
+	ck_assert_int_lt(mt_now_ms() - t0, 1000);
+	ck_assert(json_object_object_get_ex(a.resp, "guests", &guests));
+	ck_assert_uint_eq(json_object_array_length(guests), 1);
+	ck_assert_str_eq(resp_str(json_object_array_get_idx(guests, 0),
+	    "name"), "test");
+	json_object_put(a.resp);
+
+	/* a rebalance runs on the loop: answered once the loop turns */
+	ck_assert_int_eq(pthread_create(&t, NULL, ask, &b), 0);
+	for (int i = 0; i < 100 && b.resp == NULL && b.rc == 0; i++)
+		evloop_iterate(d.loop, 50);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(b.rc, 0);
+	ck_assert_ptr_nonnull(json_object_object_get_ex(b.resp,
+	    "rebalance_rc", NULL) ? b.resp : NULL);
+	json_object_put(b.resp);
+
+	/* one waiting for the loop when the daemon stops is told so */
+	b.resp = NULL;
+	ck_assert_int_eq(pthread_create(&t, NULL, ask, &b), 0);
+	usleep(300000);
+	daemon_free(&d);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(b.rc, 0);
+	ck_assert_str_eq(resp_str(b.resp, "error"), "memtuned is stopping");
+	json_object_put(b.resp);
+
+	mt_set_root(NULL);
+	unlink(conf);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *
 busy_suite(void)
 {
@@ -437,6 +536,7 @@ busy_suite(void)
 	tcase_add_test(tc, test_job_check);
 	tcase_add_test(tc, test_collect_skips);
 	tcase_add_test(tc, test_status_shows_skipped);
+	tcase_add_test(tc, test_status_while_loop_busy);
 	suite_add_tcase(s, tc);
 	return s;
 }
