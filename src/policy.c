@@ -936,6 +936,47 @@ append_reason(struct guest_plan *gp, const char *more)
 	    n > 0 ? "; " : "", more);
 }
 
+/* The soft limit for a guest. On cgroup v1 it only orders host reclaim:
+ * the target plus QEMU's overhead puts a guest holding more than its
+ * target first in line. On v2 libvirt writes it to memory.high, a
+ * throttle: below what the guest's cgroup holds the kernel reclaims and
+ * stalls the guest at once, while its balloon is still on the way down,
+ * and a stuck balloon would be squeezed for good. There it stays an
+ * overhead above the larger of the target and the usage (memory.current,
+ * or QEMU's RSS when larger), so it follows a shrinking balloon down only
+ * as the usage falls. With the usage unknown on v2, MT_ABSENT: no value is
+ * known to be safe to lower to. */
+static int64_t
+soft_limit_kib(const struct guest_snapshot *g, const struct policy_gwork *w)
+{
+	int64_t usage = g->cg_usage_kib;
+
+	if (g->cgroup_version != 2)
+		return w->target_kib + w->overhead_kib;
+	if (MT_PRESENT(g->rss_kib) && (!MT_PRESENT(usage) || g->rss_kib > usage))
+		usage = g->rss_kib;
+	if (!MT_PRESENT(usage))
+		return MT_ABSENT;
+	return MAX(w->target_kib, usage) + w->overhead_kib;
+}
+
+/* libvirt refuses a soft limit above the hard one. On v2 the usage can be
+ * above a hard limit sized from the RSS (memory.current counts page cache
+ * too): then the soft limit is the hard one, which throttles no sooner. */
+static void
+clamp_soft_to_hard(const struct policy_config *c,
+    const struct guest_snapshot *g, struct guest_plan *gp)
+{
+	int64_t hard = MT_PRESENT(gp->hard_limit_kib) ? gp->hard_limit_kib :
+	    g->hard_limit_kib;
+
+	if (!MT_PRESENT(gp->soft_limit_kib) || !MT_PRESENT(hard) ||
+	    hard == POLICY_LIMIT_UNLIMITED || gp->soft_limit_kib <= hard)
+		return;
+	gp->soft_limit_kib = differs(g->soft_limit_kib, hard,
+	    c->min_change_kib) ? hard : MT_ABSENT;
+}
+
 static bool
 plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
     const struct policy_guest_hist *h, const struct policy_gwork *w,
@@ -945,10 +986,16 @@ plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
 	bool any = false;
 
 	if (c->manage_soft_limit && w->cls != GW_FIXED) {
-		/* host reclaim hits guests above their target first */
-		int64_t soft = w->target_kib + w->overhead_kib;
+		int64_t soft = soft_limit_kib(g, w);
 
-		if (differs(g->soft_limit_kib, soft, c->min_change_kib)) {
+		/* v2 without the usage: only a raise is safe */
+		if (!MT_PRESENT(soft) && MT_PRESENT(g->soft_limit_kib) &&
+		    w->target_kib + w->overhead_kib > g->soft_limit_kib)
+			soft = w->target_kib + w->overhead_kib;
+		if (!MT_PRESENT(soft))
+			append_reason(gp, "soft limit kept: cgroup v2 usage "
+			    "unknown");
+		else if (differs(g->soft_limit_kib, soft, c->min_change_kib)) {
 			gp->soft_limit_kib = soft;
 			any = true;
 		}
@@ -980,6 +1027,8 @@ plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
 			    hard == POLICY_LIMIT_UNLIMITED ? hard :
 			    hard + c->swap_limit_kib;
 	}
+	clamp_soft_to_hard(c, g, gp);
+	any = MT_PRESENT(gp->soft_limit_kib) || MT_PRESENT(gp->hard_limit_kib);
 
 	if (c->manage_memory_low && g->cgroup_version == 2) {
 		int64_t low = w->floor_kib + w->overhead_kib;
