@@ -389,7 +389,9 @@ guest_tick(struct sim_host *h, struct sim_guest *g, struct sim_result *r,
 		want = MIN(lim, g->demand_kib + g->step_kib);
 		g->m.actual_kib = MIN((double)g->max_kib, want + min);
 		g->m.ws_kib = want;
-		g->m.cache_kib = g->m.idle_kib = 0;
+		g->m.cache_kib = g->m.idle_kib = g->m.freed_kib = 0;
+		g->m.idle_alike_kib = g->m.freed_alike_kib = 0;
+		g->ws_alike_pmy = alike_pmy(c, g, want);
 		g->short_kib = 0;
 		g->resident_kib = sim_mem_resident_kib(w, &g->m);
 		g->static_resident_kib = g->resident_kib;
