@@ -692,7 +692,7 @@ sim_replay(const char *workload, const char *dir, const char *outdir,
 		real_avail0 += runs[i].s[0].avail_kib / (double)nr;
 	}
 
-	printf("### %s: the model against %zu real run%s\n\n", w.name, nr,
+	printf("#### %s: the model against %zu real run%s\n\n", w.name, nr,
 	    nr == 1 ? "" : "s");
 	printf("%lld guests of %.0f MiB on a %.1f GiB host, %lld s in %lld s "
 	    "steps (%s). Each run is replayed by the same controller in the "
