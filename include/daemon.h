@@ -51,6 +51,8 @@ struct daemon {
 	pthread_cond_t ctl_cond;
 	bool ctl_sync_ready;		/* lock and cond initialised */
 	char *status_text;		/* the last status, as JSON text */
+	bool status_ticked;		/* status_text is a tick's, not the
+					   start's */
 	int ctl_wake;			/* eventfd: a request for the loop */
 	int ctl_wake_watch;
 	char *fwd_req, *fwd_resp;	/* the request handed over, its answer */

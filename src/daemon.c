@@ -30,9 +30,11 @@
 #define EVENT_SETTLE_MS 300
 /* a PSI trigger fires at most this often into a tick */
 #define PSI_MIN_GAP_MS 500
+/* how long a status request at start waits for the first tick */
+#define STATUS_FIRST_TICK_WAIT_S 10
 
 static void daemon_schedule(struct daemon *d, int64_t when_ms);
-static void daemon_publish_status(struct daemon *d);
+static void daemon_publish_status(struct daemon *d, bool ticked);
 
 /* ------------------------------------------------------------ libvirt */
 
@@ -525,7 +527,7 @@ daemon_tick(struct daemon *d, bool dry_run, int64_t reserve_kib)
 	 * thread of its own) */
 	log_debug("tick took %lld ms", (long long)(mt_now_ms() - started));
 	daemon_publish_metrics(d, started);
-	daemon_publish_status(d);
+	daemon_publish_status(d, true);
 	return rc;
 }
 
@@ -701,9 +703,10 @@ ctl_handle(struct json_object *req, uid_t uid, struct daemon *d)
 }
 
 /* The status as the last tick left it, as text for the control thread:
- * rendered on the loop, which owns the engine, and read under the lock. */
+ * rendered on the loop, which owns the engine, and read under the lock.
+ * The first tick's wakes a status request that came before it. */
 static void
-daemon_publish_status(struct daemon *d)
+daemon_publish_status(struct daemon *d, bool ticked)
 {
 	struct json_object *st;
 	char *text;
@@ -721,6 +724,10 @@ daemon_publish_status(struct daemon *d)
 	pthread_mutex_lock(&d->ctl_lock);
 	free(d->status_text);
 	d->status_text = text;
+	if (ticked && !d->status_ticked) {
+		d->status_ticked = true;
+		pthread_cond_broadcast(&d->ctl_cond);
+	}
 	pthread_mutex_unlock(&d->ctl_lock);
 }
 
@@ -756,7 +763,17 @@ on_ctl(struct json_object *req, uid_t uid, void *arg)
 		return resp;
 	}
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "explain") == 0) {
+		struct timespec until;
+
+		/* just started: the guests come with the first tick, which
+		 * is due at once; wait for it rather than answer "none" */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += STATUS_FIRST_TICK_WAIT_S;
 		pthread_mutex_lock(&d->ctl_lock);
+		while (!d->status_ticked && !d->ctl_stopping &&
+		    pthread_cond_timedwait(&d->ctl_cond, &d->ctl_lock,
+		    &until) != ETIMEDOUT)
+			;
 		text = d->status_text != NULL ? strdup(d->status_text) : NULL;
 		pthread_mutex_unlock(&d->ctl_lock);
 		return ctl_parse_answer(text);
@@ -900,7 +917,7 @@ daemon_open_ctl(struct daemon *d)
 	    c->control_gid, on_ctl, d)) < 0)
 		return rc;
 	d->ctl_open = true;
-	daemon_publish_status(d);
+	daemon_publish_status(d, false);
 	if ((rc = pthread_create(&d->ctl_thread, NULL, ctl_thread_main, d)) !=
 	    0)
 		return -rc;
@@ -958,7 +975,7 @@ daemon_reload(struct daemon *d)
 	}
 	d->reloads++;
 	log_info("reload: %s loaded", d->opts.config_path);
-	daemon_publish_status(d);
+	daemon_publish_status(d, false);
 	sdnotify_ready("config reloaded");
 	daemon_schedule(d, mt_now_ms());
 	return 0;
@@ -1054,7 +1071,7 @@ daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		log_warnx("%s; will retry", d->eng.last_error);
 		d->reconnect_at_ms = mt_now_ms() + RECONNECT_MIN_MS;
 	}
-	daemon_publish_status(d);
+	daemon_publish_status(d, false);
 	log_info("started: uri=%s interval=%llds%s psi_trigger=%s", d->eng.cfg.uri,
 	    (long long)(d->eng.cfg.interval_ms / 1000),
 	    d->eng.cfg.dry_run ? " dry_run=yes" : "",

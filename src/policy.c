@@ -564,9 +564,11 @@ sample_yield(const struct guest_snapshot *g, struct policy_guest_hist *h,
 }
 
 /* Did the guest run out since the last sample? Signs: nearly nothing
- * usable left, swapping in, or more fresh memory touched (minor faults)
+ * usable left, swapping in, more fresh memory touched (minor faults)
  * than it had usable, most of which it no longer holds (the guest's OOM
- * killer took it, or a burst only just passed and ended). Stats come
+ * killer took it, or a burst only just passed and ended), or its use
+ * falling sharply after it had little left (a kill seen after the fact:
+ * what fell is what the killed workload held). Stats come
  * every few seconds and a burst can end in a kill between two of them,
  * and the killed workload may be back before the next sample: what is
  * seen is pages touched and not kept. What it asked for is at least what
@@ -594,6 +596,16 @@ sample_burst(const struct policy_config *c, const struct guest_snapshot *g,
 	    MAX(c->min_change_kib, had / 2)) {
 		out = true;
 		demand = fault_kib;
+	}
+	/* the signature of an OOM kill: use fell sharply after the guest
+	 * had little left or touched most of what it had; the workload
+	 * killed held what fell, and will want as much again */
+	if (used < h->samp_used_kib &&
+	    h->samp_used_kib - used >= MAX(c->headroom_min_kib / 2, had) &&
+	    (had < c->headroom_min_kib / 4 ||
+	    (MT_PRESENT(fault_kib) && fault_kib >= had / 2))) {
+		out = true;
+		demand = MAX(demand, h->samp_used_kib - used);
 	}
 	if (g->usable_kib < c->headroom_min_kib / 4 ||
 	    (MT_PRESENT(g->swap_in_kib_per_s) &&
