@@ -524,6 +524,50 @@ START_TEST(test_status_while_loop_busy)
 }
 END_TEST
 
+/* Asked right after start, before the first tick: the status waits for
+ * that tick rather than answer with no guests (02-daemon-rebalance on a
+ * fresh machine asked in that window and found its guest missing). */
+START_TEST(test_status_waits_for_first_tick)
+{
+	struct daemon_opts o = { .no_control = false };
+	struct asker a = { .cmd = "status" };
+	char dir[] = "/tmp/memtuned-ctl-XXXXXX", conf[64];
+	struct json_object *guests;
+	struct daemon d;
+	pthread_t t;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/memtuned.conf", dir);
+	snprintf(a.path, sizeof(a.path), "%s/control.sock", dir);
+	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+	fprintf(f, "[daemon]\nuri = test:///default\ndry_run = yes\n"
+	    "log_level = error\npsi_threshold = off\nstats_period = 0\n"
+	    "manage_ksm = no\nmanage_thp = no\ncontrol_socket = %s\n",
+	    a.path);
+	ck_assert_int_eq(fclose(f), 0);
+	mt_set_root(FIXTURE_ROOT);
+	mt_strlcpy(o.config_path, conf, sizeof(o.config_path));
+	ck_assert_int_eq(daemon_init(&d, &o), 0);
+
+	ck_assert_int_eq(pthread_create(&t, NULL, ask, &a), 0);
+	usleep(500000);
+	ck_assert_msg(a.resp == NULL && a.rc == 0,
+	    "status answered before the first tick");
+	ck_assert_int_eq(daemon_tick(&d, true, 0), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(a.rc, 0);
+	ck_assert(json_object_object_get_ex(a.resp, "guests", &guests));
+	ck_assert_uint_eq(json_object_array_length(guests), 1);
+	json_object_put(a.resp);
+
+	daemon_free(&d);
+	mt_set_root(NULL);
+	unlink(conf);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *
 busy_suite(void)
 {
@@ -537,6 +581,7 @@ busy_suite(void)
 	tcase_add_test(tc, test_collect_skips);
 	tcase_add_test(tc, test_status_shows_skipped);
 	tcase_add_test(tc, test_status_while_loop_busy);
+	tcase_add_test(tc, test_status_waits_for_first_tick);
 	suite_add_tcase(s, tc);
 	return s;
 }
