@@ -86,7 +86,8 @@ wait "$STALL" 2>/dev/null || true
 STALL=
 stall_ms=$(( ($(psi_some_us) - p0) / 1000 ))
 rmdir "$CG" 2>/dev/null || true
-measure "stall_ms=$stall_ms stall_at_ms=$(( ${t_stall:-0} - t_start )) tick_at_ms=$(( ${t_tick:-0} - t_start )) tick_after_stall_ms=$(( ${t_tick:-0} - ${t_stall:-0} )) psi_wakeups_logged=$(grep -c 'PSI trigger: memory stall' "$W/daemon.log" || true)"
+rel() { [[ -n $1 ]] && echo $(( $1 - $2 )) || echo never; }
+measure "stall_ms=$stall_ms stall_at_ms=$(rel "$t_stall" $t_start) tick_at_ms=$(rel "$t_tick" $t_start) tick_after_stall_ms=$( [[ -n $t_stall ]] && rel "$t_tick" $t_stall || echo never) psi_wakeups_logged=$(grep -c 'PSI trigger: memory stall' "$W/daemon.log" || true)"
 
 [[ -n $t_stall ]] || fail "the writer made only $stall_ms ms of memory stall in 8 s: no stall to wake memtuned"
 [[ -n $t_tick ]] || fail "memtuned did not tick within $(( ($(now_ms) - t_stall) / 1000 )) s of a ${stall_ms} ms memory stall: the PSI trigger did not wake it"

@@ -6,8 +6,9 @@
 # advisor_scan_time) instead of tuning pages_to_scan itself. What must
 # hold: memtuned switches KSM on and sets the advisor as configured (a
 # scan time other than the kernel's 200 s, from knobs reset to the
-# kernel's defaults, so a value not written shows), and ksmd stays within
-# the cpu_max budget from KSM on to the end.
+# kernel's defaults, so a value not written shows), ksmd stays within
+# the cpu_max budget from KSM on to the end, and when memtuned stops
+# (restore_host_settings) KSM and the advisor's knobs are as it found them.
 #
 # The merge figure is measured, not asserted: on this kernel the advisor,
 # freshly switched on, counts ksmd's whole CPU time since boot as the cost
@@ -30,6 +31,14 @@ trap cleanup EXIT
 
 ksm_save
 ksm_fresh
+ksm_found() {
+	local k v=""
+	for k in run advisor_max_cpu advisor_target_scan_time; do
+		[[ -f $KSM/$k ]] && v+="$k=$(ksm_get $k) "
+	done
+	echo "${v}advisor=$(ksm_advisor)"
+}
+found=$(ksm_found)
 ADVISOR=0
 [[ -f $KSM/advisor_mode ]] && ADVISOR=1
 
@@ -38,7 +47,6 @@ cat >"$W/memtuned.conf" <<CONF
 uri = $URI
 control_socket = $W/control.sock
 manage_thp = no
-restore_host_settings = no
 [ksm]
 # four 512 MiB desktops on a 24 GiB test machine stand for a full VDI
 # host: count them as committed from 5 % of MemTotal
@@ -102,4 +110,7 @@ if (( ADVISOR )); then
 		fail "advisor_target_scan_time is $(ksm_get advisor_target_scan_time), want 150 (advisor_scan_time 150s)"
 fi
 (( ksmd_pmil <= 200 )) || fail "ksmd used $ksmd_pmil per mille of a core since KSM went on; the budget is 200"
+stop_daemon || fail "memtuned did not stop cleanly"
+[[ $(ksm_found) == "$found" ]] ||
+	fail "after memtuned stopped KSM is '$(ksm_found)'; want what it found, '$found'"
 exit 0
