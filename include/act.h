@@ -46,6 +46,11 @@ struct act_ops {
 /* The real thing: ctx is the virConnectPtr. */
 extern const struct act_ops act_libvirt_ops;
 
+/* Each call runs in a worker with a deadline (virt.h), after a job check
+ * that takes no lock (virDomainGetState, virDomainGetControlInfo): a
+ * domain not running, in a job or with a busy monitor is skipped with
+ * -EBUSY and the reason logged; no answer within 500 ms is -ETIMEDOUT,
+ * and the loop goes on. */
 int act_libvirt_set_balloon(virConnectPtr conn, const char *uuid,
     int64_t target_kib);
 int act_libvirt_set_memtune(virConnectPtr conn, const char *uuid,

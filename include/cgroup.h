@@ -9,6 +9,7 @@
 #define MEMTUNED_CGROUP_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -53,5 +54,45 @@ int mcg_parse_stat(const char *buf, int version, struct guest_snapshot *g,
 /* Write a v2 memory.low in KiB (MT_ABSENT writes 0: no protection).
  * -EOPNOTSUPP on v1, which has no equivalent. */
 int mcg_write_low(const char *dir, int version, int64_t low_kib);
+
+/* ------------------------------------------ memory.low and its parents
+ *
+ * On v2 the kernel grants a group its memory.low only as far as every
+ * ancestor below the root affords it: a parent's protection is shared out
+ * among its children in proportion to their claims when they claim more
+ * than it has, and a parent at 0 (systemd's default for machine.slice and
+ * the machine scopes) protects nothing below it. A guest's floor reaches
+ * it only when each ancestor's memory.low covers the sum of its
+ * children's. Values are bytes here, as the files hold them; "max" is
+ * MCG_LOW_MAX. */
+#define MCG_LOW_MAX INT64_MAX
+
+/* A memory.low file's value in bytes. 0 or -errno. */
+int mcg_read_low_bytes(const char *dir, int64_t *bytes);
+
+/* How deep dir sits below the mount ("/sys/fs/cgroup/a/b" under
+ * "/sys/fs/cgroup" is 2). -EINVAL when dir is not below the mount. */
+int mcg_depth(const struct mcg_mounts *m, const char *dir);
+
+/* The ancestor of dir at depth (1: the group just below the mount, such as
+ * machine.slice) into out. -EINVAL unless 1 <= depth < mcg_depth(dir). */
+int mcg_ancestor(const struct mcg_mounts *m, const char *dir, int depth,
+    char *out, size_t len);
+
+/* The smallest memory.low (KiB) among dir's ancestors below the mount; an
+ * ancestor without the file (no memory controller there) is passed over.
+ * MT_ABSENT when none has one. 0 or -errno. */
+int mcg_read_parents_low(const struct mcg_mounts *m, const char *dir,
+    int64_t *low_kib);
+
+/* The sum of the memory.low of dir's child groups, in bytes (MCG_LOW_MAX
+ * when one is "max" or the sum overflows). lookup, when not NULL, may
+ * supply a child's value instead of the file's (a write planned this
+ * tick) by returning true. Children without memory.low are left out.
+ * 0 or -errno. */
+typedef bool (*mcg_low_lookup_fn)(const char *child, void *arg,
+    int64_t *bytes);
+int mcg_children_low_sum(const char *dir, mcg_low_lookup_fn lookup,
+    void *arg, int64_t *sum_bytes);
 
 #endif

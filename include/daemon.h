@@ -1,7 +1,8 @@
 /* daemon.h - memtuned's service loop around the engine.
  *
  * One poll() loop (evloop): signals, the tick timer, the PSI trigger,
- * libvirt's events and the control socket. Ticks come from the policy's
+ * libvirt's events and the metrics listener; the control socket has a
+ * loop and a thread of its own (below). Ticks come from the policy's
  * next interval, at once on a PSI trigger, and soon after a domain event.
  * libvirtd going away means no action until it is back: reconnect with
  * backoff, then resync the guest table.
@@ -10,6 +11,7 @@
 #define MEMTUNED_DAEMON_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,19 +28,50 @@ struct daemon_opts {
 	int max_ticks;			/* tests: stop after N ticks (0: never) */
 };
 
+/* The domain events followed: lifecycle, balloon change, metadata change,
+ * device added, device removed, tunable, memory device size change. */
+#define DAEMON_NR_EVENTS 7
+
 struct daemon {
 	struct daemon_opts opts;
 	struct evloop *loop;
 	struct engine eng;
 	struct ctl_server ctl;
 	bool ctl_open;
+	/* The control socket is served by a thread of its own, on its own
+	 * loop, so a status never waits for a tick, and a tick waits for
+	 * libvirt (which holds a domain's lock while it stops its QEMU, or
+	 * while a save begins). status and explain are answered from the
+	 * status the last tick left; the other commands are handed to the
+	 * daemon's loop through ctl_wake and waited for. */
+	struct evloop *ctl_loop;
+	pthread_t ctl_thread;
+	bool ctl_thread_on;
+	pthread_mutex_t ctl_lock;
+	pthread_cond_t ctl_cond;
+	bool ctl_sync_ready;		/* lock and cond initialised */
+	char *status_text;		/* the last status, as JSON text */
+	bool status_ticked;		/* status_text is a tick's, not the
+					   start's */
+	int ctl_wake;			/* eventfd: a request for the loop */
+	int ctl_wake_watch;
+	char *fwd_req, *fwd_resp;	/* the request handed over, its answer */
+	bool fwd_done;			/* fwd_resp is there (NULL: no memory) */
+	uid_t fwd_uid;
+	bool ctl_stopping;		/* the loop answers no more requests */
+	int64_t ctl_stop_ms;		/* when; the thread ends once the
+					   answers are out, 1 s at most */
 
 	int psi_fd;
 	int psi_watch;
 	int64_t psi_window_us;
 	int64_t last_psi_tick_ms;
 
-	int ev_lifecycle, ev_balloon;	/* libvirt callback ids, -1 none */
+	/* libvirt callback ids, one per entry of daemon.c's event table;
+	 * -1 none */
+	int ev_ids[DAEMON_NR_EVENTS];
+	uint64_t cache_events;		/* events that made a guest's cached
+					   facts be read again */
 	bool conn_lost;			/* close callback fired */
 	int64_t reconnect_at_ms;
 	int64_t reconnect_backoff_ms;

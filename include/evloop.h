@@ -33,10 +33,10 @@ void evloop_free(struct evloop *loop);
 
 /* The tick timer: on_timer runs once when CLOCK_MONOTONIC reaches
  * deadline_ms (mt_now_ms() scale); a deadline in the past fires at once.
- * MT_ABSENT disarms it. */
+ * MT_ABSENT disarms it. Safe from any thread. */
 void evloop_set_timer_cb(struct evloop *loop, evloop_timer_fn on_timer, void *arg);
 int evloop_set_deadline(struct evloop *loop, int64_t deadline_ms);
-int64_t evloop_get_deadline(const struct evloop *loop);
+int64_t evloop_get_deadline(struct evloop *loop);
 
 /* Extra fds, watched with poll() events (POLLIN, POLLPRI, ...). Returns an
  * id > 0, or -errno. The fd stays the caller's to close. */

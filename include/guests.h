@@ -1,4 +1,5 @@
-/* guests.h - the per-guest collector: one libvirt bulk stats call per tick
+/* guests.h - the per-guest collector: two libvirt bulk stats calls per tick
+ * (every active domain's state, the running ones' balloon stats)
  * plus per-domain facts that rarely change (max memory, memtune, domain XML,
  * QEMU pid, cgroup directory), cached per domain, and the previous sample
  * for rates and freshness. It fills struct guest_snapshot and decides
@@ -70,6 +71,19 @@ struct guest_entry {
 	int64_t prev_ts_delay_ns;
 };
 
+/* A domain listed but left out of the snapshot, so the policy plans
+ * nothing for it: not running (paused by its user, being saved, dumped or
+ * migrated, shutting down, suspended by the guest itself), or with a
+ * libvirt call about it still out past its deadline (virt.h). memtuned
+ * cannot change its memory now; status shows it with why. */
+struct guest_skip {
+	char name[MT_NAME_MAX];
+	char uuid[MT_UUID_LEN];
+	int state;			/* virDomainState; -1 unknown */
+	int state_reason;		/* its reason code; -1 unknown */
+	char why[160];
+};
+
 struct guest_collector {
 	struct guests_opts opts;
 	int64_t tick;
@@ -77,7 +91,10 @@ struct guest_collector {
 	size_t nr_entries, cap_entries;
 	struct guest_snapshot *out;	/* reused tick to tick */
 	size_t cap_out;
+	struct guest_skip *skipped;	/* this tick's, reused tick to tick */
+	size_t nr_skipped, cap_skipped;
 	bool nowait_unsupported;	/* the driver refused the NOWAIT flag */
+	bool list_unsupported;		/* ... or virDomainListGetStats */
 	bool cg_ready;
 	struct mcg_mounts cg_mounts;
 	struct taskstats_conn ts;
@@ -97,11 +114,13 @@ void guests_free(struct guest_collector *gc);
  * change, memtune change, metadata change. */
 void guests_invalidate(struct guest_collector *gc, const char *uuid);
 
-/* Collect every running domain. *out points into the collector and stays
- * valid until the next call. A domain that vanishes mid-tick is dropped
- * from this tick; per-domain failures are logged, never fatal. Returns 0,
- * or -errno with err set when the bulk call itself fails (then
- * virt_error_is_transient on virGetLastError tells whether to retry). */
+/* Collect every active domain: the running ones into *out, which points
+ * into the collector and stays valid until the next call; the others into
+ * gc->skipped, with why (struct guest_skip). A domain that vanishes
+ * mid-tick is dropped from this tick; per-domain failures are logged,
+ * never fatal. The bulk call runs in a worker with a deadline (virt.h).
+ * Returns 0, or -errno with err set when the bulk call itself fails or
+ * does not answer in time (-ETIMEDOUT, -EBUSY). */
 int guests_collect(struct guest_collector *gc, virConnectPtr conn,
     int64_t now_ms, struct guest_snapshot **out, size_t *nr, char *err,
     size_t errlen);
@@ -116,14 +135,15 @@ void guests_parse_params(const virTypedParameter *params, int nparams,
 void guests_update_sample(struct guest_entry *e, struct guest_snapshot *g,
     int64_t stats_period_s, int64_t now_ms);
 
-/* Ask the balloon driver for stats every period_s seconds, live only.
- * 0 or -errno from virt.h's mapping. */
 /* QEMU domains: judge freshness against the host's wall clock (QEMU's
  * last-update is host time) and the stats period: no period means no
  * fresh stats. */
 void guests_check_fresh(struct guest_snapshot *g, int64_t stats_period_s,
     int64_t wall_s);
 
+/* Ask the balloon driver for stats every period_s seconds, live only, in
+ * a worker with a deadline (the call takes the domain's job). conn NULL:
+ * dom's own connection. 0 or -errno from virt.h's mapping. */
 int guests_enable_stats_period(virConnectPtr conn, virDomainPtr dom,
     int period_s);
 

@@ -387,6 +387,7 @@ struct policy_state {
 	/* the host short: ksmd runs at the rate its CPU budget buys, from
 	 * what a scanned page cost since the last tick */
 	bool ksm_short;
+	bool ksm_short_pays;		/* merging pays, with hysteresis */
 	int64_t ksm_prev_scanned;
 	int64_t ksm_prev_cpu_ms;
 

@@ -235,7 +235,8 @@ struct guest_snapshot {
 	int64_t cg_active_file_kib;
 	int64_t cg_inactive_file_kib;
 	int64_t cg_working_set_kib;	/* usage - inactive_file */
-	int64_t cg_low_kib;		/* v2 memory.low */
+	int64_t cg_low_kib;		/* v2 memory.low, capped by the smallest
+					   of its ancestors' (what reaches it) */
 	struct psi_line cg_psi_some;	/* v2 memory.pressure; avg MT_ABSENT on v1 */
 	struct psi_line cg_psi_full;
 

@@ -4,7 +4,7 @@
  *   static    nothing: every guest keeps its full memory, KSM off
  *   ksmtuned  KSM only: its 60 s loop, 20 % threshold, +300/-50 pages
  *   mom       oVirt MoM's doc/balloon.rules (20 %/5 %, 5 % steps, 0.25 %
- *             minimum change) with its ksm.rules (ksmtuned's), every 10 s
+ *             minimum change) with its ksm.rules, every 10 s
  *   proxmox   PVE::AutoBalloon compute_alg1 (80 % goal, 100 MiB per VM per
  *             10 s, shares) with ksmtuned, as Proxmox VE ships it
  *   memtuned  policy_decide() from libmemtuned on a snapshot built the way
@@ -22,9 +22,19 @@
 #include "util.h"
 
 #define MIB_KIB 1024.0
-/* every guest in the baselines gets the floor memtuned uses by default
- * (30 % of max): MoM's balloon_min, Proxmox's "balloon" minimum */
-#define BASELINE_FLOOR_PMY 3000
+/* ksmtuned's loop and MoM's and pvestatd's policy passes: each sleeps its
+ * interval first, then acts (MoM's first balloon move in the testbed's
+ * runs came 10 s after it started; ksmtuned's first KSM write 60 s) */
+#define KSMTUNED_INTERVAL_S 60
+#define POLICY_PASS_S 10
+
+/* the per-VM floor the baselines get (the workload's baseline_floor):
+ * MoM's balloon_min, Proxmox's "balloon" minimum */
+static double
+baseline_floor_kib(const struct sim_workload *w, const struct sim_guest *g)
+{
+	return (double)g->max_kib * (double)w->baseline_floor_pmy / 10000.0;
+}
 
 int
 sim_ctl_init(struct sim_ctl *c, enum sim_policy pol,
@@ -35,8 +45,8 @@ sim_ctl_init(struct sim_ctl *c, enum sim_policy pol,
 	memset(c, 0, sizeof(*c));
 	c->pol = pol;
 	c->pc = pc;
-	c->next_s = 0;
-	c->next_ksm_s = 0;
+	c->next_s = pol == SIM_MOM || pol == SIM_PROXMOX ? POLICY_PASS_S : 0;
+	c->next_ksm_s = KSMTUNED_INTERVAL_S;
 	c->last_call_ms = MT_ABSENT;
 	if (pol != SIM_MEMTUNED && pol != SIM_MEMTUNED_NORESERVE)
 		return 0;
@@ -72,11 +82,13 @@ sim_ctl_free(struct sim_ctl *c)
 
 /* -------------------------------------------------------------- ksmtuned */
 
-/* One pass of ksmtuned's loop (ksmtuned 2009, as Fedora, RHEL and Proxmox
- * ship it): stop KSM when committed + threshold fits in MemTotal and free
- * memory is above the threshold; otherwise boost pages_to_scan by 300
- * while free is under the threshold, decay it by 50 otherwise, clamped to
- * 64..1250; sleep 10 ms scaled to a 16 GiB host. */
+/* One pass of ksmtuned's loop (ksmtuned 2009, as Debian, Fedora, RHEL and
+ * Proxmox ship it): stop KSM when committed + threshold fits in MemTotal
+ * and free memory is above the threshold; otherwise boost pages_to_scan
+ * by 300 while free is under the threshold, decay it by 50 otherwise,
+ * clamped to 64..1250; sleep 10 ms scaled to a 16 GiB host, at least
+ * 10 ms. Its KSM_THRES_CONST (2048) is compared with KiB: the threshold
+ * is 20 % of MemTotal on any host above 10 MiB. */
 static void
 ksmtuned_pass(struct sim_ctl *c, struct sim_host *h)
 {
@@ -84,8 +96,8 @@ ksmtuned_pass(struct sim_ctl *c, struct sim_host *h)
 	double total = (double)w->host_kib, thres, committed = 0, free;
 
 	thres = total * 20 / 100;
-	if (thres < 2048 * MIB_KIB)
-		thres = 2048 * MIB_KIB;
+	if (thres < 2048)
+		thres = 2048;
 	for (size_t i = 0; i < h->n; i++)
 		committed += h->g[i].resident_kib + (double)w->qemu_overhead_kib;
 	free = h->free_kib + h->cached_kib;
@@ -97,7 +109,36 @@ ksmtuned_pass(struct sim_ctl *c, struct sim_host *h)
 	c->ksm_npages = MAX(64, MIN(1250, c->ksm_npages));
 	h->ksm_run = 1;
 	h->ksm_pages = c->ksm_npages;
-	h->ksm_sleep_ms = MAX(1, (int64_t)(10.0 * 16 * 1024 * 1024 / total));
+	h->ksm_sleep_ms = MAX(10, (int64_t)(10.0 * 16 * 1024 * 1024 / total));
+	if (h->ksm_advisor[0] != '\0')
+		mt_strlcpy(h->ksm_advisor, "none", sizeof(h->ksm_advisor));
+}
+
+/* MoM's doc/ksm.rules: the same thresholds as ksmtuned, but committed is
+ * the summed virtual size of the QEMU processes (at least max memory
+ * plus overhead each), the step starts from the host's pages_to_scan,
+ * and the sleep (10 ms x 16 GiB / MemTotal, in whole ms) has no floor:
+ * 6 ms on the testbed's 23.5 GiB host, as its log showed. */
+static void
+mom_ksm_pass(struct sim_host *h)
+{
+	const struct sim_workload *w = h->w;
+	double total = (double)w->host_kib, thres = total * 0.20;
+	double committed = 0, free = h->free_kib + h->cached_kib;
+	int64_t np;
+
+	for (size_t i = 0; i < h->n; i++)
+		if (h->g[i].up)
+			committed += (double)(h->g[i].max_kib +
+			    w->qemu_overhead_kib);
+	if (thres + committed < total && free > thres) {
+		h->ksm_run = 0;
+		return;
+	}
+	np = h->ksm_pages + (free < thres ? 300 : -50);
+	h->ksm_run = 1;
+	h->ksm_pages = MAX(64, MIN(1250, np));
+	h->ksm_sleep_ms = MAX(1, (int64_t)(10.0 * 16777216.0 / total));
 	if (h->ksm_advisor[0] != '\0')
 		mt_strlcpy(h->ksm_advisor, "none", sizeof(h->ksm_advisor));
 }
@@ -117,16 +158,15 @@ mom_pass(struct sim_host *h)
 
 	for (size_t i = 0; i < h->n; i++) {
 		struct sim_guest *g = &h->g[i];
-		double cur = g->actual_kib, used, bmin, size;
-		double floor_kib = (double)g->max_kib * BASELINE_FLOOR_PMY /
-		    10000.0;
+		double cur = g->m.actual_kib, used, bmin, size;
+		double floor_kib = baseline_floor_kib(w, g);
 		double unused;
 
 		if (!g->up)
 			continue;
-		/* balloon_cur - mem_unused: cache counts as used */
-		unused = MAX(0, cur - g->ws_kib -
-		    (double)w->guest_min_kib - g->cache_kib);
+		/* balloon_cur - mem_unused (the guest's MemFree): cache
+		 * counts as used */
+		unused = MAX(0, sim_mem_free_kib(w, &g->m));
 
 		used = cur - unused;
 		if (pressure) {
@@ -258,13 +298,11 @@ proxmox_pass(struct sim_host *h)
 		struct pve_vm *d = &vm[i];
 
 		d->idx = i;
-		d->balloon = g->actual_kib;
-		d->balloon_min = (double)g->max_kib * BASELINE_FLOOR_PMY /
-		    10000.0;
+		d->balloon = g->m.actual_kib;
+		d->balloon_min = baseline_floor_kib(w, g);
 		d->maxmem = (double)g->max_kib;
 		/* stat-free-memory: MemFree, cache not counted */
-		d->freemem = MAX(0, g->actual_kib - g->ws_kib -
-		    (double)w->guest_min_kib - g->cache_kib);
+		d->freemem = MAX(0, sim_mem_free_kib(w, &g->m));
 		d->shares = 1000;
 		if (!g->up)
 			continue;
@@ -348,7 +386,8 @@ build_snapshot(struct sim_ctl *c, const struct sim_host *h, int64_t now_ms)
 	hs->ksm.pages_shared = hs->ksm.pages_sharing /
 	    (int64_t)MAX(1, h->n - 1) + (hs->ksm.pages_sharing > 0 ? 1 : 0);
 	hs->ksm.pages_unshared = 0;
-	hs->ksm.full_scans = (int64_t)h->ksm_full_scans;
+	hs->ksm.full_scans = (int64_t)h->ksm_progress;
+	hs->ksm.pages_scanned = (int64_t)h->ksm_scanned_pages;
 	hs->ksm.max_page_sharing = 256;
 	hs->ksm.merge_across_nodes = 1;
 	hs->ksm.use_zero_pages = 0;
@@ -379,8 +418,7 @@ build_snapshot(struct sim_ctl *c, const struct sim_host *h, int64_t now_ms)
 	for (size_t i = 0; i < h->n; i++) {
 		const struct sim_guest *g = &h->g[i];
 		struct guest_snapshot *gs = &c->snap.guests[i];
-		double need = g->ws_kib + (double)w->guest_min_kib;
-		double cap = g->actual_kib, unused;
+		double unused;
 
 		guest_snapshot_init(gs);
 		snprintf(gs->name, sizeof(gs->name), "vm%04zu", i);
@@ -394,13 +432,18 @@ build_snapshot(struct sim_ctl *c, const struct sim_host *h, int64_t now_ms)
 			continue;
 		gs->qemu_pid = 1000 + (int64_t)i;
 		gs->max_kib = g->max_kib;
-		gs->actual_kib = (int64_t)g->actual_kib;
+		gs->actual_kib = (int64_t)g->m.actual_kib;
 		gs->balloon_max_kib = g->max_kib;
-		unused = MAX(0, cap - need - g->cache_kib);
+		/* the guest's own MemTotal, MemFree and MemAvailable */
+		unused = MAX(0, sim_mem_free_kib(w, &g->m));
 		gs->unused_kib = (int64_t)unused;
-		gs->available_kib = (int64_t)cap;
-		gs->usable_kib = (int64_t)(unused + g->cache_kib);
-		gs->disk_caches_kib = (int64_t)g->cache_kib;
+		gs->available_kib = (int64_t)(g->m.actual_kib -
+		    (double)w->guest_reserve_kib);
+		gs->usable_kib = (int64_t)MAX(0, unused + g->m.cache_kib -
+		    (double)w->guest_watermark_kib);
+		gs->disk_caches_kib = (int64_t)g->m.cache_kib;
+		gs->minor_fault = g->minor_fault;
+		gs->ksm_merging_kib = (int64_t)g->ksm_merged_kib;
 		gs->major_fault = g->major_fault;
 		gs->major_fault_per_s = first ? MT_ABSENT : g->major_fault_per_s;
 		gs->rss_kib = (int64_t)g->resident_kib + w->qemu_overhead_kib;
@@ -584,26 +627,26 @@ sim_ctl_tick(struct sim_ctl *c, struct sim_host *h)
 	case SIM_KSMTUNED:
 		if (h->now_s >= c->next_ksm_s) {
 			ksmtuned_pass(c, h);
-			c->next_ksm_s = h->now_s + 60;
+			c->next_ksm_s = h->now_s + KSMTUNED_INTERVAL_S;
 		}
 		return;
 	case SIM_MOM:
 		if (h->now_s >= c->next_s) {
 			mom_pass(h);
-			/* ksm.rules runs in the same 10 s policy pass */
-			ksmtuned_pass(c, h);
-			c->next_s = h->now_s + 10;
+			/* ksm.rules runs in the same policy pass */
+			mom_ksm_pass(h);
+			c->next_s = h->now_s + POLICY_PASS_S;
 		}
 		return;
 	case SIM_PROXMOX:
 		if (h->now_s >= c->next_s) {
 			if (proxmox_pass(h) < 0)
 				c->errors++;
-			c->next_s = h->now_s + 10;
+			c->next_s = h->now_s + POLICY_PASS_S;
 		}
 		if (h->now_s >= c->next_ksm_s) {
 			ksmtuned_pass(c, h);
-			c->next_ksm_s = h->now_s + 60;
+			c->next_ksm_s = h->now_s + KSMTUNED_INTERVAL_S;
 		}
 		return;
 	case SIM_MEMTUNED:

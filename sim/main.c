@@ -7,6 +7,8 @@
  *       every policy on every workload: the largest safe VM count, then
  *       all policies at one common count; a markdown table on stdout and
  *       gnuplot data files in DIR
+ *   memtuned-sim --replay [-o DIR] WORKLOAD RUNDIR
+ *       the model against the real runs in RUNDIR (replay.c)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +29,7 @@ usage(void)
 	    "       memtuned-sim [-c CONF] [-p POLICY] [-n VMS] [-t TIMELINE] "
 	    "[-T TRACE] WORKLOAD\n"
 	    "       memtuned-sim [-c CONF] --compare -o DIR WORKLOAD...\n"
+	    "       memtuned-sim [-c CONF] --replay [-o DIR] WORKLOAD RUNDIR\n"
 	    "-c: memtuned's [policy], [ksm] and [thp] from a memtuned.conf\n"
 	    "policies: static ksmtuned mom proxmox memtuned-noreserve "
 	    "memtuned oracle\n");
@@ -224,6 +227,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "selftest", no_argument, NULL, 'S' },
 		{ "compare", no_argument, NULL, 'C' },
+		{ "replay", no_argument, NULL, 'R' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "vms", required_argument, NULL, 'n' },
 		{ "timeline", required_argument, NULL, 't' },
@@ -238,7 +242,7 @@ main(int argc, char **argv)
 	enum sim_policy pol = SIM_MEMTUNED;
 	const char *tlpath = NULL, *dir = NULL, *trpath = NULL, *cpath = NULL;
 	int64_t vms = MT_ABSENT;
-	bool cmp = false;
+	bool cmp = false, replay = false;
 	char err[512];
 	FILE *tl = NULL;
 	int ch, rc;
@@ -250,6 +254,9 @@ main(int argc, char **argv)
 			return sim_selftest() == 0 ? 0 : 1;
 		case 'C':
 			cmp = true;
+			break;
+		case 'R':
+			replay = true;
 			break;
 		case 'p':
 			if (sim_policy_parse(optarg, &pol) < 0) {
@@ -300,6 +307,13 @@ main(int argc, char **argv)
 	if (policy_config_validate(&pc, err, sizeof(err)) < 0) {
 		fprintf(stderr, "memtuned-sim: policy: %s\n", err);
 		return 1;
+	}
+	if (replay) {
+		if (cmp || optind != argc - 2) {
+			usage();
+			return 2;
+		}
+		return sim_replay(argv[optind], argv[optind + 1], dir, &pc) < 0;
 	}
 	if (cmp) {
 		if (dir == NULL || optind >= argc) {

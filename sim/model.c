@@ -3,12 +3,13 @@
  *
  * Per tick: working sets follow the workload; the controller acts when its
  * interval is due; balloons move toward their targets at a bounded rate
- * (uncooperative ones never move); each guest fills free memory with page
- * cache and keeps touched pages resident until a balloon takes them; KSM
- * merges the duplicate share of resident memory at the speed its knobs
- * allow; the host adds it up and swaps when free memory falls under its
- * watermark. A guest whose usable memory is below its working set plus
- * its kernel's minimum starves (in-guest swap or OOM). */
+ * (uncooperative ones never move) and give the host back the resident
+ * share of what they take (mem.c); each guest touches and frees memory
+ * as its load does and fills free memory with page cache; a guest whose
+ * load asks more than its balloon leaves starves, and its OOM killer
+ * takes what its scheduled steps allocated; KSM merges what is alike at
+ * the speed its knobs allow (ksm.c); the host adds it up and swaps when
+ * free memory falls under its watermark. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -88,6 +89,8 @@ profile_pmy(const struct sim_class *c, int64_t t)
 	const struct sim_point *a, *b;
 	double span, x;
 
+	if (c->nr_pts == 0)
+		return 0;	/* the load comes from steps only */
 	if (c->nr_pts == 1)
 		return (double)c->pts[0].ws_pmy;
 	for (size_t i = 0; i < c->nr_pts; i++) {
@@ -140,6 +143,8 @@ burst_pmy(const struct sim_class *c, const struct sim_guest *g, int64_t t)
 	return sum;
 }
 
+/* the load's demand from the profile and builds (steps come on top, in
+ * guest_tick) */
 static void
 guest_ws(const struct sim_workload *w, struct sim_guest *g, int64_t t,
     uint64_t *rng)
@@ -147,7 +152,6 @@ guest_ws(const struct sim_workload *w, struct sim_guest *g, int64_t t,
 	const struct sim_class *c = &w->classes[g->cls];
 	double pmy = profile_pmy(c, t + g->shift_s) * g->jitter +
 	    burst_pmy(c, g, t);
-	double lim = (double)(g->max_kib - w->guest_min_kib);
 
 	if (c->noise_pmy > 0) {
 		double step = ((double)(sim_rand_next(rng) >> 11) /
@@ -156,8 +160,9 @@ guest_ws(const struct sim_workload *w, struct sim_guest *g, int64_t t,
 		/* a random walk pulled back to the profile */
 		g->noise = g->noise * 0.98 + step;
 	}
-	g->ws_kib = (pmy / 10000.0 + g->noise) * (double)g->max_kib;
-	g->ws_kib = g->ws_kib < 0 ? 0 : g->ws_kib > lim ? lim : g->ws_kib;
+	g->profile_kib = pmy / 10000.0 * (double)g->max_kib;
+	g->demand_kib = MAX(0, (pmy / 10000.0 + g->noise) *
+	    (double)g->max_kib);
 }
 
 static int
@@ -191,6 +196,7 @@ setup_guests(const struct sim_workload *w, int64_t vms, struct sim_host *h)
 		count[cls]++;
 		c = &w->classes[cls];
 		g->cls = cls;
+		g->cls_idx = count[cls];
 		g->seed = sim_rand_next(&rng);
 		g->uncoop = sim_hash01(g->seed, 7, 7, 7) * 10000.0 <
 		    (double)c->uncoop_pmy;
@@ -199,9 +205,11 @@ setup_guests(const struct sim_workload *w, int64_t vms, struct sim_host *h)
 		g->shift_s = (int64_t)((sim_hash01(g->seed, 3, 2, 1) * 2 - 1) *
 		    (double)c->spread_s);
 		g->max_kib = c->vm_kib;
-		g->actual_kib = (double)g->max_kib;
+		g->m.actual_kib = (double)g->max_kib;
+		g->shadow.actual_kib = (double)g->max_kib;
 		g->target_kib = g->max_kib;
 		g->hard_limit_kib = g->soft_limit_kib = MT_ABSENT;
+		g->last_oom_s = -1;
 		/* VMs start one after another, as an operator or an
 		 * orchestrator brings a host up */
 		g->boot_s = (int64_t)i * w->boot_spread_s / vms;
@@ -221,61 +229,207 @@ cache_step(const struct sim_workload *w, const struct sim_class *c,
 	return MIN(want, cache + (double)w->cache_fill_kib_per_s * dt);
 }
 
+/* A booting guest touches boot_touch of its memory (Windows zeroes
+ * much of it, Linux its early allocations): resident and free. */
 static void
-ksm_step(struct sim_host *h, double dt)
+mem_boot(const struct sim_workload *w, const struct sim_class *c,
+    struct sim_mem *m)
+{
+	double touched = (double)c->boot_touch_pmy / 10000.0 * m->actual_kib;
+
+	m->ws_kib = m->cache_kib = m->freed_kib = m->freed_alike_kib = 0;
+	m->idle_kib = MAX(0, MIN(sim_mem_free_kib(w, m), touched -
+	    (double)(w->guest_reserve_kib + w->guest_kernel_kib)));
+	/* zeroed or never written: alike in every guest */
+	m->idle_alike_kib = m->idle_kib * (double)c->dup_idle_pmy / 10000.0;
+}
+
+/* the guest holds what its load asks for, as far as room allows, of it
+ * alike_pmy alike in other guests; returns the pages newly touched */
+static double
+mem_hold(const struct sim_workload *w, const struct sim_class *c,
+    struct sim_mem *m, double want, double alike_pmy)
+{
+	double before = m->ws_kib;
+
+	if (want > m->ws_kib)
+		sim_mem_touch(w, m, want - m->ws_kib, false, c->dup_idle_pmy);
+	else
+		sim_mem_release(m, m->ws_kib - want, false, alike_pmy);
+	return MAX(0, m->ws_kib - before);
+}
+
+static void
+mem_cache(const struct sim_workload *w, const struct sim_class *c,
+    struct sim_mem *m, double room, double dt)
+{
+	double want = cache_step(w, c, m->cache_kib, room, dt);
+
+	if (want > m->cache_kib)
+		sim_mem_touch(w, m, want - m->cache_kib, true, c->dup_idle_pmy);
+	else
+		sim_mem_release(m, m->cache_kib - want, true,
+		    (double)c->dup_pmy);
+}
+
+/* the next step due by now in this guest, applied; false when none */
+static bool
+apply_step(const struct sim_class *c, struct sim_guest *g, int64_t now_s)
+{
+	while (g->next_step < c->nr_steps &&
+	    c->steps[g->next_step].at_s <= now_s) {
+		const struct sim_step *st = &c->steps[g->next_step++];
+		double kib = (double)st->kib;
+
+		if (st->vm != 0 && st->vm != g->cls_idx)
+			continue;
+		if (st->op == SIM_STEP_ALLOC) {
+			g->step_kib += kib;
+			g->step_alike_kib += kib * (double)(MT_PRESENT(
+			    st->dup_pmy) ? st->dup_pmy : c->dup_pmy) / 10000.0;
+		} else {
+			/* the workload frees its newest memory first;
+			 * taken here in proportion */
+			kib = MIN(kib, g->step_kib);
+			if (g->step_kib > 0)
+				g->step_alike_kib -= g->step_alike_kib * kib /
+				    g->step_kib;
+			g->step_kib -= kib;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* What of a working set of ws is alike in other guests: the profile and
+ * builds at the class's dup, the steps at theirs; the random walk is the
+ * load churning through buffers of its own, alike to nothing, and when it
+ * dips it frees of those. */
+static double
+alike_pmy(const struct sim_class *c, const struct sim_guest *g, double ws)
+{
+	double a = (double)c->dup_pmy / 10000.0 * g->profile_kib +
+	    g->step_alike_kib;
+
+	if (ws <= 0)
+		return (double)c->dup_pmy;
+	return 10000.0 * MIN(1.0, a / ws);
+}
+
+/* The guest holds target of its working set. What it frees carries
+ * what the alike share of the working set lost: churn through buffers of
+ * its own frees nothing another guest has, a workload that ends frees
+ * its alike pages too. Returns the pages newly touched. */
+static double
+hold_to(const struct sim_workload *w, struct sim_guest *g, struct sim_mem *m,
+    double target, double *alike_pmy_now)
+{
+	const struct sim_class *c = &w->classes[g->cls];
+	double a0 = *alike_pmy_now / 10000.0 * m->ws_kib;
+	double r1 = alike_pmy(c, g, target), share = 0;
+
+	if (target < m->ws_kib) {
+		double freed = m->ws_kib - target;
+
+		share = MAX(0, MIN(1.0, (a0 - r1 / 10000.0 * target) / freed));
+	}
+	*alike_pmy_now = r1;
+	return mem_hold(w, c, m, target, share * 10000.0);
+}
+
+/* The guest holds what its load asks for, as far as its balloon leaves
+ * room. A step's allocation that does not fit gets as far as the room,
+ * then the guest's OOM killer takes the workload: what it held is freed
+ * inside the guest and stays resident on the host, and its steps start
+ * again from nothing (the testbed's loadgen restarts its worker empty). */
+static void
+settle(struct sim_host *h, struct sim_guest *g, struct sim_result *r,
+    double room)
 {
 	const struct sim_workload *w = h->w;
-	double cand_pages = 0, rate = 0, frac, cost = (double)w->ksm_page_cost_ns;
-	int64_t per_class[SIM_MAX_CLASSES] = { 0 };
+	double lim = (double)(g->max_kib - w->guest_min_kib);
+	double want = MIN(lim, g->demand_kib + g->step_kib);
+	double shadow_pmy = g->ws_alike_pmy;
 
-	h->ksm_savable_kib = 0;
-	for (size_t i = 0; i < h->n; i++)
-		if (h->g[i].up)
-			per_class[h->g[i].cls]++;
-	for (size_t i = 0; i < h->n; i++) {
-		const struct sim_guest *g = &h->g[i];
-		const struct sim_class *c = &w->classes[g->cls];
-		double copies = (double)per_class[g->cls];
+	/* steps ask what they ask, even beyond the guest's memory */
+	if (g->demand_kib + g->step_kib > room && g->step_kib > 0) {
+		g->minor_fault += (int64_t)(hold_to(w, g, &g->m, room,
+		    &g->ws_alike_pmy) / 4);
+		g->step_kib = g->step_alike_kib = 0;
+		g->oom_kills++;
+		g->last_oom_s = h->now_s;
+		r->oom_kills++;
+		want = MIN(lim, g->demand_kib);
+	}
+	g->minor_fault += (int64_t)(hold_to(w, g, &g->m, MIN(want, room),
+	    &g->ws_alike_pmy) / 4);
+	/* the same guest with no controller */
+	hold_to(w, g, &g->shadow, want, &shadow_pmy);
+}
 
-		if (!g->up)
-			continue;
-		cand_pages += g->resident_kib / 4;
-		/* one copy of each duplicate stays: n copies save n - 1 */
-		if (copies >= 2)
-			h->ksm_savable_kib += g->resident_kib *
-			    (double)c->dup_pmy / 10000.0 * (copies - 1) / copies;
-	}
-	if (h->ksm_run == 1 && cand_pages > 0) {
-		if (h->ksm_advisor[0] != '\0' &&
-		    strcmp(h->ksm_advisor, "scan-time") == 0) {
-			rate = cand_pages / (double)MAX(1,
-			    h->ksm_adv_scan_time_s);
-			if (cost > 0)
-				rate = MIN(rate, (double)h->ksm_adv_max_cpu /
-				    100.0 * 1e9 / cost);
-		} else {
-			/* one batch of pages_to_scan, then sleep */
-			double batch_s = (double)h->ksm_pages * cost / 1e9;
+/* One guest, one tick: boot, balloon, steps and load, OOM, cache. */
+static void
+guest_tick(struct sim_host *h, struct sim_guest *g, struct sim_result *r,
+    double dt, bool oracle)
+{
+	const struct sim_workload *w = h->w;
+	const struct sim_class *c = &w->classes[g->cls];
+	double cap, room, want, lim = (double)(g->max_kib - w->guest_min_kib);
+	double min = (double)w->guest_min_kib;
 
-			rate = (double)h->ksm_pages / (batch_s +
-			    (double)MAX(1, h->ksm_sleep_ms) / 1000.0);
-		}
+	if (!g->up) {
+		g->up = true;
+		mem_boot(w, c, &g->m);
+		mem_boot(w, c, &g->shadow);
 	}
-	h->ksm_cpu_pmil = rate * cost / 1e6;
-	h->ksm_cpu_ms += rate * cost / 1e6 * dt;
-	h->ksm_scanned_pages += rate * dt;
-	if (cand_pages > 0 && h->ksm_scanned_pages >= cand_pages) {
-		h->ksm_full_scans += 1;
-		h->ksm_scanned_pages -= cand_pages;
+	if (oracle) {
+		while (apply_step(c, g, h->now_s))
+			;
+		/* the physical limit: exactly what is needed, at once */
+		want = MIN(lim, g->demand_kib + g->step_kib);
+		g->m.actual_kib = MIN((double)g->max_kib, want + min);
+		g->m.ws_kib = want;
+		g->m.cache_kib = g->m.idle_kib = g->m.freed_kib = 0;
+		g->m.idle_alike_kib = g->m.freed_alike_kib = 0;
+		g->ws_alike_pmy = alike_pmy(c, g, want);
+		g->short_kib = 0;
+		g->resident_kib = sim_mem_resident_kib(w, &g->m);
+		g->static_resident_kib = g->resident_kib;
+		return;
 	}
-	/* a page merges on its second sighting (unstable tree, then
-	 * stable): half the scanned share of the gap closes per tick */
-	frac = cand_pages > 0 ? MIN(1.0, rate * dt / cand_pages / 2) : 0;
-	if (h->ksm_savable_kib > h->ksm_saved_kib)
-		h->ksm_saved_kib += (h->ksm_savable_kib - h->ksm_saved_kib) *
-		    frac;
-	else
-		h->ksm_saved_kib = h->ksm_savable_kib;	/* CoW, freed */
+	if (!g->uncoop) {
+		double gap = (double)g->target_kib - g->m.actual_kib;
+		double mv = (double)w->balloon_kib_per_s * dt;
+
+		sim_mem_balloon(w, &g->m, g->m.actual_kib +
+		    (gap > mv ? mv : gap < -mv ? -mv : gap));
+	}
+	cap = g->m.actual_kib;
+	if (MT_PRESENT(g->hard_limit_kib))
+		cap = MIN(cap, (double)(g->hard_limit_kib -
+		    w->qemu_overhead_kib));
+	room = MAX(0, cap - min);
+	/* steps due together run one after another: touched, then freed */
+	while (apply_step(c, g, h->now_s))
+		settle(h, g, r, room);
+	settle(h, g, r, room);
+	want = MIN(lim, g->demand_kib + g->step_kib);
+	g->short_kib = want + min - cap;
+	if (g->short_kib > 0) {
+		r->starve_guest_min += dt / 60.0;
+		sim_mem_release(&g->m, g->m.cache_kib, true,
+		    (double)c->dup_pmy);
+		/* what does not fit refaults: pages per second */
+		g->major_fault_per_s = (int64_t)(g->short_kib / 4 / 10);
+		g->major_fault += (int64_t)((double)g->major_fault_per_s * dt);
+	} else {
+		mem_cache(w, c, &g->m, cap - min - g->m.ws_kib, dt);
+		g->major_fault_per_s = 0;
+	}
+	g->resident_kib = sim_mem_resident_kib(w, &g->m);
+	mem_cache(w, c, &g->shadow, (double)g->max_kib - min -
+	    g->shadow.ws_kib, dt);
+	g->static_resident_kib = sim_mem_resident_kib(w, &g->shadow);
 }
 
 struct run_acc {
@@ -293,67 +447,24 @@ host_step(struct sim_host *h, struct sim_result *r, struct run_acc *acc,
 	double guests = 0, static_guests = 0, need_floor = 0, over;
 	double psi_in = 0;
 	int64_t shorts = 0;
-	bool starving = false;
 
 	for (size_t i = 0; i < h->n; i++) {
 		struct sim_guest *g = &h->g[i];
 		const struct sim_class *c = &w->classes[g->cls];
-		double cap, need = g->ws_kib + (double)w->guest_min_kib, free;
+		double need, avail;
 
-		if (!g->up) {
-			if (h->now_s < g->boot_s)
-				continue;
-			/* booting touches part of memory (Windows zeroes
-			 * it), and at least what the guest uses */
-			g->up = true;
-			g->resident_kib = MAX((double)c->boot_touch_pmy /
-			    10000.0 * g->actual_kib, need);
-			g->resident_kib = MIN(g->resident_kib, g->actual_kib);
-			g->static_resident_kib = MAX((double)c->boot_touch_pmy /
-			    10000.0 * (double)g->max_kib, need);
-		}
-		if (oracle) {
-			/* the physical limit: exactly what is needed, at once */
-			g->actual_kib = MIN((double)g->max_kib, need);
-			g->cache_kib = 0;
-			g->resident_kib = g->actual_kib;
-		} else if (!g->uncoop) {
-			double gap = (double)g->target_kib - g->actual_kib;
-			double mv = (double)w->balloon_kib_per_s * dt;
-
-			g->actual_kib += gap > mv ? mv : gap < -mv ? -mv : gap;
-		}
-		cap = g->actual_kib;
-		if (MT_PRESENT(g->hard_limit_kib))
-			cap = MIN(cap, (double)(g->hard_limit_kib -
-			    w->qemu_overhead_kib));
-		g->short_kib = need - cap;
-		if (g->short_kib > 0) {
-			r->starve_guest_min += dt / 60.0;
-			starving = true;
-			g->cache_kib = 0;
-			/* what does not fit refaults: pages per second */
-			g->major_fault_per_s = (int64_t)(g->short_kib / 4 / 10);
-			g->major_fault += (int64_t)((double)g->major_fault_per_s *
-			    dt);
-		} else if (!oracle) {
-			g->cache_kib = cache_step(w, c, g->cache_kib, cap - need,
-			    dt);
-			g->major_fault_per_s = 0;
-		}
-		free = cap - need - g->cache_kib;
-		if (g->short_kib > 0 || free + g->cache_kib <
-		    (double)g->max_kib * SHORT_FREE_PMY / 10000.0)
+		if (!g->up && h->now_s < g->boot_s)
+			continue;
+		guest_tick(h, g, r, dt, oracle);
+		need = MIN((double)(g->max_kib - w->guest_min_kib),
+		    g->demand_kib + g->step_kib) + (double)w->guest_min_kib;
+		/* what the guest could use before it starts reclaiming or
+		 * swapping: free memory and cache */
+		avail = g->m.actual_kib - need;
+		if (!oracle && (g->short_kib > 0 || avail <
+		    (double)g->max_kib * SHORT_FREE_PMY / 10000.0))
 			shorts++;
-		g->resident_kib = MIN(cap, MAX(g->resident_kib,
-		    MIN(cap, need + g->cache_kib)));
 		guests += g->resident_kib + (double)w->qemu_overhead_kib;
-
-		/* the same guest with no controller */
-		g->static_cache_kib = cache_step(w, c, g->static_cache_kib,
-		    (double)g->max_kib - need, dt);
-		g->static_resident_kib = MIN((double)g->max_kib,
-		    MAX(g->static_resident_kib, need + g->static_cache_kib));
 		static_guests += g->static_resident_kib +
 		    (double)w->qemu_overhead_kib;
 		need_floor += MIN((double)g->max_kib, need) *
@@ -361,13 +472,7 @@ host_step(struct sim_host *h, struct sim_result *r, struct run_acc *acc,
 		    (double)w->qemu_overhead_kib;
 	}
 
-	if (oracle) {
-		ksm_step(h, dt);
-		h->ksm_saved_kib = h->ksm_savable_kib;
-		h->ksm_cpu_pmil = 0;
-	} else {
-		ksm_step(h, dt);
-	}
+	sim_ksm_tick(h, dt, oracle);
 	h->used_kib = (double)w->host_base_kib + guests - h->ksm_saved_kib;
 	over = h->used_kib + h->watermark_kib - (double)w->host_kib;
 	h->swapping_kib = over > 0 ? over : 0;
@@ -386,7 +491,6 @@ host_step(struct sim_host *h, struct sim_result *r, struct run_acc *acc,
 	h->psi_full += (psi_in / 2 - h->psi_full) * MIN(1.0, dt / 10.0);
 	h->psi_some_us += psi_in * dt * 1e6;
 	h->psi_full_us += psi_in / 2 * dt * 1e6;
-	(void)starving;
 
 	r->short_guest_min += (double)shorts * dt / 60.0;
 	r->host_used_peak_kib = MAX(r->host_used_peak_kib, h->used_kib);
@@ -411,8 +515,9 @@ host_step(struct sim_host *h, struct sim_result *r, struct run_acc *acc,
 }
 
 int
-sim_run(const struct sim_workload *w, enum sim_policy pol, int64_t vms,
-    const struct policy_config *pc, struct sim_result *r, FILE *timeline)
+sim_run_observed(const struct sim_workload *w, enum sim_policy pol,
+    int64_t vms, const struct policy_config *pc, struct sim_result *r,
+    FILE *timeline, sim_observer observe, void *ctx)
 {
 	struct sim_host h;
 	struct sim_ctl ctl;
@@ -429,6 +534,7 @@ sim_run(const struct sim_workload *w, enum sim_policy pol, int64_t vms,
 	/* Linux's high watermark is about 3 x min_free_kbytes, which is
 	 * sqrt(16 x lowmem KiB) */
 	h.watermark_kib = 3.0 * sqrt(16.0 * (double)w->host_kib);
+	/* the kernel's defaults, KSM off */
 	h.ksm_pages = 100;
 	h.ksm_sleep_ms = 20;
 	if (w->ksm_advisor) {
@@ -446,6 +552,8 @@ sim_run(const struct sim_workload *w, enum sim_policy pol, int64_t vms,
 		if (h.now_s > 0)
 			sim_ctl_tick(&ctl, &h);
 		host_step(&h, r, &acc, dt, pol == SIM_ORACLE, timeline);
+		if (observe != NULL)
+			observe(&h, ctx);
 	}
 	r->balloon_ops = h.balloon_ops;
 	r->policy_errors = ctl.errors;
@@ -463,6 +571,13 @@ sim_run(const struct sim_workload *w, enum sim_policy pol, int64_t vms,
 out:
 	free(h.g);
 	return rc;
+}
+
+int
+sim_run(const struct sim_workload *w, enum sim_policy pol, int64_t vms,
+    const struct policy_config *pc, struct sim_result *r, FILE *timeline)
+{
+	return sim_run_observed(w, pol, vms, pc, r, timeline, NULL, NULL);
 }
 
 static bool

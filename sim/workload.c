@@ -55,6 +55,7 @@ class_defaults(struct sim_class *c, const char *name, int64_t weight)
 	c->weight = weight;
 	c->vm_kib = 4LL * 1024 * 1024;
 	c->dup_pmy = 1000;
+	c->dup_idle_pmy = MT_ABSENT;	/* as dup */
 	c->cache_pmy = 3000;
 	c->boot_touch_pmy = 3000;
 	c->jitter_pmy = 1000;
@@ -75,12 +76,22 @@ workload_defaults(struct sim_workload *w, const char *path)
 	w->host_cache_kib = 1024 * 1024;
 	w->qemu_overhead_kib = 200 * 1024;
 	w->guest_min_kib = 96 * 1024;
+	w->guest_reserve_kib = 0;
+	w->guest_kernel_kib = MT_ABSENT;	/* guest_min - guest_reserve */
+	w->guest_watermark_kib = 0;
+	w->guest_swap = true;
+	/* measured on the testbed (docs/simulator.md, calibration) */
+	w->thp_extra_pmy = 500;
+	w->baseline_floor_pmy = 3000;
 	w->duration_s = 24 * 3600;
 	w->dt_s = 2;
 	w->vms_min = 1;
 	w->vms_max = MT_ABSENT;
 	w->balloon_kib_per_s = 256 * 1024;
-	w->ksm_page_cost_ns = 4000;
+	/* measured on the testbed (docs/simulator.md, calibration) */
+	w->ksm_page_cost_ns = 1750;
+	w->ksm_merge_cost_ns = 35000;
+	w->ksm_efficiency_pmy = 5500;
 	w->cache_fill_kib_per_s = 2 * 1024;
 	w->boot_spread_s = 30 * 60;
 	w->ksm_advisor = true;
@@ -130,6 +141,55 @@ get_dur(const char *v, int64_t *out_s, const char *key, const char *path,
 	return 0;
 }
 
+/* step TIME alloc|free SIZE [VM] [DUP%] */
+static int
+step_key(struct sim_class *c, char **av, int argc, const char *path,
+    int line, char *err, size_t errlen)
+{
+	struct sim_step *st;
+	int rc;
+
+	if (argc - 1 < 3 || argc - 1 > 5)
+		return fail(err, errlen, path, line, "step takes TIME alloc|free "
+		    "SIZE [VM] [DUP%%], got %d values", argc - 1);
+	if (c->nr_steps >= SIM_MAX_STEPS)
+		return fail(err, errlen, path, line, "more than %d steps",
+		    SIM_MAX_STEPS);
+	st = &c->steps[c->nr_steps];
+	if ((rc = get_dur(av[1], &st->at_s, "step", path, line, err,
+	    errlen)) < 0)
+		return rc;
+	if (c->nr_steps > 0 && st->at_s < c->steps[c->nr_steps - 1].at_s)
+		return fail(err, errlen, path, line, "step: time %s before the "
+		    "previous step", av[1]);
+	if (strcmp(av[2], "alloc") == 0)
+		st->op = SIM_STEP_ALLOC;
+	else if (strcmp(av[2], "free") == 0)
+		st->op = SIM_STEP_FREE;
+	else
+		return fail(err, errlen, path, line, "step: want alloc or free, "
+		    "got '%s'", av[2]);
+	if ((rc = get_size(av[3], &st->kib, "step", path, line, err,
+	    errlen)) < 0)
+		return rc;
+	st->vm = 0;
+	st->dup_pmy = MT_ABSENT;
+	for (int k = 4; k < argc; k++) {
+		size_t l = strlen(av[k]);
+
+		if (l > 0 && av[k][l - 1] == '%') {
+			if ((rc = get_pct(av[k], &st->dup_pmy, "step", path,
+			    line, err, errlen)) < 0)
+				return rc;
+		} else if (mt_parse_int64(av[k], &st->vm) < 0 || st->vm < 1) {
+			return fail(err, errlen, path, line, "step: VM is the "
+			    "1-based position in the class, got '%s'", av[k]);
+		}
+	}
+	c->nr_steps++;
+	return 0;
+}
+
 #define NEED(n) do { if ((rc = need_args(argc - 1, (n), key, path, line, \
     err, errlen)) < 0) return rc; } while (0)
 
@@ -151,7 +211,8 @@ class_key(struct sim_class *c, const char *key, char **av, int argc,
 	}
 	if (strcmp(key, "dup") == 0 || strcmp(key, "cache") == 0 ||
 	    strcmp(key, "boot_touch") == 0 || strcmp(key, "uncoop") == 0 ||
-	    strcmp(key, "jitter") == 0 || strcmp(key, "noise") == 0) {
+	    strcmp(key, "jitter") == 0 || strcmp(key, "noise") == 0 ||
+	    strcmp(key, "dup_idle") == 0) {
 		int64_t v;
 
 		NEED(1);
@@ -160,7 +221,9 @@ class_key(struct sim_class *c, const char *key, char **av, int argc,
 		if (v > 10000)
 			return fail(err, errlen, path, line, "%s above 100%%",
 			    key);
-		if (key[0] == 'd')
+		if (strcmp(key, "dup_idle") == 0)
+			c->dup_idle_pmy = v;
+		else if (key[0] == 'd')
 			c->dup_pmy = v;
 		else if (key[0] == 'c')
 			c->cache_pmy = v;
@@ -201,6 +264,8 @@ class_key(struct sim_class *c, const char *key, char **av, int argc,
 		c->nr_pts++;
 		return 0;
 	}
+	if (strcmp(key, "step") == 0)
+		return step_key(c, av, argc, path, line, err, errlen);
 	if (strcmp(key, "burst") == 0) {
 		struct sim_burst *b;
 
@@ -244,6 +309,9 @@ host_key(struct sim_workload *w, const char *key, char **av, int argc,
 	    strcmp(key, "host_cache") == 0 ||
 	    strcmp(key, "qemu_overhead") == 0 ||
 	    strcmp(key, "guest_min") == 0 ||
+	    strcmp(key, "guest_reserve") == 0 ||
+	    strcmp(key, "guest_kernel") == 0 ||
+	    strcmp(key, "guest_watermark") == 0 ||
 	    strcmp(key, "balloon_rate") == 0 ||
 	    strcmp(key, "cache_fill") == 0) {
 		NEED(1);
@@ -259,6 +327,12 @@ host_key(struct sim_workload *w, const char *key, char **av, int argc,
 			w->qemu_overhead_kib = a;
 		else if (strcmp(key, "guest_min") == 0)
 			w->guest_min_kib = a;
+		else if (strcmp(key, "guest_reserve") == 0)
+			w->guest_reserve_kib = a;
+		else if (strcmp(key, "guest_kernel") == 0)
+			w->guest_kernel_kib = a;
+		else if (strcmp(key, "guest_watermark") == 0)
+			w->guest_watermark_kib = a;
 		else if (strcmp(key, "balloon_rate") == 0)
 			w->balloon_kib_per_s = a;
 		else
@@ -293,12 +367,41 @@ host_key(struct sim_workload *w, const char *key, char **av, int argc,
 		w->vms_max = b;
 		return 0;
 	}
-	if (strcmp(key, "ksm_page_cost") == 0) {
+	if (strcmp(key, "ksm_page_cost") == 0 ||
+	    strcmp(key, "ksm_merge_cost") == 0) {
 		NEED(1);
 		if (mt_parse_int64(av[1], &a) < 0 || a < 0)
-			return fail(err, errlen, path, line, "ksm_page_cost: "
-			    "nanoseconds per page, got '%s'", av[1]);
-		w->ksm_page_cost_ns = a;
+			return fail(err, errlen, path, line, "%s: "
+			    "nanoseconds per page, got '%s'", key, av[1]);
+		if (strcmp(key, "ksm_page_cost") == 0)
+			w->ksm_page_cost_ns = a;
+		else
+			w->ksm_merge_cost_ns = a;
+		return 0;
+	}
+	if (strcmp(key, "ksm_efficiency") == 0 ||
+	    strcmp(key, "thp_extra") == 0 ||
+	    strcmp(key, "baseline_floor") == 0) {
+		NEED(1);
+		if ((rc = get_pct(av[1], &a, key, path, line, err, errlen)) < 0)
+			return rc;
+		if (strcmp(key, "thp_extra") == 0) {
+			w->thp_extra_pmy = a;
+		} else if (a > 10000 || (a == 0 && key[0] == 'k')) {
+			return fail(err, errlen, path, line, "%s: above 0%% and "
+			    "at most 100%%, got '%s'", key, av[1]);
+		} else if (key[0] == 'k') {
+			w->ksm_efficiency_pmy = a;
+		} else {
+			w->baseline_floor_pmy = a;
+		}
+		return 0;
+	}
+	if (strcmp(key, "guest_swap") == 0) {
+		NEED(1);
+		if (mt_parse_bool(av[1], &w->guest_swap) < 0)
+			return fail(err, errlen, path, line, "guest_swap: "
+			    "yes or no, got '%s'", av[1]);
 		return 0;
 	}
 	if (strcmp(key, "ksm_advisor") == 0) {
@@ -343,13 +446,31 @@ validate(struct sim_workload *w, const char *path, char *err, size_t errlen)
 	if (w->boot_spread_s >= w->duration_s)
 		return fail(err, errlen, path, 0, "boot_spread not shorter "
 		    "than duration");
+	if (!MT_PRESENT(w->guest_kernel_kib))
+		w->guest_kernel_kib = MAX(0, w->guest_min_kib -
+		    w->guest_reserve_kib);
+	if (w->guest_reserve_kib + w->guest_kernel_kib > w->guest_min_kib)
+		return fail(err, errlen, path, 0, "guest_min below guest_reserve "
+		    "+ guest_kernel: the guest could not hold its own kernel");
 	for (size_t i = 0; i < w->nr_classes; i++) {
-		if (w->classes[i].nr_pts == 0)
+		struct sim_class *c = &w->classes[i];
+
+		if (c->nr_pts == 0 && c->nr_steps == 0)
 			return fail(err, errlen, path, 0, "class %s has no ws "
-			    "points", w->classes[i].name);
-		if (w->classes[i].weight <= 0)
+			    "points and no steps", c->name);
+		if (c->weight <= 0)
 			return fail(err, errlen, path, 0, "class %s: weight "
-			    "must be above 0", w->classes[i].name);
+			    "must be above 0", c->name);
+		if (c->vm_kib <= w->guest_min_kib)
+			return fail(err, errlen, path, 0, "class %s: vm_mem not "
+			    "above guest_min", c->name);
+		if (!MT_PRESENT(c->dup_idle_pmy))
+			c->dup_idle_pmy = c->dup_pmy;
+		for (size_t k = 0; k < c->nr_steps; k++)
+			if (c->steps[k].at_s >= w->duration_s)
+				return fail(err, errlen, path, 0, "class %s: a "
+				    "step at %llds, after the end", c->name,
+				    (long long)c->steps[k].at_s);
 	}
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* act.c - see act.h */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,53 +73,102 @@ act_libvirt_message(void)
 	return e != NULL && e->message != NULL ? e->message : "unknown error";
 }
 
-/* Log a failed libvirt call and return its -errno. A guest that stopped
- * or vanished since the tick read it is churn, not a fault: said at info.
- * The message is copied before act_libvirt_errno() may reset it. */
-static int
-act_libvirt_fail(virConnectPtr conn, const char *what, const char *uuid)
-{
-	char msg[256];
-	int rc;
+/* A live balloon or memtune change answers in milliseconds when the
+ * domain is free (a QMP command, a cgroup file); one that waits for the
+ * job lock (a migration or save that began after the job check, a hung
+ * QEMU monitor: libvirt waits 30 s for the lock, and forever on a
+ * monitor) is given up on after this and tried again at a later tick. The
+ * call runs in a worker (virt.h), so the loop, and the control socket
+ * with it, is held no longer. */
+#define ACT_CALL_DEADLINE_MS 500
 
-	mt_strlcpy(msg, act_libvirt_message(), sizeof(msg));
-	rc = act_libvirt_errno(conn);
-	if (rc == -ENOENT || rc == -ESRCH)
-		log_info("%s %s: skipped, the guest is gone (%s)", what, uuid,
-		    msg);
-	else
-		log_warnx("%s %s: %s", what, uuid, msg);
-	return rc;
+/* One balloon or memtune call, copied to the worker and back. */
+struct act_call_req {
+	char uuid[MT_UUID_LEN];
+	int64_t target_kib;
+	int64_t hard_kib, soft_kib, swap_hard_kib;
+	char msg[256];			/* why it failed, or why it was skipped */
+};
+_Static_assert(sizeof(struct act_call_req) <= VIRT_CALL_DATA_MAX,
+    "a request fits a worker's buffer");
+
+/* In the worker: a failed libvirt call's message and -errno. The message
+ * is copied before act_libvirt_errno() may reset it. */
+static int
+act_capture(virConnectPtr conn, struct act_call_req *r)
+{
+	mt_strlcpy(r->msg, act_libvirt_message(), sizeof(r->msg));
+	return act_libvirt_errno(conn);
 }
 
+/* The job check, in the worker, with two calls that take no job lock and
+ * so answer at once even while the domain is busy: its state (paused for
+ * a save, a dump or a migration since the tick collected it), then its
+ * control interface (in a job, its monitor occupied or failed). Either
+ * would make the change wait for the job lock: -EBUSY, skipped this tick,
+ * with why in r->msg. A driver without them leaves it to the deadline. */
 static int
-act_lookup(virConnectPtr conn, const char *uuid, virDomainPtr *dom)
+act_busy(virConnectPtr conn, virDomainPtr dom, struct act_call_req *r)
 {
-	if ((*dom = virDomainLookupByUUIDString(conn, uuid)) == NULL)
-		return act_libvirt_errno(conn);
-	return 0;
-}
+	virDomainControlInfo ci;
+	char st[96];
+	int state, reason, rc;
 
-int
-act_libvirt_set_balloon(virConnectPtr conn, const char *uuid,
-    int64_t target_kib)
-{
-	virDomainPtr dom = NULL;
-	int rc;
-
-	if (target_kib <= 0 || (uint64_t)target_kib > ULONG_MAX)
-		return -ERANGE;
-	if ((rc = act_lookup(conn, uuid, &dom)) < 0)
-		goto out;
-	if (virDomainSetMemoryFlags(dom, (unsigned long)target_kib,
-	    VIR_DOMAIN_AFFECT_LIVE) < 0) {
-		rc = act_libvirt_fail(conn, "balloon", uuid);
-		goto out;
+	if (virDomainGetState(dom, &state, &reason, 0) == 0 &&
+	    state != VIR_DOMAIN_RUNNING && state != VIR_DOMAIN_BLOCKED) {
+		virt_state_text(state, reason, st, sizeof(st));
+		/* stopped since the tick: gone, as libvirt would say */
+		if (state == VIR_DOMAIN_SHUTOFF || state == VIR_DOMAIN_CRASHED) {
+			snprintf(r->msg, sizeof(r->msg), "%s", st);
+			return -ESRCH;
+		}
+		snprintf(r->msg, sizeof(r->msg), "busy: %s", st);
+		return -EBUSY;
 	}
-	rc = 0;
-out:
-	if (dom != NULL)
-		virDomainFree(dom);
+	if (virDomainGetControlInfo(dom, &ci, 0) < 0) {
+		rc = act_capture(conn, r);
+		if (rc == -ENOENT || rc == -ESRCH || rc == -ENOTCONN)
+			return rc;
+		r->msg[0] = '\0';
+		return 0;
+	}
+	switch (ci.state) {
+	case VIR_DOMAIN_CONTROL_OK:
+		return 0;
+	case VIR_DOMAIN_CONTROL_JOB:
+		snprintf(r->msg, sizeof(r->msg), "busy: a libvirt job has run "
+		    "for %llu ms", ci.stateTime);
+		break;
+	case VIR_DOMAIN_CONTROL_OCCUPIED:
+		snprintf(r->msg, sizeof(r->msg), "busy: its QEMU monitor has "
+		    "not answered for %llu ms", ci.stateTime);
+		break;
+	case VIR_DOMAIN_CONTROL_ERROR:
+		snprintf(r->msg, sizeof(r->msg), "busy: its QEMU monitor "
+		    "failed (reason %u)", ci.details);
+		break;
+	default:
+		snprintf(r->msg, sizeof(r->msg), "busy: control state %u",
+		    ci.state);
+		break;
+	}
+	return -EBUSY;
+}
+
+static int
+act_do_balloon(virConnectPtr conn, void *data)
+{
+	struct act_call_req *r = data;
+	virDomainPtr dom;
+	int rc;
+
+	if ((dom = virDomainLookupByUUIDString(conn, r->uuid)) == NULL)
+		return act_capture(conn, r);
+	if ((rc = act_busy(conn, dom, r)) == 0 &&
+	    virDomainSetMemoryFlags(dom, (unsigned long)r->target_kib,
+	    VIR_DOMAIN_AFFECT_LIVE) < 0)
+		rc = act_capture(conn, r);
+	virDomainFree(dom);
 	return rc;
 }
 
@@ -134,36 +184,122 @@ act_param(virTypedParameterPtr p, const char *field, int64_t kib)
 	    VIR_DOMAIN_MEMORY_PARAM_UNLIMITED : (unsigned long long)kib;
 }
 
+static int
+act_do_memtune(virConnectPtr conn, void *data)
+{
+	/* on the worker's stack: one call per guest and tick allocates
+	 * nothing of ours; libvirt orders hard and swap_hard itself */
+	struct act_call_req *r = data;
+	virTypedParameter params[3];
+	virDomainPtr dom;
+	int n = 0, rc;
+
+	if (MT_PRESENT(r->hard_kib))
+		act_param(&params[n++], VIR_DOMAIN_MEMORY_HARD_LIMIT, r->hard_kib);
+	if (MT_PRESENT(r->soft_kib))
+		act_param(&params[n++], VIR_DOMAIN_MEMORY_SOFT_LIMIT, r->soft_kib);
+	if (MT_PRESENT(r->swap_hard_kib))
+		act_param(&params[n++], VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT,
+		    r->swap_hard_kib);
+	if ((dom = virDomainLookupByUUIDString(conn, r->uuid)) == NULL)
+		return act_capture(conn, r);
+	if ((rc = act_busy(conn, dom, r)) == 0 &&
+	    virDomainSetMemoryParameters(dom, params, n,
+	    VIR_DOMAIN_AFFECT_LIVE) < 0)
+		rc = act_capture(conn, r);
+	virDomainFree(dom);
+	return rc;
+}
+
+/* Say how a call ended. A guest that stopped or vanished since the tick
+ * read it is churn, and a busy one is skipped until a later tick: both
+ * said at info. A worker's own timeout was logged where it happened. */
+static int
+act_report(int rc, const char *what, const char *uuid,
+    const struct act_call_req *r)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == -ENOENT || rc == -ESRCH)
+		log_info("%s %s: skipped, the guest is gone (%s)", what, uuid,
+		    r->msg);
+	else if (rc == -EBUSY && r->msg[0] != '\0')
+		log_info("%s %s: skipped, %s", what, uuid, r->msg);
+	else if (rc == -EBUSY)
+		log_info("%s %s: skipped, an earlier libvirt call about it has "
+		    "not returned", what, uuid);
+	else if (rc != -ETIMEDOUT || r->msg[0] != '\0')
+		log_warnx("%s %s: %s", what, uuid, r->msg[0] != '\0' ? r->msg :
+		    strerror(-rc));
+	return rc;
+}
+
+int
+act_libvirt_set_balloon(virConnectPtr conn, const char *uuid,
+    int64_t target_kib)
+{
+	struct virt_call c = {
+		.fn = act_do_balloon, .key = uuid, .what = "balloon",
+		.deadline_ms = ACT_CALL_DEADLINE_MS,
+	};
+	struct act_call_req r;
+
+	if (target_kib <= 0 || (uint64_t)target_kib > ULONG_MAX)
+		return -ERANGE;
+	memset(&r, 0, sizeof(r));
+	if (mt_strlcpy(r.uuid, uuid, sizeof(r.uuid)) >= sizeof(r.uuid))
+		return -EINVAL;
+	r.target_kib = target_kib;
+	return act_report(virt_call_run(conn, &c, &r, sizeof(r)), "balloon",
+	    uuid, &r);
+}
+
 int
 act_libvirt_set_memtune(virConnectPtr conn, const char *uuid,
     int64_t hard_kib, int64_t soft_kib, int64_t swap_hard_kib)
 {
-	/* on the stack: one call per guest and tick allocates nothing of
-	 * ours; libvirt orders hard and swap_hard itself */
-	virTypedParameter params[3];
-	virDomainPtr dom = NULL;
-	int n = 0, rc;
+	struct virt_call c = {
+		.fn = act_do_memtune, .key = uuid, .what = "memtune",
+		.deadline_ms = ACT_CALL_DEADLINE_MS,
+	};
+	struct act_call_req r;
 
-	if (MT_PRESENT(hard_kib))
-		act_param(&params[n++], VIR_DOMAIN_MEMORY_HARD_LIMIT, hard_kib);
-	if (MT_PRESENT(soft_kib))
-		act_param(&params[n++], VIR_DOMAIN_MEMORY_SOFT_LIMIT, soft_kib);
-	if (MT_PRESENT(swap_hard_kib))
-		act_param(&params[n++], VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT,
-		    swap_hard_kib);
-	if (n == 0)
+	if (!MT_PRESENT(hard_kib) && !MT_PRESENT(soft_kib) &&
+	    !MT_PRESENT(swap_hard_kib))
 		return 0;
-	if ((rc = act_lookup(conn, uuid, &dom)) < 0)
-		goto out;
-	if (virDomainSetMemoryParameters(dom, params, n,
-	    VIR_DOMAIN_AFFECT_LIVE) < 0) {
-		rc = act_libvirt_fail(conn, "memtune", uuid);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (dom != NULL)
-		virDomainFree(dom);
+	memset(&r, 0, sizeof(r));
+	if (mt_strlcpy(r.uuid, uuid, sizeof(r.uuid)) >= sizeof(r.uuid))
+		return -EINVAL;
+	r.hard_kib = hard_kib;
+	r.soft_kib = soft_kib;
+	r.swap_hard_kib = swap_hard_kib;
+	return act_report(virt_call_run(conn, &c, &r, sizeof(r)), "memtune",
+	    uuid, &r);
+}
+
+/* memtuned's record of its own hard limit, in the domain's live metadata;
+ * the XML travels in msg (two 19-digit numbers and the element around
+ * them fit), an empty one removes the record */
+static int
+act_do_record(virConnectPtr conn, void *data)
+{
+	struct act_call_req *r = data;
+	virDomainPtr dom;
+	char xml[sizeof(r->msg)];
+	int rc;
+
+	mt_strlcpy(xml, r->msg, sizeof(xml));
+	r->msg[0] = '\0';
+	if ((dom = virDomainLookupByUUIDString(conn, r->uuid)) == NULL)
+		return act_capture(conn, r);
+	/* live only, like the limit it describes: both end with the
+	 * running domain, and both travel with it when it migrates */
+	if ((rc = act_busy(conn, dom, r)) == 0 &&
+	    virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+	    xml[0] != '\0' ? xml : NULL, DOMXML_STATE_KEY, DOMXML_STATE_NS,
+	    VIR_DOMAIN_AFFECT_LIVE) < 0)
+		rc = act_capture(conn, r);
+	virDomainFree(dom);
 	return rc;
 }
 
@@ -171,29 +307,20 @@ int
 act_libvirt_record_hard_limit(virConnectPtr conn, const char *uuid,
     int64_t hard_kib, int64_t target_kib)
 {
-	virDomainPtr dom = NULL;
-	/* two 19-digit numbers and the element around them */
-	char xml[96];
-	int rc;
+	struct virt_call c = {
+		.fn = act_do_record, .key = uuid, .what = "metadata",
+		.deadline_ms = ACT_CALL_DEADLINE_MS,
+	};
+	struct act_call_req r;
 
+	memset(&r, 0, sizeof(r));
+	if (mt_strlcpy(r.uuid, uuid, sizeof(r.uuid)) >= sizeof(r.uuid))
+		return -EINVAL;
 	if (MT_PRESENT(hard_kib) && domxml_state_element(hard_kib, target_kib,
-	    xml, sizeof(xml)) < 0)
+	    r.msg, sizeof(r.msg)) < 0)
 		return -ERANGE;
-	if ((rc = act_lookup(conn, uuid, &dom)) < 0)
-		goto out;
-	/* live only, like the limit it describes: both end with the
-	 * running domain, and both travel with it when it migrates */
-	if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
-	    MT_PRESENT(hard_kib) ? xml : NULL, DOMXML_STATE_KEY,
-	    DOMXML_STATE_NS, VIR_DOMAIN_AFFECT_LIVE) < 0) {
-		rc = act_libvirt_fail(conn, "metadata", uuid);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (dom != NULL)
-		virDomainFree(dom);
-	return rc;
+	return act_report(virt_call_run(conn, &c, &r, sizeof(r)), "metadata",
+	    uuid, &r);
 }
 
 /* the word a sysfs file currently holds: the bracketed choice, or the
@@ -587,11 +714,78 @@ failure_outcome(int rc)
 	return rc == -ENOENT || rc == -ESRCH ? OUTCOME_GONE : OUTCOME_FAILED;
 }
 
+/* memory.low written (or, dry run, planned) this tick, by group, so a
+ * parent is summed from its children's new values even where nothing was
+ * written. Keyed by a 64-bit hash of the path: a collision would take one
+ * group's value for another's, at odds of about n^2 / 2^64. A table that
+ * fills up leaves the rest to be read from the files: right wherever the
+ * writes went through. */
+#define ACT_LOW_SLOTS 1024
+
+struct act_low_table {
+	uint64_t key[ACT_LOW_SLOTS];	/* 0: free */
+	int64_t bytes[ACT_LOW_SLOTS];
+	size_t n;
+};
+
+static uint64_t
+low_key(const char *path)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	return h != 0 ? h : 1;
+}
+
+static int64_t *
+low_slot(struct act_low_table *t, const char *path, bool add)
+{
+	uint64_t k = low_key(path);
+
+	for (size_t i = 0, j = k % ACT_LOW_SLOTS; i < ACT_LOW_SLOTS;
+	    i++, j = (j + 1) % ACT_LOW_SLOTS) {
+		if (t->key[j] == k)
+			return &t->bytes[j];
+		if (t->key[j] == 0) {
+			/* keep one slot free so a miss always ends */
+			if (!add || t->n + 1 >= ACT_LOW_SLOTS)
+				return NULL;
+			t->key[j] = k;
+			t->n++;
+			return &t->bytes[j];
+		}
+	}
+	return NULL;
+}
+
+static void
+low_put(struct act_low_table *t, const char *path, int64_t bytes)
+{
+	int64_t *v = low_slot(t, path, true);
+
+	if (v != NULL)
+		*v = bytes;
+}
+
+static bool
+low_lookup(const char *path, void *arg, int64_t *bytes)
+{
+	int64_t *v = low_slot(arg, path, false);
+
+	if (v == NULL)
+		return false;
+	*bytes = *v;
+	return true;
+}
+
 static enum policy_outcome
 apply_memory_low(const struct act_ops *ops, void *ctx,
     const struct policy_config *pc, const struct act_apply_opts *opts,
     const struct guest_snapshot *g, const struct guest_plan *gp,
-    struct act_result *res)
+    struct act_low_table *lows, struct act_result *res)
 {
 	char dir[PATH_MAX], path[PATH_MAX], val[24];
 	int64_t bound = MT_ABSENT;
@@ -634,7 +828,84 @@ apply_memory_low(const struct act_ops *ops, void *ctx,
 	snprintf(val, sizeof(val), "%lld", (long long)gp->memory_low_kib * 1024);
 	if (apply_knob(ops, ctx, opts, res, path, val, gp->reason) < 0)
 		return OUTCOME_FAILED;
+	low_put(lows, dir, gp->memory_low_kib * 1024);
 	return opts->dry_run ? OUTCOME_DRY_RUN : OUTCOME_APPLIED;
+}
+
+/* The guest group of plan guest i whose memory.low went out this tick
+ * (found again from its QEMU pid), or -ENOENT. */
+static int
+low_guest_dir(const struct act_apply_opts *opts, const struct snapshot *snap,
+    const struct policy_plan *plan, size_t i, struct act_low_table *lows,
+    char *dir, size_t len)
+{
+	const struct guest_plan *gp = &plan->guests[i];
+	const struct guest_snapshot *g;
+	int64_t v;
+
+	if (!MT_PRESENT(gp->memory_low_kib) ||
+	    (gp->action != ACT_MEMTUNE && gp->action != ACT_BOTH) ||
+	    (g = plan_guest_snapshot(snap, i, gp->uuid)) == NULL ||
+	    !MT_PRESENT(g->qemu_pid) ||
+	    mcg_find(opts->mounts, (pid_t)g->qemu_pid, dir, len) < 0 ||
+	    !low_lookup(dir, lows, &v))
+		return -ENOENT;
+	return 0;
+}
+
+/* Make every ancestor below the root of the groups written this tick cover
+ * the sum of its children's memory.low, deepest first, so a machine
+ * scope holds its guest's floor before machine.slice sums the scopes. A
+ * parent shared by many guests is summed once a tick. */
+static void
+apply_low_parents(const struct act_ops *ops, void *ctx,
+    const struct act_apply_opts *opts, const struct snapshot *snap,
+    const struct policy_plan *plan, struct act_low_table *lows,
+    struct act_result *res)
+{
+	char dir[PATH_MAX], anc[PATH_MAX], path[PATH_MAX], val[24];
+	int64_t sum, cur;
+	int maxd = 0, d, rc;
+
+	if (lows->n == 0)
+		return;
+	for (size_t i = 0; i < plan->nr_guests; i++)
+		if (low_guest_dir(opts, snap, plan, i, lows, dir,
+		    sizeof(dir)) == 0)
+			maxd = MAX(maxd, mcg_depth(opts->mounts, dir));
+	for (int depth = maxd - 1; depth >= 1; depth--) {
+		for (size_t i = 0; i < plan->nr_guests; i++) {
+			if (low_guest_dir(opts, snap, plan, i, lows, dir,
+			    sizeof(dir)) < 0 ||
+			    (d = mcg_depth(opts->mounts, dir)) <= depth ||
+			    mcg_ancestor(opts->mounts, dir, depth, anc,
+			    sizeof(anc)) < 0 ||
+			    low_lookup(anc, lows, &sum))
+				continue;
+			if ((rc = mcg_children_low_sum(anc, low_lookup, lows,
+			    &sum)) < 0) {
+				errno = -rc;
+				log_warn("memory.low of the groups under %s", anc);
+				res->failed++;
+				continue;
+			}
+			low_put(lows, anc, sum);
+			if (mcg_read_low_bytes(anc, &cur) == 0 && cur == sum)
+				continue;
+			if (snprintf(path, sizeof(path), "%s/memory.low", anc) >=
+			    (int)sizeof(path)) {
+				res->failed++;
+				continue;
+			}
+			if (sum == MCG_LOW_MAX)
+				snprintf(val, sizeof(val), "max");
+			else
+				snprintf(val, sizeof(val), "%lld", (long long)sum);
+			apply_knob(ops, ctx, opts, res, path, val,
+			    "a parent covers its groups' memory.low, or the "
+			    "floors below it do not hold");
+		}
+	}
 }
 
 static enum policy_outcome
@@ -773,7 +1044,8 @@ static void
 apply_guest(const struct act_ops *ops, void *ctx,
     const struct policy_config *pc, const struct act_apply_opts *opts,
     const struct guest_snapshot *g, const struct guest_plan *gp,
-    struct act_result *res, struct policy_guest_result *gr, bool *lost)
+    struct act_low_table *lows, struct act_result *res,
+    struct policy_guest_result *gr, bool *lost)
 {
 	bool balloon = gp->action == ACT_BALLOON || gp->action == ACT_BOTH;
 	bool memtune = gp->action == ACT_MEMTUNE || gp->action == ACT_BOTH;
@@ -798,7 +1070,7 @@ apply_guest(const struct act_ops *ops, void *ctx,
 		    OUTCOME_SKIPPED;
 	if (g != NULL)
 		gr->memory_low = apply_memory_low(ops, ctx, pc, opts, g, gp,
-		    res);
+		    lows, res);
 }
 
 int
@@ -808,12 +1080,15 @@ act_apply_plan(const struct act_ops *ops, void *ctx,
     struct act_result *res, struct policy_results *out)
 {
 	struct policy_guest_result scratch;
+	/* 16 KiB on the stack: nothing allocated per tick */
+	struct act_low_table lows;
 	bool lost = false;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
 	if (out != NULL && policy_results_reset(out, plan) < 0)
 		return -ENOMEM;
+	memset(&lows, 0, sizeof(lows));
 	for (i = 0; i < plan->nr_guests; i++) {
 		const struct guest_plan *gp = &plan->guests[i];
 		struct policy_guest_result *gr = out != NULL ? &out->guests[i] :
@@ -823,8 +1098,11 @@ act_apply_plan(const struct act_ops *ops, void *ctx,
 		if (gp->action == ACT_NONE || gp->action == ACT_LEAVE_ALONE)
 			continue;
 		apply_guest(ops, ctx, pc, opts,
-		    plan_guest_snapshot(snap, i, gp->uuid), gp, res, gr, &lost);
+		    plan_guest_snapshot(snap, i, gp->uuid), gp, &lows, res, gr,
+		    &lost);
 	}
+	if (opts->mounts != NULL && opts->mounts->version == 2)
+		apply_low_parents(ops, ctx, opts, snap, plan, &lows, res);
 	if (plan->ksm.change) {
 		if (!opts->manage_ksm)
 			log_debug("KSM change not made: manage_ksm = no (%s)",

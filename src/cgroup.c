@@ -1,4 +1,5 @@
 /* cgroup.c - see cgroup.h */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libcgroup.h>
@@ -427,4 +429,154 @@ mcg_write_low(const char *dir, int version, int64_t low_kib)
 	snprintf(val, sizeof(val), "%lld",
 	    MT_PRESENT(low_kib) ? (long long)low_kib * 1024 : 0LL);
 	return mt_write_file(rel, val);
+}
+
+/* ------------------------------------------ memory.low and its parents */
+
+int
+mcg_read_low_bytes(const char *dir, int64_t *bytes)
+{
+	/* one decimal number or "max" */
+	char buf[64];
+	int64_t v;
+	int rc;
+
+	if ((rc = read_file_in(dir, "memory.low", buf, sizeof(buf), NULL,
+	    0)) < 0)
+		return rc;
+	if (strcmp(buf, "max\n") == 0 || strcmp(buf, "max") == 0) {
+		*bytes = MCG_LOW_MAX;
+		return 0;
+	}
+	if (mt_parse_int64(buf, &v) < 0 || v < 0)
+		return -EINVAL;
+	*bytes = v;
+	return 0;
+}
+
+int
+mcg_depth(const struct mcg_mounts *m, const char *dir)
+{
+	size_t ml = strlen(m->mount);
+	int depth = 0;
+
+	if (strncmp(dir, m->mount, ml) != 0 ||
+	    (dir[ml] != '\0' && dir[ml] != '/'))
+		return -EINVAL;
+	for (const char *p = dir + ml; *p != '\0'; p++)
+		if (*p == '/' && p[1] != '\0' && p[1] != '/')
+			depth++;
+	return depth;
+}
+
+int
+mcg_ancestor(const struct mcg_mounts *m, const char *dir, int depth,
+    char *out, size_t len)
+{
+	size_t ml = strlen(m->mount);
+	const char *p = dir + ml;
+	int d = mcg_depth(m, dir);
+
+	if (d < 0 || depth < 1 || depth >= d)
+		return -EINVAL;
+	/* past the depth-th "/name" below the mount */
+	for (int seen = 0; *p != '\0'; p++) {
+		if (*p == '/' && p[1] != '\0' && p[1] != '/' &&
+		    ++seen == depth + 1)
+			break;
+	}
+	if ((size_t)(p - dir) >= len)
+		return -ENAMETOOLONG;
+	memcpy(out, dir, (size_t)(p - dir));
+	out[p - dir] = '\0';
+	return 0;
+}
+
+int
+mcg_read_parents_low(const struct mcg_mounts *m, const char *dir,
+    int64_t *low_kib)
+{
+	char anc[PATH_MAX];
+	int64_t min = MT_ABSENT, v;
+	int d = mcg_depth(m, dir), rc;
+
+	*low_kib = MT_ABSENT;
+	if (d < 0)
+		return d;
+	for (int i = 1; i < d; i++) {
+		if ((rc = mcg_ancestor(m, dir, i, anc, sizeof(anc))) < 0)
+			return rc;
+		rc = mcg_read_low_bytes(anc, &v);
+		if (rc == -ENOENT)
+			continue;
+		if (rc < 0)
+			return rc;
+		/* "max" caps nothing */
+		if (v == MCG_LOW_MAX)
+			continue;
+		if (!MT_PRESENT(min) || v / 1024 < min)
+			min = v / 1024;
+	}
+	*low_kib = min;
+	return 0;
+}
+
+static bool
+is_group(const char *parent_full, const struct dirent *de)
+{
+	char full[PATH_MAX];
+	struct stat st;
+	int n;
+
+	if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+	    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+		return false;
+	if (de->d_type == DT_DIR)
+		return true;
+	if (de->d_type != DT_UNKNOWN)
+		return false;
+	n = snprintf(full, sizeof(full), "%s/%s", parent_full, de->d_name);
+	return n > 0 && (size_t)n < sizeof(full) && stat(full, &st) == 0 &&
+	    S_ISDIR(st.st_mode);
+}
+
+int
+mcg_children_low_sum(const char *dir, mcg_low_lookup_fn lookup, void *arg,
+    int64_t *sum_bytes)
+{
+	char full[PATH_MAX], child[PATH_MAX];
+	struct dirent *de;
+	int64_t sum = 0, v;
+	DIR *d;
+	int rc = 0, n;
+
+	*sum_bytes = 0;
+	if ((rc = mt_path(full, sizeof(full), dir)) < 0)
+		return rc;
+	if ((d = opendir(full)) == NULL)
+		return -errno;
+	while ((de = readdir(d)) != NULL) {
+		if (!is_group(full, de))
+			continue;
+		n = snprintf(child, sizeof(child), "%s/%s", dir, de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(child)) {
+			rc = -ENAMETOOLONG;
+			goto out;
+		}
+		if (lookup == NULL || !lookup(child, arg, &v)) {
+			rc = mcg_read_low_bytes(child, &v);
+			if (rc == -ENOENT) {
+				/* no memory controller in that group */
+				rc = 0;
+				continue;
+			}
+			if (rc < 0)
+				goto out;
+		}
+		sum = v >= MCG_LOW_MAX - sum ? MCG_LOW_MAX : sum + v;
+	}
+	*sum_bytes = sum;
+out:
+	closedir(d);
+	return rc;
 }

@@ -1,10 +1,12 @@
 /* daemon.c - see daemon.h */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 
 #include "capacity.h"
 #include "daemon.h"
+#include "domxml.h"
 #include "log.h"
 #include "meminfo.h"
 #include "psi.h"
@@ -27,8 +30,11 @@
 #define EVENT_SETTLE_MS 300
 /* a PSI trigger fires at most this often into a tick */
 #define PSI_MIN_GAP_MS 500
+/* how long a status request at start waits for the first tick */
+#define STATUS_FIRST_TICK_WAIT_S 10
 
 static void daemon_schedule(struct daemon *d, int64_t when_ms);
+static void daemon_publish_status(struct daemon *d, bool ticked);
 
 /* ------------------------------------------------------------ libvirt */
 
@@ -49,7 +55,7 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	return 0;
 }
 
-static int
+static void
 on_balloon_change(virConnectPtr conn, virDomainPtr dom,
     unsigned long long actual, void *opaque)
 {
@@ -58,8 +64,125 @@ on_balloon_change(virConnectPtr conn, virDomainPtr dom,
 	/* the next tick reads actual in bulk; this only shows in debug */
 	log_debug("domain %s: balloon now %llu KiB", virDomainGetName(dom),
 	    actual);
-	return 0;
 }
+
+/* A change to what the collector caches for a guest (guests.h): read its
+ * facts again at the next tick, and make that tick come soon when the
+ * change is one an operator makes and waits to see followed. */
+static void
+daemon_refresh_guest(struct daemon *d, virDomainPtr dom, const char *what,
+    bool soon)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN];
+
+	if (virDomainGetUUIDString(dom, uuid) < 0)
+		return;
+	guests_invalidate(&d->eng.gc, uuid);
+	d->cache_events++;
+	log_debug("domain %s: %s: its facts are read again at the next tick",
+	    virDomainGetName(dom), what);
+	if (soon) {
+		d->event_wakeups++;
+		daemon_schedule(d, mt_now_ms() + EVENT_SETTLE_MS);
+	}
+}
+
+static void
+on_metadata_change(virConnectPtr conn, virDomainPtr dom, int type,
+    const char *nsuri, void *opaque)
+{
+	(void)conn;
+	/* a title, a description or another program's element changes
+	 * nothing memtuned reads */
+	if (type != VIR_DOMAIN_METADATA_ELEMENT || nsuri == NULL ||
+	    strcmp(nsuri, DOMXML_NS) != 0) {
+		log_debug("domain %s: metadata %d (%s) changed: not ours",
+		    virDomainGetName(dom), type, nsuri != NULL ? nsuri : "-");
+		return;
+	}
+	log_info("domain %s: memtuned metadata changed; following it at the "
+	    "next tick", virDomainGetName(dom));
+	daemon_refresh_guest(opaque, dom, "memtuned metadata changed", true);
+}
+
+/* a memory module, a virtio-mem device or the balloon itself comes or
+ * goes: max memory and the backing may have changed, and libvirt rejects
+ * targets above the old max */
+static void
+on_device_added(virConnectPtr conn, virDomainPtr dom, const char *alias,
+    void *opaque)
+{
+	char what[128];
+
+	(void)conn;
+	snprintf(what, sizeof(what), "device %s added", alias);
+	daemon_refresh_guest(opaque, dom, what, true);
+}
+
+static void
+on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *alias,
+    void *opaque)
+{
+	char what[128];
+
+	(void)conn;
+	snprintf(what, sizeof(what), "device %s removed", alias);
+	daemon_refresh_guest(opaque, dom, what, true);
+}
+
+#if LIBVIR_CHECK_VERSION(7, 9, 0)
+static void
+on_memory_device_size(virConnectPtr conn, virDomainPtr dom,
+    const char *alias, unsigned long long size_kib, void *opaque)
+{
+	char what[160];
+
+	(void)conn;
+	snprintf(what, sizeof(what), "memory device %s now %llu KiB", alias,
+	    size_kib);
+	daemon_refresh_guest(opaque, dom, what, false);
+}
+#endif
+
+/* libvirt sends tunable events for cputune, blkiotune and the like (no
+ * memtune parameter is among them in libvirt 9); cheap to follow, and
+ * the facts stay right should memory ones join them */
+static void
+on_tunable(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr params,
+    int nparams, void *opaque)
+{
+	(void)conn;
+	(void)params;
+	(void)nparams;
+	daemon_refresh_guest(opaque, dom, "tunables changed", false);
+}
+
+/* Every domain event memtuned registers, in the order of d->ev_ids. */
+static const struct daemon_event {
+	int id;
+	virConnectDomainEventGenericCallback cb;
+	const char *name;
+} daemon_events[DAEMON_NR_EVENTS] = {
+	{ VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), "lifecycle" },
+	{ VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change), "balloon change" },
+	{ VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change), "metadata change" },
+	{ VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_device_added), "device added" },
+	{ VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), "device removed" },
+	{ VIR_DOMAIN_EVENT_ID_TUNABLE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_tunable), "tunable" },
+#if LIBVIR_CHECK_VERSION(7, 9, 0)
+	{ VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_memory_device_size),
+	    "memory device size change" },
+#else
+	{ -1, NULL, "memory device size change" },
+#endif
+};
 
 static void
 on_close(virConnectPtr conn, int reason, void *opaque)
@@ -78,14 +201,13 @@ daemon_drop_connection(struct daemon *d)
 {
 	virConnectPtr c = d->eng.conn;
 
-	if (c != NULL) {
-		if (d->ev_lifecycle >= 0)
-			virConnectDomainEventDeregisterAny(c, d->ev_lifecycle);
-		if (d->ev_balloon >= 0)
-			virConnectDomainEventDeregisterAny(c, d->ev_balloon);
-		virConnectUnregisterCloseCallback(c, on_close);
+	for (size_t i = 0; i < DAEMON_NR_EVENTS; i++) {
+		if (c != NULL && d->ev_ids[i] >= 0)
+			virConnectDomainEventDeregisterAny(c, d->ev_ids[i]);
+		d->ev_ids[i] = -1;
 	}
-	d->ev_lifecycle = d->ev_balloon = -1;
+	if (c != NULL)
+		virConnectUnregisterCloseCallback(c, on_close);
 	engine_disconnect(&d->eng);
 	d->conn_lost = false;
 }
@@ -105,16 +227,23 @@ daemon_connect(struct daemon *d)
 		log_debug("libvirt keepalive not available: %s",
 		    virt_last_message());
 	virConnectRegisterCloseCallback(c, on_close, d, NULL);
-	d->ev_lifecycle = virConnectDomainEventRegisterAny(c, NULL,
-	    VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-	    VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), d, NULL);
-	d->ev_balloon = virConnectDomainEventRegisterAny(c, NULL,
-	    VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE,
-	    VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change), d, NULL);
-	if (d->ev_lifecycle < 0)
-		log_warnx("no domain lifecycle events from %s (%s): guests are "
-		    "found at each tick only", d->eng.cfg.uri,
-		    virt_last_message());
+	for (size_t i = 0; i < DAEMON_NR_EVENTS; i++) {
+		const struct daemon_event *ev = &daemon_events[i];
+
+		d->ev_ids[i] = ev->id < 0 ? -1 :
+		    virConnectDomainEventRegisterAny(c, NULL, ev->id, ev->cb,
+		    d, NULL);
+		if (d->ev_ids[i] >= 0 || ev->id < 0)
+			continue;
+		if (ev->id == VIR_DOMAIN_EVENT_ID_LIFECYCLE)
+			log_warnx("no domain lifecycle events from %s (%s): "
+			    "guests are found at each tick only",
+			    d->eng.cfg.uri, virt_last_message());
+		else
+			log_info("no %s events from %s (%s): such changes are "
+			    "seen at the periodic refresh of guest facts",
+			    ev->name, d->eng.cfg.uri, virt_last_message());
+	}
 	/* a new connection may see a changed world: re-read every guest */
 	for (size_t i = 0; i < d->eng.gc.nr_entries; i++)
 		d->eng.gc.entries[i].valid = false;
@@ -394,7 +523,11 @@ daemon_tick(struct daemon *d, bool dry_run, int64_t reserve_kib)
 	int64_t started = mt_now_ms();
 	int rc = daemon_tick_once(d, dry_run, reserve_kib);
 
+	/* the loop serves nothing else meanwhile (the control socket has a
+	 * thread of its own) */
+	log_debug("tick took %lld ms", (long long)(mt_now_ms() - started));
 	daemon_publish_metrics(d, started);
+	daemon_publish_status(d, true);
 	return rc;
 }
 
@@ -430,8 +563,6 @@ on_timer(void *arg)
 	daemon_tick(d, false, 0);
 	if (d->watchdog_usec > 0)
 		sdnotify_watchdog();
-	if (d->ctl_open)
-		ctl_server_expire(&d->ctl, mt_now_ms());
 	if (d->opts.max_ticks > 0 && d->ticks_run >= d->opts.max_ticks) {
 		evloop_quit(d->loop);
 		return;
@@ -500,10 +631,10 @@ ctl_answer_error(const char *msg)
 	return o;
 }
 
+/* A request on the daemon's loop, which owns the engine. */
 static struct json_object *
-on_ctl(struct json_object *req, uid_t uid, void *arg)
+ctl_handle(struct json_object *req, uid_t uid, struct daemon *d)
 {
-	struct daemon *d = arg;
 	struct json_object *v, *resp;
 	const char *cmd;
 
@@ -511,11 +642,6 @@ on_ctl(struct json_object *req, uid_t uid, void *arg)
 	    !json_object_is_type(v, json_type_string))
 		return ctl_answer_error("request has no \"cmd\" string");
 	cmd = json_object_get_string(v);
-	if (strcmp(cmd, "ping") == 0) {
-		resp = json_object_new_object();
-		json_object_object_add(resp, "ok", json_object_new_boolean(1));
-		return resp;
-	}
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "explain") == 0)
 		return report_status_json(&d->eng, "daemon");
 	if (strcmp(cmd, "capacity") == 0) {
@@ -576,6 +702,247 @@ on_ctl(struct json_object *req, uid_t uid, void *arg)
 	return ctl_answer_error("unknown command");
 }
 
+/* The status as the last tick left it, as text for the control thread:
+ * rendered on the loop, which owns the engine, and read under the lock.
+ * The first tick's wakes a status request that came before it. */
+static void
+daemon_publish_status(struct daemon *d, bool ticked)
+{
+	struct json_object *st;
+	char *text;
+
+	if (!d->ctl_sync_ready)
+		return;
+	st = report_status_json(&d->eng, "daemon");
+	text = strdup(json_object_to_json_string_ext(st,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(st);
+	if (text == NULL) {
+		log_warnx("status: out of memory; the last one is kept");
+		return;
+	}
+	pthread_mutex_lock(&d->ctl_lock);
+	free(d->status_text);
+	d->status_text = text;
+	if (ticked && !d->status_ticked) {
+		d->status_ticked = true;
+		pthread_cond_broadcast(&d->ctl_cond);
+	}
+	pthread_mutex_unlock(&d->ctl_lock);
+}
+
+static struct json_object *
+ctl_parse_answer(char *text)
+{
+	struct json_object *resp = text != NULL ? json_tokener_parse(text) :
+	    NULL;
+
+	free(text);
+	return resp != NULL ? resp : ctl_answer_error("out of memory");
+}
+
+/* A request, in the control thread. status and explain come from the
+ * last tick's status, whatever the loop is waiting for; the rest is handed
+ * to the loop and waited for. */
+static struct json_object *
+on_ctl(struct json_object *req, uid_t uid, void *arg)
+{
+	struct daemon *d = arg;
+	struct json_object *v, *resp;
+	const char *cmd;
+	uint64_t one = 1;
+	char *text;
+
+	if (!json_object_object_get_ex(req, "cmd", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return ctl_answer_error("request has no \"cmd\" string");
+	cmd = json_object_get_string(v);
+	if (strcmp(cmd, "ping") == 0) {
+		resp = json_object_new_object();
+		json_object_object_add(resp, "ok", json_object_new_boolean(1));
+		return resp;
+	}
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "explain") == 0) {
+		struct timespec until;
+
+		/* just started: the guests come with the first tick, which
+		 * is due at once; wait for it rather than answer "none" */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += STATUS_FIRST_TICK_WAIT_S;
+		pthread_mutex_lock(&d->ctl_lock);
+		while (!d->status_ticked && !d->ctl_stopping &&
+		    pthread_cond_timedwait(&d->ctl_cond, &d->ctl_lock,
+		    &until) != ETIMEDOUT)
+			;
+		text = d->status_text != NULL ? strdup(d->status_text) : NULL;
+		pthread_mutex_unlock(&d->ctl_lock);
+		return ctl_parse_answer(text);
+	}
+	if ((text = strdup(json_object_to_json_string_ext(req,
+	    JSON_C_TO_STRING_PLAIN))) == NULL)
+		return ctl_answer_error("out of memory");
+	pthread_mutex_lock(&d->ctl_lock);
+	if (d->ctl_stopping) {
+		pthread_mutex_unlock(&d->ctl_lock);
+		free(text);
+		return ctl_answer_error("memtuned is stopping");
+	}
+	d->fwd_req = text;
+	d->fwd_uid = uid;
+	d->fwd_done = false;
+	pthread_mutex_unlock(&d->ctl_lock);
+	if (write(d->ctl_wake, &one, sizeof(one)) < 0)
+		log_warn("control: waking the loop");
+	pthread_mutex_lock(&d->ctl_lock);
+	while (!d->fwd_done && !d->ctl_stopping)
+		pthread_cond_wait(&d->ctl_cond, &d->ctl_lock);
+	text = d->fwd_done ? d->fwd_resp : NULL;
+	if (!d->fwd_done) {
+		free(d->fwd_req);
+		d->fwd_req = NULL;
+		pthread_mutex_unlock(&d->ctl_lock);
+		return ctl_answer_error("memtuned is stopping");
+	}
+	d->fwd_resp = NULL;
+	d->fwd_done = false;
+	pthread_mutex_unlock(&d->ctl_lock);
+	return ctl_parse_answer(text);
+}
+
+/* On the loop: the control thread handed over a request. */
+static void
+on_ctl_wake(int fd, short revents, void *arg)
+{
+	struct daemon *d = arg;
+	struct json_object *req, *resp;
+	uint64_t n;
+	char *text;
+	uid_t uid;
+
+	(void)revents;
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("control: wake read");
+	pthread_mutex_lock(&d->ctl_lock);
+	text = d->fwd_req;
+	d->fwd_req = NULL;
+	uid = d->fwd_uid;
+	pthread_mutex_unlock(&d->ctl_lock);
+	if (text == NULL)
+		return;
+	req = json_tokener_parse(text);
+	free(text);
+	resp = req != NULL ? ctl_handle(req, uid, d) :
+	    ctl_answer_error("request is not JSON");
+	json_object_put(req);
+	text = strdup(json_object_to_json_string_ext(resp,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(resp);
+	pthread_mutex_lock(&d->ctl_lock);
+	d->fwd_resp = text;
+	d->fwd_done = true;
+	pthread_cond_broadcast(&d->ctl_cond);
+	pthread_mutex_unlock(&d->ctl_lock);
+}
+
+/* In the control thread: an answer not yet all sent. */
+static bool
+ctl_answers_pending(const struct ctl_server *srv)
+{
+	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++) {
+		const struct connpool_client *c = &srv->clients[i];
+
+		if (c->fd >= 0 && c->out != NULL && c->out_off < c->out_len)
+			return true;
+	}
+	return false;
+}
+
+/* In the control thread: clients past their deadline go, every second;
+ * once the daemon stops, the thread ends when its answers are out (an
+ * answer "memtuned is stopping" among them), or after 1 s. */
+static void
+on_ctl_timer(void *arg)
+{
+	struct daemon *d = arg;
+	int64_t now = mt_now_ms(), stop_ms;
+	bool stopping;
+
+	ctl_server_expire(&d->ctl, now);
+	pthread_mutex_lock(&d->ctl_lock);
+	stopping = d->ctl_stopping;
+	stop_ms = d->ctl_stop_ms;
+	pthread_mutex_unlock(&d->ctl_lock);
+	if (stopping && (!ctl_answers_pending(&d->ctl) ||
+	    now - stop_ms >= 1000)) {
+		evloop_quit(d->ctl_loop);
+		return;
+	}
+	evloop_set_deadline(d->ctl_loop, now + (stopping ? 20 : 1000));
+}
+
+static void *
+ctl_thread_main(void *arg)
+{
+	struct daemon *d = arg;
+	int rc;
+
+	if ((rc = evloop_run(d->ctl_loop)) < 0)
+		log_warnx("control socket loop: %s", strerror(-rc));
+	return NULL;
+}
+
+/* The control socket on a loop and thread of its own (daemon.h). */
+static int
+daemon_open_ctl(struct daemon *d)
+{
+	const struct mt_config *c = &d->eng.cfg;
+	int rc;
+
+	pthread_mutex_init(&d->ctl_lock, NULL);
+	pthread_cond_init(&d->ctl_cond, NULL);
+	d->ctl_sync_ready = true;
+	if ((d->ctl_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		return -errno;
+	if ((rc = evloop_add_fd(d->loop, d->ctl_wake, POLLIN, on_ctl_wake,
+	    d)) < 0)
+		return rc;
+	d->ctl_wake_watch = rc;
+	/* no signals of its own: the thread inherits the loop's mask, and
+	 * the daemon's signals reach the daemon's signalfd */
+	if ((rc = evloop_new(&d->ctl_loop, NULL, 0, NULL, NULL)) < 0)
+		return rc;
+	evloop_set_timer_cb(d->ctl_loop, on_ctl_timer, d);
+	evloop_set_deadline(d->ctl_loop, mt_now_ms() + 1000);
+	if ((rc = ctl_server_open(&d->ctl, d->ctl_loop, c->control_socket,
+	    c->control_gid, on_ctl, d)) < 0)
+		return rc;
+	d->ctl_open = true;
+	daemon_publish_status(d, false);
+	if ((rc = pthread_create(&d->ctl_thread, NULL, ctl_thread_main, d)) !=
+	    0)
+		return -rc;
+	d->ctl_thread_on = true;
+	return 0;
+}
+
+/* No more requests for the loop: a waiting one is answered "stopping". */
+static void
+daemon_stop_ctl(struct daemon *d)
+{
+	if (!d->ctl_thread_on)
+		return;
+	pthread_mutex_lock(&d->ctl_lock);
+	d->ctl_stopping = true;
+	d->ctl_stop_ms = mt_now_ms();
+	pthread_cond_broadcast(&d->ctl_cond);
+	pthread_mutex_unlock(&d->ctl_lock);
+	/* its timer, due now, ends the thread once the answers are out;
+	 * a timerfd is safe to set from here */
+	evloop_set_deadline(d->ctl_loop, mt_now_ms());
+	pthread_join(d->ctl_thread, NULL);
+	d->ctl_thread_on = false;
+}
+
 /* ------------------------------------------------------------- signals */
 
 int
@@ -608,6 +975,7 @@ daemon_reload(struct daemon *d)
 	}
 	d->reloads++;
 	log_info("reload: %s loaded", d->opts.config_path);
+	daemon_publish_status(d, false);
 	sdnotify_ready("config reloaded");
 	daemon_schedule(d, mt_now_ms());
 	return 0;
@@ -645,7 +1013,9 @@ daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	memset(d, 0, sizeof(*d));
 	d->opts = *opts;
 	d->psi_fd = -1;
-	d->ev_lifecycle = d->ev_balloon = -1;
+	d->ctl_wake = -1;
+	for (size_t i = 0; i < DAEMON_NR_EVENTS; i++)
+		d->ev_ids[i] = -1;
 	d->next_tick_ms = MT_ABSENT;
 	d->reconnect_at_ms = MT_ABSENT;
 	d->reconnect_backoff_ms = RECONNECT_MIN_MS;
@@ -677,15 +1047,10 @@ daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		log_warnx("engine: %s", strerror(-rc));
 		return rc;
 	}
-	if (!opts->no_control) {
-		rc = ctl_server_open(&d->ctl, d->loop, d->eng.cfg.control_socket,
-		    d->eng.cfg.control_gid, on_ctl, d);
-		if (rc < 0) {
-			log_warnx("control socket %s: %s", d->eng.cfg.control_socket,
-			    strerror(-rc));
-			return rc;
-		}
-		d->ctl_open = true;
+	if (!opts->no_control && (rc = daemon_open_ctl(d)) < 0) {
+		log_warnx("control socket %s: %s", d->eng.cfg.control_socket,
+		    strerror(-rc));
+		return rc;
 	}
 	daemon_open_psi(d);
 	metrics_counters_init(&d->mctr);
@@ -706,6 +1071,7 @@ daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		log_warnx("%s; will retry", d->eng.last_error);
 		d->reconnect_at_ms = mt_now_ms() + RECONNECT_MIN_MS;
 	}
+	daemon_publish_status(d, false);
 	log_info("started: uri=%s interval=%llds%s psi_trigger=%s", d->eng.cfg.uri,
 	    (long long)(d->eng.cfg.interval_ms / 1000),
 	    d->eng.cfg.dry_run ? " dry_run=yes" : "",
@@ -722,6 +1088,7 @@ daemon_run(struct daemon *d)
 	daemon_schedule(d, mt_now_ms());
 	rc = evloop_run(d->loop);
 	sdnotify_stopping();
+	daemon_stop_ctl(d);
 	engine_shutdown_actions(&d->eng);
 	return rc < 0 ? rc : 0;
 }
@@ -732,8 +1099,24 @@ daemon_free(struct daemon *d)
 	if (d->mhttp_open)
 		metrics_http_close(&d->mhttp);
 	capacity_result_free(&d->mcap);
+	daemon_stop_ctl(d);
 	if (d->ctl_open)
 		ctl_server_close(&d->ctl);
+	if (d->ctl_loop != NULL)
+		evloop_free(d->ctl_loop);
+	if (d->ctl_wake >= 0) {
+		evloop_remove_fd(d->loop, d->ctl_wake_watch);
+		close(d->ctl_wake);
+	}
+	if (d->ctl_sync_ready) {
+		pthread_mutex_destroy(&d->ctl_lock);
+		pthread_cond_destroy(&d->ctl_cond);
+		d->ctl_sync_ready = false;
+	}
+	free(d->status_text);
+	free(d->fwd_req);
+	free(d->fwd_resp);
+	d->status_text = d->fwd_req = d->fwd_resp = NULL;
 	if (d->psi_fd >= 0) {
 		evloop_remove_fd(d->loop, d->psi_watch);
 		close(d->psi_fd);

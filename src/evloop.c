@@ -235,16 +235,27 @@ evloop_set_deadline(struct evloop *loop, int64_t deadline_ms)
 			its.it_value.tv_nsec = (deadline_ms % 1000) * 1000000;
 		}
 	}
-	if (timerfd_settime(loop->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+	/* another thread may set it (the daemon stopping its control
+	 * thread): the timerfd is safe, the field under the lock */
+	pthread_mutex_lock(&loop->lock);
+	if (timerfd_settime(loop->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
+		pthread_mutex_unlock(&loop->lock);
 		return -errno;
+	}
 	loop->deadline_ms = deadline_ms;
+	pthread_mutex_unlock(&loop->lock);
 	return 0;
 }
 
 int64_t
-evloop_get_deadline(const struct evloop *loop)
+evloop_get_deadline(struct evloop *loop)
 {
-	return loop->deadline_ms;
+	int64_t v;
+
+	pthread_mutex_lock(&loop->lock);
+	v = loop->deadline_ms;
+	pthread_mutex_unlock(&loop->lock);
+	return v;
 }
 
 static struct ev_handle *

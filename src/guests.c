@@ -78,9 +78,12 @@ guests_free(struct guest_collector *gc)
 	taskstats_close(&gc->ts);
 	free(gc->entries);
 	free(gc->out);
+	free(gc->skipped);
 	gc->entries = NULL;
 	gc->out = NULL;
+	gc->skipped = NULL;
 	gc->nr_entries = gc->cap_entries = gc->cap_out = 0;
+	gc->nr_skipped = gc->cap_skipped = 0;
 }
 
 static int
@@ -334,19 +337,110 @@ guests_check_fresh(struct guest_snapshot *g, int64_t stats_period_s,
 		g->stats = GUEST_STATS_STALE;
 }
 
+/* Setting the period takes the domain's job, like a balloon change
+ * (act.c's deadline, and why). */
+#define GUESTS_PERIOD_DEADLINE_MS 500
+/* The bulk call takes no job it has to wait for (NOWAIT), but enters each
+ * free domain's monitor for its balloon stats: a monitor that never
+ * answers would hold it forever. A thousand guests answer in about a
+ * second. */
+#define GUESTS_STATS_DEADLINE_MS 5000
+
+struct period_req {
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	int period_s;
+	char msg[256];
+};
+
+static int
+do_stats_period(virConnectPtr conn, void *data)
+{
+	struct period_req *r = data;
+	virDomainPtr dom;
+	int rc = 0;
+
+	if ((dom = virDomainLookupByUUIDString(conn, r->uuid)) == NULL ||
+	    virDomainSetMemoryStatsPeriod(dom, r->period_s,
+	    VIR_DOMAIN_AFFECT_LIVE) < 0) {
+		rc = virt_last_errno();
+		mt_strlcpy(r->msg, virt_last_message(), sizeof(r->msg));
+	}
+	if (dom != NULL)
+		virDomainFree(dom);
+	return rc;
+}
+
 int
 guests_enable_stats_period(virConnectPtr conn, virDomainPtr dom,
     int period_s)
 {
-	(void)conn;
+	struct virt_call c = {
+		.fn = do_stats_period, .what = "stats period",
+		.deadline_ms = GUESTS_PERIOD_DEADLINE_MS,
+	};
+	struct period_req r;
+	int rc;
+
 	if (period_s <= 0)
 		return -EINVAL;
-	if (virDomainSetMemoryStatsPeriod(dom, period_s,
-	    VIR_DOMAIN_AFFECT_LIVE) < 0)
+	memset(&r, 0, sizeof(r));
+	if (virDomainGetUUIDString(dom, r.uuid) < 0)
 		return virt_last_errno();
+	r.period_s = period_s;
+	c.key = r.uuid;
+	rc = virt_call_run(conn != NULL ? conn : virDomainGetConnect(dom), &c,
+	    &r, sizeof(r));
+	if (rc < 0) {
+		if (r.msg[0] != '\0')
+			log_debug("guest %s: stats period: %s",
+			    virDomainGetName(dom), r.msg);
+		return rc;
+	}
 	log_info("guest %s: balloon stats period set to %d s",
 	    virDomainGetName(dom), period_s);
 	return 0;
+}
+
+/* A domain memtuned cannot change now: not running, or a libvirt call
+ * about it still out. Into gc->skipped with why; true when skipped. */
+static bool
+skip_busy(struct guest_collector *gc, virDomainStatsRecordPtr rec,
+    const char *name, const char *uuid)
+{
+	struct guest_skip *k;
+	char what[96];
+	int state = -1, reason = -1;
+	int64_t since = 0;
+
+	/* no state reported (a driver without the group): can't tell, so
+	 * not skipped; the deadline still holds */
+	if (virTypedParamsGetInt(rec->params, rec->nparams, "state.state",
+	    &state) != 1)
+		state = VIR_DOMAIN_RUNNING;
+	if (virTypedParamsGetInt(rec->params, rec->nparams, "state.reason",
+	    &reason) != 1)
+		reason = -1;
+	if ((state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED) &&
+	    !virt_call_stuck(uuid, &since))
+		return false;
+	if (gc->nr_skipped == gc->cap_skipped)
+		return true;		/* sized for every record */
+	k = &gc->skipped[gc->nr_skipped++];
+	mt_strlcpy(k->name, name, sizeof(k->name));
+	mt_strlcpy(k->uuid, uuid, sizeof(k->uuid));
+	k->state = state;
+	k->state_reason = reason;
+	if (state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED) {
+		snprintf(k->why, sizeof(k->why), "a libvirt call about it has "
+		    "not returned for %lld s: left alone until it does",
+		    (long long)(since / 1000));
+	} else {
+		virt_state_text(state, reason, what, sizeof(what));
+		snprintf(k->why, sizeof(k->why), "%s: left alone until it "
+		    "runs again", what);
+	}
+	log_debug("guest %s: %s", name, k->why);
+	return true;
 }
 
 static bool
@@ -583,6 +677,29 @@ sample_ksm_merging(struct guest_entry *e, struct guest_snapshot *g)
 		g->ksm_merging_kib = pages * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* On v2 a group's memory.low protects only as far as its parents' allow
+ * (cgroup.h): cg_low_kib is what reaches the guest, its own capped by the
+ * smallest of its ancestors', so a parent reset to 0 (systemd reapplying a
+ * slice's settings) reads as a floor that no longer holds. */
+static void
+cap_low_by_parents(struct guest_collector *gc, struct guest_entry *e,
+    struct guest_snapshot *g)
+{
+	int64_t parents;
+	int rc;
+
+	if (!MT_PRESENT(g->cg_low_kib))
+		return;
+	rc = mcg_read_parents_low(&gc->cg_mounts, e->cg_dir, &parents);
+	if (rc < 0) {
+		log_debug("guest %s: parents' memory.low: %s", e->name,
+		    strerror(-rc));
+		return;
+	}
+	if (MT_PRESENT(parents) && parents < g->cg_low_kib)
+		g->cg_low_kib = parents;
+}
+
 /* One domain of the bulk reply into g. 1 to keep it, 0 to drop it from
  * this tick. */
 static int
@@ -624,6 +741,8 @@ collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 	mt_strlcpy(g->uuid, uuid, sizeof(g->uuid));
 	g->id = (int)virDomainGetID(dom);
 
+	if (skip_busy(gc, rec, name, uuid))
+		return 0;
 	guests_parse_params(rec->params, rec->nparams, g);
 	if (!MT_PRESENT(g->actual_kib) && (rc = fill_memstats(dom, g)) < 0) {
 		if (domain_gone(rc)) {
@@ -677,6 +796,8 @@ collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 			/* the cgroup goes with the process: look again */
 			log_debug("guest %s: cgroup: %s", name, err);
 			e->valid = false;
+		} else if (e->cg_version == 2) {
+			cap_low_by_parents(gc, e, g);
 		}
 	}
 	sample_taskstats(gc, e, g, now_ms);
@@ -693,34 +814,215 @@ collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 	return 1;
 }
 
+/* The bulk calls, copied to the worker and back. */
+struct bulk_req {
+	bool nowait;			/* ask with NOWAIT */
+	bool nowait_refused;		/* out: the driver refused it */
+	bool list_refused;		/* out: no per-domain list call */
+	/* every active domain's state: no monitor, no job */
+	virDomainStatsRecordPtr *all;
+	int nr_all;
+	/* balloon and state of the running ones (every active one when
+	 * the driver has no list call: then all is NULL) */
+	virDomainStatsRecordPtr *recs;
+	int n;
+	int64_t state_ms, balloon_ms;	/* how long each call took */
+	char msg[256];
+};
+
+static bool
+rec_running(virDomainStatsRecordPtr rec)
+{
+	int state;
+
+	/* no state reported: can't tell, so counted as running */
+	return virTypedParamsGetInt(rec->params, rec->nparams, "state.state",
+	    &state) != 1 || state == VIR_DOMAIN_RUNNING ||
+	    state == VIR_DOMAIN_BLOCKED;
+}
+
+/* True when the last error says the driver refuses what was asked (a
+ * flag, or the call itself). */
+static bool
+refused(void)
+{
+	virErrorPtr e = virGetLastError();
+
+	return e != NULL && (e->code == VIR_ERR_INVALID_ARG ||
+	    e->code == VIR_ERR_NO_SUPPORT ||
+	    e->code == VIR_ERR_ARGUMENT_UNSUPPORTED);
+}
+
+/* Balloon and state of the running domains only. Balloon statistics come
+ * from each domain's QEMU monitor, and one that is being saved, dumped or
+ * migrated answers slowly (QEMU holds its big lock while it writes the
+ * last of its memory): asking a paused domain for them would hold the
+ * tick for nothing memtuned can use. */
 static int
-bulk_stats(struct guest_collector *gc, virConnectPtr conn,
-    virDomainStatsRecordPtr **recs)
+bulk_running(virConnectPtr conn, struct bulk_req *r)
 {
 	unsigned int stats = VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_STATE;
-	unsigned int flags = VIR_CONNECT_GET_ALL_DOMAINS_STATS_RUNNING;
-	int n;
+	unsigned int nowait = 0;
+	virDomainPtr *doms;
+	int k = 0;
 
 #if LIBVIR_CHECK_VERSION(4, 5, 0)
-	/* a hung guest's monitor must not block the whole tick */
-	if (!gc->nowait_unsupported)
-		flags |= VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
+	/* a domain whose job is taken is not waited for */
+	if (r->nowait)
+		nowait = VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
 #endif
-	n = virConnectGetAllDomainStats(conn, stats, recs, flags);
-	if (n < 0 && !gc->nowait_unsupported) {
-		virErrorPtr e = virGetLastError();
-
-		if (e != NULL && (e->code == VIR_ERR_INVALID_ARG ||
-		    e->code == VIR_ERR_NO_SUPPORT ||
-		    e->code == VIR_ERR_ARGUMENT_UNSUPPORTED)) {
-			log_info("guests: the driver refuses NOWAIT stats; "
-			    "asking without it");
-			gc->nowait_unsupported = true;
-			n = virConnectGetAllDomainStats(conn, stats, recs,
-			    VIR_CONNECT_GET_ALL_DOMAINS_STATS_RUNNING);
+	/* NULL-terminated, as libvirt wants it; the records own the
+	 * domains */
+	if ((doms = calloc((size_t)r->nr_all + 1, sizeof(*doms))) == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < r->nr_all; i++)
+		if (rec_running(r->all[i]))
+			doms[k++] = r->all[i]->dom;
+	r->n = 0;
+	r->recs = NULL;
+	if (k > 0) {
+		r->n = virDomainListGetStats(doms, stats, &r->recs, nowait);
+		if (r->n < 0 && nowait != 0 && refused()) {
+			r->nowait_refused = true;
+			r->n = virDomainListGetStats(doms, stats, &r->recs, 0);
 		}
 	}
-	return n;
+	free(doms);
+	if (r->n < 0 && refused()) {
+		/* no list call in this driver: every active domain at once,
+		 * the paused ones' monitors too */
+		r->list_refused = true;
+		r->n = virConnectGetAllDomainStats(conn, stats, &r->recs,
+		    VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE | nowait);
+		if (r->n < 0 && nowait != 0 && refused()) {
+			r->nowait_refused = true;
+			r->n = virConnectGetAllDomainStats(conn, stats, &r->recs,
+			    VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+		}
+		if (r->n >= 0) {
+			virDomainStatsRecordListFree(r->all);
+			r->all = NULL;
+			r->nr_all = 0;
+		}
+	}
+	return r->n < 0 ? -1 : 0;
+}
+
+static int
+do_bulk_stats(virConnectPtr conn, void *data)
+{
+	struct bulk_req *r = data;
+	int64_t t0 = mt_now_ms();
+	int rc;
+
+	r->nr_all = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE,
+	    &r->all, VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+	r->state_ms = mt_now_ms() - t0;
+	if (r->nr_all < 0) {
+		r->all = NULL;
+		goto fail;
+	}
+	rc = bulk_running(conn, r);
+	r->balloon_ms = mt_now_ms() - t0 - r->state_ms;
+	if (rc == -ENOMEM) {
+		mt_strlcpy(r->msg, "out of memory", sizeof(r->msg));
+		virDomainStatsRecordListFree(r->all);
+		r->all = NULL;
+		return rc;
+	}
+	if (rc == 0)
+		return 0;
+	virDomainStatsRecordListFree(r->all);
+	r->all = NULL;
+	r->recs = NULL;
+fail:
+	mt_strlcpy(r->msg, virt_last_message(), sizeof(r->msg));
+	return virt_last_errno();
+}
+
+/* an answer that came after the tick gave up on it */
+static void
+drop_bulk_stats(void *data, int rc)
+{
+	struct bulk_req *r = data;
+
+	(void)rc;
+	virDomainStatsRecordListFree(r->all);
+	virDomainStatsRecordListFree(r->recs);
+	r->all = r->recs = NULL;
+}
+
+/* Every active domain: the state of all (into *all, *nr_all) and the
+ * balloon statistics of the running ones (into *recs, the count
+ * returned). */
+static int
+bulk_stats(struct guest_collector *gc, virConnectPtr conn,
+    virDomainStatsRecordPtr **all, int *nr_all,
+    virDomainStatsRecordPtr **recs, char *err, size_t errlen)
+{
+	struct virt_call c = {
+		.fn = do_bulk_stats, .late = drop_bulk_stats, .key = "",
+		.what = "domain stats", .deadline_ms = GUESTS_STATS_DEADLINE_MS,
+	};
+	struct bulk_req r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.nowait = !gc->nowait_unsupported;
+	rc = virt_call_run(conn, &c, &r, sizeof(r));
+	if (r.nowait_refused && !gc->nowait_unsupported) {
+		log_info("guests: the driver refuses NOWAIT stats; asking "
+		    "without it");
+		gc->nowait_unsupported = true;
+	}
+	if (r.list_refused && !gc->list_unsupported) {
+		log_info("guests: the driver has no per-domain stats call; "
+		    "asking every active domain at once");
+		gc->list_unsupported = true;
+	}
+	if (rc == -ETIMEDOUT)
+		snprintf(err, errlen, "libvirt: domain stats: no answer within "
+		    "%d ms", GUESTS_STATS_DEADLINE_MS);
+	else if (rc == -EBUSY)
+		snprintf(err, errlen, "libvirt: domain stats: %d earlier calls "
+		    "have not returned", virt_calls_stuck());
+	else if (rc < 0)
+		snprintf(err, errlen, "libvirt: domain stats: %s", r.msg);
+	if (rc < 0)
+		return rc;
+	log_debug("guests: states of %d active domains in %lld ms, balloon "
+	    "stats of %d in %lld ms", r.list_refused ? r.n : r.nr_all,
+	    (long long)r.state_ms, r.n, (long long)r.balloon_ms);
+	*all = r.all;
+	*nr_all = r.nr_all;
+	*recs = r.recs;
+	return r.n;
+}
+
+/* Room for n domains in the tick's output and skip list. */
+static int
+collect_room(struct guest_collector *gc, size_t n, char *err, size_t errlen)
+{
+	if (n > gc->cap_out) {
+		struct guest_snapshot *o = reallocarray(gc->out, n, sizeof(*o));
+
+		if (o == NULL)
+			goto nomem;
+		gc->out = o;
+		gc->cap_out = n;
+	}
+	if (n > gc->cap_skipped) {
+		struct guest_skip *k = reallocarray(gc->skipped, n, sizeof(*k));
+
+		if (k == NULL)
+			goto nomem;
+		gc->skipped = k;
+		gc->cap_skipped = n;
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "guests: out of memory for %zu domains", n);
+	return -ENOMEM;
 }
 
 int
@@ -728,40 +1030,32 @@ guests_collect(struct guest_collector *gc, virConnectPtr conn,
     int64_t now_ms, struct guest_snapshot **out, size_t *nr, char *err,
     size_t errlen)
 {
-	virDomainStatsRecordPtr *recs = NULL;
+	virDomainStatsRecordPtr *all = NULL, *recs = NULL;
 	const char *type;
 	size_t nr_sorted = gc->nr_entries, kept = 0, w;
 	bool is_qemu, added;
-	int n, rc = 0;
+	int n, nr_all = 0, rc = 0;
 
 	*out = NULL;
 	*nr = 0;
 	gc->tick++;
-	if ((n = bulk_stats(gc, conn, &recs)) < 0) {
-		rc = virt_last_errno();
-		snprintf(err, errlen, "libvirt: domain stats: %s",
-		    virt_last_message());
-		return rc;
-	}
+	if ((n = bulk_stats(gc, conn, &all, &nr_all, &recs, err, errlen)) < 0)
+		return n;
+	/* kept until now: the last list still goes with the last snapshot */
+	gc->nr_skipped = 0;
 	/* only the QEMU driver has pid files and cgroups */
 	type = virConnectGetType(conn);
 	is_qemu = type != NULL && strcmp(type, "QEMU") == 0;
 
-	if ((size_t)n > gc->cap_out) {
-		struct guest_snapshot *o;
-
-		o = reallocarray(gc->out, (size_t)n, sizeof(*o));
-		if (o == NULL) {
-			snprintf(err, errlen, "guests: out of memory for %d "
-			    "domains", n);
-			rc = -ENOMEM;
-			goto out;
-		}
-		gc->out = o;
-		gc->cap_out = (size_t)n;
-	}
+	if ((rc = collect_room(gc, (size_t)MAX(n, nr_all), err, errlen)) < 0)
+		goto out;
 	for (size_t i = 0; i < gc->nr_entries; i++)
 		gc->entries[i].seen = false;
+	/* the domains not running: listed as skipped, with why */
+	for (int i = 0; i < nr_all; i++)
+		if (!rec_running(all[i]))
+			collect_one(gc, all[i], is_qemu, nr_sorted, now_ms,
+			    &gc->out[kept]);
 	for (int i = 0; i < n; i++)
 		if (collect_one(gc, recs[i], is_qemu, nr_sorted, now_ms,
 		    &gc->out[kept]) > 0)
@@ -780,6 +1074,7 @@ guests_collect(struct guest_collector *gc, virConnectPtr conn,
 	*out = gc->out;
 	*nr = kept;
 out:
+	virDomainStatsRecordListFree(all);
 	virDomainStatsRecordListFree(recs);
 	return rc;
 }

@@ -564,9 +564,11 @@ sample_yield(const struct guest_snapshot *g, struct policy_guest_hist *h,
 }
 
 /* Did the guest run out since the last sample? Signs: nearly nothing
- * usable left, swapping in, or more fresh memory touched (minor faults)
+ * usable left, swapping in, more fresh memory touched (minor faults)
  * than it had usable, most of which it no longer holds (the guest's OOM
- * killer took it, or a burst only just passed and ended). Stats come
+ * killer took it, or a burst only just passed and ended), or its use
+ * falling sharply after it had little left (a kill seen after the fact:
+ * what fell is what the killed workload held). Stats come
  * every few seconds and a burst can end in a kill between two of them,
  * and the killed workload may be back before the next sample: what is
  * seen is pages touched and not kept. What it asked for is at least what
@@ -594,6 +596,16 @@ sample_burst(const struct policy_config *c, const struct guest_snapshot *g,
 	    MAX(c->min_change_kib, had / 2)) {
 		out = true;
 		demand = fault_kib;
+	}
+	/* the signature of an OOM kill: use fell sharply after the guest
+	 * had little left or touched most of what it had; the workload
+	 * killed held what fell, and will want as much again */
+	if (used < h->samp_used_kib &&
+	    h->samp_used_kib - used >= MAX(c->headroom_min_kib / 2, had) &&
+	    (had < c->headroom_min_kib / 4 ||
+	    (MT_PRESENT(fault_kib) && fault_kib >= had / 2))) {
+		out = true;
+		demand = MAX(demand, h->samp_used_kib - used);
 	}
 	if (g->usable_kib < c->headroom_min_kib / 4 ||
 	    (MT_PRESENT(g->swap_in_kib_per_s) &&
@@ -936,6 +948,47 @@ append_reason(struct guest_plan *gp, const char *more)
 	    n > 0 ? "; " : "", more);
 }
 
+/* The soft limit for a guest. On cgroup v1 it only orders host reclaim:
+ * the target plus QEMU's overhead puts a guest holding more than its
+ * target first in line. On v2 libvirt writes it to memory.high, a
+ * throttle: below what the guest's cgroup holds the kernel reclaims and
+ * stalls the guest at once, while its balloon is still on the way down,
+ * and a stuck balloon would be squeezed for good. There it stays an
+ * overhead above the larger of the target and the usage (memory.current,
+ * or QEMU's RSS when larger), so it follows a shrinking balloon down only
+ * as the usage falls. With the usage unknown on v2, MT_ABSENT: no value is
+ * known to be safe to lower to. */
+static int64_t
+soft_limit_kib(const struct guest_snapshot *g, const struct policy_gwork *w)
+{
+	int64_t usage = g->cg_usage_kib;
+
+	if (g->cgroup_version != 2)
+		return w->target_kib + w->overhead_kib;
+	if (MT_PRESENT(g->rss_kib) && (!MT_PRESENT(usage) || g->rss_kib > usage))
+		usage = g->rss_kib;
+	if (!MT_PRESENT(usage))
+		return MT_ABSENT;
+	return MAX(w->target_kib, usage) + w->overhead_kib;
+}
+
+/* libvirt refuses a soft limit above the hard one. On v2 the usage can be
+ * above a hard limit sized from the RSS (memory.current counts page cache
+ * too): then the soft limit is the hard one, which throttles no sooner. */
+static void
+clamp_soft_to_hard(const struct policy_config *c,
+    const struct guest_snapshot *g, struct guest_plan *gp)
+{
+	int64_t hard = MT_PRESENT(gp->hard_limit_kib) ? gp->hard_limit_kib :
+	    g->hard_limit_kib;
+
+	if (!MT_PRESENT(gp->soft_limit_kib) || !MT_PRESENT(hard) ||
+	    hard == POLICY_LIMIT_UNLIMITED || gp->soft_limit_kib <= hard)
+		return;
+	gp->soft_limit_kib = differs(g->soft_limit_kib, hard,
+	    c->min_change_kib) ? hard : MT_ABSENT;
+}
+
 static bool
 plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
     const struct policy_guest_hist *h, const struct policy_gwork *w,
@@ -945,10 +998,16 @@ plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
 	bool any = false;
 
 	if (c->manage_soft_limit && w->cls != GW_FIXED) {
-		/* host reclaim hits guests above their target first */
-		int64_t soft = w->target_kib + w->overhead_kib;
+		int64_t soft = soft_limit_kib(g, w);
 
-		if (differs(g->soft_limit_kib, soft, c->min_change_kib)) {
+		/* v2 without the usage: only a raise is safe */
+		if (!MT_PRESENT(soft) && MT_PRESENT(g->soft_limit_kib) &&
+		    w->target_kib + w->overhead_kib > g->soft_limit_kib)
+			soft = w->target_kib + w->overhead_kib;
+		if (!MT_PRESENT(soft))
+			append_reason(gp, "soft limit kept: cgroup v2 usage "
+			    "unknown");
+		else if (differs(g->soft_limit_kib, soft, c->min_change_kib)) {
 			gp->soft_limit_kib = soft;
 			any = true;
 		}
@@ -980,6 +1039,8 @@ plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
 			    hard == POLICY_LIMIT_UNLIMITED ? hard :
 			    hard + c->swap_limit_kib;
 	}
+	clamp_soft_to_hard(c, g, gp);
+	any = MT_PRESENT(gp->soft_limit_kib) || MT_PRESENT(gp->hard_limit_kib);
 
 	if (c->manage_memory_low && g->cgroup_version == 2) {
 		int64_t low = w->floor_kib + w->overhead_kib;

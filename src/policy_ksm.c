@@ -132,17 +132,27 @@ rate_to_knobs(const struct policy_config *c, int64_t rate, int64_t *pages,
  * the advisor would do (its scan-time target takes minutes for the
  * first passes). The rate is what a scanned page cost since the last
  * tick (pages_scanned, 6.7+) times the budget, or the last rate scaled
- * by budget over ksmd's measured CPU; after the probe, while merging
- * no longer pays, a quarter of it. */
+ * by budget over ksmd's measured CPU; after the probe, once merging no
+ * longer pays (under a quarter of pay_min, until it reaches pay_min
+ * again), a quarter of it. */
 static void
 short_rate(const struct policy_config *c, const struct host_ksm *k,
-    const struct policy_state *s, bool steady, bool probing, int64_t rate,
+    struct policy_state *s, bool steady, bool probing, int64_t rate,
     int64_t *pages, int64_t *sleep, char *why, size_t wl)
 {
 	int64_t now = *pages * 1000 / MAX(1, *sleep), r, target;
 	int64_t dscan = MT_ABSENT, dcpu = MT_ABSENT;
-	bool pays = probing || (MT_PRESENT(rate) &&
-	    rate >= c->ksm_pay_min_kib_per_min);
+	bool pays;
+
+	/* paying from pay_min up, no longer under a quarter of it: a gain
+	 * near the line does not swing the rate fourfold every tick */
+	if (probing || !steady)
+		s->ksm_short_pays = true;
+	else if (MT_PRESENT(rate))
+		s->ksm_short_pays = s->ksm_short_pays ?
+		    rate >= c->ksm_pay_min_kib_per_min / 4 :
+		    rate >= c->ksm_pay_min_kib_per_min;
+	pays = s->ksm_short_pays;
 
 	target = pays ? c->ksm_cpu_max_pmil : MAX(1, c->ksm_cpu_max_pmil / 4);
 	if (MT_PRESENT(k->pages_scanned) && MT_PRESENT(s->ksm_prev_scanned) &&

@@ -10,6 +10,7 @@
 #include "jsonutil.h"
 #include "report.h"
 #include "version.h"
+#include "virt.h"
 
 /* ----------------------------------------------------------- building */
 
@@ -220,6 +221,23 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
 	return o;
 }
 
+/* A domain the collector left out (guests.h): no figures, only why. */
+static struct json_object *
+skipped_json(const struct guest_skip *k)
+{
+	struct json_object *o = json_object_new_object();
+	char st[96];
+
+	virt_state_text(k->state, k->state_reason, st, sizeof(st));
+	add_str(o, "name", k->name);
+	add_str(o, "uuid", k->uuid);
+	add_str(o, "state", "skipped");
+	add_str(o, "action", "none");
+	add_str(o, "domain_state", st);
+	add_str(o, "reason", k->why);
+	return o;
+}
+
 struct json_object *
 report_status_json(const struct engine *e, const char *source)
 {
@@ -263,6 +281,9 @@ report_status_json(const struct engine *e, const char *source)
 		add_i64(h, "balloon_yield_pmy", ballooned > 0 ?
 		    returned * 10000 / ballooned : MT_ABSENT);
 	}
+	for (size_t i = 0; e->snap_ms > 0 && e->gc_ready &&
+	    i < e->gc.nr_skipped; i++)
+		json_object_array_add(guests, skipped_json(&e->gc.skipped[i]));
 	json_object_object_add(o, "guests", guests);
 	return o;
 }

@@ -128,7 +128,7 @@ if tail -n +"$mark" "$W/daemon.log" | grep -E '^memtuned: (balloon|memtune) '; t
 	fail "the daemon acted while libvirtd was down"
 fi
 kill -0 "$DPID" || fail "the daemon died with libvirtd"
-libvirtd -d
+libvirtd -d 9>&-
 t0=$(now_ms)
 wait_until 60 "the daemon reconnects" \
 	'tail -n +'"$mark"' "$W/daemon.log" | grep -q "connected to"'

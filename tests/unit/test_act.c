@@ -463,11 +463,22 @@ START_TEST(test_apply_memory_low)
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
 	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(res.failed, 0);
-	ck_assert_int_eq(f.nr_calls, 3);
+	/* the guest's group, then its scope and machine.slice, which must
+	 * cover it (tests/unit/test_cgroup_v2.c has the whole story) */
+	ck_assert_int_eq(f.nr_calls, 5);
 	ck_assert_int_eq(f.calls[2].kind, ACT_CALL_SYSFS);
-	ck_assert_ptr_nonnull(strstr(f.calls[2].path, "/memory.low"));
+	ck_assert_str_eq(f.calls[2].path,
+	    "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d3\\x2dvm2.scope/"
+	    "libvirt/memory.low");
 	ck_assert_int_eq(strtoll(f.calls[2].value, NULL, 10),
 	    (4 * GIB + oh) * 1024);
+	ck_assert_str_eq(f.calls[3].path,
+	    "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d3\\x2dvm2.scope/"
+	    "memory.low");
+	ck_assert_str_eq(f.calls[3].value, f.calls[2].value);
+	ck_assert_str_eq(f.calls[4].path,
+	    "/sys/fs/cgroup/machine.slice/memory.low");
+	ck_assert_str_eq(f.calls[4].value, f.calls[2].value);
 
 	/* one KiB more than the ceiling and the overhead: a plan bug */
 	act_fake_clear(&f);

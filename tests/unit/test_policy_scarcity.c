@@ -293,6 +293,51 @@ START_TEST(test_burst_then_restart_is_seen)
 }
 END_TEST
 
+/* The kill seen after the fact: the burst touched less than the guest
+ * had (its page cache went first) before the OOM killer took the
+ * workload, so no sample shows more faults than room; but its use fell
+ * by all the workload held. That much is remembered as the burst (twice
+ * it, up to headroom_burst), not twice the little room it had. */
+START_TEST(test_kill_seen_by_the_fall_in_use)
+{
+	struct sc *t = sc_new(2000, 400);
+	struct guest_snapshot *g = &t->g[0];
+	int64_t cap;
+
+	t->snap.nr_guests = 1;
+	g->actual_kib = g->available_kib = MIB_KIB(560);
+	g->usable_kib = MIB_KIB(160);
+	tick(t, 0);
+	/* 140 MiB touched, then the 300 + 140 MiB worker killed */
+	g->minor_fault += MIB_KIB(140) / 4;
+	g->usable_kib = MIB_KIB(160 + 300);
+	tick(t, 2000);
+	cap = MIB_KIB(1024) * t->c.headroom_burst_pmy / 10000;
+	ck_assert_int_eq(t->p.guests[0].burst_kib, MIN(cap, 2 * MIB_KIB(300)));
+	ck_assert_int_gt(t->p.guests[0].burst_kib, 2 * MIB_KIB(160));
+	sc_free(t);
+}
+END_TEST
+
+/* Nearly out, then a fall in use with no fresh pages touched: the
+ * signature of a kill too (near zero left, then much freed at once). A
+ * guest with room that frees as much is the next test: no burst. */
+START_TEST(test_fall_after_nearly_out_is_a_kill)
+{
+	struct sc *t = sc_new(2000, 400);
+	struct guest_snapshot *g = &t->g[0];
+
+	t->snap.nr_guests = 1;
+	g->actual_kib = g->available_kib = MIB_KIB(460);
+	g->usable_kib = MIB_KIB(24);
+	tick(t, 0);
+	g->usable_kib = MIB_KIB(24 + 250);
+	tick(t, 2000);
+	ck_assert_int_ge(t->p.guests[0].burst_kib, 2 * MIB_KIB(250));
+	sc_free(t);
+}
+END_TEST
+
 /* A use that falls because the workload freed memory, without fresh
  * pages beyond what the guest had: no burst. */
 START_TEST(test_plain_free_is_no_burst)
@@ -379,6 +424,8 @@ policy_scarcity_suite(void)
 	tcase_add_test(tc, test_fed_guest_not_shrunk_in_reverse_cooldown);
 	tcase_add_test(tc, test_burst_that_ran_out_is_remembered);
 	tcase_add_test(tc, test_burst_then_restart_is_seen);
+	tcase_add_test(tc, test_kill_seen_by_the_fall_in_use);
+	tcase_add_test(tc, test_fall_after_nearly_out_is_a_kill);
 	tcase_add_test(tc, test_plain_free_is_no_burst);
 	tcase_add_test(tc, test_ksm_short_host_runs_at_budget);
 	suite_add_tcase(s, tc);
