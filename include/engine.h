@@ -27,6 +27,8 @@ struct engine_host_baseline {
 	bool valid;
 	int64_t ksm_run, ksm_pages_to_scan, ksm_sleep_millisecs;
 	char ksm_advisor_mode[16];
+	/* the advisor's knobs memtuned writes from [ksm] (6.8+) */
+	int64_t ksm_advisor_max_cpu, ksm_advisor_target_scan_time;
 	char thp_defrag[24];
 	int64_t thp_scan_sleep_ms, thp_pages_to_scan, thp_max_ptes_none;
 };

@@ -145,6 +145,8 @@ engine_note_baseline(struct engine *e)
 	b->ksm_sleep_millisecs = h->ksm.sleep_millisecs;
 	mt_strlcpy(b->ksm_advisor_mode, h->ksm.advisor_mode,
 	    sizeof(b->ksm_advisor_mode));
+	b->ksm_advisor_max_cpu = h->ksm.advisor_max_cpu;
+	b->ksm_advisor_target_scan_time = h->ksm.advisor_target_scan_time;
 	mt_strlcpy(b->thp_defrag, h->thp.defrag, sizeof(b->thp_defrag));
 	b->thp_scan_sleep_ms = h->thp.khugepaged_scan_sleep_millisecs;
 	b->thp_pages_to_scan = h->thp.khugepaged_pages_to_scan;
@@ -286,6 +288,16 @@ engine_shutdown_actions(struct engine *e)
 	    (e->cfg.manage_ksm || e->cfg.manage_thp)) {
 		log_info("exit: putting KSM and THP back as found at start");
 		if (e->cfg.manage_ksm) {
+			/* the advisor's own knobs before its mode: once
+			 * it is back in charge it reads them */
+			if (MT_PRESENT(b->ksm_advisor_max_cpu))
+				restore_knob("ksm advisor_max_cpu",
+				    ksm_write_knob("advisor_max_cpu",
+				    b->ksm_advisor_max_cpu));
+			if (MT_PRESENT(b->ksm_advisor_target_scan_time))
+				restore_knob("ksm advisor_target_scan_time",
+				    ksm_write_knob("advisor_target_scan_time",
+				    b->ksm_advisor_target_scan_time));
 			if (b->ksm_advisor_mode[0] != '\0')
 				restore_knob("ksm advisor_mode",
 				    ksm_write_advisor_mode(b->ksm_advisor_mode));

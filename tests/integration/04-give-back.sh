@@ -2,27 +2,41 @@
 # Scenario: give back. A guest ballooned down to 400 of 1024 MiB starts a
 # load that grows by 600 MiB over 40 s; memtuned must deflate its balloon
 # ahead of the load: the guest's load generator reports no failed
-# allocation and no OOM kill.
+# allocation and no OOM kill. First on a host with plenty; then the same
+# growth on a host a hog has made tight, where memtuned must still feed the
+# guest (from an idle guest, and from the host's memory above the critical
+# line) instead of holding every guest back as MoM does under pressure.
 . "$(dirname "$0")/lib.sh"
 
 W=$(mktemp -d)
+HOG=
 cleanup() {
 	stop_daemon || true
-	cleanup_guests mt-gb1
+	[[ -n $HOG ]] && kill "$HOG" 2>/dev/null || true
+	cleanup_guests mt-gb1 mt-gb-grow mt-gb-idle
 	rm -rf "$W"
 }
 trap cleanup EXIT
 
+# the guests of the tight part are left alone until then
 cat >"$W/memtuned.conf" <<CONF
 [daemon]
 uri = $URI
 control_socket = $W/control.sock
 manage_ksm = no
 manage_thp = no
+[guest mt-gb-grow]
+exclude = yes
+[guest mt-gb-idle]
+exclude = yes
 CONF
 
 # the ramp starts 25 s after boot: memtuned is running by then
 "$TB" guest add gb1 --mem 400 --max 1024 --load 25s:ramp:600M:40s
+# for the tight part: one that will grow (on a console command), and one
+# that touched 700 MiB and freed it (resident idle memory a balloon returns)
+"$TB" guest add gb-grow --mem 400 --max 1024
+"$TB" guest add gb-idle --mem 1024 --load 1s:alloc:700M:0,8s:free:700M
 "$TB" guest wait gb1
 wait_until 30 "mt-gb1's balloon is at 400 MiB" \
 	'(( $(stat_of mt-gb1 balloon.current) <= 401 * 1024 ))'
@@ -52,3 +66,67 @@ held=$(report_field mt-gb1 held)
 grows=$(grep -c '^memtuned: balloon mt-gb1' "$W/daemon.log" || true)
 measure "balloon_start_kib=409600 balloon_end_kib=$final held_kib=$held balloon_moves=$grows"
 grep -E '^memtuned: balloon ' "$W/daemon.log" | sed 's/^/  /'
+stop_daemon || fail "memtuned did not stop cleanly"
+cleanup_guests mt-gb1
+
+# ---- the same growth on a tight host ---------------------------------------
+# A reserve of 1200 MiB and a hog leaving 1000 MiB: tight (under 100 % of
+# the reserve), and the idle guest's 700 MiB cannot bring the host back to
+# its 1800 MiB target, so it stays tight while the guest grows; the
+# critical line is at 600 MiB (the lowest MemAvailable seen with 900 MiB
+# left was 811 MiB).
+"$TB" guest wait gb-grow gb-idle
+wait_until 60 "mt-gb-idle has touched and freed its memory" \
+	'[[ $(report_field mt-gb-idle t) -ge 10 ]]'
+for g in mt-gb-grow mt-gb-idle; do
+	wait_until 20 "fresh stats from $g" '[[ -n $(stat_of '$g' balloon.usable) ]]'
+done
+( exec 9>&-; exec "$BUILD/integration/hog" 1000 ) >"$W/hog.log" &
+HOG=$!
+wait_until 120 "the hog holds its memory" 'grep -q holding "$W/hog.log"'
+note "$(cat "$W/hog.log")"
+cat >"$W/tight.conf" <<CONF
+[daemon]
+uri = $URI
+control_socket = $W/control.sock
+manage_ksm = no
+manage_thp = no
+[policy]
+reserve = 1200M
+CONF
+start_daemon "$W/tight.conf" "$W/daemon2.log"
+pressure() { status_json "$W/tight.conf" | python3 -c 'import json,sys; print(json.load(sys.stdin)["host"]["pressure"])'; }
+wait_until 30 "memtuned sees the host tight" '[[ $(pressure) == tight ]]'
+# memtuned takes what the idle guest returns first. (Started together,
+# the growth drew the host under its critical line, where memtuned by
+# design feeds nobody from the host, and the guest was OOM-killed: a
+# harder case than this test is about.)
+wait_until 60 "mt-gb-idle is ballooned down" '(( $(stat_of mt-gb-idle balloon.current) < 600 * 1024 ))'
+b0=$(stat_of mt-gb-grow balloon.current)
+"$TB" guest send gb-grow ramp 600M 40
+t_start=$(now_ms)
+declare -A SEEN=()
+min_avail=$(mem_avail_kib)
+# the ramp adds to what the worker holds (nothing yet)
+until (( $(report_field mt-gb-grow held) >= 600 * 1024 )); do
+	[[ $(report_field mt-gb-grow allocfail) == 0 && $(report_field mt-gb-grow oom) == 0 ]] ||
+		fail "the growing guest ran short on the tight host: $("$TB" guest report gb-grow) (balloon $(stat_of mt-gb-grow balloon.current) KiB, host $(pressure))"
+	(( $(now_ms) - t_start < 120000 )) || fail "the load never reached 600 MiB: $("$TB" guest report gb-grow)"
+	SEEN[$(pressure)]=1
+	a=$(mem_avail_kib); (( a < min_avail )) && min_avail=$a
+	sleep 1
+done
+sleep 3
+final=$(stat_of mt-gb-grow balloon.current)
+held=$(report_field mt-gb-grow held)
+[[ $(report_field mt-gb-grow allocfail) == 0 && $(report_field mt-gb-grow oom) == 0 ]] ||
+	fail "the growing guest ran short on the tight host: $("$TB" guest report gb-grow)"
+(( final > held )) || fail "on the tight host the balloon $final KiB stayed below what the guest holds ($held KiB)"
+states=$(printf '%s ' "${!SEEN[@]}")
+grows=$(grep -c '^memtuned: balloon mt-gb-grow: [0-9]* -> ' "$W/daemon2.log" || true)
+measure "tight_balloon_start_kib=$b0 tight_balloon_end_kib=$final tight_held_kib=$held tight_balloon_moves=$grows host_states='$states' min_avail_kib=$min_avail idle_end_kib=$(stat_of mt-gb-idle balloon.current)"
+grep -E '^memtuned: (balloon|host)' "$W/daemon2.log" | sed 's/^/  /'
+# the point of this part: the host was short while the guest was fed
+[[ -n ${SEEN[tight]:-} || -n ${SEEN[critical]:-} ]] || fail "the host was never tight during the growth (states: $states)"
+[[ -z ${SEEN[plenty]:-} ]] || fail "the host had plenty during the growth: not the tight case (states: $states)"
+exit 0

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Scenario: floors and ceilings under the heaviest host pressure. A reserve
-# far above what the host has keeps memtuned in "critical" for the whole
-# run; guests with floors from memtuned.conf and from their own domain
-# metadata must never go below their floor nor above their ceiling.
+# Scenario: floors and ceilings. First under the heaviest host pressure: a
+# reserve far above what the host has keeps memtuned in "critical", and
+# guests with floors from memtuned.conf and from their own domain metadata
+# must never go below their floor. Then on a host with plenty, where the
+# policy grows every guest back: a guest must stop at its ceiling (from
+# memtuned.conf, from its metadata, or its max memory) and never pass it.
 . "$(dirname "$0")/lib.sh"
 
 W=$(mktemp -d)
@@ -14,12 +16,19 @@ cleanup() {
 trap cleanup EXIT
 
 NS='http://memtuned.org/xmlns/memtuned/1'
-"$TB" guest add fc-conf --mem 768
-"$TB" guest add fc-meta --mem 768 \
+# each guest touches 500 MiB and frees it: resident on the host, free
+# inside, so a balloon really returns it and the critical host takes it
+# all the way down to the floors (memtuned does not squeeze memory a
+# guest never touched: that frees nothing)
+LOAD=1s:alloc:500M:0,6s:free:500M
+"$TB" guest add fc-conf --mem 768 --load $LOAD
+"$TB" guest add fc-meta --mem 768 --load $LOAD \
 	--metadata "<memtuned:policy xmlns:memtuned='$NS' floor='400M' ceiling='600M'/>"
-"$TB" guest add fc-dflt --mem 768
+"$TB" guest add fc-dflt --mem 768 --load $LOAD
 "$TB" guest wait fc-conf fc-meta fc-dflt
 for g in mt-fc-conf mt-fc-meta mt-fc-dflt; do
+	wait_until 60 "$g has touched and freed its memory" \
+		'[[ $(report_field '$g' t) -ge 8 && $(report_field '$g' held) == 0 ]]'
 	wait_until 20 "fresh stats from $g" '[[ -n $(stat_of '$g' balloon.usable) ]]'
 done
 
@@ -34,13 +43,14 @@ manage_thp = no
 reserve = 1T
 [guest mt-fc-conf]
 floor = 500M
+ceiling = 640M
 CONF
 start_daemon "$W/memtuned.conf" "$W/daemon.log"
 
 # floors: conf 500 MiB, metadata 400 MiB, default 30 % of 768 = 230 MiB;
-# ceilings: 768, 600 (metadata), 768
+# ceilings: 640 (conf), 600 (metadata), 768 (max memory)
 declare -A FLOOR=([mt-fc-conf]=$((500 * 1024)) [mt-fc-meta]=$((400 * 1024)) [mt-fc-dflt]=$((768 * 1024 * 3 / 10)))
-declare -A CEIL=([mt-fc-conf]=$((768 * 1024)) [mt-fc-meta]=$((600 * 1024)) [mt-fc-dflt]=$((768 * 1024)))
+declare -A CEIL=([mt-fc-conf]=$((640 * 1024)) [mt-fc-meta]=$((600 * 1024)) [mt-fc-dflt]=$((768 * 1024)))
 declare -A LOW
 samples=0
 for i in $(seq 1 45); do
@@ -49,8 +59,8 @@ for i in $(seq 1 45); do
 		# a balloon lands within a page or so of its target
 		(( a >= FLOOR[$g] - 1024 )) || fail "$g at $a KiB, below its floor ${FLOOR[$g]}"
 		[[ -z ${LOW[$g]:-} || $a -lt ${LOW[$g]} ]] && LOW[$g]=$a
-		# the metadata guest booted at 768 MiB, above its 600 MiB
-		# ceiling: after the first ticks it must be inside
+		# the conf and metadata guests booted at 768 MiB, above
+		# their ceilings: after the first ticks they must be inside
 		if (( i > 15 )); then
 			(( a <= CEIL[$g] + 1024 )) || fail "$g at $a KiB, above its ceiling ${CEIL[$g]}"
 		fi
@@ -76,3 +86,74 @@ for g in st["guests"]:
 PY
 grep -q SAFETY "$W/daemon.log" && fail "the actuator's safety net had to refuse a target"
 measure "samples=$samples low_conf_kib=${LOW[mt-fc-conf]} low_meta_kib=${LOW[mt-fc-meta]} low_dflt_kib=${LOW[mt-fc-dflt]}"
+
+# ---- plenty: every guest grows back, each up to its own ceiling ----------
+# Under reserve = 1T everything shrinks, so a ceiling that is not applied
+# passes unseen; here the policy wants every guest bigger, and only the
+# ceiling holds the conf and metadata guests down. A fresh memtuned (no
+# reverse cooldown from the shrinks), quick ticks and a short cooldown so
+# growth takes seconds, not minutes.
+stop_daemon || fail "memtuned did not stop cleanly"
+declare -A START
+for g in mt-fc-conf mt-fc-meta mt-fc-dflt; do
+	START[$g]=$(stat_of $g balloon.current)
+	# growth has to be real for the ceiling to be what stops it
+	(( START[$g] <= CEIL[$g] - 64 * 1024 )) ||
+		fail "$g starts the plenty phase at ${START[$g]} KiB, too near its ceiling ${CEIL[$g]} KiB to show it"
+done
+cat >"$W/plenty.conf" <<CONF
+[daemon]
+uri = $URI
+control_socket = $W/control.sock
+manage_ksm = no
+manage_thp = no
+interval = 1s
+interval_max = 2s
+[policy]
+# 1 GiB available is plenty: this host has far more
+reserve = 256M
+cooldown = 1s
+[guest mt-fc-conf]
+floor = 500M
+ceiling = 640M
+CONF
+start_daemon "$W/plenty.conf" "$W/daemon2.log"
+declare -A HIGH
+grown= t0=$(now_ms)
+for i in $(seq 1 60); do
+	at=0
+	for g in mt-fc-conf mt-fc-meta mt-fc-dflt; do
+		a=$(stat_of $g balloon.current)
+		[[ -z ${HIGH[$g]:-} || $a -gt ${HIGH[$g]} ]] && HIGH[$g]=$a
+		(( a <= CEIL[$g] + 1024 )) ||
+			fail "$g grew to $a KiB, above its ceiling ${CEIL[$g]} KiB"
+		# growth stops within min_change (16 MiB) of the ceiling
+		(( a >= CEIL[$g] - 16 * 1024 - 1024 )) && at=$((at + 1))
+	done
+	if (( at == 3 )) && [[ -z $grown ]]; then
+		grown=$(( $(now_ms) - t0 ))
+		# stay a few ticks more: nothing may pass the ceiling later
+		end=$((i + 6))
+	fi
+	[[ -n $grown ]] && (( i >= end )) && break
+	sleep 1
+done
+[[ -n $grown ]] || fail "the guests did not grow to their ceilings in 60 s on a host with plenty (conf ${HIGH[mt-fc-conf]}, meta ${HIGH[mt-fc-meta]}, dflt ${HIGH[mt-fc-dflt]} KiB)"
+grep -q SAFETY "$W/daemon2.log" && fail "the actuator's safety net had to refuse a target"
+status_json "$W/plenty.conf" >"$W/status2.json"
+python3 - "$W/status2.json" <<'PY' || fail "the daemon's ceilings are not the configured ones"
+import json, sys
+st = json.load(open(sys.argv[1]))
+assert st["host"]["pressure"] == "plenty", st["host"]["pressure"]
+want = {"mt-fc-conf": (640 * 1024, "config"), "mt-fc-meta": (600 * 1024, "metadata"),
+        "mt-fc-dflt": (768 * 1024, "default")}
+for g in st["guests"]:
+    if g["name"] in want:
+        ceil, src = want[g["name"]]
+        assert g["ceiling_kib"] == ceil, (g["name"], g["ceiling_kib"], ceil)
+        assert g["ceiling_src"] == src, (g["name"], g["ceiling_src"], src)
+        assert g["target_kib"] <= g["ceiling_kib"], g
+        print(g["name"], "ceiling", g["ceiling_kib"], g["ceiling_src"], "actual",
+              g["actual_kib"], "reason:", g["reason"])
+PY
+measure "start_conf_kib=${START[mt-fc-conf]} start_meta_kib=${START[mt-fc-meta]} start_dflt_kib=${START[mt-fc-dflt]} grown_to_ceilings_ms=$grown high_conf_kib=${HIGH[mt-fc-conf]} high_meta_kib=${HIGH[mt-fc-meta]} high_dflt_kib=${HIGH[mt-fc-dflt]}"

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Scenario: a VDI login storm. Four identical desktops start together and
-# load up within seconds of each other; memtuned switches KSM on and tunes
-# it up, pages_sharing rises, and once merging settles ksmd is slowed back
-# down. Records the KSM savings and ksmd's CPU time.
+# Scenario: a VDI login storm, memtuned setting ksmd's rate itself
+# (use_advisor = no; 17-vdi-ksm-advisor runs the same storm on the
+# default path, with the kernel's advisor). Four identical desktops start
+# together and load up within seconds of each other; memtuned switches KSM
+# on and tunes it up, and once merging settles ksmd is slowed back down.
+# What must hold: most of the pages the desktops hold alike are merged,
+# and ksmd stays within memtuned's CPU budget (cpu_max, 20 % of a core)
+# over the whole run.
 . "$(dirname "$0")/lib.sh"
 
 W=$(mktemp -d)
@@ -16,11 +20,9 @@ cleanup() {
 trap cleanup EXIT
 
 ksm_save
-# start from a host where KSM is off, as most hosts ship
-echo 0 >"$KSM/run"
-echo 100 >"$KSM/pages_to_scan"
-echo 20 >"$KSM/sleep_millisecs"
-[[ -f $KSM/advisor_mode ]] && echo none >"$KSM/advisor_mode"
+# start from a host where KSM is off, as most hosts ship, and nothing
+# merged from before
+ksm_fresh
 
 cat >"$W/memtuned.conf" <<CONF
 [daemon]
@@ -39,6 +41,7 @@ start_daemon "$W/memtuned.conf" "$W/daemon.log"
 
 ksmd_pid=$(pgrep -x ksmd | head -n 1)
 ksmd_cpu() { awk '{ print $14 + $15 }' "/proc/$ksmd_pid/stat"; }
+hz=$(getconf CLK_TCK)
 cpu0=$(ksmd_cpu)
 t0=$(now_ms)
 
@@ -55,11 +58,19 @@ wait "${pids[@]}"
 boot_ms=$(( $(now_ms) - t0 ))
 
 max_sharing=0 max_pages=0 turned_on= peak_at= slowed=
-prev_sharing=0 flat=0
+prev_sharing=0 flat=0 cpu_on= win_max=0
+declare -a WT WC
 for i in $(seq 1 90); do
 	run=$(ksm_get run); pages=$(ksm_get pages_to_scan); sleep_ms=$(ksm_get sleep_millisecs)
 	sharing=$(ksm_get pages_sharing)
-	[[ $run == 1 && -z $turned_on ]] && turned_on=$(( $(now_ms) - t0 ))
+	now=$(now_ms) cpu=$(ksmd_cpu)
+	[[ $run == 1 && -z $turned_on ]] && { turned_on=$(( now - t0 )); cpu_on=$cpu; ms_on=$now; }
+	# ksmd's CPU over the last 10 s (5 samples)
+	WT+=("$now") WC+=("$cpu")
+	if (( ${#WT[@]} > 5 )); then
+		w=$(( (cpu - WC[-6]) * 1000 * 1000 / hz / (now - WT[-6]) ))
+		(( w > win_max )) && win_max=$w
+	fi
 	(( pages > max_pages )) && max_pages=$pages
 	if (( sharing > max_sharing )); then max_sharing=$sharing; peak_at=$(( $(now_ms) - t0 )); fi
 	# merging has settled when pages_sharing stops growing for 20 s
@@ -72,18 +83,28 @@ for i in $(seq 1 90); do
 	sleep 2
 done
 cpu1=$(ksmd_cpu)
-hz=$(getconf CLK_TCK)
 ksmd_ms=$(( (cpu1 - cpu0) * 1000 / hz ))
 elapsed=$(( $(now_ms) - t0 ))
 saved_mib=$(( max_sharing * 4 / 1024 ))
 profit=$(ksm_get general_profit 2>/dev/null || echo absent)
-measure "boot_ms=$boot_ms ksm_on_ms=${turned_on:-never} pages_sharing_max=$max_sharing saved_mib=$saved_mib peak_ms=${peak_at:-0} general_profit=$profit"
-measure "pages_to_scan_max=$max_pages slowed_ms=${slowed:-never} ksmd_cpu_ms=$ksmd_ms over_ms=$elapsed"
+# what the desktops hold alike: each loads 300 MiB of the same pages and
+# writes 10 % of it every second (those never stay merged); of four
+# copies of a page, three count in pages_sharing
+alike=$(( 3 * 300 * 90 / 100 * 256 ))
+ksmd_pmil=-1
+[[ -n $turned_on ]] && ksmd_pmil=$(( (cpu1 - cpu_on) * 1000 * 1000 / hz / ($(now_ms) - ms_on) ))
+measure "boot_ms=$boot_ms ksm_on_ms=${turned_on:-never} pages_sharing_max=$max_sharing alike_pages=$alike saved_mib=$saved_mib peak_ms=${peak_at:-0} general_profit=$profit"
+measure "pages_to_scan_max=$max_pages slowed_ms=${slowed:-never} ksmd_cpu_ms=$ksmd_ms over_ms=$elapsed ksmd_pmil=$ksmd_pmil ksmd_pmil_10s_max=$win_max"
 grep -E 'ksm' "$W/daemon.log" | sed 's/^/  /' | tail -n 20
 
 [[ -n $turned_on ]] || fail "memtuned never switched KSM on"
 grep -q "run = 1\|/run = 1\|ksm/run = 1" "$W/daemon.log" || fail "KSM was switched on, but not by memtuned"
+# what the storm is for, first: the pages merged, and what ksmd cost
+# (measured here: 237,623 pages, 115 % of the alike count, which leaves
+# out the guests' own alike kernel pages; 71 per mille of a core)
+(( max_sharing * 100 >= alike * 90 )) ||
+	fail "pages_sharing reached $max_sharing; want 90 % of the $alike pages the desktops hold alike"
+# cpu_max = 20 % of one core, from KSM on to the end of the run
+(( ksmd_pmil <= 200 )) || fail "ksmd used $ksmd_pmil per mille of a core since KSM went on; the budget is 200"
 (( max_pages > 100 )) || fail "memtuned never tuned ksmd up (pages_to_scan max $max_pages)"
-# four guests x 300 MiB of the same pages: at least one guest's worth shared
-(( max_sharing >= 40000 )) || fail "pages_sharing only reached $max_sharing"
 [[ -n $slowed ]] || fail "ksmd was not slowed down after merging settled (pages_to_scan $(ksm_get pages_to_scan), sleep $(ksm_get sleep_millisecs) ms)"

@@ -77,6 +77,18 @@ hard_of() { virsh -q -c "$URI" memtune "$1" | awk '$1 == "hard_limit" {print $3}
 rec_kib() { sed -n 's/.*hard_limit="\([0-9]*\)".*/\1/p' <<<"$1"; }
 
 [[ $hard =~ ^[0-9]+$ ]] || fail "memtuned set no hard limit on the stuck guest (memtune: '$hard')"
+# the limit holds a stuck balloon where memtuned asked it to be: its
+# target plus QEMU's overhead (qemu_overhead 256 MiB + 2 % of the 512 MiB
+# max), never under what QEMU holds (RSS + overhead: a limit under the RSS
+# kills the VM); rewritten only when off by more than min_change (16 MiB)
+tgt=$(guest_field "$W/memtuned.conf" mt-fl-nodrv target_kib)
+rss=$(guest_field "$W/memtuned.conf" mt-fl-nodrv rss_kib)
+[[ $tgt =~ ^[0-9]+$ && $rss =~ ^[0-9]+$ ]] || fail "no target ($tgt) or RSS ($rss) for mt-fl-nodrv in the daemon's status"
+overhead=$(( 256 * 1024 + 512 * 1024 * 200 / 10000 ))
+hard_want=$(( (tgt > rss ? tgt : rss) + overhead ))
+(( hard - hard_want <= 16 * 1024 && hard_want - hard <= 16 * 1024 )) ||
+	fail "the stuck guest's hard limit is $hard KiB; want max(target $tgt, RSS $rss) + overhead $overhead = $hard_want KiB"
+measure "nodrv_target_kib=$tgt nodrv_rss_kib=$rss hard_limit_want_kib=$hard_want hard_limit_off_kib=$(( hard - hard_want ))"
 rec=$(record_of mt-fl-nodrv)
 rk=$(rec_kib "$rec")
 # libvirt reads the limit back from the cgroup, in whole pages

@@ -116,12 +116,20 @@ ksm_advisor() {
 	[[ -f $KSM/advisor_mode ]] || { echo -; return; }
 	sed -E 's/.*\[([a-z-]+)\].*/\1/' "$KSM/advisor_mode"
 }
+# (the advisor's own knobs too: memtuned sets them and does not put them
+# back at exit)
 ksm_save() {
-	KSM_SAVED="$(ksm_get run) $(ksm_get pages_to_scan) $(ksm_get sleep_millisecs) $(ksm_advisor)"
+	local k adv=""
+	for k in advisor_max_cpu advisor_target_scan_time; do
+		if [[ -f $KSM/$k ]]; then adv+=" $(ksm_get $k)"; else adv+=" -"; fi
+	done
+	KSM_SAVED="$(ksm_get run) $(ksm_get pages_to_scan) $(ksm_get sleep_millisecs) $(ksm_advisor)$adv"
 }
 ksm_restore() {
 	[[ -n ${KSM_SAVED:-} ]] || return 0
 	set -- $KSM_SAVED
+	[[ ${5:--} != - ]] && echo "$5" >"$KSM/advisor_max_cpu" 2>/dev/null || true
+	[[ ${6:--} != - ]] && echo "$6" >"$KSM/advisor_target_scan_time" 2>/dev/null || true
 	# the advisor first: pages_to_scan is refused while it is in charge
 	[[ $4 != - ]] && echo "$4" >"$KSM/advisor_mode" 2>/dev/null || true
 	echo "$2" >"$KSM/pages_to_scan" 2>/dev/null || true
@@ -136,7 +144,12 @@ ksm_fresh() {
 	echo 2 >"$KSM/run"
 	wait_until 120 "KSM unmerged" '[[ $(ksm_get pages_sharing) == 0 ]]'
 	echo 0 >"$KSM/run"
-	[[ -f $KSM/advisor_mode ]] && echo none >"$KSM/advisor_mode"
+	if [[ -f $KSM/advisor_mode ]]; then
+		echo none >"$KSM/advisor_mode"
+		# the kernel's defaults: a manager that never sets them is seen
+		echo 70 >"$KSM/advisor_max_cpu"
+		echo 200 >"$KSM/advisor_target_scan_time"
+	fi
 	echo 100 >"$KSM/pages_to_scan"
 	echo 20 >"$KSM/sleep_millisecs"
 	[[ -f $KSM/smart_scan ]] && echo 1 >"$KSM/smart_scan"

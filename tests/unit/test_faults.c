@@ -642,6 +642,45 @@ START_TEST(test_own_hard_limit_survives_restart)
 }
 END_TEST
 
+/* restore_host_settings: at exit KSM and THP are as memtuned found them,
+ * the advisor's own knobs (which it writes from [ksm]) included. */
+static int64_t
+knob_of(const char *rel)
+{
+	char path[PATH_MAX + 64], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", fx.root, rel);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	return strtoll(buf, NULL, 10);
+}
+
+START_TEST(test_exit_restores_host_settings)
+{
+	assert_healthy_tick();
+	ck_assert_int_eq(knob_of("sys/kernel/mm/ksm/advisor_max_cpu"), 70);
+	ck_assert_int_eq(knob_of("sys/kernel/mm/ksm/advisor_target_scan_time"),
+	    200);
+	/* what memtuned writes with the advisor in charge */
+	ck_assert_int_eq(ef_put(fx.root, "sys/kernel/mm/ksm/advisor_max_cpu",
+	    "20\n"), 0);
+	ck_assert_int_eq(ef_put(fx.root,
+	    "sys/kernel/mm/ksm/advisor_target_scan_time", "150\n"), 0);
+	ck_assert_int_eq(ef_put(fx.root, "sys/kernel/mm/ksm/sleep_millisecs",
+	    "10\n"), 0);
+	engine_shutdown_actions(&fx.e);
+	ck_assert_int_eq(knob_of("sys/kernel/mm/ksm/advisor_max_cpu"), 70);
+	ck_assert_int_eq(knob_of("sys/kernel/mm/ksm/advisor_target_scan_time"),
+	    200);
+	ck_assert_int_eq(knob_of("sys/kernel/mm/ksm/sleep_millisecs"),
+	    fx.e.baseline.ksm_sleep_millisecs);
+}
+END_TEST
+
 Suite *
 faults_suite(void)
 {
@@ -659,6 +698,7 @@ faults_suite(void)
 	tcase_add_test(tc, test_unapplied_target_asked_again);
 	tcase_add_test(tc, test_dry_run_keeps_operator_hard_limit);
 	tcase_add_test(tc, test_own_hard_limit_survives_restart);
+	tcase_add_test(tc, test_exit_restores_host_settings);
 	suite_add_tcase(s, tc);
 	return s;
 }
