@@ -297,6 +297,17 @@ policy_ksm_decide(const struct policy_config *c,
 		}
 	}
 
+	/* nor for the probe: the advisor, freshly in charge, prices its
+	 * first scan with all of ksmd's CPU since boot and falls to a few
+	 * pages a wake-up (a login storm on a calm host merged nothing in
+	 * 74 s that way); memtuned's own rate, within the same budget,
+	 * takes ksmd through the new pages, and the advisor keeps the pace
+	 * once they are seen */
+	if (advisor && s->ksm_on && MT_PRESENT(s->ksm_on_full_scans) &&
+	    MT_PRESENT(k->full_scans) &&
+	    k->full_scans < s->ksm_on_full_scans + 2)
+		advisor = false;
+
 	pages = MT_PRESENT(s->ksm_pages) ? s->ksm_pages :
 	    MT_PRESENT(k->pages_to_scan) ? k->pages_to_scan : 100;
 	pages = clamp64(pages, c->ksm_pages_min, c->ksm_pages_max);
