@@ -581,6 +581,7 @@ sample_burst(const struct policy_config *c, const struct guest_snapshot *g,
 {
 	int64_t had = h->samp_usable_kib, fault_kib = MT_ABSENT, demand = 0;
 	int64_t cap = policy_scale(g->max_kib, c->headroom_burst_pmy, 10000);
+	int64_t released;
 	bool out = false;
 
 	if (!MT_PRESENT(used) || !MT_PRESENT(h->samp_used_kib) ||
@@ -589,13 +590,20 @@ sample_burst(const struct policy_config *c, const struct guest_snapshot *g,
 	if (MT_PRESENT(g->minor_fault) && MT_PRESENT(h->samp_minor_fault) &&
 	    g->minor_fault >= h->samp_minor_fault)
 		fault_kib = (g->minor_fault - h->samp_minor_fault) * PAGE_KIB;
+	/* what was let go of since the sample: pages touched and not kept,
+	 * plus the fall of the use. A killed workload's whole size shows
+	 * here whether or not it started again before this sample (its
+	 * new pages are touched and kept, and cancel out) */
+	released = MAX(0, h->samp_used_kib - used);
+	if (MT_PRESENT(fault_kib))
+		released = MAX(0, fault_kib - (used - h->samp_used_kib));
 	/* touched more than it had, and let go of at least half of that
 	 * again by now: it did not keep what it touched */
 	if (MT_PRESENT(fault_kib) && fault_kib > had &&
 	    fault_kib - MAX(0, used - h->samp_used_kib) >=
 	    MAX(c->min_change_kib, had / 2)) {
 		out = true;
-		demand = fault_kib;
+		demand = MAX(fault_kib, released);
 	}
 	/* the signature of an OOM kill: use fell sharply after the guest
 	 * had little left or touched most of what it had; the workload
@@ -605,7 +613,7 @@ sample_burst(const struct policy_config *c, const struct guest_snapshot *g,
 	    (had < c->headroom_min_kib / 4 ||
 	    (MT_PRESENT(fault_kib) && fault_kib >= had / 2))) {
 		out = true;
-		demand = MAX(demand, h->samp_used_kib - used);
+		demand = MAX(demand, released);
 	}
 	if (g->usable_kib < c->headroom_min_kib / 4 ||
 	    (MT_PRESENT(g->swap_in_kib_per_s) &&

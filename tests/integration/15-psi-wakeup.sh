@@ -38,6 +38,8 @@ interval_max = 30s
 psi_threshold = 150ms
 CONF
 start_daemon "$W/memtuned.conf" "$W/daemon.log"
+# (the socket answers before the start line is written)
+wait_until 10 "memtuned's start line" 'grep -q "started: " "$W/daemon.log"'
 grep -q 'psi_trigger=on' "$W/daemon.log" || fail "memtuned opened no PSI trigger: $(grep -i psi "$W/daemon.log")"
 
 ticks() { status_json "$W/memtuned.conf" | python3 -c 'import json,sys; print(json.load(sys.stdin)["ticks"])'; }

@@ -313,8 +313,32 @@ START_TEST(test_kill_seen_by_the_fall_in_use)
 	g->usable_kib = MIB_KIB(160 + 300);
 	tick(t, 2000);
 	cap = MIB_KIB(1024) * t->c.headroom_burst_pmy / 10000;
-	ck_assert_int_eq(t->p.guests[0].burst_kib, MIN(cap, 2 * MIB_KIB(300)));
+	ck_assert_int_eq(t->p.guests[0].burst_kib, MIN(cap,
+	    2 * MIB_KIB(140 + 300)));
 	ck_assert_int_gt(t->p.guests[0].burst_kib, 2 * MIB_KIB(160));
+	sc_free(t);
+}
+END_TEST
+
+/* The kill and the restart in one sample: the burst touched 100 MiB,
+ * the 400 MiB worker was killed, and the restarted one touched 200 MiB
+ * of its 300 again. Use fell by 200 MiB, faults say 300; what was let
+ * go of is the killed workload's 400 + the 100 it touched: 500 MiB,
+ * remembered twice (a 2 GiB guest, so headroom_burst does not cap). */
+START_TEST(test_kill_and_restart_in_one_sample)
+{
+	struct sc *t = sc_new(2000, 400);
+	struct guest_snapshot *g = &t->g[0];
+
+	t->snap.nr_guests = 1;
+	g->max_kib = MIB_KIB(2048);
+	g->actual_kib = g->available_kib = MIB_KIB(600);
+	g->usable_kib = MIB_KIB(100);
+	tick(t, 0);
+	g->minor_fault += MIB_KIB(100 + 200) / 4;
+	g->usable_kib = MIB_KIB(100 + 200);
+	tick(t, 2000);
+	ck_assert_int_eq(t->p.guests[0].burst_kib, 2 * MIB_KIB(500));
 	sc_free(t);
 }
 END_TEST
@@ -444,6 +468,7 @@ policy_scarcity_suite(void)
 	tcase_add_test(tc, test_burst_then_restart_is_seen);
 	tcase_add_test(tc, test_kill_seen_by_the_fall_in_use);
 	tcase_add_test(tc, test_fall_after_nearly_out_is_a_kill);
+	tcase_add_test(tc, test_kill_and_restart_in_one_sample);
 	tcase_add_test(tc, test_plain_free_is_no_burst);
 	tcase_add_test(tc, test_ksm_short_host_runs_at_budget);
 	suite_add_tcase(s, tc);
