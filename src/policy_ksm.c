@@ -187,6 +187,11 @@ short_rate(const struct policy_config *c, const struct host_ksm *k,
 	rate_to_knobs(c, MAX(1, r), pages, sleep);
 }
 
+/* One tick of KSM: backoff after an outside change, the gain, on/off,
+ * the probe, then the rate (short host, advisor, or memtuned's own
+ * steps) and the plan. Long, and kept whole for now: the phases share
+ * the probe and pay state in `s`; splitting them is issue 16's
+ * (policy_ksm_decide along these phases, with its table tests). */
 void
 policy_ksm_decide(const struct policy_config *c,
     const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
