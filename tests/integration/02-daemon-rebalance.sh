@@ -115,7 +115,7 @@ measure "daemon_soft_minus_target_overhead_kib=$gap"
 grep -q 'because:' "$W/explain.txt" || fail "explain gave no reason"
 
 # libvirtd goes away
-lvpid=$(pgrep -x libvirtd)
+lvpid=$("$TB" pid libvirtd) || fail "the testbed's libvirtd is not running"
 kill -9 $lvpid
 t0=$(now_ms)
 wait_until 30 "the daemon notices libvirtd is gone" \
@@ -128,7 +128,7 @@ if tail -n +"$mark" "$W/daemon.log" | grep -E '^memtuned: (balloon|memtune) '; t
 	fail "the daemon acted while libvirtd was down"
 fi
 kill -0 "$DPID" || fail "the daemon died with libvirtd"
-libvirtd -d 9>&-
+"$TB" daemons 9>&-
 t0=$(now_ms)
 wait_until 60 "the daemon reconnects" \
 	'tail -n +'"$mark"' "$W/daemon.log" | grep -q "connected to"'

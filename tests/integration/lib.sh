@@ -6,9 +6,10 @@ set -euo pipefail
 
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD=${BUILD:-$TOP/build}
-URI=${MT_URI:-qemu:///system}
 STATE=/var/lib/memtuned-testbed
 TB="$TOP/scripts/testbed"
+# the testbed's own libvirtd (scripts/testbed: a private mount namespace)
+URI=${MT_URI:-$("$TB" uri)}
 export MT_BUILD=$BUILD
 
 # One user of the testbed at a time: guests are all named mt-*, KSM and
