@@ -152,4 +152,11 @@ int guests_enable_stats_period(virConnectPtr conn, virDomainPtr dom,
  * reused pid. 0 or -errno (-ENOENT, -ESRCH when the check fails). */
 int guests_qemu_pid(const char *pid_dir, const char *name, int64_t *pid);
 
+/* Without a pid file (a libvirtd whose run directory is not pid_dir: a
+ * private or session daemon, another distribution's layout): the one
+ * process under /proc whose command line names the guest. 0, -ESRCH for
+ * none, -ENOTUNIQ when two do (guests of the same name under two
+ * libvirtds: neither is taken), or -errno. */
+int guests_qemu_pid_search(const char *name, int64_t *pid);
+
 #endif

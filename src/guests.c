@@ -1,4 +1,6 @@
 /* guests.c - see guests.h */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -479,13 +481,36 @@ cmdline_names(const char *buf, size_t len, const char *name)
 	return false;
 }
 
+/* /proc/PID/cmdline into buf (NUL-terminated); its length or -errno */
+static ssize_t
+read_cmdline(const char *pid, char *buf, size_t len)
+{
+	char path[64], full[PATH_MAX];
+	ssize_t n;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
+	if ((rc = mt_path(full, sizeof(full), path)) < 0)
+		return rc;
+	if ((fd = open(full, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, len - 1);
+	rc = n < 0 ? -errno : 0;
+	close(fd);
+	if (rc < 0)
+		return rc;
+	/* a cut-off last argument still ends in a NUL */
+	buf[n] = '\0';
+	return n;
+}
+
 int
 guests_qemu_pid(const char *pid_dir, const char *name, int64_t *pid)
 {
-	char path[PATH_MAX], full[PATH_MAX], buf[GUESTS_CMDLINE_BUF + 1];
+	char path[PATH_MAX], buf[GUESTS_CMDLINE_BUF + 1];
 	int64_t v;
 	ssize_t n;
-	int fd, rc;
+	int rc;
 
 	*pid = MT_ABSENT;
 	if (strchr(name, '/') != NULL)
@@ -500,18 +525,9 @@ guests_qemu_pid(const char *pid_dir, const char *name, int64_t *pid)
 		log_debug("%s: not a pid: '%.20s'", path, buf);
 		return -EINVAL;
 	}
-	snprintf(path, sizeof(path), "/proc/%lld/cmdline", (long long)v);
-	if ((rc = mt_path(full, sizeof(full), path)) < 0)
-		return rc;
-	if ((fd = open(full, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, buf, GUESTS_CMDLINE_BUF);
-	rc = n < 0 ? -errno : 0;
-	close(fd);
-	if (rc < 0)
-		return rc;
-	/* a cut-off last argument still ends in a NUL */
-	buf[n] = '\0';
+	snprintf(path, sizeof(path), "%lld", (long long)v);
+	if ((n = read_cmdline(path, buf, sizeof(buf))) < 0)
+		return (int)n;
 	if (!cmdline_names(buf, (size_t)n, name)) {
 		log_debug("guest %s: pid %lld from its pid file is not its "
 		    "QEMU", name, (long long)v);
@@ -519,6 +535,49 @@ guests_qemu_pid(const char *pid_dir, const char *name, int64_t *pid)
 	}
 	*pid = v;
 	return 0;
+}
+
+int
+guests_qemu_pid_search(const char *name, int64_t *pid)
+{
+	char full[PATH_MAX], buf[GUESTS_CMDLINE_BUF + 1];
+	struct dirent *de;
+	int64_t found = MT_ABSENT, v;
+	DIR *d;
+	int rc;
+
+	*pid = MT_ABSENT;
+	if ((rc = mt_path(full, sizeof(full), "/proc")) < 0)
+		return rc;
+	if ((d = opendir(full)) == NULL)
+		return -errno;
+	rc = -ESRCH;
+	while ((de = readdir(d)) != NULL) {
+		ssize_t n;
+
+		if (!isdigit((unsigned char)de->d_name[0]) ||
+		    mt_parse_int64(de->d_name, &v) < 0 || v <= 0 ||
+		    v > INT32_MAX)
+			continue;
+		/* processes come and go while the directory is read */
+		if ((n = read_cmdline(de->d_name, buf, sizeof(buf))) <= 0 ||
+		    !cmdline_names(buf, (size_t)n, name))
+			continue;
+		if (MT_PRESENT(found)) {
+			log_debug("guest %s: QEMU processes %lld and %lld both "
+			    "name it; taking neither", name, (long long)found,
+			    (long long)v);
+			rc = -ENOTUNIQ;
+			found = MT_ABSENT;
+			break;
+		}
+		found = v;
+		rc = 0;
+	}
+	closedir(d);
+	if (rc == 0)
+		*pid = found;
+	return rc;
 }
 
 static bool
@@ -606,6 +665,8 @@ entry_refresh(struct guest_collector *gc, virDomainPtr dom, bool is_qemu,
 	e->cg_dir[0] = '\0';
 	if (is_qemu) {
 		rc = guests_qemu_pid(gc->opts.pid_dir, e->name, &e->qemu_pid);
+		if (rc == -ENOENT)
+			rc = guests_qemu_pid_search(e->name, &e->qemu_pid);
 		if (rc < 0)
 			log_debug("guest %s: no QEMU pid: %s", e->name,
 			    strerror(-rc));

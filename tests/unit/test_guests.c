@@ -223,6 +223,23 @@ START_TEST(test_qemu_pid)
 	ck_assert_int_eq(guests_qemu_pid("/run", "junk", &pid), -EINVAL);
 	ck_assert_int_eq(guests_qemu_pid("/run", "../etc", &pid), -EINVAL);
 
+	/* no pid file (a libvirtd with a private run directory): the one
+	 * process that names the guest on its command line */
+	ck_assert_int_eq(guests_qemu_pid("/run", "nofile", &pid), -ENOENT);
+	put(root, "proc/self/cmdline", "bash", 5);
+	put(root, "proc/80/cmdline", "qemu\0-name\0guest=nofile,x=y", 28);
+	put(root, "proc/81/cmdline", "qemu\0-name\0guest=nofile2", 25);
+	ck_assert_int_eq(guests_qemu_pid_search("nofile", &pid), 0);
+	ck_assert_int_eq(pid, 80);
+	ck_assert_int_eq(guests_qemu_pid_search("a,b", &pid), 0);
+	ck_assert_int_eq(pid, 77);
+	ck_assert_int_eq(guests_qemu_pid_search("nobody", &pid), -ESRCH);
+	ck_assert(!MT_PRESENT(pid));
+	/* two QEMUs of one name (guests of two libvirtds): neither */
+	put(root, "proc/82/cmdline", "qemu\0-name\0guest=nofile", 24);
+	ck_assert_int_eq(guests_qemu_pid_search("nofile", &pid), -ENOTUNIQ);
+	ck_assert(!MT_PRESENT(pid));
+
 	mt_set_root("");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	ck_assert_int_eq(system(cmd), 0);
