@@ -3,7 +3,12 @@
 # (interval_min = interval_max = 30 s, so neither the policy nor the
 # MemAvailable watch ticks sooner), the host's PSI trigger
 # (/proc/pressure/memory, "some" 150 ms in a 2 s window here) must make
-# memtuned decide within 2 s of the stall, not at its next timed tick.
+# memtuned decide within 3 s of the stall, not at its next timed tick 30 s
+# later: the kernel checks a trigger over its window (2 s here: without
+# CAP_SYS_RESOURCE it takes only whole multiples of 2 s) and this test
+# sees the tick through memtunectl, polled every 100 ms on a busy machine,
+# so 2 s was within noise of what the kernel allows (a run here measured
+# 2,084 ms with the trigger working).
 # The stall is real and kept small: a writer confined to a scratch memory
 # cgroup of 16 MiB, so its reclaim waits on writeback (counted by PSI as
 # memory stall) while the rest of the host has plenty.
@@ -58,13 +63,15 @@ for _ in $(seq 1 40); do
 done
 (( quiet >= 6 )) || fail "memtuned kept ticking with nothing to wake it (PSI: $(head -n 1 /proc/pressure/memory)): the test cannot tell a PSI wake-up"
 
-# the stall: 4 s of writes inside a 16 MiB memory cgroup
+# the stall: writes inside a 16 MiB memory cgroup until the stall is seen
+# (at most 14 s: on a loaded machine the first seconds of writes may
+# stall little; a make check run here once saw 70 ms in 4 s)
 mkdir "$CG"
 echo $(( 16 * 1024 * 1024 )) >"$CG/memory.limit_in_bytes"
 p0=$(psi_some_us)
 t_start=$(now_ms)
 ( exec 9>&-; echo $BASHPID >"$CG/cgroup.procs"
-  end=$(( $(date +%s) + 4 ))
+  end=$(( $(date +%s) + 14 ))
   while (( $(date +%s) < end )) && [[ ! -e $W/stop ]]; do
 	dd if=/dev/zero of="$W/stall.dat" bs=1M count=64 conv=notrunc status=none
   done ) &
@@ -73,7 +80,7 @@ STALL=$!
 # sample the kernel's stall total and memtuned's ticks every 100 ms: the
 # stall "happens" when the threshold's worth (150 ms) has accumulated
 t_stall= t_tick= k1=$k0
-while (( $(now_ms) - t_start < 8000 )); do
+while (( $(now_ms) - t_start < 16000 )); do
 	now=$(now_ms)
 	st=$(( ($(psi_some_us) - p0) / 1000 ))
 	[[ -z $t_stall ]] && (( st >= 150 )) && t_stall=$now
@@ -91,10 +98,10 @@ rmdir "$CG" 2>/dev/null || true
 rel() { [[ -n $1 ]] && echo $(( $1 - $2 )) || echo never; }
 measure "stall_ms=$stall_ms stall_at_ms=$(rel "$t_stall" $t_start) tick_at_ms=$(rel "$t_tick" $t_start) tick_after_stall_ms=$( [[ -n $t_stall ]] && rel "$t_tick" $t_stall || echo never) psi_wakeups_logged=$(grep -c 'PSI trigger: memory stall' "$W/daemon.log" || true)"
 
-[[ -n $t_stall ]] || fail "the writer made only $stall_ms ms of memory stall in 8 s: no stall to wake memtuned"
+[[ -n $t_stall ]] || fail "the writer made only $stall_ms ms of memory stall in 16 s: no stall to wake memtuned"
 [[ -n $t_tick ]] || fail "memtuned did not tick within $(( ($(now_ms) - t_stall) / 1000 )) s of a ${stall_ms} ms memory stall: the PSI trigger did not wake it"
-(( t_tick - t_stall <= 2000 )) ||
-	fail "memtuned ticked $(( t_tick - t_stall )) ms after the stall; want within 2 s"
+(( t_tick - t_stall <= 3000 )) ||
+	fail "memtuned ticked $(( t_tick - t_stall )) ms after the stall; want within 3 s"
 grep -q 'PSI trigger: memory stall over threshold, deciding now' "$W/daemon.log" ||
 	fail "memtuned ticked, but its log does not say the PSI trigger woke it"
 kill -0 "$DPID" || fail "memtuned died"
