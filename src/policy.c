@@ -1146,6 +1146,16 @@ policy_decide(const struct policy_config *c, const struct snapshot *snap,
 	if (plan->ksm.change && MT_PRESENT(plan->ksm.pages_to_scan))
 		plan->next_interval_ms = MIN(plan->next_interval_ms,
 		    c->interval_normal_ms);
+	/* ksmd at half its CPU budget or more on memtuned's own rate: a
+	 * page costs it several times more once merging starts, so the
+	 * rate priced at the last tick can overshoot the budget until the
+	 * next; on a calm host's half-minute ticks that was 2.5 times the
+	 * budget for 10 s in a login storm */
+	if (s->ksm_on && !s->ksm_pending_advisor &&
+	    MT_PRESENT(snap->host.ksm.ksmd_cpu_pmil) &&
+	    snap->host.ksm.ksmd_cpu_pmil * 2 >= c->ksm_cpu_max_pmil)
+		plan->next_interval_ms = MIN(plan->next_interval_ms,
+		    c->interval_tight_ms);
 	policy_thp_decide(c, snap, s, plan);
 	return 0;
 }

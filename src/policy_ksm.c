@@ -128,6 +128,28 @@ rate_to_knobs(const struct policy_config *c, int64_t rate, int64_t *pages,
 	*sleep = sl;
 }
 
+/* The rate, in pages a second, at which ksmd would use `pmil` of a core:
+ * what a scanned page cost it since the last tick (pages_scanned, 6.7+,
+ * over its CPU time) times the budget. Absent before the first tick's
+ * measurement, on older kernels and while ksmd did not run; the cost per
+ * page is written to *ns_page. */
+static int64_t
+budget_rate(const struct host_ksm *k, const struct policy_state *s,
+    int64_t pmil, int64_t *ns_page)
+{
+	int64_t dscan, dcpu;
+
+	if (!MT_PRESENT(k->pages_scanned) || !MT_PRESENT(s->ksm_prev_scanned) ||
+	    !MT_PRESENT(k->ksmd_cpu_ms) || !MT_PRESENT(s->ksm_prev_cpu_ms))
+		return MT_ABSENT;
+	dscan = k->pages_scanned - s->ksm_prev_scanned;
+	dcpu = k->ksmd_cpu_ms - s->ksm_prev_cpu_ms;
+	if (dscan <= 0 || dcpu <= 0)
+		return MT_ABSENT;
+	*ns_page = dcpu * 1000000 / dscan;
+	return MAX(1, pmil * dscan / dcpu);
+}
+
 /* The host is short: merge as fast as the CPU budget allows, whatever
  * the advisor would do (its scan-time target takes minutes for the
  * first passes). The rate is what a scanned page cost since the last
@@ -140,8 +162,8 @@ short_rate(const struct policy_config *c, const struct host_ksm *k,
     struct policy_state *s, bool steady, bool probing, int64_t rate,
     int64_t *pages, int64_t *sleep, char *why, size_t wl)
 {
-	int64_t now = *pages * 1000 / MAX(1, *sleep), r, target;
-	int64_t dscan = MT_ABSENT, dcpu = MT_ABSENT;
+	int64_t now = *pages * 1000 / MAX(1, *sleep), r, target, ns = 0;
+	int64_t priced;
 	bool pays;
 
 	/* paying from pay_min up, no longer under a quarter of it: a gain
@@ -155,17 +177,13 @@ short_rate(const struct policy_config *c, const struct host_ksm *k,
 	pays = s->ksm_short_pays;
 
 	target = pays ? c->ksm_cpu_max_pmil : MAX(1, c->ksm_cpu_max_pmil / 4);
-	if (MT_PRESENT(k->pages_scanned) && MT_PRESENT(s->ksm_prev_scanned) &&
-	    MT_PRESENT(k->ksmd_cpu_ms) && MT_PRESENT(s->ksm_prev_cpu_ms)) {
-		dscan = k->pages_scanned - s->ksm_prev_scanned;
-		dcpu = k->ksmd_cpu_ms - s->ksm_prev_cpu_ms;
-	}
-	if (steady && MT_PRESENT(dscan) && dscan > 0 && dcpu > 0) {
-		r = target * dscan / dcpu;
+	priced = budget_rate(k, s, target, &ns);
+	if (steady && MT_PRESENT(priced)) {
+		r = priced;
 		policy_reasonf(why, wl, "host short: ksmd at %lld.%lld%% of a "
 		    "core (%lld pages/s at %lld ns a page)%s",
 		    (long long)target / 10, (long long)target % 10,
-		    (long long)r, (long long)(dcpu * 1000000 / dscan),
+		    (long long)r, (long long)ns,
 		    pays ? "" : ", merging no longer pays");
 	} else if (steady && MT_PRESENT(k->ksmd_cpu_pmil) &&
 	    k->ksmd_cpu_pmil > 0) {
@@ -415,7 +433,25 @@ policy_ksm_decide(const struct policy_config *c,
 			    "MiB/min", MT_PRESENT(rate) ? "" : "unknown ",
 			    MT_PRESENT(rate) ? MIB(rate) : 0LL);
 		}
-	} else if (!s->ksm_on && why[0] == '\0') {
+	}
+	/* whatever the step above chose, never faster than the budget
+	 * priced at what a page cost ksmd since the last tick: a page it
+	 * merges costs several times one it only compares, so the CPU a
+	 * rate takes jumps when merging starts, and a step judged on last
+	 * tick's CPU alone overshoots the budget for ticks on end */
+	if (s->ksm_on && was_on && !short_host && !advisor) {
+		int64_t ns = 0, cap = budget_rate(k, s, c->ksm_cpu_max_pmil,
+		    &ns);
+		size_t o = strlen(why);
+
+		if (MT_PRESENT(cap) && pages * 1000 / MAX(1, sleep) > cap) {
+			rate_to_knobs(c, cap, &pages, &sleep);
+			policy_reasonf(why + o, sizeof(why) - o, "%sheld to %lld "
+			    "pages/s, the budget at %lld ns a page",
+			    o > 0 ? "; " : "", (long long)cap, (long long)ns);
+		}
+	}
+	if (!s->ksm_on && why[0] == '\0') {
 		policy_reasonf(why, sizeof(why), "off: guests commit %lld%% of "
 		    "MemTotal, host %s", (long long)cpct / 100,
 		    policy_pressure_name(plan->pressure));

@@ -5,8 +5,9 @@
 # together and load up within seconds of each other; memtuned switches KSM
 # on and tunes it up, and once merging settles ksmd is slowed back down.
 # What must hold: most of the pages the desktops hold alike are merged,
-# and ksmd stays within memtuned's CPU budget (cpu_max, 20 % of a core)
-# over the whole run.
+# and ksmd stays within memtuned's CPU budget (cpu_max, set to 10 % of a
+# core here: unchecked, ksmd takes 13.7 % on average through this storm
+# and a third of a core at its busiest) from KSM on to the end of the run.
 . "$(dirname "$0")/lib.sh"
 
 W=$(mktemp -d)
@@ -36,6 +37,9 @@ restore_host_settings = no
 start_committed = 5%
 stop_committed = 1%
 use_advisor = no
+# a budget under what ksmd takes unchecked through this storm (10-13 %
+# of a core at its busiest), so that holding it is something to prove
+cpu_max = 10%
 CONF
 start_daemon "$W/memtuned.conf" "$W/daemon.log"
 
@@ -58,7 +62,7 @@ wait "${pids[@]}"
 boot_ms=$(( $(now_ms) - t0 ))
 
 max_sharing=0 max_pages=0 turned_on= peak_at= slowed=
-prev_sharing=0 flat=0 cpu_on= win_max=0
+prev_sharing=0 flat=0 cpu_on= win_max=0 win20_max=0
 declare -a WT WC
 for i in $(seq 1 90); do
 	run=$(ksm_get run); pages=$(ksm_get pages_to_scan); sleep_ms=$(ksm_get sleep_millisecs)
@@ -71,6 +75,12 @@ for i in $(seq 1 90); do
 		w=$(( (cpu - WC[-6]) * 1000 * 1000 / hz / (now - WT[-6]) ))
 		(( w > win_max )) && win_max=$w
 	fi
+	# and over the last 20 s (10 samples)
+	if (( ${#WT[@]} > 10 )); then
+		w20=$(( (cpu - WC[-11]) * 1000 * 1000 / hz / (now - WT[-11]) ))
+		(( w20 > win20_max )) && win20_max=$w20
+	fi
+	[[ -n ${MT_TRACE:-} ]] && echo "trace t=$(( now - t0 )) run=$run pages=$pages sleep=$sleep_ms sharing=$sharing cpu=$cpu w=${w:-}"
 	(( pages > max_pages )) && max_pages=$pages
 	if (( sharing > max_sharing )); then max_sharing=$sharing; peak_at=$(( $(now_ms) - t0 )); fi
 	# merging has settled when pages_sharing stops growing for 20 s
@@ -94,17 +104,21 @@ alike=$(( 3 * 300 * 90 / 100 * 256 ))
 ksmd_pmil=-1
 [[ -n $turned_on ]] && ksmd_pmil=$(( (cpu1 - cpu_on) * 1000 * 1000 / hz / ($(now_ms) - ms_on) ))
 measure "boot_ms=$boot_ms ksm_on_ms=${turned_on:-never} pages_sharing_max=$max_sharing alike_pages=$alike saved_mib=$saved_mib peak_ms=${peak_at:-0} general_profit=$profit"
-measure "pages_to_scan_max=$max_pages slowed_ms=${slowed:-never} ksmd_cpu_ms=$ksmd_ms over_ms=$elapsed ksmd_pmil=$ksmd_pmil ksmd_pmil_10s_max=$win_max"
-grep -E 'ksm' "$W/daemon.log" | sed 's/^/  /' | tail -n 20
+measure "pages_to_scan_max=$max_pages slowed_ms=${slowed:-never} ksmd_cpu_ms=$ksmd_ms over_ms=$elapsed ksmd_pmil=$ksmd_pmil ksmd_pmil_10s_max=$win_max ksmd_pmil_20s_max=$win20_max"
+grep -E 'ksm' "$W/daemon.log" | sed 's/^/  /' | tail -n ${MT_TRACE:+200}${MT_TRACE:-20}
 
 [[ -n $turned_on ]] || fail "memtuned never switched KSM on"
 grep -q "run = 1\|/run = 1\|ksm/run = 1" "$W/daemon.log" || fail "KSM was switched on, but not by memtuned"
 # what the storm is for, first: the pages merged, and what ksmd cost
-# (measured here: 237,623 pages, 115 % of the alike count, which leaves
-# out the guests' own alike kernel pages; 71 per mille of a core)
+# (measured here: 236,782 pages, 114 % of the alike count, which leaves
+# out the guests' own alike kernel pages; 68 per mille of a core)
 (( max_sharing * 100 >= alike * 90 )) ||
 	fail "pages_sharing reached $max_sharing; want 90 % of the $alike pages the desktops hold alike"
-# cpu_max = 20 % of one core, from KSM on to the end of the run
-(( ksmd_pmil <= 200 )) || fail "ksmd used $ksmd_pmil per mille of a core since KSM went on; the budget is 200"
+# cpu_max = 10 % of one core, from KSM on to the end of the run. (A page
+# ksmd merges costs it several times one it only compares: when merging
+# starts, the rate priced at the last tick takes it to about twice the
+# budget for a tick or two, which is why the bound is on the average.
+# With the budget ignored: 137 per mille, merged 40 s sooner.)
+(( ksmd_pmil <= 100 )) || fail "ksmd used $ksmd_pmil per mille of a core since KSM went on; the budget is 100"
 (( max_pages > 100 )) || fail "memtuned never tuned ksmd up (pages_to_scan max $max_pages)"
 [[ -n $slowed ]] || fail "ksmd was not slowed down after merging settled (pages_to_scan $(ksm_get pages_to_scan), sleep $(ksm_get sleep_millisecs) ms)"

@@ -870,6 +870,73 @@ START_TEST(test_ksm_loop)
 }
 END_TEST
 
+/* A step that would take ksmd past its budget is held to the budget,
+ * priced at what a page cost since the last tick: merging makes a page
+ * dearer, and the CPU ksmd used last tick (under the budget) says
+ * nothing about the next. */
+START_TEST(test_ksm_rate_priced_within_budget)
+{
+	static const struct {
+		int64_t ns_page;	/* what a page cost last tick */
+		int64_t pages, sleep;	/* ksmd's knobs before the tick */
+		bool held;		/* the cap binds */
+	} cases[] = {
+		/* cheap pages: 20 % buys 200,000 pages/s; the step up
+		 * from 5,000 pages/s stays */
+		{ 1000, 100, 20, false },
+		/* 4 us a page: 50,000 pages/s, where ksmd is now; the
+		 * step up is cut back to it */
+		{ 4000, 1000, 20, true },
+		/* 40 us a page (a page merged costs many compares): 5,000
+		 * pages/s, below where ksmd is now: cut back at once */
+		{ 40000, 1000, 20, true },
+	};
+
+	for (size_t n = 0; n < sizeof(cases) / sizeof(cases[0]); n++) {
+		struct tc *t = tc_new(24576, 6000, 4);
+		struct host_ksm *k = &t->snap.host.ksm;
+		int64_t rate, cap, scanned;
+
+		for (size_t i = 0; i < 4; i++)
+			fx_guest_touched(&t->g[i], (int)i, 6144, 6144, 3000);
+		ksm_host(&t->snap.host);
+		k->pages_to_scan = cases[n].pages;
+		k->sleep_millisecs = cases[n].sleep;
+		k->pages_scanned = 0;
+		k->ksmd_cpu_ms = 0;
+		decide(t, 0);
+		ck_assert_int_eq(t->p.ksm.run, 1);
+		ksm_apply(t);
+		/* 10 s: merging pays, ksmd last used 10 % of a core (under
+		 * the budget), so the loop asks for faster */
+		k->general_profit = 500LL << 20;
+		k->ksmd_cpu_pmil = 100;
+		k->ksmd_cpu_ms = 1000;
+		scanned = 1000LL * 1000000 / cases[n].ns_page;
+		k->pages_scanned = scanned;
+		decide(t, 10000);
+		cap = t->c.ksm_cpu_max_pmil * scanned / 1000;
+		rate = (MT_PRESENT(t->p.ksm.pages_to_scan) ?
+		    t->p.ksm.pages_to_scan : k->pages_to_scan) * 1000 /
+		    (MT_PRESENT(t->p.ksm.sleep_millisecs) ?
+		    t->p.ksm.sleep_millisecs : k->sleep_millisecs);
+		ck_assert_msg(rate <= cap, "case %zu: %lld pages/s over the "
+		    "budget's %lld", n, (long long)rate, (long long)cap);
+		if (cases[n].held) {
+			/* at the budget, not far under it */
+			ck_assert_msg(rate >= cap * 9 / 10, "case %zu: %lld "
+			    "pages/s, budget %lld", n, (long long)rate,
+			    (long long)cap);
+			ck_assert_ptr_nonnull(strstr(t->p.ksm.reason,
+			    "held to"));
+		} else {
+			ck_assert_ptr_null(strstr(t->p.ksm.reason, "held to"));
+		}
+		tc_free(t);
+	}
+}
+END_TEST
+
 START_TEST(test_ksm_probes_until_two_full_scans)
 {
 	/* just switched on: no gain yet proves nothing, because KSM merges
@@ -1670,6 +1737,7 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_own_hard_limit_kept_until_balloon_moves);
 	tcase_add_test(tc, test_memtune_values);
 	tcase_add_test(tc, test_ksm_loop);
+	tcase_add_test(tc, test_ksm_rate_priced_within_budget);
 	tcase_add_test(tc, test_ksm_probes_until_two_full_scans);
 	tcase_add_test(tc, test_ksm_probes_again_when_guests_grow);
 	tcase_add_test(tc, test_headroom_follows_growth);
