@@ -156,11 +156,14 @@ integration: deps
 	@$(MAKE) --no-print-directory all $(O)/guest/loadgen $(INTEG_BINS)
 	scripts/run-integration $(O)
 
+# check builds on every CPU (the two builds and the tests' own are
+# independent); the tests themselves run one real-guest scenario at a time
+JOBS := $(shell nproc 2>/dev/null || echo 1)
 check: deps
-	@$(MAKE) --no-print-directory all $(O)/guest/loadgen $(INTEG_BINS) \
-		$(O)/memtuned-sim
-	@$(MAKE) --no-print-directory SAN=1 O=build/asan build/asan/unit-tests \
-		build/asan/memtuned build/asan/memtunectl
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(O)/guest/loadgen \
+		$(INTEG_BINS) $(O)/memtuned-sim
+	@$(MAKE) --no-print-directory -j$(JOBS) SAN=1 O=build/asan \
+		build/asan/unit-tests build/asan/memtuned build/asan/memtunectl
 	@scripts/run-checks
 
 demo: deps
