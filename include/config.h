@@ -70,6 +70,8 @@ struct mt_config {
 					   auto, as memtunectl capacity */
 	int64_t psi_threshold_us;	/* 0 = no PSI trigger */
 	int64_t psi_window_us;
+	int64_t burst_watch_ms;		/* QEMU RSS read this often between
+					   ticks; 0 = off */
 	enum config_on_exit on_exit;
 	int64_t deflate_to_pmy;		/* of each guest's max memory */
 	bool restore_host_settings;	/* KSM/THP back as found, on exit */

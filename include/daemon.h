@@ -84,6 +84,8 @@ struct daemon {
 	enum host_pressure logged_pressure;
 	bool logged_short;
 	uint64_t reloads, psi_wakeups, event_wakeups, watch_wakeups;
+	uint64_t burst_wakeups;
+	int64_t last_burst_tick_ms;
 	int ticks_run;
 	bool last_tick_ok;		/* snapshot and plan are from it */
 

@@ -33,6 +33,15 @@ struct engine_host_baseline {
 	int64_t thp_scan_sleep_ms, thp_pages_to_scan, thp_max_ptes_none;
 };
 
+/* The burst watch: a guest's QEMU RSS as last read between ticks, and
+ * how fast it rose to it. */
+struct engine_rss_watch {
+	int64_t pid;			/* MT_ABSENT: nothing read yet */
+	int64_t rss_kib;
+	int64_t ms;
+	int64_t rate_kib_s;		/* MT_ABSENT: one reading only */
+};
+
 struct engine {
 	struct mt_config cfg;
 	virConnectPtr conn;
@@ -52,6 +61,10 @@ struct engine {
 	bool have_plan;			/* plan was decided from snap */
 	int64_t snap_ms;
 	int64_t plan_ms;
+
+	/* the burst watch, one entry per guest of snap, in its order */
+	struct engine_rss_watch *watch;
+	size_t watch_cap;
 
 	struct engine_host_baseline baseline;
 	struct act_result last_act;
@@ -83,6 +96,14 @@ int engine_act(struct engine *e, bool dry_run);
 /* On exit: put KSM/THP back as found, and deflate guests when the config
  * says so. Logs what it does. */
 void engine_shutdown_actions(struct engine *e);
+
+/* Between ticks: read each guest's QEMU RSS (the guests of the last
+ * snapshot) and how fast it rose since the last reading; the number of
+ * guests that at that rate run short within burst_horizon with room
+ * under their ceiling (policy_burst_imminent), the first of them named
+ * in why. The next collection hands the rates to the policy. */
+int engine_watch_bursts(struct engine *e, int64_t now_ms, char *why,
+    size_t whylen);
 
 /* The per-guest override from memtuned.conf, for the guest collector. */
 int engine_guest_override(const char *name, const char *uuid,

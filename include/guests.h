@@ -158,5 +158,8 @@ int guests_qemu_pid(const char *pid_dir, const char *name, int64_t *pid);
  * none, -ENOTUNIQ when two do (guests of the same name under two
  * libvirtds: neither is taken), or -errno. */
 int guests_qemu_pid_search(const char *name, int64_t *pid);
+/* The resident memory of a QEMU process now (/proc/PID/statm): cheap
+ * enough to read several times a second between ticks. */
+int guests_qemu_rss_kib(int64_t pid, int64_t *kib);
 
 #endif

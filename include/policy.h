@@ -67,6 +67,11 @@ struct policy_config {
 	int64_t cache_reclaim_pmy;	/* share of disk caches counted as idle */
 	int64_t guest_majfault_per_s;	/* guest under pressure at/above */
 	int64_t guest_swapin_kib_per_s;
+	/* a burst seen on the host before the guest's stats show it: QEMU's
+	 * resident memory rising at least this fast, and what it will need
+	 * over the horizon at that rate */
+	int64_t burst_rate_kib_per_s;
+	int64_t burst_horizon_ms;	/* 0: bursts are not anticipated */
 
 	/* steps and stability */
 	int64_t step_max_pmy;		/* per tick, of the guest's max memory */
@@ -189,6 +194,9 @@ struct guest_plan {
 	int64_t yield_pmy;		/* MT_ABSENT: not measured yet */
 	int64_t gain_kib;		/* resident idle a shrink would return */
 	int64_t burst_kib;		/* remembered burst (0: none) */
+	int64_t rss_rate_kib_s;		/* its QEMU RSS rising (MT_ABSENT) */
+	int64_t unseen_kib;		/* touched since its stats (RSS) */
+	bool bursting;			/* runs out within burst_horizon */
 	bool pressured;			/* short of its headroom, faulting or
 					   swapping: fed whatever the cooldowns */
 	char reason[POLICY_REASON_MAX];
@@ -348,6 +356,11 @@ struct policy_guest_hist {
 	int64_t used_ms;
 	int64_t spurt_kib;
 	int64_t spurt_ms;
+	/* the guest's stats as last seen changing (its last_update) and
+	 * the QEMU RSS then: what the RSS rose since is memory the guest
+	 * touched that its stats do not show yet */
+	int64_t stats_update_s;
+	int64_t stats_rss_kib;
 };
 
 struct policy_gwork;
@@ -464,6 +477,19 @@ int64_t policy_guest_used_kib(const struct guest_snapshot *g);
  * The one definition the policy and the capacity estimate share. */
 int64_t policy_guest_need_kib(const struct policy_config *c,
     const struct guest_snapshot *g, int64_t headroom_kib);
+/* A burst seen on the host: what a guest whose QEMU RSS rises at
+ * rate_kib_s will touch within burst_horizon; 0 under burst_rate, with
+ * burst_horizon 0, or without a rate. */
+int64_t policy_burst_demand_kib(const struct policy_config *c,
+    int64_t rate_kib_s);
+/* For the daemon's watch between ticks: guest g of the last snapshot,
+ * planned as gp, has its QEMU RSS at rss_kib now, rising at rate_kib_s.
+ * True when at that rate it runs short of its headroom within
+ * burst_horizon and its ceiling leaves room to give: a tick is due now,
+ * not at its time. */
+bool policy_burst_imminent(const struct policy_config *c,
+    const struct guest_snapshot *g, const struct guest_plan *gp,
+    int64_t rss_kib, int64_t rate_kib_s);
 /* The automatic host reserve for a MemTotal, or the configured one. */
 int64_t policy_host_reserve_kib(const struct policy_config *c,
     int64_t mem_total_kib);
@@ -492,6 +518,8 @@ struct policy_gwork {
 	bool faulting;		/* major faults or swap-in: its need, read
 				   from its free memory, is too low */
 	bool urgent;		/* pressured and nearly out: served first */
+	bool bursting;		/* its RSS rises fast enough to run out
+				   within burst_horizon */
 	bool donor;
 	bool resend;		/* ask a stuck balloon again */
 	bool restart_progress;	/* a target sent now starts the progress
@@ -509,6 +537,9 @@ struct policy_gwork {
 				   resident idle memory not already on its
 				   way; 0 when its shrinks return nothing */
 	bool returns_nothing;	/* recent shrinks returned under yield_min */
+	int64_t unseen_kib;	/* touched since its stats: RSS risen */
+	int64_t burst_kib;	/* what a burst at its RSS rate takes
+				   within burst_horizon (0: none) */
 	int64_t step_kib;
 	int64_t shares;
 	int64_t idle_kib;	/* cur - need */

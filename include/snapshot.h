@@ -209,6 +209,9 @@ struct guest_snapshot {
 	int64_t swap_in_kib;
 	int64_t swap_out_kib;
 	int64_t rss_kib;		/* QEMU process on the host */
+	int64_t rss_rate_kib_s;		/* how fast it rose just before this
+					   snapshot (the daemon's burst watch;
+					   MT_ABSENT without one) */
 	int64_t ksm_merging_kib;	/* of it, pages KSM merged (shared):
 					   /proc/PID/ksm_merging_pages, 6.1+ */
 	int64_t last_update_s;		/* guest clock of the last stats */

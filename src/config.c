@@ -147,6 +147,7 @@ config_defaults(struct mt_config *cfg)
 	 * falls back to one. */
 	cfg->psi_threshold_us = 150000;
 	cfg->psi_window_us = 1000000;
+	cfg->burst_watch_ms = 250;
 	cfg->on_exit = ON_EXIT_LEAVE;
 	cfg->deflate_to_pmy = 10000;
 	cfg->restore_host_settings = true;
@@ -241,6 +242,17 @@ set_psi_threshold(struct parse_ctx *ctx, const struct daemon_key *k,
 		return 0;
 	}
 	return set_duration_us(ctx, k, v);
+}
+
+static int
+set_duration_ms_off(struct parse_ctx *ctx, const struct daemon_key *k,
+    const char *v)
+{
+	if (strcmp(v, "off") == 0) {
+		*(int64_t *)CFG_AT(ctx->cfg, k) = 0;
+		return 0;
+	}
+	return set_duration_ms(ctx, k, v);
 }
 
 static int
@@ -481,6 +493,8 @@ static const struct daemon_key daemon_keys[] = {
 	    "off, or a duration such as 150ms" },
 	{ "psi_window", set_duration_us, FIELD(psi_window_us),
 	    "a duration such as 1s or 2s" },
+	{ "burst_watch", set_duration_ms_off, FIELD(burst_watch_ms),
+	    "off, or a duration such as 250ms" },
 	{ "on_exit", set_on_exit, FIELD(on_exit), "leave or deflate" },
 	{ "deflate_to", set_percent, FIELD(deflate_to_pmy),
 	    "a percentage from 0% to 100%" },
@@ -959,6 +973,10 @@ validate(struct mt_config *cfg, struct parse_ctx *ctx)
 		    "[daemon] need interval_min <= interval <= interval_max "
 		    "(%lldms, %lldms, %lldms)", (long long)cfg->interval_min_ms,
 		    (long long)cfg->interval_ms, (long long)cfg->interval_max_ms);
+	if (cfg->burst_watch_ms != 0 && (cfg->burst_watch_ms < 50 ||
+	    cfg->burst_watch_ms > 10000))
+		ctx_error(ctx, LINE("daemon", "burst_watch"), "[daemon] "
+		    "burst_watch must be off or from 50ms to 10s");
 	if (cfg->psi_threshold_us > 0) {
 		if (cfg->psi_window_us < PSI_WINDOW_MIN_US ||
 		    cfg->psi_window_us > PSI_WINDOW_MAX_US)

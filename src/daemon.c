@@ -30,6 +30,9 @@
 #define EVENT_SETTLE_MS 300
 /* a PSI trigger fires at most this often into a tick */
 #define PSI_MIN_GAP_MS 500
+/* burst ticks: one at most this often (two readings of the watch), so
+ * the balloon moved by the last one shows before the next is asked */
+#define BURST_MIN_GAP_MS 500
 /* how long a status request at start waits for the first tick */
 #define STATUS_FIRST_TICK_WAIT_S 10
 
@@ -296,6 +299,16 @@ daemon_watching(const struct daemon *d)
 	    d->next_tick_ms != MT_ABSENT;
 }
 
+/* The burst watch reads each guest's QEMU RSS every burst_watch: a
+ * guest filling its memory faster than its stats come (every few
+ * seconds) is out before the next tick would see it. */
+static bool
+daemon_burst_watching(const struct daemon *d)
+{
+	return d->eng.cfg.burst_watch_ms > 0 && d->last_tick_ok &&
+	    d->next_tick_ms != MT_ABSENT;
+}
+
 static void
 daemon_arm(struct daemon *d)
 {
@@ -303,6 +316,8 @@ daemon_arm(struct daemon *d)
 
 	if (daemon_watching(d))
 		when = MIN(when, mt_now_ms() + d->eng.cfg.interval_min_ms);
+	if (daemon_burst_watching(d))
+		when = MIN(when, mt_now_ms() + d->eng.cfg.burst_watch_ms);
 	evloop_set_deadline(d->loop, when);
 }
 
@@ -347,6 +362,24 @@ daemon_watch_says_tick(struct daemon *d)
 	log_debug("MemAvailable %lld KiB under the %s line: deciding now",
 	    (long long)mi.mem_avail_kib,
 	    policy_pressure_name(d->eng.plan.pressure));
+	return true;
+}
+
+/* true when a guest's RSS rises fast enough to leave it short within
+ * burst_horizon: time for a full tick now (at most one a BURST_MIN_GAP) */
+static bool
+daemon_burst_says_tick(struct daemon *d)
+{
+	char why[MT_NAME_MAX + 96];
+	int64_t now = mt_now_ms();
+
+	if (!daemon_burst_watching(d) ||
+	    engine_watch_bursts(&d->eng, now, why, sizeof(why)) == 0 ||
+	    now - d->last_burst_tick_ms < BURST_MIN_GAP_MS)
+		return false;
+	d->last_burst_tick_ms = now;
+	d->burst_wakeups++;
+	log_info("%s: deciding now", why);
 	return true;
 }
 
@@ -555,7 +588,7 @@ on_timer(void *arg)
 	struct daemon *d = arg;
 
 	if (d->next_tick_ms != MT_ABSENT && mt_now_ms() < d->next_tick_ms &&
-	    !daemon_watch_says_tick(d)) {
+	    !daemon_watch_says_tick(d) && !daemon_burst_says_tick(d)) {
 		daemon_arm(d);
 		return;
 	}

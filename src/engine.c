@@ -92,6 +92,9 @@ engine_free(struct engine *e)
 	engine_disconnect(e);
 	if (e->gc_ready)
 		guests_free(&e->gc);
+	free(e->watch);
+	e->watch = NULL;
+	e->watch_cap = 0;
 	policy_results_free(&e->results);
 	policy_plan_free(&e->plan);
 	policy_state_free(&e->ps);
@@ -154,6 +157,106 @@ engine_note_baseline(struct engine *e)
 	b->valid = true;
 }
 
+/* The watch's rates for the guests just collected, matched by QEMU pid
+ * (the order of the guests may change between collections); a rate
+ * older than two readings is stale. */
+static void
+engine_rates_to_snapshot(struct engine *e, int64_t now_ms)
+{
+	int64_t fresh = 2 * MAX(e->cfg.burst_watch_ms, 100);
+	size_t i, j;
+
+	for (i = 0; i < e->snap.nr_guests; i++) {
+		struct guest_snapshot *g = &e->snap.guests[i];
+
+		g->rss_rate_kib_s = MT_ABSENT;
+		if (!MT_PRESENT(g->qemu_pid))
+			continue;
+		for (j = 0; j < e->watch_cap; j++) {
+			const struct engine_rss_watch *w =
+			    &e->watch[(i + j) % e->watch_cap];
+
+			if (w->pid != g->qemu_pid)
+				continue;
+			if (MT_PRESENT(w->rate_kib_s) && now_ms - w->ms <= fresh)
+				g->rss_rate_kib_s = w->rate_kib_s;
+			break;
+		}
+	}
+}
+
+static int
+engine_watch_reserve(struct engine *e, size_t n)
+{
+	struct engine_rss_watch *nw;
+	size_t i;
+
+	if (n <= e->watch_cap)
+		return 0;
+	if ((nw = realloc(e->watch, n * sizeof(*nw))) == NULL)
+		return -ENOMEM;
+	for (i = e->watch_cap; i < n; i++)
+		nw[i].pid = nw[i].rss_kib = nw[i].ms = nw[i].rate_kib_s =
+		    MT_ABSENT;
+	e->watch = nw;
+	e->watch_cap = n;
+	return 0;
+}
+
+int
+engine_watch_bursts(struct engine *e, int64_t now_ms, char *why,
+    size_t whylen)
+{
+	int hits = 0;
+	size_t i;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	/* the plan of the last tick (carried out, so have_plan is off)
+	 * for the guests of its snapshot */
+	if (!e->have_snap || e->plan_ms < e->snap_ms ||
+	    e->plan.nr_guests != e->snap.nr_guests ||
+	    engine_watch_reserve(e, e->snap.nr_guests) < 0)
+		return 0;
+	for (i = 0; i < e->snap.nr_guests; i++) {
+		const struct guest_snapshot *g = &e->snap.guests[i];
+		struct engine_rss_watch *w = &e->watch[i];
+		int64_t rss;
+
+		if (!MT_PRESENT(g->qemu_pid) ||
+		    guests_qemu_rss_kib(g->qemu_pid, &rss) < 0) {
+			w->pid = MT_ABSENT;
+			continue;
+		}
+		if (w->pid != g->qemu_pid || !MT_PRESENT(w->ms) ||
+		    now_ms <= w->ms) {
+			w->pid = g->qemu_pid;
+			w->rss_kib = rss;
+			w->ms = now_ms;
+			w->rate_kib_s = MT_ABSENT;
+			continue;
+		}
+		w->rate_kib_s = rss > w->rss_kib ?
+		    policy_scale(rss - w->rss_kib, 1000, now_ms - w->ms) : 0;
+		w->rss_kib = rss;
+		w->ms = now_ms;
+		if (w->rate_kib_s >= e->cfg.policy.burst_rate_kib_per_s)
+			log_debug("guest %s: RSS %lld MiB, rising %lld MiB/s",
+			    g->name, (long long)(rss / 1024),
+			    (long long)(w->rate_kib_s / 1024));
+		if (strcmp(e->plan.guests[i].uuid, g->uuid) != 0 ||
+		    !policy_burst_imminent(&e->cfg.policy, g,
+		    &e->plan.guests[i], rss, w->rate_kib_s))
+			continue;
+		if (hits++ == 0 && why != NULL && whylen > 0)
+			snprintf(why, whylen, "guest %s: RSS rising %lld MiB/s, "
+			    "short within %lld ms", g->name,
+			    (long long)(w->rate_kib_s / 1024),
+			    (long long)e->cfg.policy.burst_horizon_ms);
+	}
+	return hits;
+}
+
 int
 engine_collect(struct engine *e, int64_t now_ms)
 {
@@ -186,6 +289,7 @@ engine_collect(struct engine *e, int64_t now_ms)
 	}
 	e->snap.guests = guests;
 	e->snap.nr_guests = nr;
+	engine_rates_to_snapshot(e, now_ms);
 	e->have_snap = true;
 	e->snap_ms = now_ms;
 	engine_note_baseline(e);

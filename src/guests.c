@@ -538,6 +538,32 @@ guests_qemu_pid(const char *pid_dir, const char *name, int64_t *pid)
 }
 
 int
+guests_qemu_rss_kib(int64_t pid, int64_t *kib)
+{
+	char path[64], buf[128], *sp;
+	int64_t pages;
+	ssize_t n;
+	long psz = sysconf(_SC_PAGESIZE);
+
+	*kib = MT_ABSENT;
+	if (!MT_PRESENT(pid) || pid <= 0 || pid > INT32_MAX)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%lld/statm", (long long)pid);
+	if ((n = mt_read_file(path, buf, sizeof(buf))) < 0)
+		return (int)n;
+	buf[n] = '\0';
+	/* "size resident shared text lib data dt", in pages */
+	if ((sp = strchr(buf, ' ')) == NULL)
+		return -EINVAL;
+	*strchrnul(sp + 1, ' ') = '\0';
+	if (mt_parse_int64(sp + 1, &pages) < 0 || pages < 0 ||
+	    pages > INT64_MAX / 64)
+		return -EINVAL;
+	*kib = pages * (psz > 0 ? psz / 1024 : 4);
+	return 0;
+}
+
+int
 guests_qemu_pid_search(const char *name, int64_t *pid)
 {
 	char full[PATH_MAX], buf[GUESTS_CMDLINE_BUF + 1];

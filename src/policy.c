@@ -190,6 +190,7 @@ hist_clear(struct policy_guest_hist *h)
 	h->samp_minor_fault = h->samp_ksm_merging_kib = MT_ABSENT;
 	h->yield_ms = MT_ABSENT;
 	h->burst_ms = MT_ABSENT;
+	h->stats_update_s = h->stats_rss_kib = MT_ABSENT;
 }
 
 /* Rebuild the table at a size for `live` entries, dropping tombstones. */
@@ -372,6 +373,9 @@ guest_plan_reset(struct guest_plan *gp, const struct guest_snapshot *g)
 	gp->ballooned_kib = gp->returned_kib = 0;
 	gp->yield_pmy = gp->gain_kib = MT_ABSENT;
 	gp->burst_kib = 0;
+	gp->rss_rate_kib_s = g->rss_rate_kib_s;
+	gp->unseen_kib = 0;
+	gp->bursting = false;
 	gp->pressured = false;
 	gp->reason[0] = '\0';
 }
@@ -645,6 +649,55 @@ keep_sample(const struct guest_snapshot *g, struct policy_guest_hist *h,
 	h->samp_ksm_merging_kib = g->ksm_merging_kib;
 }
 
+/* What the guest touched since its stats were taken, as the host sees
+ * it: the rise of its QEMU RSS since the tick its current stats first
+ * came (the lowest RSS since, as an inflating balloon lowers it). Stats
+ * come every few seconds; a burst fills a guest in one or two. */
+static int64_t
+unseen_since_stats(const struct guest_snapshot *g, struct policy_guest_hist *h)
+{
+	if (!MT_PRESENT(g->rss_kib) || g->rss_kib <= 0 ||
+	    !MT_PRESENT(g->last_update_s)) {
+		h->stats_update_s = h->stats_rss_kib = MT_ABSENT;
+		return 0;
+	}
+	if (g->last_update_s != h->stats_update_s ||
+	    !MT_PRESENT(h->stats_rss_kib) || g->rss_kib < h->stats_rss_kib) {
+		if (g->last_update_s != h->stats_update_s ||
+		    !MT_PRESENT(h->stats_rss_kib))
+			h->stats_update_s = g->last_update_s;
+		h->stats_rss_kib = g->rss_kib;
+		return 0;
+	}
+	return g->rss_kib - h->stats_rss_kib;
+}
+
+int64_t
+policy_burst_demand_kib(const struct policy_config *c, int64_t rate_kib_s)
+{
+	if (c->burst_horizon_ms <= 0 || !MT_PRESENT(rate_kib_s) ||
+	    rate_kib_s < c->burst_rate_kib_per_s)
+		return 0;
+	return policy_scale(rate_kib_s, c->burst_horizon_ms, 1000);
+}
+
+bool
+policy_burst_imminent(const struct policy_config *c,
+    const struct guest_snapshot *g, const struct guest_plan *gp,
+    int64_t rss_kib, int64_t rate_kib_s)
+{
+	int64_t demand = policy_burst_demand_kib(c, rate_kib_s), usable;
+
+	if (demand == 0 || gp->state != GPS_OK ||
+	    !MT_PRESENT(gp->headroom_kib) || !MT_PRESENT(gp->target_kib) ||
+	    !MT_PRESENT(gp->ceiling_kib) || gp->target_kib >= gp->ceiling_kib ||
+	    !MT_PRESENT(g->usable_kib) || !MT_PRESENT(g->rss_kib) ||
+	    !MT_PRESENT(rss_kib))
+		return false;
+	usable = g->usable_kib - gp->unseen_kib - MAX(0, rss_kib - g->rss_kib);
+	return usable - demand < gp->headroom_kib;
+}
+
 /* The measured share of balloon the host got back; MT_ABSENT until
  * enough was measured. After yield_retry without a measurement the
  * window starts again: what a guest has resident changes. */
@@ -750,7 +803,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 {
 	struct policy_guest_hist *h;
 	char err[POLICY_REASON_MAX];
-	int64_t used, headroom;
+	int64_t used, headroom, usable;
 	bool crit = p == PRESSURE_CRITICAL, fresh = false, stats_ok;
 	size_t prev = w->hist;
 
@@ -841,6 +894,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 			sample_burst(c, g, h, used, now_ms);
 	}
 	keep_sample(g, h, used, now_ms);
+	w->unseen_kib = unseen_since_stats(g, h);
 	gp->ballooned_kib = h->total_taken_kib;
 	gp->returned_kib = h->total_back_kib;
 	gp->yield_pmy = guest_yield_pmy(c, h, now_ms);
@@ -875,8 +929,15 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 		return;
 	}
 	headroom = guest_headroom(c, g, h, used, now_ms);
-	w->need_kib = policy_guest_need_kib(c, g, headroom);
+	/* what it touched since its stats and, while its RSS rises fast,
+	 * what it will touch within burst_horizon, are needed as much as
+	 * what the stats show it uses */
+	w->burst_kib = policy_burst_demand_kib(c, g->rss_rate_kib_s);
+	usable = g->usable_kib - w->unseen_kib;
+	w->need_kib = policy_guest_need_kib(c, g, headroom) + w->unseen_kib +
+	    w->burst_kib;
 	w->idle_kib = w->cur_kib - w->need_kib;
+	w->bursting = w->burst_kib > 0 && usable - w->burst_kib < headroom;
 	/* fed a little below its headroom (a quarter of it, at most two
 	 * minimum changes), to its need: a guest at its need reads a few
 	 * MiB under it (the guest's own rounding), and must not count as
@@ -885,15 +946,18 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	    g->major_fault_per_s >= c->guest_majfault_per_s) ||
 	    (MT_PRESENT(g->swap_in_kib_per_s) &&
 	    g->swap_in_kib_per_s >= c->guest_swapin_kib_per_s);
-	w->pressured = g->usable_kib < headroom - MIN(headroom / 4,
-	    2 * c->min_change_kib) || w->faulting;
-	/* nearly out (under half its headroom free) or already faulting or
-	 * swapping: a few MiB now matter more than a fair share later */
-	w->urgent = w->pressured && (g->usable_kib < headroom / 2 ||
-	    w->faulting);
+	w->pressured = usable < headroom - MIN(headroom / 4,
+	    2 * c->min_change_kib) || w->faulting || w->bursting;
+	/* nearly out (under half its headroom free), already faulting or
+	 * swapping, or short within the burst horizon: a few MiB now matter
+	 * more than a fair share later */
+	w->urgent = w->pressured && (usable < headroom / 2 ||
+	    w->faulting || w->bursting);
 	gp->need_kib = w->need_kib;
 	gp->headroom_kib = headroom;
 	gp->burst_kib = h->burst_kib;
+	gp->unseen_kib = w->unseen_kib;
+	gp->bursting = w->bursting;
 	gp->pressured = w->pressured;
 }
 

@@ -364,6 +364,12 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
 		    "MiB, needs %lld MiB", MIB(g->take_kib),
 		    policy_pressure_name(p), MIB(g->idle_kib),
 		    MIB(g->need_kib));
+	else if (g->bursting && g->give_kib > 0)
+		policy_reasonf(r, rl, "bursting: RSS +%lld MiB since its stats, "
+		    "%lld MiB/s, %lld MiB more within %llds: +%lld MiB",
+		    MIB(g->unseen_kib), MIB(gs->rss_rate_kib_s),
+		    MIB(g->burst_kib), (long long)(c->burst_horizon_ms / 1000),
+		    MIB(g->give_kib));
 	else if (g->pressured && g->give_kib > 0)
 		policy_reasonf(r, rl, "under pressure (usable %lld MiB, %lld major "
 		    "faults/s%s): +%lld MiB", MIB(gs->usable_kib),
@@ -401,7 +407,8 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
  * need, and no more: a grant past the need would make it idle, and the
  * host would take it back (a grow and a shrink every few seconds). One
  * that faults or swaps with memory free needs more than its free memory
- * says: a step. A nearly-out guest may take a critical step at once. */
+ * says: a step. A nearly-out guest may take a critical step at once, and
+ * one that a burst leaves out within burst_horizon takes it whole. */
 static int64_t
 ask_of(const struct policy_config *c, const struct guest_snapshot *gs,
     const struct policy_gwork *g, bool crit)
@@ -413,6 +420,10 @@ ask_of(const struct policy_config *c, const struct guest_snapshot *gs,
 		    c->critical_step_max_pmy), c->critical_step_max_kib)));
 	if (g->cur_kib >= g->ceiling_kib)
 		return 0;
+	/* a burst's rate is read as it starts, below its peak: the whole
+	 * step, not a need that the next reading will raise */
+	if (g->bursting)
+		return MIN(step, g->ceiling_kib - g->cur_kib);
 	return MAX(0, MIN(MIN(step, g->ceiling_kib - g->cur_kib),
 	    g->faulting ? MAX(g->need_kib - g->cur_kib, g->step_kib) :
 	    g->need_kib - g->cur_kib));

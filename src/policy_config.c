@@ -44,6 +44,8 @@ policy_config_defaults(struct policy_config *c)
 	c->cache_reclaim_pmy = 5000;
 	c->guest_majfault_per_s = 200;
 	c->guest_swapin_kib_per_s = 1024;
+	c->burst_rate_kib_per_s = 32 * 1024;
+	c->burst_horizon_ms = 2000;
 
 	c->step_max_pmy = 1000;
 	c->step_max_kib = 1024 * 1024;
@@ -149,6 +151,8 @@ static const struct key_def keys[] = {
 	{ "policy", "guest_majfault", K_COUNT, F(guest_majfault_per_s),
 	    1, INT64_MAX },
 	{ "policy", "guest_swapin", K_SIZE, F(guest_swapin_kib_per_s), 0, 0 },
+	{ "policy", "burst_rate", K_SIZE, F(burst_rate_kib_per_s), 0, 0 },
+	{ "policy", "burst_horizon", K_DUR_MS, F(burst_horizon_ms), 0, 0 },
 	{ "policy", "step_max_percent", K_PCT, F(step_max_pmy), 0, 0 },
 	{ "policy", "step_max", K_SIZE, F(step_max_kib), 0, 0 },
 	{ "policy", "critical_step_max_percent", K_PCT,
@@ -442,6 +446,11 @@ policy_config_validate(const struct policy_config *c, char *err,
 	REQUIRE(c->min_change_kib < c->step_max_kib,
 	    "[policy] min_change must be below step_max, or no step could "
 	    "ever be sent");
+	REQUIRE(c->burst_rate_kib_per_s > 0,
+	    "[policy] burst_rate must be above 0 (burst_horizon = 0 turns "
+	    "burst anticipation off)");
+	REQUIRE(c->burst_horizon_ms <= 60000,
+	    "[policy] burst_horizon must be at most 60s");
 	REQUIRE(c->balloon_inactive_ms > 0 &&
 	    c->balloon_inactive_ms <= c->balloon_uncooperative_ms,
 	    "[policy] need 0 < balloon_inactive <= balloon_uncooperative");

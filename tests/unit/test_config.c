@@ -48,6 +48,9 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg.metrics_textfile, "");
 	ck_assert_int_eq(cfg.psi_threshold_us, 150000);
 	ck_assert_int_eq(cfg.psi_window_us, 1000000);
+	ck_assert_int_eq(cfg.burst_watch_ms, 250);
+	ck_assert_int_eq(cfg.policy.burst_rate_kib_per_s, 32 * 1024);
+	ck_assert_int_eq(cfg.policy.burst_horizon_ms, 2000);
 	ck_assert_int_eq(cfg.on_exit, ON_EXIT_LEAVE);
 	ck_assert_int_eq(cfg.deflate_to_pmy, 10000);
 	ck_assert(cfg.restore_host_settings);
@@ -123,11 +126,16 @@ START_TEST(test_daemon_keys)
 	config_free(&cfg);
 
 	ck_assert_int_eq(load("[daemon]\ncontrol_group = 0\n"
-	    "metrics_listen = 127.0.0.1:9848\npsi_threshold = off\n",
+	    "metrics_listen = 127.0.0.1:9848\npsi_threshold = off\n"
+	    "burst_watch = off\n[policy]\nburst_rate = 64M\n"
+	    "burst_horizon = 3s\n",
 	    &cfg, err, sizeof(err)), 0);
 	ck_assert_int_eq(cfg.control_gid, 0);
 	ck_assert_str_eq(cfg.metrics_host, "127.0.0.1");
 	ck_assert_int_eq(cfg.psi_threshold_us, 0);
+	ck_assert_int_eq(cfg.burst_watch_ms, 0);
+	ck_assert_int_eq(cfg.policy.burst_rate_kib_per_s, 64 * 1024);
+	ck_assert_int_eq(cfg.policy.burst_horizon_ms, 3000);
 	config_free(&cfg);
 }
 END_TEST
@@ -287,6 +295,13 @@ START_TEST(test_validate)
 	    sizeof(err)), -EINVAL);
 	assert_has(err, "(out of range)");
 	/* the policy's cross-field rules are run too */
+	ck_assert_int_eq(load("[daemon]\nburst_watch = 10ms\n", &cfg, err,
+	    sizeof(err)), -EINVAL);
+	assert_has(err, "burst_watch must be off or from 50ms to 10s");
+	ck_assert_int_eq(load("[policy]\nburst_rate = 0\n", &cfg, err,
+	    sizeof(err)), -EINVAL);
+	assert_has(err, "[policy] burst_rate must be above 0");
+
 	ck_assert_int_eq(load("[ksm]\npages_min = 500\npages_max = 100\n",
 	    &cfg, err, sizeof(err)), -EINVAL);
 	assert_has(err, "[ksm] pages_min must not be above pages_max");

@@ -240,6 +240,22 @@ START_TEST(test_qemu_pid)
 	ck_assert_int_eq(guests_qemu_pid_search("nofile", &pid), -ENOTUNIQ);
 	ck_assert(!MT_PRESENT(pid));
 
+	/* the burst watch's reading: resident pages of /proc/PID/statm */
+	put(root, "proc/77/statm", "250000 131072 2000 800 0 140000 0\n", 35);
+	{
+		int64_t kib;
+
+		ck_assert_int_eq(guests_qemu_rss_kib(77, &kib), 0);
+		ck_assert_int_eq(kib, 131072 * (sysconf(_SC_PAGESIZE) / 1024));
+		put(root, "proc/78/statm", "250000\n", 7);
+		ck_assert_int_eq(guests_qemu_rss_kib(78, &kib), -EINVAL);
+		ck_assert(!MT_PRESENT(kib));
+		put(root, "proc/78/statm", "250000 -5 1\n", 12);
+		ck_assert_int_eq(guests_qemu_rss_kib(78, &kib), -EINVAL);
+		ck_assert_int_eq(guests_qemu_rss_kib(79, &kib), -ENOENT);
+		ck_assert_int_eq(guests_qemu_rss_kib(MT_ABSENT, &kib), -EINVAL);
+	}
+
 	mt_set_root("");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	ck_assert_int_eq(system(cmd), 0);
