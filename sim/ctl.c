@@ -567,6 +567,73 @@ memtuned_pass(struct sim_ctl *c, struct sim_host *h)
 	c->next_s = h->now_s + MAX(1, (c->plan.next_interval_ms + 999) / 1000);
 }
 
+/* memtuned's burst watch: the daemon reads each guest's QEMU RSS every
+ * 250 ms (its default burst_watch); a guest filling at touch_rate is
+ * seen within a reading, and a tick then runs with the rate in the
+ * guest's snapshot. What the plan gives reaches the guest at the
+ * balloon's speed while the burst goes on taking at its rate: the guest
+ * lives when it is never out of memory before the burst is done. */
+#define SIM_BURST_WATCH_MS 250
+
+/* the guest's free memory t s into a burst: what it had, less what the
+ * burst took, plus what the balloon gave since seen_s */
+static double
+burst_free_at(double left, double rate, double bal, double grant,
+    double seen_s, double t)
+{
+	return left - rate * t + MIN(grant, bal * MAX(0, t - seen_s));
+}
+
+double
+sim_ctl_burst(struct sim_host *h, size_t i, double left_kib,
+    double short_kib, void *arg)
+{
+	struct sim_ctl *c = arg;
+	const struct sim_workload *w = h->w;
+	struct sim_guest *g = &h->g[i];
+	double rate = (double)w->touch_kib_per_s;
+	double bal = (double)w->balloon_kib_per_s;
+	double seen_s = SIM_BURST_WATCH_MS / 1000.0, end_s, grant, t_g, got;
+	int64_t now_ms = 3600000 + h->now_s * 1000 + SIM_BURST_WATCH_MS;
+	struct guest_snapshot *gs;
+
+	if ((c->pol != SIM_MEMTUNED && c->pol != SIM_MEMTUNED_NORESERVE) ||
+	    rate <= 0 || bal <= 0 || left_kib < rate * seen_s)
+		return 0;	/* full before the watch reads it */
+	build_snapshot(c, h, now_ms);
+	gs = &c->snap.guests[i];
+	gs->rss_kib += (int64_t)(rate * seen_s);
+	gs->rss_rate_kib_s = (int64_t)rate;
+	if (policy_decide(c->pc, &c->snap, &c->ps, now_ms, &c->plan) < 0) {
+		c->errors++;
+		return 0;
+	}
+	apply_plan(c, h, now_ms);
+	if (sim_trace != NULL)
+		trace_pass(c, h);
+	grant = MAX(0, (double)g->target_kib - g->m.actual_kib);
+	/* free memory over time is piecewise linear: check its corners,
+	 * where the balloon starts giving, where its grant ends, and where
+	 * the burst is done */
+	end_s = (left_kib + short_kib) / rate;
+	t_g = MIN(end_s, seen_s + grant / bal);
+	if (burst_free_at(left_kib, rate, bal, grant, seen_s, t_g) < 0 ||
+	    burst_free_at(left_kib, rate, bal, grant, seen_s, end_s) < 0) {
+		if (sim_trace != NULL)
+			fprintf(sim_trace, "burst vm%04zu: %.0f MiB left, %.0f "
+			    "short, %.0f given: out before it arrives\n", i,
+			    left_kib / 1024, short_kib / 1024, grant / 1024);
+		return 0;
+	}
+	if (sim_trace != NULL)
+		fprintf(sim_trace, "burst vm%04zu: %.0f MiB left, %.0f short, "
+		    "%.0f given: in time\n", i, left_kib / 1024,
+		    short_kib / 1024, grant / 1024);
+	got = MIN(grant, bal * MAX(0, end_s - seen_s));
+	sim_mem_balloon(w, &g->m, g->m.actual_kib + got);
+	return got;
+}
+
 /* A VM about to start asks memtuned to make room first (memtunectl
  * reserve from a libvirt hook, as squeezed reserves before it builds):
  * the start waits while the host lacks the memory the VM touches at boot,

@@ -43,14 +43,14 @@ print_result(const struct sim_workload *w, enum sim_policy p,
 	    "short_guest_min=%.1f balloon_ops=%lld reclaimed_gib=%.2f "
 	    "limit_gib=%.2f ksm_saved_gib=%.2f ksmd_cpu_pct=%.1f "
 	    "peak_used_gib=%.2f storm_recover_s=%.0f policy_errors=%lld "
-	    "boot_held_s=%lld\n",
+	    "boot_held_s=%lld oom_kills=%lld\n",
 	    w->name, sim_policy_name(p), (long long)r->vms,
 	    r->starve_guest_min, r->host_swap_min, r->short_guest_min,
 	    (long long)r->balloon_ops, GIB(r->reclaimed_avg_kib),
 	    GIB(r->limit_avg_kib), GIB(r->ksm_saved_avg_kib),
 	    r->ksmd_cpu_avg_pmil / 10.0, GIB(r->host_used_peak_kib),
 	    r->storm_recover_s, (long long)r->policy_errors,
-	    (long long)r->boot_held_s);
+	    (long long)r->boot_held_s, (long long)r->oom_kills);
 }
 
 static const enum sim_policy order[] = {

@@ -344,13 +344,23 @@ hold_to(const struct sim_workload *w, struct sim_guest *g, struct sim_mem *m,
  * again from nothing (the testbed's loadgen restarts its worker empty). */
 static void
 settle(struct sim_host *h, struct sim_guest *g, struct sim_result *r,
-    double room)
+    double *roomp)
 {
+	double room;
 	const struct sim_workload *w = h->w;
 	double lim = (double)(g->max_kib - w->guest_min_kib);
 	double want = MIN(lim, g->demand_kib + g->step_kib);
 	double shadow_pmy = g->ws_alike_pmy;
 
+	/* a step that does not fit fills the guest at touch_rate: a
+	 * controller watching may feed it before it is full (the room it
+	 * gave stays for the rest of the tick) */
+	if (g->demand_kib + g->step_kib > *roomp && g->step_kib > 0 &&
+	    w->touch_kib_per_s > 0 && h->burst != NULL)
+		*roomp += h->burst(h, (size_t)(g - h->g),
+		    MAX(0, *roomp - g->demand_kib),
+		    g->demand_kib + g->step_kib - *roomp, h->burst_arg);
+	room = *roomp;
 	/* steps ask what they ask, even beyond the guest's memory */
 	if (g->demand_kib + g->step_kib > room && g->step_kib > 0) {
 		g->minor_fault += (int64_t)(hold_to(w, g, &g->m, room,
@@ -411,8 +421,8 @@ guest_tick(struct sim_host *h, struct sim_guest *g, struct sim_result *r,
 	room = MAX(0, cap - min);
 	/* steps due together run one after another: touched, then freed */
 	while (apply_step(c, g, h->now_s))
-		settle(h, g, r, room);
-	settle(h, g, r, room);
+		settle(h, g, r, &room);
+	settle(h, g, r, &room);
 	want = MIN(lim, g->demand_kib + g->step_kib);
 	g->short_kib = want + min - cap;
 	if (g->short_kib > 0) {
@@ -546,6 +556,10 @@ sim_run_observed(const struct sim_workload *w, enum sim_policy pol,
 		return rc;
 	if ((rc = sim_ctl_init(&ctl, pol, pc, h.n)) < 0)
 		goto out;
+	if (pol == SIM_MEMTUNED || pol == SIM_MEMTUNED_NORESERVE) {
+		h.burst = sim_ctl_burst;
+		h.burst_arg = &ctl;
+	}
 	for (h.now_s = 0; h.now_s < w->duration_s; h.now_s += w->dt_s) {
 		for (size_t i = 0; i < h.n; i++)
 			guest_ws(w, &h.g[i], h.now_s, &rng);

@@ -318,6 +318,46 @@ test_controllers(void)
 	    "6 ms on 24 GiB");
 }
 
+/* memtuned's burst watch in the model: a guest whose 500 MiB burst fills
+ * it at 300 MiB/s (the testbed's TCG guests, 18-burst-watch) is fed
+ * before it is full; filling at once, or under MoM (no watch), the
+ * burst dies in the guest's OOM killer */
+static void
+test_burst_watch(void)
+{
+	static const char *steps = "step 0s alloc 300M\n"
+	    "step 75s alloc 500M 1 0%\nduration 120s\nballoon_rate 128M\n"
+	    "boot_touch 25%\nguest_watermark 65M\nguest_kernel 38304K\n";
+	struct sim_workload w;
+	struct sim_result r;
+	struct policy_config pc;
+	char err[512], text[2048], st[256];
+	int64_t kills[3];
+	const char *touch[3] = { "touch_rate 300M\n", "", "touch_rate 300M\n" };
+	const enum sim_policy pol[3] = { SIM_MEMTUNED, SIM_MEMTUNED, SIM_MOM };
+
+	policy_config_defaults(&pc);
+	for (int k = 0; k < 3; k++) {
+		snprintf(st, sizeof(st), "%s%s", steps, touch[k]);
+		/* the testbed host, about 3 % of it available */
+		testbed(text, sizeof(text), "24683656K", "21117M", "1G", st);
+		kills[k] = -1;
+		if (sim_workload_parse(text, "t.wl", &w, err, sizeof(err)) < 0) {
+			printf("FAIL: %s\n", err);
+			failures++;
+			return;
+		}
+		if (sim_run(&w, pol[k], 4, &pc, &r, NULL) == 0)
+			kills[k] = r.oom_kills;
+	}
+	printf("burst watch: OOM kills %lld %lld %lld\n", (long long)kills[0],
+	    (long long)kills[1], (long long)kills[2]);
+	check(kills[0] == 0, "memtuned: a burst at 300 MiB/s is fed in time");
+	check(kills[1] == 1, "memtuned: a burst at once dies (no time to "
+	    "feed it)");
+	check(kills[2] == 1, "MoM: the burst dies (no watch)");
+}
+
 static void
 test_samples(void)
 {
@@ -422,6 +462,7 @@ sim_selftest(void)
 	test_ksm();
 	test_controllers();
 	test_samples();
+	test_burst_watch();
 
 	printf("%d failed\n", failures);
 	return failures;

@@ -92,6 +92,8 @@ struct sim_workload {
 	int64_t dt_s;
 	int64_t vms_min, vms_max;	/* VM count search range */
 	int64_t balloon_kib_per_s;	/* inflate/deflate speed */
+	int64_t touch_kib_per_s;	/* how fast a step's allocation fills
+					   the guest; 0: at once */
 	int64_t ksm_page_cost_ns;	/* ksmd CPU per scanned page */
 	int64_t ksm_merge_cost_ns;	/* ksmd CPU per page merged */
 	int64_t ksm_efficiency_pmy;	/* scan rate reached of what knobs ask */
@@ -232,7 +234,19 @@ struct sim_host {
 	double psi_some, psi_full, psi_some_us, psi_full_us;
 	double pswpout, swapping_kib;
 	int64_t balloon_ops;
+	/* a step's allocation that does not fit, filling the guest at
+	 * touch_rate: the controller may feed the guest before it is full
+	 * (memtuned's burst watch). Given what the guest had left and what
+	 * the step lacks, the KiB its balloon gave in time; NULL: none */
+	double (*burst)(struct sim_host *h, size_t i, double left_kib,
+	    double short_kib, void *arg);
+	void *burst_arg;
 };
+
+/* memtuned's burst watch for the model (sim_host.burst): arg is the
+ * struct sim_ctl; 0 for the other controllers. */
+double sim_ctl_burst(struct sim_host *h, size_t i, double left_kib,
+    double short_kib, void *arg);
 
 /* A controller asks a guest's balloon for kib (clamped to 64 MiB..max);
  * counts an operation when the target changes. */

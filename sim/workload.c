@@ -313,6 +313,7 @@ host_key(struct sim_workload *w, const char *key, char **av, int argc,
 	    strcmp(key, "guest_kernel") == 0 ||
 	    strcmp(key, "guest_watermark") == 0 ||
 	    strcmp(key, "balloon_rate") == 0 ||
+	    strcmp(key, "touch_rate") == 0 ||
 	    strcmp(key, "cache_fill") == 0) {
 		NEED(1);
 		if ((rc = get_size(av[1], &a, key, path, line, err, errlen)) < 0)
@@ -335,6 +336,8 @@ host_key(struct sim_workload *w, const char *key, char **av, int argc,
 			w->guest_watermark_kib = a;
 		else if (strcmp(key, "balloon_rate") == 0)
 			w->balloon_kib_per_s = a;
+		else if (strcmp(key, "touch_rate") == 0)
+			w->touch_kib_per_s = a;
 		else
 			w->cache_fill_kib_per_s = a;
 		return 0;

@@ -21,6 +21,7 @@ guest_min 144M			# balloon at each OOM kill less the killed anon RSS
 guest_watermark 65M		# the guest's MemFree less its MemAvailable
 guest_swap no			# the balloon stopped at 445 MiB = 300 + 144
 balloon_rate 128M		# every move (up to 112 MiB) done within a sample
+touch_rate 300M			# the bursting guest's RSS, 18-burst-watch
 # fitted by scripts/sim-calibrate
 thp_extra 5%
 ksm_page_cost 1750
