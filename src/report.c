@@ -207,6 +207,9 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
 		add_i64(o, "headroom_kib", gp->headroom_kib);
 		add_bool(o, "pressured", gp->pressured);
 		add_i64(o, "burst_kib", gp->burst_kib);
+		add_i64(o, "rss_rate_kib_s", gp->rss_rate_kib_s);
+		add_i64(o, "unseen_kib", gp->unseen_kib);
+		add_bool(o, "bursting", gp->bursting);
 		add_i64(o, "gain_kib", gp->gain_kib);
 		add_i64(o, "ballooned_kib", gp->ballooned_kib);
 		add_i64(o, "returned_kib", gp->returned_kib);
@@ -565,6 +568,20 @@ report_print_explain(FILE *out, struct json_object *st, const char *name)
 			fprintf(out, "; lately %lld%%", (long long)y / 100);
 		fputc('\n', out);
 	}
+	if (get_bool(g, "bursting") || get_i64(g, "unseen_kib") > 0) {
+		int64_t r = get_i64(g, "rss_rate_kib_s");
+
+		report_fmt_kib(a, sizeof(a), get_i64(g, "unseen_kib"));
+		fprintf(out, "  burst:    %s touched since its stats (QEMU RSS)",
+		    a);
+		if (MT_PRESENT(r) && r > 0) {
+			report_fmt_kib(c, sizeof(c), r);
+			fprintf(out, ", rising %s/s", c);
+		}
+		fprintf(out, "%s\n", get_bool(g, "bursting") ?
+		    "; short within the burst horizon" : "");
+	}
+	report_fmt_kib(b, sizeof(b), get_i64(g, "target_kib"));
 	fprintf(out, "  decision: %s, target %s, state %s\n",
 	    get_str(g, "action", "-"), b, get_str(g, "state", "-"));
 	fprintf(out, "  because:  %s\n", get_str(g, "reason", "(no plan yet)"));

@@ -235,6 +235,41 @@ START_TEST(test_headroom_shown)
 }
 END_TEST
 
+START_TEST(test_burst_explained)
+{
+	/* a guest its burst watch saw rising: the JSON and explain say so,
+	 * and the decision line shows its target even when the guest has
+	 * been ballooned before (it once showed what was ballooned) */
+	struct rt *t = rt_new(3000);
+	struct json_object *st, *g;
+	char *text, line[160], a[32];
+
+	fx_guest_touched(&t->g[0], 0, 4096, 3072, 600);
+	t->g[0].rss_rate_kib_s = MIB_KIB(300);
+	rt_decide(t);
+	ck_assert(t->e.plan.guests[0].bursting);
+	ck_assert_int_gt(t->e.plan.guests[0].target_kib, t->g[0].actual_kib);
+	t->e.plan.guests[0].ballooned_kib = MIB_KIB(700);
+	t->e.plan.guests[0].returned_kib = MIB_KIB(100);
+	st = report_status_json(&t->e, "standalone");
+	g = guest_of(st, 0);
+	ck_assert(get_bool(g, "bursting"));
+	ck_assert_int_eq(get_i64(g, "rss_rate_kib_s"), MIB_KIB(300));
+	ck_assert_int_eq(get_i64(g, "unseen_kib"), 0);
+	text = render_explain(st, "vm0");
+	ck_assert_ptr_nonnull(strstr(text, "  burst:    0M touched since its "
+	    "stats (QEMU RSS), rising 300M/s; short within the burst "
+	    "horizon\n"));
+	report_fmt_kib(a, sizeof(a), t->e.plan.guests[0].target_kib);
+	snprintf(line, sizeof(line), "  decision: %s, target %s, state ok",
+	    policy_action_name(t->e.plan.guests[0].action), a);
+	ck_line(text, line);
+	free(text);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
 START_TEST(test_nodes_explain)
 {
 	struct rt *t = rt_two_nodes();
@@ -387,6 +422,7 @@ report_suite(void)
 	tcase_add_test(tc, test_nodes_status_table);
 	tcase_add_test(tc, test_nodes_explain);
 	tcase_add_test(tc, test_headroom_shown);
+	tcase_add_test(tc, test_burst_explained);
 	tcase_add_test(tc, test_nodes_explain_several_and_every_node);
 	tcase_add_test(tc, test_nodes_plan);
 	tcase_add_test(tc, test_node_without_figures);
