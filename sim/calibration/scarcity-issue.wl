@@ -24,7 +24,7 @@ balloon_rate 128M		# every move (up to 112 MiB) done within a sample
 touch_rate 300M			# the bursting guest's RSS, 18-burst-watch
 # fitted by scripts/sim-calibrate
 thp_extra 5%
-ksm_page_cost 1750
+ksm_page_cost 1000
 ksm_merge_cost 35000
 ksm_efficiency 55%
 ksm_advisor yes
@@ -37,10 +37,10 @@ seed 1
 
 class scarcity 1
 vm_mem 1G
-boot_touch 25%		# fitted by scripts/sim-calibrate
+boot_touch 26%		# fitted by scripts/sim-calibrate
 cache 0%
 dup 50%				# every other MiB the same in all guests
-dup_idle 20%			# fitted by scripts/sim-calibrate
+dup_idle 40%			# fitted by scripts/sim-calibrate
 jitter 0%
 step 0s alloc 300M
 step 75s alloc 500M 1 0%		# chunks no other guest has
