@@ -10,9 +10,11 @@
 #    (the advisor's 200 s scan time merged almost nothing in that time);
 #  - no guest's balloon changes direction more than once a minute (the
 #    daemon's own log, stamped as it is written);
-#  - a 500 MiB burst in a guest that was squeezed to its need dies in the
-#    guest's OOM killer; the workload comes back and bursts the same again:
-#    the second burst is absorbed, because the guest kept room for it.
+#  - a 500 MiB burst in a guest that was squeezed to its need (about
+#    100 MiB usable: full within one reading of the burst watch) dies in
+#    the guest's OOM killer, or is fed in time; if it died, the workload
+#    comes back and bursts the same again: the second burst is absorbed,
+#    because the guest kept room for it.
 . "$(dirname "$0")/lib.sh"
 
 W=$(mktemp -d)
