@@ -233,26 +233,30 @@ set_duration_us(struct parse_ctx *ctx, const struct daemon_key *k, const char *v
 	return 0;
 }
 
+/* "off" is 0; anything else goes to set */
 static int
-set_psi_threshold(struct parse_ctx *ctx, const struct daemon_key *k,
-    const char *v)
+set_off_or(struct parse_ctx *ctx, const struct daemon_key *k, const char *v,
+    int (*set)(struct parse_ctx *, const struct daemon_key *, const char *))
 {
 	if (strcmp(v, "off") == 0) {
 		*(int64_t *)CFG_AT(ctx->cfg, k) = 0;
 		return 0;
 	}
-	return set_duration_us(ctx, k, v);
+	return set(ctx, k, v);
+}
+
+static int
+set_psi_threshold(struct parse_ctx *ctx, const struct daemon_key *k,
+    const char *v)
+{
+	return set_off_or(ctx, k, v, set_duration_us);
 }
 
 static int
 set_duration_ms_off(struct parse_ctx *ctx, const struct daemon_key *k,
     const char *v)
 {
-	if (strcmp(v, "off") == 0) {
-		*(int64_t *)CFG_AT(ctx->cfg, k) = 0;
-		return 0;
-	}
-	return set_duration_ms(ctx, k, v);
+	return set_off_or(ctx, k, v, set_duration_ms);
 }
 
 static int
