@@ -635,7 +635,8 @@ sim_ctl_burst(struct sim_host *h, size_t i, double left_kib,
 }
 
 /* A VM about to start asks memtuned to make room first (memtunectl
- * reserve from a libvirt hook, as squeezed reserves before it builds):
+ * rebalance --reserve from a libvirt hook, as squeezed reserves before it
+ * builds):
  * the start waits while the host lacks the memory the VM touches at boot,
  * at most ADMIT_WAIT_S, then goes ahead regardless. */
 #define ADMIT_WAIT_S 600
