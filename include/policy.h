@@ -177,7 +177,8 @@ struct guest_plan {
 	enum guest_plan_state state;
 	int64_t floor_kib;
 	int64_t ceiling_kib;
-	int64_t need_kib;		/* used + headroom, MT_ABSENT unknown */
+	int64_t need_kib;		/* used + headroom (+ unseen_kib +
+					   burst_demand_kib), MT_ABSENT unknown */
 	int64_t headroom_kib;		/* its part of need: follows growth */
 	int64_t actual_kib;
 	int64_t target_kib;		/* balloon target (== actual: no change) */
@@ -196,6 +197,8 @@ struct guest_plan {
 	int64_t burst_kib;		/* remembered burst (0: none) */
 	int64_t rss_rate_kib_s;		/* its QEMU RSS rising (MT_ABSENT) */
 	int64_t unseen_kib;		/* touched since its stats (RSS) */
+	int64_t burst_demand_kib;	/* of its need, what a burst takes
+					   within burst_horizon (0: none) */
 	bool bursting;			/* runs out within burst_horizon */
 	bool pressured;			/* short of its headroom, faulting or
 					   swapping: fed whatever the cooldowns */
@@ -474,7 +477,8 @@ int64_t policy_guest_used_kib(const struct guest_snapshot *g);
 /* What it needs: used + the part of its disk caches kept (cache_reclaim)
  * + headroom_kib, the headroom the policy gave it (plan's headroom_kib);
  * MT_ABSENT: the headroom of a guest the policy sees for the first time.
- * The one definition the policy and the capacity estimate share. */
+ * The one definition the policy and the capacity estimate share; the
+ * plan's need_kib adds the guest's unseen_kib and burst_demand_kib. */
 int64_t policy_guest_need_kib(const struct policy_config *c,
     const struct guest_snapshot *g, int64_t headroom_kib);
 /* A burst seen on the host: what a guest whose QEMU RSS rises at
@@ -539,7 +543,8 @@ struct policy_gwork {
 	bool returns_nothing;	/* recent shrinks returned under yield_min */
 	int64_t unseen_kib;	/* touched since its stats: RSS risen */
 	int64_t burst_kib;	/* what a burst at its RSS rate takes
-				   within burst_horizon (0: none) */
+				   within burst_horizon, when that leaves
+				   it short (bursting); 0 otherwise */
 	int64_t step_kib;
 	int64_t shares;
 	int64_t idle_kib;	/* cur - need */

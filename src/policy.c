@@ -375,6 +375,7 @@ guest_plan_reset(struct guest_plan *gp, const struct guest_snapshot *g)
 	gp->burst_kib = 0;
 	gp->rss_rate_kib_s = g->rss_rate_kib_s;
 	gp->unseen_kib = 0;
+	gp->burst_demand_kib = 0;
 	gp->bursting = false;
 	gp->pressured = false;
 	gp->reason[0] = '\0';
@@ -929,15 +930,19 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 		return;
 	}
 	headroom = guest_headroom(c, g, h, used, now_ms);
-	/* what it touched since its stats and, while its RSS rises fast,
-	 * what it will touch within burst_horizon, are needed as much as
-	 * what the stats show it uses */
+	/* what it touched since its stats is used as much as what the
+	 * stats show; while its RSS rises fast enough to leave it short
+	 * within burst_horizon, what it will touch by then is needed too.
+	 * A guest growing fast with room to spare is left to its headroom,
+	 * which follows its growth */
 	w->burst_kib = policy_burst_demand_kib(c, g->rss_rate_kib_s);
 	usable = g->usable_kib - w->unseen_kib;
+	w->bursting = w->burst_kib > 0 && usable - w->burst_kib < headroom;
+	if (!w->bursting)
+		w->burst_kib = 0;
 	w->need_kib = policy_guest_need_kib(c, g, headroom) + w->unseen_kib +
 	    w->burst_kib;
 	w->idle_kib = w->cur_kib - w->need_kib;
-	w->bursting = w->burst_kib > 0 && usable - w->burst_kib < headroom;
 	/* fed a little below its headroom (a quarter of it, at most two
 	 * minimum changes), to its need: a guest at its need reads a few
 	 * MiB under it (the guest's own rounding), and must not count as
@@ -957,6 +962,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	gp->headroom_kib = headroom;
 	gp->burst_kib = h->burst_kib;
 	gp->unseen_kib = w->unseen_kib;
+	gp->burst_demand_kib = w->burst_kib;
 	gp->bursting = w->bursting;
 	gp->pressured = w->pressured;
 }

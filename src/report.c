@@ -209,6 +209,7 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
 		add_i64(o, "burst_kib", gp->burst_kib);
 		add_i64(o, "rss_rate_kib_s", gp->rss_rate_kib_s);
 		add_i64(o, "unseen_kib", gp->unseen_kib);
+		add_i64(o, "burst_demand_kib", gp->burst_demand_kib);
 		add_bool(o, "bursting", gp->bursting);
 		add_i64(o, "gain_kib", gp->gain_kib);
 		add_i64(o, "ballooned_kib", gp->ballooned_kib);

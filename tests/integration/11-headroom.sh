@@ -60,7 +60,9 @@ CONF
 start_daemon "$W/memtuned.conf" "$W/daemon.log"
 
 # headroom NAME: the guest's headroom in KiB and whether need = use +
-# headroom (+ the kept half of its disk caches), from the daemon's status
+# headroom (+ the kept half of its disk caches, + what its QEMU RSS rose
+# since its stats and, when that leaves it short within the burst
+# horizon, what a burst takes by then), from the daemon's status
 headroom() {
 	status_json "$W/memtuned.conf" | python3 -c '
 import json, sys
@@ -71,7 +73,8 @@ for g in st["guests"]:
         used = g["actual_kib"] - g["usable_kib"]
         caches = g.get("disk_caches_kib") or 0
         keep = caches - caches * 5000 // 10000
-        ok = h is not None and g["need_kib"] == max(used, 0) + keep + h
+        seen = (g.get("unseen_kib") or 0) + (g.get("burst_demand_kib") or 0)
+        ok = h is not None and g["need_kib"] == max(used, 0) + keep + h + seen
         print(h if h is not None else -1, "ok" if ok else "mismatch", max(used, 0))
 ' "$1"
 }

@@ -2,7 +2,10 @@
 # Scenario: real scarcity. Three 1 GiB guests with the same pages, a hog
 # leaving the host 3 % of its memory (and, for 90 s, taking again what the
 # host gets back), memtuned with its defaults (the KSM
-# advisor on where the kernel has one). One guest (a) touched 700 MiB and
+# advisor on where the kernel has one) but for the burst watch, which is
+# off here: this test is about the room a guest keeps after a burst it ran
+# out in, and the watch can feed a first burst before it runs out
+# (18-burst-watch tests the watch; on 2026-12-01 it fed this one). One guest (a) touched 700 MiB and
 # freed 400 of it (resident idle memory a balloon returns); one (b) grows
 # slowly all along; one (c) holds still. What must hold:
 #  - KSM while the host is short: within 60 s, at least 60 % of the pages
@@ -10,11 +13,9 @@
 #    (the advisor's 200 s scan time merged almost nothing in that time);
 #  - no guest's balloon changes direction more than once a minute (the
 #    daemon's own log, stamped as it is written);
-#  - a 500 MiB burst in a guest that was squeezed to its need (about
-#    100 MiB usable: full within one reading of the burst watch) dies in
-#    the guest's OOM killer, or is fed in time; if it died, the workload
-#    comes back and bursts the same again: the second burst is absorbed,
-#    because the guest kept room for it.
+#  - a 500 MiB burst in a guest that was squeezed to its need dies in the
+#    guest's OOM killer; the workload comes back and bursts the same again:
+#    the second burst is absorbed, because the guest kept room for it.
 . "$(dirname "$0")/lib.sh"
 
 W=$(mktemp -d)
@@ -58,6 +59,7 @@ cat >"$W/memtuned.conf" <<CONF
 [daemon]
 uri = $URI
 control_socket = $W/control.sock
+burst_watch = off
 CONF
 : >"$W/daemon.log"
 # every line of the daemon's log with the time it was written (without

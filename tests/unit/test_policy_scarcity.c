@@ -504,8 +504,13 @@ START_TEST(test_burst_fed_before_stats_show_it)
 	ck_assert_msg(strstr(gp->reason, bc->want_reason) != NULL,
 	    "%s: %s", bc->what, gp->reason);
 	ck_assert_int_eq(gp->unseen_kib, MIB_KIB(bc->unseen_mib));
+	/* a burst's demand is part of the need only while it leaves the
+	 * guest short */
+	ck_assert_int_eq(gp->burst_demand_kib, gp->bursting ?
+	    MIB_KIB(bc->rate_mib_s) * bc->horizon_ms / 1000 : 0);
 	if (bc->want_target_mib == 0) {
 		ck_assert_msg(!moves(gp), "%s: %s", bc->what, gp->reason);
+		ck_assert(!gp->bursting);
 	} else {
 		ck_assert_msg(moves(gp), "%s: %s", bc->what, gp->reason);
 		ck_assert_int_eq(gp->target_kib, MIB_KIB(bc->want_target_mib));
