@@ -657,20 +657,29 @@ keep_sample(const struct guest_snapshot *g, struct policy_guest_hist *h,
 static int64_t
 unseen_since_stats(const struct guest_snapshot *g, struct policy_guest_hist *h)
 {
+	bool fresh;
+
 	if (!MT_PRESENT(g->rss_kib) || g->rss_kib <= 0 ||
 	    !MT_PRESENT(g->last_update_s)) {
 		h->stats_update_s = h->stats_rss_kib = MT_ABSENT;
 		return 0;
 	}
-	if (g->last_update_s != h->stats_update_s ||
-	    !MT_PRESENT(h->stats_rss_kib) || g->rss_kib < h->stats_rss_kib) {
-		if (g->last_update_s != h->stats_update_s ||
-		    !MT_PRESENT(h->stats_rss_kib))
-			h->stats_update_s = g->last_update_s;
+	fresh = g->last_update_s != h->stats_update_s ||
+	    !MT_PRESENT(h->stats_rss_kib);
+	if (fresh || g->rss_kib < h->stats_rss_kib) {
+		h->stats_update_s = g->last_update_s;
 		h->stats_rss_kib = g->rss_kib;
 		return 0;
 	}
 	return g->rss_kib - h->stats_rss_kib;
+}
+
+/* A burst's demand leaves a guest short within burst_horizon: the one
+ * test of the tick (read_guest) and of the watch between ticks */
+static bool
+burst_leaves_short(int64_t usable, int64_t demand, int64_t headroom)
+{
+	return demand > 0 && usable - demand < headroom;
 }
 
 int64_t
@@ -696,7 +705,7 @@ policy_burst_imminent(const struct policy_config *c,
 	    !MT_PRESENT(rss_kib))
 		return false;
 	usable = g->usable_kib - gp->unseen_kib - MAX(0, rss_kib - g->rss_kib);
-	return usable - demand < gp->headroom_kib;
+	return burst_leaves_short(usable, demand, gp->headroom_kib);
 }
 
 /* The measured share of balloon the host got back; MT_ABSENT until
@@ -797,6 +806,48 @@ hist_restore(const struct policy_config *c, const struct guest_snapshot *g,
 	h->uncoop_since_ms = now_ms;
 }
 
+/* A guest with fresh stats and its headroom: its need, and whether it is
+ * under pressure, urgent or bursting. */
+static void
+guest_pressure(const struct policy_config *c, const struct guest_snapshot *g,
+    int64_t headroom, struct policy_gwork *w)
+{
+	int64_t usable;
+
+	/* what it touched since its stats is used as much as what the
+	 * stats show; while its RSS rises fast enough to leave it short
+	 * within burst_horizon, what it will touch by then is needed too.
+	 * A guest growing fast with room to spare is left to its headroom,
+	 * which follows its growth */
+	w->burst_kib = policy_burst_demand_kib(c, g->rss_rate_kib_s);
+	usable = g->usable_kib - w->unseen_kib;
+	w->bursting = burst_leaves_short(usable, w->burst_kib, headroom);
+	if (!w->bursting)
+		w->burst_kib = 0;
+	w->need_kib = policy_guest_need_kib(c, g, headroom) + w->unseen_kib +
+	    w->burst_kib;
+	w->idle_kib = w->cur_kib - w->need_kib;
+	/* fed a little below its headroom (a quarter of it, at most two
+	 * minimum changes), to its need: a guest at its need reads a few
+	 * MiB under it (the guest's own rounding), and must not count as
+	 * short there */
+	w->faulting = (MT_PRESENT(g->major_fault_per_s) &&
+	    g->major_fault_per_s >= c->guest_majfault_per_s) ||
+	    (MT_PRESENT(g->swap_in_kib_per_s) &&
+	    g->swap_in_kib_per_s >= c->guest_swapin_kib_per_s);
+	w->pressured = usable < headroom - MIN(headroom / 4,
+	    2 * c->min_change_kib) || w->faulting || w->bursting;
+	/* nearly out (under half its headroom free), already faulting or
+	 * swapping, or short within the burst horizon: a few MiB now matter
+	 * more than a fair share later */
+	w->urgent = w->pressured && (usable < headroom / 2 ||
+	    w->faulting || w->bursting);
+}
+
+/* Still long: its phases (identity and bounds, samples, class, need)
+ * share the guest's history slot, its work entry and its plan line, and
+ * each returns early for a guest it cannot go on with; guest_pressure is
+ * the last phase on its own. */
 static void
 read_guest(const struct policy_config *c, const struct guest_snapshot *g,
     struct policy_state *s, int64_t now_ms, enum host_pressure p,
@@ -804,7 +855,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 {
 	struct policy_guest_hist *h;
 	char err[POLICY_REASON_MAX];
-	int64_t used, headroom, usable;
+	int64_t used, headroom;
 	bool crit = p == PRESSURE_CRITICAL, fresh = false, stats_ok;
 	size_t prev = w->hist;
 
@@ -930,34 +981,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 		return;
 	}
 	headroom = guest_headroom(c, g, h, used, now_ms);
-	/* what it touched since its stats is used as much as what the
-	 * stats show; while its RSS rises fast enough to leave it short
-	 * within burst_horizon, what it will touch by then is needed too.
-	 * A guest growing fast with room to spare is left to its headroom,
-	 * which follows its growth */
-	w->burst_kib = policy_burst_demand_kib(c, g->rss_rate_kib_s);
-	usable = g->usable_kib - w->unseen_kib;
-	w->bursting = w->burst_kib > 0 && usable - w->burst_kib < headroom;
-	if (!w->bursting)
-		w->burst_kib = 0;
-	w->need_kib = policy_guest_need_kib(c, g, headroom) + w->unseen_kib +
-	    w->burst_kib;
-	w->idle_kib = w->cur_kib - w->need_kib;
-	/* fed a little below its headroom (a quarter of it, at most two
-	 * minimum changes), to its need: a guest at its need reads a few
-	 * MiB under it (the guest's own rounding), and must not count as
-	 * short there */
-	w->faulting = (MT_PRESENT(g->major_fault_per_s) &&
-	    g->major_fault_per_s >= c->guest_majfault_per_s) ||
-	    (MT_PRESENT(g->swap_in_kib_per_s) &&
-	    g->swap_in_kib_per_s >= c->guest_swapin_kib_per_s);
-	w->pressured = usable < headroom - MIN(headroom / 4,
-	    2 * c->min_change_kib) || w->faulting || w->bursting;
-	/* nearly out (under half its headroom free), already faulting or
-	 * swapping, or short within the burst horizon: a few MiB now matter
-	 * more than a fair share later */
-	w->urgent = w->pressured && (usable < headroom / 2 ||
-	    w->faulting || w->bursting);
+	guest_pressure(c, g, headroom, w);
 	gp->need_kib = w->need_kib;
 	gp->headroom_kib = headroom;
 	gp->burst_kib = h->burst_kib;
