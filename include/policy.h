@@ -364,6 +364,8 @@ struct policy_guest_hist {
 	 * touched that its stats do not show yet */
 	int64_t stats_update_s;
 	int64_t stats_rss_kib;
+	/* the last tick the guest's stats were usable (MT_ABSENT: never) */
+	int64_t stats_ok_ms;
 };
 
 struct policy_gwork;

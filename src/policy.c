@@ -191,6 +191,7 @@ hist_clear(struct policy_guest_hist *h)
 	h->yield_ms = MT_ABSENT;
 	h->burst_ms = MT_ABSENT;
 	h->stats_update_s = h->stats_rss_kib = MT_ABSENT;
+	h->stats_ok_ms = MT_ABSENT;
 }
 
 /* Rebuild the table at a size for `live` entries, dropping tombstones. */
@@ -940,6 +941,8 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	/* what it uses, for the samples below and its need */
 	stats_ok = g->stats == GUEST_STATS_OK && MT_PRESENT(g->usable_kib);
 	used = stats_ok ? policy_guest_used_kib(g) : MT_ABSENT;
+	if (stats_ok)
+		h->stats_ok_ms = now_ms;
 	if (MT_PRESENT(h->samp_ms) && now_ms > h->samp_ms) {
 		sample_yield(g, h, used, now_ms);
 		if (stats_ok)
@@ -1155,6 +1158,22 @@ plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
 	return any;
 }
 
+/* A guest whose stats went missing after it had them is held, blind: the
+ * bulk stats call skips a domain whose job is taken (a balloon change in
+ * flight), and a guest short of memory answers late. Looked at again at
+ * the tight pace, so it waits seconds for its next chance, not a calm
+ * host's half minute; a guest without stats for longer (driver gone, a
+ * guest that never had them) goes back to the host's pace. */
+#define STATS_LOST_WATCH_MS (120 * 1000)
+
+static bool
+stats_lost_lately(const struct policy_guest_hist *h,
+    const struct policy_gwork *w, int64_t now_ms)
+{
+	return w->cls == GW_STALE && MT_PRESENT(h->stats_ok_ms) &&
+	    now_ms - h->stats_ok_ms < STATS_LOST_WATCH_MS;
+}
+
 void
 policy_finish(const struct policy_config *c, const struct snapshot *snap,
     struct policy_state *s, int64_t now_ms, struct policy_plan *plan)
@@ -1179,6 +1198,8 @@ policy_finish(const struct policy_config *c, const struct snapshot *snap,
 		    (h->last_dir > 0 && now_ms - h->last_change_ms <
 		    c->cooldown_ms) ||
 		    abs64(w->target_kib - g->actual_kib) > c->min_change_kib))
+			busy = true;
+		if (stats_lost_lately(h, w, now_ms))
 			busy = true;
 		gp->target_kib = w->target_kib;
 		balloon = w->cls != GW_FIXED && (w->target_kib != w->cur_kib ||

@@ -1336,6 +1336,48 @@ START_TEST(test_next_interval_follows_busy_guests)
 }
 END_TEST
 
+/* A guest whose stats went missing after it had them (the bulk call
+ * skipped it, or it answers late) is looked at again at the tight pace
+ * for two minutes; a guest that never had stats, or lost them long ago,
+ * leaves the pace to the host. */
+START_TEST(test_next_interval_watches_lost_stats)
+{
+	static const struct {
+		const char *name;
+		bool had_stats;		/* a first tick with stats */
+		int64_t lost_after_ms;	/* the tick without them */
+		enum guest_stats_state now;
+		int64_t interval_ms;
+	} rows[] = {
+		{ "stats skipped once", true, 30000, GUEST_STATS_NONE, 5000 },
+		{ "stats stale", true, 30000, GUEST_STATS_STALE, 5000 },
+		{ "lost 119 s ago", true, 119000, GUEST_STATS_NONE, 5000 },
+		{ "lost 2 min ago", true, 120000, GUEST_STATS_NONE, 30000 },
+		{ "never had stats", false, 30000, GUEST_STATS_NONE, 30000 },
+		{ "stats back", true, 30000, GUEST_STATS_OK, 30000 },
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct tc *t = tc_new(24576, 20000, 2);
+
+		/* both guests calm at their ceiling on a plentiful host */
+		fx_guest_touched(&t->g[0], 0, 4096, 4096, 2048);
+		fx_guest_touched(&t->g[1], 1, 4096, 4096, 2048);
+		if (!rows[r].had_stats)
+			t->g[0].stats = GUEST_STATS_NONE;
+		decide(t, 0);
+		ck_assert_int_eq(t->p.next_interval_ms, 30000);
+		t->g[0].stats = rows[r].now;
+		decide(t, rows[r].lost_after_ms);
+		ck_assert_msg(t->p.next_interval_ms == rows[r].interval_ms,
+		    "%s: next %lld ms, want %lld", rows[r].name,
+		    (long long)t->p.next_interval_ms,
+		    (long long)rows[r].interval_ms);
+		tc_free(t);
+	}
+}
+END_TEST
+
 /* ---------------------------------------------------------------- NUMA */
 
 /* Two 16 GiB nodes on a 32 GiB host with a 1 GiB reserve: each node's
@@ -1759,6 +1801,7 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_numa_home_node);
 	tcase_add_test(tc, test_bad_snapshot);
 	tcase_add_test(tc, test_next_interval_follows_busy_guests);
+	tcase_add_test(tc, test_next_interval_watches_lost_stats);
 	tcase_add_test(tc, test_reason_format);
 	tcase_add_test(tc, test_grows_past_initial_capacity);
 	suite_add_tcase(s, tc);
