@@ -40,11 +40,38 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-CPPFLAGS += -Iinclude -DMEMTUNED_VERSION='"$(VERSION)"' -D_GNU_SOURCE \
+# CPPFLAGS, CFLAGS and LDFLAGS belong to the caller (dpkg-buildflags passes
+# them in the environment, `make CFLAGS=...` on the command line, which
+# replaces whatever this file would add to them). What the build needs
+# lives in MT_* and always applies; the caller's flags come after it, so
+# theirs win where both set the same thing (-O, -g).
+MT_CPPFLAGS := -Iinclude -DMEMTUNED_VERSION='"$(VERSION)"' -D_GNU_SOURCE \
 	-DSYSCONFDIR='"$(SYSCONFDIR)"'
-CFLAGS += -std=gnu11 $(OPT) $(WARN) $(PKG_CFLAGS) -MMD -MP
-LDFLAGS += $(SANLD)
+MT_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(PKG_CFLAGS) -MMD -MP
+MT_LDFLAGS := $(SANLD)
 LDLIBS += $(PKG_LIBS) -lm
+
+# Hardening of the normal build (memtuned runs as root and parses what
+# guests write): stack protector, PIE, full RELRO with BIND_NOW, and
+# _FORTIFY_SOURCE. Not under SAN=1: ASan does not see through the
+# __*_chk functions fortify substitutes, and checks more anyway.
+# _FORTIFY_SOURCE needs optimisation (glibc warns, and checks nothing, at
+# -O0) and is left to the caller when they set it (Debian passes =2,
+# Ubuntu's compiler and Fedora =3; a second definition is a warning).
+ifneq ($(SAN),1)
+HARDEN_CFLAGS := -fstack-protector-strong -fPIE
+HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
+MT_OPTLEVEL := $(lastword $(filter -O%,$(OPT) $(CFLAGS)))
+ifeq ($(filter -D_FORTIFY_SOURCE% -U_FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),)
+ifneq ($(filter-out -O0,$(MT_OPTLEVEL)),)
+HARDEN_CPPFLAGS := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+endif
+endif
+
+ALL_CPPFLAGS = $(MT_CPPFLAGS) $(HARDEN_CPPFLAGS) $(CPPFLAGS)
+ALL_CFLAGS = $(MT_CFLAGS) $(HARDEN_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(MT_LDFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS)
 
 MAINS := src/memtuned.c src/memtunectl.c
 LIB_SRCS := $(filter-out $(MAINS) src/sim%.c,$(wildcard src/*.c))
@@ -63,17 +90,17 @@ all: $(BINS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(O)/memtuned: $(O)/src/memtuned.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/memtunectl: $(O)/src/memtunectl.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The unit runner calls one Check suite per module, found by file name:
 # tests/unit/test_foo.c defines "Suite *foo_suite(void)".
@@ -84,10 +111,10 @@ $(O)/tests/unit/suites.h: $(UNIT_SRCS) Makefile
 
 $(O)/tests/unit/run.o: tests/unit/run.c $(O)/tests/unit/suites.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I$(O)/tests/unit $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) -I$(O)/tests/unit $(ALL_CFLAGS) -c -o $@ $<
 
 $(O)/unit-tests: $(UNIT_OBJS) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 
 # The guest load generator runs as PID 1 in the guest initramfs: static.
 $(O)/guest/loadgen: tests/guest/loadgen.c
@@ -99,13 +126,13 @@ INTEG_SRCS := $(wildcard tests/integration/*.c)
 INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(O)/integration/%)
 $(O)/integration/%: tests/integration/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # The simulator runs the library's policy over modelled hosts (make bench).
 SIM_SRCS := $(wildcard sim/*.c)
 $(O)/memtuned-sim: $(SIM_SRCS) sim/sim.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Isim $(CFLAGS) $(LDFLAGS) -o $@ $(SIM_SRCS) $(LIB) $(LDLIBS)
+	$(CC) $(ALL_CPPFLAGS) -Isim $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(SIM_SRCS) $(LIB) $(LDLIBS)
 
 sim: $(O)/memtuned-sim
 
@@ -126,20 +153,20 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_O)/%.o)
 
 $(FUZZ_O)/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(MT_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_O)/libmemtuned.a: $(FUZZ_LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_O)/libmemtuned.a
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	$(FUZZ_CC) $(MT_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
 		$(FUZZ_O)/libmemtuned.a $(PKG_LIBS) -lm
 
 fuzz: $(FUZZ_BINS)
 
 $(O)/long_run: tests/long/long_run.c $(LIB)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 long: $(O)/long_run
 

@@ -2,7 +2,8 @@
  *
  * With a daemon running it asks the daemon over the control socket, so the
  * two never fight over a guest; without one it runs the same
- * collect -> decide (-> act) path itself, once.
+ * collect -> decide path itself, once, and acts only when told to with
+ * --standalone.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +31,8 @@ enum {
 	EXIT_NODATA = 3,	/* could not see the host or guests */
 	EXIT_NOSPACE = 4,	/* --reserve cannot be met */
 	EXIT_NOGUEST = 5,	/* explain: no such guest */
+	EXIT_CONTROLLER = 6,	/* a real rebalance would make two controllers,
+				 * or one without the operator asking */
 };
 
 struct ctl_opts {
@@ -37,7 +40,7 @@ struct ctl_opts {
 	char socket_path[108];
 	bool socket_given;
 	bool json;
-	bool standalone;	/* never ask a daemon */
+	bool standalone;	/* compute here; act only if no daemon runs */
 	bool dry_run;
 	int64_t reserve_mib;
 	int64_t vm_mib;		/* capacity: 0 = the default size */
@@ -66,7 +69,9 @@ usage(FILE *out)
 	    "                       configuration)\n"
 	    "  -j, --json           machine-readable output (status, rebalance,\n"
 	    "                       capacity)\n"
-	    "      --standalone     do not ask a running daemon; collect here\n"
+	    "      --standalone     do not ask the daemon; collect here. A real\n"
+	    "                       rebalance without a daemon needs it, and is\n"
+	    "                       refused with it while a daemon runs\n"
 	    "  -n, --dry-run        rebalance: print the plan, change nothing\n"
 	    "  -r, --reserve MIB    rebalance: free MIB for a VM about to start\n"
 	    "      --vm-size MIB    capacity: size of the guests to fit (default:\n"
@@ -76,7 +81,9 @@ usage(FILE *out)
 	    "  -V, --version        same as the version command\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 failed, 2 usage, 3 host or guests could not be\n"
-	    "read, 4 the reserve cannot be met, 5 no such guest.\n",
+	    "read, 4 the reserve cannot be met, 5 no such guest, 6 rebalance\n"
+	    "refused: no daemon and no --standalone, or --standalone while a\n"
+	    "daemon runs.\n",
 	    CONFIG_DEFAULT_PATH);
 }
 
@@ -179,21 +186,79 @@ run_standalone(const struct ctl_opts *o, const char *cmd,
 	return EXIT_OK;
 }
 
+/* What connecting to the daemon's socket said means that none runs: no
+ * socket file, or one nobody listens on (a daemon that died or is
+ * restarting). Anything else (EACCES, a timeout) leaves it open. */
+static bool
+no_daemon(int rc)
+{
+	return rc == -ENOENT || rc == -ECONNREFUSED;
+}
+
+static const char *
+errno_name(int rc)
+{
+	const char *n = strerrorname_np(-rc);
+
+	return n != NULL ? n : strerror(-rc);
+}
+
+/* rebalance --standalone without --dry-run: memtunectl becomes the
+ * controller for one tick, which is only safe when no daemon is one. A
+ * ping tells, without asking the daemon to do anything. */
+static int
+standalone_rebalance(const struct ctl_opts *o, struct json_object **resp)
+{
+	int rc = ask_daemon(o, "ping", resp);
+
+	if (rc == 0) {
+		json_object_put(*resp);
+		*resp = NULL;
+		fprintf(stderr, "memtunectl: memtuned is running (socket %s); "
+		    "a standalone rebalance would make a second controller: "
+		    "ask it without --standalone\n", o->socket_path);
+		return EXIT_CONTROLLER;
+	}
+	if (!no_daemon(rc)) {
+		fprintf(stderr, "memtunectl: cannot tell whether memtuned runs "
+		    "(socket %s: %s): no standalone rebalance\n",
+		    o->socket_path, errno_name(rc));
+		return EXIT_CONTROLLER;
+	}
+	fprintf(stderr, "memtunectl: memtuned is not running (socket %s: %s): "
+	    "rebalancing here (--standalone)\n", o->socket_path, errno_name(rc));
+	return run_standalone(o, "rebalance", resp);
+}
+
+/* The daemon answers when it runs. Without it, read verbs are computed
+ * here, saying so; a real rebalance would make memtunectl a controller
+ * behind the operator's back (during a restart, next to the daemon), so
+ * it takes --standalone, and --standalone never asks the daemon to act. */
 static int
 get_status(const struct ctl_opts *o, const char *cmd, struct json_object **resp)
 {
+	bool acting = strcmp(cmd, "rebalance") == 0 && !o->dry_run;
 	int rc;
 
-	if (!o->standalone) {
-		rc = ask_daemon(o, cmd, resp);
-		if (rc == 0)
-			return EXIT_OK;
-		if (rc != -ENOENT && rc != -ECONNREFUSED) {
-			fprintf(stderr, "memtunectl: the daemon at %s did not "
-			    "answer: %s\n", o->socket_path, strerror(-rc));
-			return rc == -EACCES ? EXIT_FAIL : EXIT_NODATA;
-		}
+	if (o->standalone)
+		return acting ? standalone_rebalance(o, resp) :
+		    run_standalone(o, cmd, resp);
+	rc = ask_daemon(o, cmd, resp);
+	if (rc == 0)
+		return EXIT_OK;
+	if (!no_daemon(rc)) {
+		fprintf(stderr, "memtunectl: the daemon at %s did not "
+		    "answer: %s\n", o->socket_path, strerror(-rc));
+		return rc == -EACCES ? EXIT_FAIL : EXIT_NODATA;
 	}
+	if (acting) {
+		fprintf(stderr, "memtunectl: memtuned is not running (socket %s: "
+		    "%s); a real rebalance without it needs --standalone\n",
+		    o->socket_path, errno_name(rc));
+		return EXIT_CONTROLLER;
+	}
+	fprintf(stderr, "memtunectl: memtuned not reachable (socket %s: %s): "
+	    "computed here\n", o->socket_path, errno_name(rc));
 	return run_standalone(o, cmd, resp);
 }
 
