@@ -12,6 +12,7 @@ PKGS=(
 	libxml2-dev libjson-c-dev
 	busybox-static cpio kmod socat procps psmisc iproute2 xz-utils
 	clang libclang-rt-14-dev valgrind gnuplot-nox scdoc groff-base python3
+	systemd binutils util-linux passwd
 )
 
 missing=()
