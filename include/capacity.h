@@ -163,7 +163,8 @@ struct json_object *capacity_json(const struct capacity_result *r,
 struct json_object *capacity_engine_json(const struct engine *e,
     int64_t vm_kib, int64_t now_ms);
 
-/* Render a capacity object for people. */
+/* Render a capacity object for people; its strings (guest names among
+ * them) are escaped in place first, as report_escape_json does. */
 void capacity_print(FILE *out, struct json_object *cap);
 
 #endif

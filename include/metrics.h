@@ -132,6 +132,27 @@ int metrics_write_textfile(const char *path, const char *text, size_t len);
 
 struct evloop;
 
+/* What a request head asks for, as the listener answers it. */
+struct metrics_http_req {
+	int status;		/* 200: GET or HEAD of /metrics (a query
+				   string ignored); 400 a request line that
+				   is not "METHOD TARGET HTTP/1.x"; 404
+				   another target; 405 another method; 431
+				   no end of the head within
+				   METRICS_HTTP_HEAD_MAX bytes */
+	bool head_only;		/* HEAD: the answer without its body */
+};
+
+/* Parse the request head received so far: buf, len bytes (no NUL needed,
+ * any bytes allowed). The head ends at an empty line (CRLF CRLF or LF LF)
+ * that must lie within the first METRICS_HTTP_HEAD_MAX bytes; only its
+ * request line, up to the first LF with a CR before it dropped, decides.
+ * Reads nothing but buf[0..len) and keeps no state. 0 with *req filled
+ * when the head is complete or can no longer be (431), -EAGAIN when more
+ * bytes are needed. */
+int metrics_http_parse(const char *buf, size_t len,
+    struct metrics_http_req *req);
+
 _Static_assert(METRICS_HTTP_HEAD_MAX <= CONNPOOL_IN_MAX,
     "an HTTP request head must fit a connpool input buffer");
 

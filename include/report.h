@@ -18,10 +18,18 @@ struct json_object;
 struct json_object *report_status_json(const struct engine *e,
     const char *source);
 
-/* Render a status object as the operator's table. */
+/* Every string in o (names, reasons, errors: guest text among them)
+ * escaped in place with mt_escape, so that no control byte reaches a
+ * terminal. The renderers below do it first; the JSON output, which
+ * json-c escapes itself, must not. */
+void report_escape_json(struct json_object *o);
+
+/* Render a status object as the operator's table. Like the two below it
+ * escapes the strings of status in place first. */
 void report_print_status(FILE *out, struct json_object *status);
-/* Why a guest has the numbers it has. 0, or -ENOENT when the status
- * holds no guest of that name. */
+/* Why a guest has the numbers it has; guest is matched against the raw
+ * name or UUID. 0, or -ENOENT when the status holds no guest of that
+ * name. */
 int report_print_explain(FILE *out, struct json_object *status,
     const char *guest);
 /* Every step of the plan in a status, with its reason; dry_run says

@@ -57,4 +57,23 @@ int64_t mt_now_ms(void);
 /* strlcpy semantics: returns strlen(src); truncated when >= len. */
 size_t mt_strlcpy(char *dst, const char *src, size_t len);
 
+/* Text from a guest (its name, its metadata, anything from domain XML) or
+ * from a peer, made safe for a log line, the journal or a terminal: every
+ * byte below 0x20, 0x7f, and every byte that is not part of valid UTF-8
+ * becomes "\xNN"; so do the bytes of the UTF-8 characters a terminal or
+ * the journal would act on (C1 controls U+0080-U+009F, the line and
+ * paragraph separators U+2028/U+2029, the bidirectional marks and
+ * overrides), and a backslash becomes "\\", so the output reads back
+ * unambiguously. Valid UTF-8 otherwise passes: a guest named in another
+ * script stays readable. dst is always terminated (dstlen > 0) and never
+ * ends inside an escape or a character. Returns the length the whole
+ * escaped text needs, without the NUL: >= dstlen means it was cut, as
+ * with mt_strlcpy. No allocation. */
+size_t mt_escape(char *dst, size_t dstlen, const char *src);
+/* The same for srclen bytes, a NUL among them shown as "\x00". */
+size_t mt_escape_mem(char *dst, size_t dstlen, const char *src,
+    size_t srclen);
+/* A buffer that always holds the escape of n bytes: 4 each, and the NUL. */
+#define MT_ESCAPE_SIZE(n) ((n) * 4 + 1)
+
 #endif

@@ -612,6 +612,7 @@ capacity_print(FILE *out, struct json_object *cap)
 	char a[32], b[32], c[32], d[32];
 	int64_t age = get_i64(cap, "age_ms");
 
+	report_escape_json(cap);
 	json_object_object_get_ex(cap, "host", &host);
 	report_fmt_kib(a, sizeof(a), get_i64(cap, "vm_kib"));
 	report_fmt_kib(b, sizeof(b), get_i64(cap, "vm_overhead_kib"));

@@ -5,6 +5,11 @@
 #include <string.h>
 
 #include "log.h"
+#include "util.h"
+
+/* A formatted message is cut here, never split; escaped it can grow to
+ * four times that (every byte a \xNN), which the line buffer holds. */
+#define LOG_MSG_MAX 1024
 
 static const char *log_ident = "memtuned";
 static enum log_target log_to = LOG_TO_STDERR;
@@ -59,9 +64,16 @@ log_set_hook(log_hook_fn fn, void *arg)
 	log_hook_arg = arg;
 }
 
+/* Messages carry guest names and metadata: every control byte is escaped
+ * here, whatever the caller passed, so a newline cannot start a forged
+ * "<N>" journal record and an escape sequence cannot reach a terminal.
+ * The only newline written is the one that ends the line. */
 static void
-log_line(int pri, const char *line)
+log_line(int pri, const char *raw)
 {
+	char line[MT_ESCAPE_SIZE(LOG_MSG_MAX)];
+
+	mt_escape(line, sizeof(line), raw);
 	if (log_hook != NULL)
 		log_hook(pri, line, log_hook_arg);
 	switch (log_to) {
@@ -87,8 +99,7 @@ log_line(int pri, const char *line)
 void
 vlog(int pri, const char *fmt, va_list ap)
 {
-	/* a log line is short; a longer message is cut, never split */
-	char line[1024];
+	char line[LOG_MSG_MAX];
 
 	if ((pri == LOG_DEBUG && log_verbose < 1) ||
 	    (pri > log_level && pri != LOG_DEBUG))
@@ -100,7 +111,7 @@ vlog(int pri, const char *fmt, va_list ap)
 static void
 vlog_errno(int pri, int saved_errno, const char *fmt, va_list ap)
 {
-	char msg[900], line[1024];
+	char msg[900], line[LOG_MSG_MAX];
 
 	if (pri > log_level)
 		return;

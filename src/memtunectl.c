@@ -47,6 +47,16 @@ struct ctl_opts {
 	int timeout_ms;
 };
 
+/* An error that may quote a guest (the engine's last error) or come from
+ * the daemon: escaped as a log line is, never raw on the terminal. */
+static void
+print_error(const char *msg)
+{
+	char buf[MT_ESCAPE_SIZE(1024)];
+
+	mt_escape(buf, sizeof(buf), msg);
+	fprintf(stderr, "memtunectl: %s\n", buf);
+}
 static void
 usage(FILE *out)
 {
@@ -140,19 +150,19 @@ run_standalone(const struct ctl_opts *o, const char *cmd,
 		return EXIT_FAIL;
 	}
 	if (engine_connect(&eng) < 0) {
-		fprintf(stderr, "memtunectl: %s\n", eng.last_error);
+		print_error(eng.last_error);
 		engine_free(&eng);
 		return EXIT_NODATA;
 	}
 	now = mt_now_ms();
 	if (engine_collect(&eng, now) < 0) {
-		fprintf(stderr, "memtunectl: %s\n", eng.last_error);
+		print_error(eng.last_error);
 		engine_free(&eng);
 		return EXIT_NODATA;
 	}
 	drc = engine_decide(&eng, now, rebalance ? o->reserve_mib * 1024 : 0);
 	if (drc < 0 && drc != -ENOSPC) {
-		fprintf(stderr, "memtunectl: %s\n", eng.last_error);
+		print_error(eng.last_error);
 		engine_free(&eng);
 		return EXIT_FAIL;
 	}
@@ -271,8 +281,7 @@ resp_ok(struct json_object *resp)
 	    !json_object_get_boolean(v)) {
 		struct json_object *e;
 
-		fprintf(stderr, "memtunectl: %s\n",
-		    json_object_object_get_ex(resp, "error", &e) ?
+		print_error(json_object_object_get_ex(resp, "error", &e) ?
 		    json_object_get_string(e) : "the daemon refused");
 		return false;
 	}
@@ -319,7 +328,11 @@ cmd_explain(const struct ctl_opts *o, const char *guest)
 		return EXIT_FAIL;
 	}
 	if (report_print_explain(stdout, resp, guest) < 0) {
-		fprintf(stderr, "memtunectl: no running guest named '%s'\n", guest);
+		char shown[MT_ESCAPE_SIZE(MT_NAME_MAX)];
+
+		mt_escape(shown, sizeof(shown), guest);
+		fprintf(stderr, "memtunectl: no running guest named '%s'\n",
+		    shown);
 		rc = EXIT_NOGUEST;
 	}
 	json_object_put(resp);

@@ -1064,54 +1064,81 @@ http_error(struct metrics_http *h, struct connpool_client *c, int status,
 	http_reply(h, c, status, body, (size_t)n, head_only);
 }
 
-/* The request line is all that matters: "METHOD TARGET HTTP/1.x". */
+/* The request line is all that matters: "METHOD TARGET HTTP/1.x"; the
+ * status it earns. A NUL in it is junk, not the end of the line. */
+static int
+http_parse_line(const char *line, size_t n, bool *head_only)
+{
+	const char *sp1 = memchr(line, ' ', n), *sp2, *target, *ver, *q;
+	size_t mlen, tlen, vlen;
+
+	*head_only = false;
+	if (sp1 == NULL || sp1 == line || memchr(line, '\0', n) != NULL)
+		return 400;
+	sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - line));
+	if (sp2 == NULL || sp2 == sp1 + 1)
+		return 400;
+	ver = sp2 + 1;
+	vlen = n - (size_t)(ver - line);
+	if (vlen < 7 || memcmp(ver, "HTTP/1.", 7) != 0 ||
+	    memchr(ver, ' ', vlen) != NULL)
+		return 400;
+	mlen = (size_t)(sp1 - line);
+	if (mlen == 4 && memcmp(line, "HEAD", 4) == 0)
+		*head_only = true;
+	else if (mlen != 3 || memcmp(line, "GET", 3) != 0)
+		return 405;
+	target = sp1 + 1;
+	tlen = (size_t)(sp2 - target);
+	if ((q = memchr(target, '?', tlen)) != NULL)
+		tlen = (size_t)(q - target);
+	if (tlen != 8 || memcmp(target, "/metrics", 8) != 0)
+		return 404;
+	return 200;
+}
+
+int
+metrics_http_parse(const char *buf, size_t len, struct metrics_http_req *req)
+{
+	size_t n = MIN(len, (size_t)METRICS_HTTP_HEAD_MAX), line_len;
+	const char *eol;
+
+	req->status = 0;
+	req->head_only = false;
+	if (memmem(buf, n, "\r\n\r\n", 4) == NULL &&
+	    memmem(buf, n, "\n\n", 2) == NULL) {
+		if (len < METRICS_HTTP_HEAD_MAX)
+			return -EAGAIN;
+		req->status = 431;
+		return 0;
+	}
+	/* a complete head has a line feed */
+	eol = memchr(buf, '\n', n);
+	line_len = (size_t)(eol - buf);
+	if (line_len > 0 && buf[line_len - 1] == '\r')
+		line_len--;
+	req->status = http_parse_line(buf, line_len, &req->head_only);
+	return 0;
+}
+
+/* Answer a complete head; nothing yet for a partial one. */
 static void
 http_dispatch(struct metrics_http *h, struct connpool_client *c)
 {
-	char *line = c->in, *eol, *sp1, *sp2, *q;
-	bool head_only;
+	struct metrics_http_req req;
 
-	eol = strchr(line, '\n');
-	if (eol == NULL) {
-		http_error(h, c, 400, false);
+	if (metrics_http_parse(c->in, c->in_len, &req) < 0)
 		return;
-	}
-	*eol = '\0';
-	if (eol > line && eol[-1] == '\r')
-		eol[-1] = '\0';
-	sp1 = strchr(line, ' ');
-	sp2 = sp1 != NULL ? strchr(sp1 + 1, ' ') : NULL;
-	if (sp1 == NULL || sp2 == NULL || sp1 == line || sp2 == sp1 + 1 ||
-	    strncmp(sp2 + 1, "HTTP/1.", 7) != 0 || strchr(sp2 + 1, ' ')) {
-		http_error(h, c, 400, false);
-		return;
-	}
-	*sp1 = '\0';
-	*sp2 = '\0';
-	head_only = strcmp(line, "HEAD") == 0;
-	if (!head_only && strcmp(line, "GET") != 0) {
-		http_error(h, c, 405, false);
-		return;
-	}
-	if ((q = strchr(sp1 + 1, '?')) != NULL)
-		*q = '\0';
-	if (strcmp(sp1 + 1, "/metrics") != 0) {
-		http_error(h, c, 404, head_only);
-		return;
-	}
-	if (h->text == NULL) {
+	if (req.status == 431)
+		log_debug("metrics: request head over %d bytes refused",
+		    METRICS_HTTP_HEAD_MAX);
+	if (req.status != 200)
+		http_error(h, c, req.status, req.head_only);
+	else if (h->text == NULL)
 		/* before the first tick there is nothing honest to show */
-		http_error(h, c, 503, head_only);
-		return;
-	}
-	http_reply(h, c, 200, h->text, h->text_len, head_only);
-}
-
-static bool
-http_head_complete(const struct connpool_client *c)
-{
-	return memmem(c->in, c->in_len, "\r\n\r\n", 4) != NULL ||
-	    memmem(c->in, c->in_len, "\n\n", 2) != NULL;
+		http_error(h, c, 503, req.head_only);
+	else
+		http_reply(h, c, 200, h->text, h->text_len, req.head_only);
 }
 
 static void
@@ -1160,15 +1187,7 @@ http_client_io(int fd, short revents, void *arg)
 		connpool_drop(&h->pool, c);
 		return;
 	}
-	if (http_head_complete(c)) {
-		http_dispatch(h, c);
-		return;
-	}
-	if (c->in_len >= METRICS_HTTP_HEAD_MAX) {
-		log_debug("metrics: request head over %d bytes refused",
-		    METRICS_HTTP_HEAD_MAX);
-		http_error(h, c, 431, false);
-	}
+	http_dispatch(h, c);
 }
 
 void

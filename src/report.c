@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -294,6 +295,51 @@ report_status_json(const struct engine *e, const char *source)
 
 /* ---------------------------------------------------------- rendering */
 
+static void
+escape_json_string(struct json_object *s)
+{
+	const char *raw = json_object_get_string(s);
+	size_t len = (size_t)json_object_get_string_len(s);
+	size_t need = mt_escape_mem(NULL, 0, raw, len);
+	char small[256], *buf = small;
+
+	/* escaping only ever lengthens: the same length is the same text */
+	if (need == len)
+		return;
+	if (need >= sizeof(small) && (buf = malloc(need + 1)) == NULL) {
+		/* never show the raw text, even out of memory */
+		json_object_set_string(s, "?");
+		return;
+	}
+	mt_escape_mem(buf, need + 1, raw, len);
+	json_object_set_string_len(s, buf, (int)need);
+	if (buf != small)
+		free(buf);
+}
+
+void
+report_escape_json(struct json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		escape_json_string(o);
+		break;
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			report_escape_json(json_object_array_get_idx(o, i));
+		break;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			(void)key;
+			report_escape_json(val);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 void
 report_fmt_kib(char *buf, size_t len, int64_t kib)
 {
@@ -395,6 +441,7 @@ report_print_status(FILE *out, struct json_object *st)
 	struct json_object *host, *ksm = NULL, *thp = NULL, *guests;
 	char a[32], b[32], c[32], d[32], f[32], u[32];
 
+	report_escape_json(st);
 	fprintf(out, "memtuned %s (%s) on %s%s%s\n",
 	    get_str(st, "version", "?"), get_str(st, "source", "?"),
 	    get_str(st, "uri", "?"),
@@ -528,6 +575,8 @@ report_print_explain(FILE *out, struct json_object *st, const char *name)
 
 	if (g == NULL)
 		return -ENOENT;
+	/* found by its raw name, as the operator typed it; shown escaped */
+	report_escape_json(st);
 	fprintf(out, "%s (%s)\n", get_str(g, "name", "?"), get_str(g, "uuid", "?"));
 	report_fmt_kib(a, sizeof(a), get_i64(g, "actual_kib"));
 	report_fmt_kib(b, sizeof(b), get_i64(g, "max_kib"));
@@ -603,6 +652,7 @@ report_print_plan(FILE *out, struct json_object *st, bool dry_run)
 	char a[32], b[32];
 	int steps = 0;
 
+	report_escape_json(st);
 	if (json_object_object_get_ex(st, "host", &host)) {
 		fprintf(out, "host %s: %s\n", get_str(host, "pressure", "-"),
 		    get_str(host, "pressure_reason", ""));

@@ -334,3 +334,124 @@ mt_strlcpy(char *dst, const char *src, size_t len)
 	}
 	return n;
 }
+
+/* The length (2..4) of the well-formed UTF-8 sequence at s (RFC 3629:
+ * no overlong form, no surrogate, nothing above U+10FFFF), its code point
+ * in *cp; 0 when the bytes there are not one. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	static const uint32_t min_cp[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t len;
+	uint32_t c;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min_cp[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Characters that are valid but that a terminal or a log viewer acts on
+ * rather than shows: C1 controls (U+009B is CSI on some terminals), line
+ * and paragraph separators, and the bidi controls that reorder what
+ * follows them on the line. */
+static bool
+utf8_unsafe(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c ||
+	    cp == 0x200e || cp == 0x200f || cp == 0x2028 || cp == 0x2029 ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Append piece (n bytes) to dst unless it has filled up: once one piece
+ * does not fit nothing more is written, so the output is a prefix that
+ * never ends inside an escape or a character. */
+static void
+esc_put(char *dst, size_t dstlen, size_t *used, bool *full, const char *piece,
+    size_t n)
+{
+	if (!*full && *used + n < dstlen) {
+		memcpy(dst + *used, piece, n);
+		*used += n;
+	} else {
+		*full = true;
+	}
+}
+
+/* One unit of the input at s: a byte, or a whole UTF-8 character; its
+ * length, and in *escape whether it is shown as \xNN bytes. */
+static size_t
+esc_unit(const unsigned char *s, size_t n, bool *escape)
+{
+	uint32_t cp;
+	size_t len;
+
+	if (s[0] < 0x80) {
+		*escape = s[0] < 0x20 || s[0] == 0x7f;
+		return 1;
+	}
+	if ((len = utf8_seq(s, n, &cp)) == 0) {
+		*escape = true;		/* a stray or malformed byte */
+		return 1;
+	}
+	*escape = utf8_unsafe(cp);
+	return len;
+}
+
+size_t
+mt_escape_mem(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)src;
+	size_t used = 0, need = 0, i = 0;
+	bool full = dstlen == 0;
+
+	while (i < srclen) {
+		bool escape;
+		size_t n = esc_unit(s + i, srclen - i, &escape);
+
+		if (s[i] == '\\') {
+			esc_put(dst, dstlen, &used, &full, "\\\\", 2);
+			need += 2;
+		} else if (!escape) {
+			esc_put(dst, dstlen, &used, &full, src + i, n);
+			need += n;
+		}
+		for (size_t k = 0; escape && k < n; k++) {
+			char e[4] = { '\\', 'x', hex[s[i + k] >> 4],
+			    hex[s[i + k] & 0xf] };
+
+			esc_put(dst, dstlen, &used, &full, e, sizeof(e));
+			need += sizeof(e);
+		}
+		i += n;
+	}
+	if (dstlen > 0)
+		dst[used] = '\0';
+	return need;
+}
+
+size_t
+mt_escape(char *dst, size_t dstlen, const char *src)
+{
+	return mt_escape_mem(dst, dstlen, src, strlen(src));
+}

@@ -469,14 +469,20 @@ START_TEST(test_json_and_print)
 	/* through text as a client would get it over the socket */
 	back = json_tokener_parse(json_object_to_json_string(o));
 	ck_assert_ptr_nonnull(back);
+	/* a guest's name reaches the terminal escaped */
+	ck_assert(json_object_object_get_ex(back, "guests", &v));
+	json_object_object_add(json_object_array_get_idx(v, DB), "name",
+	    json_object_new_string("vm2\n\x1b[31m"));
 	ck_assert_ptr_nonnull(f = open_memstream(&text, &len));
 	capacity_print(f, back);
 	fclose(f);
+	ck_assert_ptr_null(strchr(text, '\x1b'));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "  vm2\\x0a\\x1b[31m: balloon: hugepages backing"));
 	ck_assert_ptr_nonnull(strstr(text, "figures 2.5s old"));
 	ck_assert_ptr_nonnull(strstr(text, "no-overcommit      8"));
 	ck_assert_ptr_nonnull(strstr(text, "balloon            9"));
 	ck_assert_ptr_nonnull(strstr(text, "ksm               10"));
-	ck_assert_ptr_nonnull(strstr(text, "vm2: balloon: hugepages backing"));
 	ck_assert_ptr_nonnull(strstr(text, "vm5: ksm: nosharepages"));
 	ck_assert_ptr_null(strstr(text, "vm0:"));
 	free(text);

@@ -1066,6 +1066,105 @@ START_TEST(test_http_errors)
 }
 END_TEST
 
+/* The request parser alone, on the heads a scraper, a browser, a port
+ * scanner or a slow client sends. */
+START_TEST(test_http_parse_table)
+{
+	static const struct {
+		const char *head;
+		size_t len;		/* 0: strlen(head) */
+		int rc;
+		int status;
+		bool head_only;
+	} cases[] = {
+		{ "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 0, 0, 200, false },
+		{ "GET /metrics HTTP/1.0\n\n", 0, 0, 200, false },
+		{ "GET /metrics?name[]=x HTTP/1.1\r\n\r\n", 0, 0, 200, false },
+		{ "HEAD /metrics HTTP/1.1\r\n\r\n", 0, 0, 200, true },
+		{ "HEAD / HTTP/1.1\r\n\r\n", 0, 0, 404, true },
+		{ "GET / HTTP/1.1\r\n\r\n", 0, 0, 404, false },
+		{ "GET /metricsx HTTP/1.1\r\n\r\n", 0, 0, 404, false },
+		{ "GET /metric HTTP/1.1\r\n\r\n", 0, 0, 404, false },
+		{ "GET /metrics/../metrics HTTP/1.1\r\n\r\n", 0, 0, 404, false },
+		{ "POST /metrics HTTP/1.1\r\n\r\n", 0, 0, 405, false },
+		{ "get /metrics HTTP/1.1\r\n\r\n", 0, 0, 405, false },
+		{ "GETX /metrics HTTP/1.1\r\n\r\n", 0, 0, 405, false },
+		{ "GET /metrics SPDY/3\r\n\r\n", 0, 0, 400, false },
+		{ "GET /metrics HTTP/1.1 x\r\n\r\n", 0, 0, 400, false },
+		{ "GET  /metrics HTTP/1.1\r\n\r\n", 0, 0, 400, false },
+		{ " GET /metrics HTTP/1.1\r\n\r\n", 0, 0, 400, false },
+		{ "GET /metrics\r\n\r\n", 0, 0, 400, false },
+		{ "garbage\r\n\r\n", 0, 0, 400, false },
+		{ "\r\n\r\n", 0, 0, 400, false },
+		{ "\n\n", 0, 0, 400, false },
+		/* binary junk, a NUL inside the request line */
+		{ "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\n\n", 13, 0, 400,
+		  false },
+		{ "GET /metrics\0 HTTP/1.1\r\n\r\n", 26, 0, 400, false },
+		{ "GET /met\0rics HTTP/1.1\r\n\r\n", 26, 0, 400, false },
+		/* partial: no end of the head yet */
+		{ "", 0, -EAGAIN, 0, false },
+		{ "GET /met", 0, -EAGAIN, 0, false },
+		{ "GET /metrics HTTP/1.1", 0, -EAGAIN, 0, false },
+		{ "GET /metrics HTTP/1.1\r\n", 0, -EAGAIN, 0, false },
+		{ "GET /metrics HTTP/1.1\r\nHost: x\r\n\r", 0, -EAGAIN, 0,
+		  false },
+		/* only the given bytes count, not what follows them */
+		{ "GET /metrics HTTP/1.1\r\n\r\n", 24, -EAGAIN, 0, false },
+		/* a request line with a bare CR, no LF: never a head */
+		{ "GET /metrics HTTP/1.1\r\r", 0, -EAGAIN, 0, false },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct metrics_http_req req = { .status = -1, .head_only = true };
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].head);
+		/* exactly len bytes on the heap, so ASan sees a read past */
+		char *buf = malloc(len + 1);
+		int rc;
+
+		ck_assert_ptr_nonnull(buf);
+		memcpy(buf, cases[i].head, len);
+		rc = metrics_http_parse(buf, len, &req);
+		ck_assert_msg(rc == cases[i].rc, "case %zu: rc %d", i, rc);
+		if (rc == 0) {
+			ck_assert_msg(req.status == cases[i].status,
+			    "case %zu: status %d", i, req.status);
+			ck_assert_int_eq(req.head_only, cases[i].head_only);
+		}
+		free(buf);
+	}
+}
+END_TEST
+
+/* The end of the head must come within METRICS_HTTP_HEAD_MAX bytes: an
+ * over-long line or head is 431 once that many arrived, and an end past
+ * the limit does not count. */
+START_TEST(test_http_parse_overlong)
+{
+	size_t n = METRICS_HTTP_HEAD_MAX + 64;
+	char *big = malloc(n);
+	struct metrics_http_req req;
+
+	ck_assert_ptr_nonnull(big);
+	memcpy(big, "GET /", 5);
+	memset(big + 5, 'a', n - 5);
+	ck_assert_int_eq(metrics_http_parse(big, METRICS_HTTP_HEAD_MAX - 1,
+	    &req), -EAGAIN);
+	ck_assert_int_eq(metrics_http_parse(big, METRICS_HTTP_HEAD_MAX, &req),
+	    0);
+	ck_assert_int_eq(req.status, 431);
+	/* the end just past the limit */
+	memcpy(big + METRICS_HTTP_HEAD_MAX - 3, "\r\n\r\n", 4);
+	ck_assert_int_eq(metrics_http_parse(big, n, &req), 0);
+	ck_assert_int_eq(req.status, 431);
+	/* and just within it: a request line of nearly 4 KiB, not ours */
+	memcpy(big + METRICS_HTTP_HEAD_MAX - 4, "\r\n\r\n", 4);
+	ck_assert_int_eq(metrics_http_parse(big, n, &req), 0);
+	ck_assert_int_eq(req.status, 400);
+	free(big);
+}
+END_TEST
+
 static int
 raw_connect(void)
 {
@@ -1190,6 +1289,8 @@ metrics_suite(void)
 	tcase_set_timeout(tf, 30);
 	tcase_add_test(tf, test_textfile);
 	tcase_add_test(tf, test_textfile_never_half_written);
+	tcase_add_test(tf, test_http_parse_table);
+	tcase_add_test(tf, test_http_parse_overlong);
 	suite_add_tcase(s, tf);
 
 	tcase_add_checked_fixture(th, build, unbuild);

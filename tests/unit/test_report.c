@@ -1,8 +1,9 @@
 /* test_report.c - the status JSON and what memtunectl renders from it:
  * each NUMA node's state under the host (two or more nodes only), the
  * node a confined guest draws on in explain, and the node lines of a
- * plan. The plans come from policy_decide on fixture snapshots, so the
- * figures are the policy's own. */
+ * plan; a guest's name escaped wherever it is shown. The plans come from
+ * policy_decide on fixture snapshots, so the figures are the policy's
+ * own. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,6 +413,102 @@ START_TEST(test_one_node_adds_nothing)
 }
 END_TEST
 
+/* Only the newlines the renderer writes, no other control byte. */
+static void
+ck_no_control(const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		ck_assert_msg((*p >= 0x20 && *p != 0x7f) || *p == '\n',
+		    "byte 0x%02x at %td in:\n%s", *p,
+		    (const char *)p - text, text);
+}
+
+static int
+count_lines(const char *text)
+{
+	int n = 0;
+
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
+/* A guest named to break the operator's terminal: a newline that fakes a
+ * table row, ANSI colour, a title-setting OSC, a C1 CSI. Status, explain
+ * and the plan show it escaped on its own line; explain still finds it by
+ * the name as the guest has it. */
+START_TEST(test_guest_name_escaped)
+{
+	static const char evil[] = "vm0\nvm9 999M OK\x1b[31m\x1b]0;t\x07\xc2\x9b";
+	static const char shown[] =
+	    "vm0\\x0avm9 999M OK\\x1b[31m\\x1b]0;t\\x07\\xc2\\x9b";
+	struct rt *t = rt_new(3000), *plain = rt_new(3000);
+	struct json_object *st, *st_plain;
+	char *text, *text_plain;
+
+	rt_decide(plain);
+	mt_strlcpy(t->g[0].name, evil, sizeof(t->g[0].name));
+	rt_decide(t);
+
+	st = report_status_json(&t->e, "standalone");
+	st_plain = report_status_json(&plain->e, "standalone");
+	text = render_status(st);
+	text_plain = render_status(st_plain);
+	ck_no_control(text);
+	ck_assert_int_eq(count_lines(text), count_lines(text_plain));
+	/* the table cuts names at 20 columns */
+	ck_assert_msg(strstr(text, "\nvm0\\x0avm9 999M OK\\x ") != NULL, "%s",
+	    text);
+	free(text);
+	free(text_plain);
+	json_object_put(st);
+
+	st = report_status_json(&t->e, "standalone");
+	text = render_explain(st, evil);
+	ck_no_control(text);
+	ck_assert(strncmp(text, shown, strlen(shown)) == 0);
+	ck_assert_int_eq(text[strlen(shown)], ' ');
+	free(text);
+	json_object_put(st);
+
+	st = report_status_json(&t->e, "standalone");
+	text = render_plan(st);
+	text_plain = render_plan(st_plain);
+	ck_no_control(text);
+	ck_assert_int_eq(count_lines(text), count_lines(text_plain));
+	ck_assert_ptr_nonnull(strstr(text, shown));
+	free(text);
+	free(text_plain);
+	json_object_put(st);
+	json_object_put(st_plain);
+	rt_free(t);
+	rt_free(plain);
+}
+END_TEST
+
+/* Strings anywhere in the tree are escaped, a NUL inside one too; keys,
+ * numbers and clean strings are left as they are. */
+START_TEST(test_escape_json_tree)
+{
+	struct json_object *o = json_tokener_parse(
+	    "{\"a\":\"x\\ny\",\"n\":[1,\"\\u0000z\",{\"d\":\"\\\\\"}],"
+	    "\"ok\":\"plain\",\"i\":7}");
+	struct json_object *v;
+
+	ck_assert_ptr_nonnull(o);
+	report_escape_json(o);
+	ck_assert_str_eq(get_str(o, "a", ""), "x\\x0ay");
+	ck_assert_str_eq(get_str(o, "ok", ""), "plain");
+	ck_assert_int_eq(get_i64(o, "i"), 7);
+	ck_assert(json_object_object_get_ex(o, "n", &v));
+	ck_assert_str_eq(json_object_get_string(
+	    json_object_array_get_idx(v, 1)), "\\x00z");
+	ck_assert_str_eq(get_str(json_object_array_get_idx(v, 2), "d", ""),
+	    "\\\\");
+	json_object_put(o);
+}
+END_TEST
+
 Suite *
 report_suite(void)
 {
@@ -427,6 +524,8 @@ report_suite(void)
 	tcase_add_test(tc, test_nodes_plan);
 	tcase_add_test(tc, test_node_without_figures);
 	tcase_add_loop_test(tc, test_one_node_adds_nothing, 0, 2);
+	tcase_add_test(tc, test_guest_name_escaped);
+	tcase_add_test(tc, test_escape_json_tree);
 	suite_add_tcase(s, tc);
 	return s;
 }

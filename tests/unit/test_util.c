@@ -1,5 +1,5 @@
 /* test_util.c - size, percent, duration and integer parsing; root-prefixed
- * file reads. */
+ * file reads; escaping guest text for logs and terminals. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -102,6 +102,111 @@ START_TEST(test_read_file_root)
 }
 END_TEST
 
+/* What a guest can put in its name or metadata, and how it must read. */
+START_TEST(test_escape_table)
+{
+	static const struct {
+		const char *in;
+		size_t in_len;		/* 0: strlen(in) */
+		const char *out;
+	} cases[] = {
+		{ "vm-01", 0, "vm-01" },
+		{ "", 0, "" },
+		{ "a\nb", 0, "a\\x0ab" },
+		{ "a\r\n<0>forged", 0, "a\\x0d\\x0a<0>forged" },
+		{ "tab\there", 0, "tab\\x09here" },
+		{ "\x1b[31mred\x1b[0m", 0, "\\x1b[31mred\\x1b[0m" },
+		{ "%s%n%x", 0, "%s%n%x" },
+		{ "back\\slash", 0, "back\\\\slash" },
+		/* a literal "\x41" cannot pass for an escaped byte */
+		{ "\\x41", 0, "\\\\x41" },
+		{ "del\x7f", 0, "del\\x7f" },
+		{ "nul\0after", 9, "nul\\x00after" },
+		/* valid UTF-8 stays readable */
+		{ "caf\xc3\xa9", 0, "caf\xc3\xa9" },
+		{ "\xe4\xb8\xad\xf0\x9f\x90\xa7", 0, "\xe4\xb8\xad\xf0\x9f\x90\xa7" },
+		/* stray bytes, overlong forms, surrogates, cut sequences */
+		{ "\xff\xfe", 0, "\\xff\\xfe" },
+		{ "\x80x", 0, "\\x80x" },
+		{ "\xc0\xaf", 0, "\\xc0\\xaf" },
+		{ "\xed\xa0\x80", 0, "\\xed\\xa0\\x80" },
+		{ "\xf4\x90\x80\x80", 0, "\\xf4\\x90\\x80\\x80" },
+		{ "\xe4\xb8", 0, "\\xe4\\xb8" },
+		/* a raw C1 byte, and C1 CSI as UTF-8 (U+009B) */
+		{ "\x9b" "31m", 0, "\\x9b31m" },
+		{ "\xc2\x9b" "31m", 0, "\\xc2\\x9b31m" },
+		/* U+2028 line separator, U+202E right-to-left override */
+		{ "a\xe2\x80\xa8" "b", 0, "a\\xe2\\x80\\xa8b" },
+		{ "\xe2\x80\xae" "exe.txt", 0, "\\xe2\\x80\\xaeexe.txt" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char out[128];
+		size_t in_len = cases[i].in_len ? cases[i].in_len :
+		    strlen(cases[i].in);
+		size_t need = mt_escape_mem(out, sizeof(out), cases[i].in,
+		    in_len);
+
+		ck_assert_msg(strcmp(out, cases[i].out) == 0,
+		    "case %zu: got \"%s\", want \"%s\"", i, out, cases[i].out);
+		ck_assert_uint_eq(need, strlen(cases[i].out));
+		if (cases[i].in_len == 0) {
+			mt_escape(out, sizeof(out), cases[i].in);
+			ck_assert_str_eq(out, cases[i].out);
+		}
+	}
+}
+END_TEST
+
+/* A small buffer keeps a whole prefix: never half an escape, never half a
+ * character, always terminated, and the return says how much was needed. */
+START_TEST(test_escape_truncation)
+{
+	static const struct {
+		const char *in;
+		size_t dstlen;
+		const char *out;
+		size_t need;
+	} cases[] = {
+		{ "abc", 1, "", 3 },
+		{ "abc", 3, "ab", 3 },
+		{ "abc", 4, "abc", 3 },
+		{ "a\nb", 2, "a", 6 },
+		{ "a\nb", 5, "a", 6 },		/* "\x0a" needs 4 + NUL */
+		{ "a\nb", 6, "a\\x0a", 6 },
+		{ "a\\b", 3, "a", 4 },		/* "\\" whole or not at all */
+		{ "a\xc3\xa9", 3, "a", 3 },	/* e-acute whole or not */
+		{ "a\xc3\xa9", 4, "a\xc3\xa9", 3 },
+		/* once cut, a later piece that would fit is not written */
+		{ "\nb", 2, "", 5 },
+	};
+	char out[16];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t need;
+
+		memset(out, 'X', sizeof(out));
+		need = mt_escape(out, cases[i].dstlen, cases[i].in);
+		ck_assert_msg(strcmp(out, cases[i].out) == 0,
+		    "case %zu: got \"%s\"", i, out);
+		ck_assert_uint_eq(need, cases[i].need);
+		/* nothing written past dstlen */
+		ck_assert_int_eq(out[cases[i].dstlen], 'X');
+	}
+	/* dstlen 0 writes nothing at all */
+	memset(out, 'X', sizeof(out));
+	ck_assert_uint_eq(mt_escape(out, 0, "a\n"), 5);
+	ck_assert_int_eq(out[0], 'X');
+	/* MT_ESCAPE_SIZE always holds the worst case */
+	{
+		char worst[MT_ESCAPE_SIZE(3)];
+
+		ck_assert_uint_lt(mt_escape(worst, sizeof(worst), "\n\n\n"),
+		    sizeof(worst));
+	}
+}
+END_TEST
+
 Suite *
 util_suite(void)
 {
@@ -112,6 +217,8 @@ util_suite(void)
 	tcase_add_test(tc, test_parse_size);
 	tcase_add_test(tc, test_parse_percent_duration_bool);
 	tcase_add_test(tc, test_read_file_root);
+	tcase_add_test(tc, test_escape_table);
+	tcase_add_test(tc, test_escape_truncation);
 	suite_add_tcase(s, tc);
 	return s;
 }
