@@ -333,6 +333,11 @@ mb_label_value(struct mbuf *b, const char *v)
 		} else if (*v == '\n') {
 			mb_putc(b, '\\');
 			mb_putc(b, 'n');
+		} else if ((unsigned char)*v < 0x20 || *v == 0x7f) {
+			/* the format would carry them, but a terminal or a log
+			 * that shows a scrape would act on them: shown as
+			 * \xNN, as memtuned's logs show them */
+			mb_printf(b, "\\\\x%02x", (unsigned char)*v);
 		} else {
 			mb_putc(b, *v);
 		}

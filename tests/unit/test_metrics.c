@@ -265,6 +265,14 @@ START_TEST(test_render_not_utf8)
 	ck_line(t, "memtuned_guest_actual_bytes{name=\"caf\xc3\xa9\xef\xbf\xbd!"
 	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\",uuid=\"00000000-0000-4000-8000-000000000000\"} 3221225472");
 	free(t);
+
+	/* a terminal escape, a tab, DEL: written out, never raw */
+	mt_strlcpy(guests[0].name, "vm\x1b[31m\t\x7f", sizeof(guests[0].name));
+	t = render(NULL);
+	ck_line(t, "memtuned_guest_actual_bytes{name=\"vm\\\\x1b[31m\\\\x09"
+	    "\\\\x7f\",uuid=\"00000000-0000-4000-8000-000000000000\"} 3221225472");
+	ck_no(t, "\x1b");
+	free(t);
 }
 END_TEST
 
