@@ -22,7 +22,7 @@
 
 static struct evloop *loop;
 static struct ctl_server srv;
-static struct ctl_access access;
+static struct ctl_access root_only;
 static char sock_path[108];
 static int handled;
 
@@ -62,8 +62,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    tmp != NULL ? tmp : "/tmp", (int)getpid());
 	if (evloop_new(&loop, NULL, 0, NULL, NULL) < 0)
 		abort();
-	ctl_access_root_only(&access);
-	if (ctl_server_open(&srv, loop, sock_path, &access, handler,
+	ctl_access_root_only(&root_only);
+	if (ctl_server_open(&srv, loop, sock_path, &root_only, handler,
 	    NULL) < 0)
 		abort();
 	atexit(cleanup);
