@@ -62,6 +62,11 @@ struct mt_config {
 	char control_socket[CONFIG_SOCKET_PATH_MAX];
 	char control_group[64];		/* "" = root only */
 	gid_t control_gid;		/* (gid_t)-1 = root only */
+	char admin_group[64];		/* may act too; "" = root only */
+	gid_t admin_gid;		/* (gid_t)-1 = root only */
+	int64_t act_interval_ms;	/* one acting request per interval
+					   from users other than root; 0 =
+					   no limit */
 	char metrics_listen[64];	/* "" = off; else "HOST:PORT" */
 	char metrics_host[48];		/* IPv4 or IPv6 literal, no brackets */
 	int metrics_port;

@@ -21,6 +21,10 @@
 #include "evloop.h"
 #include "metrics.h"
 
+/* The answer's "code" for a reserve above what the host could ever free
+ * (ctl.h has the control socket's own codes). */
+#define DAEMON_CODE_RESERVE "reserve_too_large"
+
 struct daemon_opts {
 	char config_path[PATH_MAX];
 	bool force_dry_run;		/* --dry-run wins over the config */
@@ -58,6 +62,7 @@ struct daemon {
 	char *fwd_req, *fwd_resp;	/* the request handed over, its answer */
 	bool fwd_done;			/* fwd_resp is there (NULL: no memory) */
 	uid_t fwd_uid;
+	pid_t fwd_pid;
 	bool ctl_stopping;		/* the loop answers no more requests */
 	int64_t ctl_stop_ms;		/* when; the thread ends once the
 					   answers are out, 1 s at most */

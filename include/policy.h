@@ -499,6 +499,12 @@ bool policy_burst_imminent(const struct policy_config *c,
 /* The automatic host reserve for a MemTotal, or the configured one. */
 int64_t policy_host_reserve_kib(const struct policy_config *c,
     int64_t mem_total_kib);
+/* The most a reserve (rebalance --reserve) could ever get on a host of
+ * this MemTotal: all of it but the MemAvailable the policy keeps (its
+ * reclaim target), were every guest gone. A larger one is refused at
+ * once, with no tick run for it. */
+int64_t policy_reserve_max_kib(const struct policy_config *c,
+    int64_t mem_total_kib);
 int64_t policy_qemu_overhead_kib(const struct policy_config *c,
     int64_t max_kib);
 

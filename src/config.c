@@ -141,6 +141,9 @@ config_defaults(struct mt_config *cfg)
 	mt_strlcpy(cfg->control_socket, "/run/memtuned/control.sock",
 	    sizeof(cfg->control_socket));
 	cfg->control_gid = (gid_t)-1;
+	cfg->admin_gid = (gid_t)-1;
+	/* each acting request runs a whole tick and may move every guest */
+	cfg->act_interval_ms = 5000;
 	cfg->metrics_port = 0;
 	/* 150 ms of stall in 1 s: a guest is hurting, wake up now. Without
 	 * CAP_SYS_RESOURCE the kernel wants 2 s windows; the trigger code
@@ -405,21 +408,23 @@ out:
 	return rc;
 }
 
+/* control_group and admin_group: the name, and its gid beside it */
 static int
-set_control_group(struct parse_ctx *ctx, const struct daemon_key *k,
-    const char *v)
+set_group(struct parse_ctx *ctx, const struct daemon_key *k, const char *v)
 {
 	struct mt_config *cfg = ctx->cfg;
+	gid_t *gid = k->off == offsetof(struct mt_config, admin_group) ?
+	    &cfg->admin_gid : &cfg->control_gid;
 	int rc;
 
 	if (*v == '\0' || strcmp(v, "root") == 0) {
-		cfg->control_group[0] = '\0';
-		cfg->control_gid = (gid_t)-1;
+		*(char *)CFG_AT(cfg, k) = '\0';
+		*gid = (gid_t)-1;
 		return 0;
 	}
 	if ((rc = set_string(ctx, k, v)) < 0)
 		return rc;
-	return lookup_gid(v, &cfg->control_gid);
+	return lookup_gid(v, gid);
 }
 
 /* "off", "HOST:PORT" or "[V6]:PORT" with a literal address: a name would
@@ -485,8 +490,12 @@ static const struct daemon_key daemon_keys[] = {
 	    "error, warning, notice, info or debug" },
 	{ "control_socket", set_abs_path, FIELD(control_socket),
 	    "an absolute path of at most 107 bytes" },
-	{ "control_group", set_control_group, FIELD(control_group),
+	{ "control_group", set_group, FIELD(control_group),
 	    "an existing group name or number" },
+	{ "admin_group", set_group, FIELD(admin_group),
+	    "an existing group name or number" },
+	{ "act_interval", set_duration_ms_off, FIELD(act_interval_ms),
+	    "off, or a duration such as 5s" },
 	{ "metrics_listen", set_listen, FIELD(metrics_listen),
 	    "off, or ADDRESS:PORT such as 127.0.0.1:9848 or [::1]:9848" },
 	{ "metrics_textfile", set_path_off, FIELD(metrics_textfile),
@@ -531,9 +540,9 @@ daemon_set(struct parse_ctx *ctx, const char *key, const char *value)
 	}
 	if ((rc = k->set(ctx, k, value)) == 0)
 		return;
-	if (rc == -ENOENT && k->set == set_control_group)
+	if (rc == -ENOENT && k->set == set_group)
 		ctx_error(ctx, ctx->lineno,
-		    "[daemon] control_group: no group named \"%s\"", value);
+		    "[daemon] %s: no group named \"%s\"", key, value);
 	else if (rc == -ENAMETOOLONG)
 		ctx_error(ctx, ctx->lineno, "[daemon] %s: \"%s\" is too long "
 		    "(at most %zu bytes)", key, value, k->size - 1);
@@ -998,6 +1007,9 @@ validate(struct mt_config *cfg, struct parse_ctx *ctx)
 	if (cfg->stats_period_s < 0 || cfg->stats_period_s > 3600)
 		ctx_error(ctx, LINE("daemon", "stats_period"), "[daemon] "
 		    "stats_period must be from 0 (leave alone) to 1h");
+	if (cfg->act_interval_ms < 0 || cfg->act_interval_ms > 3600000)
+		ctx_error(ctx, LINE("daemon", "act_interval"), "[daemon] "
+		    "act_interval must be off or at most 1h");
 	if (cfg->control_socket[0] != '/')
 		ctx_error(ctx, LINE("daemon", "control_socket"), "[daemon] "
 		    "control_socket must be an absolute path");

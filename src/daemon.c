@@ -664,9 +664,39 @@ ctl_answer_error(const char *msg)
 	return o;
 }
 
+/* A reserve larger than the host could ever free is refused before any
+ * tick runs for it (not cut down: a VM that needs N MiB gains nothing from
+ * less); NULL when it may go on. Without a tick yet MemTotal is unknown,
+ * and the policy's own answer (-ENOSPC, nothing moved) stands. */
+static struct json_object *
+ctl_check_reserve(struct daemon *d, int64_t reserve_kib)
+{
+	const struct engine *e = &d->eng;
+	int64_t total = e->have_snap ? e->snap.host.mem.mem_total_kib : 0;
+	int64_t max_kib;
+	struct json_object *o;
+	char msg[256];
+
+	if (reserve_kib <= 0 || total <= 0)
+		return NULL;
+	max_kib = policy_reserve_max_kib(&e->cfg.policy, total);
+	if (reserve_kib <= max_kib)
+		return NULL;
+	snprintf(msg, sizeof(msg), "reserve of %lld MiB refused: this host "
+	    "could never free more than %lld MiB (MemTotal %lld MiB less the "
+	    "MemAvailable memtuned keeps)", (long long)(reserve_kib / 1024),
+	    (long long)(max_kib / 1024), (long long)(total / 1024));
+	o = ctl_answer_error(msg);
+	json_object_object_add(o, "code",
+	    json_object_new_string(DAEMON_CODE_RESERVE));
+	json_object_object_add(o, "reserve_max_kib",
+	    json_object_new_int64(max_kib));
+	return o;
+}
+
 /* A request on the daemon's loop, which owns the engine. */
 static struct json_object *
-ctl_handle(struct json_object *req, uid_t uid, struct daemon *d)
+ctl_handle(struct json_object *req, uid_t uid, pid_t pid, struct daemon *d)
 {
 	struct json_object *v, *resp;
 	const char *cmd;
@@ -710,8 +740,15 @@ ctl_handle(struct json_object *req, uid_t uid, struct daemon *d)
 				    "be a whole number of MiB");
 			reserve_kib = json_object_get_int64(v) * 1024;
 		}
-		log_info("control: rebalance requested by uid %d%s%s",
-		    (int)uid, dry_run ? " (dry run)" : "",
+		if ((resp = ctl_check_reserve(d, reserve_kib)) != NULL) {
+			log_warnx("control: rebalance from uid %d pid %d "
+			    "refused: a reserve of %lld MiB is more than the "
+			    "host could ever free", (int)uid, (int)pid,
+			    (long long)(reserve_kib / 1024));
+			return resp;
+		}
+		log_info("control: rebalance requested by uid %d pid %d%s%s",
+		    (int)uid, (int)pid, dry_run ? " (dry run)" : "",
 		    reserve_kib > 0 ? " with a reserve" : "");
 		rc = daemon_tick(d, dry_run, reserve_kib);
 		resp = report_status_json(&d->eng, "daemon");
@@ -778,7 +815,7 @@ ctl_parse_answer(char *text)
  * last tick's status, whatever the loop is waiting for; the rest is handed
  * to the loop and waited for. */
 static struct json_object *
-on_ctl(struct json_object *req, uid_t uid, void *arg)
+on_ctl(struct json_object *req, const struct ctl_peer *peer, void *arg)
 {
 	struct daemon *d = arg;
 	struct json_object *v, *resp;
@@ -821,7 +858,8 @@ on_ctl(struct json_object *req, uid_t uid, void *arg)
 		return ctl_answer_error("memtuned is stopping");
 	}
 	d->fwd_req = text;
-	d->fwd_uid = uid;
+	d->fwd_uid = peer->uid;
+	d->fwd_pid = peer->pid;
 	d->fwd_done = false;
 	pthread_mutex_unlock(&d->ctl_lock);
 	if (write(d->ctl_wake, &one, sizeof(one)) < 0)
@@ -851,6 +889,7 @@ on_ctl_wake(int fd, short revents, void *arg)
 	uint64_t n;
 	char *text;
 	uid_t uid;
+	pid_t pid;
 
 	(void)revents;
 	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
@@ -859,12 +898,13 @@ on_ctl_wake(int fd, short revents, void *arg)
 	text = d->fwd_req;
 	d->fwd_req = NULL;
 	uid = d->fwd_uid;
+	pid = d->fwd_pid;
 	pthread_mutex_unlock(&d->ctl_lock);
 	if (text == NULL)
 		return;
 	req = json_tokener_parse(text);
 	free(text);
-	resp = req != NULL ? ctl_handle(req, uid, d) :
+	resp = req != NULL ? ctl_handle(req, uid, pid, d) :
 	    ctl_answer_error("request is not JSON");
 	json_object_put(req);
 	text = strdup(json_object_to_json_string_ext(resp,
@@ -929,8 +969,15 @@ static int
 daemon_open_ctl(struct daemon *d)
 {
 	const struct mt_config *c = &d->eng.cfg;
+	struct ctl_access acc = {
+		.read_gid = c->control_gid,
+		.admin_gid = c->admin_gid,
+		.act_interval_ms = c->act_interval_ms,
+	};
 	int rc;
 
+	mt_strlcpy(acc.read_group, c->control_group, sizeof(acc.read_group));
+	mt_strlcpy(acc.admin_group, c->admin_group, sizeof(acc.admin_group));
 	pthread_mutex_init(&d->ctl_lock, NULL);
 	pthread_cond_init(&d->ctl_cond, NULL);
 	d->ctl_sync_ready = true;
@@ -947,7 +994,7 @@ daemon_open_ctl(struct daemon *d)
 	evloop_set_timer_cb(d->ctl_loop, on_ctl_timer, d);
 	evloop_set_deadline(d->ctl_loop, mt_now_ms() + 1000);
 	if ((rc = ctl_server_open(&d->ctl, d->ctl_loop, c->control_socket,
-	    c->control_gid, on_ctl, d)) < 0)
+	    &acc, on_ctl, d)) < 0)
 		return rc;
 	d->ctl_open = true;
 	daemon_publish_status(d, false);

@@ -16,6 +16,7 @@
 #include "capacity.h"
 #include "config.h"
 #include "ctl.h"
+#include "daemon.h"
 #include "engine.h"
 #include "log.h"
 #include "report.h"
@@ -256,10 +257,17 @@ get_status(const struct ctl_opts *o, const char *cmd, struct json_object **resp)
 	rc = ask_daemon(o, cmd, resp);
 	if (rc == 0)
 		return EXIT_OK;
+	if (rc == -EACCES) {
+		/* the socket's mode said no before the daemon could */
+		fprintf(stderr, "memtunectl: permission denied on %s: "
+		    "only root and the daemon's control_group (or "
+		    "admin_group) may use it\n", o->socket_path);
+		return EXIT_FAIL;
+	}
 	if (!no_daemon(rc)) {
 		fprintf(stderr, "memtunectl: the daemon at %s did not "
 		    "answer: %s\n", o->socket_path, strerror(-rc));
-		return rc == -EACCES ? EXIT_FAIL : EXIT_NODATA;
+		return EXIT_NODATA;
 	}
 	if (acting) {
 		fprintf(stderr, "memtunectl: memtuned is not running (socket %s: "
@@ -270,6 +278,18 @@ get_status(const struct ctl_opts *o, const char *cmd, struct json_object **resp)
 	fprintf(stderr, "memtunectl: memtuned not reachable (socket %s: %s): "
 	    "computed here\n", o->socket_path, errno_name(rc));
 	return run_standalone(o, cmd, resp);
+}
+
+/* The refusal's stable code (ctl.h, daemon.h), or "". */
+static const char *
+resp_code(struct json_object *resp)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(resp, "code", &v) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return "";
 }
 
 static bool
@@ -349,8 +369,11 @@ cmd_rebalance(const struct ctl_opts *o)
 	if (rc != EXIT_OK)
 		return rc;
 	if (!resp_ok(resp)) {
+		/* more than the host could ever free cannot be met either */
+		rc = strcmp(resp_code(resp), DAEMON_CODE_RESERVE) == 0 ?
+		    EXIT_NOSPACE : EXIT_FAIL;
 		json_object_put(resp);
-		return EXIT_FAIL;
+		return rc;
 	}
 	acted = json_object_object_get_ex(resp, "acted", &v) &&
 	    json_object_get_boolean(v);

@@ -29,6 +29,22 @@ policy_host_reserve_kib(const struct policy_config *c, int64_t mem_total_kib)
 	return MAX(fixed + rest, 64 * 1024);
 }
 
+static int64_t
+target_avail_kib(const struct policy_config *c, int64_t reserve)
+{
+	return reserve / 10000 * c->target_pmy +
+	    reserve % 10000 * c->target_pmy / 10000;
+}
+
+int64_t
+policy_reserve_max_kib(const struct policy_config *c, int64_t mem_total_kib)
+{
+	int64_t reserve = policy_host_reserve_kib(c, mem_total_kib);
+
+	/* freeing more would leave MemAvailable above MemTotal */
+	return MAX(0, mem_total_kib - target_avail_kib(c, reserve));
+}
+
 int64_t
 policy_interval_ms(const struct policy_config *c, enum host_pressure p)
 {
@@ -142,8 +158,7 @@ policy_host_pressure(const struct policy_config *c,
 	char why[64] = "", whyup[64] = "", held[48] = "";
 
 	plan->reserve_kib = reserve;
-	plan->target_avail_kib = reserve / 10000 * c->target_pmy +
-	    reserve % 10000 * c->target_pmy / 10000;
+	plan->target_avail_kib = target_avail_kib(c, reserve);
 	raw = apply_signals(c, h, classify_avail(c, ratio, false), why,
 	    sizeof(why));
 	up = apply_signals(c, h, classify_avail(c, ratio, true), whyup,

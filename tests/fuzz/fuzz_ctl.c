@@ -22,15 +22,16 @@
 
 static struct evloop *loop;
 static struct ctl_server srv;
+static struct ctl_access root_only;
 static char sock_path[108];
 static int handled;
 
 static struct json_object *
-handler(struct json_object *req, uid_t uid, void *arg)
+handler(struct json_object *req, const struct ctl_peer *peer, void *arg)
 {
 	struct json_object *resp, *v;
 
-	(void)uid;
+	(void)peer;
 	(void)arg;
 	FUZZ_CHECK(json_object_is_type(req, json_type_object));
 	handled++;
@@ -61,7 +62,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    tmp != NULL ? tmp : "/tmp", (int)getpid());
 	if (evloop_new(&loop, NULL, 0, NULL, NULL) < 0)
 		abort();
-	if (ctl_server_open(&srv, loop, sock_path, (gid_t)-1, handler,
+	ctl_access_root_only(&root_only);
+	if (ctl_server_open(&srv, loop, sock_path, &root_only, handler,
 	    NULL) < 0)
 		abort();
 	atexit(cleanup);

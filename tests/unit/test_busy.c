@@ -432,6 +432,7 @@ END_TEST
 struct asker {
 	char path[128];
 	const char *cmd;
+	int64_t reserve_mib;		/* rebalance: 0 none */
 	struct json_object *resp;
 	int rc;
 };
@@ -446,6 +447,9 @@ ask(void *arg)
 	if (strcmp(a->cmd, "rebalance") == 0)
 		json_object_object_add(req, "dry_run",
 		    json_object_new_boolean(1));
+	if (a->reserve_mib > 0)
+		json_object_object_add(req, "reserve_mib",
+		    json_object_new_int64(a->reserve_mib));
 	a->rc = ctl_request(a->path, req, 5000, &a->resp);
 	json_object_put(req);
 	return NULL;
@@ -524,6 +528,71 @@ START_TEST(test_status_while_loop_busy)
 }
 END_TEST
 
+/* A reserve above what the host could ever free is refused with its code
+ * before any tick runs for it; one just under the cap goes to the policy. */
+START_TEST(test_reserve_above_host_refused)
+{
+	struct daemon_opts o = { .no_control = false };
+	struct asker b = { .cmd = "rebalance" };
+	char dir[] = "/tmp/memtuned-ctl-XXXXXX", conf[64];
+	struct daemon d;
+	int64_t max_kib;
+	pthread_t t;
+	int ticks;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/memtuned.conf", dir);
+	snprintf(b.path, sizeof(b.path), "%s/control.sock", dir);
+	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+	fprintf(f, "[daemon]\nuri = test:///default\ndry_run = yes\n"
+	    "log_level = error\npsi_threshold = off\nstats_period = 0\n"
+	    "manage_ksm = no\nmanage_thp = no\ncontrol_socket = %s\n",
+	    b.path);
+	ck_assert_int_eq(fclose(f), 0);
+	mt_set_root(FIXTURE_ROOT);
+	mt_strlcpy(o.config_path, conf, sizeof(o.config_path));
+	ck_assert_int_eq(daemon_init(&d, &o), 0);
+	ck_assert_int_eq(daemon_tick(&d, true, 0), 0);
+	max_kib = policy_reserve_max_kib(&d.eng.cfg.policy,
+	    d.eng.snap.host.mem.mem_total_kib);
+	ck_assert_int_gt(max_kib, 0);
+
+	static const struct {
+		int64_t over_mib;	/* above the cap, in MiB */
+		bool refused;
+	} cases[] = {
+		{ 1, true },
+		{ INT64_C(1) << 29, true },
+		{ -1, false },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		b.reserve_mib = max_kib / 1024 + cases[i].over_mib;
+		b.resp = NULL;
+		ticks = d.ticks_run;
+		ck_assert_int_eq(pthread_create(&t, NULL, ask, &b), 0);
+		for (int k = 0; k < 100 && b.resp == NULL && b.rc == 0; k++)
+			evloop_iterate(d.loop, 50);
+		ck_assert_int_eq(pthread_join(t, NULL), 0);
+		ck_assert_int_eq(b.rc, 0);
+		if (cases[i].refused) {
+			ck_assert_str_eq(resp_str(b.resp, "code"),
+			    DAEMON_CODE_RESERVE);
+			ck_assert_int_eq(d.ticks_run, ticks);
+		} else {
+			ck_assert_str_eq(resp_str(b.resp, "code"), "");
+			ck_assert_int_eq(d.ticks_run, ticks + 1);
+		}
+		json_object_put(b.resp);
+	}
+
+	daemon_free(&d);
+	mt_set_root(NULL);
+	unlink(conf);
+	rmdir(dir);
+}
+END_TEST
+
 /* Asked right after start, before the first tick: the status waits for
  * that tick rather than answer with no guests (02-daemon-rebalance on a
  * fresh machine asked in that window and found its guest missing). */
@@ -582,6 +651,7 @@ busy_suite(void)
 	tcase_add_test(tc, test_status_shows_skipped);
 	tcase_add_test(tc, test_status_while_loop_busy);
 	tcase_add_test(tc, test_status_waits_for_first_tick);
+	tcase_add_test(tc, test_reserve_above_host_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -44,6 +44,8 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
 	ck_assert_str_eq(cfg.control_socket, "/run/memtuned/control.sock");
 	ck_assert_int_eq(cfg.control_gid, (gid_t)-1);
+	ck_assert_int_eq(cfg.admin_gid, (gid_t)-1);
+	ck_assert_int_eq(cfg.act_interval_ms, 5000);
 	ck_assert_str_eq(cfg.metrics_listen, "");
 	ck_assert_str_eq(cfg.metrics_textfile, "");
 	ck_assert_int_eq(cfg.psi_threshold_us, 150000);
@@ -319,6 +321,69 @@ START_TEST(test_validate)
 }
 END_TEST
 
+/* Who may act on the control socket, and how often: every form of
+ * admin_group and act_interval, good and broken. */
+START_TEST(test_access_keys)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		gid_t admin_gid;
+		const char *admin_group;
+		int64_t act_ms;
+		const char *err;
+	} cases[] = {
+		{ "", 0, (gid_t)-1, "", 5000, NULL },
+		{ "admin_group = 0", 0, 0, "0", 5000, NULL },
+		{ "admin_group = root", 0, (gid_t)-1, "", 5000, NULL },
+		{ "act_interval = off", 0, (gid_t)-1, "", 0, NULL },
+		{ "act_interval = 0", 0, (gid_t)-1, "", 0, NULL },
+		{ "act_interval = 2.5s", 0, (gid_t)-1, "", 2500, NULL },
+		{ "act_interval = 500ms", 0, (gid_t)-1, "", 500, NULL },
+		{ "act_interval = 1h", 0, (gid_t)-1, "", 3600000, NULL },
+		{ "act_interval = soon", -EINVAL, 0, NULL, 0,
+		  "memtuned.conf:2: [daemon] act_interval: \"soon\" is not "
+		  "off, or a duration such as 5s" },
+		{ "act_interval = -1s", -EINVAL, 0, NULL, 0,
+		  "[daemon] act_interval: \"-1s\" is not" },
+		{ "act_interval = 2h", -EINVAL, 0, NULL, 0,
+		  "memtuned.conf:2: [daemon] act_interval must be off or at "
+		  "most 1h" },
+		{ "admin_group =", -EINVAL, 0, NULL, 0,
+		  "memtuned.conf:2: [daemon] admin_group: empty value" },
+		{ "admin_group = no-such-group-mt", -EINVAL, 0, NULL, 0,
+		  "memtuned.conf:2: [daemon] admin_group: no group named "
+		  "\"no-such-group-mt\"" },
+		{ "admin_group = 99999999999", -EINVAL, 0, NULL, 0,
+		  "[daemon] admin_group: \"99999999999\" is not an existing "
+		  "group name or number (out of range)" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct mt_config cfg;
+		char text[256], err[1024];
+		int rc;
+
+		snprintf(text, sizeof(text), "[daemon]\n%s\n", cases[i].text);
+		rc = load(text, &cfg, err, sizeof(err));
+		ck_assert_msg(rc == cases[i].rc, "%s: rc %d: %s", cases[i].text,
+		    rc, err);
+		if (cases[i].err != NULL) {
+			assert_has(err, cases[i].err);
+			continue;
+		}
+		ck_assert_msg(cfg.admin_gid == cases[i].admin_gid, "%s",
+		    cases[i].text);
+		ck_assert_str_eq(cfg.admin_group, cases[i].admin_group);
+		ck_assert_msg(cfg.act_interval_ms == cases[i].act_ms,
+		    "%s: %lld", cases[i].text, (long long)cfg.act_interval_ms);
+		/* the two groups are kept apart */
+		ck_assert_int_eq(cfg.control_gid, (gid_t)-1);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
 START_TEST(test_long_line_and_truncation)
 {
 	struct mt_config cfg;
@@ -467,6 +532,7 @@ config_suite(void)
 
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_daemon_keys);
+	tcase_add_test(tc, test_access_keys);
 	tcase_add_test(tc, test_guests);
 	tcase_add_test(tc, test_errors_all_reported);
 	tcase_add_test(tc, test_validate);

@@ -205,6 +205,41 @@ START_TEST(test_reserve_auto)
 }
 END_TEST
 
+/* The largest reserve a request may ask for: MemTotal less the policy's
+ * reclaim target (150 % of the host reserve by default). */
+START_TEST(test_reserve_max)
+{
+	static const struct {
+		int64_t total_mib;
+		int64_t reserve_mib;	/* 0: automatic */
+		int64_t target_pct;
+		int64_t max_kib;
+	} cases[] = {
+		/* 899 MiB reserve, target 150 %: 1348.5 MiB kept */
+		{ 28672, 0, 150, MIB_KIB(28672) - MIB_KIB(899) * 3 / 2 },
+		{ 8192, 1024, 150, MIB_KIB(8192 - 1536) },
+		{ 8192, 1024, 100, MIB_KIB(8192 - 1024) },
+		/* a host smaller than what it keeps gives nothing */
+		{ 1024, 1024, 150, 0 },
+		/* MemTotal unknown: nothing */
+		{ 0, 0, 150, 0 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct policy_config c;
+
+		policy_config_defaults(&c);
+		if (cases[i].reserve_mib > 0)
+			c.reserve_kib = MIB_KIB(cases[i].reserve_mib);
+		c.target_pmy = cases[i].target_pct * 100;
+		ck_assert_msg(policy_reserve_max_kib(&c,
+		    MIB_KIB(cases[i].total_mib)) == cases[i].max_kib,
+		    "case %zu: %lld", i, (long long)policy_reserve_max_kib(&c,
+		    MIB_KIB(cases[i].total_mib)));
+	}
+}
+END_TEST
+
 /* -------------------------------------------------------------- bounds */
 
 START_TEST(test_bounds)
@@ -1270,6 +1305,9 @@ START_TEST(test_reserve_for_starting_vm)
 	ck_assert_int_eq(rc, -ENOSPC);
 	ck_assert_int_gt(t->p.reserve_possible_kib, MIB_KIB(512));
 	ck_assert_int_lt(t->p.reserve_possible_kib, MIB_KIB(65536));
+	/* the daemon's cap never refuses what the policy could grant */
+	ck_assert_int_le(t->p.reserve_possible_kib, policy_reserve_max_kib(
+	    &t->c, t->snap.host.mem.mem_total_kib));
 	ck_assert(!balloons(&t->p.guests[0]));
 	ck_assert(!balloons(&t->p.guests[1]));
 	tc_free(t);
@@ -1755,6 +1793,7 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_pressure_signals);
 	tcase_add_test(tc, test_pressure_hysteresis);
 	tcase_add_test(tc, test_reserve_auto);
+	tcase_add_test(tc, test_reserve_max);
 	tcase_add_test(tc, test_bounds);
 	tcase_add_test(tc, test_floor_above_ceiling_is_config_error);
 	tcase_add_test(tc, test_reclaim_most_idle_first);
