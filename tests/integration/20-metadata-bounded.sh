@@ -26,9 +26,13 @@ NS='http://memtuned.org/xmlns/memtuned/1'
 wait_until 20 "fresh stats from mt-mb1" '[[ -n $(stat_of mt-mb1 balloon.usable) ]]'
 
 CONF=$W/memtuned.conf
-# write_conf EXTRA...: the daemon's config, with EXTRA lines appended
+# write_conf EXTRA...: the daemon's config; the EXTRA lines go on at the
+# end of [daemon] (a section header among them starts that section)
 write_conf() {
 	cat >"$CONF" <<CONF
+[policy]
+soft_limit = no
+hard_limit = off
 [daemon]
 uri = $URI
 interval = 2s
@@ -37,9 +41,6 @@ control_socket = $W/control.sock
 psi_threshold = off
 manage_ksm = no
 manage_thp = no
-[policy]
-soft_limit = no
-hard_limit = off
 CONF
 	printf '%s\n' "$@" >>"$CONF"
 }
