@@ -46,7 +46,7 @@ struct domxml_info {
 	/* memtuned metadata: has_policy when present and valid; a bad one
 	 * leaves has_policy false and the reason in policy_err */
 	bool has_policy;
-	bool policy_present;		/* an element, read or not, valid or not */
+	bool policy_present;		/* an element, read or not */
 	struct guest_override policy;
 	char policy_err[256];
 	/* memtuned's own record (DOMXML_STATE_NS): the hard limit it set and

@@ -52,7 +52,7 @@ struct guest_entry {
 	bool valid;			/* cached facts below are loaded */
 	bool period_tried;		/* stats period set once already */
 	bool refused;			/* name too long: never collected */
-	bool metadata_ignored_said;	/* logged once that it was not read */
+	bool metadata_ignored_said;	/* "not read" logged once */
 	int64_t refreshed_tick;
 
 	/* cached facts */

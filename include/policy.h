@@ -183,7 +183,7 @@ enum guest_plan_state {
 struct policy_metadata_cap {
 	int64_t floor_kib;		/* above metadata_floor_max: capped */
 	int64_t ceiling_kib;		/* below the floor: raised to it */
-	int64_t shares;			/* above metadata_shares_max: capped */
+	int64_t shares;			/* above metadata_shares_max */
 	bool exclude;			/* exclude="yes" not honoured */
 	bool low_refused;		/* the floor, from metadata alone, not
 					   made memory.low */

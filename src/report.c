@@ -576,7 +576,8 @@ print_metadata_caps(FILE *out, struct json_object *st, struct json_object *g)
 		return;
 	json_object_object_get_ex(st, "metadata", &m);
 	if (MT_PRESENT(v = get_i64(cap, "floor_kib"))) {
-		int64_t pmy = m != NULL ? get_i64(m, "floor_max_pmy") : MT_ABSENT;
+		int64_t pmy = m != NULL ? get_i64(m, "floor_max_pmy") :
+		    MT_ABSENT;
 
 		report_fmt_kib(a, sizeof(a), v);
 		report_fmt_kib(b, sizeof(b), get_i64(g, "floor_kib"));
@@ -587,8 +588,8 @@ print_metadata_caps(FILE *out, struct json_object *st, struct json_object *g)
 	if (MT_PRESENT(v = get_i64(cap, "ceiling_kib"))) {
 		report_fmt_kib(a, sizeof(a), v);
 		report_fmt_kib(b, sizeof(b), get_i64(g, "ceiling_kib"));
-		fprintf(out, "  trust:    ceiling %s from metadata is below the "
-		    "floor: raised to %s (metadata = bounded)\n", a, b);
+		fprintf(out, "  trust:    ceiling %s from metadata is below "
+		    "the floor: raised to %s (metadata = bounded)\n", a, b);
 	}
 	if (MT_PRESENT(v = get_i64(cap, "shares")))
 		fprintf(out, "  trust:    shares %lld from metadata capped to "
@@ -598,8 +599,9 @@ print_metadata_caps(FILE *out, struct json_object *st, struct json_object *g)
 		fprintf(out, "  trust:    exclude from metadata not honoured "
 		    "(metadata_exclude = no)\n");
 	if (get_bool(cap, "memory_low"))
-		fprintf(out, "  trust:    memory.low follows the default floor, "
-		    "not the floor from metadata (metadata = bounded)\n");
+		fprintf(out, "  trust:    memory.low follows the default "
+		    "floor, not the floor from metadata (metadata = "
+		    "bounded)\n");
 }
 
 int

@@ -27,8 +27,8 @@ static const struct trust_case {
 	int64_t conf_floor;
 	int64_t want;
 	enum guest_input_source want_src;
-	int64_t asked;			/* what the cap records, MT_ABSENT:
-					   taken as given (exclude: 1) */
+	int64_t asked;			/* the cap's record (MT_ABSENT:
+					   as given; exclude: 1) */
 	bool low_refused;
 } cases[] = {
 	{ "trust metadata floor", METADATA_TRUST, false, F_FLOOR,
