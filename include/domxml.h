@@ -46,6 +46,7 @@ struct domxml_info {
 	/* memtuned metadata: has_policy when present and valid; a bad one
 	 * leaves has_policy false and the reason in policy_err */
 	bool has_policy;
+	bool policy_present;		/* an element, read or not */
 	struct guest_override policy;
 	char policy_err[256];
 	/* memtuned's own record (DOMXML_STATE_NS): the hard limit it set and
@@ -76,6 +77,10 @@ int domxml_state_element(int64_t hard_kib, int64_t target_kib, char *buf,
  * logged as a warning, ignored, and described in info->policy_err. */
 int domxml_parse(const char *xml, const char *name, struct domxml_info *info,
     char *err, size_t errlen);
+/* The same; without read_policy the memtuned metadata element is not
+ * parsed at all ([daemon] metadata = ignore), only noted as present. */
+int domxml_parse_opts(const char *xml, const char *name, bool read_policy,
+    struct domxml_info *info, char *err, size_t errlen);
 
 /* Parse only the memtuned metadata element (its XML text, as
  * virDomainGetMetadata returns it, or found inside a domain). 0 with

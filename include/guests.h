@@ -40,6 +40,8 @@ struct guests_opts {
 	char pid_dir[PATH_MAX];		/* libvirt's QEMU state dir */
 	guests_override_fn override;
 	void *override_arg;
+	/* METADATA_IGNORE: the domains' memtuned metadata is not read */
+	enum metadata_trust metadata;
 };
 
 /* Cached per domain, keyed by UUID. */
@@ -50,6 +52,7 @@ struct guest_entry {
 	bool valid;			/* cached facts below are loaded */
 	bool period_tried;		/* stats period set once already */
 	bool refused;			/* name too long: never collected */
+	bool metadata_ignored_said;	/* "not read" logged once */
 	int64_t refreshed_tick;
 
 	/* cached facts */

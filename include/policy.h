@@ -56,6 +56,13 @@ struct policy_config {
 	int64_t qemu_overhead_kib;	/* QEMU beyond guest RAM: fixed part */
 	int64_t qemu_overhead_pmy;	/* ... plus this share of max memory */
 	int64_t default_shares;
+	/* [daemon] metadata: how far a domain's own <metadata> is taken;
+	 * bounded caps its floor at this share of max memory and its shares
+	 * at this many, and honours its exclude only when allowed */
+	enum metadata_trust metadata_mode;
+	int64_t metadata_floor_max_pmy;
+	int64_t metadata_shares_max;
+	bool metadata_exclude;
 
 	/* what a guest needs: used + headroom; caches partly reclaimable */
 	int64_t headroom_pmy;		/* of max memory: new or growing guests */
@@ -170,11 +177,28 @@ enum guest_plan_state {
  * longest one with two sizes in MiB and a name-free phrase. */
 #define POLICY_REASON_MAX 160
 
+/* What [daemon] metadata made of a guest's metadata: what it asked for
+ * where that was capped, raised or refused; MT_ABSENT / false where it
+ * was taken as given. */
+struct policy_metadata_cap {
+	int64_t floor_kib;		/* above metadata_floor_max: capped */
+	int64_t ceiling_kib;		/* below the floor: raised to it */
+	int64_t shares;			/* above metadata_shares_max */
+	bool exclude;			/* exclude="yes" not honoured */
+	bool low_refused;		/* the floor, from metadata alone, not
+					   made memory.low */
+};
+
 struct guest_plan {
 	char uuid[MT_UUID_LEN];
 	char name[MT_NAME_MAX];
 	enum guest_action action;
 	enum guest_plan_state state;
+	/* the input the policy used, after [daemon] metadata, with where
+	 * each bound came from (SRC_LIBVIRT: a ceiling the domain's hard
+	 * limit set), and what metadata asked for that it did not get */
+	struct guest_input input;
+	struct policy_metadata_cap meta_cap;
 	int64_t floor_kib;
 	int64_t ceiling_kib;
 	int64_t need_kib;		/* used + headroom (+ unseen_kib +
@@ -466,6 +490,14 @@ void policy_note_applied(struct policy_state *s, const struct policy_plan *p);
 int policy_reserve(const struct policy_config *c, const struct snapshot *snap,
     struct policy_state *s, int64_t now_ms, int64_t need_kib,
     struct policy_plan *plan);
+
+/* A guest's input as the policy takes it under [daemon] metadata: the
+ * snapshot's merged input (memtuned.conf first, then metadata), with the
+ * values only metadata gave taken whole (trust), dropped (ignore), or
+ * capped by memtuned.conf (bounded); cap records what was cut. Pure. */
+void policy_guest_input(const struct policy_config *c,
+    const struct guest_snapshot *g, struct guest_input *in,
+    struct policy_metadata_cap *cap);
 
 /* Per-guest bounds as policy_decide uses them: 0, or -EINVAL with the
  * reason in err (floor above ceiling, max memory unknown). own_hard_limit:

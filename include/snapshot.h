@@ -176,6 +176,16 @@ enum guest_input_source {
 	SRC_DEFAULT,
 	SRC_CONFIG,
 	SRC_METADATA,
+	SRC_LIBVIRT,			/* a ceiling from the domain's hard
+					   limit (the policy's, not an input) */
+};
+
+/* How far the domain's own <metadata> is believed ([daemon] metadata):
+ * whoever may edit the domain may write it, often the tenant. */
+enum metadata_trust {
+	METADATA_BOUNDED,		/* capped by memtuned.conf (default) */
+	METADATA_TRUST,			/* taken whole */
+	METADATA_IGNORE,		/* not read */
 };
 
 struct guest_input {
@@ -265,5 +275,8 @@ void host_snapshot_init(struct host_snapshot *h);
 void guest_snapshot_init(struct guest_snapshot *g);
 const char *guest_stats_state_name(enum guest_stats_state s);
 const char *guest_input_source_name(enum guest_input_source s);
+const char *metadata_trust_name(enum metadata_trust m);
+/* "trust", "bounded" or "ignore"; 0 or -EINVAL. */
+int metadata_trust_parse(const char *s, enum metadata_trust *m);
 
 #endif

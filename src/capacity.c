@@ -120,14 +120,17 @@ guest_reclaim(const struct policy_config *pc, const struct guest_snapshot *g,
     const struct guest_plan *gp, struct capacity_guest *cg)
 {
 	char err[POLICY_REASON_MAX];
+	struct guest_input in;
+	struct policy_metadata_cap cap;
 	int64_t ceiling, low;
 
 	cg->reclaim_counted = false;
 	cg->balloon_kib = cg->reclaim_now_kib = 0;
-	if (g->input.exclude) {
+	policy_guest_input(pc, g, &in, &cap);
+	if (in.exclude) {
 		reasonf(cg->reclaim_reason, sizeof(cg->reclaim_reason),
 		    "excluded (%s): memtuned leaves it alone",
-		    guest_input_source_name(g->input.exclude_src));
+		    guest_input_source_name(in.exclude_src));
 		return;
 	}
 	if (g->backing.hugepages) {

@@ -477,6 +477,31 @@ set_listen(struct parse_ctx *ctx, const struct daemon_key *k, const char *v)
 	return 0;
 }
 
+/* [daemon] metadata and its bounds (policy.h): what a domain's own
+ * <metadata> may claim */
+static int
+set_metadata_mode(struct parse_ctx *ctx, const struct daemon_key *k,
+    const char *v)
+{
+	return metadata_trust_parse(v, CFG_AT(ctx->cfg, k));
+}
+
+static int
+set_metadata_shares_max(struct parse_ctx *ctx, const struct daemon_key *k,
+    const char *v)
+{
+	int64_t n;
+	int rc;
+
+	if ((rc = mt_parse_int64(v, &n)) < 0)
+		return rc;
+	/* metadata's own range (domxml.c): a larger cap caps nothing */
+	if (n < 1 || n > 1000000)
+		return -ERANGE;
+	*(int64_t *)CFG_AT(ctx->cfg, k) = n;
+	return 0;
+}
+
 static const struct daemon_key daemon_keys[] = {
 	{ "uri", set_string, FIELD(uri), "a libvirt URI such as qemu:///system" },
 	{ "interval", set_duration_ms, FIELD(interval_ms),
@@ -502,6 +527,16 @@ static const struct daemon_key daemon_keys[] = {
 	    "off, or an absolute path" },
 	{ "capacity_vm_size", set_capacity_vm_size, FIELD(capacity_vm_kib),
 	    "auto, or a size such as 2G" },
+	{ "metadata", set_metadata_mode, FIELD(policy.metadata_mode),
+	    "trust, bounded or ignore" },
+	{ "metadata_floor_max", set_percent,
+	    FIELD(policy.metadata_floor_max_pmy),
+	    "a percentage from 1% to 100%" },
+	{ "metadata_shares_max", set_metadata_shares_max,
+	    FIELD(policy.metadata_shares_max),
+	    "a whole number from 1 to 1000000" },
+	{ "metadata_exclude", set_bool, FIELD(policy.metadata_exclude),
+	    "yes or no" },
 	{ "psi_threshold", set_psi_threshold, FIELD(psi_threshold_us),
 	    "off, or a duration such as 150ms" },
 	{ "psi_window", set_duration_us, FIELD(psi_window_us),
@@ -1010,6 +1045,11 @@ validate(struct mt_config *cfg, struct parse_ctx *ctx)
 	if (cfg->act_interval_ms < 0 || cfg->act_interval_ms > 3600000)
 		ctx_error(ctx, LINE("daemon", "act_interval"), "[daemon] "
 		    "act_interval must be off or at most 1h");
+	if (cfg->policy.metadata_floor_max_pmy <= 0)
+		ctx_error(ctx, LINE("daemon", "metadata_floor_max"), "[daemon] "
+		    "metadata_floor_max must be above 0%% (a floor of 0 would "
+		    "leave the guest alone; metadata = ignore drops metadata "
+		    "floors)");
 	if (cfg->control_socket[0] != '/')
 		ctx_error(ctx, LINE("daemon", "control_socket"), "[daemon] "
 		    "control_socket must be an absolute path");

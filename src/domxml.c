@@ -532,6 +532,31 @@ int
 domxml_parse(const char *xml, const char *name, struct domxml_info *info,
     char *err, size_t errlen)
 {
+	return domxml_parse_opts(xml, name, true, info, err, errlen);
+}
+
+static void
+read_policy_element(xmlXPathContextPtr ctx, const char *name, bool parse,
+    struct domxml_info *info)
+{
+	const char *expr = "/domain/metadata/mt:policy";
+
+	info->policy_present = xp_count(ctx, expr) > 0;
+	if (!parse)
+		return;
+	if (find_policy(ctx, expr, name, &info->policy, &info->has_policy,
+	    info->policy_err, sizeof(info->policy_err)) < 0) {
+		log_warnx("%s; ignoring the domain's memtuned metadata",
+		    info->policy_err);
+		guest_override_init(&info->policy);
+		info->has_policy = false;
+	}
+}
+
+int
+domxml_parse_opts(const char *xml, const char *name, bool read_policy,
+    struct domxml_info *info, char *err, size_t errlen)
+{
 	xmlDocPtr doc;
 	xmlXPathContextPtr ctx = NULL;
 	xmlNodePtr node;
@@ -611,14 +636,7 @@ domxml_parse(const char *xml, const char *name, struct domxml_info *info,
 		    "are numad's choice, not in the XML; memory treated as "
 		    "not bound to any node", name);
 	}
-	if (find_policy(ctx, "/domain/metadata/mt:policy", name,
-	    &info->policy, &info->has_policy, info->policy_err,
-	    sizeof(info->policy_err)) < 0) {
-		log_warnx("%s; ignoring the domain's memtuned metadata",
-		    info->policy_err);
-		guest_override_init(&info->policy);
-		info->has_policy = false;
-	}
+	read_policy_element(ctx, name, read_policy, info);
 	/* a record memtuned cannot read proves nothing: the hard limit is
 	 * then not taken for memtuned's, and never lifted by it */
 	if (read_state(ctx, name, &info->own_hard_limit_kib,

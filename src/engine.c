@@ -42,6 +42,7 @@ engine_guest_opts(struct engine *e, struct guests_opts *o)
 	    (int)e->cfg.stats_period_s;
 	o->override = engine_guest_override;
 	o->override_arg = e;
+	o->metadata = e->cfg.policy.metadata_mode;
 }
 
 int
@@ -81,6 +82,7 @@ engine_set_config(struct engine *e, struct mt_config *cfg)
 	/* the collector's options follow the config; its cache stays */
 	e->gc.opts.enable_stats_period_s = e->cfg.dry_run ? 0 :
 	    (int)e->cfg.stats_period_s;
+	e->gc.opts.metadata = e->cfg.policy.metadata_mode;
 	/* per-guest sections may have changed: re-read every guest's facts */
 	for (size_t i = 0; i < e->gc.nr_entries; i++)
 		e->gc.entries[i].valid = false;
@@ -439,10 +441,13 @@ engine_shutdown_actions(struct engine *e)
 		return;
 	for (size_t i = 0; i < e->snap.nr_guests; i++) {
 		const struct guest_snapshot *g = &e->snap.guests[i];
+		struct guest_input in;
+		struct policy_metadata_cap cap;
 		int64_t floor_kib, ceiling_kib, want;
 		char err[160];
 
-		if (g->input.exclude || !g->backing.has_balloon ||
+		policy_guest_input(&e->cfg.policy, g, &in, &cap);
+		if (in.exclude || !g->backing.has_balloon ||
 		    !MT_PRESENT(g->actual_kib))
 			continue;
 		if (policy_guest_bounds(&e->cfg.policy, g, false, &floor_kib,

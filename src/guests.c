@@ -33,6 +33,7 @@ guests_opts_default(struct guests_opts *o)
 	o->enable_stats_period_s = 0;
 	o->taskstats = true;
 	o->cgroup = true;
+	o->metadata = METADATA_BOUNDED;
 	mt_strlcpy(o->pid_dir, "/run/libvirt/qemu", sizeof(o->pid_dir));
 }
 
@@ -677,13 +678,21 @@ entry_refresh(struct guest_collector *gc, virDomainPtr dom, bool is_qemu,
 		e->xml.own_hard_limit_kib = e->xml.own_target_kib = MT_ABSENT;
 		guest_override_init(&e->xml.policy);
 	} else {
-		rc = domxml_parse(xml, e->name, &e->xml, err, sizeof(err));
+		rc = domxml_parse_opts(xml, e->name,
+		    gc->opts.metadata != METADATA_IGNORE, &e->xml, err,
+		    sizeof(err));
 		free(xml);
 		if (rc < 0) {
 			log_warnx("%s", err);
 			e->xml.backing.has_balloon = true;
 			e->xml.backing.stats_period_s = MT_ABSENT;
 		}
+	}
+	if (e->xml.policy_present && gc->opts.metadata == METADATA_IGNORE &&
+	    !e->metadata_ignored_said) {
+		e->metadata_ignored_said = true;
+		log_info("guest %s: memtuned metadata not read ([daemon] "
+		    "metadata = ignore)", e->name);
 	}
 
 	e->qemu_pid = MT_ABSENT;

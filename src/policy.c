@@ -365,6 +365,10 @@ guest_plan_reset(struct guest_plan *gp, const struct guest_snapshot *g)
 	mt_strlcpy(gp->name, g->name, sizeof(gp->name));
 	gp->action = ACT_NONE;
 	gp->state = GPS_OK;
+	gp->input = g->input;
+	memset(&gp->meta_cap, 0, sizeof(gp->meta_cap));
+	gp->meta_cap.floor_kib = gp->meta_cap.ceiling_kib = MT_ABSENT;
+	gp->meta_cap.shares = MT_ABSENT;
 	gp->floor_kib = gp->ceiling_kib = gp->need_kib = MT_ABSENT;
 	gp->headroom_kib = MT_ABSENT;
 	gp->actual_kib = g->actual_kib;
@@ -868,12 +872,13 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	w->resident_kib = MT_ABSENT;
 	w->res_idle_kib = MT_ABSENT;
 	guest_plan_reset(gp, g);
+	policy_guest_input(c, g, &gp->input, &gp->meta_cap);
 
-	if (g->input.exclude) {
+	if (gp->input.exclude) {
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = GPS_EXCLUDED;
 		policy_reasonf(gp->reason, sizeof(gp->reason), "excluded (%s)",
-		    guest_input_source_name(g->input.exclude_src));
+		    guest_input_source_name(gp->input.exclude_src));
 		return;
 	}
 	if (g->uuid[0] == '\0' || g->id < 0) {
@@ -902,6 +907,9 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	}
 	gp->floor_kib = w->floor_kib;
 	gp->ceiling_kib = w->ceiling_kib;
+	if (w->ceiling_kib < (MT_PRESENT(gp->input.ceiling_kib) ?
+	    MIN(g->max_kib, gp->input.ceiling_kib) : g->max_kib))
+		gp->input.ceiling_src = SRC_LIBVIRT;
 	w->overhead_kib = policy_qemu_overhead_kib(c, g->max_kib);
 	/* the QEMU RSS bounds the guest RAM resident from above. Taking
 	 * the overhead off would need QEMU's true size: the configured one
@@ -930,7 +938,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 		    "balloon size unknown");
 		return;
 	}
-	w->shares = MT_PRESENT(g->input.shares) ? g->input.shares :
+	w->shares = MT_PRESENT(gp->input.shares) ? gp->input.shares :
 	    c->default_shares;
 	w->shares = MAX(1, MIN(w->shares, 1000000));
 	w->step_kib = MIN(policy_scale(g->max_kib,
@@ -1148,8 +1156,15 @@ plan_memtune(const struct policy_config *c, const struct guest_snapshot *g,
 	any = MT_PRESENT(gp->soft_limit_kib) || MT_PRESENT(gp->hard_limit_kib);
 
 	if (c->manage_memory_low && g->cgroup_version == 2) {
-		int64_t low = w->floor_kib + w->overhead_kib;
+		int64_t low = w->floor_kib;
 
+		/* a floor metadata alone gave guards the balloon only: the
+		 * kernel's protection is the one the operator's default
+		 * floor gives */
+		if (gp->meta_cap.low_refused)
+			low = policy_scale(g->max_kib, c->floor_default_pmy,
+			    10000);
+		low += w->overhead_kib;
 		if (differs(g->cg_low_kib, low, c->min_change_kib)) {
 			gp->memory_low_kib = low;
 			any = true;

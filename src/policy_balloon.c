@@ -31,25 +31,28 @@ policy_guest_bounds(const struct policy_config *c,
     const struct guest_snapshot *g, bool own_hard_limit, int64_t *floor_kib,
     int64_t *ceiling_kib, char *err, size_t errlen)
 {
+	struct guest_input in;
+	struct policy_metadata_cap cap;
 	int64_t fl, ce;
 
 	if (!MT_PRESENT(g->max_kib) || g->max_kib <= 0) {
 		policy_reasonf(err, errlen, "max memory unknown");
 		return -EINVAL;
 	}
+	policy_guest_input(c, g, &in, &cap);
 	ce = g->max_kib;
-	if (MT_PRESENT(g->input.ceiling_kib))
-		ce = MIN(ce, g->input.ceiling_kib);
+	if (MT_PRESENT(in.ceiling_kib))
+		ce = MIN(ce, in.ceiling_kib);
 	if (!own_hard_limit && MT_PRESENT(g->hard_limit_kib) &&
 	    g->hard_limit_kib != POLICY_LIMIT_UNLIMITED)
 		ce = MIN(ce, g->hard_limit_kib -
 		    policy_qemu_overhead_kib(c, g->max_kib));
-	fl = MT_PRESENT(g->input.floor_kib) ? g->input.floor_kib :
+	fl = MT_PRESENT(in.floor_kib) ? in.floor_kib :
 	    pmy_of(g->max_kib, c->floor_default_pmy);
 	if (fl > ce) {
 		policy_reasonf(err, errlen, "floor %lld MiB (%s) above ceiling "
 		    "%lld MiB: left alone", MIB(fl),
-		    guest_input_source_name(g->input.floor_src), MIB(ce));
+		    guest_input_source_name(in.floor_src), MIB(ce));
 		return -EINVAL;
 	}
 	if (fl <= 0) {

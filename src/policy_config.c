@@ -35,6 +35,13 @@ policy_config_defaults(struct policy_config *c)
 	c->qemu_overhead_kib = 256 * 1024;
 	c->qemu_overhead_pmy = 200;
 	c->default_shares = 1000;
+	/* a tenant may ask for more than the operator's default floor, not
+	 * for its whole memory, and for up to four times a default guest's
+	 * weight: enough to say "this one matters", not to starve others */
+	c->metadata_mode = METADATA_BOUNDED;
+	c->metadata_floor_max_pmy = 5000;
+	c->metadata_shares_max = 4000;
+	c->metadata_exclude = false;
 
 	c->headroom_pmy = 1000;
 	c->headroom_steady_pmy = 500;

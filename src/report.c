@@ -163,6 +163,41 @@ guest_numa_json(struct json_object *o, const struct guest_snapshot *g,
 	    json_object_new_int(home) : NULL);
 }
 
+/* Where each bound came from, as the policy used it (after [daemon]
+ * metadata) when there is a plan, and what metadata asked for that it did
+ * not get. */
+static void
+guest_input_json(struct json_object *o, const struct guest_snapshot *g,
+    const struct guest_plan *gp)
+{
+	const struct guest_input *in = gp != NULL ? &gp->input : &g->input;
+	const struct policy_metadata_cap *cap;
+	struct json_object *c;
+
+	add_i64(o, "shares", in->shares);
+	add_str(o, "floor_src", guest_input_source_name(in->floor_src));
+	add_str(o, "ceiling_src", guest_input_source_name(in->ceiling_src));
+	add_str(o, "shares_src", guest_input_source_name(in->shares_src));
+	add_bool(o, "exclude", in->exclude);
+	add_str(o, "exclude_src", guest_input_source_name(in->exclude_src));
+	if (gp == NULL)
+		return;
+	cap = &gp->meta_cap;
+	if (!MT_PRESENT(cap->floor_kib) && !MT_PRESENT(cap->ceiling_kib) &&
+	    !MT_PRESENT(cap->shares) && !cap->exclude && !cap->low_refused)
+		return;
+	c = json_object_new_object();
+	if (MT_PRESENT(cap->floor_kib))
+		add_i64(c, "floor_kib", cap->floor_kib);
+	if (MT_PRESENT(cap->ceiling_kib))
+		add_i64(c, "ceiling_kib", cap->ceiling_kib);
+	if (MT_PRESENT(cap->shares))
+		add_i64(c, "shares", cap->shares);
+	add_bool(c, "exclude", cap->exclude);
+	add_bool(c, "memory_low", cap->low_refused);
+	json_object_object_add(o, "metadata_capped", c);
+}
+
 static struct json_object *
 guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
     const struct policy_plan *p)
@@ -187,12 +222,7 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
 	add_i64(o, "swap_hard_limit_kib", g->swap_hard_limit_kib);
 	add_i64(o, "cg_working_set_kib", g->cg_working_set_kib);
 	add_i64(o, "ts_stall_pmy", g->ts_stall_pmy);
-	add_i64(o, "shares", g->input.shares);
-	add_str(o, "floor_src", guest_input_source_name(g->input.floor_src));
-	add_str(o, "ceiling_src", guest_input_source_name(g->input.ceiling_src));
-	add_str(o, "shares_src", guest_input_source_name(g->input.shares_src));
-	add_bool(o, "exclude", g->input.exclude);
-	add_str(o, "exclude_src", guest_input_source_name(g->input.exclude_src));
+	guest_input_json(o, g, gp);
 	add_bool(b, "hugepages", g->backing.hugepages);
 	add_bool(b, "locked", g->backing.locked);
 	add_bool(b, "nosharepages", g->backing.nosharepages);
@@ -243,6 +273,18 @@ skipped_json(const struct guest_skip *k)
 	return o;
 }
 
+static void
+metadata_json(struct json_object *o, const struct policy_config *c)
+{
+	struct json_object *m = json_object_new_object();
+
+	add_str(m, "mode", metadata_trust_name(c->metadata_mode));
+	add_i64(m, "floor_max_pmy", c->metadata_floor_max_pmy);
+	add_i64(m, "shares_max", c->metadata_shares_max);
+	add_bool(m, "exclude", c->metadata_exclude);
+	json_object_object_add(o, "metadata", m);
+}
+
 struct json_object *
 report_status_json(const struct engine *e, const char *source)
 {
@@ -262,6 +304,7 @@ report_status_json(const struct engine *e, const char *source)
 	    (int64_t)e->ticks));
 	if (e->last_error[0] != '\0')
 		add_str(o, "last_error", e->last_error);
+	metadata_json(o, &e->cfg.policy);
 	if (e->snap_ms > 0)
 		json_object_object_add(o, "host", host_json(e));
 	for (size_t i = 0; e->snap_ms > 0 && i < e->snap.nr_guests; i++) {
@@ -567,6 +610,47 @@ print_guest_numa(FILE *out, struct json_object *g, struct json_object *host)
 	fputc('\n', out);
 }
 
+/* What [daemon] metadata did not let a guest's metadata claim, one line
+ * each, with the memtuned.conf key that decided it. */
+static void
+print_metadata_caps(FILE *out, struct json_object *st, struct json_object *g)
+{
+	struct json_object *cap, *m = NULL;
+	char a[32], b[32];
+	int64_t v;
+
+	if (!json_object_object_get_ex(g, "metadata_capped", &cap))
+		return;
+	json_object_object_get_ex(st, "metadata", &m);
+	if (MT_PRESENT(v = get_i64(cap, "floor_kib"))) {
+		int64_t pmy = m != NULL ? get_i64(m, "floor_max_pmy") :
+		    MT_ABSENT;
+
+		report_fmt_kib(a, sizeof(a), v);
+		report_fmt_kib(b, sizeof(b), get_i64(g, "floor_kib"));
+		fprintf(out, "  trust:    floor %s from metadata capped to %s "
+		    "(metadata_floor_max %lld%%)\n", a, b,
+		    MT_PRESENT(pmy) ? (long long)pmy / 100 : -1LL);
+	}
+	if (MT_PRESENT(v = get_i64(cap, "ceiling_kib"))) {
+		report_fmt_kib(a, sizeof(a), v);
+		report_fmt_kib(b, sizeof(b), get_i64(g, "ceiling_kib"));
+		fprintf(out, "  trust:    ceiling %s from metadata is below "
+		    "the floor: raised to %s (metadata = bounded)\n", a, b);
+	}
+	if (MT_PRESENT(v = get_i64(cap, "shares")))
+		fprintf(out, "  trust:    shares %lld from metadata capped to "
+		    "%lld (metadata_shares_max)\n", (long long)v,
+		    (long long)get_i64(g, "shares"));
+	if (get_bool(cap, "exclude"))
+		fprintf(out, "  trust:    exclude from metadata not honoured "
+		    "(metadata_exclude = no)\n");
+	if (get_bool(cap, "memory_low"))
+		fprintf(out, "  trust:    memory.low follows the default "
+		    "floor, not the floor from metadata (metadata = "
+		    "bounded)\n");
+}
+
 int
 report_print_explain(FILE *out, struct json_object *st, const char *name)
 {
@@ -596,6 +680,7 @@ report_print_explain(FILE *out, struct json_object *st, const char *name)
 	    json_object_get_string(json_object_object_get(g, "shares")) :
 	    "default", get_str(g, "shares_src", "-"),
 	    get_bool(g, "exclude") ? "; excluded from management" : "");
+	print_metadata_caps(out, st, g);
 	if (json_object_object_get_ex(g, "backing", &backing))
 		fprintf(out, "  backing:  %s%s%s%s\n",
 		    get_bool(backing, "balloon") ? "balloon" : "NO balloon",

@@ -1,9 +1,11 @@
 /* snapshot.c - initialisers for the snapshot structs: every numeric field
  * starts as MT_ABSENT so a collector that fails to fill one cannot pass a
  * silent zero to the policy. */
+#include <errno.h>
 #include <string.h>
 
 #include "snapshot.h"
+#include "util.h"
 
 static void
 fill_absent(int64_t *first, size_t count)
@@ -121,6 +123,33 @@ guest_input_source_name(enum guest_input_source s)
 		return "config";
 	case SRC_METADATA:
 		return "metadata";
+	case SRC_LIBVIRT:
+		return "libvirt";
 	}
 	return "?";
+}
+
+static const char *const metadata_trust_names[] = {
+	[METADATA_BOUNDED] = "bounded",
+	[METADATA_TRUST] = "trust",
+	[METADATA_IGNORE] = "ignore",
+};
+
+const char *
+metadata_trust_name(enum metadata_trust m)
+{
+	return (size_t)m < ARRAY_SIZE(metadata_trust_names) ?
+	    metadata_trust_names[m] : "?";
+}
+
+int
+metadata_trust_parse(const char *s, enum metadata_trust *m)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(metadata_trust_names); i++) {
+		if (strcmp(s, metadata_trust_names[i]) == 0) {
+			*m = (enum metadata_trust)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }

@@ -1,8 +1,34 @@
 /* fuzz_domxml_policy.c - domxml_parse_policy on an arbitrary metadata
  * element (what virDomainGetMetadata hands back, which a guest's owner
- * may write), then guest_input_merge of what it accepted. */
+ * may write), then guest_input_merge of what it accepted, and what
+ * metadata = bounded (the default) lets it claim. */
 #include "domxml.h"
 #include "fuzz.h"
+#include "policy.h"
+
+/* Whatever the element says, bounded keeps it within memtuned.conf's
+ * bounds for a 4 GiB guest. */
+static void
+check_bounded(const struct guest_input *merged)
+{
+	struct policy_config c;
+	struct guest_snapshot g;
+	struct guest_input b;
+	struct policy_metadata_cap cap;
+
+	policy_config_defaults(&c);
+	guest_snapshot_init(&g);
+	g.max_kib = 4LL * 1024 * 1024;
+	g.input = *merged;
+	policy_guest_input(&c, &g, &b, &cap);
+	if (MT_PRESENT(b.floor_kib))
+		FUZZ_CHECK(b.floor_kib <= g.max_kib / 2);
+	if (MT_PRESENT(b.shares))
+		FUZZ_CHECK(b.shares <= c.metadata_shares_max);
+	FUZZ_CHECK(!b.exclude);
+	if (MT_PRESENT(b.floor_kib) && MT_PRESENT(b.ceiling_kib))
+		FUZZ_CHECK(b.ceiling_kib >= b.floor_kib);
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -40,6 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(o.floor_kib <= o.ceiling_kib);
 		guest_input_merge(NULL, &o, &in);
 		FUZZ_CHECK(in.exclude == (o.exclude == 1));
+		check_bounded(&in);
 	} else if (rc != 0) {
 		FUZZ_CHECK(rc < 0);
 	}

@@ -35,6 +35,11 @@ done
 cat >"$W/memtuned.conf" <<CONF
 [daemon]
 uri = $URI
+# the metadata as written: this scenario is about bounds being kept, not about
+# how far metadata is believed (bounded, the default, would cap the 400 MiB
+# floor of a 768 MiB guest at 384 MiB;
+# 20-metadata-bounded.sh and test_policy_trust.c cover that)
+metadata = trust
 control_socket = $W/control.sock
 manage_ksm = no
 manage_thp = no
@@ -104,6 +109,11 @@ done
 cat >"$W/plenty.conf" <<CONF
 [daemon]
 uri = $URI
+# the metadata as written: this scenario is about bounds being kept, not about
+# how far metadata is believed (bounded, the default, would cap the 400 MiB
+# floor of a 768 MiB guest at 384 MiB;
+# 20-metadata-bounded.sh and test_policy_trust.c cover that)
+metadata = trust
 control_socket = $W/control.sock
 manage_ksm = no
 manage_thp = no

@@ -27,6 +27,11 @@ CONF=$W/memtuned.conf
 cat >"$CONF" <<CONF
 [daemon]
 uri = $URI
+# the metadata as written: this scenario is about changes being
+# followed, not about how far metadata is believed (bounded, the default,
+# would cap the 300 MiB floor of a 512 MiB guest and refuse its exclude;
+# 20-metadata-bounded.sh and test_policy_trust.c cover that)
+metadata = trust
 interval = 3s
 interval_max = 3s
 control_socket = $W/control.sock

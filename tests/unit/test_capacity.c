@@ -171,7 +171,7 @@ START_TEST(test_reasons)
 	/* stale and absent stats, excluded, bad bounds, unknown RSS */
 	g[WEB1].stats = GUEST_STATS_STALE;
 	g[WEB2].input.exclude = true;
-	g[WEB2].input.exclude_src = SRC_METADATA;
+	g[WEB2].input.exclude_src = SRC_CONFIG;
 	g[SECURE].stats = GUEST_STATS_NONE;
 	g[BUILD].backing.locked = false;
 	g[BUILD].input.floor_kib = MIB_KIB(9000);
@@ -181,7 +181,7 @@ START_TEST(test_reasons)
 	ck_assert_str_eq(r.guests[WEB1].reclaim_reason,
 	    "balloon stats stale: idle memory not measured");
 	ck_assert_str_eq(r.guests[WEB2].reclaim_reason,
-	    "excluded (metadata): memtuned leaves it alone");
+	    "excluded (config): memtuned leaves it alone");
 	ck_assert_str_eq(r.guests[SECURE].reclaim_reason,
 	    "no balloon stats: idle memory not measured");
 	ck_assert(!r.guests[BUILD].reclaim_counted);

@@ -524,6 +524,81 @@ START_TEST(test_example_conf_commented)
 }
 END_TEST
 
+/* [daemon] metadata and its bounds: each value read where it belongs,
+ * a bad one an error naming the key (the wording is what a user reads). */
+static const struct metadata_key_case {
+	const char *text;
+	int rc;
+	const char *err;
+	enum metadata_trust mode;
+	int64_t floor_max_pmy, shares_max;
+	bool exclude;
+} metadata_key_cases[] = {
+	{ "", 0, NULL, METADATA_BOUNDED, 5000, 4000, false },
+	{ "metadata = bounded\n", 0, NULL, METADATA_BOUNDED, 5000, 4000,
+	    false },
+	{ "metadata = trust\nmetadata_floor_max = 25%\n"
+	    "metadata_shares_max = 2000\nmetadata_exclude = yes\n", 0, NULL,
+	    METADATA_TRUST, 2500, 2000, true },
+	{ "metadata = ignore\nmetadata_floor_max = 100%\n"
+	    "metadata_shares_max = 1\n", 0, NULL, METADATA_IGNORE, 10000, 1,
+	    false },
+	{ .text = "metadata = trusted\n", .rc = -EINVAL,
+	    .err = "memtuned.conf:2: [daemon] "
+	    "metadata: \"trusted\" is not trust, bounded or ignore" },
+	{ .text = "metadata = Bounded\n", .rc = -EINVAL,
+	    .err = "memtuned.conf:2: [daemon] "
+	    "metadata: \"Bounded\" is not trust, bounded or ignore" },
+	{ .text = "metadata_floor_max = 150%\n", .rc = -EINVAL,
+	    .err = "memtuned.conf:2: [daemon] "
+	    "metadata_floor_max: \"150%\" is not a percentage from 1% to "
+	    "100%" },
+	{ .text = "metadata_floor_max = 0%\n", .rc = -EINVAL,
+	    .err = "memtuned.conf:2: [daemon] "
+	    "metadata_floor_max must be above 0%" },
+	{ .text = "metadata_floor_max = 2G\n", .rc = -EINVAL,
+	    .err = "memtuned.conf:2: [daemon] "
+	    "metadata_floor_max: \"2G\" is not a percentage" },
+	{ .text = "metadata_shares_max = 0\n", .rc = -EINVAL,
+	    .err = "memtuned.conf:2: [daemon] "
+	    "metadata_shares_max: \"0\" is not a whole number from 1 to "
+	    "1000000 (out of range)" },
+	{ .text = "metadata_shares_max = 1000001\n", .rc = -EINVAL,
+	    .err = "memtuned.conf:2: "
+	    "[daemon] metadata_shares_max: \"1000001\" is not a whole number "
+	    "from 1 to 1000000 (out of range)" },
+	{ .text = "metadata_shares_max = many\n", .rc = -EINVAL,
+	    .err = "memtuned.conf:2: "
+	    "[daemon] metadata_shares_max: \"many\" is not a whole number" },
+	{ .text = "metadata_exclude = maybe\n", .rc = -EINVAL,
+	    .err = "memtuned.conf:2: [daemon] "
+	    "metadata_exclude: \"maybe\" is not yes or no" },
+};
+
+START_TEST(test_metadata_keys)
+{
+	const struct metadata_key_case *mc = &metadata_key_cases[_i];
+	struct mt_config cfg;
+	char text[512], err[1024];
+
+	snprintf(text, sizeof(text), "[daemon]\n%s", mc->text);
+	ck_assert_int_eq(load(text, &cfg, err, sizeof(err)), mc->rc);
+	if (mc->rc < 0) {
+		assert_has(err, mc->err);
+		config_free(&cfg);
+		return;
+	}
+	ck_assert_int_eq(cfg.policy.metadata_mode, mc->mode);
+	ck_assert_int_eq(cfg.policy.metadata_floor_max_pmy, mc->floor_max_pmy);
+	ck_assert_int_eq(cfg.policy.metadata_shares_max, mc->shares_max);
+	ck_assert(cfg.policy.metadata_exclude == mc->exclude);
+	ck_assert_str_eq(metadata_trust_name(cfg.policy.metadata_mode),
+	    mc->mode == METADATA_TRUST ? "trust" : mc->mode ==
+	    METADATA_IGNORE ? "ignore" : "bounded");
+	config_free(&cfg);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -541,6 +616,8 @@ config_suite(void)
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_example_conf);
 	tcase_add_test(tc, test_example_conf_commented);
+	tcase_add_loop_test(tc, test_metadata_keys, 0,
+	    (int)(sizeof(metadata_key_cases) / sizeof(metadata_key_cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -118,7 +118,11 @@ START_TEST(test_metadata_followed)
 	ck_assert_int_eq(g->input.floor_kib, 1024 * 1024);
 	ck_assert_int_eq(g->input.floor_src, SRC_METADATA);
 	ck_assert(g->input.exclude);
-	ck_assert_int_eq(d.eng.plan.guests[0].state, GPS_EXCLUDED);
+	/* metadata = bounded (the default): its exclude is not the
+	 * tenant's to give, so the guest stays managed */
+	ck_assert(d.eng.plan.guests[0].meta_cap.exclude);
+	ck_assert(!d.eng.plan.guests[0].input.exclude);
+	ck_assert_int_ne(d.eng.plan.guests[0].state, GPS_EXCLUDED);
 
 	/* a title or another program's element is not memtuned's */
 	ck_assert_int_eq(virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_TITLE,
@@ -145,6 +149,56 @@ START_TEST(test_metadata_followed)
 }
 END_TEST
 
+/* metadata = ignore: the element is not read at all, at the first read
+ * nor when a change event makes the collector read the domain again. */
+START_TEST(test_metadata_ignored)
+{
+	struct daemon_opts o = { .no_control = true };
+	const struct guest_snapshot *g;
+	virConnectPtr other;
+	virDomainPtr dom;
+	struct daemon d;
+	FILE *f;
+
+	f = fopen(conf_path, "a");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "metadata = ignore\n");
+	ck_assert_int_eq(fclose(f), 0);
+	virSetErrorFunc(NULL, quiet);
+	other = virConnectOpen("test:///default");
+	ck_assert_ptr_nonnull(other);
+	dom = virDomainLookupByName(other, "test");
+	ck_assert_ptr_nonnull(dom);
+	ck_assert_int_eq(virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+	    "<policy floor='1G' shares='9000'/>", "memtuned", DOMXML_NS,
+	    VIR_DOMAIN_AFFECT_LIVE), 0);
+
+	mt_strlcpy(o.config_path, conf_path, sizeof(o.config_path));
+	ck_assert_int_eq(daemon_init(&d, &o), 0);
+	ck_assert_int_eq(d.eng.cfg.policy.metadata_mode, METADATA_IGNORE);
+	ck_assert_int_eq(daemon_tick(&d, true, 0), 0);
+	g = test_guest(&d);
+	ck_assert_int_eq(g->input.floor_src, SRC_DEFAULT);
+	ck_assert_int_eq(g->input.shares_src, SRC_DEFAULT);
+	ck_assert(!MT_PRESENT(g->input.floor_kib));
+
+	ck_assert_int_eq(virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+	    "<policy exclude='yes'/>", "memtuned", DOMXML_NS,
+	    VIR_DOMAIN_AFFECT_LIVE), 0);
+	wait_cache_events(&d, 1);
+	ck_assert_int_eq(daemon_tick(&d, true, 0), 0);
+	g = test_guest(&d);
+	ck_assert_int_eq(g->input.exclude_src, SRC_DEFAULT);
+	ck_assert(!g->input.exclude);
+
+	ck_assert_int_eq(virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+	    NULL, NULL, DOMXML_NS, VIR_DOMAIN_AFFECT_LIVE), 0);
+	virDomainFree(dom);
+	virConnectClose(other);
+	daemon_free(&d);
+}
+END_TEST
+
 Suite *
 daemon_events_suite(void)
 {
@@ -155,6 +209,7 @@ daemon_events_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_events_registered);
 	tcase_add_test(tc, test_metadata_followed);
+	tcase_add_test(tc, test_metadata_ignored);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -509,6 +509,80 @@ START_TEST(test_escape_json_tree)
 }
 END_TEST
 
+/* [daemon] metadata in the status JSON and in explain: where each bound
+ * came from, and a line for each claim of metadata it did not honour,
+ * naming the key that decided (wording a user reads). */
+START_TEST(test_metadata_explained)
+{
+	struct rt *t = rt_new(16384);
+	struct json_object *st, *cap;
+	char *text, line[200], a[32], b[32];
+
+	t->g[0].input.floor_kib = MIB_KIB(3072);
+	t->g[0].input.floor_src = SRC_METADATA;
+	t->g[0].input.shares = 100000;
+	t->g[0].input.shares_src = SRC_METADATA;
+	t->g[1].input.exclude = true;
+	t->g[1].input.exclude_src = SRC_METADATA;
+	t->g[2].input.floor_kib = MIB_KIB(3072);
+	t->g[2].input.floor_src = SRC_CONFIG;
+	t->g[2].hard_limit_kib = MIB_KIB(3800);
+	rt_decide(t);
+	st = report_status_json(&t->e, "standalone");
+
+	ck_assert_str_eq(get_str(json_object_object_get(st, "metadata"),
+	    "mode", ""), "bounded");
+	ck_assert(json_object_object_get_ex(guest_of(st, 0), "metadata_capped",
+	    &cap));
+	ck_assert_int_eq(get_i64(cap, "floor_kib"), MIB_KIB(3072));
+	ck_assert_int_eq(get_i64(cap, "shares"), 100000);
+	ck_assert(get_bool(cap, "memory_low"));
+	ck_assert_int_eq(get_i64(guest_of(st, 0), "floor_kib"), MIB_KIB(2048));
+	ck_assert_int_eq(get_i64(guest_of(st, 0), "shares"), 4000);
+	ck_assert_str_eq(get_str(guest_of(st, 2), "floor_src", ""), "config");
+	ck_assert_str_eq(get_str(guest_of(st, 2), "ceiling_src", ""),
+	    "libvirt");
+	ck_assert(!json_object_object_get_ex(guest_of(st, 2),
+	    "metadata_capped", NULL));
+
+	text = render_explain(st, "vm0");
+	report_fmt_kib(a, sizeof(a), MIB_KIB(3072));
+	report_fmt_kib(b, sizeof(b), MIB_KIB(2048));
+	snprintf(line, sizeof(line), "  trust:    floor %s from metadata "
+	    "capped to %s (metadata_floor_max 50%%)", a, b);
+	ck_line(text, line);
+	ck_line(text, "  shares:   4000 (from metadata)");
+	ck_line(text, "  trust:    shares 100000 from metadata capped to 4000 "
+	    "(metadata_shares_max)");
+	ck_line(text, "  trust:    memory.low follows the default floor, not "
+	    "the floor from metadata (metadata = bounded)");
+	free(text);
+	text = render_explain(st, "vm1");
+	ck_line(text, "  trust:    exclude from metadata not honoured "
+	    "(metadata_exclude = no)");
+	free(text);
+	text = render_explain(st, "vm2");
+	ck_assert_ptr_null(strstr(text, "trust:"));
+	ck_assert_ptr_nonnull(strstr(text, " (from config), ceiling "));
+	ck_assert_ptr_nonnull(strstr(text, " (from libvirt)\n"));
+	free(text);
+	json_object_put(st);
+
+	/* trusted, the same claims are taken whole: nothing to say */
+	t->e.cfg.policy.metadata_mode = METADATA_TRUST;
+	rt_decide(t);
+	st = report_status_json(&t->e, "standalone");
+	ck_assert_str_eq(get_str(json_object_object_get(st, "metadata"),
+	    "mode", ""), "trust");
+	ck_assert_int_eq(get_i64(guest_of(st, 0), "floor_kib"), MIB_KIB(3072));
+	text = render_explain(st, "vm0");
+	ck_assert_ptr_null(strstr(text, "trust:"));
+	free(text);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
 Suite *
 report_suite(void)
 {
@@ -526,6 +600,7 @@ report_suite(void)
 	tcase_add_loop_test(tc, test_one_node_adds_nothing, 0, 2);
 	tcase_add_test(tc, test_guest_name_escaped);
 	tcase_add_test(tc, test_escape_json_tree);
+	tcase_add_test(tc, test_metadata_explained);
 	suite_add_tcase(s, tc);
 	return s;
 }
