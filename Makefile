@@ -231,8 +231,8 @@ install: all man
 
 # The Debian package, built by dpkg-buildpackage in a copy of the tree
 # under build/deb/ (scripts/build-deb), so debian/'s leftovers and
-# dh_auto_clean stay out of this one. lintian runs here and not in make
-# check: it takes longer than the whole package build.
+# dh_auto_clean stay out of this one. make check builds and checks it too
+# (scripts/check-deb, lintian included).
 deb: deps
 	@deb=$$(scripts/build-deb build/deb | tail -n 1) && \
 	echo "$$deb" && lintian --fail-on error "$$deb"
