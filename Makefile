@@ -7,6 +7,7 @@
 #   make bench      benchmarks, results under docs/bench/
 #   make man        man pages from docs/man/*.scd (build/man/)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        the Debian package (build/deb/), checked by lintian
 
 VERSION := 0.1.0
 PREFIX ?= /usr/local
@@ -85,7 +86,7 @@ UNIT_SUITES := $(patsubst tests/unit/test_%.c,%,$(UNIT_SRCS))
 BINS := $(O)/memtuned $(O)/memtunectl
 
 .PHONY: all check unit integration demo bench install uninstall clean deps \
-	testbed-up testbed-down fuzz sim long man
+	testbed-up testbed-down fuzz sim long man deb
 all: $(BINS)
 
 $(O)/%.o: %.c
@@ -227,6 +228,14 @@ install: all man
 		for m in $(O)/man/*.[0-9]; do s=$${m##*.}; \
 		install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done; fi
+
+# The Debian package, built by dpkg-buildpackage in a copy of the tree
+# under build/deb/ (scripts/build-deb), so debian/'s leftovers and
+# dh_auto_clean stay out of this one. make check builds and checks it too
+# (scripts/check-deb, lintian included).
+deb: deps
+	@deb=$$(scripts/build-deb build/deb | tail -n 1) && \
+	echo "$$deb" && lintian --fail-on error "$$deb"
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/memtuned $(DESTDIR)$(SBINDIR)/memtunectl

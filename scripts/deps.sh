@@ -13,6 +13,7 @@ PKGS=(
 	busybox-static cpio kmod socat procps psmisc iproute2 xz-utils
 	clang libclang-rt-14-dev valgrind gnuplot-nox scdoc groff-base python3
 	systemd binutils util-linux passwd
+	debhelper dpkg-dev fakeroot lintian
 )
 
 missing=()
