@@ -71,6 +71,8 @@ struct mt_config {
 	char metrics_host[48];		/* IPv4 or IPv6 literal, no brackets */
 	int metrics_port;
 	char metrics_textfile[PATH_MAX];	/* "" = off */
+	bool metrics_per_guest;		/* no: host, KSM, THP, capacity and
+					   counters only */
 	int64_t capacity_vm_kib;	/* metrics' reference guest size; 0 =
 					   auto, as memtunectl capacity */
 	int64_t psi_threshold_us;	/* 0 = no PSI trigger */

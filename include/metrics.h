@@ -108,13 +108,18 @@ struct metrics_capacity {
 	int64_t now_real_ms;		/* CLOCK_REALTIME, Unix ms */
 };
 
+/* metrics_render flags */
+#define METRICS_NO_GUESTS 0x1	/* leave out the per-guest families
+				   ([daemon] metrics_per_guest = no): a
+				   big host's scrape stays small */
+
 /* Render everything into a new NUL-terminated buffer (*out, the caller
  * frees it; *len excludes the NUL). snap, plan and cap may be NULL (before
- * the first tick, or no estimate): their metrics are left out. 0 or
- * -ENOMEM. */
+ * the first tick, or no estimate): their metrics are left out. flags is 0
+ * or METRICS_NO_GUESTS. 0 or -ENOMEM. */
 int metrics_render(const struct snapshot *snap, const struct policy_plan *plan,
     const struct metrics_capacity *cap, const struct metrics_counters *ctr,
-    char **out, size_t *len);
+    unsigned flags, char **out, size_t *len);
 
 /* Write text to path for node_exporter's textfile collector: to path.tmp
  * in the same directory, fsync, rename over path, fsync the directory, so

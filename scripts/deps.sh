@@ -15,6 +15,9 @@ PKGS=(
 	systemd binutils util-linux passwd
 	debhelper dpkg-dev fakeroot lintian
 )
+# Not here: prometheus, for promtool. Its postinst enables and starts a
+# Prometheus server on the host; scripts/check-contrib unpacks promtool
+# alone from the package into build/ instead.
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -145,6 +145,7 @@ config_defaults(struct mt_config *cfg)
 	/* each acting request runs a whole tick and may move every guest */
 	cfg->act_interval_ms = 5000;
 	cfg->metrics_port = 0;
+	cfg->metrics_per_guest = true;
 	/* 150 ms of stall in 1 s: a guest is hurting, wake up now. Without
 	 * CAP_SYS_RESOURCE the kernel wants 2 s windows; the trigger code
 	 * falls back to one. */
@@ -525,6 +526,8 @@ static const struct daemon_key daemon_keys[] = {
 	    "off, or ADDRESS:PORT such as 127.0.0.1:9848 or [::1]:9848" },
 	{ "metrics_textfile", set_path_off, FIELD(metrics_textfile),
 	    "off, or an absolute path" },
+	{ "metrics_per_guest", set_bool, FIELD(metrics_per_guest),
+	    "yes or no" },
 	{ "capacity_vm_size", set_capacity_vm_size, FIELD(capacity_vm_kib),
 	    "auto, or a size such as 2G" },
 	{ "metadata", set_metadata_mode, FIELD(policy.metadata_mode),

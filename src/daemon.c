@@ -449,7 +449,8 @@ daemon_publish_metrics(struct daemon *d, int64_t started_ms)
 	mc.now_real_ms = clock_gettime(CLOCK_REALTIME, &ts) == 0 ?
 	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 : MT_ABSENT;
 	rc = metrics_render(d->last_tick_ok ? &d->eng.snap : NULL,
-	    d->last_tick_ok ? &d->eng.plan : NULL, &mc, &d->mctr, &text, &len);
+	    d->last_tick_ok ? &d->eng.plan : NULL, &mc, &d->mctr,
+	    c->metrics_per_guest ? 0 : METRICS_NO_GUESTS, &text, &len);
 	if (rc < 0) {
 		log_warnx("metrics: %s", strerror(-rc));
 		return;

@@ -883,7 +883,7 @@ render_counters(struct mbuf *b, const struct metrics_counters *c)
 int
 metrics_render(const struct snapshot *snap, const struct policy_plan *plan,
     const struct metrics_capacity *cap, const struct metrics_counters *ctr,
-    char **out, size_t *len)
+    unsigned flags, char **out, size_t *len)
 {
 	struct mbuf b = { 0 };
 	struct gpair *gps = NULL;
@@ -908,6 +908,9 @@ metrics_render(const struct snapshot *snap, const struct policy_plan *plan,
 	} else if (plan != NULL) {
 		n = plan->nr_guests;
 	}
+	/* the count above stays: it is one series, not one per guest */
+	if (flags & METRICS_NO_GUESTS)
+		n = 0;
 	if (n > 0) {
 		if ((gps = calloc(n, sizeof(*gps))) == NULL) {
 			free(b.p);

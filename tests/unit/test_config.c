@@ -599,6 +599,42 @@ START_TEST(test_metadata_keys)
 }
 END_TEST
 
+static const struct per_guest_case {
+	const char *text;
+	int rc;
+	bool per_guest;
+	const char *err;
+} per_guest_cases[] = {
+	{ "", 0, true, NULL },
+	{ "metrics_per_guest = yes\n", 0, true, NULL },
+	{ "metrics_per_guest = no\n", 0, false, NULL },
+	{ "metrics_per_guest = off\n", 0, false, NULL },
+	{ "metrics_per_guest = maybe\n", -EINVAL, false,
+	  "memtuned.conf:2: [daemon] metrics_per_guest: \"maybe\" is not yes "
+	  "or no" },
+	{ "metrics_per_guest =\n", -EINVAL, false,
+	  "memtuned.conf:2: [daemon] metrics_per_guest: empty value" },
+	{ "metrics_per_guest = no\nmetrics_per_guest = yes\n", -EINVAL, false,
+	  "memtuned.conf:3: 'metrics_per_guest' in [daemon] is set twice "
+	  "(first on line 2)" },
+};
+
+START_TEST(test_metrics_per_guest)
+{
+	const struct per_guest_case *pc = &per_guest_cases[_i];
+	struct mt_config cfg;
+	char text[256], err[1024];
+
+	snprintf(text, sizeof(text), "[daemon]\n%s", pc->text);
+	ck_assert_int_eq(load(text, &cfg, err, sizeof(err)), pc->rc);
+	if (pc->rc < 0)
+		assert_has(err, pc->err);
+	else
+		ck_assert(cfg.metrics_per_guest == pc->per_guest);
+	config_free(&cfg);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -618,6 +654,8 @@ config_suite(void)
 	tcase_add_test(tc, test_example_conf_commented);
 	tcase_add_loop_test(tc, test_metadata_keys, 0,
 	    (int)(sizeof(metadata_key_cases) / sizeof(metadata_key_cases[0])));
+	tcase_add_loop_test(tc, test_metrics_per_guest, 0,
+	    (int)(sizeof(per_guest_cases) / sizeof(per_guest_cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

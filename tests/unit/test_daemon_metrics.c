@@ -186,6 +186,40 @@ START_TEST(test_dry_run_tick_counts_no_action)
 }
 END_TEST
 
+/* The daemon hands [daemon] metrics_per_guest to the renderer: the test
+ * guest's series in the textfile with yes, none with no, the host's in
+ * both. One case per run: libvirt's event loop is one per process. */
+static const struct {
+	const char *line;
+	bool per_guest;
+} per_guest_cases[] = {
+	{ "metrics_per_guest = yes\n", true },
+	{ "metrics_per_guest = no\n", false },
+};
+
+START_TEST(test_tick_metrics_per_guest)
+{
+	struct daemon_opts o = { .no_control = true };
+	struct daemon d;
+	char *t;
+	bool want = per_guest_cases[_i].per_guest;
+
+	write_conf(per_guest_cases[_i].line);
+	mt_strlcpy(o.config_path, conf_path, sizeof(o.config_path));
+	ck_assert_int_eq(daemon_init(&d, &o), 0);
+	ck_assert_int_eq(daemon_tick(&d, true, 0), 0);
+	t = read_prom();
+	ck_assert((strstr(t, "\nmemtuned_guest_actual_bytes{name=\"test\",") !=
+	    NULL) == want);
+	ck_assert((strstr(t, "memtuned_guest_") != NULL) == want);
+	ck_line(t, "memtuned_guests 1");
+	ck_assert_ptr_nonnull(strstr(t,
+	    "\nmemtuned_host_memory_available_bytes "));
+	ck_assert_ptr_nonnull(strstr(t, "\nmemtuned_capacity_vms{"));
+	daemon_free(&d);
+}
+END_TEST
+
 /* ------------------------------------------------------------- config */
 
 static int
@@ -235,6 +269,8 @@ daemon_metrics_suite(void)
 	tcase_add_test(te, test_tick_writes_capacity_at_configured_size);
 	tcase_add_test(te, test_tick_writes_capacity_at_median_size);
 	tcase_add_test(te, test_dry_run_tick_counts_no_action);
+	tcase_add_loop_test(te, test_tick_metrics_per_guest, 0,
+	    (int)ARRAY_SIZE(per_guest_cases));
 	tcase_set_timeout(te, 30);
 	suite_add_tcase(s, te);
 	tcase_add_test(tc, test_config_capacity_vm_size);

@@ -151,7 +151,7 @@ render(size_t *len_out)
 	char *out;
 	size_t len;
 
-	ck_assert_int_eq(metrics_render(&snap, &plan, NULL, &ctr, &out, &len), 0);
+	ck_assert_int_eq(metrics_render(&snap, &plan, NULL, &ctr, 0, &out, &len), 0);
 	ck_assert_uint_eq(strlen(out), len);
 	if (len_out != NULL)
 		*len_out = len;
@@ -418,8 +418,8 @@ render_cap(void)
 
 	ck_assert_int_eq(capacity_estimate_plan(&cap_pc, &snap, &plan,
 	    KIB_MIB(2048), &cap_res), 0);
-	ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr, &out, &len),
-	    0);
+	ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr, 0, &out,
+	    &len), 0);
 	ck_assert_uint_eq(strlen(out), len);
 	return out;
 }
@@ -493,15 +493,15 @@ START_TEST(test_render_capacity_follows_inputs)
 		    .now_real_ms = MT_ABSENT };
 		size_t len;
 
-		ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr, &t,
-		    &len), 0);
+		ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr, 0,
+		    &t, &len), 0);
 		ck_line(t, "memtuned_capacity_vms{level=\"no-overcommit\"} 0");
 		ck_no(t, "memtuned_capacity_age_seconds");
 		ck_no(t, "memtuned_capacity_timestamp_seconds");
 		free(t);
 		mc.res = NULL;
-		ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr, &t,
-		    &len), 0);
+		ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr, 0,
+		    &t, &len), 0);
 		ck_no(t, "memtuned_capacity_");
 		free(t);
 	}
@@ -551,7 +551,7 @@ START_TEST(test_render_without_snapshot)
 	size_t len;
 
 	/* before the first tick: the daemon's counters only */
-	ck_assert_int_eq(metrics_render(NULL, NULL, NULL, &ctr, &t, &len), 0);
+	ck_assert_int_eq(metrics_render(NULL, NULL, NULL, &ctr, 0, &t, &len), 0);
 	ck_line(t, "memtuned_ticks_total 42");
 	ck_no(t, "memtuned_host_");
 	ck_no(t, "memtuned_guest_actual");
@@ -559,16 +559,95 @@ START_TEST(test_render_without_snapshot)
 	ck_assert_uint_gt(check_syntax(t), 30);
 	free(t);
 	/* a plan alone still names its guests */
-	ck_assert_int_eq(metrics_render(NULL, &plan, NULL, NULL, &t, &len), 0);
+	ck_assert_int_eq(metrics_render(NULL, &plan, NULL, NULL, 0, &t, &len), 0);
 	ck_line(t, "memtuned_guest_target_bytes{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\"} 2684354560");
 	ck_no(t, "memtuned_ticks_total");
 	free(t);
 	/* absent last tick: left out */
 	metrics_counters_init(&ctr);
-	ck_assert_int_eq(metrics_render(NULL, NULL, NULL, &ctr, &t, &len), 0);
+	ck_assert_int_eq(metrics_render(NULL, NULL, NULL, &ctr, 0, &t, &len), 0);
 	ck_no(t, "memtuned_last_tick_duration_seconds ");
 	ck_line(t, "memtuned_libvirt_connected 0");
 	free(t);
+}
+END_TEST
+
+/* Does a sample of this family (a line "NAME VALUE" or "NAME{...} VALUE")
+ * appear in the text? */
+static bool
+has_series(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = text; (p = strstr(p, name)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') &&
+		    (p[n] == ' ' || p[n] == '{'))
+			return true;
+	return false;
+}
+
+START_TEST(test_render_per_guest_switch)
+{
+	/* every family of the fixture, and whether it names a guest */
+	static const struct {
+		const char *name;
+		bool per_guest;
+	} cases[] = {
+		{ "memtuned_guest_max_bytes", true },
+		{ "memtuned_guest_actual_bytes", true },
+		{ "memtuned_guest_target_bytes", true },
+		{ "memtuned_guest_floor_bytes", true },
+		{ "memtuned_guest_ceiling_bytes", true },
+		{ "memtuned_guest_need_bytes", true },
+		{ "memtuned_guest_usable_bytes", true },
+		{ "memtuned_guest_rss_bytes", true },
+		{ "memtuned_guest_memtune_hard_limit_bytes", true },
+		{ "memtuned_guest_reclaimable_bytes", true },
+		{ "memtuned_guest_balloon_inflated_bytes_total", true },
+		{ "memtuned_guest_stats_state", true },
+		{ "memtuned_guest_plan_state", true },
+		{ "memtuned_guests", false },
+		{ "memtuned_host_memory_available_bytes", false },
+		{ "memtuned_host_reserve_bytes", false },
+		{ "memtuned_host_pressure_state", false },
+		{ "memtuned_host_psi_memory_ratio", false },
+		{ "memtuned_plan_reclaim_bytes", false },
+		{ "memtuned_capacity_vms", false },
+		{ "memtuned_capacity_guests_counted", false },
+		{ "memtuned_ksm_pages_sharing", false },
+		{ "memtuned_ksmd_cpu_seconds_total", false },
+		{ "memtuned_thp_info", false },
+		{ "memtuned_actions_total", false },
+		{ "memtuned_errors_total", false },
+		{ "memtuned_guests_gone_total", false },
+		{ "memtuned_last_tick_duration_seconds", false },
+	};
+	struct metrics_capacity mc = { .res = &cap_res, .now_ms = 101250,
+	    .now_real_ms = INT64_C(1700000000000) };
+	char *text[2];
+	size_t len;
+
+	cap_config();
+	ck_assert_int_eq(capacity_estimate_plan(&cap_pc, &snap, &plan,
+	    KIB_MIB(2048), &cap_res), 0);
+	ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr, 0, &text[0],
+	    &len), 0);
+	ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr,
+	    METRICS_NO_GUESTS, &text[1], &len), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		ck_assert_msg(has_series(text[0], cases[i].name),
+		    "%s missing with per-guest series", cases[i].name);
+		ck_assert_msg(has_series(text[1], cases[i].name) ==
+		    !cases[i].per_guest, "%s %s without per-guest series",
+		    cases[i].name, cases[i].per_guest ? "present" : "missing");
+	}
+	/* nothing else names a guest either, HELP and TYPE included */
+	ck_no(text[1], "uuid=");
+	ck_no(text[1], "memtuned_guest_");
+	ck_assert_uint_gt(check_syntax(text[1]), 50);
+	free(text[0]);
+	free(text[1]);
+	capacity_result_free(&cap_res);
 }
 END_TEST
 
@@ -668,7 +747,7 @@ START_TEST(test_count_plan)
 	metrics_count_plan(&ctr, &p, &res, &out);
 	ck_assert_uint_eq(ctr.actions[METRICS_KIND_KSM][METRICS_REASON_STOP], 0);
 
-	ck_assert_int_eq(metrics_render(NULL, NULL, NULL, &ctr, &t, &len), 0);
+	ck_assert_int_eq(metrics_render(NULL, NULL, NULL, &ctr, 0, &t, &len), 0);
 	ck_line(t, "memtuned_actions_total{kind=\"balloon\",reason=\"reclaim\"} 3");
 	ck_line(t, "memtuned_actions_total{kind=\"memtune\",reason=\"squeeze\"} 3");
 	ck_line(t, "memtuned_actions_total{kind=\"ksm\",reason=\"start\"} 1");
@@ -1289,6 +1368,7 @@ metrics_suite(void)
 	tcase_add_test(tc, test_render_capacity);
 	tcase_add_test(tc, test_render_capacity_follows_inputs);
 	tcase_add_test(tc, test_render_capacity_numa);
+	tcase_add_test(tc, test_render_per_guest_switch);
 	tcase_add_test(tc, test_render_plan_out_of_order);
 	tcase_add_test(tc, test_count_plan);
 	tcase_add_test(tc, test_count_only_applied);
