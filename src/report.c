@@ -512,16 +512,14 @@ report_fit_name(char *dst, size_t len, const char *esc, int width)
 	static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026 */
 	size_t used, n, cut = 0;
 	int c, total = 0, kept = 0;
-	bool full = false;
 
-	/* the prefix of whole units in width - 1 columns, and the total */
+	/* the prefix of whole units in width - 1 columns (once one does not
+	 * fit, none after it does), and the total */
 	for (const char *p = esc; *p != '\0'; p += n) {
 		n = fit_unit(p, &c);
-		if (!full && total + c <= width - 1) {
+		if (total + c <= width - 1) {
 			cut += n;
 			kept += c;
-		} else {
-			full = true;
 		}
 		total += c;
 	}
