@@ -327,6 +327,14 @@ get_status(const struct ctl_opts *o, const char *cmd, struct json_object **resp)
 	if (o->standalone)
 		return acting ? standalone_rebalance(o, resp) :
 		    run_standalone(o, cmd, resp);
+	/* with -c, a daemon of another host must not act before that is
+	 * seen: its status first */
+	if (acting && o->uri[0] != '\0' && ask_daemon(o, "status", resp) == 0) {
+		if ((rc = check_uri(o, resp)) != EXIT_OK)
+			return rc;
+		json_object_put(*resp);
+		*resp = NULL;
+	}
 	rc = ask_daemon(o, cmd, resp);
 	if (rc == 0)
 		return check_uri(o, resp);
