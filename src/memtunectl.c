@@ -589,6 +589,7 @@ set_opt(struct ctl_opts *o, int c, const char *arg, const char *bad)
 static int
 parse_opts(struct ctl_opts *o, int argc, char **argv)
 {
+	char bad[64];
 	int c, rc;
 
 	o->json = wants_json(argc, argv);
@@ -609,7 +610,13 @@ parse_opts(struct ctl_opts *o, int argc, char **argv)
 		case 'V':
 			return cmd_version(o);
 		default:
-			if ((rc = set_opt(o, c, optarg, argv[optind - 1])) != EXIT_OK) {
+			/* a short one may sit in a cluster (-jx): named by
+			 * optopt; a long one by its word */
+			if (optopt > 0 && optopt < 256 && (c == '?' || c == ':'))
+				snprintf(bad, sizeof(bad), "-%c", optopt);
+			else
+				mt_strlcpy(bad, argv[optind - 1], sizeof(bad));
+			if ((rc = set_opt(o, c, optarg, bad)) != EXIT_OK) {
 				if (!o->json)
 					usage(stderr);
 				return rc;
