@@ -14,6 +14,8 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 MANDIR ?= $(PREFIX)/share/man
+# where bash-completion looks on demand (pkg-config bash-completion)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # systemd's unit directory for packages; the unit's paths follow SBINDIR
 UNITDIR ?= /lib/systemd/system
 DESTDIR ?=
@@ -224,6 +226,8 @@ install: all man
 	sed 's|/usr/local/sbin/|$(SBINDIR)/|g' conf/memtuned.service \
 		>$(DESTDIR)$(UNITDIR)/memtuned.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/memtuned.service
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 contrib/bash-completion/memtunectl $(DESTDIR)$(BASHCOMPDIR)/memtunectl
 	@if ls $(O)/man/*.[0-9] >/dev/null 2>&1; then \
 		for m in $(O)/man/*.[0-9]; do s=$${m##*.}; \
 		install -d $(DESTDIR)$(MANDIR)/man$$s; \
@@ -240,6 +244,7 @@ deb: deps
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/memtuned $(DESTDIR)$(SBINDIR)/memtunectl
 	rm -f $(DESTDIR)$(UNITDIR)/memtuned.service
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/memtunectl
 	rm -f $(DESTDIR)$(MANDIR)/man8/memtuned.8 $(DESTDIR)$(MANDIR)/man8/memtunectl.8 \
 		$(DESTDIR)$(MANDIR)/man5/memtuned.conf.5
 

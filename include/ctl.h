@@ -4,8 +4,8 @@
  * with a control_group (else an admin_group). Every peer is checked again
  * with SO_PEERCRED and SO_PEERGROUPS: uid 0, or a member of control_group or
  * admin_group. One request per connection: a JSON object on one line, at
- * most CTL_REQUEST_MAX bytes, answered by one JSON object and the
- * connection is closed. A client that sends too much, too slowly, or
+ * most CTL_REQUEST_MAX bytes, answered by one JSON object whose first key
+ * is "schema" (MT_JSON_SCHEMA, jsonutil.h), and the connection is closed. A client that sends too much, too slowly, or
  * garbage is dropped without stalling the loop: the server never blocks,
  * and holds at most CTL_MAX_CLIENTS connections with a deadline each.
  *

@@ -82,6 +82,7 @@ struct guest_entry {
 struct guest_skip {
 	char name[MT_NAME_MAX];
 	char uuid[MT_UUID_LEN];
+	int id;				/* libvirt domain id, -1 if inactive */
 	int state;			/* virDomainState; -1 unknown */
 	int state_reason;		/* its reason code; -1 unknown */
 	char why[160];

@@ -24,14 +24,41 @@ struct json_object *report_status_json(const struct engine *e,
  * json-c escapes itself, must not. */
 void report_escape_json(struct json_object *o);
 
+/* The status table's GUEST column: names longer than this are cut with
+ * an ellipsis ("…"); --json has them whole. */
+#define REPORT_NAME_COLS 20
+
+/* esc (already mt_escape'd) in width columns, padded with spaces: whole
+ * when it fits, else as much as fits in width - 1 columns and "…", never
+ * cut inside a UTF-8 character or a "\xNN" escape. len >= width * 4 + 4
+ * holds any result. */
+void report_fit_name(char *dst, size_t len, const char *esc, int width);
+
+/* A guest of a status by what virsh takes: a numeric ID first, then a
+ * UUID (any case), then the name; NULL when none matches. */
+struct json_object *report_find_guest(struct json_object *status,
+    const char *key);
+
 /* Render a status object as the operator's table. Like the two below it
  * escapes the strings of status in place first. */
 void report_print_status(FILE *out, struct json_object *status);
-/* Why a guest has the numbers it has; guest is matched against the raw
- * name or UUID. 0, or -ENOENT when the status holds no guest of that
- * name. */
+/* Why a guest has the numbers it has; guest is found as
+ * report_find_guest finds it, by its raw name. 0, or -ENOENT when the
+ * status holds no such guest. */
 int report_print_explain(FILE *out, struct json_object *status,
     const char *guest);
+/* The same as a new JSON object (schema first): the guest's figures as
+ * the status has them, its bounds with where each came from, the host's
+ * state, and the explanation's lines, unescaped, in "reasons"; NULL when
+ * the status holds no such guest. status is left as it was. */
+struct json_object *report_explain_json(struct json_object *status,
+    const char *guest);
+
+/* A failure as memtunectl --json prints it: {"schema", "ok": false,
+ * "error", "code"}; code is a stable word scripts test, error the
+ * English for people. A new object. */
+struct json_object *report_error_json(const char *error, const char *code);
+
 /* Every step of the plan in a status, with its reason; dry_run says
  * whether it was carried out. Returns the number of steps. */
 int report_print_plan(FILE *out, struct json_object *status, bool dry_run);

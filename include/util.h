@@ -44,6 +44,15 @@ int mt_scan_u64(const char **pp, int64_t *out);
 /* Sizes for the config: "512" (KiB), "512K", "300M", "2G", "1T", with an
  * optional "iB"/"B" suffix. Result in KiB. 0 or -EINVAL/-ERANGE. */
 int mt_parse_size_kib(const char *s, int64_t *out_kib);
+/* The same parser with the unit of a bare number given in KiB: 1 for the
+ * configuration, 1024 for memtunectl, whose bare sizes were always MiB. */
+int mt_parse_size_unit_kib(const char *s, int64_t bare_kib,
+    int64_t *out_kib);
+/* A size on memtunectl's command line: "2048" (MiB, as before suffixes
+ * came), "2G", "512M", "1.5G", "4194304K". Rounded up to a whole MiB,
+ * 1..MT_CLI_MIB_MAX. 0 or -EINVAL (not a size), -ERANGE (0 or too big). */
+#define MT_CLI_MIB_MAX (INT64_C(1) << 30)
+int mt_parse_cli_mib(const char *s, int64_t *out_mib);
 /* "10%" or "12.5%" -> per-myriad (1/10000). "0.5" is rejected: the unit is
  * required so a typo cannot turn 50% into 0.5%. */
 int mt_parse_percent_pmy(const char *s, int64_t *out_pmy);

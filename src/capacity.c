@@ -453,6 +453,7 @@ capacity_json(const struct capacity_result *r, const char *vm_source,
 
 	if (o == NULL)
 		return NULL;
+	json_object_object_add(o, "schema", json_object_new_int(MT_JSON_SCHEMA));
 	add_bool(o, "ok", true);
 	add_i64(o, "vm_kib", r->vm_kib);
 	add_str(o, "vm_source", vm_source);
@@ -534,6 +535,7 @@ json_error(const char *msg)
 {
 	struct json_object *o = json_object_new_object();
 
+	json_object_object_add(o, "schema", json_object_new_int(MT_JSON_SCHEMA));
 	add_bool(o, "ok", false);
 	add_str(o, "error", msg);
 	return o;

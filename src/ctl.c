@@ -15,6 +15,7 @@
 
 #include "ctl.h"
 #include "evloop.h"
+#include "jsonutil.h"
 #include "log.h"
 #include "util.h"
 
@@ -187,6 +188,8 @@ ctl_reply(struct ctl_server *srv, struct connpool_client *c,
 		json_object_object_add(resp, "error",
 		    json_object_new_string("internal error"));
 	}
+	/* every answer says which JSON it is, the daemon's errors too */
+	resp = mt_json_schema_first(resp);
 	txt = json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN);
 	n = strlen(txt);
 	out = malloc(n + 2);
@@ -420,7 +423,7 @@ ctl_accept_peer(struct ctl_server *srv, int cfd)
 	srv->refused++;
 	snprintf(msg, sizeof(msg), "permission denied: this socket is for %s",
 	    who);
-	o = ctl_refusal(CTL_CODE_PERMISSION, msg);
+	o = mt_json_schema_first(ctl_refusal(CTL_CODE_PERMISSION, msg));
 	txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	/* a refused peer gets a one-line answer, best effort */
 	(void)!send(cfd, txt, strlen(txt), MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -431,6 +431,7 @@ skip_busy(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 	k = &gc->skipped[gc->nr_skipped++];
 	mt_strlcpy(k->name, name, sizeof(k->name));
 	mt_strlcpy(k->uuid, uuid, sizeof(k->uuid));
+	k->id = (int)virDomainGetID(rec->dom);
 	k->state = state;
 	k->state_reason = reason;
 	if (state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED) {

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "engine.h"
+#include "jsonutil.h"
 #include "log.h"
 #include "report.h"
 #include "util.h"
@@ -36,9 +38,28 @@ enum {
 				 * or one without the operator asking */
 };
 
+/* Stable codes of memtunectl's own failures, in --json's "code" (the
+ * daemon's refusals keep theirs: ctl.h, daemon.h); docs/man/memtunectl.8.scd
+ * lists them with their exit codes. */
+#define CODE_USAGE "usage"
+#define CODE_BAD_SIZE "bad_size"
+#define CODE_CONFIG "config"
+#define CODE_INTERNAL "internal"
+#define CODE_FAILED "failed"
+#define CODE_NO_DATA "no_data"
+#define CODE_UNREACHABLE "daemon_unreachable"
+#define CODE_REFUSED "refused"
+#define CODE_NO_SPACE "no_space"
+#define CODE_NO_GUEST "no_guest"
+#define CODE_URI "uri_mismatch"
+#define CODE_RUNNING "daemon_running"
+#define CODE_NOT_RUNNING "daemon_not_running"
+#define CODE_UNKNOWN "daemon_state_unknown"
+
 struct ctl_opts {
 	char config_path[PATH_MAX];
 	char socket_path[108];
+	char uri[256];		/* -c: the libvirt URI here; "" the config's */
 	bool socket_given;
 	bool json;
 	bool standalone;	/* compute here; act only if no daemon runs */
@@ -48,15 +69,41 @@ struct ctl_opts {
 	int timeout_ms;
 };
 
-/* An error that may quote a guest (the engine's last error) or come from
- * the daemon: escaped as a log line is, never raw on the terminal. */
 static void
-print_error(const char *msg)
+print_json(struct json_object *o)
 {
-	char buf[MT_ESCAPE_SIZE(1024)];
+	o = mt_json_schema_first(json_object_get(o));
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
 
-	mt_escape(buf, sizeof(buf), msg);
-	fprintf(stderr, "memtunectl: %s\n", buf);
+/* A failure, and the exit status it goes with. With --json a JSON object
+ * on stdout, {"error": ..., "code": ...}, whatever else the command would
+ * have printed; else a line on stderr. The message may quote a guest (the
+ * engine's last error) or come from the daemon: raw in JSON, which json-c
+ * escapes, and escaped as a log line is on the terminal. */
+static int __attribute__((format(printf, 4, 5)))
+fail(const struct ctl_opts *o, int status, const char *code,
+    const char *fmt, ...)
+{
+	char msg[8192], buf[MT_ESCAPE_SIZE(1024)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (o->json) {
+		struct json_object *e = report_error_json(msg, code);
+
+		print_json(e);
+		json_object_put(e);
+	} else {
+		mt_escape(buf, sizeof(buf), msg);
+		fprintf(stderr, "memtunectl: %s\n", buf);
+	}
+	return status;
 }
 static void
 usage(FILE *out)
@@ -67,7 +114,8 @@ usage(FILE *out)
 	    "Commands:\n"
 	    "  status               guests and host: actual, target, floor, ceiling,\n"
 	    "                       usable, state and the reason for each\n"
-	    "  explain GUEST        why GUEST has the target it has\n"
+	    "  explain GUEST        why GUEST (an ID, UUID or name, as virsh takes\n"
+	    "                       them) has the target it has\n"
 	    "  rebalance            collect, decide and act once, printing every\n"
 	    "                       step and its reason\n"
 	    "  capacity             how many more guests fit: without overcommit,\n"
@@ -78,15 +126,18 @@ usage(FILE *out)
 	    "  -f, --config FILE    configuration (default %s)\n"
 	    "  -s, --socket PATH    the daemon's control socket (default from the\n"
 	    "                       configuration)\n"
-	    "  -j, --json           machine-readable output (status, rebalance,\n"
-	    "                       capacity)\n"
+	    "  -c, --connect URI    the libvirt URI when collecting here (default\n"
+	    "                       [daemon] uri); a daemon managing another is\n"
+	    "                       an error\n"
+	    "  -j, --json           machine-readable output, errors included\n"
 	    "      --standalone     do not ask the daemon; collect here. A real\n"
 	    "                       rebalance without a daemon needs it, and is\n"
 	    "                       refused with it while a daemon runs\n"
 	    "  -n, --dry-run        rebalance: print the plan, change nothing\n"
-	    "  -r, --reserve MIB    rebalance: free MIB for a VM about to start\n"
-	    "      --vm-size MIB    capacity: size of the guests to fit (default:\n"
+	    "  -r, --reserve SIZE   rebalance: free SIZE for a VM about to start\n"
+	    "      --vm-size SIZE   capacity: size of the guests to fit (default:\n"
 	    "                       the median max memory of running guests)\n"
+	    "                       SIZE: MiB, or with a suffix K, M, G or T (2G)\n"
 	    "  -t, --timeout SEC    how long to wait for the daemon (default 30)\n"
 	    "  -h, --help           show this help\n"
 	    "  -V, --version        same as the version command\n"
@@ -122,6 +173,46 @@ ask_daemon(const struct ctl_opts *o, const char *cmd,
 	return rc;
 }
 
+/* The configuration, or its defaults when there is no file at the default
+ * place; with -c, its URI replaced. 0, or an exit status (said). */
+static int
+load_config(const struct ctl_opts *o, struct mt_config *cfg)
+{
+	char err[8192];
+	int rc = config_load_file(o->config_path, cfg, err, sizeof(err));
+
+	if (rc == -ENOENT && strcmp(o->config_path, CONFIG_DEFAULT_PATH) == 0)
+		config_defaults(cfg);
+	else if (rc < 0)
+		return fail(o, EXIT_FAIL, CODE_CONFIG, "%s", err);
+	if (o->uri[0] != '\0')
+		mt_strlcpy(cfg->uri, o->uri, sizeof(cfg->uri));
+	return EXIT_OK;
+}
+
+/* rebalance's account of what it did, added to the status. */
+static void
+add_rebalance(const struct ctl_opts *o, struct engine *eng, int drc,
+    struct json_object *resp)
+{
+	/* a reserve that cannot be met changes nothing */
+	bool act = !eng->cfg.dry_run && drc == 0;
+
+	if (act) {
+		/* log lines of the actuators go to stderr as they happen */
+		engine_act(eng, false);
+		json_object_object_add(resp, "act_done",
+		    json_object_new_int(eng->last_act.done));
+		json_object_object_add(resp, "act_failed",
+		    json_object_new_int(eng->last_act.failed));
+	}
+	json_object_object_add(resp, "acted", json_object_new_boolean(act));
+	json_object_object_add(resp, "rebalance_rc", json_object_new_int(drc));
+	if (o->reserve_mib > 0)
+		json_object_object_add(resp, "reserve_possible_kib",
+		    json_object_new_int64(eng->plan.reserve_possible_kib));
+}
+
 /* Collect (and decide, and for rebalance act) here, once. */
 static int
 run_standalone(const struct ctl_opts *o, const char *cmd,
@@ -129,70 +220,37 @@ run_standalone(const struct ctl_opts *o, const char *cmd,
 {
 	struct mt_config cfg;
 	struct engine eng;
-	char err[8192];
 	bool rebalance = strcmp(cmd, "rebalance") == 0;
 	int64_t now;
 	int rc, drc;
 
-	rc = config_load_file(o->config_path, &cfg, err, sizeof(err));
-	if (rc == -ENOENT && strcmp(o->config_path, CONFIG_DEFAULT_PATH) == 0) {
-		/* no config file at the default place: the defaults apply */
-		config_defaults(&cfg);
-	} else if (rc < 0) {
-		fprintf(stderr, "%s\n", err);
-		return EXIT_FAIL;
-	}
+	if ((rc = load_config(o, &cfg)) != EXIT_OK)
+		return rc;
 	/* only a rebalance without --dry-run may change anything */
 	if (!rebalance || o->dry_run)
 		cfg.dry_run = true;
 	virt_install_error_handler();
-	if ((rc = engine_init(&eng, &cfg)) < 0) {
-		fprintf(stderr, "memtunectl: cannot set up: %s\n", strerror(-rc));
-		return EXIT_FAIL;
-	}
-	if (engine_connect(&eng) < 0) {
-		print_error(eng.last_error);
-		engine_free(&eng);
-		return EXIT_NODATA;
-	}
+	if ((rc = engine_init(&eng, &cfg)) < 0)
+		return fail(o, EXIT_FAIL, CODE_INTERNAL, "cannot set up: %s",
+		    strerror(-rc));
 	now = mt_now_ms();
-	if (engine_collect(&eng, now) < 0) {
-		print_error(eng.last_error);
+	if (engine_connect(&eng) < 0 || engine_collect(&eng, now) < 0) {
+		rc = fail(o, EXIT_NODATA, CODE_NO_DATA, "%s", eng.last_error);
 		engine_free(&eng);
-		return EXIT_NODATA;
+		return rc;
 	}
 	drc = engine_decide(&eng, now, rebalance ? o->reserve_mib * 1024 : 0);
 	if (drc < 0 && drc != -ENOSPC) {
-		print_error(eng.last_error);
+		rc = fail(o, EXIT_FAIL, CODE_FAILED, "%s", eng.last_error);
 		engine_free(&eng);
-		return EXIT_FAIL;
+		return rc;
 	}
-	if (strcmp(cmd, "capacity") == 0) {
+	if (strcmp(cmd, "capacity") == 0)
 		*resp = capacity_engine_json(&eng, o->vm_mib * 1024, now);
-		engine_free(&eng);
-		return EXIT_OK;
-	}
-	*resp = report_status_json(&eng, "standalone");
-	if (rebalance) {
-		/* a reserve that cannot be met changes nothing */
-		bool act = !eng.cfg.dry_run && drc == 0;
-
-		if (act) {
-			/* log lines of the actuators go to stderr as they happen */
-			engine_act(&eng, false);
-			json_object_object_add(*resp, "act_done",
-			    json_object_new_int(eng.last_act.done));
-			json_object_object_add(*resp, "act_failed",
-			    json_object_new_int(eng.last_act.failed));
-		}
-		json_object_object_add(*resp, "acted",
-		    json_object_new_boolean(act));
-		json_object_object_add(*resp, "rebalance_rc",
-		    json_object_new_int(drc));
-		if (o->reserve_mib > 0)
-			json_object_object_add(*resp, "reserve_possible_kib",
-			    json_object_new_int64(eng.plan.reserve_possible_kib));
-	}
+	else
+		*resp = report_status_json(&eng, "standalone");
+	if (rebalance)
+		add_rebalance(o, &eng, drc, *resp);
 	engine_free(&eng);
 	return EXIT_OK;
 }
@@ -225,20 +283,35 @@ standalone_rebalance(const struct ctl_opts *o, struct json_object **resp)
 	if (rc == 0) {
 		json_object_put(*resp);
 		*resp = NULL;
-		fprintf(stderr, "memtunectl: memtuned is running (socket %s); "
-		    "a standalone rebalance would make a second controller: "
-		    "ask it without --standalone\n", o->socket_path);
-		return EXIT_CONTROLLER;
+		return fail(o, EXIT_CONTROLLER, CODE_RUNNING, "memtuned is "
+		    "running (socket %s); a standalone rebalance would make a "
+		    "second controller: ask it without --standalone",
+		    o->socket_path);
 	}
-	if (!no_daemon(rc)) {
-		fprintf(stderr, "memtunectl: cannot tell whether memtuned runs "
-		    "(socket %s: %s): no standalone rebalance\n",
-		    o->socket_path, errno_name(rc));
-		return EXIT_CONTROLLER;
-	}
+	if (!no_daemon(rc))
+		return fail(o, EXIT_CONTROLLER, CODE_UNKNOWN, "cannot tell "
+		    "whether memtuned runs (socket %s: %s): no standalone "
+		    "rebalance", o->socket_path, errno_name(rc));
 	fprintf(stderr, "memtunectl: memtuned is not running (socket %s: %s): "
 	    "rebalancing here (--standalone)\n", o->socket_path, errno_name(rc));
 	return run_standalone(o, "rebalance", resp);
+}
+
+/* -c names the host the operator means: an answer from a daemon that
+ * manages another would be about the wrong guests. */
+static int
+check_uri(const struct ctl_opts *o, struct json_object **resp)
+{
+	const char *uri = get_str(*resp, "uri", NULL);
+
+	if (o->uri[0] == '\0' || uri == NULL || strcmp(uri, o->uri) == 0)
+		return EXIT_OK;
+	fail(o, EXIT_FAIL, CODE_URI, "memtuned (socket %s) manages %s, not %s: "
+	    "--standalone -c %s collects here", o->socket_path, uri, o->uri,
+	    o->uri);
+	json_object_put(*resp);
+	*resp = NULL;
+	return EXIT_FAIL;
 }
 
 /* The daemon answers when it runs. Without it, read verbs are computed
@@ -254,65 +327,51 @@ get_status(const struct ctl_opts *o, const char *cmd, struct json_object **resp)
 	if (o->standalone)
 		return acting ? standalone_rebalance(o, resp) :
 		    run_standalone(o, cmd, resp);
+	/* with -c, a daemon of another host must not act before that is
+	 * seen: its status first */
+	if (acting && o->uri[0] != '\0' && ask_daemon(o, "status", resp) == 0) {
+		if ((rc = check_uri(o, resp)) != EXIT_OK)
+			return rc;
+		json_object_put(*resp);
+		*resp = NULL;
+	}
 	rc = ask_daemon(o, cmd, resp);
 	if (rc == 0)
-		return EXIT_OK;
-	if (rc == -EACCES) {
+		return check_uri(o, resp);
+	if (rc == -EACCES)
 		/* the socket's mode said no before the daemon could */
-		fprintf(stderr, "memtunectl: permission denied on %s: "
-		    "only root and the daemon's control_group (or "
-		    "admin_group) may use it\n", o->socket_path);
-		return EXIT_FAIL;
-	}
-	if (!no_daemon(rc)) {
-		fprintf(stderr, "memtunectl: the daemon at %s did not "
-		    "answer: %s\n", o->socket_path, strerror(-rc));
-		return EXIT_NODATA;
-	}
-	if (acting) {
-		fprintf(stderr, "memtunectl: memtuned is not running (socket %s: "
-		    "%s); a real rebalance without it needs --standalone\n",
-		    o->socket_path, errno_name(rc));
-		return EXIT_CONTROLLER;
-	}
+		return fail(o, EXIT_FAIL, CTL_CODE_PERMISSION, "permission "
+		    "denied on %s: only root and the daemon's control_group "
+		    "(or admin_group) may use it", o->socket_path);
+	if (!no_daemon(rc))
+		return fail(o, EXIT_NODATA, CODE_UNREACHABLE, "the daemon at %s "
+		    "did not answer: %s", o->socket_path, strerror(-rc));
+	if (acting)
+		return fail(o, EXIT_CONTROLLER, CODE_NOT_RUNNING, "memtuned is "
+		    "not running (socket %s: %s); a real rebalance without it "
+		    "needs --standalone", o->socket_path, errno_name(rc));
 	fprintf(stderr, "memtunectl: memtuned not reachable (socket %s: %s): "
 	    "computed here\n", o->socket_path, errno_name(rc));
 	return run_standalone(o, cmd, resp);
 }
 
-/* The refusal's stable code (ctl.h, daemon.h), or "". */
-static const char *
-resp_code(struct json_object *resp)
+/* A refusal in the answer: said (with the daemon's stable code, or
+ * dflt_code), and the exit status; EXIT_OK when there is none. A reserve
+ * more than the host could ever free cannot be met either. */
+static int
+resp_refused(const struct ctl_opts *o, struct json_object *resp,
+    int status, const char *dflt_code)
 {
-	struct json_object *v;
+	const char *code = get_str(resp, "code", dflt_code);
 
-	if (json_object_object_get_ex(resp, "code", &v) &&
-	    json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return "";
-}
-
-static bool
-resp_ok(struct json_object *resp)
-{
-	struct json_object *v;
-
-	if (json_object_object_get_ex(resp, "ok", &v) &&
-	    !json_object_get_boolean(v)) {
-		struct json_object *e;
-
-		print_error(json_object_object_get_ex(resp, "error", &e) ?
-		    json_object_get_string(e) : "the daemon refused");
-		return false;
-	}
-	return true;
-}
-
-static void
-print_json(struct json_object *o)
-{
-	printf("%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+	if (resp == NULL)
+		return fail(o, EXIT_FAIL, CODE_INTERNAL, "out of memory");
+	if (!json_object_object_get_ex(resp, "ok", NULL) || get_bool(resp, "ok"))
+		return EXIT_OK;
+	if (strcmp(code, DAEMON_CODE_RESERVE) == 0)
+		status = EXIT_NOSPACE;
+	return fail(o, status, code, "%s", get_str(resp, "error",
+	    "the daemon refused"));
 }
 
 static int
@@ -321,39 +380,34 @@ cmd_status(const struct ctl_opts *o)
 	struct json_object *resp = NULL;
 	int rc = get_status(o, "status", &resp);
 
-	if (rc != EXIT_OK)
-		return rc;
-	if (!resp_ok(resp)) {
-		json_object_put(resp);
-		return EXIT_FAIL;
+	if (rc == EXIT_OK &&
+	    (rc = resp_refused(o, resp, EXIT_FAIL, CODE_REFUSED)) == EXIT_OK) {
+		if (o->json)
+			print_json(resp);
+		else
+			report_print_status(stdout, resp);
 	}
-	if (o->json)
-		print_json(resp);
-	else
-		report_print_status(stdout, resp);
 	json_object_put(resp);
-	return EXIT_OK;
+	return rc;
 }
 
 static int
 cmd_explain(const struct ctl_opts *o, const char *guest)
 {
-	struct json_object *resp = NULL;
+	struct json_object *resp = NULL, *ex;
 	int rc = get_status(o, "explain", &resp);
 
-	if (rc != EXIT_OK)
-		return rc;
-	if (!resp_ok(resp)) {
+	if (rc != EXIT_OK ||
+	    (rc = resp_refused(o, resp, EXIT_FAIL, CODE_REFUSED)) != EXIT_OK) {
 		json_object_put(resp);
-		return EXIT_FAIL;
+		return rc;
 	}
-	if (report_print_explain(stdout, resp, guest) < 0) {
-		char shown[MT_ESCAPE_SIZE(MT_NAME_MAX)];
-
-		mt_escape(shown, sizeof(shown), guest);
-		fprintf(stderr, "memtunectl: no running guest named '%s'\n",
-		    shown);
-		rc = EXIT_NOGUEST;
+	if (o->json && (ex = report_explain_json(resp, guest)) != NULL) {
+		print_json(ex);
+		json_object_put(ex);
+	} else if (o->json || report_print_explain(stdout, resp, guest) < 0) {
+		rc = fail(o, EXIT_NOGUEST, CODE_NO_GUEST, "no running guest "
+		    "with the ID, UUID or name '%s'", guest);
 	}
 	json_object_put(resp);
 	return rc;
@@ -362,38 +416,44 @@ cmd_explain(const struct ctl_opts *o, const char *guest)
 static int
 cmd_rebalance(const struct ctl_opts *o)
 {
-	struct json_object *resp = NULL, *v;
+	struct json_object *resp = NULL;
 	int rc = get_status(o, "rebalance", &resp);
-	bool acted;
+	int64_t possible;
 
-	if (rc != EXIT_OK)
-		return rc;
-	if (!resp_ok(resp)) {
-		/* more than the host could ever free cannot be met either */
-		rc = strcmp(resp_code(resp), DAEMON_CODE_RESERVE) == 0 ?
-		    EXIT_NOSPACE : EXIT_FAIL;
+	if (rc != EXIT_OK ||
+	    (rc = resp_refused(o, resp, EXIT_FAIL, CODE_REFUSED)) != EXIT_OK) {
 		json_object_put(resp);
 		return rc;
 	}
-	acted = json_object_object_get_ex(resp, "acted", &v) &&
-	    json_object_get_boolean(v);
-	if (o->json)
-		print_json(resp);
-	else
-		report_print_plan(stdout, resp, !acted);
-	if (json_object_object_get_ex(resp, "rebalance_rc", &v) &&
-	    json_object_get_int(v) == -ENOSPC) {
-		struct json_object *p;
-		int64_t possible = json_object_object_get_ex(resp,
-		    "reserve_possible_kib", &p) ? json_object_get_int64(p) : 0;
+	if (get_i64(resp, "rebalance_rc") != -ENOSPC) {
+		if (o->json)
+			print_json(resp);
+		else
+			report_print_plan(stdout, resp, !get_bool(resp, "acted"));
+		json_object_put(resp);
+		return EXIT_OK;
+	}
+	/* the plan that could not make the room, and why: with --json one
+	 * object, the plan with the error's two keys */
+	possible = get_i64(resp, "reserve_possible_kib");
+	possible = MT_PRESENT(possible) ? possible / 1024 : 0;
+	if (o->json) {
+		char msg[160];
 
-		fprintf(stderr, "memtunectl: cannot free %lld MiB: at most %lld "
-		    "MiB within the guests' floors and needs\n",
-		    (long long)o->reserve_mib, (long long)(possible / 1024));
-		rc = EXIT_NOSPACE;
+		snprintf(msg, sizeof(msg), "cannot free %lld MiB: at most %lld "
+		    "MiB within the guests' floors and needs",
+		    (long long)o->reserve_mib, (long long)possible);
+		add_str(resp, "error", msg);
+		add_str(resp, "code", CODE_NO_SPACE);
+		print_json(resp);
+	} else {
+		report_print_plan(stdout, resp, !get_bool(resp, "acted"));
+		fail(o, EXIT_NOSPACE, CODE_NO_SPACE, "cannot free %lld MiB: at "
+		    "most %lld MiB within the guests' floors and needs",
+		    (long long)o->reserve_mib, (long long)possible);
 	}
 	json_object_put(resp);
-	return rc;
+	return EXIT_NOSPACE;
 }
 
 static int
@@ -402,47 +462,194 @@ cmd_capacity(const struct ctl_opts *o)
 	struct json_object *resp = NULL;
 	int rc = get_status(o, "capacity", &resp);
 
-	if (rc != EXIT_OK)
-		return rc;
-	if (resp == NULL) {
-		fprintf(stderr, "memtunectl: capacity: out of memory\n");
-		return EXIT_FAIL;
-	}
 	/* a refusal here means no snapshot (or no MemTotal) to count on */
-	if (!resp_ok(resp)) {
-		json_object_put(resp);
-		return EXIT_NODATA;
+	if (rc == EXIT_OK &&
+	    (rc = resp_refused(o, resp, EXIT_NODATA, CODE_NO_DATA)) == EXIT_OK) {
+		if (o->json)
+			print_json(resp);
+		else
+			capacity_print(stdout, resp);
 	}
-	if (o->json)
-		print_json(resp);
-	else
-		capacity_print(stdout, resp);
 	json_object_put(resp);
+	return rc;
+}
+
+static int
+cmd_version(const struct ctl_opts *o)
+{
+	struct json_object *v;
+
+	if (!o->json) {
+		version_print(stdout, "memtunectl");
+		return EXIT_OK;
+	}
+	v = json_object_new_object();
+	json_object_object_add(v, "schema", json_object_new_int(MT_JSON_SCHEMA));
+	add_str(v, "memtunectl", MEMTUNED_VERSION);
+	print_json(v);
+	json_object_put(v);
 	return EXIT_OK;
+}
+
+/* A size option: MiB, or with a suffix; 0, or the exit status (said). */
+static int
+opt_size(const struct ctl_opts *o, const char *opt, const char *arg,
+    int64_t *mib)
+{
+	int rc = mt_parse_cli_mib(arg, mib);
+
+	if (rc == -ERANGE)
+		return fail(o, EXIT_USAGE, CODE_BAD_SIZE, "%s %s: out of range "
+		    "(1 MiB to 1024T)", opt, arg);
+	if (rc < 0)
+		return fail(o, EXIT_USAGE, CODE_BAD_SIZE, "%s %s: not a size: a "
+		    "number of MiB, or one with a suffix K, M, G or T (512M, "
+		    "2G, 1.5T)", opt, arg);
+	return EXIT_OK;
+}
+
+enum { OPT_STANDALONE = 256, OPT_ROOT, OPT_VM_SIZE };
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'f' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "connect", required_argument, NULL, 'c' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "standalone", no_argument, NULL, OPT_STANDALONE },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "reserve", required_argument, NULL, 'r' },
+	{ "vm-size", required_argument, NULL, OPT_VM_SIZE },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "root", required_argument, NULL, OPT_ROOT },	/* tests */
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+#define SHORT_OPTS ":f:s:c:jnr:t:hV"
+
+/* --json changes how every failure is said, the option parser's too, so
+ * it is looked for before any other option is judged: among the options,
+ * up to "--" or the command. */
+static bool
+wants_json(int argc, char **argv)
+{
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1)
+		if (c == 'j')
+			return true;
+	return false;
+}
+
+/* One option that takes or checks a value; EXIT_OK or the exit status. */
+static int
+set_opt(struct ctl_opts *o, int c, const char *arg, const char *bad)
+{
+	int64_t v;
+
+	switch (c) {
+	case 'f':
+		mt_strlcpy(o->config_path, arg, sizeof(o->config_path));
+		return EXIT_OK;
+	case 's':
+		if (mt_strlcpy(o->socket_path, arg, sizeof(o->socket_path)) >=
+		    sizeof(o->socket_path))
+			return fail(o, EXIT_USAGE, CODE_USAGE, "socket path too "
+			    "long");
+		o->socket_given = true;
+		return EXIT_OK;
+	case 'c':
+		if (arg[0] == '\0' ||
+		    mt_strlcpy(o->uri, arg, sizeof(o->uri)) >= sizeof(o->uri))
+			return fail(o, EXIT_USAGE, CODE_USAGE, "-c takes a "
+			    "libvirt URI of at most %zu bytes", sizeof(o->uri) - 1);
+		return EXIT_OK;
+	case 'r':
+		return opt_size(o, "--reserve", arg, &o->reserve_mib);
+	case OPT_VM_SIZE:
+		return opt_size(o, "--vm-size", arg, &o->vm_mib);
+	case 't':
+		if (mt_parse_int64(arg, &v) < 0 || v <= 0 || v > 3600)
+			return fail(o, EXIT_USAGE, CODE_USAGE, "--timeout takes "
+			    "seconds (1..3600)");
+		o->timeout_ms = (int)v * 1000;
+		return EXIT_OK;
+	case OPT_ROOT:
+		mt_set_root(arg);
+		return EXIT_OK;
+	case ':':
+		return fail(o, EXIT_USAGE, CODE_USAGE, "%s needs a value", bad);
+	default:
+		return fail(o, EXIT_USAGE, CODE_USAGE, "unknown option %s", bad);
+	}
+}
+
+/* The options; -1 to go on to the command, else the exit status. */
+static int
+parse_opts(struct ctl_opts *o, int argc, char **argv)
+{
+	char bad[64];
+	int c, rc;
+
+	o->json = wants_json(argc, argv);
+	optind = 0;		/* getopt starts over */
+	while ((c = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			break;
+		case OPT_STANDALONE:
+			o->standalone = true;
+			break;
+		case 'n':
+			o->dry_run = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			return cmd_version(o);
+		default:
+			/* a short one may sit in a cluster (-jx): named by
+			 * optopt; a long one by its word */
+			if (optopt > 0 && optopt < 256 && (c == '?' || c == ':'))
+				snprintf(bad, sizeof(bad), "-%c", optopt);
+			else
+				mt_strlcpy(bad, argv[optind - 1], sizeof(bad));
+			if ((rc = set_opt(o, c, optarg, bad)) != EXIT_OK) {
+				if (!o->json)
+					usage(stderr);
+				return rc;
+			}
+		}
+	}
+	return -1;
+}
+
+/* The socket the daemon was configured with, unless -s named one. */
+static void
+default_socket(struct ctl_opts *o)
+{
+	struct mt_config cfg;
+	char err[8192];
+
+	if (o->socket_given)
+		return;
+	if (config_load_file(o->config_path, &cfg, err, sizeof(err)) < 0)
+		config_defaults(&cfg);
+	mt_strlcpy(o->socket_path, cfg.control_socket, sizeof(o->socket_path));
+	config_free(&cfg);
 }
 
 int
 main(int argc, char **argv)
 {
-	enum { OPT_STANDALONE = 256, OPT_ROOT, OPT_VM_SIZE };
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'f' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "standalone", no_argument, NULL, OPT_STANDALONE },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "reserve", required_argument, NULL, 'r' },
-		{ "vm-size", required_argument, NULL, OPT_VM_SIZE },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "root", required_argument, NULL, OPT_ROOT },	/* tests */
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	static const char *const verbs[] = {
+		"status", "explain", "rebalance", "capacity", "version",
 	};
 	struct ctl_opts o;
 	const char *cmd;
-	int64_t v;
-	int c;
+	int rc;
 
 	memset(&o, 0, sizeof(o));
 	mt_strlcpy(o.config_path, CONFIG_DEFAULT_PATH, sizeof(o.config_path));
@@ -450,93 +657,17 @@ main(int argc, char **argv)
 	log_init("memtunectl", LOG_TO_STDERR, 0);
 	/* the command prints its own account; the log adds only trouble */
 	log_set_level(LOG_WARNING);
-	while ((c = getopt_long(argc, argv, "f:s:jnr:t:hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			mt_strlcpy(o.config_path, optarg, sizeof(o.config_path));
-			break;
-		case 's':
-			if (mt_strlcpy(o.socket_path, optarg,
-			    sizeof(o.socket_path)) >= sizeof(o.socket_path)) {
-				fprintf(stderr, "memtunectl: socket path too long\n");
-				return EXIT_USAGE;
-			}
-			o.socket_given = true;
-			break;
-		case 'j':
-			o.json = true;
-			break;
-		case OPT_STANDALONE:
-			o.standalone = true;
-			break;
-		case 'n':
-			o.dry_run = true;
-			break;
-		case 'r':
-			if (mt_parse_int64(optarg, &v) < 0 || v <= 0 ||
-			    v > (INT64_C(1) << 30)) {
-				fprintf(stderr, "memtunectl: --reserve takes a "
-				    "whole number of MiB\n");
-				return EXIT_USAGE;
-			}
-			o.reserve_mib = v;
-			break;
-		case 't':
-			if (mt_parse_int64(optarg, &v) < 0 || v <= 0 || v > 3600) {
-				fprintf(stderr, "memtunectl: --timeout takes "
-				    "seconds (1..3600)\n");
-				return EXIT_USAGE;
-			}
-			o.timeout_ms = (int)v * 1000;
-			break;
-		case OPT_VM_SIZE:
-			if (mt_parse_int64(optarg, &v) < 0 || v <= 0 ||
-			    v > (INT64_C(1) << 30)) {
-				fprintf(stderr, "memtunectl: --vm-size takes a "
-				    "whole number of MiB\n");
-				return EXIT_USAGE;
-			}
-			o.vm_mib = v;
-			break;
-		case OPT_ROOT:
-			mt_set_root(optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		case 'V':
-			version_print(stdout, "memtunectl");
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	if ((rc = parse_opts(&o, argc, argv)) >= 0)
+		return rc;
 	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
+		if (!o.json)
+			usage(stderr);
+		return fail(&o, EXIT_USAGE, CODE_USAGE, "no command given");
 	}
 	cmd = argv[optind++];
-	if (!o.socket_given) {
-		/* the socket the daemon was configured with */
-		struct mt_config cfg;
-		char err[8192];
-
-		if (config_load_file(o.config_path, &cfg, err, sizeof(err)) == 0) {
-			mt_strlcpy(o.socket_path, cfg.control_socket,
-			    sizeof(o.socket_path));
-			config_free(&cfg);
-		} else {
-			config_defaults(&cfg);
-			mt_strlcpy(o.socket_path, cfg.control_socket,
-			    sizeof(o.socket_path));
-			config_free(&cfg);
-		}
-	}
-	if (strcmp(cmd, "version") == 0) {
-		version_print(stdout, "memtunectl");
-		return EXIT_OK;
-	}
+	default_socket(&o);
+	if (strcmp(cmd, "version") == 0 && optind == argc)
+		return cmd_version(&o);
 	if (strcmp(cmd, "status") == 0 && optind == argc)
 		return cmd_status(&o);
 	if (strcmp(cmd, "explain") == 0 && optind == argc - 1)
@@ -545,11 +676,11 @@ main(int argc, char **argv)
 		return cmd_rebalance(&o);
 	if (strcmp(cmd, "capacity") == 0 && optind == argc)
 		return cmd_capacity(&o);
-	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "explain") == 0 ||
-	    strcmp(cmd, "rebalance") == 0 || strcmp(cmd, "capacity") == 0)
-		fprintf(stderr, "memtunectl: wrong arguments for %s\n", cmd);
-	else
-		fprintf(stderr, "memtunectl: unknown command '%s'\n", cmd);
-	usage(stderr);
-	return EXIT_USAGE;
+	if (!o.json)
+		usage(stderr);
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		if (strcmp(cmd, verbs[i]) == 0)
+			return fail(&o, EXIT_USAGE, CODE_USAGE, "wrong arguments "
+			    "for %s", cmd);
+	return fail(&o, EXIT_USAGE, CODE_USAGE, "unknown command '%s'", cmd);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -207,6 +208,8 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
 
 	add_str(o, "name", g->name);
 	add_str(o, "uuid", g->uuid);
+	/* virsh's Id: a third way to name a running guest */
+	add_i64(o, "id", g->id >= 0 ? g->id : MT_ABSENT);
 	add_i64(o, "max_kib", g->max_kib);
 	add_i64(o, "actual_kib", g->actual_kib);
 	add_i64(o, "usable_kib", g->usable_kib);
@@ -266,6 +269,7 @@ skipped_json(const struct guest_skip *k)
 	virt_state_text(k->state, k->state_reason, st, sizeof(st));
 	add_str(o, "name", k->name);
 	add_str(o, "uuid", k->uuid);
+	add_i64(o, "id", k->id >= 0 ? k->id : MT_ABSENT);
 	add_str(o, "state", "skipped");
 	add_str(o, "action", "none");
 	add_str(o, "domain_state", st);
@@ -292,6 +296,7 @@ report_status_json(const struct engine *e, const char *source)
 	struct json_object *guests = json_object_new_array();
 	int64_t ballooned = 0, returned = 0;
 
+	json_object_object_add(o, "schema", json_object_new_int(MT_JSON_SCHEMA));
 	add_bool(o, "ok", true);
 	add_str(o, "version", MEMTUNED_VERSION);
 	add_str(o, "source", source);
@@ -478,11 +483,72 @@ print_nodes(FILE *out, struct json_object *host)
 	}
 }
 
+/* One unit of escaped text (mt_escape's output) at s: its bytes, and the
+ * columns it takes in *cols. An escape ("\\xNN", "\\\\") is one unit, as
+ * is a UTF-8 character, counted as one column (a wide one takes two on
+ * the terminal: the table is off by one there, never cut wrong). */
+static size_t
+fit_unit(const char *s, int *cols)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t n;
+
+	if (c == '\\') {
+		n = s[1] == 'x' && s[2] != '\0' && s[3] != '\0' ? 4 : 2;
+		*cols = (int)n;
+		return n;
+	}
+	n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+	for (size_t i = 1; i < n; i++)
+		if (s[i] == '\0')
+			n = i;
+	*cols = 1;
+	return n;
+}
+
+void
+report_fit_name(char *dst, size_t len, const char *esc, int width)
+{
+	static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026 */
+	size_t used, n, cut = 0;
+	int c, total = 0, kept = 0;
+
+	/* the prefix of whole units in width - 1 columns (once one does not
+	 * fit, none after it does), and the total */
+	for (const char *p = esc; *p != '\0'; p += n) {
+		n = fit_unit(p, &c);
+		if (total + c <= width - 1) {
+			cut += n;
+			kept += c;
+		}
+		total += c;
+	}
+	if (total <= width) {
+		cut = strlen(esc);
+		kept = total;
+	}
+	/* a caller's buffer too small for what fits: blank, never a part */
+	if (cut + sizeof(ellipsis) > len)
+		cut = kept = 0;
+	memcpy(dst, esc, cut);
+	used = cut;
+	if (total > width && used + sizeof(ellipsis) <= len) {
+		memcpy(dst + used, ellipsis, sizeof(ellipsis) - 1);
+		used += sizeof(ellipsis) - 1;
+		kept++;
+	}
+	for (; kept < width && used + 1 < len; kept++)
+		dst[used++] = ' ';
+	dst[used] = '\0';
+}
+
 void
 report_print_status(FILE *out, struct json_object *st)
 {
 	struct json_object *host, *ksm = NULL, *thp = NULL, *guests;
 	char a[32], b[32], c[32], d[32], f[32], u[32];
+	/* a 4-byte character or escape per column, the ellipsis, the NUL */
+	char name[REPORT_NAME_COLS * 4 + 4];
 
 	report_escape_json(st);
 	fprintf(out, "memtuned %s (%s) on %s%s%s\n",
@@ -521,7 +587,8 @@ report_print_status(FILE *out, struct json_object *st)
 			    get_str(thp, "defrag", "-"), a);
 		}
 	}
-	fprintf(out, "\n%-20s %8s %8s %8s %8s %8s %-13s %s\n", "GUEST", "ACTUAL",
+	fprintf(out, "\n%-*s %8s %8s %8s %8s %8s %-13s %s\n",
+	    REPORT_NAME_COLS, "GUEST", "ACTUAL",
 	    "TARGET", "FLOOR", "CEILING", "USABLE", "STATE", "REASON");
 	if (!json_object_object_get_ex(st, "guests", &guests))
 		return;
@@ -533,26 +600,55 @@ report_print_status(FILE *out, struct json_object *st)
 		report_fmt_kib(f, sizeof(f), get_i64(g, "floor_kib"));
 		report_fmt_kib(c, sizeof(c), get_i64(g, "ceiling_kib"));
 		report_fmt_kib(u, sizeof(u), get_i64(g, "usable_kib"));
-		fprintf(out, "%-20.20s %8s %8s %8s %8s %8s %-13s %s\n",
-		    get_str(g, "name", "?"), a, b, f, c, u,
+		report_fit_name(name, sizeof(name), get_str(g, "name", "?"),
+		    REPORT_NAME_COLS);
+		fprintf(out, "%s %8s %8s %8s %8s %8s %-13s %s\n",
+		    name, a, b, f, c, u,
 		    get_str(g, "state", get_str(g, "stats", "-")),
 		    get_str(g, "reason", ""));
 	}
 }
 
-static struct json_object *
-find_guest(struct json_object *st, const char *name)
+/* virsh's order (virshLookupDomainBy): a number is tried as an ID first,
+ * 36 characters as a UUID next, and only then is the text a name; so a
+ * guest named "3" is reached by its UUID while another has ID 3. */
+static bool
+guest_is(struct json_object *g, int by, const char *key, int64_t id)
+{
+	switch (by) {
+	case 0:
+		return get_i64(g, "id") == id;
+	case 1:
+		return strcasecmp(get_str(g, "uuid", ""), key) == 0;
+	default:
+		return strcmp(get_str(g, "name", ""), key) == 0;
+	}
+}
+
+struct json_object *
+report_find_guest(struct json_object *st, const char *key)
 {
 	struct json_object *guests;
+	int64_t id = MT_ABSENT;
 
-	if (!json_object_object_get_ex(st, "guests", &guests))
+	if (!json_object_object_get_ex(st, "guests", &guests) ||
+	    !json_object_is_type(guests, json_type_array))
 		return NULL;
-	for (size_t i = 0; i < json_object_array_length(guests); i++) {
-		struct json_object *g = json_object_array_get_idx(guests, i);
+	/* digits only, as virStrToLong_i takes them for an ID */
+	if (key[0] == '\0' || key[strspn(key, "0123456789")] != '\0' ||
+	    mt_parse_int64(key, &id) < 0 || id > INT32_MAX)
+		id = MT_ABSENT;
+	for (int by = 0; by < 3; by++) {
+		if ((by == 0 && !MT_PRESENT(id)) ||
+		    (by == 1 && strlen(key) != MT_UUID_LEN - 1))
+			continue;
+		for (size_t i = 0; i < json_object_array_length(guests); i++) {
+			struct json_object *g = json_object_array_get_idx(guests,
+			    i);
 
-		if (strcmp(get_str(g, "name", ""), name) == 0 ||
-		    strcmp(get_str(g, "uuid", ""), name) == 0)
-			return g;
+			if (guest_is(g, by, key, id))
+				return g;
+		}
 	}
 	return NULL;
 }
@@ -651,17 +747,15 @@ print_metadata_caps(FILE *out, struct json_object *st, struct json_object *g)
 		    "bounded)\n");
 }
 
-int
-report_print_explain(FILE *out, struct json_object *st, const char *name)
+/* The lines of explain under its first: the figures, bounds and their
+ * sources, the decision and why. As st holds them: escaped for a
+ * terminal, raw for JSON. */
+static void
+explain_body(FILE *out, struct json_object *st, struct json_object *g)
 {
-	struct json_object *g = find_guest(st, name), *host, *backing;
+	struct json_object *host, *backing;
 	char a[32], b[32], c[32];
 
-	if (g == NULL)
-		return -ENOENT;
-	/* found by its raw name, as the operator typed it; shown escaped */
-	report_escape_json(st);
-	fprintf(out, "%s (%s)\n", get_str(g, "name", "?"), get_str(g, "uuid", "?"));
 	report_fmt_kib(a, sizeof(a), get_i64(g, "actual_kib"));
 	report_fmt_kib(b, sizeof(b), get_i64(g, "max_kib"));
 	fprintf(out, "  balloon:  actual %s of max %s\n", a, b);
@@ -726,7 +820,97 @@ report_print_explain(FILE *out, struct json_object *st, const char *name)
 	else
 		host = NULL;
 	print_guest_numa(out, g, host);
+}
+
+int
+report_print_explain(FILE *out, struct json_object *st, const char *name)
+{
+	struct json_object *g = report_find_guest(st, name);
+
+	if (g == NULL)
+		return -ENOENT;
+	/* found by its raw name, as the operator typed it; shown escaped */
+	report_escape_json(st);
+	fprintf(out, "%s (%s)\n", get_str(g, "name", "?"), get_str(g, "uuid", "?"));
+	explain_body(out, st, g);
 	return 0;
+}
+
+/* explain's lines, without their indent, as a JSON array. */
+static struct json_object *
+explain_lines_json(struct json_object *st, struct json_object *g)
+{
+	struct json_object *a = json_object_new_array();
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (mem == NULL)
+		return a;
+	explain_body(mem, st, g);
+	if (fclose(mem) != 0 || text == NULL) {
+		free(text);
+		return a;
+	}
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		json_object_array_add(a, json_object_new_string(line +
+		    strspn(line, " ")));
+	free(text);
+	return a;
+}
+
+static void
+copy_key(struct json_object *to, struct json_object *from, const char *key)
+{
+	struct json_object *v = NULL;
+
+	json_object_object_get_ex(from, key, &v);
+	json_object_object_add(to, key, json_object_get(v));
+}
+
+struct json_object *
+report_explain_json(struct json_object *st, const char *name)
+{
+	static const char *const bound_keys[] = {
+		"floor_kib", "floor_src", "ceiling_kib", "ceiling_src",
+		"shares", "shares_src", "exclude", "exclude_src",
+	};
+	struct json_object *g = report_find_guest(st, name), *o, *b, *h, *host;
+
+	if (g == NULL)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "schema", json_object_new_int(MT_JSON_SCHEMA));
+	add_bool(o, "ok", true);
+	copy_key(o, st, "version");
+	copy_key(o, st, "source");
+	copy_key(o, st, "uri");
+	b = json_object_new_object();
+	for (size_t i = 0; i < sizeof(bound_keys) / sizeof(bound_keys[0]); i++)
+		copy_key(b, g, bound_keys[i]);
+	h = json_object_new_object();
+	if (json_object_object_get_ex(st, "host", &host)) {
+		copy_key(h, host, "pressure");
+		copy_key(h, host, "pressure_reason");
+	}
+	json_object_object_add(o, "guest", json_object_get(g));
+	json_object_object_add(o, "bounds", b);
+	json_object_object_add(o, "host", h);
+	json_object_object_add(o, "reasons", explain_lines_json(st, g));
+	return o;
+}
+
+struct json_object *
+report_error_json(const char *error, const char *code)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "schema", json_object_new_int(MT_JSON_SCHEMA));
+	add_bool(o, "ok", false);
+	add_str(o, "error", error);
+	add_str(o, "code", code);
+	return o;
 }
 
 int

@@ -204,6 +204,12 @@ parse_fixed(const char *s, int64_t scale, int64_t *out, const char **rest)
 int
 mt_parse_size_kib(const char *s, int64_t *out_kib)
 {
+	return mt_parse_size_unit_kib(s, 1, out_kib);
+}
+
+int
+mt_parse_size_unit_kib(const char *s, int64_t bare_kib, int64_t *out_kib)
+{
 	static const struct {
 		char unit;
 		int64_t kib;
@@ -212,7 +218,7 @@ mt_parse_size_kib(const char *s, int64_t *out_kib)
 		{ 'T', 1024LL * 1024 * 1024 },
 	};
 	const char *rest;
-	int64_t mult = 1, v;
+	int64_t mult = bare_kib, v;
 	int rc;
 
 	/* parse in 1/1024 KiB so "1.5G" is exact */
@@ -241,6 +247,22 @@ mt_parse_size_kib(const char *s, int64_t *out_kib)
 	if (v > INT64_MAX / mult)
 		return -ERANGE;
 	*out_kib = v * mult / 1024;
+	return 0;
+}
+
+int
+mt_parse_cli_mib(const char *s, int64_t *out_mib)
+{
+	int64_t kib;
+	int rc;
+
+	if ((rc = mt_parse_size_unit_kib(s, 1024, &kib)) < 0)
+		return rc;
+	/* a part of a MiB asks for the whole one: a reserve or a VM size
+	 * rounded down would be short */
+	if (kib <= 0 || kib > MT_CLI_MIB_MAX * 1024)
+		return -ERANGE;
+	*out_mib = (kib + 1023) / 1024;
 	return 0;
 }
 

@@ -327,6 +327,9 @@ START_TEST(test_collect_skips)
 	ck_assert_uint_eq(gc.nr_skipped, 1);
 	ck_assert_str_eq(gc.skipped[0].name, "test");
 	ck_assert_str_eq(gc.skipped[0].uuid, TEST_UUID);
+	/* a paused domain keeps its ID: memtunectl finds it by it */
+	ck_assert_int_eq(gc.skipped[0].id, (int)virDomainGetID(dom));
+	ck_assert_int_ge(gc.skipped[0].id, 0);
 	ck_assert_int_eq(gc.skipped[0].state, VIR_DOMAIN_PAUSED);
 	ck_assert_int_eq(gc.skipped[0].state_reason, VIR_DOMAIN_PAUSED_USER);
 	ck_assert_str_eq(gc.skipped[0].why, "paused by its user: left alone "

@@ -456,9 +456,10 @@ START_TEST(test_guest_name_escaped)
 	text_plain = render_status(st_plain);
 	ck_no_control(text);
 	ck_assert_int_eq(count_lines(text), count_lines(text_plain));
-	/* the table cuts names at 20 columns */
-	ck_assert_msg(strstr(text, "\nvm0\\x0avm9 999M OK\\x ") != NULL, "%s",
-	    text);
+	/* the table cuts names at 20 columns, visibly, and before an
+	 * escape that would not fit whole */
+	ck_assert_msg(strstr(text, "\nvm0\\x0avm9 999M OK\u2026  ") != NULL,
+	    "%s", text);
 	free(text);
 	free(text_plain);
 	json_object_put(st);
@@ -583,6 +584,200 @@ START_TEST(test_metadata_explained)
 }
 END_TEST
 
+/* virsh's order: an ID first, a UUID (any case) next, the name last. */
+static const char lookup_status[] = "{\"guests\": ["
+    "{\"name\": \"3\", \"id\": 7, "
+    "\"uuid\": \"aaaaaaaa-0000-0000-0000-000000000001\"},"
+    "{\"name\": \"web\", \"id\": 3, "
+    "\"uuid\": \"bbbbbbbb-0000-0000-0000-000000000002\"},"
+    "{\"name\": \"bbbbbbbb-0000-0000-0000-000000000002\", \"id\": 4, "
+    "\"uuid\": \"cccccccc-0000-0000-0000-000000000003\"},"
+    "{\"name\": \"paused\", \"id\": null, "
+    "\"uuid\": \"dddddddd-0000-0000-0000-000000000004\"}]}";
+
+static const struct {
+	const char *key;
+	const char *want;	/* the name found; NULL: none */
+} lookup_cases[] = {
+	{ "3", "web" },		/* ID 3, not the guest named "3" */
+	{ "03", "web" },	/* as virStrToLong_i reads it */
+	{ "7", "3" },
+	{ "web", "web" },
+	{ "BBBBBBBB-0000-0000-0000-000000000002", "web" },
+	/* a name that is another's UUID: the UUID wins */
+	{ "bbbbbbbb-0000-0000-0000-000000000002", "web" },
+	{ "cccccccc-0000-0000-0000-000000000003",
+	    "bbbbbbbb-0000-0000-0000-000000000002" },
+	{ "4", "bbbbbbbb-0000-0000-0000-000000000002" },
+	{ "paused", "paused" },
+	{ " 3", NULL },		/* not an ID, and no such name */
+	{ "3 ", NULL },
+	{ "-1", NULL },
+	{ "99999999999", NULL },
+	{ "nosuch", NULL },
+	{ "", NULL },
+};
+
+START_TEST(test_find_guest)
+{
+	struct json_object *st = json_tokener_parse(lookup_status), *g;
+
+	ck_assert_ptr_nonnull(st);
+	g = report_find_guest(st, lookup_cases[_i].key);
+	if (lookup_cases[_i].want == NULL)
+		ck_assert_msg(g == NULL, "'%s' found %s", lookup_cases[_i].key,
+		    get_str(g, "name", "?"));
+	else
+		ck_assert_msg(g != NULL && strcmp(get_str(g, "name", ""),
+		    lookup_cases[_i].want) == 0, "'%s' found %s, want %s",
+		    lookup_cases[_i].key, g != NULL ? get_str(g, "name", "?") :
+		    "none", lookup_cases[_i].want);
+	json_object_put(st);
+}
+END_TEST
+
+/* The status table's name column: 20 columns, "…" when cut, never
+ * inside an escape or a UTF-8 character (the input is escaped text). */
+static const struct {
+	const char *esc;
+	const char *want;
+} fit_cases[] = {
+	{ "web", "web                 " },
+	{ "", "                    " },
+	{ "abcdefghijklmnopqrst", "abcdefghijklmnopqrst" },
+	{ "abcdefghijklmnopqrstu", "abcdefghijklmnopqrs\u2026" },
+	/* "\x1b" would end past column 19: cut before it */
+	{ "abcdefghijklmnopq\\x1bZ", "abcdefghijklmnopq\u2026  " },
+	{ "abcdefghijklmnop\\x1bZ", "abcdefghijklmnop\u2026   " },
+	{ "abcdefghijklmno\\x1bZ", "abcdefghijklmno\\x1bZ" },
+	{ "abcdefghijklmnopqr\\\\xyz", "abcdefghijklmnopqr\u2026 " },
+	{ "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+	  "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9",
+	  "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+	  "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9" },
+	{ "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+	  "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9x",
+	  "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+	  "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u2026" },
+	{ "\U0001F427\U0001F427\U0001F427\U0001F427"
+	  "abcdefghijklmnopq", "\U0001F427\U0001F427\U0001F427"
+	  "\U0001F427abcdefghijklmno\u2026" },
+};
+
+START_TEST(test_fit_name)
+{
+	char buf[REPORT_NAME_COLS * 4 + 4];
+
+	report_fit_name(buf, sizeof(buf), fit_cases[_i].esc, REPORT_NAME_COLS);
+	ck_assert_str_eq(buf, fit_cases[_i].want);
+}
+END_TEST
+
+/* A buffer too small for what fits gets blanks, never a part of a
+ * character. */
+START_TEST(test_fit_name_small_buffer)
+{
+	char buf[8];
+
+	report_fit_name(buf, sizeof(buf), "\u00e9\u00e9\u00e9\u00e9\u00e9", 4);
+	ck_assert_str_eq(buf, "\u2026   ");
+	report_fit_name(buf, 3, "abcdef", 4);
+	ck_assert_str_eq(buf, "  ");
+}
+END_TEST
+
+/* Every JSON memtunectl prints starts with "schema": the status (which
+ * the daemon answers with too), explain, errors, and what had none. */
+static void
+ck_schema_first(struct json_object *o)
+{
+	struct json_object_iter it;
+
+	ck_assert_ptr_nonnull(o);
+	json_object_object_foreachC(o, it) {
+		ck_assert_str_eq(it.key, "schema");
+		ck_assert_int_eq(json_object_get_int(it.val), MT_JSON_SCHEMA);
+		return;
+	}
+	ck_abort_msg("an empty object");
+}
+
+START_TEST(test_schema_first)
+{
+	struct rt *t = rt_new(3000);
+	struct json_object *st, *o;
+
+	rt_decide(t);
+	st = report_status_json(&t->e, "daemon");
+	ck_schema_first(st);
+	o = report_explain_json(st, "vm1");
+	ck_schema_first(o);
+	json_object_put(o);
+	o = report_error_json("no running guest 'x'", "no_guest");
+	ck_schema_first(o);
+	ck_assert_str_eq(get_str(o, "code", ""), "no_guest");
+	ck_assert_str_eq(get_str(o, "error", ""), "no running guest 'x'");
+	ck_assert(!get_bool(o, "ok"));
+	ck_assert_int_eq(json_object_object_length(o), 4);
+	json_object_put(o);
+	/* an answer without one (a ping, a refusal) gains it in front */
+	o = json_tokener_parse("{\"ok\": false, \"error\": \"e\", "
+	    "\"code\": \"rate_limited\"}");
+	o = mt_json_schema_first(o);
+	ck_schema_first(o);
+	ck_assert_str_eq(get_str(o, "code", ""), "rate_limited");
+	ck_assert_int_eq(json_object_object_length(o), 4);
+	/* and one that has it is left alone */
+	ck_assert_ptr_eq(mt_json_schema_first(o), o);
+	json_object_put(o);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
+/* explain --json: the guest's figures with its id, its bounds and where
+ * they came from, the reasons as lines; a name in full and raw (json-c
+ * escapes it), and the status it was read from left as it was. */
+START_TEST(test_explain_json)
+{
+	static const char evil[] = "vm0\nname-longer-than-twenty-columns\x1b[31m";
+	struct rt *t = rt_new(3000);
+	struct json_object *st, *o, *g, *b, *r;
+	bool because = false;
+
+	mt_strlcpy(t->g[0].name, evil, sizeof(t->g[0].name));
+	rt_decide(t);
+	st = report_status_json(&t->e, "standalone");
+	ck_assert_ptr_null(report_explain_json(st, "nosuch"));
+	ck_assert_ptr_nonnull(o = report_explain_json(st, "1"));
+	ck_assert(json_object_object_get_ex(o, "guest", &g));
+	ck_assert_str_eq(get_str(g, "name", ""), evil);
+	ck_assert_int_eq(get_i64(g, "id"), 1);
+	ck_assert(MT_PRESENT(get_i64(g, "actual_kib")));
+	ck_assert(json_object_object_get_ex(o, "bounds", &b));
+	ck_assert_int_eq(get_i64(b, "floor_kib"), get_i64(g, "floor_kib"));
+	ck_assert_str_eq(get_str(b, "floor_src", ""), "default");
+	ck_assert_str_eq(get_str(b, "ceiling_src", ""), "default");
+	ck_assert(json_object_object_get_ex(o, "reasons", &r));
+	ck_assert(json_object_is_type(r, json_type_array));
+	ck_assert_int_gt(json_object_array_length(r), 3);
+	for (size_t i = 0; i < json_object_array_length(r); i++) {
+		const char *l = json_object_get_string(
+		    json_object_array_get_idx(r, i));
+
+		ck_assert_msg(strchr(l, '\n') == NULL && l[0] != ' ', "%s", l);
+		if (strncmp(l, "because:", 8) == 0)
+			because = true;
+	}
+	ck_assert(because);
+	json_object_put(o);
+	/* the status was not escaped in place */
+	ck_assert_str_eq(get_str(guest_of(st, 0), "name", ""), evil);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
 Suite *
 report_suite(void)
 {
@@ -601,6 +796,13 @@ report_suite(void)
 	tcase_add_test(tc, test_guest_name_escaped);
 	tcase_add_test(tc, test_escape_json_tree);
 	tcase_add_test(tc, test_metadata_explained);
+	tcase_add_loop_test(tc, test_find_guest, 0,
+	    (int)(sizeof(lookup_cases) / sizeof(lookup_cases[0])));
+	tcase_add_loop_test(tc, test_fit_name, 0,
+	    (int)(sizeof(fit_cases) / sizeof(fit_cases[0])));
+	tcase_add_test(tc, test_fit_name_small_buffer);
+	tcase_add_test(tc, test_schema_first);
+	tcase_add_test(tc, test_explain_json);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -45,6 +45,53 @@ START_TEST(test_parse_size)
 }
 END_TEST
 
+/* memtunectl's sizes: a bare number stays MiB, as scripts wrote it
+ * before suffixes; a suffix is the configuration's; a part of a MiB is
+ * rounded up. */
+static const struct {
+	const char *in;
+	int rc;
+	int64_t mib;
+} cli_mib_cases[] = {
+	{ "2048", 0, 2048 },
+	{ " 64 ", 0, 64 },
+	{ "2G", 0, 2048 },
+	{ "2g", 0, 2048 },
+	{ "2GiB", 0, 2048 },
+	{ "512M", 0, 512 },
+	{ "1.5G", 0, 1536 },
+	{ "1T", 0, 1024 * 1024 },
+	{ "4194304K", 0, 4096 },
+	{ "1K", 0, 1 },			/* rounded up, never to 0 */
+	{ "1025K", 0, 2 },
+	{ "1.5", 0, 2 },		/* 1.5 MiB: the whole second MiB */
+	{ "1073741824", 0, INT64_C(1) << 30 },
+	{ "1024T", 0, INT64_C(1) << 30 },
+	{ "1073741825", -ERANGE, 0 },
+	{ "1025T", -ERANGE, 0 },
+	{ "0", -ERANGE, 0 },
+	{ "0G", -ERANGE, 0 },
+	{ "-1", -EINVAL, 0 },
+	{ "2X", -EINVAL, 0 },
+	{ "G", -EINVAL, 0 },
+	{ "", -EINVAL, 0 },
+	{ "2 G B", -EINVAL, 0 },
+	{ "99999999999999999999", -ERANGE, 0 },
+};
+
+START_TEST(test_parse_cli_mib)
+{
+	int64_t v = -1;
+
+	ck_assert_int_eq(mt_parse_cli_mib(cli_mib_cases[_i].in, &v),
+	    cli_mib_cases[_i].rc);
+	if (cli_mib_cases[_i].rc == 0)
+		ck_assert_msg(v == cli_mib_cases[_i].mib, "%s: %lld MiB, want %lld",
+		    cli_mib_cases[_i].in, (long long)v,
+		    (long long)cli_mib_cases[_i].mib);
+}
+END_TEST
+
 START_TEST(test_parse_percent_duration_bool)
 {
 	int64_t v;
@@ -215,6 +262,8 @@ util_suite(void)
 
 	tcase_add_test(tc, test_parse_int64);
 	tcase_add_test(tc, test_parse_size);
+	tcase_add_loop_test(tc, test_parse_cli_mib, 0,
+	    (int)(sizeof(cli_mib_cases) / sizeof(cli_mib_cases[0])));
 	tcase_add_test(tc, test_parse_percent_duration_bool);
 	tcase_add_test(tc, test_read_file_root);
 	tcase_add_test(tc, test_escape_table);
