@@ -22,7 +22,7 @@ DESTDIR ?=
 
 CC ?= cc
 O ?= build
-PKGS := libvirt libnl-3.0 libnl-genl-3.0 libcgroup inih libxml-2.0 json-c
+PKGS := libvirt libnl-3.0 libnl-genl-3.0 libcgroup inih libxml-2.0 json-c libsystemd
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wformat-truncation -Wnull-dereference -Wvla -Wundef

@@ -604,6 +604,19 @@ note_failure(struct act_result *res, int rc, bool *lost)
 		*lost = true;
 }
 
+/* MEMTUNED_ACTION of a knob write, for the journal */
+static const char *
+knob_action(const char *path)
+{
+	if (strstr(path, "/memory.low") != NULL)
+		return "memory_low";
+	if (strncmp(path, KSM_DIR, strlen(KSM_DIR)) == 0)
+		return "ksm";
+	if (strncmp(path, THP_DIR, strlen(THP_DIR)) == 0)
+		return "thp";
+	return "sysfs";
+}
+
 static int
 apply_knob(const struct act_ops *ops, void *ctx,
     const struct act_apply_opts *opts, struct act_result *res,
@@ -622,7 +635,11 @@ apply_knob(const struct act_ops *ops, void *ctx,
 			res->transient = true;
 		return rc;
 	}
-	log_info("%s = %s (%s)", path, value, reason);
+	log_event(LOG_INFO, &(struct log_fields){
+	    .message_id = LOG_MSGID_KNOB, .action = knob_action(path),
+	    .knob = path, .value = value, .reason = reason,
+	    .from_kib = -1, .to_kib = -1 },
+	    "%s = %s (%s)", path, value, reason);
 	res->done++;
 	return 0;
 }
@@ -933,7 +950,12 @@ apply_balloon(const struct act_ops *ops, void *ctx,
 		note_failure(res, rc, lost);
 		return failure_outcome(rc);
 	}
-	log_info("balloon %s: %lld -> %lld MiB (%s)", gp->name,
+	log_event(LOG_INFO, &(struct log_fields){
+	    .message_id = LOG_MSGID_BALLOON, .action = "balloon",
+	    .guest_name = gp->name, .guest_uuid = gp->uuid,
+	    .reason = gp->reason, .from_kib = (long long)gp->actual_kib,
+	    .to_kib = (long long)gp->target_kib },
+	    "balloon %s: %lld -> %lld MiB (%s)", gp->name,
 	    (long long)gp->actual_kib / 1024, (long long)gp->target_kib / 1024,
 	    gp->reason);
 	res->done++;
@@ -1032,7 +1054,13 @@ apply_memtune(const struct act_ops *ops, void *ctx,
 		note_failure(res, rc, lost);
 		return failure_outcome(rc);
 	}
-	log_info("memtune %s: hard %s, soft %s, swap_hard %s (%s)", gp->name,
+	log_event(LOG_INFO, &(struct log_fields){
+	    .message_id = LOG_MSGID_MEMTUNE, .action = "memtune",
+	    .guest_name = gp->name, .guest_uuid = gp->uuid,
+	    .reason = gp->reason, .from_kib = -1,
+	    .to_kib = MT_PRESENT(hard) && hard != POLICY_LIMIT_UNLIMITED &&
+	    hard >= 0 ? (long long)hard : -1 },
+	    "memtune %s: hard %s, soft %s, swap_hard %s (%s)", gp->name,
 	    fmt_kib(b1, sizeof(b1), hard),
 	    fmt_kib(b2, sizeof(b2), gp->soft_limit_kib),
 	    fmt_kib(b3, sizeof(b3), gp->swap_hard_limit_kib), gp->reason);

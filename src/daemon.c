@@ -475,7 +475,12 @@ daemon_log_state(struct daemon *d)
 	bool is_short = p->short_kib >= d->eng.cfg.policy.min_change_kib;
 
 	if (!d->logged_state || p->pressure != d->logged_pressure)
-		log_info("host %s: %s", policy_pressure_name(p->pressure),
+		log_event(LOG_INFO, &(struct log_fields){
+		    .message_id = LOG_MSGID_HOST_STATE, .action = "host_state",
+		    .value = policy_pressure_name(p->pressure),
+		    .reason = p->pressure_reason, .from_kib = -1,
+		    .to_kib = -1 },
+		    "host %s: %s", policy_pressure_name(p->pressure),
 		    p->pressure_reason);
 	if (is_short && (!d->logged_state || !d->logged_short))
 		log_warnx("host short by %lld MiB, nothing left to reclaim: "

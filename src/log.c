@@ -1,8 +1,13 @@
 /* log.c - see log.h */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <systemd/sd-journal.h>
 
 #include "log.h"
 #include "util.h"
@@ -64,12 +69,80 @@ log_set_hook(log_hook_fn fn, void *arg)
 	log_hook_arg = arg;
 }
 
+/* One field of a journal record, "KEY=value", the value escaped. */
+#define LOG_FIELD_MAX (32 + MT_ESCAPE_SIZE(LOG_MSG_MAX))
+#define LOG_NR_FIELDS 12
+#define LOG_JOURNAL_SOCKET "/run/systemd/journal/socket"
+
+struct log_rec {
+	struct iovec iov[LOG_NR_FIELDS];
+	char buf[LOG_NR_FIELDS][LOG_FIELD_MAX];
+	int n;
+};
+
+static void
+rec_add(struct log_rec *r, const char *key, const char *raw)
+{
+	char *b;
+	size_t kl;
+
+	if (raw == NULL || r->n >= LOG_NR_FIELDS)
+		return;
+	b = r->buf[r->n];
+	kl = (size_t)snprintf(b, LOG_FIELD_MAX, "%s=", key);
+	mt_escape(b + kl, LOG_FIELD_MAX - kl, raw);
+	r->iov[r->n].iov_base = b;
+	r->iov[r->n].iov_len = strlen(b);
+	r->n++;
+}
+
+static void
+rec_add_kib(struct log_rec *r, const char *key, long long kib)
+{
+	char v[24];
+
+	if (kib < 0)
+		return;
+	snprintf(v, sizeof(v), "%lld", kib);
+	rec_add(r, key, v);
+}
+
+/* The record through the journal's native protocol; 0, or -errno when
+ * the journal is not there to take it. */
+static int
+log_journal(int pri, const char *line, const struct log_fields *f)
+{
+	struct log_rec r = { .n = 0 };
+	char p[4];
+
+	/* sd_journal_sendv drops a record without a word when the socket
+	 * is missing (no journald): then stderr must have it */
+	if (access(LOG_JOURNAL_SOCKET, F_OK) < 0)
+		return -errno;
+	snprintf(p, sizeof(p), "%d", pri);
+	rec_add(&r, "MESSAGE", line);
+	rec_add(&r, "PRIORITY", p);
+	rec_add(&r, "SYSLOG_IDENTIFIER", log_ident);
+	if (f != NULL) {
+		rec_add(&r, "MESSAGE_ID", f->message_id);
+		rec_add(&r, "MEMTUNED_ACTION", f->action);
+		rec_add(&r, "GUEST_NAME", f->guest_name);
+		rec_add(&r, "GUEST_UUID", f->guest_uuid);
+		rec_add(&r, "REASON", f->reason);
+		rec_add(&r, "MEMTUNED_KNOB", f->knob);
+		rec_add(&r, "MEMTUNED_VALUE", f->value);
+		rec_add_kib(&r, "FROM_KIB", f->from_kib);
+		rec_add_kib(&r, "TO_KIB", f->to_kib);
+	}
+	return sd_journal_sendv(r.iov, r.n);
+}
+
 /* Messages carry guest names and metadata: every control byte is escaped
  * here, whatever the caller passed, so a newline cannot start a forged
  * "<N>" journal record and an escape sequence cannot reach a terminal.
  * The only newline written is the one that ends the line. */
 static void
-log_line(int pri, const char *raw)
+log_line(int pri, const char *raw, const struct log_fields *f)
 {
 	char line[MT_ESCAPE_SIZE(LOG_MSG_MAX)];
 
@@ -78,7 +151,9 @@ log_line(int pri, const char *raw)
 		log_hook(pri, line, log_hook_arg);
 	switch (log_to) {
 	case LOG_TO_JOURNAL:
-		fprintf(stderr, "<%d>%s\n", pri, line);
+		/* the raw text: the record escapes each of its values */
+		if (log_journal(pri, raw, f) < 0)
+			fprintf(stderr, "<%d>%s\n", pri, line);
 		break;
 	case LOG_TO_SYSLOG:
 		syslog(pri, "%s", line);
@@ -96,16 +171,36 @@ log_line(int pri, const char *raw)
 	}
 }
 
+static bool
+log_wanted(int pri)
+{
+	return !((pri == LOG_DEBUG && log_verbose < 1) ||
+	    (pri > log_level && pri != LOG_DEBUG));
+}
+
+void
+log_event(int pri, const struct log_fields *f, const char *fmt, ...)
+{
+	char line[LOG_MSG_MAX];
+	va_list ap;
+
+	if (!log_wanted(pri))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_line(pri, line, f);
+}
+
 void
 vlog(int pri, const char *fmt, va_list ap)
 {
 	char line[LOG_MSG_MAX];
 
-	if ((pri == LOG_DEBUG && log_verbose < 1) ||
-	    (pri > log_level && pri != LOG_DEBUG))
+	if (!log_wanted(pri))
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
-	log_line(pri, line);
+	log_line(pri, line, NULL);
 }
 
 static void
@@ -117,7 +212,7 @@ vlog_errno(int pri, int saved_errno, const char *fmt, va_list ap)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	snprintf(line, sizeof(line), "%s: %s", msg, strerror(saved_errno));
-	log_line(pri, line);
+	log_line(pri, line, NULL);
 }
 
 void

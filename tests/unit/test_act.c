@@ -12,6 +12,7 @@
 #include <libvirt/virterror.h>
 
 #include "act.h"
+#include "journal_fixture.h"
 #include "log.h"
 #include "util.h"
 
@@ -407,6 +408,55 @@ START_TEST(test_apply_plan)
 }
 END_TEST
 
+/* Each action reaches the journal as a record with its fields:
+ * `journalctl GUEST_UUID=... MEMTUNED_ACTION=balloon` finds it. */
+START_TEST(test_apply_plan_journal)
+{
+	struct plan_fixture x;
+	struct act_result res;
+	struct act_fake f;
+	char rec[4096];
+	int fd, balloon = 0, memtune = 0, ksm = 0;
+
+	private_run();
+	fd = fake_journal();
+	log_init("memtuned", LOG_TO_JOURNAL, 0);
+	plan_fixture(&x);
+	act_fake_init(&f);
+	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
+	    &x.snap, &x.plan, &res, NULL), 0);
+	while (fake_journal_next(fd, rec, sizeof(rec)) > 0) {
+		if (journal_has(rec, "MEMTUNED_ACTION=balloon")) {
+			balloon++;
+			ck_assert(journal_has(rec, "MESSAGE_ID=" LOG_MSGID_BALLOON));
+			ck_assert(journal_has(rec, "GUEST_UUID=" U1));
+			ck_assert(journal_has(rec, "GUEST_NAME=a"));
+			ck_assert(journal_has(rec, "FROM_KIB=4194304"));
+			ck_assert(journal_has(rec, "TO_KIB=3145728"));
+			ck_assert(journal_has(rec, "REASON=host tight"));
+		} else if (journal_has(rec, "MEMTUNED_ACTION=memtune")) {
+			memtune++;
+			ck_assert(journal_has(rec, "MESSAGE_ID=" LOG_MSGID_MEMTUNE));
+			ck_assert(journal_has(rec, "GUEST_UUID=" U1));
+			ck_assert(journal_has(rec, "TO_KIB=5242880"));
+		} else if (journal_has(rec, "MEMTUNED_ACTION=ksm")) {
+			ksm++;
+			ck_assert(journal_has(rec, "MESSAGE_ID=" LOG_MSGID_KNOB));
+			ck_assert(journal_has(rec, "REASON=overcommitted"));
+			ck_assert(journal_has(rec,
+			    "MEMTUNED_KNOB=/sys/kernel/mm/ksm/pages_to_scan") ||
+			    journal_has(rec, "MEMTUNED_KNOB=/sys/kernel/mm/ksm/run"));
+		}
+	}
+	ck_assert_int_eq(balloon, 1);
+	ck_assert_int_eq(memtune, 1);
+	ck_assert_int_eq(ksm, 2);
+	close(fd);
+	log_init("memtuned", LOG_TO_STDERR, 0);
+	act_fake_free(&f);
+}
+END_TEST
+
 START_TEST(test_apply_plan_dry_run)
 {
 	struct plan_fixture x;
@@ -716,6 +766,7 @@ act_suite(void)
 	tcase_add_test(tc, test_sysfs_skip_noop);
 	tcase_add_test(tc, test_libvirt_test_driver);
 	tcase_add_test(tc, test_apply_plan);
+	tcase_add_test(tc, test_apply_plan_journal);
 	tcase_add_test(tc, test_apply_plan_dry_run);
 	tcase_add_test(tc, test_apply_plan_errors);
 	tcase_add_test(tc, test_apply_outcomes);

@@ -3,11 +3,14 @@
  * escaped. */
 #include <check.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "journal_fixture.h"
 #include "log.h"
 #include "util.h"
 
@@ -40,6 +43,26 @@ capture_stderr(enum log_target target, void (*emit)(const char *),
 	fclose(f);
 	unlink(path);
 	log_init("memtuned", LOG_TO_STDERR, 0);
+}
+
+static void
+emit_balloon(const char *name)
+{
+	log_event(LOG_INFO, &(struct log_fields){
+	    .message_id = LOG_MSGID_BALLOON, .action = "balloon",
+	    .guest_name = name, .guest_uuid = "00000000-0000-4000-8000-000000000001",
+	    .reason = "idle 300 MiB", .from_kib = 1048576, .to_kib = 917504 },
+	    "balloon %s: 1024 -> 896 MiB (idle 300 MiB)", name);
+}
+
+static void
+emit_knob(const char *value)
+{
+	log_event(LOG_INFO, &(struct log_fields){
+	    .message_id = LOG_MSGID_KNOB, .action = "ksm",
+	    .knob = "/sys/kernel/mm/ksm/run", .value = value,
+	    .reason = "host tight", .from_kib = -1, .to_kib = -1 },
+	    "/sys/kernel/mm/ksm/run = %s (host tight)", value);
 }
 
 static void
@@ -81,6 +104,7 @@ START_TEST(test_one_record_per_message)
 		  "memtuned: warning: guest a\\\\x0ab: stats missing\n" },
 	};
 
+	private_run();
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char out[512];
 
@@ -125,11 +149,77 @@ START_TEST(test_hook_and_long_message)
 	log_set_hook(NULL, NULL);
 
 	/* every byte a newline: escaped it is four times the line */
+	private_run();
 	memset(big, '\n', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	capture_stderr(LOG_TO_JOURNAL, emit_warnx, big, out, sizeof(out));
 	ck_assert_ptr_eq(strchr(out, '\n'), out + strlen(out) - 1);
 	ck_assert(strncmp(out, "<4>guest \\x0a\\x0a", 17) == 0);
+}
+END_TEST
+
+/* Under the journal a record goes through its native protocol with its
+ * fields, each value escaped, and nothing on stderr; a field left unset is
+ * not sent. Without a journal the line goes to stderr with its "<N>". */
+START_TEST(test_journal_fields)
+{
+	static const struct {
+		void (*emit)(const char *);
+		const char *arg;
+		const char *fields[10];	/* each must be a line of the record */
+		const char *absent[3];	/* no line starts with these */
+	} cases[] = {
+		{ emit_balloon, "web\n<0>x",
+		  { "MESSAGE=balloon web\\x0a<0>x: 1024 -> 896 MiB (idle 300 MiB)",
+		    "PRIORITY=6", "SYSLOG_IDENTIFIER=memtuned",
+		    "MESSAGE_ID=" LOG_MSGID_BALLOON, "MEMTUNED_ACTION=balloon",
+		    "GUEST_NAME=web\\x0a<0>x",
+		    "GUEST_UUID=00000000-0000-4000-8000-000000000001",
+		    "REASON=idle 300 MiB", "FROM_KIB=1048576", "TO_KIB=917504" },
+		  { "MEMTUNED_KNOB=", NULL } },
+		{ emit_knob, "1",
+		  { "MESSAGE=/sys/kernel/mm/ksm/run = 1 (host tight)",
+		    "MESSAGE_ID=" LOG_MSGID_KNOB, "MEMTUNED_ACTION=ksm",
+		    "MEMTUNED_KNOB=/sys/kernel/mm/ksm/run", "MEMTUNED_VALUE=1",
+		    "REASON=host tight", NULL },
+		  { "FROM_KIB=", "TO_KIB=", "GUEST_NAME=" } },
+	};
+	char err[256];
+	int fd;
+
+	private_run();
+	fd = fake_journal();
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char rec[4096], *line, *save;
+		bool seen[10] = { false };
+		ssize_t n;
+
+		capture_stderr(LOG_TO_JOURNAL, cases[i].emit, cases[i].arg,
+		    err, sizeof(err));
+		ck_assert_msg(err[0] == '\0', "case %zu: stderr got \"%s\"", i,
+		    err);
+		n = recv(fd, rec, sizeof(rec) - 1, MSG_DONTWAIT);
+		ck_assert_msg(n > 0, "case %zu: no record: %s", i,
+		    strerror(errno));
+		rec[n] = '\0';
+		for (line = strtok_r(rec, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			for (size_t f = 0; f < 10 && cases[i].fields[f]; f++)
+				seen[f] |= strcmp(line, cases[i].fields[f]) == 0;
+			for (size_t a = 0; a < 3 && cases[i].absent[a]; a++)
+				ck_assert_msg(strncmp(line, cases[i].absent[a],
+				    strlen(cases[i].absent[a])) != 0,
+				    "case %zu: %s sent", i, line);
+		}
+		for (size_t f = 0; f < 10 && cases[i].fields[f]; f++)
+			ck_assert_msg(seen[f], "case %zu: no line %s", i,
+			    cases[i].fields[f]);
+	}
+	close(fd);
+	/* the journal gone: the same record on stderr, one line */
+	ck_assert_int_eq(unlink("/run/systemd/journal/socket"), 0);
+	capture_stderr(LOG_TO_JOURNAL, emit_knob, "0", err, sizeof(err));
+	ck_assert_str_eq(err, "<6>/sys/kernel/mm/ksm/run = 0 (host tight)\n");
 }
 END_TEST
 
@@ -141,6 +231,7 @@ log_suite(void)
 
 	tcase_add_test(tc, test_one_record_per_message);
 	tcase_add_test(tc, test_hook_and_long_message);
+	tcase_add_test(tc, test_journal_fields);
 	suite_add_tcase(s, tc);
 	return s;
 }
