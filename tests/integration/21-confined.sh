@@ -148,7 +148,10 @@ ksm_run0=$(ksm_get run)
 DAEMON_LOG=$W/daemon.log
 # not through confined(): a function in the background is a subshell,
 # and DPID must be memtuned's own PID
-unshare --mount -- "$W/confine" "$BUILD/memtuned" -d -f "$W/memtuned.conf" >"$DAEMON_LOG" 2>&1 &
+# the sandbox puts a tmpfs over /tmp, /var/tmp, /root and /home, where a
+# checkout (and its build) may well live: the binary runs from $W
+install -m 0755 "$BUILD/memtuned" "$W/memtuned"
+unshare --mount -- "$W/confine" "$W/memtuned" -d -f "$W/memtuned.conf" >"$DAEMON_LOG" 2>&1 &
 DPID=$!
 wait_until 15 "the confined memtuned answers on /run/memtuned/control.sock" \
 	'"${CTL[@]}" status --json 2>/dev/null | grep -q "\"source\": \"daemon\""'
