@@ -96,17 +96,21 @@ START_TEST(test_fpr_gain)
 {
 	static const struct {
 		bool fpr;
-		int64_t used_mib, rss_mib;
+		int64_t used_mib, rss_mib, avail_mib;
 		bool shrinks;
 		int64_t gain_min_mib, gain_max_mib;
 		const char *reason;
 	} cases[] = {
-		{ false, 300, 500, true, 100, 300, "gives" },
-		{ true, 300, 500, false, 0, 15, "free page reporting returns "
-		    "its free memory already" },
+		{ false, 300, 500, 540, true, 100, 300, "gives" },
+		{ true, 300, 500, 540, false, 0, 15, "free page reporting "
+		    "returns its free memory already" },
 		/* RSS a little above its use: still under QEMU's part */
-		{ true, 300, 700, false, 0, 15, "free page reporting" },
-		{ true, 300, 1224, true, 400, 600, "gives" },
+		{ true, 300, 700, 540, false, 0, 15, "free page reporting" },
+		{ true, 300, 1224, 540, true, 400, 600, "gives" },
+		/* a critical host asks no more of it: nothing comes back */
+		{ false, 50, 400, 200, true, 100, 400, "gives" },
+		{ true, 50, 400, 200, false, 0, 15, "free page reporting "
+		    "returns its free memory already" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -114,8 +118,10 @@ START_TEST(test_fpr_gain)
 		const struct guest_plan *gp = &t->p.guests[0];
 
 		t->g[0].backing.free_page_reporting = cases[i].fpr;
+		t->snap.host.mem.mem_avail_kib = MIB_KIB(cases[i].avail_mib);
 		tick(t, 0);
-		ck_assert_int_eq(t->p.pressure, PRESSURE_TIGHT);
+		ck_assert_int_eq(t->p.pressure, cases[i].avail_mib < 385 ?
+		    PRESSURE_CRITICAL : PRESSURE_TIGHT);
 		ck_assert_msg(shrinks(t) == cases[i].shrinks, "case %zu: %s",
 		    i, gp->reason);
 		ck_assert_msg(gp->gain_kib >= MIB_KIB(cases[i].gain_min_mib) &&
