@@ -298,6 +298,7 @@ START_TEST(test_render_guest_features)
 	/* no device: no sizes */
 	ck_no(t, "memtuned_guest_virtio_mem_size_bytes{name=\"web1\"");
 	/* each family's samples follow its one HELP line */
+	ck_assert_ptr_nonnull(strstr(t, "memtuned_guest_virtio_mem_size_bytes{"));
 	ck_assert_ptr_null(strstr(strstr(t, "memtuned_guest_virtio_mem_size_"
 	    "bytes{"), "memtuned_guest_virtio_mem_devices{"));
 	free(t);
