@@ -1,6 +1,7 @@
 /* domxml.h - what a domain's XML says about its memory, parsed with libxml2
  * and XPath: <memory>/<currentMemory>/<maxMemory>, <memoryBacking>,
- * <memballoon> and its stats period, and memtuned's own <metadata> element:
+ * <memballoon> with its stats period, free page reporting and autodeflate,
+ * the virtio-mem devices, and memtuned's own <metadata> element:
  *
  *   <metadata>
  *     <memtuned:policy xmlns:memtuned="http://memtuned.org/xmlns/memtuned/1"
@@ -59,6 +60,9 @@ struct domxml_info {
 	/* <numatune>: a binding memtuned cannot read (bad mode or nodeset)
 	 * is logged, treated as unbound and described here; "" otherwise */
 	char numa_err[256];
+	/* virtio-mem devices memtuned cannot read are logged, left out of
+	 * backing.vmem and described here; "" otherwise */
+	char vmem_err[256];
 };
 
 /* Set every field of an override to "not given". */

@@ -581,6 +581,10 @@ struct policy_gwork {
 				   resident idle memory not already on its
 				   way; 0 when its shrinks return nothing */
 	bool returns_nothing;	/* recent shrinks returned under yield_min */
+	bool fpr;		/* free page reporting: its free memory is
+				   back on the host already */
+	int64_t deflated_kib;	/* taken back by deflate on OOM since the
+				   last tick; 0 none */
 	int64_t unseen_kib;	/* touched since its stats: RSS risen */
 	int64_t burst_kib;	/* what a burst at its RSS rate takes
 				   within burst_horizon, when that leaves
@@ -663,6 +667,9 @@ int64_t policy_shrink_frees(const struct policy_gwork *g, int64_t from,
 /* Set g->gain_kib from its resident idle memory, less what its balloon
  * already on its way down returns. */
 void policy_guest_gain(struct policy_gwork *g, int64_t actual_kib);
+/* The same for a guest with free page reporting, once its need is known:
+ * only what is resident above the lowest it may go counts. */
+void policy_fpr_gain(struct policy_gwork *g, int64_t actual_kib);
 /* Memory on its way to the host: balloons moving toward smaller targets
  * (their resident part), less the growth still to come. */
 int64_t policy_inflight_kib(const struct snapshot *snap,

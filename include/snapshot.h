@@ -154,6 +154,32 @@ enum guest_stats_state {
 	GUEST_STATS_NONE,		/* no balloon driver or stats disabled */
 };
 
+/* One virtio-mem device (<memory model='virtio-mem'>): sizes in KiB,
+ * MT_ABSENT when the XML does not give them (an inactive domain has no
+ * <current>). */
+#define MT_VMEM_MAX 8
+struct vmem_dev {
+	int64_t size_kib;		/* <target><size>: the most it plugs */
+	int64_t block_kib;		/* <block>: the plug unit */
+	int64_t requested_kib;		/* <requested>: asked of the guest */
+	int64_t current_kib;		/* <current>: plugged now */
+	int node;			/* <node>: guest NUMA node; -1 none */
+	char alias[32];			/* <alias name>; "" without one */
+	char addr[32];			/* PCI address "dddd:bb:ss.f"; "" */
+};
+
+/* The domain's virtio-mem devices: how many, their sums, and the first
+ * MT_VMEM_MAX of them one by one. A sum is MT_ABSENT when a device
+ * lacks the value; everything is 0/absent without a device. */
+struct guest_vmem {
+	int count;
+	int64_t size_kib;
+	int64_t requested_kib;
+	int64_t current_kib;
+	int64_t block_kib;		/* the largest block of them */
+	struct vmem_dev dev[MT_VMEM_MAX];
+};
+
 /* What a guest's domain XML says about its memory backing. */
 struct guest_backing {
 	bool hugepages;			/* <memoryBacking><hugepages/> */
@@ -168,6 +194,13 @@ struct guest_backing {
 	uint64_t numa_nodes;
 	bool numa_confined;
 	bool numa_auto;			/* placement='auto': left to numad */
+	/* <memballoon freePageReporting='on'>: the guest hands the host
+	 * the pages it frees, so its QEMU RSS is about what it holds */
+	bool free_page_reporting;
+	/* <memballoon autodeflate='on'> (QEMU deflate-on-oom): the guest
+	 * takes balloon pages back before its OOM killer runs */
+	bool autodeflate;
+	struct guest_vmem vmem;
 };
 
 /* Per-guest policy input, after merging memtuned.conf and the domain's

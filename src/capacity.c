@@ -186,6 +186,13 @@ guest_reclaim(const struct policy_config *pc, const struct guest_snapshot *g,
 	cg->reclaim_reason[0] = '\0';
 	cg->balloon_kib = g->max_kib - low;
 	cg->reclaim_now_kib = MAX(0, g->actual_kib - low);
+	/* free page reporting gave the host its free memory already: of its
+	 * idle memory only the RAM still resident (the RSS less QEMU's part,
+	 * as the policy's gain) is still in it, the rest is in MemAvailable */
+	if (g->backing.free_page_reporting && MT_PRESENT(g->rss_kib) &&
+	    g->rss_kib > 0)
+		cg->reclaim_now_kib = MAX(0, MIN(g->actual_kib,
+		    g->rss_kib - cg->overhead_kib) - low);
 }
 
 /* The KSM level for one guest: whether its memory can be merged. */

@@ -1,8 +1,10 @@
 /* domxml.c - see domxml.h */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -485,6 +487,185 @@ out:
 	return rc;
 }
 
+/* ---------------------------------------------------------- balloon */
+
+/* libvirt's virTristateSwitch: 'on', 'off', or not given (off). */
+static int
+read_switch(xmlNodePtr node, const char *attr, const char *name, bool *on,
+    char *err, size_t errlen)
+{
+	xmlChar *v = xmlGetProp(node, (const xmlChar *)attr);
+	int rc = 0;
+
+	*on = false;
+	if (v != NULL && strcmp((const char *)v, "on") == 0)
+		*on = true;
+	else if (v != NULL && strcmp((const char *)v, "off") != 0) {
+		seterr(err, errlen, "domain %s: <memballoon %s='%s'>: want on "
+		    "or off", name, attr, (const char *)v);
+		rc = -EINVAL;
+	}
+	xmlFree(v);
+	return rc;
+}
+
+static int
+read_balloon(xmlXPathContextPtr ctx, const char *name,
+    struct guest_backing *bk, char *err, size_t errlen)
+{
+	xmlNodePtr node;
+	xmlChar *s;
+	int rc;
+
+	bk->has_balloon = false;
+	if ((node = xp_node(ctx, "/domain/devices/memballoon")) == NULL)
+		return 0;
+	s = xmlGetProp(node, (const xmlChar *)"model");
+	bk->has_balloon = s != NULL && strcmp((const char *)s, "none") != 0;
+	xmlFree(s);
+	if ((rc = read_switch(node, "freePageReporting", name,
+	    &bk->free_page_reporting, err, errlen)) < 0 ||
+	    (rc = read_switch(node, "autodeflate", name, &bk->autodeflate,
+	    err, errlen)) < 0)
+		return rc;
+	/* a feature of a balloon that is not there does nothing */
+	bk->free_page_reporting = bk->free_page_reporting && bk->has_balloon;
+	bk->autodeflate = bk->autodeflate && bk->has_balloon;
+	return 0;
+}
+
+/* -------------------------------------------------------- virtio-mem */
+
+/* A child's scaled size, relative to the device node. */
+static int
+vmem_size(xmlXPathContextPtr ctx, xmlNodePtr dev, const char *expr,
+    const char *name, const char *what, int64_t *kib, char *err,
+    size_t errlen)
+{
+	ctx->node = dev;
+	return read_scaled_kib(ctx, expr, name, what, kib, err, errlen);
+}
+
+/* The PCI address as lspci writes it; "" for any other type. */
+static void
+vmem_addr(xmlXPathContextPtr ctx, xmlNodePtr dev, char *buf, size_t len)
+{
+	static const char *const attrs[] = { "domain", "bus", "slot",
+	    "function" };
+	unsigned long v[4];
+	xmlNodePtr a;
+	xmlChar *t;
+
+	buf[0] = '\0';
+	ctx->node = dev;
+	if ((a = xp_node(ctx, "address[@type='pci']")) == NULL)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(attrs); i++) {
+		char *end;
+
+		t = xmlGetProp(a, (const xmlChar *)attrs[i]);
+		v[i] = t != NULL ? strtoul((const char *)t, &end, 0) : 0;
+		if (t != NULL && (*end != '\0' || end == (char *)t))
+			v[i] = ULONG_MAX;
+		xmlFree(t);
+		if (v[i] > 0xffff)
+			return;		/* not an address: none */
+	}
+	snprintf(buf, len, "%04lx:%02lx:%02lx.%lx", v[0], v[1], v[2], v[3]);
+}
+
+static int
+vmem_one(xmlXPathContextPtr ctx, xmlNodePtr dev, const char *name,
+    struct vmem_dev *d, char *err, size_t errlen)
+{
+	xmlNodePtr n;
+	xmlChar *t;
+	int64_t node;
+	int rc;
+
+	d->node = -1;
+	d->alias[0] = '\0';
+	if ((rc = vmem_size(ctx, dev, "target/size", name, "target><size",
+	    &d->size_kib, err, errlen)) < 0 ||
+	    (rc = vmem_size(ctx, dev, "target/block", name, "target><block",
+	    &d->block_kib, err, errlen)) < 0 ||
+	    (rc = vmem_size(ctx, dev, "target/requested", name,
+	    "target><requested", &d->requested_kib, err, errlen)) < 0 ||
+	    (rc = vmem_size(ctx, dev, "target/current", name,
+	    "target><current", &d->current_kib, err, errlen)) < 0)
+		return rc;
+	if (!MT_PRESENT(d->size_kib) || d->size_kib == 0) {
+		seterr(err, errlen, "domain %s: virtio-mem device without a "
+		    "<target><size>", name);
+		return -EINVAL;
+	}
+	ctx->node = dev;
+	if ((n = xp_node(ctx, "target/node")) != NULL) {
+		t = xmlNodeGetContent(n);
+		if (t == NULL || mt_parse_int64((const char *)t, &node) < 0 ||
+		    node < 0 || node >= MT_MAX_NODES) {
+			seterr(err, errlen, "domain %s: virtio-mem <node>%s"
+			    "</node>: not a node below %d", name,
+			    t != NULL ? (const char *)t : "", MT_MAX_NODES);
+			xmlFree(t);
+			return -EINVAL;
+		}
+		xmlFree(t);
+		d->node = (int)node;
+	}
+	if ((n = xp_node(ctx, "alias")) != NULL &&
+	    (t = xmlGetProp(n, (const xmlChar *)"name")) != NULL) {
+		mt_strlcpy(d->alias, (const char *)t, sizeof(d->alias));
+		xmlFree(t);
+	}
+	vmem_addr(ctx, dev, d->addr, sizeof(d->addr));
+	return 0;
+}
+
+/* A sum of one field over the devices: MT_ABSENT when one lacks it. */
+static void
+vmem_add(int64_t *sum, int64_t v)
+{
+	if (!MT_PRESENT(*sum) || !MT_PRESENT(v))
+		*sum = MT_ABSENT;
+	else
+		*sum += v;
+}
+
+static int
+read_vmem(xmlXPathContextPtr ctx, const char *name, struct guest_vmem *vm,
+    char *err, size_t errlen)
+{
+	xmlXPathObjectPtr obj;
+	xmlNodePtr saved = ctx->node;
+	struct vmem_dev d;
+	int rc = 0, n;
+
+	memset(vm, 0, sizeof(*vm));
+	obj = xmlXPathEvalExpression((const xmlChar *)
+	    "/domain/devices/memory[@model='virtio-mem']", ctx);
+	n = obj != NULL && obj->type == XPATH_NODESET &&
+	    obj->nodesetval != NULL ? obj->nodesetval->nodeNr : 0;
+	for (int i = 0; i < n; i++) {
+		if ((rc = vmem_one(ctx, obj->nodesetval->nodeTab[i], name, &d,
+		    err, errlen)) < 0)
+			break;
+		if (i < MT_VMEM_MAX)
+			vm->dev[i] = d;
+		vm->count++;
+		vmem_add(&vm->size_kib, d.size_kib);
+		vmem_add(&vm->requested_kib, d.requested_kib);
+		vmem_add(&vm->current_kib, d.current_kib);
+		if (MT_PRESENT(d.block_kib))
+			vm->block_kib = MAX(vm->block_kib, d.block_kib);
+	}
+	ctx->node = saved;
+	xmlXPathFreeObject(obj);
+	if (rc < 0)
+		memset(vm, 0, sizeof(*vm));
+	return rc;
+}
+
 static xmlDocPtr
 read_doc(const char *xml, const char *name, char *err, size_t errlen)
 {
@@ -600,13 +781,8 @@ domxml_parse_opts(const char *xml, const char *name, bool read_policy,
 	info->backing.nosharepages =
 	    xp_count(ctx, "/domain/memoryBacking/nosharepages") > 0;
 
-	info->backing.has_balloon = false;
-	if ((node = xp_node(ctx, "/domain/devices/memballoon")) != NULL) {
-		s = xmlGetProp(node, (const xmlChar *)"model");
-		info->backing.has_balloon = s != NULL &&
-		    strcmp((const char *)s, "none") != 0;
-		xmlFree(s);
-	}
+	if ((rc = read_balloon(ctx, name, &info->backing, err, errlen)) < 0)
+		goto out;
 	if ((node = xp_node(ctx, "/domain/devices/memballoon/stats")) != NULL) {
 		int64_t p;
 
@@ -636,6 +812,11 @@ domxml_parse_opts(const char *xml, const char *name, bool read_policy,
 		    "are numad's choice, not in the XML; memory treated as "
 		    "not bound to any node", name);
 	}
+	/* devices memtuned cannot read leave the memory it manages as the
+	 * balloon sees it: the domain is not refused for them */
+	if (read_vmem(ctx, name, &info->backing.vmem, info->vmem_err,
+	    sizeof(info->vmem_err)) < 0)
+		log_warnx("%s; virtio-mem devices ignored", info->vmem_err);
 	read_policy_element(ctx, name, read_policy, info);
 	/* a record memtuned cannot read proves nothing: the hard limit is
 	 * then not taken for memtuned's, and never lifted by it */

@@ -683,6 +683,61 @@ gpair_kib(const struct gpair *gp, enum gfield f)
 	return MT_ABSENT;
 }
 
+/* What the domain's XML says of the balloon's features and its
+ * virtio-mem devices (docs/guests.md): one info series, and the device
+ * sizes only for a guest with one. */
+static void
+render_guest_features(struct mbuf *b, const struct gpair *gps, size_t n)
+{
+	struct fam info = FAM("guest_balloon_features", GAUGE,
+	    "Balloon features from the domain XML, as labels (1 on, 0 off)."),
+	    devs = FAM("guest_virtio_mem_devices", GAUGE,
+	    "virtio-mem devices of the guest."),
+	    size = FAM("guest_virtio_mem_size_bytes", GAUGE,
+	    "Most memory the guest's virtio-mem devices can plug."),
+	    req = FAM("guest_virtio_mem_requested_bytes", GAUGE,
+	    "Memory asked of the guest's virtio-mem devices."),
+	    cur = FAM("guest_virtio_mem_plugged_bytes", GAUGE,
+	    "Memory the guest's virtio-mem devices have plugged."),
+	    blk = FAM("guest_virtio_mem_block_bytes", GAUGE,
+	    "Plug unit of the guest's virtio-mem devices (the largest).");
+
+	for (size_t i = 0; i < n; i++) {
+		const struct guest_backing *bk;
+
+		if (gps[i].g == NULL)
+			continue;
+		bk = &gps[i].g->backing;
+		const char *kv[] = { "name", gpair_name(&gps[i]),
+		    "uuid", gpair_uuid(&gps[i]), "free_page_reporting",
+		    bk->free_page_reporting ? "1" : "0", "autodeflate",
+		    bk->autodeflate ? "1" : "0", NULL };
+
+		emit_int(b, &info, kv, 1);
+	}
+	struct fam *fams[] = { &devs, &size, &req, &cur, &blk };
+
+	/* family by family: the format wants each one's samples together */
+	for (size_t k = 0; k < ARRAY_SIZE(fams); k++) {
+		for (size_t i = 0; i < n; i++) {
+			const struct guest_vmem *vm;
+
+			if (gps[i].g == NULL)
+				continue;
+			vm = &gps[i].g->backing.vmem;
+			const char *kv[] = { "name", gpair_name(&gps[i]),
+			    "uuid", gpair_uuid(&gps[i]), NULL };
+			const int64_t v[] = { vm->count, vm->size_kib,
+			    vm->requested_kib, vm->current_kib, vm->block_kib };
+
+			if (k == 0)
+				emit_int(b, fams[k], kv, v[k]);
+			else if (vm->count > 0)
+				emit_kib(b, fams[k], kv, v[k]);
+		}
+	}
+}
+
 static void
 render_guests(struct mbuf *b, const struct gpair *gps, size_t n)
 {
@@ -772,6 +827,7 @@ render_guests(struct mbuf *b, const struct gpair *gps, size_t n)
 			emit_int(b, &pst, kv, gps[i].p->state == pstates[s]);
 		}
 	}
+	render_guest_features(b, gps, n);
 }
 
 static void

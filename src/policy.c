@@ -392,6 +392,44 @@ abs64(int64_t v)
 	return v < 0 ? -v : v;
 }
 
+/* A guest with deflate on OOM takes balloon pages back before its OOM
+ * killer runs: a balloon risen above where memtuned left it is that, not
+ * another manager nor a stuck balloon. It ran out, so it is remembered as
+ * a burst (twice what it took, as sample_burst does), and memtuned does
+ * not fight it: the rise counts as a grow of memtuned's own, which no
+ * shrink reverses within reverse_cooldown. The driver deflates a MiB per
+ * OOM notification, so a slow rise counts too. */
+static bool
+balloon_deflated(const struct policy_config *c,
+    const struct guest_snapshot *g, struct policy_guest_hist *h,
+    int64_t now_ms, bool shrink, struct policy_gwork *w)
+{
+	int64_t took, burst;
+
+	if (!g->backing.autodeflate || !MT_PRESENT(h->progress_actual_kib))
+		return false;
+	/* on the way down, any rise from where it was; after a grow, a
+	 * rise past the target */
+	took = shrink ? g->actual_kib - h->progress_actual_kib :
+	    g->actual_kib - h->last_target_kib;
+	if (took < (shrink ? 1024 : c->min_change_kib))
+		return false;
+	burst = MIN(policy_scale(g->max_kib, c->headroom_burst_pmy, 10000),
+	    2 * took);
+	if (burst >= h->burst_kib) {
+		h->burst_kib = burst;
+		h->burst_ms = now_ms;
+	}
+	h->last_dir = 1;
+	h->last_change_ms = now_ms;
+	h->last_target_kib = MT_ABSENT;
+	h->progress_actual_kib = g->actual_kib;
+	h->progress_ms = now_ms;
+	h->uncooperative = false;
+	w->deflated_kib = took;
+	return true;
+}
+
 /* Has the balloon moved toward what it was asked? Squeezed's rule: no
  * progress for balloon_inactive is inactive, for balloon_uncooperative
  * is uncooperative; reaching the target or moving clears both. */
@@ -417,6 +455,8 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
 	moved = !MT_PRESENT(h->progress_actual_kib) ? 0 : shrink ?
 	    h->progress_actual_kib - g->actual_kib :
 	    g->actual_kib - h->progress_actual_kib;
+	if (balloon_deflated(c, g, h, now_ms, shrink, w))
+		return GW_OK;
 	if (abs64(gap) <= c->min_change_kib) {
 		h->progress_actual_kib = g->actual_kib;
 		h->progress_ms = now_ms;
@@ -871,6 +911,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	w->need_kib = MT_ABSENT;
 	w->resident_kib = MT_ABSENT;
 	w->res_idle_kib = MT_ABSENT;
+	w->fpr = g->backing.free_page_reporting;
 	guest_plan_reset(gp, g);
 	policy_guest_input(c, g, &gp->input, &gp->meta_cap);
 
@@ -993,6 +1034,10 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	}
 	headroom = guest_headroom(c, g, h, used, now_ms);
 	guest_pressure(c, g, headroom, w);
+	if (w->fpr) {
+		policy_fpr_gain(w, g->actual_kib);
+		gp->gain_kib = w->gain_kib;
+	}
 	gp->need_kib = w->need_kib;
 	gp->headroom_kib = headroom;
 	gp->burst_kib = h->burst_kib;

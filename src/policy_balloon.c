@@ -122,6 +122,26 @@ policy_guest_gain(struct policy_gwork *w, int64_t actual_kib)
 		w->gain_kib = w->cur_kib;
 }
 
+/* A guest with free page reporting hands the host the pages it frees:
+ * its QEMU RSS is about what it holds plus QEMU's own memory, and a
+ * balloon takes first the free pages that are not resident anyway. What
+ * a shrink returns is the guest RAM resident above where it stops, at the
+ * lowest the larger of its floor and its need: expected from the start,
+ * not learnt from a shrink that returned nothing. QEMU's part is taken off
+ * at its configured size, generous on purpose: here an estimate too low
+ * only spares the guest a squeeze. */
+void
+policy_fpr_gain(struct policy_gwork *w, int64_t actual_kib)
+{
+	int64_t ram;
+
+	if (!MT_PRESENT(w->resident_kib) || !MT_PRESENT(w->need_kib))
+		return;
+	ram = MIN(MAX(0, w->resident_kib - w->overhead_kib), actual_kib);
+	w->res_idle_kib = MAX(0, ram - MAX(w->floor_kib, w->need_kib));
+	policy_guest_gain(w, actual_kib);
+}
+
 static int64_t
 guest_inflight(const struct guest_snapshot *g, const struct policy_gwork *w)
 {
@@ -380,6 +400,11 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
 		    (long long)gs->major_fault_per_s : 0LL,
 		    g->urgent ? "; nearly out, served first" : "",
 		    MIB(g->give_kib));
+	else if (g->deflated_kib > 0)
+		policy_reasonf(r, rl, "deflate on OOM: took %lld MiB of its "
+		    "balloon back by itself; kept as a burst it ran out in, "
+		    "not shrunk within reverse_cooldown",
+		    MIB(g->deflated_kib));
 	else if (g->pressured && g->cur_kib >= g->ceiling_kib)
 		policy_reasonf(r, rl, "under pressure but at its ceiling %lld MiB",
 		    MIB(g->ceiling_kib));
@@ -389,6 +414,12 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
 	else if (g->give_kib > 0)
 		policy_reasonf(r, rl, "host has plenty: +%lld MiB toward ceiling "
 		    "%lld MiB", MIB(g->give_kib), MIB(g->ceiling_kib));
+	else if (p >= PRESSURE_TIGHT && g->fpr && !g->returns_nothing &&
+	    g->idle_kib >= c->min_change_kib &&
+	    g->gain_kib < c->min_change_kib)
+		policy_reasonf(r, rl, "free page reporting returns its free "
+		    "memory already: idle %lld MiB, resident %lld MiB, not "
+		    "asked", MIB(g->idle_kib), MIB(g->resident_kib));
 	else if (p >= PRESSURE_TIGHT && g->returns_nothing &&
 	    g->idle_kib >= c->min_change_kib)
 		policy_reasonf(r, rl, "balloon returns nothing to the host "

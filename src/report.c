@@ -199,6 +199,40 @@ guest_input_json(struct json_object *o, const struct guest_snapshot *g,
 	json_object_object_add(o, "metadata_capped", c);
 }
 
+/* The balloon's features and the virtio-mem devices, as the domain's
+ * XML says (docs/guests.md): under "backing". */
+static void
+guest_features_json(struct json_object *b, const struct guest_backing *bk)
+{
+	const struct guest_vmem *vm = &bk->vmem;
+	struct json_object *v = json_object_new_object();
+	struct json_object *devs = json_object_new_array();
+
+	add_bool(b, "free_page_reporting", bk->free_page_reporting);
+	add_bool(b, "autodeflate", bk->autodeflate);
+	json_object_object_add(v, "count", json_object_new_int(vm->count));
+	add_i64(v, "size_kib", vm->size_kib);
+	add_i64(v, "requested_kib", vm->requested_kib);
+	add_i64(v, "current_kib", vm->current_kib);
+	add_i64(v, "block_kib", vm->block_kib);
+	for (int i = 0; i < vm->count && i < MT_VMEM_MAX; i++) {
+		const struct vmem_dev *d = &vm->dev[i];
+		struct json_object *o = json_object_new_object();
+
+		add_str(o, "alias", d->alias);
+		add_str(o, "address", d->addr);
+		json_object_object_add(o, "node", d->node >= 0 ?
+		    json_object_new_int(d->node) : NULL);
+		add_i64(o, "size_kib", d->size_kib);
+		add_i64(o, "block_kib", d->block_kib);
+		add_i64(o, "requested_kib", d->requested_kib);
+		add_i64(o, "current_kib", d->current_kib);
+		json_object_array_add(devs, o);
+	}
+	json_object_object_add(v, "devices", devs);
+	json_object_object_add(b, "virtio_mem", v);
+}
+
 static struct json_object *
 guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
     const struct policy_plan *p)
@@ -230,6 +264,7 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
 	add_bool(b, "locked", g->backing.locked);
 	add_bool(b, "nosharepages", g->backing.nosharepages);
 	add_bool(b, "balloon", g->backing.has_balloon);
+	guest_features_json(b, &g->backing);
 	json_object_object_add(o, "backing", b);
 	guest_numa_json(o, g, gp != NULL ? p : NULL);
 	if (gp != NULL) {
@@ -747,6 +782,35 @@ print_metadata_caps(FILE *out, struct json_object *st, struct json_object *g)
 		    "bounded)\n");
 }
 
+/* explain's line on the balloon's features and the virtio-mem devices;
+ * none when the domain has neither. */
+static void
+print_features(FILE *out, struct json_object *backing)
+{
+	struct json_object *v = NULL;
+	bool fpr = get_bool(backing, "free_page_reporting");
+	bool defl = get_bool(backing, "autodeflate");
+	int64_t n = 0;
+	char a[32], b[32], c[32], d[32];
+
+	if (json_object_object_get_ex(backing, "virtio_mem", &v))
+		n = get_i64(v, "count");
+	if (!fpr && !defl && n <= 0)
+		return;
+	fprintf(out, "  features: free page reporting %s, deflate on OOM %s",
+	    fpr ? "on" : "off", defl ? "on" : "off");
+	if (n > 0) {
+		report_fmt_kib(a, sizeof(a), get_i64(v, "current_kib"));
+		report_fmt_kib(b, sizeof(b), get_i64(v, "requested_kib"));
+		report_fmt_kib(c, sizeof(c), get_i64(v, "size_kib"));
+		report_fmt_kib(d, sizeof(d), get_i64(v, "block_kib"));
+		fprintf(out, "; virtio-mem: %lld device%s, %s plugged, %s "
+		    "requested, of %s (blocks of %s)", (long long)n,
+		    n == 1 ? "" : "s", a, b, c, d);
+	}
+	fputc('\n', out);
+}
+
 /* The lines of explain under its first: the figures, bounds and their
  * sources, the decision and why. As st holds them: escaped for a
  * terminal, raw for JSON. */
@@ -775,12 +839,14 @@ explain_body(FILE *out, struct json_object *st, struct json_object *g)
 	    "default", get_str(g, "shares_src", "-"),
 	    get_bool(g, "exclude") ? "; excluded from management" : "");
 	print_metadata_caps(out, st, g);
-	if (json_object_object_get_ex(g, "backing", &backing))
+	if (json_object_object_get_ex(g, "backing", &backing)) {
 		fprintf(out, "  backing:  %s%s%s%s\n",
 		    get_bool(backing, "balloon") ? "balloon" : "NO balloon",
 		    get_bool(backing, "hugepages") ? ", static huge pages" : "",
 		    get_bool(backing, "locked") ? ", locked" : "",
 		    get_bool(backing, "nosharepages") ? ", no KSM" : "");
+		print_features(out, backing);
+	}
 	report_fmt_kib(a, sizeof(a), get_i64(g, "need_kib"));
 	report_fmt_kib(b, sizeof(b), get_i64(g, "target_kib"));
 	report_fmt_kib(c, sizeof(c), get_i64(g, "headroom_kib"));

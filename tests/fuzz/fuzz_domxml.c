@@ -2,7 +2,8 @@
  * crash, a failure has a message, metadata that was accepted has a sane
  * exclude value and floor <= ceiling when both are given, and memtuned's
  * own record is whole (a hard limit above 0, with a target above 0 or
- * none) or absent. */
+ * none) or absent, the balloon's features come with a balloon, and
+ * virtio-mem devices are counted with a size or not at all. */
 #include "domxml.h"
 #include "fuzz.h"
 
@@ -44,6 +45,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    sizeof(info.state_err)) != NULL);
 		FUZZ_CHECK(!MT_PRESENT(info.own_hard_limit_kib) ||
 		    info.own_hard_limit_kib > 0);
+		/* balloon features only with a balloon; virtio-mem devices
+		 * counted have a size, or none are */
+		FUZZ_CHECK(info.backing.has_balloon ||
+		    (!info.backing.free_page_reporting &&
+		    !info.backing.autodeflate));
+		FUZZ_CHECK(memchr(info.vmem_err, '\0',
+		    sizeof(info.vmem_err)) != NULL);
+		FUZZ_CHECK(info.backing.vmem.count >= 0);
+		FUZZ_CHECK(info.backing.vmem.count == 0 ||
+		    (MT_PRESENT(info.backing.vmem.size_kib) &&
+		    info.backing.vmem.size_kib > 0));
+		FUZZ_CHECK(info.backing.vmem.count == 0 ||
+		    info.vmem_err[0] == '\0');
 		FUZZ_CHECK(!MT_PRESENT(info.own_target_kib) ||
 		    (info.own_target_kib > 0 &&
 		    MT_PRESENT(info.own_hard_limit_kib)));

@@ -140,6 +140,57 @@ START_TEST(test_worked_example)
 }
 END_TEST
 
+/* A guest with free page reporting: the same room at the balloon level
+ * (what it may be taken down to does not change), but of its idle memory
+ * only what is still resident on the host (its RSS less QEMU's part) is
+ * "still in it". */
+START_TEST(test_free_page_reporting)
+{
+	/* web1 of the example: 4 GiB, down to its need at most */
+	const int64_t low = MIB_KIB(1024) + MIB_KIB(256) + MIB_KIB(4096) / 10;
+	static const struct {
+		bool fpr;
+		int64_t above_mib;	/* RSS above low + QEMU's part */
+		int64_t now_mib;	/* reclaim_now; -1: actual - low */
+	} cases[] = {
+		{ false, 0, -1 },
+		{ true, 0, 0 },
+		{ true, -300, 0 },
+		{ true, 1024, 1024 },
+		/* resident beyond its size: capped at what it has */
+		{ true, 8192, -1 },
+	};
+	struct guest_snapshot g[NR_EX];
+	struct snapshot s;
+	struct policy_config c;
+	struct capacity_result r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int64_t balloon, want;
+
+		example(&s, g, &c);
+		capacity_result_init(&r);
+		ck_assert_int_eq(capacity_estimate(&c, &s, MIB_KIB(4096), &r),
+		    0);
+		balloon = r.level[CAP_BALLOON].headroom_kib;
+		capacity_result_free(&r);
+
+		g[WEB1].backing.free_page_reporting = cases[i].fpr;
+		g[WEB1].rss_kib = low + OH(4096) + MIB_KIB(cases[i].above_mib);
+		capacity_result_init(&r);
+		ck_assert_int_eq(capacity_estimate(&c, &s, MIB_KIB(4096), &r),
+		    0);
+		want = cases[i].now_mib < 0 ? g[WEB1].actual_kib - low :
+		    MIB_KIB(cases[i].now_mib);
+		ck_assert_msg(r.guests[WEB1].reclaim_now_kib == want,
+		    "case %zu: %lld KiB, want %lld", i,
+		    (long long)r.guests[WEB1].reclaim_now_kib, (long long)want);
+		ck_assert_int_eq(r.level[CAP_BALLOON].headroom_kib, balloon);
+		capacity_result_free(&r);
+	}
+}
+END_TEST
+
 START_TEST(test_reasons)
 {
 	struct guest_snapshot g[NR_EX];
@@ -662,6 +713,7 @@ capacity_suite(void)
 	TCase *tc = tcase_create("model");
 
 	tcase_add_test(tc, test_worked_example);
+	tcase_add_test(tc, test_free_page_reporting);
 	tcase_add_test(tc, test_reasons);
 	tcase_add_test(tc, test_need_matches_policy);
 	tcase_add_test(tc, test_need_matches_policy_adaptive);

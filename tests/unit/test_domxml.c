@@ -169,6 +169,125 @@ START_TEST(test_balloon)
 }
 END_TEST
 
+/* <memballoon freePageReporting autodeflate>: on, off, absent, bad. */
+START_TEST(test_balloon_features)
+{
+	static const struct {
+		const char *devices;
+		int rc;
+		bool fpr, defl;
+	} cases[] = {
+		{ "<memballoon model='virtio'/>", 0, false, false },
+		{ "<memballoon model='virtio' freePageReporting='on'/>", 0,
+		    true, false },
+		{ "<memballoon model='virtio' autodeflate='on'/>", 0, false,
+		    true },
+		{ "<memballoon model='virtio' autodeflate='on' "
+		    "freePageReporting='on'><stats period='2'/>"
+		    "</memballoon>", 0, true, true },
+		{ "<memballoon model='virtio' autodeflate='off' "
+		    "freePageReporting='off'/>", 0, false, false },
+		/* no balloon: its features do nothing */
+		{ "<memballoon model='none' freePageReporting='on'/>", 0,
+		    false, false },
+		{ "", 0, false, false },
+		{ "<memballoon model='virtio' autodeflate='yes'/>", -EINVAL,
+		    false, false },
+		{ "<memballoon model='virtio' freePageReporting=''/>", -EINVAL,
+		    false, false },
+	};
+	struct domxml_info in;
+	char err[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		err[0] = '\0';
+		ck_assert_msg(domxml_parse(dom("", cases[i].devices), "vm1",
+		    &in, err, sizeof(err)) == cases[i].rc, "case %zu", i);
+		if (cases[i].rc < 0) {
+			ck_assert_ptr_nonnull(strstr(err, "memballoon"));
+			continue;
+		}
+		ck_assert_msg(in.backing.free_page_reporting == cases[i].fpr &&
+		    in.backing.autodeflate == cases[i].defl, "case %zu", i);
+	}
+}
+END_TEST
+
+#define VMEM(size, node, block, req, cur, tail) \
+	"<memory model='virtio-mem'><target><size unit='KiB'>" size \
+	"</size><node>" node "</node><block unit='KiB'>" block "</block>" \
+	"<requested unit='KiB'>" req "</requested>" cur "</target>" tail \
+	"</memory>"
+
+/* virtio-mem devices: each one's sizes, node, alias and address, the
+ * sums, and a device memtuned cannot read (logged, all ignored). */
+START_TEST(test_virtio_mem)
+{
+	static const struct {
+		const char *devices;
+		int count, warns;
+		int64_t size, req, cur, block;
+	} cases[] = {
+		{ "", 0, 0, 0, 0, 0, 0 },
+		/* a DIMM is not virtio-mem */
+		{ "<memory model='dimm'><target><size unit='GiB'>1</size>"
+		    "<node>0</node></target></memory>", 0, 0, 0, 0, 0, 0 },
+		{ VMEM("4194304", "0", "2048", "1048576",
+		    "<current unit='KiB'>1048576</current>",
+		    "<alias name='virtiomem0'/><address type='pci' "
+		    "domain='0x0000' bus='0x00' slot='0x05' function='0x0'/>"),
+		    1, 0, 4194304, 1048576, 1048576, 2048 },
+		/* two: summed; the larger block; one without <current> (an
+		 * inactive domain) leaves the sum unknown */
+		{ VMEM("2097152", "0", "2048", "0", "", "")
+		    "<memory model='virtio-mem'><target><size unit='GiB'>2"
+		    "</size><node>1</node><block unit='MiB'>4</block>"
+		    "<requested unit='GiB'>1</requested></target></memory>",
+		    2, 0, 2097152 + 2097152, 1048576, MT_ABSENT, 4096 },
+		/* a bad one: none counted, the domain still read */
+		{ VMEM("4194304", "0", "2048", "1048576", "", "")
+		    VMEM("lots", "0", "2048", "0", "", ""), 0, 1, 0, 0, 0, 0 },
+		{ VMEM("4194304", "64", "2048", "1048576", "", ""), 0, 1,
+		    0, 0, 0, 0 },
+		{ "<memory model='virtio-mem'><target><node>0</node>"
+		    "</target></memory>", 0, 1, 0, 0, 0, 0 },
+	};
+	struct domxml_info in;
+	char err[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct guest_vmem *vm = &in.backing.vmem;
+
+		warnings = 0;
+		ck_assert_msg(domxml_parse(dom("", cases[i].devices), "vm1",
+		    &in, err, sizeof(err)) == 0, "case %zu: %s", i, err);
+		ck_assert_msg(vm->count == cases[i].count &&
+		    warnings == cases[i].warns, "case %zu: count %d warns %d",
+		    i, vm->count, warnings);
+		ck_assert_msg((in.vmem_err[0] != '\0') == (cases[i].warns > 0),
+		    "case %zu: %s", i, in.vmem_err);
+		if (cases[i].count == 0)
+			continue;
+		ck_assert_int_eq(vm->size_kib, cases[i].size);
+		ck_assert_int_eq(vm->requested_kib, cases[i].req);
+		ck_assert_int_eq(vm->current_kib, cases[i].cur);
+		ck_assert_int_eq(vm->block_kib, cases[i].block);
+	}
+	/* the one with an address, device by device */
+	ck_assert_int_eq(domxml_parse(dom("", cases[2].devices), "vm1", &in,
+	    err, sizeof(err)), 0);
+	ck_assert_str_eq(in.backing.vmem.dev[0].alias, "virtiomem0");
+	ck_assert_str_eq(in.backing.vmem.dev[0].addr, "0000:00:05.0");
+	ck_assert_int_eq(in.backing.vmem.dev[0].node, 0);
+	ck_assert_int_eq(domxml_parse(dom("", cases[3].devices), "vm1", &in,
+	    err, sizeof(err)), 0);
+	ck_assert_int_eq(in.backing.vmem.dev[1].node, 1);
+	ck_assert_int_eq(in.backing.vmem.dev[1].block_kib, 4096);
+	ck_assert_str_eq(in.backing.vmem.dev[1].addr, "");
+	ck_assert(!MT_PRESENT(in.backing.vmem.dev[1].current_kib));
+}
+END_TEST
+
 START_TEST(test_nodeset_syntax)
 {
 	static const struct {
@@ -562,6 +681,8 @@ domxml_suite(void)
 	tcase_add_test(tc, test_not_xml);
 	tcase_add_test(tc, test_backing);
 	tcase_add_test(tc, test_balloon);
+	tcase_add_test(tc, test_balloon_features);
+	tcase_add_test(tc, test_virtio_mem);
 	tcase_add_test(tc, test_nodeset_syntax);
 	tcase_add_test(tc, test_numatune);
 	tcase_add_test(tc, test_numatune_warning_names_text);

@@ -254,6 +254,57 @@ START_TEST(test_render_guests_and_escaping)
 }
 END_TEST
 
+/* The balloon's features as an info series for every guest; virtio-mem
+ * sizes only for a guest with a device, family by family. */
+START_TEST(test_render_guest_features)
+{
+	const char *u0 = "name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\"";
+	const char *u1 = "name=\"a\\\"b\\\\c\\nd\",uuid=\"00000000-0000-4000-8000-000000000001\"";
+	struct guest_vmem *vm = &guests[1].backing.vmem;
+	char line[512], *t;
+
+	guests[0].backing.free_page_reporting = true;
+	guests[0].backing.autodeflate = true;
+	vm->count = 2;
+	vm->size_kib = KIB_MIB(4096);
+	vm->requested_kib = KIB_MIB(1024);
+	vm->current_kib = KIB_MIB(1000);
+	vm->block_kib = 2048;
+	t = render(NULL);
+	snprintf(line, sizeof(line), "memtuned_guest_balloon_features{%s,"
+	    "free_page_reporting=\"1\",autodeflate=\"1\"} 1", u0);
+	ck_line(t, line);
+	snprintf(line, sizeof(line), "memtuned_guest_balloon_features{%s,"
+	    "free_page_reporting=\"0\",autodeflate=\"0\"} 1", u1);
+	ck_line(t, line);
+	snprintf(line, sizeof(line), "memtuned_guest_virtio_mem_devices{%s} 0",
+	    u0);
+	ck_line(t, line);
+	snprintf(line, sizeof(line), "memtuned_guest_virtio_mem_devices{%s} 2",
+	    u1);
+	ck_line(t, line);
+	snprintf(line, sizeof(line), "memtuned_guest_virtio_mem_size_bytes{%s} "
+	    "4294967296", u1);
+	ck_line(t, line);
+	snprintf(line, sizeof(line), "memtuned_guest_virtio_mem_requested_bytes"
+	    "{%s} 1073741824", u1);
+	ck_line(t, line);
+	snprintf(line, sizeof(line), "memtuned_guest_virtio_mem_plugged_bytes"
+	    "{%s} 1048576000", u1);
+	ck_line(t, line);
+	snprintf(line, sizeof(line), "memtuned_guest_virtio_mem_block_bytes"
+	    "{%s} 2097152", u1);
+	ck_line(t, line);
+	/* no device: no sizes */
+	ck_no(t, "memtuned_guest_virtio_mem_size_bytes{name=\"web1\"");
+	/* each family's samples follow its one HELP line */
+	ck_assert_ptr_nonnull(strstr(t, "memtuned_guest_virtio_mem_size_bytes{"));
+	ck_assert_ptr_null(strstr(strstr(t, "memtuned_guest_virtio_mem_size_"
+	    "bytes{"), "memtuned_guest_virtio_mem_devices{"));
+	free(t);
+}
+END_TEST
+
 START_TEST(test_render_not_utf8)
 {
 	char *t;
@@ -1362,6 +1413,7 @@ metrics_suite(void)
 	tcase_add_checked_fixture(tc, build, unbuild);
 	tcase_add_test(tc, test_render_host);
 	tcase_add_test(tc, test_render_guests_and_escaping);
+	tcase_add_test(tc, test_render_guest_features);
 	tcase_add_test(tc, test_render_not_utf8);
 	tcase_add_test(tc, test_render_syntax);
 	tcase_add_test(tc, test_render_without_snapshot);

@@ -271,6 +271,48 @@ START_TEST(test_burst_explained)
 }
 END_TEST
 
+START_TEST(test_features_shown)
+{
+	/* the balloon's features and the virtio-mem devices the XML gave:
+	 * under "backing" in the JSON, one line of explain; none without */
+	struct rt *t = rt_new(3000);
+	struct guest_vmem *vm = &t->g[0].backing.vmem;
+	struct json_object *st, *b, *v, *d;
+	char *text;
+
+	fx_guest_touched(&t->g[0], 0, 4096, 3072, 600);
+	t->g[0].backing.free_page_reporting = true;
+	vm->count = 1;
+	vm->size_kib = vm->dev[0].size_kib = MIB_KIB(2048);
+	vm->requested_kib = vm->dev[0].requested_kib = MIB_KIB(1024);
+	vm->current_kib = vm->dev[0].current_kib = MIB_KIB(1024);
+	vm->block_kib = vm->dev[0].block_kib = 2048;
+	vm->dev[0].node = 0;
+	mt_strlcpy(vm->dev[0].addr, "0000:00:05.0", sizeof(vm->dev[0].addr));
+	rt_decide(t);
+	st = report_status_json(&t->e, "standalone");
+	ck_assert(json_object_object_get_ex(guest_of(st, 0), "backing", &b));
+	ck_assert(get_bool(b, "free_page_reporting"));
+	ck_assert(!get_bool(b, "autodeflate"));
+	ck_assert(json_object_object_get_ex(b, "virtio_mem", &v));
+	ck_assert_int_eq(get_i64(v, "count"), 1);
+	ck_assert_int_eq(get_i64(v, "requested_kib"), MIB_KIB(1024));
+	d = json_object_array_get_idx(json_object_object_get(v, "devices"), 0);
+	ck_assert_str_eq(get_str(d, "address", ""), "0000:00:05.0");
+	ck_assert_int_eq(get_i64(d, "node"), 0);
+	text = render_explain(st, "vm0");
+	ck_line(text, "  features: free page reporting on, deflate on OOM off; "
+	    "virtio-mem: 1 device, 1024M plugged, 1024M requested, of 2048M "
+	    "(blocks of 2M)");
+	free(text);
+	text = render_explain(st, "vm1");
+	ck_assert_ptr_null(strstr(text, "features:"));
+	free(text);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
 START_TEST(test_nodes_explain)
 {
 	struct rt *t = rt_two_nodes();
@@ -789,6 +831,7 @@ report_suite(void)
 	tcase_add_test(tc, test_nodes_explain);
 	tcase_add_test(tc, test_headroom_shown);
 	tcase_add_test(tc, test_burst_explained);
+	tcase_add_test(tc, test_features_shown);
 	tcase_add_test(tc, test_nodes_explain_several_and_every_node);
 	tcase_add_test(tc, test_nodes_plan);
 	tcase_add_test(tc, test_node_without_figures);
