@@ -8,7 +8,7 @@
 #    balloon where it was; fpr-b's stays (it falls by under 25 %);
 #  - memtuned, then started on a critical host (reserve = 1T: every guest
 #    is asked for what a shrink would return), sees fpr-a's feature and
-#    leaves its balloon alone for a minute, saying why, while it shrinks
+#    leaves its balloon alone for half a minute, saying why, while it shrinks
 #    fpr-b, whose freed memory is still resident.
 # Fails without the policy's free page reporting gain (policy_fpr_gain not
 # called: fpr-a's RSS above what it uses, QEMU's own memory, reads as
@@ -103,7 +103,7 @@ for g in json.load(sys.stdin)["guests"]:
 grep -q 'host critical' "$W/daemon.log" || sleep 2
 fpr_said=0
 t1=$(now_ms)
-while (( $(now_ms) - t1 < 60000 )); do
+while (( $(now_ms) - t1 < 30000 )); do
 	a=$(stat_of mt-fpr-a balloon.current)
 	(( a >= ${act0[mt-fpr-a]} - 16 * 1024 )) ||
 		fail "memtuned shrank mt-fpr-a to $a KiB: $(guest_field "$W/memtuned.conf" mt-fpr-a reason)"
@@ -113,7 +113,7 @@ while (( $(now_ms) - t1 < 60000 )); do
 done
 grep -q 'host critical' "$W/daemon.log" || fail "the host was never critical"
 b=$(stat_of mt-fpr-b balloon.current)
-note "after 60 s: mt-fpr-a balloon $(( $(stat_of mt-fpr-a balloon.current) / 1024 )) MiB, mt-fpr-b $((b / 1024)) MiB"
+note "after 30 s: mt-fpr-a balloon $(( $(stat_of mt-fpr-a balloon.current) / 1024 )) MiB, mt-fpr-b $((b / 1024)) MiB"
 note "mt-fpr-a: $(guest_field "$W/memtuned.conf" mt-fpr-a reason)"
 note "mt-fpr-b: $(guest_field "$W/memtuned.conf" mt-fpr-b reason)"
 measure "plain_shrunk_kib=$(( ${act0[mt-fpr-b]} - b ))"

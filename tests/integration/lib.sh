@@ -37,6 +37,13 @@ fail() {
 		cp "$DAEMON_LOG" "$BUILD/integration-logs/$(basename "$0" .sh).daemon.log" 2>/dev/null || true
 		echo "(whole log: $BUILD/integration-logs/$(basename "$0" .sh).daemon.log)" >&2
 	fi
+	# what the daemon thinks of each guest now, with its reason: the log
+	# has only the actions it took, not why it took none
+	if [[ -n ${DPID:-} && -n ${DAEMON_CONF:-} ]] && kill -0 "$DPID" 2>/dev/null; then
+		echo "--- memtunectl status ---" >&2
+		timeout 10 "$BUILD/memtunectl" -f "$DAEMON_CONF" status 2>&1 |
+			head -n 40 >&2 || true
+	fi
 	exit 1
 }
 note() { printf '  %s\n' "$*"; }
@@ -76,7 +83,7 @@ cleanup_guests() {
 # start_daemon CONF LOG: memtuned in the foreground, its pid in DPID
 DPID=
 start_daemon() {
-	DAEMON_LOG=$2
+	DAEMON_LOG=$2 DAEMON_CONF=$1
 	"$BUILD/memtuned" -d -f "$1" >"$2" 2>&1 &
 	DPID=$!
 	# the daemon's own answer: memtunectl's read verbs fall back to
