@@ -154,7 +154,7 @@ install -m 0755 "$BUILD/memtuned" "$W/memtuned"
 unshare --mount -- "$W/confine" "$W/memtuned" -d -f "$W/memtuned.conf" >"$DAEMON_LOG" 2>&1 &
 DPID=$!
 wait_until 15 "the confined memtuned answers on /run/memtuned/control.sock" \
-	'"${CTL[@]}" status --json 2>/dev/null | grep -q "\"source\": \"daemon\""'
+	'[[ $("${CTL[@]}" status --json 2>/dev/null) == *"\"source\": \"daemon\""* ]]'
 grep -q NoNewPrivs:.*1 /proc/$DPID/status || fail "memtuned runs without no_new_privs: not the confined process"
 wait_until 30 "KSM switched on (run was $ksm_run0)" '[[ $(ksm_get run) == 1 ]]'
 wait_until 30 "THP defrag set for overcommit" '[[ $(thp_sel defrag) == defer ]]'

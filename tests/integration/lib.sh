@@ -88,9 +88,10 @@ start_daemon() {
 	DPID=$!
 	# the daemon's own answer: memtunectl's read verbs fall back to
 	# computing here while no daemon listens, which proves nothing
+	# (read whole, not piped to grep -q: under pipefail, memtunectl
+	# killed by SIGPIPE when grep quits early made the check fail)
 	wait_until 15 "memtuned answers on its socket" \
-		'"$BUILD/memtunectl" -f "'"$1"'" status --json 2>/dev/null |
-		grep -q "\"source\": \"daemon\""'
+		'[[ $("$BUILD/memtunectl" -f "'"$1"'" status --json 2>/dev/null) == *"\"source\": \"daemon\""* ]]'
 }
 
 stop_daemon() {
