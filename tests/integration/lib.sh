@@ -29,20 +29,21 @@ testbed_lock
 
 fail() {
 	printf 'FAIL: %s\n' "$*" >&2
+	# what the daemon thinks of each guest now, with its reason: the log
+	# has only the actions it took, not why it took none. First, so that
+	# a summary showing the head of a failure shows the reasons
+	if [[ -n ${DPID:-} && -n ${DAEMON_CONF:-} ]] && kill -0 "$DPID" 2>/dev/null; then
+		echo "--- memtunectl status ---" >&2
+		timeout 10 "$BUILD/memtunectl" -f "$DAEMON_CONF" status 2>&1 |
+			head -n 20 >&2 || true
+	fi
 	if [[ -n ${DAEMON_LOG:-} && -f $DAEMON_LOG ]]; then
-		echo "--- memtuned log (last 40 lines) ---" >&2
-		tail -n 40 "$DAEMON_LOG" >&2
+		echo "--- memtuned log (last 25 lines) ---" >&2
+		tail -n 25 "$DAEMON_LOG" >&2
 		# the whole log beside the test's own
 		mkdir -p "$BUILD/integration-logs"
 		cp "$DAEMON_LOG" "$BUILD/integration-logs/$(basename "$0" .sh).daemon.log" 2>/dev/null || true
 		echo "(whole log: $BUILD/integration-logs/$(basename "$0" .sh).daemon.log)" >&2
-	fi
-	# what the daemon thinks of each guest now, with its reason: the log
-	# has only the actions it took, not why it took none
-	if [[ -n ${DPID:-} && -n ${DAEMON_CONF:-} ]] && kill -0 "$DPID" 2>/dev/null; then
-		echo "--- memtunectl status ---" >&2
-		timeout 10 "$BUILD/memtunectl" -f "$DAEMON_CONF" status 2>&1 |
-			head -n 40 >&2 || true
 	fi
 	exit 1
 }
