@@ -66,9 +66,12 @@ ctl_classify(struct json_object *req, const char **name)
 			return CTL_VERB_READ;
 		}
 	}
-	if (strcmp(cmd, "rebalance") != 0)
+	if (strcmp(cmd, "release") == 0)
+		*name = "release";
+	else if (strcmp(cmd, "rebalance") == 0)
+		*name = "rebalance";
+	else
 		return CTL_VERB_ACT;
-	*name = "rebalance";
 	/* a dry run plans, with or without a reserve, and moves nothing;
 	 * a dry_run that is not a boolean is refused by the daemon, and
 	 * counts as acting until then */

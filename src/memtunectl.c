@@ -18,6 +18,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "engine.h"
+#include "jsonutil.h"
 #include "log.h"
 #include "report.h"
 #include "util.h"
@@ -32,8 +33,9 @@ enum {
 	EXIT_NODATA = 3,	/* could not see the host or guests */
 	EXIT_NOSPACE = 4,	/* --reserve cannot be met */
 	EXIT_NOGUEST = 5,	/* explain: no such guest */
-	EXIT_CONTROLLER = 6,	/* a real rebalance would make two controllers,
-				 * or one without the operator asking */
+	EXIT_CONTROLLER = 6,	/* a real rebalance or release would make two
+				 * controllers, or one without the operator
+				 * asking */
 };
 
 struct ctl_opts {
@@ -72,6 +74,10 @@ usage(FILE *out)
 	    "                       step and its reason\n"
 	    "  capacity             how many more guests fit: without overcommit,\n"
 	    "                       with ballooned idle memory, with KSM savings\n"
+	    "  release [GUEST...]   give back what memtuned changed: balloons\n"
+	    "                       deflated, its limits lifted, KSM and THP as\n"
+	    "                       found (no GUEST: the whole host); the daemon\n"
+	    "                       then leaves them alone until it restarts\n"
 	    "  version              versions of memtunectl and its libraries\n"
 	    "\n"
 	    "Options:\n"
@@ -83,7 +89,8 @@ usage(FILE *out)
 	    "      --standalone     do not ask the daemon; collect here. A real\n"
 	    "                       rebalance without a daemon needs it, and is\n"
 	    "                       refused with it while a daemon runs\n"
-	    "  -n, --dry-run        rebalance: print the plan, change nothing\n"
+	    "  -n, --dry-run        rebalance, release: print the plan, change\n"
+	    "                       nothing\n"
 	    "  -r, --reserve MIB    rebalance: free MIB for a VM about to start\n"
 	    "      --vm-size MIB    capacity: size of the guests to fit (default:\n"
 	    "                       the median max memory of running guests)\n"
@@ -92,9 +99,9 @@ usage(FILE *out)
 	    "  -V, --version        same as the version command\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 failed, 2 usage, 3 host or guests could not be\n"
-	    "read, 4 the reserve cannot be met, 5 no such guest, 6 rebalance\n"
-	    "refused: no daemon and no --standalone, or --standalone while a\n"
-	    "daemon runs.\n",
+	    "read, 4 the reserve cannot be met, 5 no such guest, 6 rebalance or\n"
+	    "release refused: no daemon and no --standalone, or --standalone\n"
+	    "while a daemon runs.\n",
 	    CONFIG_DEFAULT_PATH);
 }
 
@@ -421,6 +428,187 @@ cmd_capacity(const struct ctl_opts *o)
 	return EXIT_OK;
 }
 
+/* ------------------------------------------------------------ release */
+
+static int
+ask_release(const struct ctl_opts *o, char **sel, int nr,
+    struct json_object **resp)
+{
+	struct json_object *req = json_object_new_object();
+	struct json_object *guests = json_object_new_array();
+	int rc;
+
+	json_object_object_add(req, "cmd", json_object_new_string("release"));
+	json_object_object_add(req, "dry_run",
+	    json_object_new_boolean(o->dry_run));
+	for (int i = 0; i < nr; i++)
+		json_object_array_add(guests, json_object_new_string(sel[i]));
+	json_object_object_add(req, "guests", guests);
+	rc = ctl_request(o->socket_path, req, o->timeout_ms, resp);
+	json_object_put(req);
+	return rc;
+}
+
+/* Without a daemon: what it found is not known here (release.h), and
+ * nothing holds the guests afterwards. */
+static int
+standalone_release(const struct ctl_opts *o, char **sel, int nr,
+    struct json_object **resp)
+{
+	struct release_plan plan;
+	struct mt_config cfg;
+	struct engine eng;
+	char err[8192];
+	int rc;
+
+	rc = config_load_file(o->config_path, &cfg, err, sizeof(err));
+	if (rc == -ENOENT && strcmp(o->config_path, CONFIG_DEFAULT_PATH) == 0) {
+		config_defaults(&cfg);
+	} else if (rc < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_FAIL;
+	}
+	virt_install_error_handler();
+	if ((rc = engine_init(&eng, &cfg)) < 0) {
+		fprintf(stderr, "memtunectl: cannot set up: %s\n", strerror(-rc));
+		return EXIT_FAIL;
+	}
+	if (engine_connect(&eng) < 0) {
+		print_error(eng.last_error);
+		engine_free(&eng);
+		return EXIT_NODATA;
+	}
+	release_plan_init(&plan);
+	rc = engine_release(&eng, (const char *const *)sel, (size_t)nr,
+	    o->dry_run, false, &plan, err, sizeof(err));
+	engine_free(&eng);
+	if (rc < 0) {
+		print_error(err);
+		return rc == -ENOENT ? EXIT_NOGUEST : EXIT_NODATA;
+	}
+	*resp = release_plan_json(&plan);
+	release_plan_free(&plan);
+	return EXIT_OK;
+}
+
+/* The daemon releases when it runs (and holds the guests). Without it a
+ * dry run is computed here; a real release takes --standalone, which is
+ * refused while a daemon runs: it would take the guests back next tick. */
+static int
+get_release(const struct ctl_opts *o, char **sel, int nr,
+    struct json_object **resp)
+{
+	int rc;
+
+	if (!o->standalone || !o->dry_run) {
+		rc = o->standalone ? ask_daemon(o, "ping", resp) :
+		    ask_release(o, sel, nr, resp);
+		if (rc == 0 && !o->standalone)
+			return EXIT_OK;
+		if (rc == 0) {
+			json_object_put(*resp);
+			*resp = NULL;
+			fprintf(stderr, "memtunectl: memtuned is running (socket "
+			    "%s): ask it without --standalone, so that it "
+			    "holds the guests it gives back\n", o->socket_path);
+			return EXIT_CONTROLLER;
+		}
+		if (rc == -EACCES || !no_daemon(rc)) {
+			fprintf(stderr, "memtunectl: the daemon at %s did not "
+			    "answer: %s\n", o->socket_path, errno_name(rc));
+			return rc == -EACCES ? EXIT_FAIL : EXIT_NODATA;
+		}
+		if (!o->standalone && !o->dry_run) {
+			fprintf(stderr, "memtunectl: memtuned is not running "
+			    "(socket %s: %s); a release without it needs "
+			    "--standalone\n", o->socket_path, errno_name(rc));
+			return EXIT_CONTROLLER;
+		}
+	}
+	fprintf(stderr, "memtunectl: memtuned is not running: %s here; what "
+	    "it found at start is not known, so its soft limits and "
+	    "memory.low are lifted\n", o->dry_run ? "planned" : "releasing");
+	return standalone_release(o, sel, nr, resp);
+}
+
+static void
+print_release_size(FILE *out, const char *what, struct json_object *s,
+    const char *key)
+{
+	int64_t v = get_i64(s, key);
+
+	if (!MT_PRESENT(v))
+		fprintf(out, "%s", strcmp(what, "memory_low") == 0 ? "0" :
+		    "unlimited");
+	else
+		fprintf(out, "%lld MiB", (long long)(v / 1024));
+}
+
+static void
+print_release(FILE *out, struct json_object *resp)
+{
+	struct json_object *steps, *guests;
+	bool dry = get_bool(resp, "dry_run");
+	char name[MT_ESCAPE_SIZE(MT_NAME_MAX)], why[MT_ESCAPE_SIZE(160)];
+
+	if (json_object_object_get_ex(resp, "steps", &steps)) {
+		for (size_t i = 0; i < json_object_array_length(steps); i++) {
+			struct json_object *s = json_object_array_get_idx(
+			    steps, i);
+			const char *what = get_str(s, "what", "?");
+
+			mt_escape(name, sizeof(name), get_str(s, "guest",
+			    "host"));
+			mt_escape(why, sizeof(why), get_str(s, "reason", ""));
+			fprintf(out, "%s%-20s %-11s ", dry ? "would: " :
+			    get_bool(s, "done") ? "done:  " : "FAILED:", name,
+			    what);
+			if (strcmp(what, "ksm_thp") != 0) {
+				print_release_size(out, what, s, "from_kib");
+				fprintf(out, " -> ");
+				print_release_size(out, what, s, "to_kib");
+			}
+			fprintf(out, " (%s)%s%s\n", why,
+			    get_bool(s, "done") || dry ? "" : ": ",
+			    get_bool(s, "done") || dry ? "" :
+			    get_str(s, "error", "?"));
+		}
+		if (json_object_array_length(steps) == 0)
+			fprintf(out, "nothing of memtuned's to give back\n");
+	}
+	if (json_object_object_get_ex(resp, "guests", &guests))
+		fprintf(out, "%s %zu guest(s)%s\n", dry ? "would release" :
+		    "released", json_object_array_length(guests),
+		    get_bool(resp, "host") ? " and the host" : "");
+}
+
+static int
+cmd_release(const struct ctl_opts *o, char **sel, int nr)
+{
+	struct json_object *resp = NULL;
+	int rc = get_release(o, sel, nr, &resp);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (resp == NULL) {
+		fprintf(stderr, "memtunectl: release: out of memory\n");
+		return EXIT_FAIL;
+	}
+	if (o->json)
+		print_json(resp);
+	if (get_i64(resp, "failed") > 0) {
+		rc = EXIT_FAIL;
+	} else if (!resp_ok(resp)) {
+		rc = strcmp(resp_code(resp), DAEMON_CODE_NO_GUEST) == 0 ?
+		    EXIT_NOGUEST : strcmp(resp_code(resp),
+		    DAEMON_CODE_NO_DATA) == 0 ? EXIT_NODATA : EXIT_FAIL;
+	}
+	if (!o->json && json_object_object_get_ex(resp, "steps", NULL))
+		print_release(stdout, resp);
+	json_object_put(resp);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -545,6 +733,8 @@ main(int argc, char **argv)
 		return cmd_rebalance(&o);
 	if (strcmp(cmd, "capacity") == 0 && optind == argc)
 		return cmd_capacity(&o);
+	if (strcmp(cmd, "release") == 0)
+		return cmd_release(&o, argv + optind, argc - optind);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "explain") == 0 ||
 	    strcmp(cmd, "rebalance") == 0 || strcmp(cmd, "capacity") == 0)
 		fprintf(stderr, "memtunectl: wrong arguments for %s\n", cmd);
