@@ -12,7 +12,8 @@
  * Requests: {"cmd":"status"}, {"cmd":"explain","guest":"NAME"},
  * {"cmd":"rebalance","dry_run":true,"reserve_mib":N},
  * {"cmd":"capacity","vm_mib":N}, {"cmd":"ping"},
- * {"cmd":"release","dry_run":true,"guests":["NAME or UUID",...]}.
+ * {"cmd":"release","dry_run":true,"guests":["NAME or UUID",...]},
+ * {"cmd":"pause","guests":[...]}, {"cmd":"resume","guests":[...]}.
  *
  * Who may do what (ctl_authorize): reading commands (ping, status, explain,
  * capacity, a rebalance or release with dry_run) for root, control_group and

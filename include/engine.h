@@ -79,12 +79,12 @@ struct engine {
 	struct release_found *found;
 	size_t nr_found;
 	/* run-time holds: per guest, and for the whole host (new guests
-	 * too); a guest's own entry wins. host_released: KSM and THP were
-	 * given back and are not managed until resumed */
+	 * too); a guest's own entry wins. host_hold: the whole host was
+	 * paused or released, so KSM and THP are not managed either */
 	struct engine_hold *holds;
 	size_t nr_holds, cap_holds;
 	enum guest_hold hold_all;
-	bool host_released;
+	enum guest_hold host_hold;
 	struct act_result last_act;
 	struct policy_results results;	/* of the last plan carried out */
 	char last_error[1024];		/* why the last tick did nothing */
@@ -134,6 +134,16 @@ int engine_release(struct engine *e, const char *const *sel, size_t nr_sel,
  * 0 or -ENOMEM. */
 int engine_hold(struct engine *e, const char *uuid, enum guest_hold hold);
 enum guest_hold engine_hold_of(const struct engine *e, const char *uuid);
+/* memtunectl pause (GUEST_HOLD_PAUSED) and resume (GUEST_HOLD_NONE):
+ * collect afresh, then hold or let go the guests named (by name or
+ * UUID), or with none the whole host: KSM and THP, every guest and those
+ * started later (a resume of the host lets go released guests too). The
+ * guests concerned go to out->guests, out->host says whether it was the
+ * host. 0; -ENOENT with err for a guest not running (nothing changed);
+ * -errno when nothing could be collected. */
+int engine_set_hold(struct engine *e, const char *const *sel, size_t nr_sel,
+    enum guest_hold hold, struct release_plan *out, char *err,
+    size_t errlen);
 /* The found table and the holds onto the guests just collected. */
 int engine_note_guests(struct engine *e);
 void engine_release_free(struct engine *e);

@@ -96,6 +96,14 @@ struct release_plan {
 void release_plan_init(struct release_plan *p);
 void release_plan_free(struct release_plan *p);
 
+/* sel names g: its domain name, or its UUID in any case. */
+bool release_guest_matches(const char *sel, const struct guest_snapshot *g);
+/* The guests of a selection (names or UUIDs; none: every running guest)
+ * into p->guests. 0; -ENOENT with err naming the first not running;
+ * -ENOMEM. */
+int release_select(const struct snapshot *snap, const char *const *sel,
+    size_t nr_sel, struct release_plan *p, char *err, size_t errlen);
+
 /* Plan a release. 0; -ENOENT when a selected guest is not running (err
  * names it; nothing is planned); -ENOMEM. Pure. */
 int release_plan_make(const struct release_in *in, struct release_plan *out,

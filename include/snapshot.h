@@ -208,6 +208,8 @@ enum guest_hold {
 	GUEST_HOLD_RELEASED,		/* memtunectl release: given back */
 };
 
+const char *guest_hold_name(enum guest_hold h);	/* "none", "paused"... */
+
 struct guest_snapshot {
 	char name[MT_NAME_MAX];
 	char uuid[MT_UUID_LEN];

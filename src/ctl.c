@@ -48,6 +48,11 @@ ctl_access_root_only(struct ctl_access *a)
 static const char *const ctl_read_cmds[] = {
 	"ping", "status", "explain", "capacity",
 };
+/* Acting commands named in the log (an unknown one's text is the
+ * peer's): the daemon stops or starts acting on guests for them. */
+static const char *const ctl_hold_cmds[] = {
+	"pause", "resume",
+};
 
 enum ctl_verb
 ctl_classify(struct json_object *req, const char **name)
@@ -64,6 +69,12 @@ ctl_classify(struct json_object *req, const char **name)
 		if (strcmp(cmd, ctl_read_cmds[i]) == 0) {
 			*name = ctl_read_cmds[i];
 			return CTL_VERB_READ;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ctl_hold_cmds); i++) {
+		if (strcmp(cmd, ctl_hold_cmds[i]) == 0) {
+			*name = ctl_hold_cmds[i];
+			return CTL_VERB_ACT;
 		}
 	}
 	if (strcmp(cmd, "release") == 0)

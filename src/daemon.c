@@ -772,6 +772,62 @@ ctl_release(struct daemon *d, struct json_object *req, uid_t uid, pid_t pid)
 	return resp;
 }
 
+/* memtunectl pause and resume: held in the engine's memory, and a tick
+ * at once, so that status shows it. */
+static struct json_object *
+ctl_hold(struct daemon *d, struct json_object *req, uid_t uid, pid_t pid,
+    enum guest_hold hold)
+{
+	const char *verb = hold == GUEST_HOLD_NONE ? "resume" : "pause";
+	struct release_plan sel_out;
+	struct json_object *resp, *guests;
+	const char **sel;
+	char err[512];
+	size_t nr;
+	int rc;
+
+	if (ctl_guest_list(req, &sel, &nr) < 0)
+		return ctl_answer_error("\"guests\" must be a list of guest "
+		    "names or UUIDs");
+	log_info("control: %s of %s requested by uid %d pid %d", verb,
+	    nr == 0 ? "every guest and the host" : "some guests", (int)uid,
+	    (int)pid);
+	release_plan_init(&sel_out);
+	rc = engine_set_hold(&d->eng, sel, nr, hold, &sel_out, err,
+	    sizeof(err));
+	free(sel);
+	if (rc < 0) {
+		release_plan_free(&sel_out);
+		resp = ctl_answer_error(rc == -ENOMEM ? "out of memory" : err);
+		json_object_object_add(resp, "code", json_object_new_string(
+		    rc == -ENOENT ? DAEMON_CODE_NO_GUEST : DAEMON_CODE_NO_DATA));
+		return resp;
+	}
+	resp = json_object_new_object();
+	guests = json_object_new_array();
+	for (size_t i = 0; i < sel_out.nr_guests; i++) {
+		struct json_object *g = json_object_new_object();
+
+		json_object_object_add(g, "name", json_object_new_string(
+		    sel_out.guests[i].name));
+		json_object_object_add(g, "uuid", json_object_new_string(
+		    sel_out.guests[i].uuid));
+		json_object_object_add(g, "hold", json_object_new_string(
+		    guest_hold_name(engine_hold_of(&d->eng,
+		    sel_out.guests[i].uuid))));
+		json_object_array_add(guests, g);
+		log_info("control: %s %s", verb, sel_out.guests[i].name);
+	}
+	json_object_object_add(resp, "ok", json_object_new_boolean(1));
+	json_object_object_add(resp, "cmd", json_object_new_string(verb));
+	json_object_object_add(resp, "host", json_object_new_boolean(
+	    sel_out.host));
+	json_object_object_add(resp, "guests", guests);
+	release_plan_free(&sel_out);
+	daemon_schedule(d, mt_now_ms());
+	return resp;
+}
+
 /* A request on the daemon's loop, which owns the engine. */
 static struct json_object *
 ctl_handle(struct json_object *req, uid_t uid, pid_t pid, struct daemon *d)
@@ -801,6 +857,10 @@ ctl_handle(struct json_object *req, uid_t uid, pid_t pid, struct daemon *d)
 	}
 	if (strcmp(cmd, "release") == 0)
 		return ctl_release(d, req, uid, pid);
+	if (strcmp(cmd, "pause") == 0)
+		return ctl_hold(d, req, uid, pid, GUEST_HOLD_PAUSED);
+	if (strcmp(cmd, "resume") == 0)
+		return ctl_hold(d, req, uid, pid, GUEST_HOLD_NONE);
 	if (strcmp(cmd, "rebalance") == 0) {
 		bool dry_run = false;
 		int64_t reserve_kib = 0;

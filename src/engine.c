@@ -318,8 +318,8 @@ engine_decide(struct engine *e, int64_t now_ms, int64_t reserve_kib)
 		pc.ksm_manage = false;
 	if (!e->cfg.manage_thp)
 		pc.thp_manage = false;
-	/* given back by memtunectl release: not managed until resumed */
-	if (e->host_released)
+	/* paused or given back (memtunectl): not managed until resumed */
+	if (e->host_hold != GUEST_HOLD_NONE)
 		pc.ksm_manage = pc.thp_manage = false;
 	if (!e->cfg.manage_hard_limit)
 		pc.hard_limit_mode = HARD_LIMIT_OFF;

@@ -112,7 +112,7 @@ engine_release_hold(struct engine *e, const struct release_plan *p)
 {
 	if (p->host) {
 		engine_hold(e, NULL, GUEST_HOLD_RELEASED);
-		e->host_released = true;
+		e->host_hold = GUEST_HOLD_RELEASED;
 	}
 	for (size_t i = 0; i < p->nr_guests; i++)
 		if (engine_hold(e, p->guests[i].uuid, GUEST_HOLD_RELEASED) < 0)
@@ -154,5 +154,38 @@ engine_release(struct engine *e, const char *const *sel, size_t nr_sel,
 	for (size_t i = 0; i < plan->nr_steps; i++)
 		if (plan->steps[i].what == REL_HOST)
 			plan->steps[i].rc = engine_restore_host(e) > 0 ? -EIO : 0;
+	return 0;
+}
+
+int
+engine_set_hold(struct engine *e, const char *const *sel, size_t nr_sel,
+    enum guest_hold hold, struct release_plan *out, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	if ((rc = engine_collect(e, mt_now_ms())) < 0) {
+		snprintf(err, errlen, "%s", e->last_error);
+		return rc;
+	}
+	release_plan_free(out);
+	if ((rc = release_select(&e->snap, sel, nr_sel, out, err,
+	    errlen)) < 0) {
+		release_plan_free(out);
+		return rc;
+	}
+	out->host = nr_sel == 0;
+	if (out->host) {
+		engine_hold(e, NULL, hold);
+		e->host_hold = hold;
+	}
+	for (size_t i = 0; !out->host && i < out->nr_guests; i++)
+		if ((rc = engine_hold(e, out->guests[i].uuid, hold)) < 0)
+			return rc;
+	for (size_t i = 0; i < e->snap.nr_guests; i++)
+		e->snap.guests[i].hold = engine_hold_of(e,
+		    e->snap.guests[i].uuid);
+	/* the last plan was made with the old holds */
+	e->have_plan = false;
 	return 0;
 }

@@ -12,11 +12,14 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 #include "capacity.h"
 #include "config.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "domxml.h"
 #include "engine.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -35,7 +38,9 @@ enum {
 	EXIT_NOGUEST = 5,	/* explain: no such guest */
 	EXIT_CONTROLLER = 6,	/* a real rebalance or release would make two
 				 * controllers, or one without the operator
-				 * asking */
+				 * asking; pause/resume without a daemon */
+	EXIT_NOT_HONOURED = 7,	/* exclude written; memtuned.conf says it
+				 * is not followed */
 };
 
 struct ctl_opts {
@@ -48,6 +53,7 @@ struct ctl_opts {
 	int64_t reserve_mib;
 	int64_t vm_mib;		/* capacity: 0 = the default size */
 	int timeout_ms;
+	unsigned int exclude_flags;	/* VIR_DOMAIN_AFFECT_LIVE/CONFIG */
 };
 
 /* An error that may quote a guest (the engine's last error) or come from
@@ -77,7 +83,14 @@ usage(FILE *out)
 	    "  release [GUEST...]   give back what memtuned changed: balloons\n"
 	    "                       deflated, its limits lifted, KSM and THP as\n"
 	    "                       found (no GUEST: the whole host); the daemon\n"
-	    "                       then leaves them alone until it restarts\n"
+	    "                       then leaves them alone until resumed\n"
+	    "  pause [GUEST...]     the daemon stops acting on GUEST (no GUEST:\n"
+	    "                       every guest, KSM and THP) until resumed\n"
+	    "  resume [GUEST...]    back to the policy (no GUEST: everything\n"
+	    "                       paused or released)\n"
+	    "  exclude GUEST [--live] [--config]\n"
+	    "                       write exclude=\"yes\" in GUEST's memtuned\n"
+	    "                       metadata, as virsh metadata would\n"
 	    "  version              versions of memtunectl and its libraries\n"
 	    "\n"
 	    "Options:\n"
@@ -101,7 +114,8 @@ usage(FILE *out)
 	    "Exit status: 0 ok, 1 failed, 2 usage, 3 host or guests could not be\n"
 	    "read, 4 the reserve cannot be met, 5 no such guest, 6 rebalance or\n"
 	    "release refused: no daemon and no --standalone, or --standalone\n"
-	    "while a daemon runs.\n",
+	    "while a daemon runs; pause or resume without a daemon. 7 exclude\n"
+	    "written, but memtuned's configuration does not follow it.\n",
 	    CONFIG_DEFAULT_PATH);
 }
 
@@ -609,10 +623,216 @@ cmd_release(const struct ctl_opts *o, char **sel, int nr)
 	return rc;
 }
 
+/* ------------------------------------------------------ pause, resume */
+
+/* A pause lives in the daemon's memory: without a daemon there is
+ * nothing to hold the guests, and nothing that would act on them. */
+static int
+cmd_hold(const struct ctl_opts *o, const char *verb, char **sel, int nr)
+{
+	struct json_object *req = json_object_new_object();
+	struct json_object *guests = json_object_new_array();
+	struct json_object *resp = NULL, *list;
+	int rc;
+
+	json_object_object_add(req, "cmd", json_object_new_string(verb));
+	for (int i = 0; i < nr; i++)
+		json_object_array_add(guests, json_object_new_string(sel[i]));
+	json_object_object_add(req, "guests", guests);
+	rc = ctl_request(o->socket_path, req, o->timeout_ms, &resp);
+	json_object_put(req);
+	if (rc < 0) {
+		fprintf(stderr, "memtunectl: %s: %s (socket %s: %s)\n", verb,
+		    no_daemon(rc) ? "memtuned is not running, and a pause "
+		    "lives in its memory" : "the daemon did not answer",
+		    o->socket_path, errno_name(rc));
+		return no_daemon(rc) ? EXIT_CONTROLLER : rc == -EACCES ?
+		    EXIT_FAIL : EXIT_NODATA;
+	}
+	if (!resp_ok(resp)) {
+		rc = strcmp(resp_code(resp), DAEMON_CODE_NO_GUEST) == 0 ?
+		    EXIT_NOGUEST : EXIT_FAIL;
+		json_object_put(resp);
+		return rc;
+	}
+	if (o->json) {
+		print_json(resp);
+	} else if (json_object_object_get_ex(resp, "guests", &list)) {
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			struct json_object *g = json_object_array_get_idx(list,
+			    i);
+			char name[MT_ESCAPE_SIZE(MT_NAME_MAX)];
+
+			mt_escape(name, sizeof(name), get_str(g, "name", "?"));
+			printf("%-20s %s\n", name, get_str(g, "hold", "?"));
+		}
+		if (get_bool(resp, "host"))
+			printf("host: %s (KSM, THP and guests started later "
+			    "too)\n", strcmp(verb, "pause") == 0 ? "paused" :
+			    "managed");
+	}
+	json_object_put(resp);
+	return EXIT_OK;
+}
+
+/* ----------------------------------------------------------- exclude */
+
+/* A guest as virsh takes it: name, UUID, or the ID of a running one. */
+static virDomainPtr
+lookup_domain(virConnectPtr conn, const char *guest)
+{
+	virDomainPtr dom;
+	int64_t id;
+
+	if ((dom = virDomainLookupByName(conn, guest)) != NULL ||
+	    (dom = virDomainLookupByUUIDString(conn, guest)) != NULL)
+		return dom;
+	if (mt_parse_int64(guest, &id) == 0 && id >= 0 && id <= INT_MAX)
+		return virDomainLookupByID(conn, (int)id);
+	return NULL;
+}
+
+/* Read memtuned's element (live or config), set exclude, write it back:
+ * its floor, ceiling and shares stay. */
+static int
+exclude_write(virDomainPtr dom, const char *guest, unsigned int flags)
+{
+	char xml[1024], err[512];
+	char *old;
+	int rc;
+
+	old = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, DOMXML_NS,
+	    flags);
+	if (old == NULL && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN_METADATA) {
+		print_error(virt_last_message());
+		return EXIT_FAIL;
+	}
+	rc = domxml_policy_exclude(old, guest, true, xml, sizeof(xml), err,
+	    sizeof(err));
+	free(old);
+	if (rc < 0) {
+		print_error(err);
+		return EXIT_FAIL;
+	}
+	if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
+	    DOMXML_KEY, DOMXML_NS, flags) < 0) {
+		print_error(virt_last_message());
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* What the daemon's configuration makes of an exclude in metadata. NULL:
+ * it is honoured; else why not. */
+static const char *
+exclude_refused(const struct mt_config *cfg, const char *name)
+{
+	switch (config_metadata_exclude(cfg, name)) {
+	case META_EXCLUDE_FOLLOWED:
+		return NULL;
+	case META_EXCLUDE_CONF_WINS:
+		return "its [guest] section in memtuned.conf sets exclude, and "
+		    "memtuned.conf wins";
+	case META_EXCLUDE_IGNORED:
+		return "[daemon] metadata = ignore: memtuned does not read the "
+		    "domain's metadata";
+	case META_EXCLUDE_BOUNDED:
+		break;
+	}
+	return "[daemon] metadata = bounded refuses an exclude in metadata "
+	    "unless metadata_exclude = yes; use exclude = yes in a [guest "
+	    "NAME] section, or memtunectl pause";
+}
+
+static int
+cmd_exclude(const struct ctl_opts *o, const char *guest, unsigned int flags)
+{
+	struct mt_config cfg;
+	virConnectPtr conn = NULL;
+	virDomainPtr dom = NULL;
+	const char *why;
+	char err[8192], name[MT_NAME_MAX];
+	int rc;
+
+	rc = config_load_file(o->config_path, &cfg, err, sizeof(err));
+	if (rc == -ENOENT && strcmp(o->config_path, CONFIG_DEFAULT_PATH) == 0) {
+		config_defaults(&cfg);
+	} else if (rc < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_FAIL;
+	}
+	virt_install_error_handler();
+	if (virt_open(cfg.uri, &conn) < 0) {
+		print_error(virt_last_message());
+		config_free(&cfg);
+		return EXIT_NODATA;
+	}
+	if ((dom = lookup_domain(conn, guest)) == NULL) {
+		mt_escape(err, sizeof(err), guest);
+		fprintf(stderr, "memtunectl: no guest named '%s'\n", err);
+		rc = EXIT_NOGUEST;
+		goto out;
+	}
+	mt_strlcpy(name, virDomainGetName(dom), sizeof(name));
+	rc = EXIT_OK;
+	if (flags == 0)
+		rc = exclude_write(dom, name, VIR_DOMAIN_AFFECT_CURRENT);
+	if (rc == EXIT_OK && (flags & VIR_DOMAIN_AFFECT_LIVE))
+		rc = exclude_write(dom, name, VIR_DOMAIN_AFFECT_LIVE);
+	if (rc == EXIT_OK && (flags & VIR_DOMAIN_AFFECT_CONFIG))
+		rc = exclude_write(dom, name, VIR_DOMAIN_AFFECT_CONFIG);
+	if (rc != EXIT_OK)
+		goto out;
+	mt_escape(err, sizeof(err), name);
+	if ((why = exclude_refused(&cfg, name)) != NULL) {
+		fprintf(stderr, "memtunectl: exclude=\"yes\" written to %s's "
+		    "metadata, but memtuned will not honour it: %s\n", err,
+		    why);
+		rc = EXIT_NOT_HONOURED;
+	} else {
+		printf("%s: exclude=\"yes\" in its memtuned metadata; memtuned "
+		    "leaves it alone from its next look\n", err);
+	}
+out:
+	if (dom != NULL)
+		virDomainFree(dom);
+	virConnectClose(conn);
+	config_free(&cfg);
+	return rc;
+}
+
+/* exclude's --config (the domain's persistent definition, as virsh says
+ * it) is not the -f/--config FILE option: after the command word it is
+ * the domain's, and getopt sees it as --config-domain. */
+static void
+exclude_argv_fixup(int argc, char **argv)
+{
+	static char config_domain[] = "--config-domain";
+	bool after = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return;
+		if (after && strcmp(argv[i], "--config") == 0)
+			argv[i] = config_domain;
+		/* -f/-s take a value: a file named "exclude" is not the
+		 * command */
+		if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "-s") == 0 ||
+		    strcmp(argv[i], "--config") == 0 ||
+		    strcmp(argv[i], "--socket") == 0) && !after) {
+			i++;
+			continue;
+		}
+		if (strcmp(argv[i], "exclude") == 0)
+			after = true;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
-	enum { OPT_STANDALONE = 256, OPT_ROOT, OPT_VM_SIZE };
+	enum { OPT_STANDALONE = 256, OPT_ROOT, OPT_VM_SIZE, OPT_LIVE,
+	    OPT_CONFIG };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
@@ -621,6 +841,8 @@ main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "reserve", required_argument, NULL, 'r' },
 		{ "vm-size", required_argument, NULL, OPT_VM_SIZE },
+		{ "live", no_argument, NULL, OPT_LIVE },
+		{ "config-domain", no_argument, NULL, OPT_CONFIG },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "root", required_argument, NULL, OPT_ROOT },	/* tests */
 		{ "help", no_argument, NULL, 'h' },
@@ -638,6 +860,7 @@ main(int argc, char **argv)
 	log_init("memtunectl", LOG_TO_STDERR, 0);
 	/* the command prints its own account; the log adds only trouble */
 	log_set_level(LOG_WARNING);
+	exclude_argv_fixup(argc, argv);
 	while ((c = getopt_long(argc, argv, "f:s:jnr:t:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -689,6 +912,12 @@ main(int argc, char **argv)
 		case OPT_ROOT:
 			mt_set_root(optarg);
 			break;
+		case OPT_LIVE:
+			o.exclude_flags |= VIR_DOMAIN_AFFECT_LIVE;
+			break;
+		case OPT_CONFIG:
+			o.exclude_flags |= VIR_DOMAIN_AFFECT_CONFIG;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -735,6 +964,10 @@ main(int argc, char **argv)
 		return cmd_capacity(&o);
 	if (strcmp(cmd, "release") == 0)
 		return cmd_release(&o, argv + optind, argc - optind);
+	if (strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0)
+		return cmd_hold(&o, cmd, argv + optind, argc - optind);
+	if (strcmp(cmd, "exclude") == 0 && optind == argc - 1)
+		return cmd_exclude(&o, argv[optind], o.exclude_flags);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "explain") == 0 ||
 	    strcmp(cmd, "rebalance") == 0 || strcmp(cmd, "capacity") == 0)
 		fprintf(stderr, "memtunectl: wrong arguments for %s\n", cmd);

@@ -893,8 +893,8 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = rel ? GPS_RELEASED : GPS_PAUSED;
 		policy_reasonf(gp->reason, sizeof(gp->reason), "%s by "
-		    "memtunectl until %s", rel ? "released" : "paused",
-		    rel ? "resumed or memtuned restarts" : "resumed");
+		    "memtunectl until resumed or memtuned restarts",
+		    rel ? "released" : "paused");
 		return;
 	}
 	if (g->uuid[0] == '\0' || g->id < 0) {

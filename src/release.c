@@ -207,19 +207,10 @@ plan_guest(const struct release_in *in, const struct guest_snapshot *g,
 	return 0;
 }
 
-static bool
-selected(const struct release_in *in, const struct guest_snapshot *g,
-    bool *seen)
+bool
+release_guest_matches(const char *sel, const struct guest_snapshot *g)
 {
-	bool any = false;
-
-	for (size_t i = 0; i < in->nr_sel; i++) {
-		if (strcmp(in->sel[i], g->name) == 0 ||
-		    strcasecmp(in->sel[i], g->uuid) == 0) {
-			seen[i] = any = true;
-		}
-	}
-	return any;
+	return strcmp(sel, g->name) == 0 || strcasecmp(sel, g->uuid) == 0;
 }
 
 static int
@@ -240,44 +231,71 @@ plan_add_guest(struct release_plan *p, const struct guest_snapshot *g)
 	return 0;
 }
 
-static int
-plan_guests(const struct release_in *in, struct release_plan *out,
-    bool *seen)
+static bool
+selected(const char *const *sel, size_t nr_sel,
+    const struct guest_snapshot *g, bool *seen)
 {
-	for (size_t i = 0; i < in->snap->nr_guests; i++) {
-		const struct guest_snapshot *g = &in->snap->guests[i];
+	bool any = false;
 
-		if (g->uuid[0] == '\0' || g->id < 0)
-			continue;
-		if (in->nr_sel > 0 && !selected(in, g, seen))
-			continue;
-		if (plan_add_guest(out, g) < 0 || plan_guest(in, g, out) < 0)
-			return -ENOMEM;
+	for (size_t i = 0; i < nr_sel; i++) {
+		if (release_guest_matches(sel[i], g))
+			seen[i] = any = true;
 	}
-	return 0;
+	return any;
+}
+
+int
+release_select(const struct snapshot *snap, const char *const *sel,
+    size_t nr_sel, struct release_plan *p, char *err, size_t errlen)
+{
+	bool *seen = NULL;
+	int rc = 0;
+
+	err[0] = '\0';
+	if (nr_sel > 0 && (seen = calloc(nr_sel, 1)) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < snap->nr_guests && rc == 0; i++) {
+		const struct guest_snapshot *g = &snap->guests[i];
+
+		if (g->uuid[0] == '\0' || g->id < 0 ||
+		    (nr_sel > 0 && !selected(sel, nr_sel, g, seen)))
+			continue;
+		rc = plan_add_guest(p, g);
+	}
+	for (size_t i = 0; i < nr_sel && rc == 0; i++) {
+		if (!seen[i]) {
+			snprintf(err, errlen, "no running guest named '%s'",
+			    sel[i]);
+			rc = -ENOENT;
+		}
+	}
+	free(seen);
+	return rc;
+}
+
+static const struct guest_snapshot *
+guest_by_uuid(const struct snapshot *snap, const char *uuid)
+{
+	for (size_t i = 0; i < snap->nr_guests; i++)
+		if (strcmp(snap->guests[i].uuid, uuid) == 0)
+			return &snap->guests[i];
+	return NULL;
 }
 
 int
 release_plan_make(const struct release_in *in, struct release_plan *out,
     char *err, size_t errlen)
 {
-	bool *seen = NULL;
-	int rc = 0;
+	int rc;
 
 	release_plan_free(out);
-	err[0] = '\0';
-	if (in->nr_sel > 0 && (seen = calloc(in->nr_sel, 1)) == NULL)
-		return -ENOMEM;
-	if ((rc = plan_guests(in, out, seen)) < 0)
+	if ((rc = release_select(in->snap, in->sel, in->nr_sel, out, err,
+	    errlen)) < 0)
 		goto out;
-	for (size_t i = 0; i < in->nr_sel; i++) {
-		if (!seen[i]) {
-			snprintf(err, errlen, "no running guest named '%s'",
-			    in->sel[i]);
-			rc = -ENOENT;
+	for (size_t i = 0; i < out->nr_guests; i++)
+		if ((rc = plan_guest(in, guest_by_uuid(in->snap,
+		    out->guests[i].uuid), out)) < 0)
 			goto out;
-		}
-	}
 	out->host = in->nr_sel == 0;
 	if (out->host && in->host_known &&
 	    (in->cfg->manage_ksm || in->cfg->manage_thp)) {
@@ -292,7 +310,6 @@ release_plan_make(const struct release_in *in, struct release_plan *out,
 		    "to what memtuned found at start");
 	}
 out:
-	free(seen);
 	if (rc < 0)
 		release_plan_free(out);
 	return rc;

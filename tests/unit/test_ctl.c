@@ -281,7 +281,14 @@ START_TEST(test_classify_table)
 		  "release" },
 		{ "{\"cmd\":\"release\",\"dry_run\":true,\"guests\":[]}",
 		  CTL_VERB_READ, "release" },
-		{ "{\"cmd\":\"pause\"}", CTL_VERB_ACT, NULL },
+		/* pause and resume stop and start acting: acting, with
+		 * no dry run to read */
+		{ "{\"cmd\":\"pause\"}", CTL_VERB_ACT, "pause" },
+		{ "{\"cmd\":\"pause\",\"dry_run\":true}", CTL_VERB_ACT,
+		  "pause" },
+		{ "{\"cmd\":\"resume\",\"guests\":[\"a\"]}", CTL_VERB_ACT,
+		  "resume" },
+		{ "{\"cmd\":\"exclude\"}", CTL_VERB_ACT, NULL },
 		{ "{\"cmd\":\"Status\"}", CTL_VERB_ACT, NULL },
 		{ "{\"cmd\":7}", CTL_VERB_ACT, NULL },
 		{ "{}", CTL_VERB_ACT, NULL },
