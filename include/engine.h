@@ -78,6 +78,10 @@ struct engine {
 	 * memtuned's (release puts it back); the guests of snap only */
 	struct release_found *found;
 	size_t nr_found;
+	/* the next table is built here and swapped in: no allocation per
+	 * tick once both hold as many guests as the host runs */
+	struct release_found *found_spare;
+	size_t cap_found;
 	/* run-time holds: per guest, and for the whole host (new guests
 	 * too); a guest's own entry wins. host_hold: the whole host was
 	 * paused or released, so KSM and THP are not managed either */

@@ -13,8 +13,9 @@ void
 engine_release_free(struct engine *e)
 {
 	free(e->found);
-	e->found = NULL;
-	e->nr_found = 0;
+	free(e->found_spare);
+	e->found = e->found_spare = NULL;
+	e->nr_found = e->cap_found = 0;
 	free(e->holds);
 	e->holds = NULL;
 	e->nr_holds = e->cap_holds = 0;
@@ -77,11 +78,21 @@ int
 engine_note_guests(struct engine *e)
 {
 	const struct snapshot *s = &e->snap;
-	struct release_found *nf = NULL;
+	struct release_found *nf;
 
-	if (s->nr_guests > 0 &&
-	    (nf = calloc(s->nr_guests, sizeof(*nf))) == NULL)
-		return -ENOMEM;
+	if (s->nr_guests > e->cap_found) {
+		size_t cap = s->nr_guests + 8;
+		struct release_found *a = realloc(e->found, cap * sizeof(*a));
+
+		if (a == NULL)
+			return -ENOMEM;
+		e->found = a;
+		if ((a = realloc(e->found_spare, cap * sizeof(*a))) == NULL)
+			return -ENOMEM;
+		e->found_spare = a;
+		e->cap_found = cap;
+	}
+	nf = e->found_spare;
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		struct guest_snapshot *g = &s->guests[i];
 		const struct release_found *old = found_lookup(e->found,
@@ -101,7 +112,7 @@ engine_note_guests(struct engine *e)
 		}
 		g->hold = engine_hold_of(e, g->uuid);
 	}
-	free(e->found);
+	e->found_spare = e->found;
 	e->found = nf;
 	e->nr_found = s->nr_guests;
 	return 0;

@@ -337,6 +337,51 @@ START_TEST(test_holds)
 }
 END_TEST
 
+/* What the daemon found of each guest: the first look is kept while the
+ * guest runs (memtuned's own writes come after it), a limit memtuned's
+ * record describes is not what the guest had, and a guest gone drops
+ * out. The holds reach the snapshot for the policy. */
+START_TEST(test_found_table)
+{
+	static struct engine e;
+	struct guest_snapshot g[2];
+	struct rguest plain = { 512, A, A, 900, A, false, false };
+	struct rguest own = { 512, 700, 700, A, A, false, false };
+
+	memset(&e, 0, sizeof(e));
+	config_defaults(&e.cfg);
+	make_guest(&g[0], 0, &plain);
+	make_guest(&g[1], 1, &own);
+	e.snap.guests = g;
+	e.snap.nr_guests = 2;
+	ck_assert_int_eq(engine_hold(&e, g[1].uuid, GUEST_HOLD_PAUSED), 0);
+	ck_assert_int_eq(engine_note_guests(&e), 0);
+	ck_assert_uint_eq(e.nr_found, 2);
+	ck_assert_int_eq(e.found[0].soft_limit_kib, MIB_KIB(900));
+	ck_assert_int_eq(e.found[0].hard_limit_kib, MT_ABSENT);
+	ck_assert_int_eq(e.found[1].hard_limit_kib, MT_ABSENT);
+	ck_assert_int_eq(g[0].hold, GUEST_HOLD_NONE);
+	ck_assert_int_eq(g[1].hold, GUEST_HOLD_PAUSED);
+
+	/* memtuned wrote its soft limit; vm1 went away */
+	g[0].soft_limit_kib = MIB_KIB(600);
+	e.snap.nr_guests = 1;
+	ck_assert_int_eq(engine_note_guests(&e), 0);
+	ck_assert_uint_eq(e.nr_found, 1);
+	ck_assert_int_eq(e.found[0].soft_limit_kib, MIB_KIB(900));
+	/* vm1 is back: a fresh first look */
+	g[1].hard_limit_kib = MIB_KIB(1500);
+	g[1].own_hard_limit_kib = MT_ABSENT;
+	e.snap.nr_guests = 2;
+	ck_assert_int_eq(engine_note_guests(&e), 0);
+	ck_assert_str_eq(e.found[1].uuid, g[1].uuid);
+	ck_assert_int_eq(e.found[1].hard_limit_kib, MIB_KIB(1500));
+	ck_assert_int_eq(e.found[0].soft_limit_kib, MIB_KIB(900));
+	engine_release_free(&e);
+	config_free(&e.cfg);
+}
+END_TEST
+
 Suite *
 release_suite(void)
 {
@@ -347,6 +392,7 @@ release_suite(void)
 	tcase_add_test(tc, test_plan_selection);
 	tcase_add_test(tc, test_apply_and_answer);
 	tcase_add_test(tc, test_holds);
+	tcase_add_test(tc, test_found_table);
 	suite_add_tcase(s, tc);
 	return s;
 }
