@@ -1098,6 +1098,37 @@ default_socket(struct ctl_opts *o)
 	config_free(&cfg);
 }
 
+/* An option whose value is the next word: short ones alone or ending a
+ * cluster (-c URI, -jc URI; not -cURI), a long one or a prefix getopt
+ * takes for it (--connect URI, --conn URI; not --connect=URI). */
+static bool
+takes_value(const char *arg)
+{
+	const char *p;
+	size_t n;
+
+	if (arg[0] != '-' || arg[1] == '\0')
+		return false;
+	if (arg[1] != '-') {
+		for (const char *c = arg + 1; *c != '\0'; c++) {
+			if (*c == ':' || (p = strchr(SHORT_OPTS, *c)) == NULL)
+				return false;
+			if (p[1] == ':')
+				return c[1] == '\0';
+		}
+		return false;
+	}
+	n = strlen(arg + 2);
+	for (const struct option *l = long_opts; l->name != NULL; l++)
+		if (strcmp(arg + 2, l->name) == 0)
+			return l->has_arg == required_argument;
+	for (const struct option *l = long_opts; l->name != NULL; l++)
+		if (n > 0 && strncmp(arg + 2, l->name, n) == 0 &&
+		    l->has_arg == required_argument)
+			return true;
+	return false;
+}
+
 /* exclude's --config (the domain's persistent definition, as virsh says
  * it) is not the -f/--config FILE option: after the command word it is
  * the domain's, and getopt sees it as --config-domain. */
@@ -1112,11 +1143,9 @@ exclude_argv_fixup(int argc, char **argv)
 			return;
 		if (after && strcmp(argv[i], "--config") == 0)
 			argv[i] = config_domain;
-		/* -f/-s take a value: a file named "exclude" is not the
-		 * command */
-		if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "-s") == 0 ||
-		    strcmp(argv[i], "--config") == 0 ||
-		    strcmp(argv[i], "--socket") == 0) && !after) {
+		/* an option's value in its own word is not the command: a
+		 * file, socket or URI named "exclude" */
+		if (!after && takes_value(argv[i])) {
 			i++;
 			continue;
 		}
