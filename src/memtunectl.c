@@ -580,6 +580,22 @@ standalone_release(const struct ctl_opts *o, char **sel, int nr,
 	return EXIT_OK;
 }
 
+/* -c names the host the operator means: before the daemon is asked to
+ * release or hold guests, its status says which host it manages. No
+ * daemon is no mismatch: the request after finds that out. */
+static int
+check_daemon_uri(const struct ctl_opts *o)
+{
+	struct json_object *resp = NULL;
+	int rc;
+
+	if (o->uri[0] == '\0' || ask_daemon(o, "status", &resp) != 0)
+		return EXIT_OK;
+	rc = check_uri(o, &resp);
+	json_object_put(resp);
+	return rc;
+}
+
 /* The daemon releases when it runs (and holds the guests). Without it a
  * dry run is computed here; a real release takes --standalone, which is
  * refused while a daemon runs: it would take the guests back next tick. */
@@ -605,6 +621,8 @@ get_release(const struct ctl_opts *o, char **sel, int nr,
 			    "standalone release", o->socket_path,
 			    errno_name(rc));
 	} else if (!o->standalone) {
+		if ((rc = check_daemon_uri(o)) != EXIT_OK)
+			return rc;
 		rc = ask_release(o, sel, nr, resp);
 		if (rc == 0)
 			return EXIT_OK;
@@ -784,7 +802,8 @@ cmd_hold(const struct ctl_opts *o, const char *verb, char **sel, int nr)
 	if (o->standalone)
 		return fail(o, EXIT_USAGE, CODE_USAGE, "%s cannot be "
 		    "--standalone: it lives in the daemon's memory", verb);
-	if ((rc = ask_hold(o, verb, sel, nr, &resp)) != EXIT_OK ||
+	if ((rc = check_daemon_uri(o)) != EXIT_OK ||
+	    (rc = ask_hold(o, verb, sel, nr, &resp)) != EXIT_OK ||
 	    (rc = resp_refused(o, resp, EXIT_FAIL, CODE_REFUSED)) != EXIT_OK) {
 		json_object_put(resp);
 		return rc;
