@@ -1199,6 +1199,14 @@ main(int argc, char **argv)
 		return fail(&o, EXIT_USAGE, CODE_USAGE, "no command given");
 	}
 	cmd = argv[optind++];
+	/* a domain's live state or definition means nothing to other verbs:
+	 * said, not ignored */
+	if (o.exclude_flags != 0 && strcmp(cmd, "exclude") != 0) {
+		if (!o.json)
+			usage(stderr);
+		return fail(&o, EXIT_USAGE, CODE_USAGE, "--live and --config "
+		    "after the command are exclude's");
+	}
 	default_socket(&o);
 	if (strcmp(cmd, "version") == 0 && optind == argc)
 		return cmd_version(&o);
