@@ -115,6 +115,17 @@ int config_load_string(const char *text, const char *source,
  * runs the same checks and applies the master switches. */
 int config_validate(struct mt_config *cfg, char *err, size_t errlen);
 
+/* Does the daemon follow exclude="yes" in a guest's metadata (memtunectl
+ * exclude)? Its [guest NAME] section wins, then [daemon] metadata. */
+enum config_meta_exclude {
+	META_EXCLUDE_FOLLOWED,
+	META_EXCLUDE_CONF_WINS,		/* [guest NAME] sets exclude */
+	META_EXCLUDE_IGNORED,		/* metadata = ignore */
+	META_EXCLUDE_BOUNDED,		/* bounded, metadata_exclude = no */
+};
+enum config_meta_exclude config_metadata_exclude(const struct mt_config *cfg,
+    const char *name);
+
 /* The [guest NAME] section's values, or NULL when there is none. */
 const struct guest_input *config_guest_input(const struct mt_config *cfg,
     const char *name);

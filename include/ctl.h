@@ -11,10 +11,12 @@
  *
  * Requests: {"cmd":"status"}, {"cmd":"explain","guest":"NAME"},
  * {"cmd":"rebalance","dry_run":true,"reserve_mib":N},
- * {"cmd":"capacity","vm_mib":N}, {"cmd":"ping"}.
+ * {"cmd":"capacity","vm_mib":N}, {"cmd":"ping"},
+ * {"cmd":"release","dry_run":true,"guests":["NAME or UUID",...]},
+ * {"cmd":"pause","guests":[...]}, {"cmd":"resume","guests":[...]}.
  *
  * Who may do what (ctl_authorize): reading commands (ping, status, explain,
- * capacity, a rebalance with dry_run) for root, control_group and
+ * capacity, a rebalance or release with dry_run) for root, control_group and
  * admin_group; every other command acts (a real rebalance, with or without
  * a reserve, and any command not known here as reading) and is for root
  * and admin_group only. Acting requests from peers other than root come at

@@ -24,6 +24,10 @@
 /* The answer's "code" for a reserve above what the host could ever free
  * (ctl.h has the control socket's own codes). */
 #define DAEMON_CODE_RESERVE "reserve_too_large"
+/* release (and pause, resume): a named guest is not running; the guests
+ * could not be read */
+#define DAEMON_CODE_NO_GUEST "no_such_guest"
+#define DAEMON_CODE_NO_DATA "no_data"
 
 struct daemon_opts {
 	char config_path[PATH_MAX];

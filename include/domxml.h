@@ -21,6 +21,7 @@
 #include "snapshot.h"
 
 #define DOMXML_NS "http://memtuned.org/xmlns/memtuned/1"
+#define DOMXML_KEY "memtuned"		/* the prefix, as virsh --key */
 /* What memtuned itself set on the running domain, written live by the
  * actuator as <memtuned-state:state hard_limit="KiB" target="KiB"/>: the
  * hard limit, and the balloon target in force when it was set. A
@@ -91,6 +92,15 @@ int domxml_parse_opts(const char *xml, const char *name, bool read_policy,
  * *found set, or -EINVAL naming the domain and the attribute. */
 int domxml_parse_policy(const char *xml, const char *name,
     struct guest_override *out, bool *found, char *err, size_t errlen);
+
+/* memtuned's <policy> element with exclude set (memtunectl exclude), as
+ * virDomainSetMetadata takes it under DOMXML_NS with key DOMXML_KEY:
+ * old_xml (the element virDomainGetMetadata returned; NULL: none) keeps
+ * its floor, ceiling and shares; name is for messages. 0; -EINVAL with err when old_xml is not
+ * a memtuned policy element memtuned can read (it is not overwritten);
+ * -ERANGE when buf is too small. */
+int domxml_policy_exclude(const char *old_xml, const char *name,
+    bool exclude, char *buf, size_t len, char *err, size_t errlen);
 
 /* A libvirt nodeset ("0-3,^2,5") as a bitmask of host nodes. 0, or
  * -EINVAL for bad syntax, an empty set or a node at or beyond

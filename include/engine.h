@@ -20,6 +20,7 @@
 #include "guests.h"
 #include "hostcollect.h"
 #include "policy.h"
+#include "release.h"
 #include "snapshot.h"
 
 /* KSM and THP as found at start, to put back on exit when configured. */
@@ -31,6 +32,12 @@ struct engine_host_baseline {
 	int64_t ksm_advisor_max_cpu, ksm_advisor_target_scan_time;
 	char thp_defrag[24];
 	int64_t thp_scan_sleep_ms, thp_pages_to_scan, thp_max_ptes_none;
+};
+
+/* A guest the operator holds at run time (memtunectl release, pause). */
+struct engine_hold {
+	char uuid[MT_UUID_LEN];
+	enum guest_hold hold;
 };
 
 /* The burst watch: a guest's QEMU RSS as last read between ticks, and
@@ -67,6 +74,21 @@ struct engine {
 	size_t watch_cap;
 
 	struct engine_host_baseline baseline;
+	/* what each guest had at the first look, before any write of
+	 * memtuned's (release puts it back); the guests of snap only */
+	struct release_found *found;
+	size_t nr_found;
+	/* the next table is built here and swapped in: no allocation per
+	 * tick once both hold as many guests as the host runs */
+	struct release_found *found_spare;
+	size_t cap_found;
+	/* run-time holds: per guest, and for the whole host (new guests
+	 * too); a guest's own entry wins. host_hold: the whole host was
+	 * paused or released, so KSM and THP are not managed either */
+	struct engine_hold *holds;
+	size_t nr_holds, cap_holds;
+	enum guest_hold hold_all;
+	enum guest_hold host_hold;
 	struct act_result last_act;
 	struct policy_results results;	/* of the last plan carried out */
 	char last_error[1024];		/* why the last tick did nothing */
@@ -96,6 +118,39 @@ int engine_act(struct engine *e, bool dry_run);
 /* On exit: put KSM/THP back as found, and deflate guests when the config
  * says so. Logs what it does. */
 void engine_shutdown_actions(struct engine *e);
+
+/* Put KSM and THP back as found at start (the baseline), whatever the
+ * config says about doing it on exit. 0, or the number of knobs that
+ * could not be written. */
+int engine_restore_host(struct engine *e);
+
+/* Release (memtunectl release): collect afresh, plan (release.h), and
+ * unless dry_run carry it out, hold the guests released (every guest and
+ * the host's KSM/THP when sel is empty) and forget the last plan.
+ * found_known: the engine has looked at the guests since before it first
+ * acted (the daemon), so what it found is theirs. 0; -ENOENT with err for
+ * an unknown guest; -errno when nothing could be collected. */
+int engine_release(struct engine *e, const char *const *sel, size_t nr_sel,
+    bool dry_run, bool found_known, struct release_plan *plan, char *err,
+    size_t errlen);
+/* Hold (or, GUEST_HOLD_NONE, let go) one guest by UUID, or with uuid NULL
+ * the whole host: every per-guest hold goes, and new guests are held too.
+ * 0 or -ENOMEM. */
+int engine_hold(struct engine *e, const char *uuid, enum guest_hold hold);
+enum guest_hold engine_hold_of(const struct engine *e, const char *uuid);
+/* memtunectl pause (GUEST_HOLD_PAUSED) and resume (GUEST_HOLD_NONE):
+ * collect afresh, then hold or let go the guests named (by name or
+ * UUID), or with none the whole host: KSM and THP, every guest and those
+ * started later (a resume of the host lets go released guests too). The
+ * guests concerned go to out->guests, out->host says whether it was the
+ * host. 0; -ENOENT with err for a guest not running (nothing changed);
+ * -errno when nothing could be collected. */
+int engine_set_hold(struct engine *e, const char *const *sel, size_t nr_sel,
+    enum guest_hold hold, struct release_plan *out, char *err,
+    size_t errlen);
+/* The found table and the holds onto the guests just collected. */
+int engine_note_guests(struct engine *e);
+void engine_release_free(struct engine *e);
 
 /* Between ticks: read each guest's QEMU RSS (the guests of the last
  * snapshot) and how fast it rose since the last reading; the number of

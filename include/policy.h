@@ -171,6 +171,8 @@ enum guest_plan_state {
 	GPS_EXCLUDED,
 	GPS_CONFIG_ERROR,
 	GPS_FIXED,		/* hugepages, locked or no balloon: fixed size */
+	GPS_PAUSED,		/* held by memtunectl pause */
+	GPS_RELEASED,		/* given back by memtunectl release */
 };
 
 /* Reasons are the text `memtunectl explain` prints; 160 bytes holds the
@@ -505,6 +507,11 @@ void policy_guest_input(const struct policy_config *c,
 int policy_guest_bounds(const struct policy_config *c,
     const struct guest_snapshot *g, bool own_hard_limit, int64_t *floor_kib,
     int64_t *ceiling_kib, char *err, size_t errlen);
+/* memtuned's record in the domain's metadata describes the hard limit in
+ * force (within min_change: libvirt reads it back in whole pages): the
+ * limit is memtuned's, not an operator's. */
+bool policy_hard_limit_recorded(const struct policy_config *c,
+    const struct guest_snapshot *g);
 /* What a guest with fresh stats uses, in balloon units: its balloon size
  * (MemTotal when the size is unknown) less MemAvailable, never below 0. */
 int64_t policy_guest_used_kib(const struct guest_snapshot *g);

@@ -232,6 +232,17 @@ struct guest_input {
 	enum guest_input_source exclude_src;
 };
 
+/* Held by the operator at run time (memtunectl release, pause): the
+ * policy leaves the guest alone, as an excluded one. Not from the domain
+ * or the config: the daemon holds it in memory, and a restart forgets it. */
+enum guest_hold {
+	GUEST_HOLD_NONE,
+	GUEST_HOLD_PAUSED,		/* memtunectl pause */
+	GUEST_HOLD_RELEASED,		/* memtunectl release: given back */
+};
+
+const char *guest_hold_name(enum guest_hold h);	/* "none", "paused"... */
+
 struct guest_snapshot {
 	char name[MT_NAME_MAX];
 	char uuid[MT_UUID_LEN];
@@ -295,6 +306,7 @@ struct guest_snapshot {
 
 	struct guest_backing backing;
 	struct guest_input input;
+	enum guest_hold hold;		/* set by the engine after collection */
 };
 
 struct snapshot {

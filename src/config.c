@@ -703,6 +703,25 @@ config_guest_input(const struct mt_config *cfg, const char *name)
 	return g != NULL ? &g->input : NULL;
 }
 
+enum config_meta_exclude
+config_metadata_exclude(const struct mt_config *cfg, const char *name)
+{
+	const struct guest_input *conf = config_guest_input(cfg, name);
+
+	if (conf != NULL && conf->exclude_src == SRC_CONFIG)
+		return META_EXCLUDE_CONF_WINS;
+	switch (cfg->policy.metadata_mode) {
+	case METADATA_TRUST:
+		return META_EXCLUDE_FOLLOWED;
+	case METADATA_IGNORE:
+		return META_EXCLUDE_IGNORED;
+	case METADATA_BOUNDED:
+		break;
+	}
+	return cfg->policy.metadata_exclude ? META_EXCLUDE_FOLLOWED :
+	    META_EXCLUDE_BOUNDED;
+}
+
 bool
 config_guest_override(const struct mt_config *cfg, const char *name,
     struct guest_override *out)

@@ -49,6 +49,11 @@ ctl_access_root_only(struct ctl_access *a)
 static const char *const ctl_read_cmds[] = {
 	"ping", "status", "explain", "capacity",
 };
+/* Acting commands named in the log (an unknown one's text is the
+ * peer's): the daemon stops or starts acting on guests for them. */
+static const char *const ctl_hold_cmds[] = {
+	"pause", "resume",
+};
 
 enum ctl_verb
 ctl_classify(struct json_object *req, const char **name)
@@ -67,9 +72,18 @@ ctl_classify(struct json_object *req, const char **name)
 			return CTL_VERB_READ;
 		}
 	}
-	if (strcmp(cmd, "rebalance") != 0)
+	for (size_t i = 0; i < ARRAY_SIZE(ctl_hold_cmds); i++) {
+		if (strcmp(cmd, ctl_hold_cmds[i]) == 0) {
+			*name = ctl_hold_cmds[i];
+			return CTL_VERB_ACT;
+		}
+	}
+	if (strcmp(cmd, "release") == 0)
+		*name = "release";
+	else if (strcmp(cmd, "rebalance") == 0)
+		*name = "rebalance";
+	else
 		return CTL_VERB_ACT;
-	*name = "rebalance";
 	/* a dry run plans, with or without a reserve, and moves nothing;
 	 * a dry_run that is not a boolean is refused by the daemon, and
 	 * counts as acting until then */

@@ -700,6 +700,139 @@ ctl_check_reserve(struct daemon *d, int64_t reserve_kib)
 	return o;
 }
 
+/* The guests of a release: an array of names or UUIDs, or none (every
+ * guest and the host). 0, or -EINVAL. */
+static int
+ctl_guest_list(struct json_object *req, const char ***sel, size_t *nr)
+{
+	struct json_object *v;
+	size_t n;
+
+	*sel = NULL;
+	*nr = 0;
+	if (!json_object_object_get_ex(req, "guests", &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_array))
+		return -EINVAL;
+	n = json_object_array_length(v);
+	if (n == 0)
+		return 0;
+	if ((*sel = calloc(n, sizeof(**sel))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *g = json_object_array_get_idx(v, i);
+
+		if (!json_object_is_type(g, json_type_string)) {
+			free(*sel);
+			*sel = NULL;
+			return -EINVAL;
+		}
+		(*sel)[i] = json_object_get_string(g);
+	}
+	*nr = n;
+	return 0;
+}
+
+/* memtunectl release: the engine gives back what memtuned changed and
+ * holds the guests; a tick follows at once, so that status shows them
+ * released. A daemon in dry-run only plans it. */
+static struct json_object *
+ctl_release(struct daemon *d, struct json_object *req, uid_t uid, pid_t pid)
+{
+	struct release_plan plan;
+	struct json_object *v, *resp;
+	const char **sel;
+	bool dry_run = false;
+	char err[512];
+	size_t nr;
+	int rc;
+
+	if (json_object_object_get_ex(req, "dry_run", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return ctl_answer_error("\"dry_run\" must be true or "
+			    "false");
+		dry_run = json_object_get_boolean(v);
+	}
+	if (ctl_guest_list(req, &sel, &nr) < 0)
+		return ctl_answer_error("\"guests\" must be a list of guest "
+		    "names or UUIDs");
+	dry_run = dry_run || d->eng.cfg.dry_run;
+	log_info("control: release of %s requested by uid %d pid %d%s",
+	    nr == 0 ? "every guest and the host" : "some guests", (int)uid,
+	    (int)pid, dry_run ? " (dry run)" : "");
+	release_plan_init(&plan);
+	rc = engine_release(&d->eng, sel, nr, dry_run, true, &plan, err,
+	    sizeof(err));
+	free(sel);
+	if (rc < 0) {
+		resp = ctl_answer_error(err);
+		json_object_object_add(resp, "code", json_object_new_string(
+		    rc == -ENOENT ? DAEMON_CODE_NO_GUEST : DAEMON_CODE_NO_DATA));
+		return resp;
+	}
+	resp = release_plan_json(&plan);
+	release_plan_free(&plan);
+	if (!dry_run)
+		daemon_schedule(d, mt_now_ms());
+	return resp;
+}
+
+/* memtunectl pause and resume: held in the engine's memory, and a tick
+ * at once, so that status shows it. */
+static struct json_object *
+ctl_hold(struct daemon *d, struct json_object *req, uid_t uid, pid_t pid,
+    enum guest_hold hold)
+{
+	const char *verb = hold == GUEST_HOLD_NONE ? "resume" : "pause";
+	struct release_plan sel_out;
+	struct json_object *resp, *guests;
+	const char **sel;
+	char err[512];
+	size_t nr;
+	int rc;
+
+	if (ctl_guest_list(req, &sel, &nr) < 0)
+		return ctl_answer_error("\"guests\" must be a list of guest "
+		    "names or UUIDs");
+	log_info("control: %s of %s requested by uid %d pid %d", verb,
+	    nr == 0 ? "every guest and the host" : "some guests", (int)uid,
+	    (int)pid);
+	release_plan_init(&sel_out);
+	rc = engine_set_hold(&d->eng, sel, nr, hold, &sel_out, err,
+	    sizeof(err));
+	free(sel);
+	if (rc < 0) {
+		release_plan_free(&sel_out);
+		resp = ctl_answer_error(rc == -ENOMEM ? "out of memory" : err);
+		json_object_object_add(resp, "code", json_object_new_string(
+		    rc == -ENOENT ? DAEMON_CODE_NO_GUEST : DAEMON_CODE_NO_DATA));
+		return resp;
+	}
+	resp = json_object_new_object();
+	guests = json_object_new_array();
+	for (size_t i = 0; i < sel_out.nr_guests; i++) {
+		struct json_object *g = json_object_new_object();
+
+		json_object_object_add(g, "name", json_object_new_string(
+		    sel_out.guests[i].name));
+		json_object_object_add(g, "uuid", json_object_new_string(
+		    sel_out.guests[i].uuid));
+		json_object_object_add(g, "hold", json_object_new_string(
+		    guest_hold_name(engine_hold_of(&d->eng,
+		    sel_out.guests[i].uuid))));
+		json_object_array_add(guests, g);
+		log_info("control: %s %s", verb, sel_out.guests[i].name);
+	}
+	json_object_object_add(resp, "ok", json_object_new_boolean(1));
+	json_object_object_add(resp, "cmd", json_object_new_string(verb));
+	json_object_object_add(resp, "host", json_object_new_boolean(
+	    sel_out.host));
+	json_object_object_add(resp, "guests", guests);
+	release_plan_free(&sel_out);
+	daemon_schedule(d, mt_now_ms());
+	return resp;
+}
+
 /* A request on the daemon's loop, which owns the engine. */
 static struct json_object *
 ctl_handle(struct json_object *req, uid_t uid, pid_t pid, struct daemon *d)
@@ -727,6 +860,12 @@ ctl_handle(struct json_object *req, uid_t uid, pid_t pid, struct daemon *d)
 		}
 		return capacity_engine_json(&d->eng, vm_kib, mt_now_ms());
 	}
+	if (strcmp(cmd, "release") == 0)
+		return ctl_release(d, req, uid, pid);
+	if (strcmp(cmd, "pause") == 0)
+		return ctl_hold(d, req, uid, pid, GUEST_HOLD_PAUSED);
+	if (strcmp(cmd, "resume") == 0)
+		return ctl_hold(d, req, uid, pid, GUEST_HOLD_NONE);
 	if (strcmp(cmd, "rebalance") == 0) {
 		bool dry_run = false;
 		int64_t reserve_kib = 0;

@@ -875,3 +875,84 @@ guest_input_merge(const struct guest_override *conf,
 		out->exclude_src = SRC_DEFAULT;
 	}
 }
+
+/* ------------------------------------------------- memtunectl exclude */
+
+/* An attribute value in double quotes: the values memtuned reads are
+ * sizes, numbers and booleans, but a value is never trusted to be one. */
+static size_t
+put_attr(char *buf, size_t len, size_t n, const char *name, const char *v)
+{
+	static const struct { char c; const char *esc; } xml_esc[] = {
+		{ '&', "&amp;" }, { '<', "&lt;" }, { '>', "&gt;" },
+		{ '"', "&quot;" },
+	};
+
+	n += (size_t)snprintf(buf + MIN(n, len), len - MIN(n, len), " %s=\"",
+	    name);
+	for (; *v != '\0'; v++) {
+		const char *e = NULL;
+
+		for (size_t i = 0; i < ARRAY_SIZE(xml_esc); i++)
+			if (*v == xml_esc[i].c)
+				e = xml_esc[i].esc;
+		if (e != NULL)
+			n += (size_t)snprintf(buf + MIN(n, len),
+			    len - MIN(n, len), "%s", e);
+		else
+			n += (size_t)snprintf(buf + MIN(n, len),
+			    len - MIN(n, len), "%c", *v);
+	}
+	return n + (size_t)snprintf(buf + MIN(n, len), len - MIN(n, len),
+	    "\"");
+}
+
+int
+domxml_policy_exclude(const char *old_xml, const char *name, bool exclude,
+    char *buf, size_t len, char *err, size_t errlen)
+{
+	struct guest_override o;
+	xmlDocPtr doc = NULL;
+	xmlNodePtr root;
+	size_t n;
+	int rc = 0;
+
+	n = (size_t)snprintf(buf, len, "<policy");
+	if (old_xml != NULL && old_xml[0] != '\0') {
+		doc = xmlReadMemory(old_xml, (int)strlen(old_xml), "policy.xml",
+		    NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+		    XML_PARSE_NOWARNING);
+		root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
+		if (root == NULL || strcmp((const char *)root->name,
+		    "policy") != 0) {
+			seterr(err, errlen, "domain %s: memtuned metadata is "
+			    "not a <policy> element: left as it is", name);
+			rc = -EINVAL;
+			goto out;
+		}
+		/* only an element memtuned reads is carried over */
+		if ((rc = parse_policy_node(root, name, &o, err, errlen)) < 0)
+			goto out;
+		for (xmlAttrPtr a = root->properties; a != NULL; a = a->next) {
+			xmlChar *v;
+
+			if (strcmp((const char *)a->name, "exclude") == 0 ||
+			    (a->ns != NULL && strcmp((const char *)a->ns->href,
+			    DOMXML_NS) != 0))
+				continue;
+			v = xmlNodeListGetString(doc, a->children, 1);
+			n = put_attr(buf, len, n, (const char *)a->name,
+			    v != NULL ? (const char *)v : "");
+			xmlFree(v);
+		}
+	}
+	n = put_attr(buf, len, n, "exclude", exclude ? "yes" : "no");
+	n += (size_t)snprintf(buf + MIN(n, len), len - MIN(n, len), "/>");
+	if (n >= len)
+		rc = -ERANGE;
+out:
+	if (rc < 0 && len > 0)
+		buf[0] = '\0';
+	xmlFreeDoc(doc);
+	return rc;
+}

@@ -100,6 +100,7 @@ engine_free(struct engine *e)
 	policy_results_free(&e->results);
 	policy_plan_free(&e->plan);
 	policy_state_free(&e->ps);
+	engine_release_free(e);
 	config_free(&e->cfg);
 }
 
@@ -292,6 +293,11 @@ engine_collect(struct engine *e, int64_t now_ms)
 	e->snap.guests = guests;
 	e->snap.nr_guests = nr;
 	engine_rates_to_snapshot(e, now_ms);
+	if ((rc = engine_note_guests(e)) < 0) {
+		snprintf(e->last_error, sizeof(e->last_error),
+		    "no memory for the guests' holds");
+		return rc;
+	}
 	e->have_snap = true;
 	e->snap_ms = now_ms;
 	engine_note_baseline(e);
@@ -312,6 +318,9 @@ engine_decide(struct engine *e, int64_t now_ms, int64_t reserve_kib)
 		pc.ksm_manage = false;
 	if (!e->cfg.manage_thp)
 		pc.thp_manage = false;
+	/* paused or given back (memtunectl): not managed until resumed */
+	if (e->host_hold != GUEST_HOLD_NONE)
+		pc.ksm_manage = pc.thp_manage = false;
 	if (!e->cfg.manage_hard_limit)
 		pc.hard_limit_mode = HARD_LIMIT_OFF;
 	if (reserve_kib > 0)
@@ -378,64 +387,92 @@ engine_act(struct engine *e, bool dry_run)
 	return rc;
 }
 
-static void
+static int
 restore_knob(const char *what, int rc)
 {
 	if (rc < 0)
-		log_warnx("exit: could not restore %s: %s", what, strerror(-rc));
+		log_warnx("could not restore %s: %s", what, strerror(-rc));
+	return rc < 0;
+}
+
+static int
+restore_ksm(const struct engine_host_baseline *b)
+{
+	int bad = 0;
+
+	/* the advisor's own knobs before its mode: once it is back in
+	 * charge it reads them */
+	if (MT_PRESENT(b->ksm_advisor_max_cpu))
+		bad += restore_knob("ksm advisor_max_cpu",
+		    ksm_write_knob("advisor_max_cpu", b->ksm_advisor_max_cpu));
+	if (MT_PRESENT(b->ksm_advisor_target_scan_time))
+		bad += restore_knob("ksm advisor_target_scan_time",
+		    ksm_write_knob("advisor_target_scan_time",
+		    b->ksm_advisor_target_scan_time));
+	if (b->ksm_advisor_mode[0] != '\0')
+		bad += restore_knob("ksm advisor_mode",
+		    ksm_write_advisor_mode(b->ksm_advisor_mode));
+	if (MT_PRESENT(b->ksm_pages_to_scan) &&
+	    strcmp(b->ksm_advisor_mode, "scan-time") != 0)
+		bad += restore_knob("ksm pages_to_scan", ksm_write_knob(
+		    "pages_to_scan", b->ksm_pages_to_scan));
+	if (MT_PRESENT(b->ksm_sleep_millisecs))
+		bad += restore_knob("ksm sleep_millisecs", ksm_write_knob(
+		    "sleep_millisecs", b->ksm_sleep_millisecs));
+	if (MT_PRESENT(b->ksm_run))
+		bad += restore_knob("ksm run", ksm_write_knob("run", b->ksm_run));
+	return bad;
+}
+
+static int
+restore_thp(const struct engine_host_baseline *b)
+{
+	int bad = 0;
+
+	if (b->thp_defrag[0] != '\0')
+		bad += restore_knob("thp defrag",
+		    thp_write_choice("defrag", b->thp_defrag));
+	if (MT_PRESENT(b->thp_scan_sleep_ms))
+		bad += restore_knob("khugepaged scan_sleep_millisecs",
+		    thp_write_knob("scan_sleep_millisecs",
+		    b->thp_scan_sleep_ms));
+	if (MT_PRESENT(b->thp_pages_to_scan))
+		bad += restore_knob("khugepaged pages_to_scan",
+		    thp_write_knob("pages_to_scan", b->thp_pages_to_scan));
+	if (MT_PRESENT(b->thp_max_ptes_none))
+		bad += restore_knob("khugepaged max_ptes_none",
+		    thp_write_knob("max_ptes_none", b->thp_max_ptes_none));
+	return bad;
+}
+
+static int
+restore_host(struct engine *e, const char *when)
+{
+	const struct engine_host_baseline *b = &e->baseline;
+	int bad = 0;
+
+	if (!b->valid)
+		return 0;
+	log_info("%s: putting KSM and THP back as found at start", when);
+	if (e->cfg.manage_ksm)
+		bad += restore_ksm(b);
+	if (e->cfg.manage_thp)
+		bad += restore_thp(b);
+	return bad;
+}
+
+int
+engine_restore_host(struct engine *e)
+{
+	return restore_host(e, "release");
 }
 
 void
 engine_shutdown_actions(struct engine *e)
 {
-	const struct engine_host_baseline *b = &e->baseline;
-
-	if (e->cfg.restore_host_settings && b->valid && !e->cfg.dry_run &&
-	    (e->cfg.manage_ksm || e->cfg.manage_thp)) {
-		log_info("exit: putting KSM and THP back as found at start");
-		if (e->cfg.manage_ksm) {
-			/* the advisor's own knobs before its mode: once
-			 * it is back in charge it reads them */
-			if (MT_PRESENT(b->ksm_advisor_max_cpu))
-				restore_knob("ksm advisor_max_cpu",
-				    ksm_write_knob("advisor_max_cpu",
-				    b->ksm_advisor_max_cpu));
-			if (MT_PRESENT(b->ksm_advisor_target_scan_time))
-				restore_knob("ksm advisor_target_scan_time",
-				    ksm_write_knob("advisor_target_scan_time",
-				    b->ksm_advisor_target_scan_time));
-			if (b->ksm_advisor_mode[0] != '\0')
-				restore_knob("ksm advisor_mode",
-				    ksm_write_advisor_mode(b->ksm_advisor_mode));
-			if (MT_PRESENT(b->ksm_pages_to_scan) &&
-			    strcmp(b->ksm_advisor_mode, "scan-time") != 0)
-				restore_knob("ksm pages_to_scan", ksm_write_knob(
-				    "pages_to_scan", b->ksm_pages_to_scan));
-			if (MT_PRESENT(b->ksm_sleep_millisecs))
-				restore_knob("ksm sleep_millisecs", ksm_write_knob(
-				    "sleep_millisecs", b->ksm_sleep_millisecs));
-			if (MT_PRESENT(b->ksm_run))
-				restore_knob("ksm run",
-				    ksm_write_knob("run", b->ksm_run));
-		}
-		if (e->cfg.manage_thp) {
-			if (b->thp_defrag[0] != '\0')
-				restore_knob("thp defrag",
-				    thp_write_choice("defrag", b->thp_defrag));
-			if (MT_PRESENT(b->thp_scan_sleep_ms))
-				restore_knob("khugepaged scan_sleep_millisecs",
-				    thp_write_knob("scan_sleep_millisecs",
-				    b->thp_scan_sleep_ms));
-			if (MT_PRESENT(b->thp_pages_to_scan))
-				restore_knob("khugepaged pages_to_scan",
-				    thp_write_knob("pages_to_scan",
-				    b->thp_pages_to_scan));
-			if (MT_PRESENT(b->thp_max_ptes_none))
-				restore_knob("khugepaged max_ptes_none",
-				    thp_write_knob("max_ptes_none",
-				    b->thp_max_ptes_none));
-		}
-	}
+	if (e->cfg.restore_host_settings && !e->cfg.dry_run &&
+	    (e->cfg.manage_ksm || e->cfg.manage_thp))
+		restore_host(e, "exit");
 	if (e->cfg.on_exit != ON_EXIT_DEFLATE || e->conn == NULL ||
 	    !e->have_snap || e->cfg.dry_run)
 		return;
@@ -444,20 +481,14 @@ engine_shutdown_actions(struct engine *e)
 		struct guest_input in;
 		struct policy_metadata_cap cap;
 		int64_t floor_kib, ceiling_kib, want;
-		char err[160];
 
 		policy_guest_input(&e->cfg.policy, g, &in, &cap);
 		if (in.exclude || !g->backing.has_balloon ||
 		    !MT_PRESENT(g->actual_kib))
 			continue;
-		if (policy_guest_bounds(&e->cfg.policy, g, false, &floor_kib,
-		    &ceiling_kib, err, sizeof(err)) < 0)
-			continue;
-		want = g->max_kib / 10000 * e->cfg.deflate_to_pmy +
-		    g->max_kib % 10000 * e->cfg.deflate_to_pmy / 10000;
-		want = MAX(want, floor_kib);
-		want = MIN(want, ceiling_kib);
-		if (want <= g->actual_kib)
+		/* memtuned's hard limit stays: it still caps the ceiling */
+		if (release_deflate_target(&e->cfg, g, false, &want,
+		    &floor_kib, &ceiling_kib) < 0 || want <= g->actual_kib)
 			continue;
 		log_info("exit: guest=%s action=balloon target_kib=%lld "
 		    "reason=\"deflate on exit to %lld.%02lld%% of max\"",

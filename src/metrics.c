@@ -786,7 +786,7 @@ render_guests(struct mbuf *b, const struct gpair *gps, size_t n)
 	    GUEST_STATS_STALE, GUEST_STATS_NONE };
 	static const enum guest_plan_state pstates[] = { GPS_OK,
 	    GPS_UNCOOPERATIVE, GPS_STALE, GPS_EXCLUDED, GPS_CONFIG_ERROR,
-	    GPS_FIXED };
+	    GPS_FIXED, GPS_PAUSED, GPS_RELEASED };
 	struct fam sst = FAM("guest_stats_state", GAUGE,
 	    "Balloon statistics of the guest: ok, stale or none (1 for the "
 	    "current state)."),

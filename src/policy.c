@@ -60,6 +60,10 @@ policy_guest_state_name(enum guest_plan_state st)
 		return "config-error";
 	case GPS_FIXED:
 		return "fixed";
+	case GPS_PAUSED:
+		return "paused";
+	case GPS_RELEASED:
+		return "released";
 	}
 	return "?";
 }
@@ -804,8 +808,8 @@ policy_guest_need_kib(const struct policy_config *c,
 /* memtuned's record in the domain's metadata describes the hard limit in
  * force (libvirt reads it back from the cgroup, in whole pages: within
  * min_change) */
-static bool
-hard_limit_recorded(const struct policy_config *c,
+bool
+policy_hard_limit_recorded(const struct policy_config *c,
     const struct guest_snapshot *g)
 {
 	return MT_PRESENT(g->own_hard_limit_kib) &&
@@ -824,7 +828,7 @@ hard_limit_own(const struct policy_config *c, const struct guest_snapshot *g,
 {
 	if (!MT_PRESENT(g->own_hard_limit_kib))
 		return h->hard_limit_set;
-	return hard_limit_recorded(c, g);
+	return policy_hard_limit_recorded(c, g);
 }
 
 /* A guest the policy has no history of (memtuned restarted, or it was
@@ -837,7 +841,7 @@ static void
 hist_restore(const struct policy_config *c, const struct guest_snapshot *g,
     struct policy_guest_hist *h, int64_t now_ms)
 {
-	if (!hard_limit_recorded(c, g))
+	if (!policy_hard_limit_recorded(c, g))
 		return;
 	h->hard_limit_set = true;
 	if (!MT_PRESENT(g->own_target_kib) || !MT_PRESENT(g->actual_kib) ||
@@ -920,6 +924,18 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 		gp->state = GPS_EXCLUDED;
 		policy_reasonf(gp->reason, sizeof(gp->reason), "excluded (%s)",
 		    guest_input_source_name(gp->input.exclude_src));
+		return;
+	}
+	/* the operator's word at run time, after the config's exclude: an
+	 * excluded guest was never touched, so there is nothing to hold */
+	if (g->hold != GUEST_HOLD_NONE) {
+		bool rel = g->hold == GUEST_HOLD_RELEASED;
+
+		gp->action = ACT_LEAVE_ALONE;
+		gp->state = rel ? GPS_RELEASED : GPS_PAUSED;
+		policy_reasonf(gp->reason, sizeof(gp->reason), "%s by "
+		    "memtunectl until resumed or memtuned restarts",
+		    rel ? "released" : "paused");
 		return;
 	}
 	if (g->uuid[0] == '\0' || g->id < 0) {

@@ -340,6 +340,9 @@ report_status_json(const struct engine *e, const char *source)
 	add_bool(o, "connected", e->conn != NULL);
 	add_bool(o, "dry_run", e->cfg.dry_run);
 	add_bool(o, "have_snapshot", e->have_snap || e->snap_ms > 0);
+	/* memtunectl pause or release of the whole host (guests held one by
+	 * one show it in their state) */
+	add_str(o, "host_hold", guest_hold_name(e->host_hold));
 	json_object_object_add(o, "ticks", json_object_new_int64(
 	    (int64_t)e->ticks));
 	if (e->last_error[0] != '\0')
@@ -591,6 +594,10 @@ report_print_status(FILE *out, struct json_object *st)
 	    get_str(st, "uri", "?"),
 	    get_bool(st, "connected") ? "" : " [not connected]",
 	    get_bool(st, "dry_run") ? " [dry-run]" : "");
+	if (strcmp(get_str(st, "host_hold", "none"), "none") != 0)
+		fprintf(out, "host %s by memtunectl: no guest, KSM or THP "
+		    "change until memtunectl resume or a restart\n",
+		    get_str(st, "host_hold", "?"));
 	if (json_object_object_get_ex(st, "last_error", NULL))
 		fprintf(out, "last problem: %s\n", get_str(st, "last_error", ""));
 	if (json_object_object_get_ex(st, "host", &host)) {

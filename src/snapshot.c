@@ -153,3 +153,17 @@ metadata_trust_parse(const char *s, enum metadata_trust *m)
 	}
 	return -EINVAL;
 }
+
+const char *
+guest_hold_name(enum guest_hold h)
+{
+	switch (h) {
+	case GUEST_HOLD_NONE:
+		return "none";
+	case GUEST_HOLD_PAUSED:
+		return "paused";
+	case GUEST_HOLD_RELEASED:
+		return "released";
+	}
+	return "?";
+}

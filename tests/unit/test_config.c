@@ -428,6 +428,43 @@ START_TEST(test_reload_swap)
 }
 END_TEST
 
+/* Whether the daemon follows exclude="yes" in a guest's metadata, for
+ * memtunectl exclude to say so: memtuned.conf's [guest] section wins,
+ * then [daemon] metadata (and metadata_exclude when bounded). */
+START_TEST(test_metadata_exclude_followed)
+{
+	static const struct {
+		const char *conf;
+		const char *guest;
+		enum config_meta_exclude want;
+	} cases[] = {
+		{ "", "vm", META_EXCLUDE_BOUNDED },
+		{ "[daemon]\nmetadata_exclude = yes\n", "vm",
+		  META_EXCLUDE_FOLLOWED },
+		{ "[daemon]\nmetadata = trust\n", "vm", META_EXCLUDE_FOLLOWED },
+		{ "[daemon]\nmetadata = ignore\nmetadata_exclude = yes\n", "vm",
+		  META_EXCLUDE_IGNORED },
+		{ "[daemon]\nmetadata = trust\n[guest vm]\nexclude = no\n",
+		  "vm", META_EXCLUDE_CONF_WINS },
+		{ "[daemon]\nmetadata = trust\n[guest vm]\nfloor = 1G\n",
+		  "vm", META_EXCLUDE_FOLLOWED },
+		{ "[daemon]\nmetadata = trust\n[guest other]\nexclude = no\n",
+		  "vm", META_EXCLUDE_FOLLOWED },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct mt_config cfg;
+		char err[1024];
+
+		ck_assert_msg(load(cases[i].conf, &cfg, err, sizeof(err)) == 0,
+		    "%s", err);
+		ck_assert_msg(config_metadata_exclude(&cfg, cases[i].guest) ==
+		    cases[i].want, "case %zu", i);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
 START_TEST(test_load_file)
 {
 	char dir[] = "/tmp/mt-conf-XXXXXX", path[256], err[1024];
@@ -652,6 +689,7 @@ config_suite(void)
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_example_conf);
 	tcase_add_test(tc, test_example_conf_commented);
+	tcase_add_test(tc, test_metadata_exclude_followed);
 	tcase_add_loop_test(tc, test_metadata_keys, 0,
 	    (int)(sizeof(metadata_key_cases) / sizeof(metadata_key_cases[0])));
 	tcase_add_loop_test(tc, test_metrics_per_guest, 0,

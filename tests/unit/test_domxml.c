@@ -670,6 +670,49 @@ START_TEST(test_own_state_record)
 }
 END_TEST
 
+/* memtunectl exclude: the element virDomainSetMetadata gets keeps what
+ * the operator's element said, and sets exclude; an element memtuned
+ * cannot read is left alone rather than overwritten. */
+START_TEST(test_policy_exclude)
+{
+	static const struct {
+		const char *old;
+		int rc;
+		const char *want;
+	} cases[] = {
+		{ NULL, 0, "<policy exclude=\"yes\"/>" },
+		{ "", 0, "<policy exclude=\"yes\"/>" },
+		{ "<policy xmlns=\"" DOMXML_NS "\" floor=\"1G\" "
+		  "ceiling=\"3G\" shares=\"2000\"/>", 0,
+		  "<policy floor=\"1G\" ceiling=\"3G\" shares=\"2000\" "
+		  "exclude=\"yes\"/>" },
+		{ "<memtuned:policy xmlns:memtuned=\"" DOMXML_NS "\" "
+		  "exclude=\"no\" floor=\"512M\"/>", 0,
+		  "<policy floor=\"512M\" exclude=\"yes\"/>" },
+		{ "<policy floor=\"lots\"/>", -EINVAL, "" },
+		{ "<policy colour=\"red\"/>", -EINVAL, "" },
+		{ "<other floor=\"1G\"/>", -EINVAL, "" },
+		{ "not xml", -EINVAL, "" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char buf[256], err[256];
+
+		ck_assert_int_eq(domxml_policy_exclude(cases[i].old, "vm",
+		    true, buf, sizeof(buf), err, sizeof(err)), cases[i].rc);
+		ck_assert_msg(strcmp(buf, cases[i].want) == 0,
+		    "case %zu: got '%s'", i, buf);
+	}
+	{
+		char small[16], err[64];
+
+		ck_assert_int_eq(domxml_policy_exclude(NULL, "vm", true, small,
+		    sizeof(small), err, sizeof(err)), -ERANGE);
+		ck_assert_str_eq(small, "");
+	}
+}
+END_TEST
+
 Suite *
 domxml_suite(void)
 {
@@ -692,6 +735,7 @@ domxml_suite(void)
 	tcase_add_test(tc, test_parse_policy_alone);
 	tcase_add_test(tc, test_merge_precedence);
 	tcase_add_test(tc, test_own_state_record);
+	tcase_add_test(tc, test_policy_exclude);
 	suite_add_tcase(s, tc);
 	return s;
 }

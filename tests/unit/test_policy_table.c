@@ -662,6 +662,44 @@ START_TEST(test_fixed_and_excluded)
 }
 END_TEST
 
+/* A guest the operator holds at run time (memtunectl pause, release) is
+ * left alone as an excluded one, while its idle memory would be taken:
+ * no balloon move, no limit. The others go on as before. */
+START_TEST(test_held_guests)
+{
+	static const struct {
+		enum guest_hold hold;
+		enum guest_plan_state state;
+	} cases[] = {
+		{ GUEST_HOLD_NONE, GPS_OK },
+		{ GUEST_HOLD_PAUSED, GPS_PAUSED },
+		{ GUEST_HOLD_RELEASED, GPS_RELEASED },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct tc *t = tc_new(24576, 800, 2);
+
+		fx_guest_touched(&t->g[0], 0, 8192, 8192, 7000);
+		t->g[0].hold = cases[i].hold;
+		fx_guest_touched(&t->g[1], 1, 8192, 8192, 7000);
+		decide(t, 0);
+		ck_assert_int_eq(t->p.guests[0].state, cases[i].state);
+		ck_assert(balloons(&t->p.guests[1]));
+		if (cases[i].hold == GUEST_HOLD_NONE) {
+			ck_assert(balloons(&t->p.guests[0]));
+		} else {
+			ck_assert_int_eq(t->p.guests[0].action,
+			    ACT_LEAVE_ALONE);
+			ck_assert_int_eq(t->p.guests[0].soft_limit_kib,
+			    MT_ABSENT);
+			ck_assert_int_eq(t->p.guests[0].target_kib,
+			    MIB_KIB(8192));
+		}
+		tc_free(t);
+	}
+}
+END_TEST
+
 START_TEST(test_uncooperative_balloon)
 {
 	struct tc *t = tc_new(24576, 800, 2);
@@ -1816,6 +1854,7 @@ policy_table_suite(void)
 	tcase_add_test(tc, test_reverse_cooldown);
 	tcase_add_test(tc, test_stale_and_missing_stats_not_idle);
 	tcase_add_test(tc, test_fixed_and_excluded);
+	tcase_add_test(tc, test_held_guests);
 	tcase_add_test(tc, test_uncooperative_balloon);
 	tcase_add_test(tc, test_own_hard_limit_after_restart);
 	tcase_add_test(tc, test_own_hard_limit_kept_until_balloon_moves);
