@@ -96,9 +96,11 @@ struct release_plan {
 void release_plan_init(struct release_plan *p);
 void release_plan_free(struct release_plan *p);
 
-/* sel names g: its domain name, or its UUID in any case. */
-bool release_guest_matches(const char *sel, const struct guest_snapshot *g);
-/* The guests of a selection (names or UUIDs; none: every running guest)
+/* The running guest key names as virsh takes it: an ID (digits) first,
+ * then a UUID in any case, then a domain name; NULL when none. */
+const struct guest_snapshot *release_resolve(const struct snapshot *snap,
+    const char *key);
+/* The guests of a selection (IDs, UUIDs or names; none: every running guest)
  * into p->guests. 0; -ENOENT with err naming the first not running;
  * -ENOMEM. */
 int release_select(const struct snapshot *snap, const char *const *sel,

@@ -207,10 +207,36 @@ plan_guest(const struct release_in *in, const struct guest_snapshot *g,
 	return 0;
 }
 
-bool
-release_guest_matches(const char *sel, const struct guest_snapshot *g)
+/* As virsh takes a domain: digits are an ID first, 36 characters a UUID
+ * (any case) next, and only then is the text a name; so a guest named
+ * "3" is reached by its UUID while another has ID 3. Running guests
+ * only: NULL when none is the one named. */
+const struct guest_snapshot *
+release_resolve(const struct snapshot *snap, const char *key)
 {
-	return strcmp(sel, g->name) == 0 || strcasecmp(sel, g->uuid) == 0;
+	int64_t id = MT_ABSENT;
+
+	if (key[0] != '\0' && key[strspn(key, "0123456789")] == '\0' &&
+	    mt_parse_int64(key, &id) == 0 && id <= INT32_MAX) {
+		for (size_t i = 0; i < snap->nr_guests; i++)
+			if (snap->guests[i].id == id && id >= 0 &&
+			    snap->guests[i].uuid[0] != '\0')
+				return &snap->guests[i];
+	}
+	for (int by_uuid = 1; by_uuid >= 0; by_uuid--) {
+		if (by_uuid && strlen(key) != MT_UUID_LEN - 1)
+			continue;
+		for (size_t i = 0; i < snap->nr_guests; i++) {
+			const struct guest_snapshot *g = &snap->guests[i];
+
+			if (g->uuid[0] == '\0' || g->id < 0)
+				continue;
+			if (by_uuid ? strcasecmp(key, g->uuid) == 0 :
+			    strcmp(key, g->name) == 0)
+				return g;
+		}
+	}
+	return NULL;
 }
 
 static int
@@ -231,45 +257,38 @@ plan_add_guest(struct release_plan *p, const struct guest_snapshot *g)
 	return 0;
 }
 
-static bool
-selected(const char *const *sel, size_t nr_sel,
-    const struct guest_snapshot *g, bool *seen)
-{
-	bool any = false;
-
-	for (size_t i = 0; i < nr_sel; i++) {
-		if (release_guest_matches(sel[i], g))
-			seen[i] = any = true;
-	}
-	return any;
-}
-
 int
 release_select(const struct snapshot *snap, const char *const *sel,
     size_t nr_sel, struct release_plan *p, char *err, size_t errlen)
 {
-	bool *seen = NULL;
+	bool *chosen = NULL;
 	int rc = 0;
 
 	err[0] = '\0';
-	if (nr_sel > 0 && (seen = calloc(nr_sel, 1)) == NULL)
+	if (snap->nr_guests > 0 &&
+	    (chosen = calloc(snap->nr_guests, 1)) == NULL)
 		return -ENOMEM;
+	for (size_t i = 0; i < nr_sel; i++) {
+		const struct guest_snapshot *g = release_resolve(snap, sel[i]);
+
+		if (g == NULL) {
+			snprintf(err, errlen, "no running guest with the ID, "
+			    "UUID or name '%s'", sel[i]);
+			free(chosen);
+			return -ENOENT;
+		}
+		chosen[g - snap->guests] = true;
+	}
+	/* in the snapshot's order, each once however often it was named */
 	for (size_t i = 0; i < snap->nr_guests && rc == 0; i++) {
 		const struct guest_snapshot *g = &snap->guests[i];
 
 		if (g->uuid[0] == '\0' || g->id < 0 ||
-		    (nr_sel > 0 && !selected(sel, nr_sel, g, seen)))
+		    (nr_sel > 0 && !chosen[i]))
 			continue;
 		rc = plan_add_guest(p, g);
 	}
-	for (size_t i = 0; i < nr_sel && rc == 0; i++) {
-		if (!seen[i]) {
-			snprintf(err, errlen, "no running guest named '%s'",
-			    sel[i]);
-			rc = -ENOENT;
-		}
-	}
-	free(seen);
+	free(chosen);
 	return rc;
 }
 

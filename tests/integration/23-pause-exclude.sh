@@ -52,7 +52,10 @@ start_daemon "$W/memtuned.conf" "$W/daemon.log"
 C=("$BUILD/memtunectl" -f "$W/memtuned.conf")
 state_of() { guest_field "$W/memtuned.conf" "$1" state; }
 
-"${C[@]}" pause mt-pz-a >"$W/pause.txt" || fail "pause failed: $(cat "$W/pause.txt")"
+# by its domain ID, as virsh takes a guest
+id_a=$(virsh -q -c "$URI" domid mt-pz-a | tr -d ' ')
+[[ $id_a =~ ^[0-9]+$ ]] || fail "virsh domid mt-pz-a said '$id_a'"
+"${C[@]}" pause "$id_a" >"$W/pause.txt" || fail "pause $id_a failed: $(cat "$W/pause.txt")"
 grep -q '^mt-pz-a  *paused$' "$W/pause.txt" || fail "pause did not say mt-pz-a is paused: $(cat "$W/pause.txt")"
 "${C[@]}" pause mt-pz-nosuch >/dev/null 2>&1 && fail "pause of a guest that does not exist succeeded"
 rc=0; "${C[@]}" pause mt-pz-nosuch >/dev/null 2>&1 || rc=$?

@@ -186,7 +186,7 @@ START_TEST(test_plan_table)
 }
 END_TEST
 
-/* Which guests: by name or UUID, all without any; an unknown one plans
+/* Which guests: by ID, UUID or name, all without any; an unknown one plans
  * nothing; the host only with no guest named and a baseline known. */
 START_TEST(test_plan_selection)
 {
@@ -205,6 +205,8 @@ START_TEST(test_plan_selection)
 		{ { "00000000-0000-4000-8000-000000000002" }, 1, true, 0, 1,
 		  false, false },
 		{ { "vm0", "vm2" }, 2, true, 0, 2, false, false },
+		{ { "2", "vm1" }, 2, true, 0, 1, false, false },
+		{ { "3", "vm0" }, 2, true, 0, 2, false, false },
 		{ { "vm0", "nosuch" }, 2, true, -ENOENT, 0, false, false },
 	};
 
@@ -239,6 +241,55 @@ START_TEST(test_plan_selection)
 		}
 		release_plan_free(&p);
 		config_free(&cfg);
+	}
+}
+END_TEST
+
+/* A guest as virsh takes it: digits are an ID first (a guest named "1"
+ * is reached by its UUID while vm0 has ID 1), a UUID in any case, then a
+ * name; a guest not running is not found. */
+START_TEST(test_resolve_table)
+{
+	static const struct {
+		const char *key;
+		int want;	/* index into the snapshot, -1: none */
+	} cases[] = {
+		{ "1", 0 },
+		{ "2", 1 },
+		{ "vm1", 1 },
+		{ "00000000-0000-4000-8000-000000000002", 2 },
+		{ "00000000-0000-4000-8000-00000000000A", 3 },
+		{ "00000000-0000-4000-8000-00000000000a", 3 },
+		{ "vm2", -1 },		/* renamed "1" below */
+		{ "4", 3 },
+		{ "5", -1 },		/* vm4, shut off: ID -1 */
+		{ "vm4", -1 },
+		{ "9", -1 },
+		{ "", -1 },
+		{ "01", 0 },		/* virsh reads digits as a number */
+		{ "99999999999", -1 },
+	};
+	struct guest_snapshot g[5];
+	struct snapshot snap = { .guests = g, .nr_guests = 5 };
+	struct rguest r = { 512, A, A, A, A, false, false };
+
+	for (int j = 0; j < 5; j++)
+		make_guest(&g[j], j, &r);
+	snprintf(g[2].name, sizeof(g[2].name), "1");
+	snprintf(g[3].uuid, sizeof(g[3].uuid),
+	    "00000000-0000-4000-8000-00000000000a");
+	g[4].id = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct guest_snapshot *got = release_resolve(&snap,
+		    cases[i].key);
+
+		if (cases[i].want < 0)
+			ck_assert_msg(got == NULL, "'%s': found %s, want none",
+			    cases[i].key, got->name);
+		else
+			ck_assert_msg(got == &g[cases[i].want], "'%s': found "
+			    "%s, want %s", cases[i].key, got ? got->name :
+			    "none", g[cases[i].want].name);
 	}
 }
 END_TEST
@@ -390,6 +441,7 @@ release_suite(void)
 
 	tcase_add_test(tc, test_plan_table);
 	tcase_add_test(tc, test_plan_selection);
+	tcase_add_test(tc, test_resolve_table);
 	tcase_add_test(tc, test_apply_and_answer);
 	tcase_add_test(tc, test_holds);
 	tcase_add_test(tc, test_found_table);
