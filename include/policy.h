@@ -218,6 +218,8 @@ struct guest_plan {
 	 * the recent share that decides whether it is asked again) */
 	int64_t ballooned_kib;
 	int64_t returned_kib;
+	int64_t unresident_kib;		/* of the rest, not held by the host
+					 * before: nothing to return */
 	int64_t yield_pmy;		/* MT_ABSENT: not measured yet */
 	int64_t gain_kib;		/* resident idle a shrink would return */
 	int64_t burst_kib;		/* remembered burst (0: none) */
@@ -372,9 +374,11 @@ struct policy_guest_hist {
 	/* what shrinks returned: a recent window that decays, and sums */
 	int64_t yield_taken_kib;
 	int64_t yield_back_kib;
+	int64_t yield_unres_kib;	/* of the rest, not resident before */
 	int64_t yield_ms;		/* last shrink measured */
 	int64_t total_taken_kib;
 	int64_t total_back_kib;
+	int64_t total_unres_kib;
 	/* the guest ran out in a burst: what it asked for (doubled), kept
 	 * like a growth spurt */
 	int64_t burst_kib;

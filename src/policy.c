@@ -379,7 +379,7 @@ guest_plan_reset(struct guest_plan *gp, const struct guest_snapshot *g)
 	gp->target_kib = g->actual_kib;
 	gp->soft_limit_kib = gp->hard_limit_kib = MT_ABSENT;
 	gp->swap_hard_limit_kib = gp->memory_low_kib = MT_ABSENT;
-	gp->ballooned_kib = gp->returned_kib = 0;
+	gp->ballooned_kib = gp->returned_kib = gp->unresident_kib = 0;
 	gp->yield_pmy = gp->gain_kib = MT_ABSENT;
 	gp->burst_kib = 0;
 	gp->rss_rate_kib_s = g->rss_rate_kib_s;
@@ -584,10 +584,10 @@ guest_headroom(const struct policy_config *c, const struct guest_snapshot *g,
  * return). Kept as a recent window,
  * halved as it fills, and as lifetime sums. */
 static void
-sample_yield(const struct guest_snapshot *g, struct policy_guest_hist *h,
-    int64_t used, int64_t now_ms)
+sample_yield(const struct policy_config *c, const struct guest_snapshot *g,
+    struct policy_guest_hist *h, int64_t used, int64_t now_ms)
 {
-	int64_t d, back;
+	int64_t d, back, unres = 0, sure;
 
 	if (!MT_PRESENT(h->samp_actual_kib) || !MT_PRESENT(h->samp_rss_kib) ||
 	    !MT_PRESENT(g->rss_kib) || g->rss_kib <= 0)
@@ -606,14 +606,32 @@ sample_yield(const struct guest_snapshot *g, struct policy_guest_hist *h,
 	    used > h->samp_used_kib)
 		back += used - h->samp_used_kib;
 	back = MAX(0, MIN(back, d));
+	/* guest RAM the host did not hold (the QEMU RSS under the balloon
+	 * size: free memory never touched, or zero pages the host took
+	 * back) returns nothing when a balloon takes it, and a balloon
+	 * may take it first: a shortfall up to that much says nothing of
+	 * the rest, which is resident. Counted low (the RSS holds QEMU's
+	 * own memory too), and only for a guest whose RSS shows resident
+	 * idle memory even after QEMU's memory counted as generously as
+	 * the hard limits count it: one that touched little of its RAM
+	 * has only QEMU's memory over its use, and is judged on what its
+	 * shrinks return */
+	sure = h->samp_rss_kib - policy_qemu_overhead_kib(c, g->max_kib) -
+	    (MT_PRESENT(h->samp_used_kib) ? h->samp_used_kib : h->samp_rss_kib);
+	if (sure >= c->min_change_kib)
+		unres = MIN(d - back, MAX(0, h->samp_actual_kib -
+		    h->samp_rss_kib));
 	h->yield_taken_kib += d;
 	h->yield_back_kib += back;
+	h->yield_unres_kib += unres;
 	h->total_taken_kib += d;
 	h->total_back_kib += back;
+	h->total_unres_kib += unres;
 	h->yield_ms = now_ms;
 	while (h->yield_taken_kib > YIELD_WINDOW_KIB) {
 		h->yield_taken_kib /= 2;
 		h->yield_back_kib /= 2;
+		h->yield_unres_kib /= 2;
 	}
 }
 
@@ -766,11 +784,26 @@ guest_yield_pmy(const struct policy_config *c, struct policy_guest_hist *h,
 {
 	if (MT_PRESENT(h->yield_ms) && now_ms - h->yield_ms >= c->yield_retry_ms) {
 		h->yield_taken_kib = h->yield_back_kib = 0;
+		h->yield_unres_kib = 0;
 		h->yield_ms = MT_ABSENT;
 	}
 	if (h->yield_taken_kib < YIELD_KNOWN_KIB)
 		return MT_ABSENT;
 	return h->yield_back_kib * 10000 / h->yield_taken_kib;
+}
+
+/* A balloon that returns nothing: what it took lately came back under
+ * yield_min, not counting the part that was not resident on the host
+ * anyway. That part is gone into the balloon; the free memory left is
+ * resident, and its gain is what the QEMU RSS says. */
+static bool
+guest_returns_nothing(const struct policy_config *c,
+    const struct policy_guest_hist *h, int64_t yield_pmy)
+{
+	if (!MT_PRESENT(yield_pmy) || yield_pmy >= c->yield_min_pmy)
+		return false;
+	return (h->yield_back_kib + h->yield_unres_kib) * 10000 <
+	    c->yield_min_pmy * h->yield_taken_kib;
 }
 
 int64_t
@@ -1009,7 +1042,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	if (stats_ok)
 		h->stats_ok_ms = now_ms;
 	if (MT_PRESENT(h->samp_ms) && now_ms > h->samp_ms) {
-		sample_yield(g, h, used, now_ms);
+		sample_yield(c, g, h, used, now_ms);
 		if (stats_ok)
 			sample_burst(c, g, h, used, now_ms);
 	}
@@ -1019,8 +1052,8 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	gp->returned_kib = h->total_back_kib;
 	gp->yield_pmy = guest_yield_pmy(c, h, now_ms);
 	gp->burst_kib = h->burst_kib;
-	w->returns_nothing = MT_PRESENT(gp->yield_pmy) &&
-	    gp->yield_pmy < c->yield_min_pmy;
+	gp->unresident_kib = h->total_unres_kib;
+	w->returns_nothing = guest_returns_nothing(c, h, gp->yield_pmy);
 
 	w->cls = balloon_progress(c, g, h, now_ms, w, gp);
 	if (MT_PRESENT(h->last_target_kib))

@@ -283,6 +283,7 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
 		add_i64(o, "gain_kib", gp->gain_kib);
 		add_i64(o, "ballooned_kib", gp->ballooned_kib);
 		add_i64(o, "returned_kib", gp->returned_kib);
+		add_i64(o, "unresident_kib", gp->unresident_kib);
 		add_i64(o, "yield_pmy", gp->yield_pmy);
 		add_i64(o, "target_kib", gp->target_kib);
 		add_i64(o, "plan_soft_limit_kib", gp->soft_limit_kib);
@@ -868,6 +869,11 @@ explain_body(FILE *out, struct json_object *st, struct json_object *g)
 		fprintf(out, "  returns:  %s to the host of %s ballooned", a, b);
 		if (MT_PRESENT(y))
 			fprintf(out, "; lately %lld%%", (long long)y / 100);
+		if (get_i64(g, "unresident_kib") > 0) {
+			report_fmt_kib(a, sizeof(a), get_i64(g,
+			    "unresident_kib"));
+			fprintf(out, "; %s of it the host did not hold", a);
+		}
 		fputc('\n', out);
 	}
 	if (get_bool(g, "bursting") || get_i64(g, "unseen_kib") > 0) {

@@ -295,7 +295,10 @@ END_TEST
 /* No limit cycles: over random tick sequences with guests whose use
  * moves, balloons that lag or stop, RSS that follows the balloon only in
  * part, and moves made by someone else, no guest changes direction within
- * reverse_cooldown of memtuned's last change outside a critical host,
+ * reverse_cooldown of memtuned's last change outside a critical host
+ * (a direction is the decision's own, from the size it started from:
+ * memtuned's last target, or where someone else put the balloon; a
+ * balloon still on its way is not where memtuned last sent it),
  * except a grow for a guest under its own pressure (a starving guest is
  * always fed). POLICY_REV_N sets the number of sequences (default
  * 100000). */
@@ -350,7 +353,7 @@ START_TEST(test_no_reversal_in_cooldown)
 			ck_assert_int_eq(fx_commit_guests(&s, &p, now), 0);
 			for (i = 0; i < snap.nr_guests; i++) {
 				const struct guest_plan *gp = &p.guests[i];
-				int64_t d = gp->target_kib - g[i].actual_kib;
+				int64_t d = gp->target_kib - s.work[i].cur_kib;
 				int dir;
 
 				if (!balloons(gp) || d == 0)

@@ -88,6 +88,15 @@ moves(const struct guest_plan *gp)
 	return gp->action == ACT_BALLOON || gp->action == ACT_BOTH;
 }
 
+/* the first tick, then on while guest 0's balloon is asked to move */
+static bool
+moves_or_first(struct sc *t, int n)
+{
+	if (n == 0)
+		tick(t, 0);
+	return moves(&t->p.guests[0]);
+}
+
 /* Guests that touched only what they use: their idle memory was never
  * resident, so no shrink frees anything. Nothing is taken, the shortfall
  * is said once as a state, and every guest keeps its room. (An RSS that
@@ -138,10 +147,55 @@ START_TEST(test_takes_only_resident_idle)
 }
 END_TEST
 
+/* A guest whose QEMU RSS is under its balloon size holds free memory
+ * the host does not (never touched, or zero pages the host took back
+ * under pressure), and its balloon may take that first: the shrinks
+ * return little until it is used up. That is not a balloon that returns
+ * nothing: the free memory left is resident, and the guest is asked on
+ * until the RSS has fallen by its resident idle. The real case (04's
+ * tight host, 2026-12-01): 1024 MiB, RSS 637 MiB, 306 MiB ballooned
+ * with 63 MiB back, and the guest was left with 424 MiB idle. */
+START_TEST(test_unresident_first_is_not_nothing)
+{
+	struct sc *t = sc_new(540, 200);
+	int64_t rss0 = MIB_KIB(637), back_total = 0, taken = 0;
+
+	t->snap.nr_guests = 1;
+	t->g[0].rss_kib = rss0;
+	for (int n = 0; n < 12 && moves_or_first(t, n); n++) {
+		struct guest_snapshot *g = &t->g[0];
+		int64_t d = g->actual_kib - t->p.guests[0].target_kib;
+		/* what the host did not hold goes into the balloon first */
+		int64_t nonres = MAX(0, g->actual_kib - g->rss_kib);
+		int64_t back = MAX(0, d - nonres);
+
+		g->actual_kib -= d;
+		g->available_kib -= d;
+		g->usable_kib -= d;
+		g->rss_kib -= back;
+		back_total += back;
+		taken += d;
+		tick(t, 5000);
+		ck_assert_msg(strstr(t->p.guests[0].reason, "returns nothing")
+		    == NULL, "after %lld MiB ballooned, %lld back: %s",
+		    (long long)(taken / 1024), (long long)(back_total / 1024),
+		    t->p.guests[0].reason);
+	}
+	/* the non-resident part went, and then the resident idle came back */
+	ck_assert_int_ge(taken, rss0 - MIB_KIB(200) +
+	    (MIB_KIB(1024) - rss0) - 2 * t->c.min_change_kib - MIB_KIB(128));
+	ck_assert_int_ge(back_total, MIB_KIB(200));
+	ck_assert_int_eq(t->p.guests[0].unresident_kib,
+	    MIB_KIB(1024) - rss0);
+	sc_free(t);
+}
+END_TEST
+
 /* The RSS said there was resident idle memory (it counts QEMU's own
  * memory too), but the shrink returned almost nothing: measured, the
  * guest is not asked again, says why, and is asked again only after
- * yield_retry. */
+ * yield_retry. Its RSS is under its balloon size, but no more than QEMU's
+ * memory over its use: nothing says the rest is resident. */
 START_TEST(test_shrink_that_returns_nothing_stops)
 {
 	struct sc *t = sc_new(540, 300);
@@ -575,6 +629,7 @@ policy_scarcity_suite(void)
 	tcase_add_test(tc, test_untouched_idle_is_not_squeezed);
 	tcase_add_test(tc, test_takes_only_resident_idle);
 	tcase_add_test(tc, test_shrink_that_returns_nothing_stops);
+	tcase_add_test(tc, test_unresident_first_is_not_nothing);
 	tcase_add_test(tc, test_fed_guest_not_shrunk_in_reverse_cooldown);
 	tcase_add_test(tc, test_burst_that_ran_out_is_remembered);
 	tcase_add_test(tc, test_burst_then_restart_is_seen);
