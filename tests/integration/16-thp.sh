@@ -12,26 +12,17 @@
 . "$(dirname "$0")/lib.sh"
 
 W=$(mktemp -d)
-THP=/sys/kernel/mm/transparent_hugepage
-thp_sel() { sed -E 's/.*\[([a-z+]+)\].*/\1/' "$THP/$1"; }
-thp_knob() { cat "$THP/khugepaged/$1"; }
 THP_SAVED=
 cleanup() {
 	stop_daemon || true
-	if [[ -n $THP_SAVED ]]; then
-		set -- $THP_SAVED
-		echo "$1" >"$THP/defrag" || true
-		echo "$2" >"$THP/khugepaged/scan_sleep_millisecs" || true
-		echo "$3" >"$THP/khugepaged/pages_to_scan" || true
-		echo "$4" >"$THP/khugepaged/max_ptes_none" || true
-	fi
+	thp_restore
 	ksm_restore
 	rm -rf "$W"
 }
 trap cleanup EXIT
 
 [[ -d $THP/khugepaged ]] || fail "no THP in this kernel ($THP)"
-THP_SAVED="$(thp_sel defrag) $(thp_knob scan_sleep_millisecs) $(thp_knob pages_to_scan) $(thp_knob max_ptes_none)"
+thp_save
 enabled0=$(thp_sel enabled)
 ksm_save
 ksm_fresh
@@ -45,7 +36,6 @@ own="defer+madvise 12000 2048 300"
 # what section 6 says under overcommit: defer, max(12000, 60000),
 # min(2048, 512), min(300, 64)
 want="defer 60000 512 64"
-thp_now() { echo "$(thp_sel defrag) $(thp_knob scan_sleep_millisecs) $(thp_knob pages_to_scan) $(thp_knob max_ptes_none)"; }
 ksm0="$(ksm_get run) $(ksm_get pages_to_scan) $(ksm_get sleep_millisecs) $(ksm_advisor)"
 
 conf() {

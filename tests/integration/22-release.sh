@@ -14,22 +14,12 @@
 
 W=$(mktemp -d)
 G=(mt-rl-op mt-rl-free)
-THP=/sys/kernel/mm/transparent_hugepage
-thp_sel() { sed -E 's/.*\[([a-z+]+)\].*/\1/' "$THP/$1"; }
-thp_knob() { cat "$THP/khugepaged/$1"; }
-thp_now() { echo "$(thp_sel defrag) $(thp_knob scan_sleep_millisecs) $(thp_knob pages_to_scan) $(thp_knob max_ptes_none)"; }
 ksm_now() { echo "$(ksm_get run) $(ksm_get pages_to_scan) $(ksm_get sleep_millisecs) $(ksm_advisor)"; }
 THP_SAVED=
 cleanup() {
 	stop_daemon || true
 	cleanup_guests "${G[@]}"
-	if [[ -n $THP_SAVED ]]; then
-		set -- $THP_SAVED
-		echo "$1" >"$THP/defrag" || true
-		echo "$2" >"$THP/khugepaged/scan_sleep_millisecs" || true
-		echo "$3" >"$THP/khugepaged/pages_to_scan" || true
-		echo "$4" >"$THP/khugepaged/max_ptes_none" || true
-	fi
+	thp_restore
 	ksm_restore
 	rm -rf "$W"
 }
@@ -61,7 +51,7 @@ same_memtune() {
 }
 
 [[ -d $THP/khugepaged ]] || fail "no THP in this kernel ($THP)"
-THP_SAVED=$(thp_now)
+thp_save
 ksm_save
 ksm_fresh
 # the host's own THP settings, none of them what memtuned sets when short

@@ -150,6 +150,24 @@ ksm_restore() {
 	echo "$1" >"$KSM/run" || true
 }
 
+# thp_sel FILE / thp_knob KNOB / thp_now: the host's THP choice in FILE
+# (the bracketed word), a khugepaged knob, and the four memtuned tunes as
+# one line: defrag, scan_sleep_millisecs, pages_to_scan, max_ptes_none.
+# thp_save keeps them in $THP_SAVED for thp_restore.
+THP=/sys/kernel/mm/transparent_hugepage
+thp_sel() { sed -E 's/.*\[([a-z+]+)\].*/\1/' "$THP/$1"; }
+thp_knob() { cat "$THP/khugepaged/$1"; }
+thp_now() { echo "$(thp_sel defrag) $(thp_knob scan_sleep_millisecs) $(thp_knob pages_to_scan) $(thp_knob max_ptes_none)"; }
+thp_save() { THP_SAVED=$(thp_now); }
+thp_restore() {
+	[[ -n ${THP_SAVED:-} ]] || return 0
+	set -- $THP_SAVED
+	echo "$1" >"$THP/defrag" || true
+	echo "$2" >"$THP/khugepaged/scan_sleep_millisecs" || true
+	echo "$3" >"$THP/khugepaged/pages_to_scan" || true
+	echo "$4" >"$THP/khugepaged/max_ptes_none" || true
+}
+
 # ksm_fresh: no merged pages left from before, KSM off as most hosts ship
 # it, the kernel's defaults for the knobs: a measured run starts from the
 # same place, and a manager starting now sees no other hand on KSM
