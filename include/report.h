@@ -54,6 +54,21 @@ int report_print_explain(FILE *out, struct json_object *status,
 struct json_object *report_explain_json(struct json_object *status,
     const char *guest);
 
+/* What a guest's domain XML could add for memtuned to serve it better:
+ * a stable code, a line for people and the XML. Nothing for a guest whose
+ * size is fixed (static huge pages, locked memory), where no balloon
+ * helps. */
+struct report_advice {
+	const char *code;	/* balloon, balloon_stats,
+				 * free_page_reporting, autodeflate */
+	const char *why;
+	const char *xml;
+};
+#define REPORT_ADVICE_MAX 4
+/* Fill out (up to max) from a guest object of a status; the count. */
+size_t report_advice(struct json_object *guest, struct report_advice *out,
+    size_t max);
+
 /* A failure as memtunectl --json prints it: {"schema", "ok": false,
  * "error", "code"}; code is a stable word scripts test, error the
  * English for people. A new object. */

@@ -819,6 +819,59 @@ print_features(FILE *out, struct json_object *backing)
 	fputc('\n', out);
 }
 
+static size_t
+advise(struct report_advice *out, size_t n, size_t max, const char *code,
+    const char *why, const char *xml)
+{
+	if (n < max)
+		out[n] = (struct report_advice){ code, why, xml };
+	return n + 1;
+}
+
+size_t
+report_advice(struct json_object *g, struct report_advice *out, size_t max)
+{
+	struct json_object *bk;
+	size_t n = 0;
+
+	if (!json_object_object_get_ex(g, "backing", &bk) ||
+	    get_bool(bk, "hugepages") || get_bool(bk, "locked"))
+		return 0;
+	if (!get_bool(bk, "balloon"))
+		return advise(out, n, max, "balloon", "no balloon device: "
+		    "memtuned can only hold its size", "<memballoon "
+		    "model='virtio' freePageReporting='on' autodeflate='on'>"
+		    "<stats period='5'/></memballoon>");
+	if (strcmp(get_str(g, "stats", ""), "none") == 0)
+		n = advise(out, n, max, "balloon_stats", "no balloon "
+		    "statistics, so it is never counted as idle: a Linux "
+		    "guest needs its virtio_balloon driver, a Windows guest "
+		    "the virtio-win Balloon service (blnsvr)",
+		    "<stats period='5'/> in <memballoon>");
+	if (!get_bool(bk, "free_page_reporting"))
+		n = advise(out, n, max, "free_page_reporting", "free page "
+		    "reporting would hand the host the memory it frees, "
+		    "without a balloon move (guest Linux 5.7 or later, "
+		    "libvirt 6.9, QEMU 5.1)", "freePageReporting='on' on "
+		    "<memballoon>");
+	if (!get_bool(bk, "autodeflate"))
+		n = advise(out, n, max, "autodeflate", "deflate on OOM would "
+		    "let it take balloon pages back before its OOM killer "
+		    "fires, in a burst memtuned had no time to answer",
+		    "autodeflate='on' on <memballoon>");
+	return MIN(n, max);
+}
+
+static void
+print_advice(FILE *out, struct json_object *g)
+{
+	struct report_advice a[REPORT_ADVICE_MAX];
+	size_t n = report_advice(g, a, REPORT_ADVICE_MAX);
+
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "  advice:   %s: add %s\n", a[i].why, a[i].xml);
+}
+
 /* The lines of explain under its first: the figures, bounds and their
  * sources, the decision and why. As st holds them: escaped for a
  * terminal, raw for JSON. */
@@ -855,6 +908,7 @@ explain_body(FILE *out, struct json_object *st, struct json_object *g)
 		    get_bool(backing, "nosharepages") ? ", no KSM" : "");
 		print_features(out, backing);
 	}
+	print_advice(out, g);
 	report_fmt_kib(a, sizeof(a), get_i64(g, "need_kib"));
 	report_fmt_kib(b, sizeof(b), get_i64(g, "target_kib"));
 	report_fmt_kib(c, sizeof(c), get_i64(g, "headroom_kib"));
@@ -948,6 +1002,24 @@ copy_key(struct json_object *to, struct json_object *from, const char *key)
 	json_object_object_add(to, key, json_object_get(v));
 }
 
+static struct json_object *
+advice_json(struct json_object *g)
+{
+	struct report_advice a[REPORT_ADVICE_MAX];
+	struct json_object *arr = json_object_new_array();
+	size_t n = report_advice(g, a, REPORT_ADVICE_MAX);
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		add_str(o, "code", a[i].code);
+		add_str(o, "why", a[i].why);
+		add_str(o, "xml", a[i].xml);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 struct json_object *
 report_explain_json(struct json_object *st, const char *name)
 {
@@ -977,6 +1049,7 @@ report_explain_json(struct json_object *st, const char *name)
 	json_object_object_add(o, "bounds", b);
 	json_object_object_add(o, "host", h);
 	json_object_object_add(o, "reasons", explain_lines_json(st, g));
+	json_object_object_add(o, "advice", advice_json(g));
 	return o;
 }
 

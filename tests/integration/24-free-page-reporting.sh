@@ -9,7 +9,8 @@
 #  - memtuned, then started on a critical host (reserve = 1T: every guest
 #    is asked for what a shrink would return), sees fpr-a's feature and
 #    leaves its balloon alone for half a minute, saying why, while it shrinks
-#    fpr-b, whose freed memory is still resident.
+#    fpr-b, whose freed memory is still resident;
+#  - explain advises fpr-b to turn free page reporting on, and not fpr-a.
 # Fails without the policy's free page reporting gain (policy_fpr_gain not
 # called: fpr-a's RSS above what it uses, QEMU's own memory, reads as
 # resident idle memory and it is shrunk at the first tick; 2026-12-01:
@@ -122,5 +123,19 @@ measure "plain_shrunk_kib=$(( ${act0[mt-fpr-b]} - b ))"
 (( fpr_said == 1 )) || fail "mt-fpr-a's reason never said why it was left alone"
 "$BUILD/memtunectl" -f "$W/memtuned.conf" explain mt-fpr-a | grep -q '^  features: free page reporting on' ||
 	fail "explain has no features line for mt-fpr-a"
+# the advice: fpr-b, without the feature, is told the XML to add; fpr-a
+# has it, and is advised only what it lacks (deflate on OOM)
+advice() {
+	"$BUILD/memtunectl" -f "$W/memtuned.conf" explain "$1" --json |
+		python3 -c 'import json,sys; print(" ".join(a["code"] for a in json.load(sys.stdin)["advice"]))'
+}
+adv_a=$(advice mt-fpr-a) adv_b=$(advice mt-fpr-b)
+measure "advice_fpr_a='$adv_a' advice_plain='$adv_b'"
+[[ $adv_a == autodeflate ]] || fail "mt-fpr-a was advised '$adv_a', want 'autodeflate'"
+[[ $adv_b == "free_page_reporting autodeflate" ]] ||
+	fail "mt-fpr-b was advised '$adv_b', want 'free_page_reporting autodeflate'"
+"$BUILD/memtunectl" -f "$W/memtuned.conf" explain mt-fpr-b |
+	grep -q "^  advice:   .*add freePageReporting='on' on <memballoon>" ||
+	fail "explain does not tell mt-fpr-b the XML to add"
 stop_daemon || fail "memtuned exited with an error"
 echo "PASS"

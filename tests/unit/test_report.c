@@ -820,6 +820,71 @@ START_TEST(test_explain_json)
 }
 END_TEST
 
+/* What explain advises adding to a guest's XML, by its backing and its
+ * stats: each row a guest as the status has it, and the codes wanted in
+ * order; the text line carries the XML, and --json the same codes. */
+START_TEST(test_advice_table)
+{
+	static const struct {
+		bool balloon, fpr, defl, huge, locked;
+		enum guest_stats_state stats;
+		const char *want;	/* codes, space separated */
+	} cases[] = {
+		{ true, false, false, false, false, GUEST_STATS_OK,
+		  "free_page_reporting autodeflate" },
+		{ true, true, false, false, false, GUEST_STATS_OK,
+		  "autodeflate" },
+		{ true, true, true, false, false, GUEST_STATS_OK, "" },
+		{ true, true, true, false, false, GUEST_STATS_NONE,
+		  "balloon_stats" },
+		{ true, true, true, false, false, GUEST_STATS_STALE, "" },
+		{ false, false, false, false, false, GUEST_STATS_NONE,
+		  "balloon" },
+		{ true, false, false, true, false, GUEST_STATS_OK, "" },
+		{ false, false, false, false, true, GUEST_STATS_NONE, "" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct rt *t = rt_new(3000);
+		struct guest_backing *bk = &t->g[0].backing;
+		struct report_advice a[REPORT_ADVICE_MAX];
+		struct json_object *st, *o, *arr;
+		char got[128] = "", *text;
+		size_t n;
+
+		bk->has_balloon = cases[i].balloon;
+		bk->free_page_reporting = cases[i].fpr;
+		bk->autodeflate = cases[i].defl;
+		bk->hugepages = cases[i].huge;
+		bk->locked = cases[i].locked;
+		t->g[0].stats = cases[i].stats;
+		rt_decide(t);
+		st = report_status_json(&t->e, "standalone");
+		n = report_advice(guest_of(st, 0), a, REPORT_ADVICE_MAX);
+		for (size_t j = 0; j < n; j++)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got),
+			    "%s%s", j ? " " : "", a[j].code);
+		ck_assert_msg(strcmp(got, cases[i].want) == 0, "row %zu: "
+		    "advice '%s', want '%s'", i, got, cases[i].want);
+		/* as many advice lines in explain, each with its XML */
+		text = render_explain(st, "vm0");
+		for (size_t j = 0; j < n; j++)
+			ck_assert_ptr_nonnull(strstr(text, a[j].xml));
+		ck_assert_int_eq(n > 0, strstr(text, "  advice:   ") != NULL);
+		free(text);
+		ck_assert_ptr_nonnull(o = report_explain_json(st, "vm0"));
+		ck_assert(json_object_object_get_ex(o, "advice", &arr));
+		ck_assert_uint_eq(json_object_array_length(arr), n);
+		for (size_t j = 0; j < n; j++)
+			ck_assert_str_eq(get_str(json_object_array_get_idx(arr,
+			    j), "code", ""), a[j].code);
+		json_object_put(o);
+		json_object_put(st);
+		rt_free(t);
+	}
+}
+END_TEST
+
 Suite *
 report_suite(void)
 {
@@ -827,6 +892,7 @@ report_suite(void)
 	TCase *tc = tcase_create("numa");
 
 	tcase_add_test(tc, test_nodes_json_two_nodes);
+	tcase_add_test(tc, test_advice_table);
 	tcase_add_test(tc, test_nodes_status_table);
 	tcase_add_test(tc, test_nodes_explain);
 	tcase_add_test(tc, test_headroom_shown);
