@@ -41,6 +41,9 @@ struct act_ops {
 	 * own; hard_kib MT_ABSENT removes it */
 	int (*record_hard_limit)(void *ctx, const char *uuid, int64_t hard_kib,
 	    int64_t target_kib);
+	/* live requested size of the virtio-mem device named alias, KiB */
+	int (*set_vmem)(void *ctx, const char *uuid, const char *alias,
+	    int64_t requested_kib);
 };
 
 /* The real thing: ctx is the virConnectPtr. */
@@ -57,6 +60,11 @@ int act_libvirt_set_memtune(virConnectPtr conn, const char *uuid,
     int64_t hard_kib, int64_t soft_kib, int64_t swap_hard_kib);
 int act_libvirt_record_hard_limit(virConnectPtr conn, const char *uuid,
     int64_t hard_kib, int64_t target_kib);
+/* The device's XML from the running domain, <requested> changed, through
+ * virDomainUpdateDeviceFlags (live): what `virsh update-memory-device`
+ * does. -ENOENT also when the domain has no device by that alias. */
+int act_libvirt_set_vmem(virConnectPtr conn, const char *uuid,
+    const char *alias, int64_t requested_kib);
 /* Map libvirt's last error (after a failed call on conn) to -errno. */
 int act_libvirt_errno(virConnectPtr conn);
 /* Write value to path (under the root prefix), unless the file already
@@ -74,6 +82,8 @@ enum act_call_kind {
 	ACT_CALL_SYSFS,
 	ACT_CALL_RECORD,		/* hard_kib and target_kib recorded;
 					   hard_kib MT_ABSENT: removed */
+	ACT_CALL_VMEM,			/* target_kib: the requested size;
+					   value: the device's alias */
 };
 
 struct act_call {
@@ -98,6 +108,7 @@ struct act_fake {
 	int rc_memtune;
 	int rc_sysfs;
 	int rc_record;
+	int rc_vmem;
 };
 
 extern const struct act_ops act_fake_ops;
@@ -113,6 +124,10 @@ void act_fake_free(struct act_fake *f);
 int act_set_balloon_checked(const struct act_ops *ops, void *ctx,
     const char *uuid, int64_t target_kib, int64_t floor_kib,
     int64_t ceiling_kib);
+/* Refuse (-ERANGE, logged) a virtio-mem request that is not a whole
+ * number of the device's blocks or lies outside [0, its size]. */
+int act_check_vmem(const char *uuid, const struct vmem_dev *dev,
+    int64_t requested_kib);
 /* Refuse (-ERANGE) a hard limit below min_hard_kib, a soft limit above
  * the hard one, a swap_hard limit below the hard one, or a value <= 0.
  * All three MT_ABSENT: nothing to do, 0. */

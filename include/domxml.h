@@ -102,6 +102,15 @@ int domxml_parse_policy(const char *xml, const char *name,
 int domxml_policy_exclude(const char *old_xml, const char *name,
     bool exclude, char *buf, size_t len, char *err, size_t errlen);
 
+/* The XML of the virtio-mem device whose alias is `alias`, taken from
+ * the running domain's XML with its <target><requested> set to
+ * requested_kib, as virDomainUpdateDeviceFlags takes it (libvirt finds
+ * the device by what the XML says of it; only <requested> may differ).
+ * The caller frees *out. 0; -ENOENT when the domain has no such device;
+ * -EINVAL (err set) when the XML does not parse; -ENOMEM. */
+int domxml_vmem_request(const char *xml, const char *alias,
+    int64_t requested_kib, char **out, char *err, size_t errlen);
+
 /* A libvirt nodeset ("0-3,^2,5") as a bitmask of host nodes. 0, or
  * -EINVAL for bad syntax, an empty set or a node at or beyond
  * MT_MAX_NODES. */

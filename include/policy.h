@@ -107,6 +107,10 @@ struct policy_config {
 	int64_t swap_limit_kib;		/* swap allowed beyond hard_limit;
 					   MT_ABSENT: swap_hard_limit not managed */
 	bool manage_memory_low;		/* cgroup v2: floor as memory.low */
+	/* a guest with virtio-mem devices is moved by plugging and
+	 * unplugging their blocks, the balloon taking what is less than a
+	 * block (docs/policy.md, "virtio-mem") */
+	bool manage_virtio_mem;
 
 	/* next interval by pressure state */
 	int64_t interval_plenty_ms;
@@ -208,6 +212,16 @@ struct guest_plan {
 	int64_t headroom_kib;		/* its part of need: follows growth */
 	int64_t actual_kib;
 	int64_t target_kib;		/* balloon target (== actual: no change) */
+	/* the move carried by virtio-mem (policy_vmem_route): when vmem is
+	 * set, target_kib is where the guest's memory ends up once its
+	 * devices have (un)plugged, and what is sent is balloon_kib (the
+	 * balloon's own part, relative to its size now; MT_ABSENT: no
+	 * balloon call) and vmem_req_kib[d] (device d's new requested
+	 * size; MT_ABSENT: left as is), devices as in backing.vmem.dev */
+	bool vmem;
+	int64_t balloon_kib;
+	int64_t vmem_req_kib[MT_VMEM_MAX];
+	int64_t vmem_moved_kib;		/* plugged (+) or unplugged (-) */
 	/* memtune to write; MT_ABSENT: leave as is */
 	int64_t soft_limit_kib;
 	int64_t hard_limit_kib;
@@ -550,6 +564,18 @@ int64_t policy_reserve_max_kib(const struct policy_config *c,
     int64_t mem_total_kib);
 int64_t policy_qemu_overhead_kib(const struct policy_config *c,
     int64_t max_kib);
+/* A guest's boot memory (max memory less its virtio-mem devices' sizes)
+ * when every device can be driven (alias, block, sizes known); MT_ABSENT
+ * otherwise: such a guest is moved by its balloon alone. */
+int64_t policy_vmem_boot_kib(const struct guest_snapshot *g);
+/* Carry gp's move (actual -> target_kib) by virtio-mem blocks where the
+ * guest has devices and manage_virtio_mem allows: fills gp->vmem,
+ * balloon_kib, vmem_req_kib and vmem_moved_kib, sets target_kib to where
+ * the guest ends up (a block's rounding, inside the ceiling) and notes
+ * the unplug or plug in the reason. false: the balloon carries it all,
+ * gp untouched. */
+bool policy_vmem_route(const struct policy_config *c,
+    const struct guest_snapshot *g, struct guest_plan *gp);
 
 const char *policy_pressure_name(enum host_pressure p);
 const char *policy_action_name(enum guest_action a);

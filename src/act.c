@@ -85,6 +85,7 @@ act_libvirt_message(void)
 /* One balloon or memtune call, copied to the worker and back. */
 struct act_call_req {
 	char uuid[MT_UUID_LEN];
+	char alias[32];			/* a virtio-mem device's */
 	int64_t target_kib;
 	int64_t hard_kib, soft_kib, swap_hard_kib;
 	char msg[256];			/* why it failed, or why it was skipped */
@@ -277,6 +278,62 @@ act_libvirt_set_memtune(virConnectPtr conn, const char *uuid,
 	    uuid, &r);
 }
 
+/* a virtio-mem device's requested size: its XML as the running domain
+ * has it, with <requested> changed (libvirt finds the device by it) */
+static int
+act_do_vmem(virConnectPtr conn, void *data)
+{
+	struct act_call_req *r = data;
+	virDomainPtr dom;
+	char *xml = NULL, *dev = NULL;
+	int rc;
+
+	if ((dom = virDomainLookupByUUIDString(conn, r->uuid)) == NULL)
+		return act_capture(conn, r);
+	if ((rc = act_busy(conn, dom, r)) != 0)
+		goto out;
+	if ((xml = virDomainGetXMLDesc(dom, 0)) == NULL) {
+		rc = act_capture(conn, r);
+		goto out;
+	}
+	/* a device gone from the domain is not the domain gone */
+	if ((rc = domxml_vmem_request(xml, r->alias, r->target_kib, &dev,
+	    r->msg, sizeof(r->msg))) < 0) {
+		if (rc == -ENOENT)
+			rc = -ENODEV;
+		goto out;
+	}
+	if (virDomainUpdateDeviceFlags(dom, dev, VIR_DOMAIN_AFFECT_LIVE) < 0)
+		rc = act_capture(conn, r);
+out:
+	free(dev);
+	free(xml);
+	virDomainFree(dom);
+	return rc;
+}
+
+int
+act_libvirt_set_vmem(virConnectPtr conn, const char *uuid, const char *alias,
+    int64_t requested_kib)
+{
+	struct virt_call c = {
+		.fn = act_do_vmem, .key = uuid, .what = "virtio-mem",
+		.deadline_ms = ACT_CALL_DEADLINE_MS,
+	};
+	struct act_call_req r;
+
+	if (requested_kib < 0)
+		return -ERANGE;
+	memset(&r, 0, sizeof(r));
+	if (mt_strlcpy(r.uuid, uuid, sizeof(r.uuid)) >= sizeof(r.uuid) ||
+	    mt_strlcpy(r.alias, alias, sizeof(r.alias)) >= sizeof(r.alias) ||
+	    r.alias[0] == '\0')
+		return -EINVAL;
+	r.target_kib = requested_kib;
+	return act_report(virt_call_run(conn, &c, &r, sizeof(r)), "virtio-mem",
+	    uuid, &r);
+}
+
 /* memtuned's record of its own hard limit, in the domain's live metadata;
  * the XML travels in msg (two 19-digit numbers and the element around
  * them fit), an empty one removes the record */
@@ -390,7 +447,15 @@ libvirt_op_record(void *ctx, const char *uuid, int64_t hard_kib,
 	return act_libvirt_record_hard_limit(ctx, uuid, hard_kib, target_kib);
 }
 
+static int
+libvirt_op_vmem(void *ctx, const char *uuid, const char *alias,
+    int64_t requested_kib)
+{
+	return act_libvirt_set_vmem(ctx, uuid, alias, requested_kib);
+}
+
 const struct act_ops act_libvirt_ops = {
+	.set_vmem = libvirt_op_vmem,
 	.set_balloon = libvirt_op_balloon,
 	.set_memtune = libvirt_op_memtune,
 	.write_sysfs = libvirt_op_sysfs,
@@ -495,7 +560,23 @@ fake_op_record(void *ctx, const char *uuid, int64_t hard_kib,
 	return c->rc = f->rc_record;
 }
 
+static int
+fake_op_vmem(void *ctx, const char *uuid, const char *alias,
+    int64_t requested_kib)
+{
+	struct act_fake *f = ctx;
+	struct act_call *c = fake_record(f, ACT_CALL_VMEM);
+
+	if (c == NULL)
+		return -ENOMEM;
+	mt_strlcpy(c->uuid, uuid, sizeof(c->uuid));
+	mt_strlcpy(c->value, alias, sizeof(c->value));
+	c->target_kib = requested_kib;
+	return c->rc = f->rc_vmem;
+}
+
 const struct act_ops act_fake_ops = {
+	.set_vmem = fake_op_vmem,
 	.set_balloon = fake_op_balloon,
 	.set_memtune = fake_op_memtune,
 	.write_sysfs = fake_op_sysfs,
@@ -540,6 +621,23 @@ act_set_balloon_checked(const struct act_ops *ops, void *ctx,
 	if ((rc = check_balloon(uuid, target_kib, floor_kib, ceiling_kib)) < 0)
 		return rc;
 	return ops->set_balloon(ctx, uuid, target_kib);
+}
+
+int
+act_check_vmem(const char *uuid, const struct vmem_dev *dev,
+    int64_t requested_kib)
+{
+	if (!MT_PRESENT(dev->block_kib) || dev->block_kib <= 0 ||
+	    !MT_PRESENT(dev->size_kib) || requested_kib < 0 ||
+	    requested_kib > dev->size_kib ||
+	    requested_kib % dev->block_kib != 0) {
+		log_warnx("SAFETY: refusing virtio-mem request %lld KiB for "
+		    "%s device '%s': not whole %lld KiB blocks within its "
+		    "%lld KiB", (long long)requested_kib, uuid, dev->alias,
+		    (long long)dev->block_kib, (long long)dev->size_kib);
+		return -ERANGE;
+	}
+	return 0;
 }
 
 static int
@@ -962,6 +1060,109 @@ apply_balloon(const struct act_ops *ops, void *ctx,
 	return OUTCOME_APPLIED;
 }
 
+/* Every step of a move by virtio-mem passes the safety net before any
+ * is made: where the guest ends up inside [floor, ceiling], the
+ * balloon's part between the floor and the ceiling (or the actual, for
+ * a guest above its ceiling), each request on its device's blocks. */
+static int
+check_vmem_move(const struct guest_snapshot *g, const struct guest_plan *gp)
+{
+	const struct guest_vmem *vm = &g->backing.vmem;
+
+	if (check_balloon(gp->uuid, gp->target_kib, gp->floor_kib,
+	    gp->ceiling_kib) < 0)
+		return -ERANGE;
+	if (MT_PRESENT(gp->balloon_kib) && check_balloon(gp->uuid,
+	    gp->balloon_kib, gp->floor_kib, MT_PRESENT(gp->ceiling_kib) ?
+	    MAX(gp->ceiling_kib, gp->actual_kib) : MT_ABSENT) < 0)
+		return -ERANGE;
+	for (int d = 0; d < MT_VMEM_MAX; d++) {
+		if (!MT_PRESENT(gp->vmem_req_kib[d]))
+			continue;
+		if (d >= vm->count) {
+			log_warnx("SAFETY: refusing virtio-mem request for %s: "
+			    "device %d is not in its XML", gp->name, d);
+			return -ERANGE;
+		}
+		if (act_check_vmem(gp->uuid, &vm->dev[d],
+		    gp->vmem_req_kib[d]) < 0)
+			return -ERANGE;
+	}
+	return 0;
+}
+
+static void
+log_vmem(const struct guest_plan *gp, const struct vmem_dev *dev,
+    int64_t req)
+{
+	log_event(LOG_INFO, &(struct log_fields){
+	    .message_id = LOG_MSGID_BALLOON, .action = "virtio-mem",
+	    .guest_name = gp->name, .guest_uuid = gp->uuid,
+	    .reason = gp->reason, .from_kib = (long long)dev->requested_kib,
+	    .to_kib = (long long)req },
+	    "virtio-mem %s %s: requested %lld -> %lld MiB (%s)", gp->name,
+	    dev->alias, (long long)dev->requested_kib / 1024,
+	    (long long)req / 1024, gp->reason);
+}
+
+/* A move by virtio-mem (policy_vmem_route): the balloon's part first, so
+ * that QEMU counts it against the RAM the guest has now, then each
+ * device's request. */
+static enum policy_outcome
+apply_vmem(const struct act_ops *ops, void *ctx,
+    const struct act_apply_opts *opts, const struct guest_snapshot *g,
+    const struct guest_plan *gp, struct act_result *res, bool *lost)
+{
+	bool send_balloon = MT_PRESENT(gp->balloon_kib) &&
+	    gp->balloon_kib != gp->actual_kib;
+	int rc, n = send_balloon;
+
+	for (int d = 0; d < MT_VMEM_MAX; d++)
+		n += MT_PRESENT(gp->vmem_req_kib[d]);
+	/* a block's rounding left nothing to ask, or the devices are on
+	 * their way to what they were asked */
+	if (n == 0)
+		return OUTCOME_NONE;
+	if (*lost)
+		return OUTCOME_SKIPPED;
+	if (g == NULL || check_vmem_move(g, gp) < 0) {
+		if (g == NULL)
+			log_warnx("SAFETY: refusing virtio-mem move of %s: its "
+			    "devices are not known", gp->name);
+		res->failed++;
+		return OUTCOME_REFUSED;
+	}
+	if (opts->dry_run) {
+		log_info("dry-run: would move %s from %lld to %lld MiB: "
+		    "virtio-mem %+lld MiB, balloon %s (%s)", gp->name,
+		    (long long)gp->actual_kib / 1024,
+		    (long long)gp->target_kib / 1024,
+		    (long long)gp->vmem_moved_kib / 1024,
+		    MT_PRESENT(gp->balloon_kib) ? "moved" : "as is", gp->reason);
+		res->done++;
+		return OUTCOME_DRY_RUN;
+	}
+	if (send_balloon &&
+	    (rc = ops->set_balloon(ctx, gp->uuid, gp->balloon_kib)) < 0) {
+		note_failure(res, rc, lost);
+		return failure_outcome(rc);
+	}
+	for (int d = 0; d < g->backing.vmem.count && d < MT_VMEM_MAX; d++) {
+		const struct vmem_dev *dev = &g->backing.vmem.dev[d];
+
+		if (!MT_PRESENT(gp->vmem_req_kib[d]))
+			continue;
+		if ((rc = ops->set_vmem(ctx, gp->uuid, dev->alias,
+		    gp->vmem_req_kib[d])) < 0) {
+			note_failure(res, rc, lost);
+			return failure_outcome(rc);
+		}
+		log_vmem(gp, dev, gp->vmem_req_kib[d]);
+	}
+	res->done++;
+	return OUTCOME_APPLIED;
+}
+
 /* Before a finite hard limit goes in, memtuned records it as its own
  * (with the balloon target it goes with), so that a restarted memtuned can
  * tell it from an operator's: without the record the limit is not set. */
@@ -1081,7 +1282,9 @@ apply_guest(const struct act_ops *ops, void *ctx,
 	int64_t max_kib = g != NULL ? g->max_kib : gp->ceiling_kib;
 	int64_t min_hard = MT_ABSENT;
 
-	if (balloon && gp->target_kib != gp->actual_kib)
+	if (balloon && gp->vmem)
+		gr->balloon = apply_vmem(ops, ctx, opts, g, gp, res, lost);
+	else if (balloon && gp->target_kib != gp->actual_kib)
 		gr->balloon = apply_balloon(ops, ctx, opts, gp, res, lost);
 	if (!memtune)
 		return;

@@ -716,6 +716,110 @@ domxml_parse(const char *xml, const char *name, struct domxml_info *info,
 	return domxml_parse_opts(xml, name, true, info, err, errlen);
 }
 
+/* The device node of the virtio-mem device named alias; NULL none. */
+static xmlNodePtr
+vmem_by_alias(xmlXPathContextPtr ctx, const char *alias)
+{
+	xmlXPathObjectPtr obj;
+	xmlNodePtr found = NULL;
+
+	obj = xmlXPathEvalExpression((const xmlChar *)
+	    "/domain/devices/memory[@model='virtio-mem']", ctx);
+	if (obj == NULL)
+		return NULL;
+	for (int i = 0; obj->nodesetval != NULL &&
+	    i < obj->nodesetval->nodeNr && found == NULL; i++) {
+		xmlNodePtr dev = obj->nodesetval->nodeTab[i];
+
+		for (xmlNodePtr a = dev->children; a != NULL; a = a->next) {
+			xmlChar *n;
+
+			if (a->type != XML_ELEMENT_NODE ||
+			    !xmlStrEqual(a->name, (const xmlChar *)"alias"))
+				continue;
+			n = xmlGetProp(a, (const xmlChar *)"name");
+			if (n != NULL && xmlStrEqual(n, (const xmlChar *)alias))
+				found = dev;
+			xmlFree(n);
+		}
+	}
+	xmlXPathFreeObject(obj);
+	return found;
+}
+
+/* <target><requested unit='KiB'>v</requested>: replaced, or added */
+static int
+vmem_set_requested(xmlNodePtr dev, int64_t requested_kib)
+{
+	xmlNodePtr target = NULL, req = NULL;
+	char v[24];
+
+	for (xmlNodePtr c = dev->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE &&
+		    xmlStrEqual(c->name, (const xmlChar *)"target"))
+			target = c;
+	if (target == NULL)
+		return -ENOENT;
+	for (xmlNodePtr c = target->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE &&
+		    xmlStrEqual(c->name, (const xmlChar *)"requested"))
+			req = c;
+	snprintf(v, sizeof(v), "%lld", (long long)requested_kib);
+	if (req == NULL)
+		req = xmlNewChild(target, NULL, (const xmlChar *)"requested",
+		    NULL);
+	if (req == NULL)
+		return -ENOMEM;
+	xmlNodeSetContent(req, (const xmlChar *)v);
+	if (xmlSetProp(req, (const xmlChar *)"unit",
+	    (const xmlChar *)"KiB") == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+int
+domxml_vmem_request(const char *xml, const char *alias,
+    int64_t requested_kib, char **out, char *err, size_t errlen)
+{
+	xmlDocPtr doc;
+	xmlXPathContextPtr ctx = NULL;
+	xmlBufferPtr buf = NULL;
+	xmlNodePtr dev;
+	int rc;
+
+	*out = NULL;
+	if (requested_kib < 0 || alias == NULL || alias[0] == '\0')
+		return -EINVAL;
+	if ((doc = read_doc(xml, alias, err, errlen)) == NULL)
+		return -EINVAL;
+	if ((ctx = xmlXPathNewContext(doc)) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((dev = vmem_by_alias(ctx, alias)) == NULL) {
+		seterr(err, errlen, "no virtio-mem device '%s'", alias);
+		rc = -ENOENT;
+		goto out;
+	}
+	if ((rc = vmem_set_requested(dev, requested_kib)) < 0) {
+		seterr(err, errlen, "virtio-mem device '%s' has no <target>",
+		    alias);
+		goto out;
+	}
+	if ((buf = xmlBufferCreate()) == NULL ||
+	    xmlNodeDump(buf, doc, dev, 0, 0) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = (*out = strdup((const char *)xmlBufferContent(buf))) != NULL ?
+	    0 : -ENOMEM;
+out:
+	xmlBufferFree(buf);
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	return rc;
+}
+
 static void
 read_policy_element(xmlXPathContextPtr ctx, const char *name, bool parse,
     struct domxml_info *info)

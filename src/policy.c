@@ -377,6 +377,11 @@ guest_plan_reset(struct guest_plan *gp, const struct guest_snapshot *g)
 	gp->headroom_kib = MT_ABSENT;
 	gp->actual_kib = g->actual_kib;
 	gp->target_kib = g->actual_kib;
+	gp->vmem = false;
+	gp->balloon_kib = MT_ABSENT;
+	for (int d = 0; d < MT_VMEM_MAX; d++)
+		gp->vmem_req_kib[d] = MT_ABSENT;
+	gp->vmem_moved_kib = 0;
 	gp->soft_limit_kib = gp->hard_limit_kib = MT_ABSENT;
 	gp->swap_hard_limit_kib = gp->memory_low_kib = MT_ABSENT;
 	gp->ballooned_kib = gp->returned_kib = gp->unresident_kib = 0;
@@ -432,6 +437,21 @@ balloon_deflated(const struct policy_config *c,
 	h->uncooperative = false;
 	w->deflated_kib = took;
 	return true;
+}
+
+/* What is not moving: virtio-mem devices still short of what they were
+ * asked (the guest does not unplug or plug), or else the balloon. */
+static const char *
+mover_name(const struct guest_snapshot *g)
+{
+	const struct guest_vmem *vm = &g->backing.vmem;
+
+	for (int d = 0; d < vm->count && d < MT_VMEM_MAX; d++)
+		if (MT_PRESENT(vm->dev[d].requested_kib) &&
+		    MT_PRESENT(vm->dev[d].current_kib) &&
+		    vm->dev[d].requested_kib != vm->dev[d].current_kib)
+			return "virtio-mem";
+	return "balloon";
 }
 
 /* Has the balloon moved toward what it was asked? Squeezed's rule: no
@@ -496,16 +516,17 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
 		if (now_ms - h->uncoop_since_ms >= c->balloon_retry_ms)
 			w->resend = true;
 		gp->state = GPS_UNCOOPERATIVE;
-		policy_reasonf(gp->reason, sizeof(gp->reason), "balloon stuck at "
+		policy_reasonf(gp->reason, sizeof(gp->reason), "%s stuck at "
 		    "%lld MiB for %llds (asked %lld MiB): uncooperative, "
-		    "held by memtune%s", MIB(g->actual_kib),
+		    "held by memtune%s", mover_name(g), MIB(g->actual_kib),
 		    (long long)(now_ms - h->progress_ms) / 1000,
 		    MIB(h->last_target_kib), w->resend ? "; asking again" : "");
 		return GW_UNCOOP;
 	}
 	if (now_ms - h->progress_ms >= c->balloon_inactive_ms) {
-		policy_reasonf(gp->reason, sizeof(gp->reason), "balloon not moving "
+		policy_reasonf(gp->reason, sizeof(gp->reason), "%s not moving "
 		    "for %llds (at %lld MiB, asked %lld MiB): waiting",
+		    mover_name(g),
 		    (long long)(now_ms - h->progress_ms) / 1000,
 		    MIB(g->actual_kib), MIB(h->last_target_kib));
 		return GW_INACTIVE;
@@ -1314,6 +1335,8 @@ policy_finish(const struct policy_config *c, const struct snapshot *snap,
 		balloon = w->cls != GW_FIXED && (w->target_kib != w->cur_kib ||
 		    w->resend || (!MT_PRESENT(h->last_target_kib) &&
 		    w->target_kib != g->actual_kib));
+		if (balloon)
+			policy_vmem_route(c, g, gp);
 		memtune = plan_memtune(c, g, h, w, gp);
 		gp->action = balloon && memtune ? ACT_BOTH : balloon ?
 		    ACT_BALLOON : memtune ? ACT_MEMTUNE : ACT_NONE;

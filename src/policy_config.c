@@ -73,6 +73,7 @@ policy_config_defaults(struct policy_config *c)
 	c->hard_limit_mode = HARD_LIMIT_UNCOOPERATIVE;
 	c->swap_limit_kib = MT_ABSENT;
 	c->manage_memory_low = true;
+	c->manage_virtio_mem = true;
 
 	c->interval_plenty_ms = 30000;
 	c->interval_normal_ms = 10000;
@@ -182,6 +183,7 @@ static const struct key_def keys[] = {
 	{ "policy", "hard_limit", K_HARD_LIMIT, F(hard_limit_mode), 0, 0 },
 	{ "policy", "swap_limit", K_SIZE_OFF, F(swap_limit_kib), 0, 0 },
 	{ "policy", "memory_low", K_BOOL, F(manage_memory_low), 0, 0 },
+	{ "policy", "virtio_mem", K_BOOL, F(manage_virtio_mem), 0, 0 },
 	{ "policy", "interval_plenty", K_DUR_MS, F(interval_plenty_ms), 0, 0 },
 	{ "policy", "interval_normal", K_DUR_MS, F(interval_normal_ms), 0, 0 },
 	{ "policy", "interval_tight", K_DUR_MS, F(interval_tight_ms), 0, 0 },

@@ -218,7 +218,20 @@ ef_write_sysfs(void *ctx, const char *path, const char *value)
 	return rc < 0 ? rc : act_sysfs_write(path, value);
 }
 
+static int
+ef_set_vmem(void *ctx, const char *uuid, const char *alias,
+    int64_t requested_kib)
+{
+	struct ef_act *a = ctx;
+	int rc = act_fake_ops.set_vmem(&a->rec, uuid, alias, requested_kib);
+
+	if (rc < 0 || !a->forward || a->conn == NULL)
+		return rc;
+	return act_libvirt_ops.set_vmem(a->conn, uuid, alias, requested_kib);
+}
+
 static const struct act_ops ef_act_ops = {
+	.set_vmem = ef_set_vmem,
 	.set_balloon = ef_set_balloon,
 	.set_memtune = ef_set_memtune,
 	.write_sysfs = ef_write_sysfs,

@@ -1,0 +1,209 @@
+/* policy_vmem.c - which mechanism carries a guest's move: virtio-mem
+ * blocks or the balloon.
+ *
+ * The rest of the policy decides one number per guest, the memory it
+ * should have (target_kib), whatever the mechanism. For a guest with
+ * virtio-mem devices this file turns that number into device requests
+ * and a balloon call:
+ *
+ *   - a shrink unplugs whole blocks, from the device with the most
+ *     plugged first; the balloon takes only what whole blocks cannot
+ *     (a remainder of at least a block once the devices are empty);
+ *   - a grow first deflates the balloon (its pages are the guest's
+ *     already: nothing to plug), then plugs blocks, into the device with
+ *     the most room first, rounded up to a block unless that would pass
+ *     the ceiling.
+ *
+ * Unplugged memory is gone from the guest: no driver can ignore it or
+ * lie about it, and the host gets it back in whole blocks (QEMU discards
+ * them), where a 4 KiB balloon splits the host's huge pages.
+ *
+ * QEMU counts the balloon against the RAM it has at the time of the
+ * call: actual = boot + plugged - balloon pages, and a balloon target T
+ * sets its pages to (boot + plugged now) - T. So the balloon's part is
+ * sent relative to the actual now (the pages it adds or removes), and
+ * it is sent before the devices change (the actuator's order), so that
+ * an unplug finishing at once cannot shift it. Where the guest ends up,
+ * target_kib, is counted from what the devices were asked (requested),
+ * not from what they hold yet: a move still on its way is not asked
+ * twice.
+ *
+ * No I/O, no clock: from (config, guest, plan) to plan.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+#include "util.h"
+
+#define MIB(k) ((long long)(k) / 1024)
+
+static int64_t
+round_down(int64_t v, int64_t unit)
+{
+	return v / unit * unit;
+}
+
+static int64_t
+round_up(int64_t v, int64_t unit)
+{
+	return (v + unit - 1) / unit * unit;
+}
+
+/* The guest's boot memory (what no device plugs): its max memory less
+ * the devices' sizes; MT_ABSENT when the devices cannot be driven. */
+int64_t
+policy_vmem_boot_kib(const struct guest_snapshot *g)
+{
+	const struct guest_vmem *vm = &g->backing.vmem;
+	int n = vm->count;
+
+	if (n < 1 || n > MT_VMEM_MAX || !MT_PRESENT(g->max_kib) ||
+	    !MT_PRESENT(vm->size_kib) || !MT_PRESENT(vm->requested_kib) ||
+	    !MT_PRESENT(vm->current_kib) || g->max_kib <= vm->size_kib)
+		return MT_ABSENT;
+	for (int d = 0; d < n; d++) {
+		const struct vmem_dev *dev = &vm->dev[d];
+
+		/* the live XML names each device: libvirt finds it by its
+		 * alias; a block is a power of two of at least 4 KiB */
+		if (dev->alias[0] == '\0' || !MT_PRESENT(dev->block_kib) ||
+		    dev->block_kib < 4 ||
+		    (dev->block_kib & (dev->block_kib - 1)) != 0 ||
+		    !MT_PRESENT(dev->size_kib) ||
+		    !MT_PRESENT(dev->requested_kib) ||
+		    !MT_PRESENT(dev->current_kib) ||
+		    dev->requested_kib < 0 || dev->requested_kib > dev->size_kib)
+			return MT_ABSENT;
+	}
+	return g->max_kib - vm->size_kib;
+}
+
+/* The device that gives (dir < 0: the most asked of it) or takes (dir >
+ * 0: the most room) next, among those not used yet; -1 none. */
+static int
+vmem_pick(const struct guest_vmem *vm, const int64_t *req, int dir,
+    const bool *used)
+{
+	int best = -1;
+	int64_t best_v = 0;
+
+	for (int d = 0; d < vm->count; d++) {
+		int64_t v = dir < 0 ? req[d] : vm->dev[d].size_kib - req[d];
+
+		if (used[d] || v < vm->dev[d].block_kib)
+			continue;
+		if (best < 0 || v > best_v) {
+			best = d;
+			best_v = v;
+		}
+	}
+	return best;
+}
+
+/* Unplug up to want_kib in whole blocks; returns what was unplugged. */
+static int64_t
+vmem_unplug(const struct guest_vmem *vm, int64_t *req, int64_t want_kib)
+{
+	bool used[MT_VMEM_MAX] = { false };
+	int64_t done = 0;
+	int d;
+
+	while ((d = vmem_pick(vm, req, -1, used)) >= 0) {
+		int64_t u = MIN(round_down(want_kib - done,
+		    vm->dev[d].block_kib), round_down(req[d],
+		    vm->dev[d].block_kib));
+
+		used[d] = true;
+		req[d] -= u;
+		done += u;
+	}
+	return done;
+}
+
+/* Plug want_kib, a block's rounding up included unless that passes
+ * room_kib (what the ceiling leaves); returns what was plugged. */
+static int64_t
+vmem_plug(const struct guest_vmem *vm, int64_t *req, int64_t want_kib,
+    int64_t room_kib)
+{
+	bool used[MT_VMEM_MAX] = { false };
+	int64_t done = 0;
+	int d;
+
+	while (done < want_kib && (d = vmem_pick(vm, req, 1, used)) >= 0) {
+		int64_t blk = vm->dev[d].block_kib;
+		int64_t free_kib = round_down(vm->dev[d].size_kib - req[d], blk);
+		int64_t p = MIN(round_up(want_kib - done, blk), free_kib);
+
+		if (done + p > room_kib)
+			p = round_down(room_kib - done, blk);
+		used[d] = true;
+		if (p <= 0)
+			continue;
+		req[d] += p;
+		done += p;
+	}
+	return done;
+}
+
+bool
+policy_vmem_route(const struct policy_config *c,
+    const struct guest_snapshot *g, struct guest_plan *gp)
+{
+	const struct guest_vmem *vm = &g->backing.vmem;
+	int64_t boot = policy_vmem_boot_kib(g);
+	int64_t req[MT_VMEM_MAX], asked = 0, plugged = 0;
+	int64_t pages, from, move, blk_max = 0, bal = 0, dev_moved;
+	size_t len;
+
+	if (!c->manage_virtio_mem || !MT_PRESENT(boot) ||
+	    !MT_PRESENT(g->actual_kib) || !MT_PRESENT(gp->target_kib))
+		return false;
+	for (int d = 0; d < vm->count; d++) {
+		req[d] = vm->dev[d].requested_kib;
+		asked += req[d];
+		plugged += vm->dev[d].current_kib;
+		blk_max = MAX(blk_max, vm->dev[d].block_kib);
+	}
+	/* the balloon's pages now, and where the guest's memory goes with
+	 * the devices' last requests met */
+	pages = MAX(0, boot + plugged - g->actual_kib);
+	from = boot + asked - pages;
+	move = gp->target_kib - from;
+	if (move < 0) {
+		int64_t want = -move;
+		int64_t u = vmem_unplug(vm, req, want);
+		int64_t rest = want - u;
+
+		/* devices empty, or blocks too big for the move: the
+		 * balloon takes what is left when that is worth a change
+		 * (a block's rounding is not) */
+		if (rest >= MAX(c->min_change_kib, blk_max) ||
+		    (u == 0 && rest >= c->min_change_kib))
+			bal = -rest;
+		dev_moved = -u;
+	} else {
+		int64_t deflate = MIN(move, pages);
+		int64_t room = MT_PRESENT(gp->ceiling_kib) ?
+		    gp->ceiling_kib - from - deflate : move - deflate;
+
+		bal = deflate;
+		dev_moved = move > deflate ? vmem_plug(vm, req,
+		    move - deflate, room) : 0;
+	}
+	gp->vmem = true;
+	gp->vmem_moved_kib = dev_moved;
+	gp->balloon_kib = bal != 0 ? g->actual_kib + bal : MT_ABSENT;
+	for (int d = 0; d < MT_VMEM_MAX; d++)
+		gp->vmem_req_kib[d] = d < vm->count &&
+		    req[d] != vm->dev[d].requested_kib ? req[d] : MT_ABSENT;
+	gp->target_kib = from + bal + dev_moved;
+	len = strnlen(gp->reason, sizeof(gp->reason));
+	if (dev_moved != 0 && len + 1 < sizeof(gp->reason))
+		policy_reasonf(gp->reason + len, sizeof(gp->reason) - len,
+		    "%svirtio-mem %s %lld MiB", len > 0 ? "; " : "",
+		    dev_moved < 0 ? "unplugs" : "plugs",
+		    MIB(dev_moved < 0 ? -dev_moved : dev_moved));
+	return true;
+}
