@@ -286,6 +286,10 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
 		add_i64(o, "unresident_kib", gp->unresident_kib);
 		add_i64(o, "yield_pmy", gp->yield_pmy);
 		add_i64(o, "target_kib", gp->target_kib);
+		/* the mechanism of the move: virtio-mem blocks (with the
+		 * balloon's part, if any) or the balloon alone */
+		add_str(o, "move_by", gp->vmem ? "virtio-mem" : "balloon");
+		add_i64(o, "vmem_moved_kib", gp->vmem_moved_kib);
 		add_i64(o, "plan_soft_limit_kib", gp->soft_limit_kib);
 		add_i64(o, "plan_hard_limit_kib", gp->hard_limit_kib);
 		add_i64(o, "plan_swap_hard_limit_kib", gp->swap_hard_limit_kib);
@@ -1087,8 +1091,9 @@ report_print_plan(FILE *out, struct json_object *st, bool dry_run)
 			if (strcmp(act, "balloon") == 0 || strcmp(act, "both") == 0) {
 				report_fmt_kib(a, sizeof(a), get_i64(g, "actual_kib"));
 				report_fmt_kib(b, sizeof(b), get_i64(g, "target_kib"));
-				fprintf(out, "  %s %s balloon %s -> %s: %s\n",
-				    get_str(g, "name", "?"), verb, a, b,
+				fprintf(out, "  %s %s %s %s -> %s: %s\n",
+				    get_str(g, "name", "?"), verb,
+				    get_str(g, "move_by", "balloon"), a, b,
 				    get_str(g, "reason", ""));
 				steps++;
 			}
