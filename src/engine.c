@@ -371,14 +371,16 @@ engine_act(struct engine *e, bool dry_run)
 	/* the policy remembers only what went through: a dry run, a
 	 * failed, refused or skipped change is asked again */
 	policy_commit(&e->ps, &e->plan, &e->results, e->plan_ms);
-	/* memtune is cached by the collector: re-read it where it was just
-	 * written, so the next plan compares with what is really set and no
-	 * write is repeated */
+	/* memtune and the virtio-mem devices' requested sizes are cached
+	 * by the collector: re-read them where they were just written, so
+	 * the next plan compares with what is really set and no write (no
+	 * unplug) is repeated */
 	for (size_t i = 0; !dry_run && i < e->plan.nr_guests; i++) {
-		enum guest_action a = e->plan.guests[i].action;
+		const struct guest_plan *gp = &e->plan.guests[i];
 
-		if (a == ACT_MEMTUNE || a == ACT_BOTH)
-			guests_invalidate(&e->gc, e->plan.guests[i].uuid);
+		if (gp->action == ACT_MEMTUNE || gp->action == ACT_BOTH ||
+		    (gp->vmem && gp->action == ACT_BALLOON))
+			guests_invalidate(&e->gc, gp->uuid);
 	}
 	if (e->last_act.failed > 0)
 		e->act_errors += (uint64_t)e->last_act.failed;
