@@ -154,7 +154,7 @@ policy_vmem_route(const struct policy_config *c,
 	const struct guest_vmem *vm = &g->backing.vmem;
 	int64_t boot = policy_vmem_boot_kib(g);
 	int64_t req[MT_VMEM_MAX], asked = 0, plugged = 0;
-	int64_t pages, from, move, blk_max = 0, bal = 0, dev_moved;
+	int64_t pages, from, move, bal = 0, dev_moved;
 	size_t len;
 
 	if (!c->manage_virtio_mem || !MT_PRESENT(boot) ||
@@ -164,7 +164,6 @@ policy_vmem_route(const struct policy_config *c,
 		req[d] = vm->dev[d].requested_kib;
 		asked += req[d];
 		plugged += vm->dev[d].current_kib;
-		blk_max = MAX(blk_max, vm->dev[d].block_kib);
 	}
 	/* the balloon's pages now, and where the guest's memory goes with
 	 * the devices' last requests met */
@@ -176,11 +175,10 @@ policy_vmem_route(const struct policy_config *c,
 		int64_t u = vmem_unplug(vm, req, want);
 		int64_t rest = want - u;
 
-		/* devices empty, or blocks too big for the move: the
-		 * balloon takes what is left when that is worth a change
-		 * (a block's rounding is not) */
-		if (rest >= MAX(c->min_change_kib, blk_max) ||
-		    (u == 0 && rest >= c->min_change_kib))
+		/* devices empty, or blocks bigger than what is left: the
+		 * balloon takes it when that is worth a change (a small
+		 * block's rounding is not) */
+		if (rest >= MAX(c->min_change_kib, 1))
 			bal = -rest;
 		dev_moved = -u;
 	} else {
