@@ -5,9 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mm_sysfs.h"
 #include "snapshot.h"
-
-#define THP_DIR "/sys/kernel/mm/transparent_hugepage"
 
 /* The bracketed choice of a sysfs selector file:
  * "always [madvise] never\n" -> "madvise". -EINVAL when there is not

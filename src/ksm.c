@@ -95,7 +95,7 @@ ksm_read(struct host_ksm *out, char *err, size_t errlen)
 		if (f->off == SIZE_MAX)
 			continue;
 		slot = ksm_slot(out, f);
-		snprintf(path, sizeof(path), "%s/%s", KSM_DIR, f->name);
+		snprintf(path, sizeof(path), "%s%s", KSM_DIR, f->name);
 		rc = mt_read_int64(path, slot);
 		if (rc == -ENOENT) {
 			*slot = MT_ABSENT;
@@ -110,18 +110,18 @@ ksm_read(struct host_ksm *out, char *err, size_t errlen)
 		}
 	}
 
-	n = mt_read_file(KSM_DIR "/advisor_mode", buf, sizeof(buf));
+	n = mt_read_file(KSM_DIR "advisor_mode", buf, sizeof(buf));
 	if (n == -ENOENT)
 		return 0;
 	if (n < 0) {
-		snprintf(err, errlen, "%s/advisor_mode: %s", KSM_DIR,
+		snprintf(err, errlen, "%sadvisor_mode: %s", KSM_DIR,
 		    strerror((int)-n));
 		return (int)n;
 	}
 	if (thp_parse_choice(buf, out->advisor_mode,
 	    sizeof(out->advisor_mode)) < 0) {
 		out->advisor_mode[0] = '\0';
-		snprintf(err, errlen, "%s/advisor_mode: no single [choice] in "
+		snprintf(err, errlen, "%sadvisor_mode: no single [choice] in "
 		    "\"%.*s\"", KSM_DIR, (int)strcspn(buf, "\n"), buf);
 		return -EINVAL;
 	}
@@ -299,7 +299,7 @@ ksm_write_knob(const char *name, int64_t value)
 		if (!ksm_files[i].writable ||
 		    strcmp(ksm_files[i].name, name) != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", KSM_DIR, name);
+		snprintf(path, sizeof(path), "%s%s", KSM_DIR, name);
 		snprintf(val, sizeof(val), "%lld", (long long)value);
 		return mt_write_file(path, val);
 	}
@@ -311,5 +311,5 @@ ksm_write_advisor_mode(const char *mode)
 {
 	if (strcmp(mode, "none") != 0 && strcmp(mode, "scan-time") != 0)
 		return -EINVAL;
-	return mt_write_file(KSM_DIR "/advisor_mode", mode);
+	return mt_write_file(KSM_DIR "advisor_mode", mode);
 }

@@ -57,7 +57,7 @@ thp_read_choice(const char *name, char *out, size_t len, char *err,
 	int rc;
 
 	out[0] = '\0';
-	snprintf(path, sizeof(path), "%s/%s", THP_DIR, name);
+	snprintf(path, sizeof(path), "%s%s", THP_DIR, name);
 	n = mt_read_file(path, buf, sizeof(buf));
 	if (n == -ENOENT)
 		return 0;
@@ -97,7 +97,7 @@ thp_read(struct host_thp *out, char *err, size_t errlen)
 		int64_t *slot = (int64_t *)(void *)((char *)out +
 		    thp_knobs[i].off);
 
-		snprintf(path, sizeof(path), "%s/khugepaged/%s", THP_DIR,
+		snprintf(path, sizeof(path), "%skhugepaged/%s", THP_DIR,
 		    thp_knobs[i].name);
 		rc = mt_read_int64(path, slot);
 		if (rc == -ENOENT) {
@@ -132,7 +132,7 @@ thp_write_knob(const char *name, int64_t value)
 		if (!thp_knobs[i].writable ||
 		    strcmp(thp_knobs[i].name, name) != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/khugepaged/%s", THP_DIR,
+		snprintf(path, sizeof(path), "%skhugepaged/%s", THP_DIR,
 		    name);
 		snprintf(val, sizeof(val), "%lld", (long long)value);
 		return mt_write_file(path, val);
@@ -161,7 +161,7 @@ thp_write_choice(const char *file, const char *choice)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(set[i], choice) == 0) {
-			snprintf(path, sizeof(path), "%s/%s", THP_DIR, file);
+			snprintf(path, sizeof(path), "%s%s", THP_DIR, file);
 			return mt_write_file(path, choice);
 		}
 	}

@@ -99,31 +99,31 @@ START_TEST(test_absent_and_bad)
 	ck_assert(!MT_PRESENT(t.khugepaged_pages_to_scan));
 
 	/* a partial directory: what is there is read, the rest is absent */
-	ht_put(root, THP_DIR "/enabled", "[always] madvise never\n");
+	ht_put(root, THP_DIR "enabled", "[always] madvise never\n");
 	ck_assert_int_eq(thp_read(&t, err, sizeof(err)), 0);
 	ck_assert(t.present);
 	ck_assert_str_eq(t.enabled, "always");
 	ck_assert_str_eq(t.defrag, "");
 	ck_assert(!MT_PRESENT(t.khugepaged_full_scans));
 
-	ht_put(root, THP_DIR "/defrag", "always defer never\n");
+	ht_put(root, THP_DIR "defrag", "always defer never\n");
 	ck_assert_int_eq(thp_read(&t, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "/sys/kernel/mm/transparent_hugepage/defrag: "
 	    "no single [choice] in \"always defer never\"");
 
-	ht_put(root, THP_DIR "/defrag", "[never]\n");
-	ht_put(root, THP_DIR "/khugepaged/pages_to_scan", "4096 pages\n");
+	ht_put(root, THP_DIR "defrag", "[never]\n");
+	ht_put(root, THP_DIR "khugepaged/pages_to_scan", "4096 pages\n");
 	ck_assert_int_eq(thp_read(&t, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "/sys/kernel/mm/transparent_hugepage/"
 	    "khugepaged/pages_to_scan: not an integer");
 	ck_assert(!MT_PRESENT(t.khugepaged_pages_to_scan));
 
-	ht_put(root, THP_DIR "/khugepaged/pages_to_scan", "-1\n");
+	ht_put(root, THP_DIR "khugepaged/pages_to_scan", "-1\n");
 	ck_assert_int_eq(thp_read(&t, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "/sys/kernel/mm/transparent_hugepage/"
 	    "khugepaged/pages_to_scan: negative");
 
-	ht_put(root, THP_DIR "/khugepaged/pages_to_scan", "512\n");
+	ht_put(root, THP_DIR "khugepaged/pages_to_scan", "512\n");
 	ck_assert_int_eq(thp_read(&t, err, sizeof(err)), 0);
 	ck_assert_int_eq(t.khugepaged_pages_to_scan, 512);
 	ck_assert_str_eq(t.defrag, "never");
@@ -134,11 +134,11 @@ START_TEST(test_writes)
 {
 	char path[PATH_MAX], got[64];
 
-	ht_put(root, THP_DIR "/enabled", "always [madvise] never\n");
-	ht_put(root, THP_DIR "/khugepaged/pages_to_scan", "4096\n");
+	ht_put(root, THP_DIR "enabled", "always [madvise] never\n");
+	ht_put(root, THP_DIR "khugepaged/pages_to_scan", "4096\n");
 	ck_assert_int_eq(thp_write_knob("pages_to_scan", 512), 0);
 	snprintf(path, sizeof(path), "%s%s", root,
-	    THP_DIR "/khugepaged/pages_to_scan");
+	    THP_DIR "khugepaged/pages_to_scan");
 	ht_slurp(path, got, sizeof(got));
 	ck_assert_str_eq(got, "512");
 	ck_assert_int_eq(thp_write_knob("pages_to_scan", -5), -EINVAL);
@@ -147,7 +147,7 @@ START_TEST(test_writes)
 	ck_assert_int_eq(thp_write_knob("max_ptes_none", 0), -ENOENT);
 
 	ck_assert_int_eq(thp_write_choice("enabled", "never"), 0);
-	snprintf(path, sizeof(path), "%s%s", root, THP_DIR "/enabled");
+	snprintf(path, sizeof(path), "%s%s", root, THP_DIR "enabled");
 	ht_slurp(path, got, sizeof(got));
 	ck_assert_str_eq(got, "never");
 	ck_assert_int_eq(thp_write_choice("enabled", "defer"), -EINVAL);
