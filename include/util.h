@@ -12,6 +12,13 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* Sizes: memtuned counts in KiB. MIB() is a KiB count as whole MiB, for
+ * the numbers a person reads in a reason or a log line; MIB_KIB() and
+ * GIB_KIB() are a size in MiB or GiB as KiB. */
+#define MIB(k) ((long long)(k) / 1024)
+#define MIB_KIB(m) ((int64_t)(m) * 1024)
+#define GIB_KIB(g) ((int64_t)(g) * 1024 * 1024)
+
 /* A field the running kernel or guest does not provide. Values are signed
  * (KSM's general_profit can be negative), so "absent" is INT64_MIN, never 0. */
 #define MT_ABSENT INT64_MIN

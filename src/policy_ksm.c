@@ -14,7 +14,6 @@
 
 #include "policy.h"
 
-#define MIB(k) ((long long)(k) / 1024)
 /* ksmd merges base pages; every x86-64 and arm64 KVM host uses 4 KiB */
 #define KSM_PAGE_KIB 4
 /* where a short host starts ksmd before its cost is measured: 100 MiB
