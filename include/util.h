@@ -39,6 +39,12 @@ ssize_t mt_read_file(const char *path, char *buf, size_t len);
 int mt_write_file(const char *path, const char *val);
 /* Read one integer from a sysfs file; 0, -ENOENT when absent, -EINVAL. */
 int mt_read_int64(const char *path, int64_t *out);
+/* The bracketed choice of a sysfs selector file (THP's enabled and
+ * defrag, KSM's advisor_mode): "always [madvise] never\n" -> "madvise".
+ * -EINVAL when there is not exactly one bracketed word (none, two, an
+ * empty one, one with a blank in it), -ENAMETOOLONG when it does not fit
+ * `len`. */
+int mt_sysfs_choice(const char *buf, char *out, size_t len);
 
 /* Strict integer parse: the whole string (leading/trailing blanks allowed)
  * must be a base-10 integer in range. 0 or -EINVAL/-ERANGE. */

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "ksm.h"
-#include "thp.h"
 
 /* PF_KTHREAD from include/linux/sched.h: tells the real ksmd from a user
  * process that renamed itself. */
@@ -118,7 +117,7 @@ ksm_read(struct host_ksm *out, char *err, size_t errlen)
 		    strerror((int)-n));
 		return (int)n;
 	}
-	if (thp_parse_choice(buf, out->advisor_mode,
+	if (mt_sysfs_choice(buf, out->advisor_mode,
 	    sizeof(out->advisor_mode)) < 0) {
 		out->advisor_mode[0] = '\0';
 		snprintf(err, errlen, "%sadvisor_mode: no single [choice] in "

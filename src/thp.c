@@ -25,28 +25,6 @@ static const struct thp_knob {
 #undef K
 };
 
-int
-thp_parse_choice(const char *buf, char *out, size_t len)
-{
-	const char *open, *close;
-	size_t n;
-
-	if ((open = strchr(buf, '[')) == NULL ||
-	    (close = strchr(open, ']')) == NULL)
-		return -EINVAL;
-	/* exactly one bracketed word */
-	if (strchr(open + 1, '[') != NULL || strchr(close + 1, ']') != NULL)
-		return -EINVAL;
-	n = (size_t)(close - open - 1);
-	if (n == 0 || memchr(open + 1, ' ', n) != NULL)
-		return -EINVAL;
-	if (n >= len)
-		return -ENAMETOOLONG;
-	memcpy(out, open + 1, n);
-	out[n] = '\0';
-	return 0;
-}
-
 /* Read a selector; "" stays in `out` when the kernel lacks the file. */
 static int
 thp_read_choice(const char *name, char *out, size_t len, char *err,
@@ -65,7 +43,7 @@ thp_read_choice(const char *name, char *out, size_t len, char *err,
 		snprintf(err, errlen, "%s: %s", path, strerror((int)-n));
 		return (int)n;
 	}
-	if ((rc = thp_parse_choice(buf, out, len)) < 0) {
+	if ((rc = mt_sysfs_choice(buf, out, len)) < 0) {
 		snprintf(err, errlen, "%s: no single [choice] in \"%.*s\"",
 		    path, (int)strcspn(buf, "\n"), buf);
 		return -EINVAL;

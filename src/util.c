@@ -146,6 +146,28 @@ mt_parse_int64(const char *s, int64_t *out)
 }
 
 int
+mt_sysfs_choice(const char *buf, char *out, size_t len)
+{
+	const char *open, *close;
+	size_t n;
+
+	if ((open = strchr(buf, '[')) == NULL ||
+	    (close = strchr(open, ']')) == NULL)
+		return -EINVAL;
+	/* exactly one bracketed word */
+	if (strchr(open + 1, '[') != NULL || strchr(close + 1, ']') != NULL)
+		return -EINVAL;
+	n = (size_t)(close - open - 1);
+	if (n == 0 || memchr(open + 1, ' ', n) != NULL)
+		return -EINVAL;
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(out, open + 1, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int
 mt_scan_u64(const char **pp, int64_t *out)
 {
 	const char *p = *pp;

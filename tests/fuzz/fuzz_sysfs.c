@@ -1,4 +1,4 @@
-/* fuzz_sysfs.c - the KSM and THP value parsers: thp_parse_choice on the
+/* fuzz_sysfs.c - the KSM and THP value parsers: mt_sysfs_choice on the
  * input itself, then ksm_read and thp_read on a scratch sysfs tree where
  * one file (picked by the first byte) holds the input and the others hold
  * what a 6.x kernel prints. The tree lives under $TMPDIR for the run. */
@@ -119,7 +119,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	buf = fuzz_cstr(data + 1, size - 1);
 	memset(choice, 'X', sizeof(choice));
-	rc = thp_parse_choice(buf, choice, sizeof(choice));
+	rc = mt_sysfs_choice(buf, choice, sizeof(choice));
 	if (rc == 0) {
 		FUZZ_CHECK(strlen(choice) > 0 && strlen(choice) < sizeof(choice));
 		FUZZ_CHECK(strchr(choice, ' ') == NULL);

@@ -181,6 +181,12 @@ START_TEST(test_sysfs_skip_noop)
 	expect(dir, "/sys/enabled", "never");
 	ck_assert_int_eq(act_sysfs_write("/sys/nosuch/knob", "1"), -ENOENT);
 
+	/* a selector with no single bracketed word says nothing of what is
+	 * set: the write goes ahead rather than trusting its first word */
+	put(dir, "/sys/odd", "[never] [madvise]\n");
+	ck_assert_int_eq(act_sysfs_write("/sys/odd", "never"), 0);
+	expect(dir, "/sys/odd", "never");
+
 	/* through the ops table too */
 	ck_assert_int_eq(act_libvirt_ops.write_sysfs(NULL, "/sys/pages_to_scan",
 	    "42"), 0);
@@ -189,6 +195,8 @@ START_TEST(test_sysfs_skip_noop)
 	snprintf(sub, sizeof(sub), "%s/sys/pages_to_scan", dir);
 	unlink(sub);
 	snprintf(sub, sizeof(sub), "%s/sys/enabled", dir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/sys/odd", dir);
 	unlink(sub);
 	snprintf(sub, sizeof(sub), "%s/sys", dir);
 	rmdir(sub);

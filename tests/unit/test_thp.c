@@ -1,5 +1,6 @@
-/* test_thp.c - THP selectors and khugepaged knobs: fixtures, the
- * bracketed-choice parser, malformed files, writes, live. */
+/* test_thp.c - THP selectors and khugepaged knobs: fixtures,
+ * malformed files, writes, live (the bracketed-choice parser is
+ * mt_sysfs_choice, in test_util.c). */
 #include <check.h>
 #include <errno.h>
 #include <string.h>
@@ -11,35 +12,6 @@
 Suite *thp_suite(void);
 
 static char err[256];
-
-START_TEST(test_choice)
-{
-	char out[24];
-
-	ck_assert_int_eq(thp_parse_choice("always [madvise] never\n", out,
-	    sizeof(out)), 0);
-	ck_assert_str_eq(out, "madvise");
-	ck_assert_int_eq(thp_parse_choice("[always] madvise never", out,
-	    sizeof(out)), 0);
-	ck_assert_str_eq(out, "always");
-	ck_assert_int_eq(thp_parse_choice("always defer [defer+madvise] "
-	    "madvise never\n", out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "defer+madvise");
-	ck_assert_int_eq(thp_parse_choice("always madvise never\n", out,
-	    sizeof(out)), -EINVAL);
-	ck_assert_int_eq(thp_parse_choice("", out, sizeof(out)), -EINVAL);
-	ck_assert_int_eq(thp_parse_choice("[always] [never]\n", out,
-	    sizeof(out)), -EINVAL);
-	ck_assert_int_eq(thp_parse_choice("[] never\n", out, sizeof(out)),
-	    -EINVAL);
-	ck_assert_int_eq(thp_parse_choice("[always never\n", out,
-	    sizeof(out)), -EINVAL);
-	ck_assert_int_eq(thp_parse_choice("[a b] c\n", out, sizeof(out)),
-	    -EINVAL);
-	ck_assert_int_eq(thp_parse_choice("x [madvise]\n", out, 4),
-	    -ENAMETOOLONG);
-}
-END_TEST
 
 START_TEST(test_fixture_new)
 {
@@ -183,7 +155,6 @@ thp_suite(void)
 	TCase *tc = tcase_create("fixtures");
 	TCase *ts = tcase_create("scratch");
 
-	tcase_add_test(tc, test_choice);
 	tcase_add_test(tc, test_fixture_new);
 	tcase_add_test(tc, test_fixture_old);
 	tcase_add_test(tc, test_live);

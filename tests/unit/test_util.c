@@ -254,6 +254,92 @@ START_TEST(test_escape_truncation)
 }
 END_TEST
 
+/* Every shape of selector file: the kernel's, and the odd ones a parser
+ * must refuse rather than half-read. */
+static const struct choice_case {
+	const char *buf;
+	size_t len;			/* of out; 0: all of it */
+	int rc;
+	const char *word;
+} choice_cases[] = {
+	{ "always [madvise] never\n", 0, 0, "madvise" },
+	{ "[always] madvise never", 0, 0, "always" },
+	{ "always defer [defer+madvise] madvise never\n", 0, 0,
+	    "defer+madvise" },
+	{ "[none] scan-time\n", 0, 0, "none" },
+	{ "[x]", 2, 0, "x" },				/* just fits */
+	{ "x [madvise]\n", 4, -ENAMETOOLONG, NULL },
+	{ "[xx]", 2, -ENAMETOOLONG, NULL },
+	{ "", 0, -EINVAL, NULL },			/* empty file */
+	{ "\n", 0, -EINVAL, NULL },
+	{ "always madvise never\n", 0, -EINVAL, NULL },	/* no brackets */
+	{ "100\n", 0, -EINVAL, NULL },			/* a number knob */
+	{ "[always] [never]\n", 0, -EINVAL, NULL },	/* two */
+	{ "[] never\n", 0, -EINVAL, NULL },		/* empty word */
+	{ "[always never\n", 0, -EINVAL, NULL },	/* not closed */
+	{ "always] never\n", 0, -EINVAL, NULL },	/* not opened */
+	{ "never ]always[\n", 0, -EINVAL, NULL },	/* back to front */
+	{ "[a b] c\n", 0, -EINVAL, NULL },		/* a blank inside */
+	{ "[madvise]] never\n", 0, -EINVAL, NULL },
+};
+
+START_TEST(test_sysfs_choice)
+{
+	const struct choice_case *c = &choice_cases[_i];
+	char out[32];
+	size_t len = c->len ? c->len : sizeof(out);
+
+	memset(out, 'X', sizeof(out));
+	ck_assert_msg(mt_sysfs_choice(c->buf, out, len) == c->rc,
+	    "case %d: \"%s\"", _i, c->buf);
+	if (c->word != NULL)
+		ck_assert_str_eq(out, c->word);
+}
+END_TEST
+
+/* a selector line far past any buffer: the word is found wherever it is,
+ * and one longer than the buffer is refused, not cut */
+START_TEST(test_sysfs_choice_long)
+{
+	char buf[4096], out[24];
+	size_t n;
+
+	memset(buf, 'a', sizeof(buf));
+	buf[sizeof(buf) - 1] = '\0';
+	memcpy(buf + 3000, " [never] ", 9);
+	ck_assert_int_eq(mt_sysfs_choice(buf, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "never");
+	n = (size_t)snprintf(buf, sizeof(buf), "[");
+	memset(buf + n, 'w', 3000);
+	strcpy(buf + n + 3000, "]\n");
+	ck_assert_int_eq(mt_sysfs_choice(buf, out, sizeof(out)),
+	    -ENAMETOOLONG);
+}
+END_TEST
+
+static const struct unit_case {
+	int64_t got, want;
+} unit_cases[] = {
+	{ MIB(0), 0 },
+	{ MIB(1023), 0 },		/* truncates: a reason says whole MiB */
+	{ MIB(1024), 1 },
+	{ MIB(INT64_C(3) * 1024 * 1024 + 1), 3072 },
+	{ MIB(-1024), -1 },
+	{ MIB_KIB(0), 0 },
+	{ MIB_KIB(1), 1024 },
+	{ MIB_KIB(INT64_C(1) << 30), INT64_C(1) << 40 },
+	{ GIB_KIB(1), 1048576 },
+	{ GIB_KIB(24), INT64_C(25165824) },
+};
+
+START_TEST(test_unit_macros)
+{
+	ck_assert_msg(unit_cases[_i].got == unit_cases[_i].want,
+	    "case %d: %lld, want %lld", _i, (long long)unit_cases[_i].got,
+	    (long long)unit_cases[_i].want);
+}
+END_TEST
+
 Suite *
 util_suite(void)
 {
@@ -268,6 +354,11 @@ util_suite(void)
 	tcase_add_test(tc, test_read_file_root);
 	tcase_add_test(tc, test_escape_table);
 	tcase_add_test(tc, test_escape_truncation);
+	tcase_add_loop_test(tc, test_sysfs_choice, 0,
+	    (int)ARRAY_SIZE(choice_cases));
+	tcase_add_test(tc, test_sysfs_choice_long);
+	tcase_add_loop_test(tc, test_unit_macros, 0,
+	    (int)ARRAY_SIZE(unit_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
