@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -76,26 +75,14 @@ capacity_default_vm_kib(const struct snapshot *snap)
 	return med;
 }
 
-/* KSM's saving in KiB and where it was read, or MT_ABSENT. */
+/* KSM's saving in KiB and the counter it came from, or MT_ABSENT. */
 static int64_t
 ksm_saved_kib(const struct host_ksm *k, const char **source)
 {
-	long ps = sysconf(_SC_PAGESIZE);
-
-	*source = "";
-	if (!k->present)
-		return MT_ABSENT;
-	/* general_profit (6.4+) is the net gain after KSM's own metadata;
-	 * before it, each sharing page saves one base page */
-	if (MT_PRESENT(k->general_profit)) {
-		*source = "general_profit";
-		return k->general_profit / 1024;
-	}
-	if (MT_PRESENT(k->pages_sharing)) {
-		*source = "pages_sharing";
-		return k->pages_sharing * (ps > 0 ? ps / 1024 : 4);
-	}
-	return MT_ABSENT;
+	*source = !k->present ? "" : MT_PRESENT(k->general_profit) ?
+	    "general_profit" : MT_PRESENT(k->pages_sharing) ?
+	    "pages_sharing" : "";
+	return host_ksm_saved_kib(k);
 }
 
 static void

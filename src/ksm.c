@@ -71,10 +71,12 @@ ksm_read(struct host_ksm *out, char *err, size_t errlen)
 	char path[PATH_MAX], buf[KSM_SEL_BUF_SIZE];
 	struct stat st;
 	ssize_t n;
+	long ps;
 	int rc;
 
 	out->present = false;
 	out->advisor_mode[0] = '\0';
+	out->page_kib = MT_ABSENT;
 	for (size_t i = 0; i < ARRAY_SIZE(ksm_files); i++)
 		if (ksm_files[i].off != SIZE_MAX)
 			*ksm_slot(out, &ksm_files[i]) = MT_ABSENT;
@@ -86,6 +88,10 @@ ksm_read(struct host_ksm *out, char *err, size_t errlen)
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
 	out->present = true;
+	/* pages_* count base pages: 4 KiB on x86, 64 KiB on some arm64
+	 * and ppc64le hosts */
+	ps = sysconf(_SC_PAGESIZE);
+	out->page_kib = ps >= 1024 ? ps / 1024 : MT_ABSENT;
 
 	for (size_t i = 0; i < ARRAY_SIZE(ksm_files); i++) {
 		const struct ksm_file *f = &ksm_files[i];
