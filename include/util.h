@@ -79,6 +79,12 @@ int64_t mt_now_ms(void);
 /* strlcpy semantics: returns strlen(src); truncated when >= len. */
 size_t mt_strlcpy(char *dst, const char *src, size_t len);
 
+/* A message into a caller's err or reason buffer: cut at its end (a cut
+ * message still reads), "" on a format error, nothing at all when buf is
+ * NULL or len 0 (a caller that wants no message). */
+void mt_setmsg(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Text from a guest (its name, its metadata, anything from domain XML) or
  * from a peer, made safe for a log line, the journal or a terminal: every
  * byte below 0x20, 0x7f, and every byte that is not part of valid UTF-8

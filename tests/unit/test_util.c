@@ -317,6 +317,48 @@ START_TEST(test_sysfs_choice_long)
 }
 END_TEST
 
+/* The formatter every err and reason buffer goes through. */
+static const struct setmsg_case {
+	size_t len;			/* of the buffer handed over */
+	const char *arg;
+	const char *want;		/* NULL: the buffer untouched */
+} setmsg_cases[] = {
+	{ 32, "memory.stat", "memory.stat: missing" },
+	{ 12, "memory.stat", "memory.stat" },	/* cut */
+	{ 5, "memory.stat", "memo" },
+	{ 1, "memory.stat", "" },
+	{ 0, "memory.stat", NULL },			/* no message wanted */
+	{ 32, "", ": missing" },
+};
+
+START_TEST(test_setmsg)
+{
+	const struct setmsg_case *c = &setmsg_cases[_i];
+	char buf[40];
+
+	memset(buf, 'X', sizeof(buf));
+	buf[sizeof(buf) - 1] = '\0';
+	mt_setmsg(buf, c->len, "%s: missing", c->arg);
+	if (c->want != NULL)
+		ck_assert_str_eq(buf, c->want);
+	else
+		ck_assert_int_eq(buf[0], 'X');
+}
+END_TEST
+
+/* a NULL buffer takes nothing; a message the C library cannot format
+ * (a wide character the C locale has no byte for) leaves "", not
+ * whatever was in the buffer */
+START_TEST(test_setmsg_odd)
+{
+	char buf[16] = "stale";
+
+	mt_setmsg(NULL, 16, "%s", "x");
+	mt_setmsg(buf, sizeof(buf), "%ls", L"\u00e9t\u00e9");
+	ck_assert_str_eq(buf, "");
+}
+END_TEST
+
 static const struct unit_case {
 	int64_t got, want;
 } unit_cases[] = {
@@ -357,6 +399,8 @@ util_suite(void)
 	tcase_add_loop_test(tc, test_sysfs_choice, 0,
 	    (int)ARRAY_SIZE(choice_cases));
 	tcase_add_test(tc, test_sysfs_choice_long);
+	tcase_add_loop_test(tc, test_setmsg, 0, (int)ARRAY_SIZE(setmsg_cases));
+	tcase_add_test(tc, test_setmsg_odd);
 	tcase_add_loop_test(tc, test_unit_macros, 0,
 	    (int)ARRAY_SIZE(unit_cases));
 	suite_add_tcase(s, tc);
