@@ -1040,6 +1040,21 @@ report_explain_json(struct json_object *st, const char *name)
 	return o;
 }
 
+void
+report_add_rebalance(struct json_object *st, const struct engine *e, int rc,
+    bool acted, bool reserve)
+{
+	json_object_object_add(st, "rebalance_rc", json_object_new_int(rc));
+	add_bool(st, "acted", acted);
+	if (reserve)
+		json_object_object_add(st, "reserve_possible_kib",
+		    json_object_new_int64(e->plan.reserve_possible_kib));
+	if (rc < 0 && rc != -ENOSPC) {
+		add_bool(st, "ok", false);
+		add_str(st, "error", e->last_error);
+	}
+}
+
 struct json_object *
 report_error_json(const char *error, const char *code)
 {
