@@ -6,9 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mm_sysfs.h"
 #include "snapshot.h"
-
-#define KSM_DIR "/sys/kernel/mm/ksm"
 
 /* Read every file of /sys/kernel/mm/ksm that struct host_ksm holds, under
  * the root prefix. A kernel without KSM (no directory) leaves

@@ -69,6 +69,13 @@ struct report_advice {
 size_t report_advice(struct json_object *guest, struct report_advice *out,
     size_t max);
 
+/* What a rebalance adds to the status it answers with, the daemon's and
+ * memtunectl --standalone's alike: rebalance_rc (-ENOSPC: the reserve
+ * cannot be met), acted, reserve_possible_kib when a reserve was asked,
+ * and ok false with the engine's last error when it failed otherwise. */
+void report_add_rebalance(struct json_object *status, const struct engine *e,
+    int rc, bool acted, bool reserve);
+
 /* A failure as memtunectl --json prints it: {"schema", "ok": false,
  * "error", "code"}; code is a stable word scripts test, error the
  * English for people. A new object. */

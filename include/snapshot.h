@@ -106,6 +106,7 @@ struct host_ksm {
 	int64_t advisor_max_cpu;		/* percent */
 	int64_t advisor_min_pages_to_scan;
 	int64_t advisor_max_pages_to_scan;
+	int64_t page_kib;		/* the page pages_* count, KiB */
 
 	int64_t ksmd_pid;
 	int64_t ksmd_cpu_ms;		/* utime + stime, cumulative */
@@ -317,6 +318,11 @@ struct snapshot {
 
 /* Fill every field of a snapshot with MT_ABSENT/empty values. */
 void host_snapshot_init(struct host_snapshot *h);
+/* What KSM's merging saves, in KiB: general_profit (6.4+, net of KSM's
+ * own rmap items), else pages_sharing pages of page_kib (4 KiB when a
+ * snapshot does not say, as the simulator's and the tests' do not).
+ * MT_ABSENT without KSM or without either counter. */
+int64_t host_ksm_saved_kib(const struct host_ksm *k);
 void guest_snapshot_init(struct guest_snapshot *g);
 const char *guest_stats_state_name(enum guest_stats_state s);
 const char *guest_input_source_name(enum guest_input_source s);

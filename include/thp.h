@@ -5,15 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mm_sysfs.h"
 #include "snapshot.h"
-
-#define THP_DIR "/sys/kernel/mm/transparent_hugepage"
-
-/* The bracketed choice of a sysfs selector file:
- * "always [madvise] never\n" -> "madvise". -EINVAL when there is not
- * exactly one bracketed word, -ENAMETOOLONG when it does not fit `len`.
- * (KSM's advisor_mode uses the same format.) */
-int thp_parse_choice(const char *buf, char *out, size_t len);
 
 /* Read enabled, defrag and khugepaged/ under the root prefix. A kernel
  * without THP (no directory) leaves out->present false and returns 0; a

@@ -12,6 +12,13 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* Sizes: memtuned counts in KiB. MIB() is a KiB count as whole MiB, for
+ * the numbers a person reads in a reason or a log line; MIB_KIB() and
+ * GIB_KIB() are a size in MiB or GiB as KiB. */
+#define MIB(k) ((long long)(k) / 1024)
+#define MIB_KIB(m) ((int64_t)(m) * 1024)
+#define GIB_KIB(g) ((int64_t)(g) * 1024 * 1024)
+
 /* A field the running kernel or guest does not provide. Values are signed
  * (KSM's general_profit can be negative), so "absent" is INT64_MIN, never 0. */
 #define MT_ABSENT INT64_MIN
@@ -32,6 +39,12 @@ ssize_t mt_read_file(const char *path, char *buf, size_t len);
 int mt_write_file(const char *path, const char *val);
 /* Read one integer from a sysfs file; 0, -ENOENT when absent, -EINVAL. */
 int mt_read_int64(const char *path, int64_t *out);
+/* The bracketed choice of a sysfs selector file (THP's enabled and
+ * defrag, KSM's advisor_mode): "always [madvise] never\n" -> "madvise".
+ * -EINVAL when there is not exactly one bracketed word (none, two, an
+ * empty one, one with a blank in it), -ENAMETOOLONG when it does not fit
+ * `len`. */
+int mt_sysfs_choice(const char *buf, char *out, size_t len);
 
 /* Strict integer parse: the whole string (leading/trailing blanks allowed)
  * must be a base-10 integer in range. 0 or -EINVAL/-ERANGE. */
@@ -65,6 +78,12 @@ int64_t mt_now_ms(void);
 
 /* strlcpy semantics: returns strlen(src); truncated when >= len. */
 size_t mt_strlcpy(char *dst, const char *src, size_t len);
+
+/* A message into a caller's err or reason buffer: cut at its end (a cut
+ * message still reads), "" on a format error, nothing at all when buf is
+ * NULL or len 0 (a caller that wants no message). */
+void mt_setmsg(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Text from a guest (its name, its metadata, anything from domain XML) or
  * from a peer, made safe for a log line, the journal or a terminal: every

@@ -21,7 +21,6 @@
 #include "sim.h"
 #include "util.h"
 
-#define MIB_KIB 1024.0
 /* ksmtuned's loop and MoM's and pvestatd's policy passes: each sleeps its
  * interval first, then acts (MoM's first balloon move in the testbed's
  * runs came 10 s after it started; ksmtuned's first KSM write 60 s) */
@@ -280,7 +279,7 @@ proxmox_pass(struct sim_host *h)
 	double total = (double)w->host_kib;
 	/* pvestatd: goal = MemTotal * 80 % - used, maxchange 100 MiB */
 	double goal = total * 0.8 - (total - h->avail_kib);
-	double maxchange = 100 * MIB_KIB, rest;
+	double maxchange = MIB_KIB(100), rest;
 	struct pve_vm *vm;
 	size_t *all, *l1, *l2, n1 = 0, n2 = 0, na = 0;
 
@@ -313,12 +312,12 @@ proxmox_pass(struct sim_host *h)
 		else
 			l1[n1++] = i;
 	}
-	if (goal > 10 * MIB_KIB) {
+	if (goal > MIB_KIB(10)) {
 		/* grow: VMs under memory pressure first */
 		rest = pve_change(vm, l1, n1, goal, maxchange);
 		if (rest >= goal)
 			pve_change(vm, all, na, rest, maxchange);
-	} else if (goal < -10 * MIB_KIB) {
+	} else if (goal < -MIB_KIB(10)) {
 		/* shrink: VMs with enough free memory first */
 		rest = pve_change(vm, l2, n2, goal, maxchange);
 		if (rest <= goal)

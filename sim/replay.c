@@ -20,7 +20,8 @@
 #include "sim.h"
 #include "util.h"
 
-#define MIB(k) ((k) / 1024.0)
+/* as a fraction: the tables round, where util.h's MIB() truncates */
+#define MIB_DBL(k) ((k) / 1024.0)
 /* a real run's files are a few dozen KiB */
 #define RUN_FILE_MAX (1024 * 1024)
 #define MAX_RUNS 16
@@ -579,10 +580,11 @@ print_avail_row(const struct real *r, const double *real,
 		double e = err_pct(m, a);
 
 		within += fabs(e) <= AGREE_PCT;
-		printf(" %.0f / %.0f (%+.0f %%) |", MIB(a), MIB(m), e);
+		printf(" %.0f / %.0f (%+.0f %%) |", MIB_DBL(a), MIB_DBL(m), e);
 	}
 	within += fabs(err_pct(mm, rm)) <= AGREE_PCT;
-	printf(" %.0f / %.0f (%+.0f %%) | %d of %zu |\n", MIB(rm), MIB(mm),
+	printf(" %.0f / %.0f (%+.0f %%) | %d of %zu |\n", MIB_DBL(rm),
+	    MIB_DBL(mm),
 	    err_pct(mm, rm), within, NR_POINTS + 1);
 	*ok += within;
 	*all += (int)NR_POINTS + 1;
@@ -600,8 +602,8 @@ print_other_row(const struct real *r, const struct trace *tr)
 	    point(tr->t_s, tr->sharing_pages, tr->n, 60),
 	    point(r->t, r->sharing, r->n, 180),
 	    point(tr->t_s, tr->sharing_pages, tr->n, 180),
-	    MIB(vmax(r->taken, r->n)), MIB(vmax(tr->taken_kib, tr->n)),
-	    MIB(r->taken[r->n - 1]), MIB(tr->taken_kib[tr->n - 1]),
+	    MIB_DBL(vmax(r->taken, r->n)), MIB_DBL(vmax(tr->taken_kib, tr->n)),
+	    MIB_DBL(r->taken[r->n - 1]), MIB_DBL(tr->taken_kib[tr->n - 1]),
 	    rk / 1000, mk / 1000);
 	if (r->ooms >= 0)
 		printf("%lld", (long long)r->ooms);
@@ -619,10 +621,10 @@ print_drift_row(const struct real *r)
 {
 	printf("| %s |", r->name);
 	for (size_t k = 0; k < NR_POINTS; k++)
-		printf(" %+.0f |", MIB(point(r->t, r->drift, r->n,
+		printf(" %+.0f |", MIB_DBL(point(r->t, r->drift, r->n,
 		    points_s[k])));
-	printf(" %+.0f .. %+.0f |\n", MIB(vmin(r->drift, r->n)),
-	    MIB(vmax(r->drift, r->n)));
+	printf(" %+.0f .. %+.0f |\n", MIB_DBL(vmin(r->drift, r->n)),
+	    MIB_DBL(vmax(r->drift, r->n)));
 }
 
 static void
@@ -630,11 +632,11 @@ print_model_row(const char *name, const struct trace *tr)
 {
 	printf("| %s |", name);
 	for (size_t k = 0; k < NR_POINTS; k++)
-		printf(" %.0f |", MIB(point(tr->t_s, tr->avail_kib, tr->n,
+		printf(" %.0f |", MIB_DBL(point(tr->t_s, tr->avail_kib, tr->n,
 		    points_s[k])));
 	printf(" %.0f | %.0f | %.0f | %.1f | %lld |\n",
-	    MIB(vmin(tr->avail_kib, tr->n)), vmax(tr->sharing_pages, tr->n),
-	    MIB(vmax(tr->taken_kib, tr->n)), tr->ksmd_ms[tr->n - 1] / 1000,
+	    MIB_DBL(vmin(tr->avail_kib, tr->n)), vmax(tr->sharing_pages, tr->n),
+	    MIB_DBL(vmax(tr->taken_kib, tr->n)), tr->ksmd_ms[tr->n - 1] / 1000,
 	    (long long)tr->oom_kills);
 }
 
@@ -698,7 +700,8 @@ sim_replay(const char *workload, const char *dir, const char *outdir,
 	    "steps (%s). Each run is replayed by the same controller in the "
 	    "model from the run's own MemAvailable at t=0; a point is the "
 	    "median within %.0f s.\n\n", (long long)w.vms_max,
-	    MIB((double)w.classes[0].vm_kib), MIB(MIB((double)w.host_kib)),
+	    MIB_DBL((double)w.classes[0].vm_kib),
+	    MIB_DBL(MIB_DBL((double)w.host_kib)),
 	    (long long)w.duration_s, (long long)w.dt_s, workload,
 	    POINT_WINDOW_S);
 	if (nr > 0) {
@@ -744,7 +747,8 @@ sim_replay(const char *workload, const char *dir, const char *outdir,
 
 	/* every controller, from the runs' mean start (or the workload's) */
 	printf("Every controller in the model from the same start (MemAvailable "
-	    "%.0f MiB at t=0), MiB:\n\n", MIB(nr > 0 ? real_avail0 : avail0));
+	    "%.0f MiB at t=0), MiB:\n\n",
+	    MIB_DBL(nr > 0 ? real_avail0 : avail0));
 	printf("| controller |");
 	for (size_t k = 0; k < NR_POINTS; k++)
 		printf(" %.0f s |", points_s[k]);

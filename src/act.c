@@ -380,20 +380,22 @@ act_libvirt_record_hard_limit(virConnectPtr conn, const char *uuid,
 	    uuid, &r);
 }
 
-/* the word a sysfs file currently holds: the bracketed choice, or the
- * whole trimmed content */
+/* the word a sysfs file currently holds: a selector's bracketed choice
+ * ("" when it has no single one, so the write goes ahead), or the whole
+ * content without its trailing newline */
 static void
-act_current_word(char *buf)
+act_current_word(const char *buf, char *out, size_t len)
 {
-	char *open = strchr(buf, '['), *close, *end;
+	char *end;
 
-	if (open != NULL && (close = strchr(open, ']')) != NULL) {
-		*close = '\0';
-		memmove(buf, open + 1, (size_t)(close - open));
+	if (strchr(buf, '[') != NULL) {
+		if (mt_sysfs_choice(buf, out, len) < 0)
+			out[0] = '\0';
 		return;
 	}
-	end = buf + strlen(buf);
-	while (end > buf && isspace((unsigned char)end[-1]))
+	mt_strlcpy(out, buf, len);
+	end = out + strlen(out);
+	while (end > out && isspace((unsigned char)end[-1]))
 		*--end = '\0';
 }
 
@@ -402,12 +404,12 @@ act_sysfs_write(const char *path, const char *value)
 {
 	/* every knob memtuned writes is one short line; a longer file is
 	 * not a knob, and is written blind */
-	char cur[256];
+	char cur[256], word[sizeof(cur)];
 	int rc;
 
 	if (mt_read_file(path, cur, sizeof(cur)) >= 0) {
-		act_current_word(cur);
-		if (strcmp(cur, value) == 0) {
+		act_current_word(cur, word, sizeof(word));
+		if (strcmp(word, value) == 0) {
 			log_debug("%s already %s", path, value);
 			return 0;
 		}

@@ -1,10 +1,8 @@
 /* capacity.c - see capacity.h and docs/capacity.md */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -76,42 +74,14 @@ capacity_default_vm_kib(const struct snapshot *snap)
 	return med;
 }
 
-/* KSM's saving in KiB and where it was read, or MT_ABSENT. */
+/* KSM's saving in KiB and the counter it came from, or MT_ABSENT. */
 static int64_t
 ksm_saved_kib(const struct host_ksm *k, const char **source)
 {
-	long ps = sysconf(_SC_PAGESIZE);
-
-	*source = "";
-	if (!k->present)
-		return MT_ABSENT;
-	/* general_profit (6.4+) is the net gain after KSM's own metadata;
-	 * before it, each sharing page saves one base page */
-	if (MT_PRESENT(k->general_profit)) {
-		*source = "general_profit";
-		return k->general_profit / 1024;
-	}
-	if (MT_PRESENT(k->pages_sharing)) {
-		*source = "pages_sharing";
-		return k->pages_sharing * (ps > 0 ? ps / 1024 : 4);
-	}
-	return MT_ABSENT;
-}
-
-static void
-reasonf(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-reasonf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	/* a reason cut at the buffer's end still reads; no error here */
-	va_start(ap, fmt);
-	if (vsnprintf(buf, len, fmt, ap) < 0)
-		buf[0] = '\0';
-	va_end(ap);
+	*source = !k->present ? "" : MT_PRESENT(k->general_profit) ?
+	    "general_profit" : MT_PRESENT(k->pages_sharing) ?
+	    "pages_sharing" : "";
+	return host_ksm_saved_kib(k);
 }
 
 /* The balloon level for one guest: counted, or why not. */
@@ -128,18 +98,18 @@ guest_reclaim(const struct policy_config *pc, const struct guest_snapshot *g,
 	cg->balloon_kib = cg->reclaim_now_kib = 0;
 	policy_guest_input(pc, g, &in, &cap);
 	if (in.exclude) {
-		reasonf(cg->reclaim_reason, sizeof(cg->reclaim_reason),
+		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
 		    "excluded (%s): memtuned leaves it alone",
 		    guest_input_source_name(in.exclude_src));
 		return;
 	}
 	if (g->backing.hugepages) {
-		reasonf(cg->reclaim_reason, sizeof(cg->reclaim_reason),
+		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
 		    "hugepages backing: fixed, not reclaimable");
 		return;
 	}
 	if (!g->backing.has_balloon) {
-		reasonf(cg->reclaim_reason, sizeof(cg->reclaim_reason),
+		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
 		    "no balloon device: fixed, not reclaimable");
 		return;
 	}
@@ -147,30 +117,30 @@ guest_reclaim(const struct policy_config *pc, const struct guest_snapshot *g,
 		/* QEMU discards a ballooned page with madvise(DONTNEED),
 		 * which the kernel refuses on locked memory: the guest
 		 * gives it up but the host does not get it back */
-		reasonf(cg->reclaim_reason, sizeof(cg->reclaim_reason),
+		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
 		    "locked memory: a balloon frees nothing on the host");
 		return;
 	}
 	if (!MT_PRESENT(g->max_kib) || g->max_kib <= 0 ||
 	    !MT_PRESENT(g->actual_kib) || g->actual_kib <= 0) {
-		reasonf(cg->reclaim_reason, sizeof(cg->reclaim_reason),
+		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
 		    "size unknown: max memory or balloon size not reported");
 		return;
 	}
 	if (policy_guest_bounds(pc, g, false, &cg->floor_kib, &ceiling, err,
 	    sizeof(err)) < 0) {
 		cg->floor_kib = MT_ABSENT;
-		reasonf(cg->reclaim_reason, sizeof(cg->reclaim_reason),
+		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
 		    "bounds not usable: %s", err);
 		return;
 	}
 	if (gp != NULL && gp->state == GPS_UNCOOPERATIVE) {
-		reasonf(cg->reclaim_reason, sizeof(cg->reclaim_reason),
+		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
 		    "balloon uncooperative: it did not move when asked");
 		return;
 	}
 	if (g->stats != GUEST_STATS_OK || !MT_PRESENT(g->usable_kib)) {
-		reasonf(cg->reclaim_reason, sizeof(cg->reclaim_reason),
+		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
 		    "%s: idle memory not measured",
 		    g->stats == GUEST_STATS_STALE ? "balloon stats stale" :
 		    g->stats == GUEST_STATS_NONE ? "no balloon stats" :
@@ -202,13 +172,13 @@ guest_ksm(const struct guest_snapshot *g, struct capacity_guest *cg)
 	cg->ksm_counted = false;
 	cg->ksm_share_kib = 0;
 	if (g->backing.nosharepages)
-		reasonf(cg->ksm_reason, sizeof(cg->ksm_reason),
+		mt_setmsg(cg->ksm_reason, sizeof(cg->ksm_reason),
 		    "nosharepages: KSM may not merge its memory");
 	else if (g->backing.hugepages)
-		reasonf(cg->ksm_reason, sizeof(cg->ksm_reason),
+		mt_setmsg(cg->ksm_reason, sizeof(cg->ksm_reason),
 		    "hugepages backing: KSM does not merge huge pages");
 	else if (!MT_PRESENT(g->rss_kib) || g->rss_kib <= 0)
-		reasonf(cg->ksm_reason, sizeof(cg->ksm_reason),
+		mt_setmsg(cg->ksm_reason, sizeof(cg->ksm_reason),
 		    "RSS unknown: no share of the KSM saving estimated");
 	else {
 		cg->ksm_counted = true;

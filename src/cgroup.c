@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,18 +29,6 @@
 /* memory.stat: about 60 lines of under 40 bytes on 6.x kernels (v1 with
  * total_* about 75); 8 KiB leaves room for new keys. */
 #define MCG_STAT_BUF 8192
-
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static bool
 file_exists(const char *dir, const char *name)
@@ -253,7 +240,7 @@ read_file_in(const char *dir, const char *name, char *buf, size_t len,
 	if (r < 0 || (size_t)r >= sizeof(rel))
 		return -ENAMETOOLONG;
 	if ((n = mt_read_file(rel, buf, len)) < 0) {
-		seterr(err, errlen, "%s: %s", rel, strerror((int)-n));
+		mt_setmsg(err, errlen, "%s: %s", rel, strerror((int)-n));
 		return (int)n;
 	}
 	return 0;
@@ -276,7 +263,7 @@ read_bytes_kib(const char *dir, const char *name, int64_t *out, char *err,
 		return 0;
 	}
 	if (mt_parse_int64(buf, &v) < 0 || v < 0) {
-		seterr(err, errlen, "%s/%s: not a byte count: '%.20s'", dir,
+		mt_setmsg(err, errlen, "%s/%s: not a byte count: '%.20s'", dir,
 		    name, buf);
 		return -EINVAL;
 	}
@@ -332,14 +319,14 @@ mcg_parse_stat(const char *buf, int version, struct guest_snapshot *g,
 				if (mt_parse_int64(val, &v) < 0 || v < 0)
 					goto bad;
 				if (MT_PRESENT(found[i][alt])) {
-					seterr(err, errlen, "memory.stat: "
+					mt_setmsg(err, errlen, "memory.stat: "
 					    "duplicate key '%s'", k);
 					return -EINVAL;
 				}
 				found[i][alt] = v;
 				continue;
 bad:
-				seterr(err, errlen, "memory.stat: key '%s' "
+				mt_setmsg(err, errlen, "memory.stat: key '%s' "
 				    "is not a number", k);
 				return -EINVAL;
 			}
@@ -351,7 +338,7 @@ next:
 		int64_t v = MT_PRESENT(found[i][0]) ? found[i][0] : found[i][1];
 
 		if (!MT_PRESENT(v)) {
-			seterr(err, errlen, "memory.stat: key '%s' missing",
+			mt_setmsg(err, errlen, "memory.stat: key '%s' missing",
 			    version == 1 ? v1_keys[i][1] : v2_keys[i]);
 			return -EINVAL;
 		}
@@ -368,7 +355,7 @@ mcg_read(const char *dir, int version, struct guest_snapshot *g,
 	int rc;
 
 	if (version != 1 && version != 2) {
-		seterr(err, errlen, "%s: unknown cgroup version %d", dir,
+		mt_setmsg(err, errlen, "%s: unknown cgroup version %d", dir,
 		    version);
 		return -EINVAL;
 	}

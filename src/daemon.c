@@ -897,21 +897,8 @@ ctl_handle(struct json_object *req, uid_t uid, pid_t pid, struct daemon *d)
 		    reserve_kib > 0 ? " with a reserve" : "");
 		rc = daemon_tick(d, dry_run, reserve_kib);
 		resp = report_status_json(&d->eng, "daemon");
-		json_object_object_add(resp, "rebalance_rc",
-		    json_object_new_int(rc));
-		json_object_object_add(resp, "acted",
-		    json_object_new_boolean(rc == 0 && !dry_run &&
-		    !d->eng.cfg.dry_run));
-		if (reserve_kib > 0)
-			json_object_object_add(resp, "reserve_possible_kib",
-			    json_object_new_int64(
-			    d->eng.plan.reserve_possible_kib));
-		if (rc < 0 && rc != -ENOSPC) {
-			json_object_object_add(resp, "ok",
-			    json_object_new_boolean(0));
-			json_object_object_add(resp, "error",
-			    json_object_new_string(d->eng.last_error));
-		}
+		report_add_rebalance(resp, &d->eng, rc, rc == 0 && !dry_run &&
+		    !d->eng.cfg.dry_run, reserve_kib > 0);
 		return resp;
 	}
 	return ctl_answer_error("unknown command");

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "ksm.h"
-#include "thp.h"
 
 /* PF_KTHREAD from include/linux/sched.h: tells the real ksmd from a user
  * process that renamed itself. */
@@ -72,10 +71,12 @@ ksm_read(struct host_ksm *out, char *err, size_t errlen)
 	char path[PATH_MAX], buf[KSM_SEL_BUF_SIZE];
 	struct stat st;
 	ssize_t n;
+	long ps;
 	int rc;
 
 	out->present = false;
 	out->advisor_mode[0] = '\0';
+	out->page_kib = MT_ABSENT;
 	for (size_t i = 0; i < ARRAY_SIZE(ksm_files); i++)
 		if (ksm_files[i].off != SIZE_MAX)
 			*ksm_slot(out, &ksm_files[i]) = MT_ABSENT;
@@ -87,6 +88,10 @@ ksm_read(struct host_ksm *out, char *err, size_t errlen)
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
 	out->present = true;
+	/* pages_* count base pages: 4 KiB on x86, 64 KiB on some arm64
+	 * and ppc64le hosts */
+	ps = sysconf(_SC_PAGESIZE);
+	out->page_kib = ps >= 1024 ? ps / 1024 : MT_ABSENT;
 
 	for (size_t i = 0; i < ARRAY_SIZE(ksm_files); i++) {
 		const struct ksm_file *f = &ksm_files[i];
@@ -95,7 +100,7 @@ ksm_read(struct host_ksm *out, char *err, size_t errlen)
 		if (f->off == SIZE_MAX)
 			continue;
 		slot = ksm_slot(out, f);
-		snprintf(path, sizeof(path), "%s/%s", KSM_DIR, f->name);
+		snprintf(path, sizeof(path), "%s%s", KSM_DIR, f->name);
 		rc = mt_read_int64(path, slot);
 		if (rc == -ENOENT) {
 			*slot = MT_ABSENT;
@@ -110,18 +115,18 @@ ksm_read(struct host_ksm *out, char *err, size_t errlen)
 		}
 	}
 
-	n = mt_read_file(KSM_DIR "/advisor_mode", buf, sizeof(buf));
+	n = mt_read_file(KSM_DIR "advisor_mode", buf, sizeof(buf));
 	if (n == -ENOENT)
 		return 0;
 	if (n < 0) {
-		snprintf(err, errlen, "%s/advisor_mode: %s", KSM_DIR,
+		snprintf(err, errlen, "%sadvisor_mode: %s", KSM_DIR,
 		    strerror((int)-n));
 		return (int)n;
 	}
-	if (thp_parse_choice(buf, out->advisor_mode,
+	if (mt_sysfs_choice(buf, out->advisor_mode,
 	    sizeof(out->advisor_mode)) < 0) {
 		out->advisor_mode[0] = '\0';
-		snprintf(err, errlen, "%s/advisor_mode: no single [choice] in "
+		snprintf(err, errlen, "%sadvisor_mode: no single [choice] in "
 		    "\"%.*s\"", KSM_DIR, (int)strcspn(buf, "\n"), buf);
 		return -EINVAL;
 	}
@@ -299,7 +304,7 @@ ksm_write_knob(const char *name, int64_t value)
 		if (!ksm_files[i].writable ||
 		    strcmp(ksm_files[i].name, name) != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", KSM_DIR, name);
+		snprintf(path, sizeof(path), "%s%s", KSM_DIR, name);
 		snprintf(val, sizeof(val), "%lld", (long long)value);
 		return mt_write_file(path, val);
 	}
@@ -311,5 +316,5 @@ ksm_write_advisor_mode(const char *mode)
 {
 	if (strcmp(mode, "none") != 0 && strcmp(mode, "scan-time") != 0)
 		return -EINVAL;
-	return mt_write_file(KSM_DIR "/advisor_mode", mode);
+	return mt_write_file(KSM_DIR "advisor_mode", mode);
 }

@@ -229,11 +229,8 @@ add_rebalance(const struct ctl_opts *o, struct engine *eng, int drc,
 		json_object_object_add(resp, "act_failed",
 		    json_object_new_int(eng->last_act.failed));
 	}
-	json_object_object_add(resp, "acted", json_object_new_boolean(act));
-	json_object_object_add(resp, "rebalance_rc", json_object_new_int(drc));
-	if (o->reserve_mib > 0)
-		json_object_object_add(resp, "reserve_possible_kib",
-		    json_object_new_int64(eng->plan.reserve_possible_kib));
+	/* a failure other than the reserve's was answered before this */
+	report_add_rebalance(resp, eng, drc, act, o->reserve_mib > 0);
 }
 
 /* Collect (and decide, and for rebalance act) here, once. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kvparse.h"
 #include "numa.h"
 
 /* sysfs hands out at most one page per read (4 KiB on x86; a node's
@@ -64,79 +65,51 @@ out:
 	return rc;
 }
 
+/* what a node's meminfo holds that memtuned uses; the struct only
+ * gives kv_parse its slots */
+struct numa_node_mem {
+	int64_t total_kib;
+	int64_t free_kib;
+};
+
+static const struct kv_field numa_fields[] = {
+	{ "MemTotal", offsetof(struct numa_node_mem, total_kib), KV_KB, true },
+	{ "MemFree", offsetof(struct numa_node_mem, free_kib), KV_KB, true },
+};
+
 int
 numa_node_parse(const char *file, int node, const char *buf,
     int64_t *total_kib, int64_t *free_kib, char *err, size_t errlen)
 {
+	/* "Node 0 MemTotal:       24576000 kB"; a line without a colon is
+	 * passed over like an unknown key */
 	char prefix[32];
-	const char *line = buf;
-	int64_t total = MT_ABSENT, mfree = MT_ABSENT;
-	size_t plen;
-	int lineno = 0, rc;
+	struct kv_format fmt = { prefix, ':', false, " " };
+	struct numa_node_mem m;
+	struct kv_result r;
+	int plen;
 
-	plen = (size_t)snprintf(prefix, sizeof(prefix), "Node %d ", node);
-	while (*line != '\0') {
-		const char *nl = strchr(line, '\n'), *p;
-		int64_t *slot, v = 0;
-		const char *name;
-
-		lineno++;
-		if (strncmp(line, prefix, plen) != 0) {
+	plen = snprintf(prefix, sizeof(prefix), "Node %d ", node);
+	if (kv_parse(buf, &fmt, numa_fields, ARRAY_SIZE(numa_fields), &m,
+	    &r) < 0) {
+		if (r.code == KV_NO_PREFIX)
 			snprintf(err, errlen, "%s: line %d: does not start "
-			    "with \"%.*s\"", file, lineno, (int)plen - 1,
-			    prefix);
-			return -EINVAL;
-		}
-		if (nl == NULL) {
+			    "with \"%.*s\"", file, r.line, plen - 1, prefix);
+		else if (r.code == KV_CUT)
 			snprintf(err, errlen, "%s: line %d has no newline "
-			    "(cut read)", file, lineno);
-			return -EINVAL;
-		}
-		p = line + plen;
-		if (strncmp(p, "MemTotal:", 9) == 0) {
-			slot = &total;
-			name = "MemTotal";
-		} else if (strncmp(p, "MemFree:", 8) == 0) {
-			slot = &mfree;
-			name = "MemFree";
-		} else {
-			line = nl + 1;
-			continue;
-		}
-		if (MT_PRESENT(*slot)) {
-			snprintf(err, errlen, "%s: %s: duplicated (line %d)",
-			    file, name, lineno);
-			return -EINVAL;
-		}
-		p += strlen(name) + 1;
-		while (*p == ' ')
-			p++;
-		if ((rc = mt_scan_u64(&p, &v)) < 0) {
-			snprintf(err, errlen, "%s: %s: %s", file, name,
-			    rc == -ERANGE ? "value out of range" :
-			    "value is not a number");
-			return -EINVAL;
-		}
-		if (strncmp(p, " kB\n", 4) != 0) {
-			snprintf(err, errlen, "%s: %s: unit is not \"kB\"",
-			    file, name);
-			return -EINVAL;
-		}
-		*slot = v;
-		line = nl + 1;
-	}
-	if (!MT_PRESENT(total) || !MT_PRESENT(mfree)) {
-		snprintf(err, errlen, "%s: %s: missing", file,
-		    MT_PRESENT(total) ? "MemFree" : "MemTotal");
+			    "(cut read)", file, r.line);
+		else
+			kv_message(&r, file, err, errlen);
 		return -EINVAL;
 	}
-	if (mfree > total) {
+	if (m.free_kib > m.total_kib) {
 		snprintf(err, errlen, "%s: MemFree: %lld kB exceeds MemTotal "
-		    "%lld kB", file, (long long)mfree, (long long)total);
+		    "%lld kB", file, (long long)m.free_kib,
+		    (long long)m.total_kib);
 		return -EINVAL;
 	}
-	*total_kib = total;
-	*free_kib = mfree;
+	*total_kib = m.total_kib;
+	*free_kib = m.free_kib;
 	return 0;
 }
 

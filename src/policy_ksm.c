@@ -14,9 +14,6 @@
 
 #include "policy.h"
 
-#define MIB(k) ((long long)(k) / 1024)
-/* ksmd merges base pages; every x86-64 and arm64 KVM host uses 4 KiB */
-#define KSM_PAGE_KIB 4
 /* where a short host starts ksmd before its cost is measured: 100 MiB
  * of pages a second, a few percent of a core on current hardware */
 #define KSM_SHORT_START_PAGES_PER_S 25600
@@ -271,10 +268,7 @@ policy_ksm_decide(const struct policy_config *c,
 	}
 
 	/* the gain, per minute, since the last tick */
-	if (MT_PRESENT(k->general_profit))
-		profit = k->general_profit / 1024;
-	else if (MT_PRESENT(k->pages_sharing))
-		profit = k->pages_sharing * KSM_PAGE_KIB;
+	profit = host_ksm_saved_kib(k);
 	if (MT_PRESENT(profit) && MT_PRESENT(s->ksm_prev_profit_kib) &&
 	    MT_PRESENT(s->ksm_prev_ms) && now_ms > s->ksm_prev_ms)
 		rate = (profit - s->ksm_prev_profit_kib) * 60000 /

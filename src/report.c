@@ -16,19 +16,6 @@
 
 /* ----------------------------------------------------------- building */
 
-
-static int64_t
-ksm_saved_kib(const struct host_ksm *k)
-{
-	/* general_profit (6.4+) is the net gain after KSM's own metadata;
-	 * older kernels: each sharing page is one page saved */
-	if (MT_PRESENT(k->general_profit))
-		return k->general_profit / 1024;
-	if (MT_PRESENT(k->pages_sharing))
-		return k->pages_sharing * 4;
-	return MT_ABSENT;
-}
-
 /* Each NUMA node's state as the policy saw it; only on hosts with two or
  * more nodes, where the node rule can differ from the host's state. */
 static struct json_object *
@@ -107,7 +94,7 @@ host_json(const struct engine *e)
 	add_i64(ksm, "pages_shared", h->ksm.pages_shared);
 	add_i64(ksm, "pages_sharing", h->ksm.pages_sharing);
 	add_i64(ksm, "general_profit", h->ksm.general_profit);
-	add_i64(ksm, "saved_kib", ksm_saved_kib(&h->ksm));
+	add_i64(ksm, "saved_kib", host_ksm_saved_kib(&h->ksm));
 	add_i64(ksm, "ksmd_cpu_pmil", h->ksm.ksmd_cpu_pmil);
 	add_str(ksm, "advisor_mode", h->ksm.advisor_mode);
 	if (e->plan_ms > 0) {
@@ -1055,6 +1042,21 @@ report_explain_json(struct json_object *st, const char *name)
 	json_object_object_add(o, "reasons", explain_lines_json(st, g));
 	json_object_object_add(o, "advice", advice_json(g));
 	return o;
+}
+
+void
+report_add_rebalance(struct json_object *st, const struct engine *e, int rc,
+    bool acted, bool reserve)
+{
+	json_object_object_add(st, "rebalance_rc", json_object_new_int(rc));
+	add_bool(st, "acted", acted);
+	if (reserve)
+		json_object_object_add(st, "reserve_possible_kib",
+		    json_object_new_int64(e->plan.reserve_possible_kib));
+	if (rc < 0 && rc != -ENOSPC) {
+		add_bool(st, "ok", false);
+		add_str(st, "error", e->last_error);
+	}
 }
 
 struct json_object *

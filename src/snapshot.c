@@ -45,7 +45,7 @@ host_snapshot_init(struct host_snapshot *h)
 		&h->ksm.stable_node_chains, &h->ksm.stable_node_dups,
 		&h->ksm.advisor_target_scan_time, &h->ksm.advisor_max_cpu,
 		&h->ksm.advisor_min_pages_to_scan,
-		&h->ksm.advisor_max_pages_to_scan,
+		&h->ksm.advisor_max_pages_to_scan, &h->ksm.page_kib,
 		&h->ksm.ksmd_pid, &h->ksm.ksmd_cpu_ms, &h->ksm.ksmd_cpu_pmil,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(k); i++)
@@ -66,6 +66,19 @@ host_snapshot_init(struct host_snapshot *h)
 		h->numa.node_total_kib[i] = MT_ABSENT;
 		h->numa.node_free_kib[i] = MT_ABSENT;
 	}
+}
+
+int64_t
+host_ksm_saved_kib(const struct host_ksm *k)
+{
+	if (!k->present)
+		return MT_ABSENT;
+	if (MT_PRESENT(k->general_profit))
+		return k->general_profit / 1024;
+	if (MT_PRESENT(k->pages_sharing))
+		return k->pages_sharing * (MT_PRESENT(k->page_kib) &&
+		    k->page_kib > 0 ? k->page_kib : 4);
+	return MT_ABSENT;
 }
 
 void

@@ -25,28 +25,6 @@ static const struct thp_knob {
 #undef K
 };
 
-int
-thp_parse_choice(const char *buf, char *out, size_t len)
-{
-	const char *open, *close;
-	size_t n;
-
-	if ((open = strchr(buf, '[')) == NULL ||
-	    (close = strchr(open, ']')) == NULL)
-		return -EINVAL;
-	/* exactly one bracketed word */
-	if (strchr(open + 1, '[') != NULL || strchr(close + 1, ']') != NULL)
-		return -EINVAL;
-	n = (size_t)(close - open - 1);
-	if (n == 0 || memchr(open + 1, ' ', n) != NULL)
-		return -EINVAL;
-	if (n >= len)
-		return -ENAMETOOLONG;
-	memcpy(out, open + 1, n);
-	out[n] = '\0';
-	return 0;
-}
-
 /* Read a selector; "" stays in `out` when the kernel lacks the file. */
 static int
 thp_read_choice(const char *name, char *out, size_t len, char *err,
@@ -57,7 +35,7 @@ thp_read_choice(const char *name, char *out, size_t len, char *err,
 	int rc;
 
 	out[0] = '\0';
-	snprintf(path, sizeof(path), "%s/%s", THP_DIR, name);
+	snprintf(path, sizeof(path), "%s%s", THP_DIR, name);
 	n = mt_read_file(path, buf, sizeof(buf));
 	if (n == -ENOENT)
 		return 0;
@@ -65,7 +43,7 @@ thp_read_choice(const char *name, char *out, size_t len, char *err,
 		snprintf(err, errlen, "%s: %s", path, strerror((int)-n));
 		return (int)n;
 	}
-	if ((rc = thp_parse_choice(buf, out, len)) < 0) {
+	if ((rc = mt_sysfs_choice(buf, out, len)) < 0) {
 		snprintf(err, errlen, "%s: no single [choice] in \"%.*s\"",
 		    path, (int)strcspn(buf, "\n"), buf);
 		return -EINVAL;
@@ -97,7 +75,7 @@ thp_read(struct host_thp *out, char *err, size_t errlen)
 		int64_t *slot = (int64_t *)(void *)((char *)out +
 		    thp_knobs[i].off);
 
-		snprintf(path, sizeof(path), "%s/khugepaged/%s", THP_DIR,
+		snprintf(path, sizeof(path), "%skhugepaged/%s", THP_DIR,
 		    thp_knobs[i].name);
 		rc = mt_read_int64(path, slot);
 		if (rc == -ENOENT) {
@@ -132,7 +110,7 @@ thp_write_knob(const char *name, int64_t value)
 		if (!thp_knobs[i].writable ||
 		    strcmp(thp_knobs[i].name, name) != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/khugepaged/%s", THP_DIR,
+		snprintf(path, sizeof(path), "%skhugepaged/%s", THP_DIR,
 		    name);
 		snprintf(val, sizeof(val), "%lld", (long long)value);
 		return mt_write_file(path, val);
@@ -161,7 +139,7 @@ thp_write_choice(const char *file, const char *choice)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(set[i], choice) == 0) {
-			snprintf(path, sizeof(path), "%s/%s", THP_DIR, file);
+			snprintf(path, sizeof(path), "%s%s", THP_DIR, file);
 			return mt_write_file(path, choice);
 		}
 	}

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,28 @@ mt_parse_int64(const char *s, int64_t *out)
 	if (*end != '\0')
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+int
+mt_sysfs_choice(const char *buf, char *out, size_t len)
+{
+	const char *open, *close;
+	size_t n;
+
+	if ((open = strchr(buf, '[')) == NULL ||
+	    (close = strchr(open, ']')) == NULL)
+		return -EINVAL;
+	/* exactly one bracketed word */
+	if (strchr(open + 1, '[') != NULL || strchr(close + 1, ']') != NULL)
+		return -EINVAL;
+	n = (size_t)(close - open - 1);
+	if (n == 0 || memchr(open + 1, ' ', n) != NULL)
+		return -EINVAL;
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(out, open + 1, n);
+	out[n] = '\0';
 	return 0;
 }
 
@@ -341,6 +364,21 @@ mt_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+mt_setmsg(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (buf == NULL || len == 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		buf[0] = '\0';
 }
 
 size_t

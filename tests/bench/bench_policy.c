@@ -17,8 +17,6 @@
 #include "policy.h"
 #include "snapshot.h"
 
-#define MIB(m) ((int64_t)(m) * 1024)
-
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
 static int64_t
@@ -60,7 +58,8 @@ bench(size_t n, int rounds)
 	    policy_results_init(&res, n) < 0)
 		return -1;
 	host_snapshot_init(&snap.host);
-	snap.host.mem.mem_total_kib = MIB(4096) * (int64_t)n + MIB(65536);
+	snap.host.mem.mem_total_kib = MIB_KIB(4096) * (int64_t)n +
+	    MIB_KIB(65536);
 	snap.host.psi.present = false;
 	for (size_t i = 0; i < n; i++) {
 		int64_t max = rnd(1024, 16384), act = rnd(max / 2, max);
@@ -71,13 +70,13 @@ bench(size_t n, int rounds)
 		    "00000000-0000-4000-8000-%012u", (unsigned)i % 1000000);
 		g[i].id = (int)i + 1;
 		g[i].state = 1;
-		g[i].max_kib = MIB(max);
-		g[i].actual_kib = MIB(act);
+		g[i].max_kib = MIB_KIB(max);
+		g[i].actual_kib = MIB_KIB(act);
 		start[i] = g[i].actual_kib;
-		g[i].available_kib = MIB(act);
-		g[i].usable_kib = MIB(rnd(0, act));
-		g[i].disk_caches_kib = MIB(rnd(0, 512));
-		g[i].rss_kib = MIB(act / 2);
+		g[i].available_kib = MIB_KIB(act);
+		g[i].usable_kib = MIB_KIB(rnd(0, act));
+		g[i].disk_caches_kib = MIB_KIB(rnd(0, 512));
+		g[i].rss_kib = MIB_KIB(act / 2);
 		g[i].major_fault_per_s = rnd(0, 300);
 		g[i].swap_in_kib_per_s = 0;
 		g[i].stats = GUEST_STATS_OK;
@@ -98,8 +97,9 @@ bench(size_t n, int rounds)
 		for (size_t i = 0; i < n; i++)
 			g[i].actual_kib = r % 10 == 0 ? start[i] :
 			    p.guests[i].target_kib;
-		snap.host.mem.mem_avail_kib = MIB(200);
-		c.reserve_kib = MIB(1024) + MIB(1024) * (int64_t)(n / 100);
+		snap.host.mem.mem_avail_kib = MIB_KIB(200);
+		c.reserve_kib = MIB_KIB(1024) +
+		    MIB_KIB(1024) * (int64_t)(n / 100);
 		w0 = now_ns(CLOCK_MONOTONIC);
 		t0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 		/* every change carried out, as the simulator's model does */

@@ -1,4 +1,4 @@
-/* fuzz_sysfs.c - the KSM and THP value parsers: thp_parse_choice on the
+/* fuzz_sysfs.c - the KSM and THP value parsers: mt_sysfs_choice on the
  * input itself, then ksm_read and thp_read on a scratch sysfs tree where
  * one file (picked by the first byte) holds the input and the others hold
  * what a 6.x kernel prints. The tree lives under $TMPDIR for the run. */
@@ -14,37 +14,37 @@
 #include "util.h"
 
 static const char *const files[][2] = {
-	{ KSM_DIR "/run", "0\n" },
-	{ KSM_DIR "/pages_to_scan", "100\n" },
-	{ KSM_DIR "/sleep_millisecs", "20\n" },
-	{ KSM_DIR "/pages_shared", "0\n" },
-	{ KSM_DIR "/pages_sharing", "0\n" },
-	{ KSM_DIR "/pages_unshared", "0\n" },
-	{ KSM_DIR "/pages_volatile", "0\n" },
-	{ KSM_DIR "/pages_skipped", "0\n" },
-	{ KSM_DIR "/full_scans", "0\n" },
-	{ KSM_DIR "/general_profit", "0\n" },
-	{ KSM_DIR "/ksm_zero_pages", "0\n" },
-	{ KSM_DIR "/max_page_sharing", "256\n" },
-	{ KSM_DIR "/merge_across_nodes", "1\n" },
-	{ KSM_DIR "/use_zero_pages", "0\n" },
-	{ KSM_DIR "/smart_scan", "1\n" },
-	{ KSM_DIR "/stable_node_chains", "0\n" },
-	{ KSM_DIR "/stable_node_dups", "0\n" },
-	{ KSM_DIR "/advisor_mode", "[none] scan-time\n" },
-	{ KSM_DIR "/advisor_target_scan_time", "200\n" },
-	{ KSM_DIR "/advisor_max_cpu", "70\n" },
-	{ KSM_DIR "/advisor_min_pages_to_scan", "500\n" },
-	{ KSM_DIR "/advisor_max_pages_to_scan", "30000\n" },
-	{ THP_DIR "/enabled", "always [madvise] never\n" },
-	{ THP_DIR "/defrag", "always defer defer+madvise [madvise] never\n" },
-	{ THP_DIR "/khugepaged/pages_to_scan", "4096\n" },
-	{ THP_DIR "/khugepaged/scan_sleep_millisecs", "10000\n" },
-	{ THP_DIR "/khugepaged/alloc_sleep_millisecs", "60000\n" },
-	{ THP_DIR "/khugepaged/defrag", "1\n" },
-	{ THP_DIR "/khugepaged/max_ptes_none", "511\n" },
-	{ THP_DIR "/khugepaged/pages_collapsed", "0\n" },
-	{ THP_DIR "/khugepaged/full_scans", "0\n" },
+	{ KSM_DIR "run", "0\n" },
+	{ KSM_DIR "pages_to_scan", "100\n" },
+	{ KSM_DIR "sleep_millisecs", "20\n" },
+	{ KSM_DIR "pages_shared", "0\n" },
+	{ KSM_DIR "pages_sharing", "0\n" },
+	{ KSM_DIR "pages_unshared", "0\n" },
+	{ KSM_DIR "pages_volatile", "0\n" },
+	{ KSM_DIR "pages_skipped", "0\n" },
+	{ KSM_DIR "full_scans", "0\n" },
+	{ KSM_DIR "general_profit", "0\n" },
+	{ KSM_DIR "ksm_zero_pages", "0\n" },
+	{ KSM_DIR "max_page_sharing", "256\n" },
+	{ KSM_DIR "merge_across_nodes", "1\n" },
+	{ KSM_DIR "use_zero_pages", "0\n" },
+	{ KSM_DIR "smart_scan", "1\n" },
+	{ KSM_DIR "stable_node_chains", "0\n" },
+	{ KSM_DIR "stable_node_dups", "0\n" },
+	{ KSM_DIR "advisor_mode", "[none] scan-time\n" },
+	{ KSM_DIR "advisor_target_scan_time", "200\n" },
+	{ KSM_DIR "advisor_max_cpu", "70\n" },
+	{ KSM_DIR "advisor_min_pages_to_scan", "500\n" },
+	{ KSM_DIR "advisor_max_pages_to_scan", "30000\n" },
+	{ THP_DIR "enabled", "always [madvise] never\n" },
+	{ THP_DIR "defrag", "always defer defer+madvise [madvise] never\n" },
+	{ THP_DIR "khugepaged/pages_to_scan", "4096\n" },
+	{ THP_DIR "khugepaged/scan_sleep_millisecs", "10000\n" },
+	{ THP_DIR "khugepaged/alloc_sleep_millisecs", "60000\n" },
+	{ THP_DIR "khugepaged/defrag", "1\n" },
+	{ THP_DIR "khugepaged/max_ptes_none", "511\n" },
+	{ THP_DIR "khugepaged/pages_collapsed", "0\n" },
+	{ THP_DIR "khugepaged/full_scans", "0\n" },
 };
 
 static char root[PATH_MAX];
@@ -119,7 +119,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	buf = fuzz_cstr(data + 1, size - 1);
 	memset(choice, 'X', sizeof(choice));
-	rc = thp_parse_choice(buf, choice, sizeof(choice));
+	rc = mt_sysfs_choice(buf, choice, sizeof(choice));
 	if (rc == 0) {
 		FUZZ_CHECK(strlen(choice) > 0 && strlen(choice) < sizeof(choice));
 		FUZZ_CHECK(strchr(choice, ' ') == NULL);

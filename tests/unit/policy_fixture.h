@@ -10,8 +10,6 @@
 #include "policy.h"
 #include "snapshot.h"
 
-#define MIB_KIB(m) ((int64_t)(m) * 1024)
-
 static inline void
 fx_host(struct host_snapshot *h, int64_t total_mib, int64_t avail_mib)
 {

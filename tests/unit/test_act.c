@@ -48,7 +48,6 @@ teardown(void)
 #define U1 "11111111-1111-1111-1111-111111111111"
 #define U2 "22222222-2222-2222-2222-222222222222"
 #define U3 "33333333-3333-3333-3333-333333333333"
-#define GIB (1024LL * 1024)
 
 START_TEST(test_balloon_safety)
 {
@@ -56,28 +55,28 @@ START_TEST(test_balloon_safety)
 
 	act_fake_init(&f);
 	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
-	    2 * GIB, 1 * GIB, 4 * GIB), 0);
+	    GIB_KIB(2), GIB_KIB(1), GIB_KIB(4)), 0);
 	ck_assert_int_eq(f.nr_calls, 1);
 	ck_assert_int_eq(f.calls[0].kind, ACT_CALL_BALLOON);
 	ck_assert_str_eq(f.calls[0].uuid, U1);
-	ck_assert_int_eq(f.calls[0].target_kib, 2 * GIB);
+	ck_assert_int_eq(f.calls[0].target_kib, GIB_KIB(2));
 	/* the bounds themselves are allowed */
 	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
-	    1 * GIB, 1 * GIB, 4 * GIB), 0);
+	    GIB_KIB(1), GIB_KIB(1), GIB_KIB(4)), 0);
 	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
-	    4 * GIB, 1 * GIB, 4 * GIB), 0);
+	    GIB_KIB(4), GIB_KIB(1), GIB_KIB(4)), 0);
 	ck_assert_int_eq(f.nr_calls, 3);
 
 	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
-	    1 * GIB - 1, 1 * GIB, 4 * GIB), -ERANGE);
+	    GIB_KIB(1) - 1, GIB_KIB(1), GIB_KIB(4)), -ERANGE);
 	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
-	    4 * GIB + 1, 1 * GIB, 4 * GIB), -ERANGE);
+	    GIB_KIB(4) + 1, GIB_KIB(1), GIB_KIB(4)), -ERANGE);
 	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
-	    0, 0, 4 * GIB), -ERANGE);
+	    0, 0, GIB_KIB(4)), -ERANGE);
 	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
-	    2 * GIB, MT_ABSENT, 4 * GIB), -ERANGE);
+	    GIB_KIB(2), MT_ABSENT, GIB_KIB(4)), -ERANGE);
 	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
-	    2 * GIB, 3 * GIB, 2 * GIB), -ERANGE);
+	    GIB_KIB(2), GIB_KIB(3), GIB_KIB(2)), -ERANGE);
 	/* refused means never sent, and said out loud */
 	ck_assert_int_eq(f.nr_calls, 3);
 	ck_assert_ptr_nonnull(strstr(logged, "SAFETY: refusing balloon target "
@@ -86,7 +85,7 @@ START_TEST(test_balloon_safety)
 	/* the fake returns what it is told to, and still records */
 	f.rc_balloon = -ENOENT;
 	ck_assert_int_eq(act_set_balloon_checked(&act_fake_ops, &f, U1,
-	    2 * GIB, 1 * GIB, 4 * GIB), -ENOENT);
+	    GIB_KIB(2), GIB_KIB(1), GIB_KIB(4)), -ENOENT);
 	ck_assert_int_eq(f.nr_calls, 4);
 	ck_assert_int_eq(f.calls[3].rc, -ENOENT);
 	act_fake_clear(&f);
@@ -101,29 +100,29 @@ START_TEST(test_memtune_safety)
 
 	act_fake_init(&f);
 	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
-	    MT_ABSENT, MT_ABSENT, MT_ABSENT, 2 * GIB), 0);
+	    MT_ABSENT, MT_ABSENT, MT_ABSENT, GIB_KIB(2)), 0);
 	ck_assert_int_eq(f.nr_calls, 0);
 	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
-	    3 * GIB, 2 * GIB, MT_ABSENT, 2 * GIB), 0);
+	    GIB_KIB(3), GIB_KIB(2), MT_ABSENT, GIB_KIB(2)), 0);
 	ck_assert_int_eq(f.nr_calls, 1);
-	ck_assert_int_eq(f.calls[0].hard_kib, 3 * GIB);
-	ck_assert_int_eq(f.calls[0].soft_kib, 2 * GIB);
+	ck_assert_int_eq(f.calls[0].hard_kib, GIB_KIB(3));
+	ck_assert_int_eq(f.calls[0].soft_kib, GIB_KIB(2));
 	ck_assert_int_eq(f.calls[0].swap_hard_kib, MT_ABSENT);
 
 	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
-	    2 * GIB - 1, MT_ABSENT, MT_ABSENT, 2 * GIB), -ERANGE);
+	    GIB_KIB(2) - 1, MT_ABSENT, MT_ABSENT, GIB_KIB(2)), -ERANGE);
 	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
-	    3 * GIB, 4 * GIB, MT_ABSENT, 2 * GIB), -ERANGE);
+	    GIB_KIB(3), GIB_KIB(4), MT_ABSENT, GIB_KIB(2)), -ERANGE);
 	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
-	    3 * GIB, MT_ABSENT, 2 * GIB, 2 * GIB), -ERANGE);
+	    GIB_KIB(3), MT_ABSENT, GIB_KIB(2), GIB_KIB(2)), -ERANGE);
 	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
-	    MT_ABSENT, 0, MT_ABSENT, 2 * GIB), -ERANGE);
+	    MT_ABSENT, 0, MT_ABSENT, GIB_KIB(2)), -ERANGE);
 	ck_assert_int_eq(f.nr_calls, 1);
 	ck_assert_ptr_nonnull(strstr(logged, "hard limit below the guest's "
 	    "minimum"));
 	/* a soft limit alone needs no minimum */
 	ck_assert_int_eq(act_set_memtune_checked(&act_fake_ops, &f, U1,
-	    MT_ABSENT, 1 * GIB, MT_ABSENT, 2 * GIB), 0);
+	    MT_ABSENT, GIB_KIB(1), MT_ABSENT, GIB_KIB(2)), 0);
 	ck_assert_int_eq(f.nr_calls, 2);
 	act_fake_free(&f);
 }
@@ -182,6 +181,12 @@ START_TEST(test_sysfs_skip_noop)
 	expect(dir, "/sys/enabled", "never");
 	ck_assert_int_eq(act_sysfs_write("/sys/nosuch/knob", "1"), -ENOENT);
 
+	/* a selector with no single bracketed word says nothing of what is
+	 * set: the write goes ahead rather than trusting its first word */
+	put(dir, "/sys/odd", "[never] [madvise]\n");
+	ck_assert_int_eq(act_sysfs_write("/sys/odd", "never"), 0);
+	expect(dir, "/sys/odd", "never");
+
 	/* through the ops table too */
 	ck_assert_int_eq(act_libvirt_ops.write_sysfs(NULL, "/sys/pages_to_scan",
 	    "42"), 0);
@@ -190,6 +195,8 @@ START_TEST(test_sysfs_skip_noop)
 	snprintf(sub, sizeof(sub), "%s/sys/pages_to_scan", dir);
 	unlink(sub);
 	snprintf(sub, sizeof(sub), "%s/sys/enabled", dir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/sys/odd", dir);
 	unlink(sub);
 	snprintf(sub, sizeof(sub), "%s/sys", dir);
 	rmdir(sub);
@@ -222,12 +229,12 @@ START_TEST(test_libvirt_test_driver)
 	ck_assert_int_eq(virDomainGetUUIDString(dom, uuid), 0);
 
 	ck_assert_int_eq(act_set_balloon_checked(&act_libvirt_ops, conn, uuid,
-	    1536 * 1024, 1 * GIB, 8 * GIB), 0);
+	    1536 * 1024, GIB_KIB(1), GIB_KIB(8)), 0);
 	ck_assert_int_eq(virDomainGetInfo(dom, &info), 0);
 	ck_assert_uint_eq(info.memory, 1536 * 1024);
 
 	ck_assert_int_eq(act_set_memtune_checked(&act_libvirt_ops, conn, uuid,
-	    6 * GIB, 4 * GIB, MT_ABSENT, 2 * GIB), 0);
+	    GIB_KIB(6), GIB_KIB(4), MT_ABSENT, GIB_KIB(2)), 0);
 	ck_assert_int_eq(virDomainGetMemoryParameters(dom, params, &nparams,
 	    0), 0);
 	for (i = 0; i < nparams; i++) {
@@ -236,14 +243,14 @@ START_TEST(test_libvirt_test_driver)
 		if (strcmp(params[i].field, VIR_DOMAIN_MEMORY_SOFT_LIMIT) == 0)
 			soft = params[i].value.ul;
 	}
-	ck_assert_uint_eq(hard, 6 * GIB);
-	ck_assert_uint_eq(soft, 4 * GIB);
+	ck_assert_uint_eq(hard, GIB_KIB(6));
+	ck_assert_uint_eq(soft, GIB_KIB(4));
 
 	/* "no limit" lifts the limit: libvirt's own unlimited value, not
 	 * INT64_MAX KiB */
 	ck_assert_int_eq(act_set_memtune_checked(&act_libvirt_ops, conn, uuid,
-	    POLICY_LIMIT_UNLIMITED, MT_ABSENT, POLICY_LIMIT_UNLIMITED, 2 * GIB),
-	    0);
+	    POLICY_LIMIT_UNLIMITED, MT_ABSENT, POLICY_LIMIT_UNLIMITED,
+	    GIB_KIB(2)), 0);
 	nparams = 4;
 	ck_assert_int_eq(virDomainGetMemoryParameters(dom, params, &nparams,
 	    0), 0);
@@ -259,17 +266,19 @@ START_TEST(test_libvirt_test_driver)
 	ck_assert_uint_eq(soft, VIR_DOMAIN_MEMORY_PARAM_UNLIMITED);
 
 	/* errors come back as -errno, classified */
-	ck_assert_int_eq(act_libvirt_set_balloon(conn, U3, 1 * GIB), -ENOENT);
+	ck_assert_int_eq(act_libvirt_set_balloon(conn, U3, GIB_KIB(1)),
+	    -ENOENT);
 	ck_assert(!act_err_transient(-ENOENT));
-	ck_assert_int_eq(act_libvirt_set_memtune(conn, U3, 6 * GIB, MT_ABSENT,
-	    MT_ABSENT), -ENOENT);
+	ck_assert_int_eq(act_libvirt_set_memtune(conn, U3, GIB_KIB(6),
+	    MT_ABSENT, MT_ABSENT), -ENOENT);
 	/* above the domain's max memory: the driver refuses it */
-	ck_assert_int_lt(act_libvirt_set_balloon(conn, uuid, 64 * GIB), 0);
+	ck_assert_int_lt(act_libvirt_set_balloon(conn, uuid, GIB_KIB(64)), 0);
 	ck_assert_int_eq(virDomainGetInfo(dom, &info), 0);
 	ck_assert_uint_eq(info.memory, 1536 * 1024);
 	/* an inactive domain is "not running": gone for this tick */
 	ck_assert_int_eq(virDomainDestroy(dom), 0);
-	ck_assert_int_eq(act_libvirt_set_balloon(conn, uuid, 1 * GIB), -ESRCH);
+	ck_assert_int_eq(act_libvirt_set_balloon(conn, uuid, GIB_KIB(1)),
+	    -ESRCH);
 	ck_assert(act_err_transient(-ENOTCONN));
 
 	virDomainFree(dom);
@@ -301,14 +310,14 @@ plan_fixture(struct plan_fixture *x)
 		guest_snapshot_init(&x->gs[i]);
 		mt_strlcpy(x->gs[i].uuid, uuids[i], sizeof(x->gs[i].uuid));
 		mt_strlcpy(x->gs[i].name, names[i], sizeof(x->gs[i].name));
-		x->gs[i].max_kib = 4 * GIB;
-		x->gs[i].actual_kib = 4 * GIB;
+		x->gs[i].max_kib = GIB_KIB(4);
+		x->gs[i].actual_kib = GIB_KIB(4);
 		mt_strlcpy(x->gp[i].uuid, uuids[i], sizeof(x->gp[i].uuid));
 		mt_strlcpy(x->gp[i].name, names[i], sizeof(x->gp[i].name));
-		x->gp[i].floor_kib = 1 * GIB;
-		x->gp[i].ceiling_kib = 4 * GIB;
-		x->gp[i].actual_kib = 4 * GIB;
-		x->gp[i].target_kib = 4 * GIB;
+		x->gp[i].floor_kib = GIB_KIB(1);
+		x->gp[i].ceiling_kib = GIB_KIB(4);
+		x->gp[i].actual_kib = GIB_KIB(4);
+		x->gp[i].target_kib = GIB_KIB(4);
 		x->gp[i].hard_limit_kib = MT_ABSENT;
 		x->gp[i].soft_limit_kib = MT_ABSENT;
 		x->gp[i].swap_hard_limit_kib = MT_ABSENT;
@@ -316,14 +325,14 @@ plan_fixture(struct plan_fixture *x)
 		mt_strlcpy(x->gp[i].reason, "host tight", sizeof(x->gp[i].reason));
 	}
 	x->gp[0].action = ACT_BOTH;
-	x->gp[0].target_kib = 3 * GIB;
-	x->gp[0].soft_limit_kib = 3 * GIB;
+	x->gp[0].target_kib = GIB_KIB(3);
+	x->gp[0].soft_limit_kib = GIB_KIB(3);
 	/* floor 1G + overhead 256M + 2% of 4G is the least hard limit */
-	x->gp[0].hard_limit_kib = 5 * GIB;
+	x->gp[0].hard_limit_kib = GIB_KIB(5);
 	x->gp[1].action = ACT_BALLOON;
 	x->gp[1].target_kib = 512 * 1024;
 	x->gp[2].action = ACT_LEAVE_ALONE;
-	x->gp[2].target_kib = 1 * GIB;
+	x->gp[2].target_kib = GIB_KIB(1);
 	x->snap.guests = x->gs;
 	x->snap.nr_guests = 3;
 	x->plan.guests = x->gp;
@@ -361,13 +370,13 @@ START_TEST(test_apply_plan)
 	ck_assert_int_eq(f.nr_calls, 5);
 	ck_assert_int_eq(f.calls[0].kind, ACT_CALL_BALLOON);
 	ck_assert_str_eq(f.calls[0].uuid, U1);
-	ck_assert_int_eq(f.calls[0].target_kib, 3 * GIB);
+	ck_assert_int_eq(f.calls[0].target_kib, GIB_KIB(3));
 	ck_assert_int_eq(f.calls[1].kind, ACT_CALL_RECORD);
 	ck_assert_str_eq(f.calls[1].uuid, U1);
-	ck_assert_int_eq(f.calls[1].hard_kib, 5 * GIB);
+	ck_assert_int_eq(f.calls[1].hard_kib, GIB_KIB(5));
 	ck_assert_int_eq(f.calls[2].kind, ACT_CALL_MEMTUNE);
-	ck_assert_int_eq(f.calls[2].hard_kib, 5 * GIB);
-	ck_assert_int_eq(f.calls[2].soft_kib, 3 * GIB);
+	ck_assert_int_eq(f.calls[2].hard_kib, GIB_KIB(5));
+	ck_assert_int_eq(f.calls[2].soft_kib, GIB_KIB(3));
 	ck_assert_str_eq(f.calls[3].path, "/sys/kernel/mm/ksm/pages_to_scan");
 	ck_assert_str_eq(f.calls[3].value, "300");
 	ck_assert_str_eq(f.calls[4].path, "/sys/kernel/mm/ksm/run");
@@ -387,7 +396,7 @@ START_TEST(test_apply_plan)
 	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(f.calls[1].kind, ACT_CALL_MEMTUNE);
 	ck_assert_int_eq(f.calls[1].hard_kib, MT_ABSENT);
-	ck_assert_int_eq(f.calls[1].soft_kib, 3 * GIB);
+	ck_assert_int_eq(f.calls[1].soft_kib, GIB_KIB(3));
 	ck_assert_int_eq(f.nr_calls, 6);
 	ck_assert_str_eq(f.calls[4].path,
 	    "/sys/kernel/mm/transparent_hugepage/defrag");
@@ -397,7 +406,7 @@ START_TEST(test_apply_plan)
 	/* a hard limit under floor + QEMU overhead is refused */
 	act_fake_clear(&f);
 	x.opts.manage_hard_limit = true;
-	x.gp[0].hard_limit_kib = 1 * GIB + 100 * 1024;
+	x.gp[0].hard_limit_kib = GIB_KIB(1) + 100 * 1024;
 	x.gp[0].soft_limit_kib = MT_ABSENT;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
 	    &x.snap, &x.plan, &res, NULL), 0);
@@ -505,10 +514,10 @@ START_TEST(test_apply_memory_low)
 	x.plan.thp.change = false;
 	x.gs[0].cgroup_version = 2;
 	x.gs[0].qemu_pid = 4242;
-	oh = policy_qemu_overhead_kib(&x.pc, 4 * GIB);
+	oh = policy_qemu_overhead_kib(&x.pc, GIB_KIB(4));
 	x.gp[1].action = ACT_NONE;
 	x.gp[0].hard_limit_kib = MT_ABSENT;
-	x.gp[0].memory_low_kib = 4 * GIB + oh;
+	x.gp[0].memory_low_kib = GIB_KIB(4) + oh;
 	act_fake_init(&f);
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
 	    &x.snap, &x.plan, &res, NULL), 0);
@@ -521,7 +530,7 @@ START_TEST(test_apply_memory_low)
 	    "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d3\\x2dvm2.scope/"
 	    "libvirt/memory.low");
 	ck_assert_int_eq(strtoll(f.calls[2].value, NULL, 10),
-	    (4 * GIB + oh) * 1024);
+	    (GIB_KIB(4) + oh) * 1024);
 	ck_assert_str_eq(f.calls[3].path,
 	    "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d3\\x2dvm2.scope/"
 	    "memory.low");
@@ -532,7 +541,7 @@ START_TEST(test_apply_memory_low)
 
 	/* one KiB more than the ceiling and the overhead: a plan bug */
 	act_fake_clear(&f);
-	x.gp[0].memory_low_kib = 4 * GIB + oh + 1;
+	x.gp[0].memory_low_kib = GIB_KIB(4) + oh + 1;
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
 	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(res.failed, 1);
@@ -562,7 +571,7 @@ START_TEST(test_apply_plan_errors)
 	 * still goes on, and the caller hears -ENOTCONN */
 	act_fake_clear(&f);
 	f.rc_balloon = -ENOTCONN;
-	x.gp[1].target_kib = 2 * GIB;
+	x.gp[1].target_kib = GIB_KIB(2);
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
 	    &x.snap, &x.plan, &res, NULL), -ENOTCONN);
 	ck_assert_int_eq(f.nr_calls, 3);
@@ -703,11 +712,11 @@ START_TEST(test_apply_records_own_hard_limit)
 		plan_fixture(&x);
 		x.opts.dry_run = cases[i].dry_run;
 		x.gp[0].hard_limit_kib = cases[i].hard_gib == UNL ?
-		    POLICY_LIMIT_UNLIMITED : cases[i].hard_gib * GIB;
+		    POLICY_LIMIT_UNLIMITED : GIB_KIB(cases[i].hard_gib);
 		x.gs[0].own_hard_limit_kib = MT_PRESENT(cases[i].own_gib) ?
-		    llabs(cases[i].own_gib) * GIB : MT_ABSENT;
+		    GIB_KIB(llabs(cases[i].own_gib)) : MT_ABSENT;
 		x.gs[0].own_target_kib = !MT_PRESENT(cases[i].own_gib) ?
-		    MT_ABSENT : cases[i].own_gib < 0 ? 2 * GIB :
+		    MT_ABSENT : cases[i].own_gib < 0 ? GIB_KIB(2) :
 		    x.gp[0].target_kib;
 		act_fake_init(&f);
 		f.rc_record = cases[i].rc_record;
@@ -726,7 +735,7 @@ START_TEST(test_apply_records_own_hard_limit)
 				seen[n++] = 'R';
 				ck_assert_str_eq(c->uuid, U1);
 				ck_assert_msg(c->hard_kib == (MT_PRESENT(want) ?
-				    want * GIB : MT_ABSENT), "%s: record %lld",
+				    GIB_KIB(want) : MT_ABSENT), "%s: record %lld",
 				    cases[i].name, (long long)c->hard_kib);
 				/* a new record carries the plan's target; a
 				 * record put back, the one it had */

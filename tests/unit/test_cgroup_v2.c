@@ -28,7 +28,6 @@ Suite *cgroup_v2_suite(void);
 #define VM2_SCOPE SLICE "/machine-qemu\\x2d3\\x2dvm2.scope"
 #define VM2_DIR VM2_SCOPE "/libvirt"
 #define VM3_SCOPE SLICE "/machine-qemu\\x2d4\\x2dvm3.scope"
-#define GIB_KIB (1024LL * 1024)
 #define MIB_B (1024LL * 1024)
 
 static char scratch[64];
@@ -134,13 +133,13 @@ START_TEST(test_tree)
 	put(SLICE, "memory.low", "3221225472");
 	put(VM2_SCOPE, "memory.low", "2147483648");
 	ck_assert_int_eq(mcg_read_parents_low(&m, VM2_DIR, &v), 0);
-	ck_assert_int_eq(v, 2 * GIB_KIB);
+	ck_assert_int_eq(v, GIB_KIB(2));
 	/* "max" caps nothing; a group without the file is passed over */
 	put(VM2_SCOPE, "memory.low", "max");
 	ck_assert_int_eq(mcg_read_parents_low(&m, VM2_DIR, &v), 0);
-	ck_assert_int_eq(v, 3 * GIB_KIB);
+	ck_assert_int_eq(v, GIB_KIB(3));
 	ck_assert_int_eq(mcg_read_parents_low(&m, VM3_SCOPE, &v), 0);
-	ck_assert_int_eq(v, 3 * GIB_KIB);
+	ck_assert_int_eq(v, GIB_KIB(3));
 
 	/* machine.slice's children: the two scopes (0 and 0 as captured);
 	 * a planned value stands in for the file's */
@@ -198,16 +197,16 @@ low_fixture(struct low_fixture *x, int64_t low2_kib, int64_t low3_kib)
 		guest_snapshot_init(&x->gs[i]);
 		mt_strlcpy(x->gs[i].uuid, uuids[i], sizeof(x->gs[i].uuid));
 		mt_strlcpy(x->gs[i].name, names[i], sizeof(x->gs[i].name));
-		x->gs[i].max_kib = 4 * GIB_KIB;
-		x->gs[i].actual_kib = 4 * GIB_KIB;
+		x->gs[i].max_kib = GIB_KIB(4);
+		x->gs[i].actual_kib = GIB_KIB(4);
 		x->gs[i].cgroup_version = 2;
 		x->gs[i].qemu_pid = pids[i];
 		mt_strlcpy(x->gp[i].uuid, x->gs[i].uuid, sizeof(x->gp[i].uuid));
 		mt_strlcpy(x->gp[i].name, names[i], sizeof(x->gp[i].name));
 		x->gp[i].action = ACT_MEMTUNE;
-		x->gp[i].floor_kib = 1 * GIB_KIB;
-		x->gp[i].ceiling_kib = 4 * GIB_KIB;
-		x->gp[i].actual_kib = x->gp[i].target_kib = 4 * GIB_KIB;
+		x->gp[i].floor_kib = GIB_KIB(1);
+		x->gp[i].ceiling_kib = GIB_KIB(4);
+		x->gp[i].actual_kib = x->gp[i].target_kib = GIB_KIB(4);
 		x->gp[i].hard_limit_kib = x->gp[i].soft_limit_kib = MT_ABSENT;
 		x->gp[i].swap_hard_limit_kib = MT_ABSENT;
 		mt_strlcpy(x->gp[i].reason, "floor", sizeof(x->gp[i].reason));
@@ -293,7 +292,7 @@ START_TEST(test_low_two_guests)
 	 * not counted into the parents */
 	act_fake_clear(&f);
 	x.opts.dry_run = false;
-	x.gp[1].memory_low_kib = 8 * GIB_KIB;
+	x.gp[1].memory_low_kib = GIB_KIB(8);
 	ck_assert_int_eq(act_apply_plan(&act_fake_ops, &f, &x.pc, &x.opts,
 	    &x.snap, &x.plan, &res, NULL), 0);
 	ck_assert_int_eq(res.failed, 1);

@@ -14,7 +14,6 @@
 Suite *faults_suite(void);
 
 #define NGUESTS 6
-#define GIB_KIB (1024LL * 1024)
 
 struct fx {
 	char root[PATH_MAX];
@@ -39,7 +38,7 @@ setup(void)
 	    sizeof(fx.root)), 0);
 	snprintf(fx.xml, sizeof(fx.xml), "%s/node.xml", fx.root);
 	ck_assert_int_eq(ef_node_xml(fx.xml, NGUESTS), 0);
-	ck_assert_int_eq(ef_meminfo(fx.root, 8 * GIB_KIB, 8 * GIB_KIB * 3 /
+	ck_assert_int_eq(ef_meminfo(fx.root, GIB_KIB(8), GIB_KIB(8) * 3 /
 	    100), 0);
 	mt_set_root(fx.root);
 	ck_assert_int_eq(ef_engine_init(&fx.e, &fx.a, fx.xml, NULL), 0);
@@ -106,7 +105,7 @@ START_TEST(test_actuator_errors)
 		fx.a.rec.rc_balloon = errs[i];
 		fx.a.rec.rc_memtune = errs[i];
 		/* critical: a big step, so balloons move every tick */
-		ef_meminfo(fx.root, 8 * GIB_KIB, 8 * GIB_KIB * (i % 2 ? 2 : 30)
+		ef_meminfo(fx.root, GIB_KIB(8), GIB_KIB(8) * (i % 2 ? 2 : 30)
 		    / 100);
 		rc = tick(5000);
 		ck_assert_msg(rc == 0, "%s: tick %d", strerror(-errs[i]), rc);
@@ -126,7 +125,7 @@ START_TEST(test_actuator_errors)
 	/* the connection lost mid-plan: the caller hears it */
 	fx.a.rec.rc_balloon = -ENOTCONN;
 	fx.a.rec.rc_memtune = -ENOTCONN;
-	ef_meminfo(fx.root, 8 * GIB_KIB, 8 * GIB_KIB * 30 / 100);
+	ef_meminfo(fx.root, GIB_KIB(8), GIB_KIB(8) * 30 / 100);
 	ck_assert_int_eq(tick(5000), -ENOTCONN);
 	ck_assert(fx.e.last_act.transient);
 	/* the libvirt steps stop at the first -ENOTCONN */
@@ -147,7 +146,7 @@ START_TEST(test_domain_vanishes_before_act)
 	assert_healthy_tick();
 	/* collect and decide, then the domain goes away, then act */
 	fx.now += 5000;
-	ef_meminfo(fx.root, 8 * GIB_KIB, 8 * GIB_KIB * 2 / 100);
+	ef_meminfo(fx.root, GIB_KIB(8), GIB_KIB(8) * 2 / 100);
 	ck_assert_int_eq(engine_collect(&fx.e, fx.now), 0);
 	ef_guest_load(&fx.e, fx.t++);
 	ck_assert_int_eq(engine_decide(&fx.e, fx.now, 0), 0);
@@ -210,7 +209,7 @@ START_TEST(test_blind_no_action)
 	ck_assert_uint_eq(fx.a.rec.nr_calls, 0);
 
 	/* libvirt gone: no guests seen, nothing done */
-	ef_meminfo(fx.root, 8 * GIB_KIB, 8 * GIB_KIB * 2 / 100);
+	ef_meminfo(fx.root, GIB_KIB(8), GIB_KIB(8) * 2 / 100);
 	engine_disconnect(&fx.e);
 	fx.a.conn = NULL;
 	ck_assert_int_eq(tick(5000), -ENOTCONN);
@@ -322,7 +321,7 @@ START_TEST(test_clock_jumps)
 
 	assert_healthy_tick();
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
-		ef_meminfo(fx.root, 8 * GIB_KIB, 8 * GIB_KIB *
+		ef_meminfo(fx.root, GIB_KIB(8), GIB_KIB(8) *
 		    (int64_t)(i % 3 == 0 ? 1 : 40) / 100);
 		ck_assert_msg(tick(steps[i]) == 0, "step %zu", i);
 		ck_assert_int_eq(fx.e.last_act.failed, 0);
@@ -468,7 +467,7 @@ END_TEST
 START_TEST(test_dry_run_keeps_operator_hard_limit)
 {
 	const char *victim = "00000001-6d74-4000-8000-000000000001";
-	int64_t over = policy_qemu_overhead_kib(&fx.e.cfg.policy, 2 * GIB_KIB);
+	int64_t over = policy_qemu_overhead_kib(&fx.e.cfg.policy, GIB_KIB(2));
 	int64_t hard_op = 1800 * 1024 + over;
 	const struct guest_plan *gp = NULL;
 	virTypedParameter p;
@@ -602,7 +601,7 @@ START_TEST(test_own_hard_limit_survives_restart)
 		gp = plan_guest(victim);
 		ck_assert_ptr_nonnull(gp);
 		/* memtuned's own: it does not cap the guest's ceiling */
-		ck_assert_int_eq(gp->ceiling_kib, 2 * GIB_KIB);
+		ck_assert_int_eq(gp->ceiling_kib, GIB_KIB(2));
 		if (cases[i].balloon_moves) {
 			/* still stuck: still held by the limit */
 			ck_assert_int_eq(gp->state, GPS_UNCOOPERATIVE);

@@ -27,6 +27,8 @@ START_TEST(test_fixture_new)
 	ht_use_fixture(HT_FIXTURE_NEW);
 	ck_assert_int_eq(ksm_read(&k, err, sizeof(err)), 0);
 	ck_assert(k.present);
+	/* the page pages_* count is this machine's */
+	ck_assert_int_eq(k.page_kib, sysconf(_SC_PAGESIZE) / 1024);
 	ck_assert_int_eq(k.run, 0);
 	ck_assert_int_eq(k.pages_to_scan, 100);
 	ck_assert_int_eq(k.sleep_millisecs, 20);
@@ -115,6 +117,7 @@ START_TEST(test_no_ksm)
 	ck_assert_int_eq(ksm_read(&k, err, sizeof(err)), 0);
 	ck_assert(!k.present);
 	ck_assert(!MT_PRESENT(k.run));
+	ck_assert(!MT_PRESENT(k.page_kib));
 	ck_assert_str_eq(k.advisor_mode, "");
 	ht_put(root, "/proc/1/comm", "init\n");
 	ck_assert_int_eq(ksmd_find_pid(&pid), -ESRCH);
@@ -287,6 +290,40 @@ START_TEST(test_live)
 }
 END_TEST
 
+/* What merging saves, from whichever counter the kernel has, in the
+ * page size the snapshot says. */
+static const struct saved_case {
+	const char *what;
+	bool present;
+	int64_t general_profit, pages_sharing, page_kib, want_kib;
+} saved_cases[] = {
+	{ "no KSM", false, 1 << 20, 100, 4, MT_ABSENT },
+	{ "general_profit, bytes", true, 1 << 20, 100, 4, 1024 },
+	{ "general_profit wins", true, 8192, 100000, 64, 8 },
+	{ "a loss", true, -8192, 100, 4, -8 },
+	{ "pages_sharing, 4 KiB pages", true, MT_ABSENT, 100, 4, 400 },
+	{ "pages_sharing, 64 KiB pages", true, MT_ABSENT, 100, 64, 6400 },
+	{ "page size unknown: 4 KiB", true, MT_ABSENT, 100, MT_ABSENT, 400 },
+	{ "page size 0: 4 KiB", true, MT_ABSENT, 100, 0, 400 },
+	{ "nothing merged", true, MT_ABSENT, 0, 4, 0 },
+	{ "neither counter", true, MT_ABSENT, MT_ABSENT, 4, MT_ABSENT },
+};
+
+START_TEST(test_saved_kib)
+{
+	const struct saved_case *c = &saved_cases[_i];
+	struct host_snapshot h;
+
+	host_snapshot_init(&h);
+	h.ksm.present = c->present;
+	h.ksm.general_profit = c->general_profit;
+	h.ksm.pages_sharing = c->pages_sharing;
+	h.ksm.page_kib = c->page_kib;
+	ck_assert_msg(host_ksm_saved_kib(&h.ksm) == c->want_kib,
+	    "%s: %lld KiB", c->what, (long long)host_ksm_saved_kib(&h.ksm));
+}
+END_TEST
+
 Suite *
 ksm_suite(void)
 {
@@ -297,6 +334,8 @@ ksm_suite(void)
 	tcase_add_test(tc, test_fixture_new);
 	tcase_add_test(tc, test_fixture_old);
 	tcase_add_test(tc, test_live);
+	tcase_add_loop_test(tc, test_saved_kib, 0,
+	    (int)ARRAY_SIZE(saved_cases));
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(ts, scratch_setup, scratch_teardown);

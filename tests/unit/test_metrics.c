@@ -26,8 +26,6 @@
 
 Suite *metrics_suite(void);
 
-#define KIB_MIB(m) ((int64_t)(m) * 1024)
-
 /* ----------------------------------------------------------- fixtures */
 
 static struct guest_snapshot guests[2];
@@ -41,9 +39,9 @@ build(void)
 	struct host_snapshot *h = &snap.host;
 
 	host_snapshot_init(h);
-	h->mem.mem_total_kib = KIB_MIB(16384);
-	h->mem.mem_avail_kib = KIB_MIB(3000);
-	h->mem.mem_free_kib = KIB_MIB(1000);
+	h->mem.mem_total_kib = MIB_KIB(16384);
+	h->mem.mem_avail_kib = MIB_KIB(3000);
+	h->mem.mem_free_kib = MIB_KIB(1000);
 	h->vm.pgmajfault = 1234;
 	h->vm.pgmajfault_per_s = 7;
 	h->vm.refault_per_s = 50;
@@ -80,26 +78,26 @@ build(void)
 		snprintf(g->uuid, sizeof(g->uuid),
 		    "00000000-0000-4000-8000-%012d", i);
 		g->id = i + 1;
-		g->max_kib = KIB_MIB(4096);
-		g->actual_kib = KIB_MIB(3072);
-		g->usable_kib = KIB_MIB(1024);
-		g->rss_kib = KIB_MIB(2500);
+		g->max_kib = MIB_KIB(4096);
+		g->actual_kib = MIB_KIB(3072);
+		g->usable_kib = MIB_KIB(1024);
+		g->rss_kib = MIB_KIB(2500);
 		g->stats = GUEST_STATS_OK;
 	}
 	mt_strlcpy(guests[0].name, "web1", sizeof(guests[0].name));
 	/* a name with every character the format escapes */
 	mt_strlcpy(guests[1].name, "a\"b\\c\nd", sizeof(guests[1].name));
 	guests[1].stats = GUEST_STATS_STALE;
-	guests[1].soft_limit_kib = KIB_MIB(2048);
-	guests[1].hard_limit_kib = KIB_MIB(3584);
+	guests[1].soft_limit_kib = MIB_KIB(2048);
+	guests[1].hard_limit_kib = MIB_KIB(3584);
 	snap.guests = guests;
 	snap.nr_guests = 2;
 
 	ck_assert_int_eq(policy_plan_init(&plan, 2), 0);
 	plan.pressure = PRESSURE_TIGHT;
-	plan.reserve_kib = KIB_MIB(1024);
-	plan.target_avail_kib = KIB_MIB(2048);
-	plan.taken_kib = KIB_MIB(512);
+	plan.reserve_kib = MIB_KIB(1024);
+	plan.target_avail_kib = MIB_KIB(2048);
+	plan.taken_kib = MIB_KIB(512);
 	plan.given_kib = 0;
 	plan.next_interval_ms = 2500;
 	plan.ksm.run = plan.ksm.pages_to_scan = plan.ksm.sleep_millisecs =
@@ -118,18 +116,18 @@ build(void)
 		mt_strlcpy(gp->name, guests[i].name, sizeof(gp->name));
 		gp->state = GPS_OK;
 		gp->action = ACT_NONE;
-		gp->floor_kib = KIB_MIB(1024);
-		gp->ceiling_kib = KIB_MIB(4096);
-		gp->need_kib = KIB_MIB(2560);
+		gp->floor_kib = MIB_KIB(1024);
+		gp->ceiling_kib = MIB_KIB(4096);
+		gp->need_kib = MIB_KIB(2560);
 		/* as the policy gives it with cap_config's headroom_min */
-		gp->headroom_kib = KIB_MIB(256);
+		gp->headroom_kib = MIB_KIB(256);
 		gp->actual_kib = guests[i].actual_kib;
 		gp->target_kib = guests[i].actual_kib;
 		gp->soft_limit_kib = gp->hard_limit_kib = MT_ABSENT;
 		gp->swap_hard_limit_kib = gp->memory_low_kib = MT_ABSENT;
 	}
 	plan.guests[0].action = ACT_BALLOON;
-	plan.guests[0].target_kib = KIB_MIB(2560);
+	plan.guests[0].target_kib = MIB_KIB(2560);
 	plan.guests[1].state = GPS_STALE;
 
 	metrics_counters_init(&ctr);
@@ -266,9 +264,9 @@ START_TEST(test_render_guest_features)
 	guests[0].backing.free_page_reporting = true;
 	guests[0].backing.autodeflate = true;
 	vm->count = 2;
-	vm->size_kib = KIB_MIB(4096);
-	vm->requested_kib = KIB_MIB(1024);
-	vm->current_kib = KIB_MIB(1000);
+	vm->size_kib = MIB_KIB(4096);
+	vm->requested_kib = MIB_KIB(1024);
+	vm->current_kib = MIB_KIB(1000);
 	vm->block_kib = 2048;
 	t = render(NULL);
 	snprintf(line, sizeof(line), "memtuned_guest_balloon_features{%s,"
@@ -447,12 +445,12 @@ static void
 cap_config(void)
 {
 	policy_config_defaults(&cap_pc);
-	cap_pc.reserve_kib = KIB_MIB(1024);
-	cap_pc.qemu_overhead_kib = KIB_MIB(100);
+	cap_pc.reserve_kib = MIB_KIB(1024);
+	cap_pc.qemu_overhead_kib = MIB_KIB(100);
 	cap_pc.qemu_overhead_pmy = 0;
 	cap_pc.floor_default_pmy = 2500;
 	cap_pc.headroom_pmy = 0;
-	cap_pc.headroom_min_kib = KIB_MIB(256);
+	cap_pc.headroom_min_kib = MIB_KIB(256);
 	snap.host.time_ms = 100000;
 	capacity_result_init(&cap_res);
 }
@@ -468,7 +466,7 @@ render_cap(void)
 	size_t len;
 
 	ck_assert_int_eq(capacity_estimate_plan(&cap_pc, &snap, &plan,
-	    KIB_MIB(2048), &cap_res), 0);
+	    MIB_KIB(2048), &cap_res), 0);
 	ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr, 0, &out,
 	    &len), 0);
 	ck_assert_uint_eq(strlen(out), len);
@@ -514,7 +512,7 @@ START_TEST(test_render_capacity_follows_inputs)
 
 	cap_config();
 	/* 2 GiB less host memory: 4920 MiB without overcommit, 2 guests */
-	snap.host.mem.mem_total_kib = KIB_MIB(14336);
+	snap.host.mem.mem_total_kib = MIB_KIB(14336);
 	/* web1's stats go stale: ballooning counts nobody */
 	guests[0].stats = GUEST_STATS_STALE;
 	/* no KSM: nothing measured, nothing added */
@@ -530,7 +528,7 @@ START_TEST(test_render_capacity_follows_inputs)
 	free(t);
 
 	/* overcommitted past the safe level: negative headroom, 0 fit */
-	snap.host.mem.mem_total_kib = KIB_MIB(8192);
+	snap.host.mem.mem_total_kib = MIB_KIB(8192);
 	t = render_cap();
 	ck_line(t, "memtuned_capacity_headroom_bytes{level=\"no-overcommit\"} -1283457024");
 	ck_line(t, "memtuned_capacity_vms{level=\"no-overcommit\"} 0");
@@ -569,15 +567,15 @@ START_TEST(test_render_capacity_numa)
 	/* the reserve splits 512/512 MiB: node 0 is short of its part,
 	 * node 1 has 2388 MiB above it, room for one 2148 MiB guest */
 	hn->nr_nodes = 2;
-	hn->node_total_kib[0] = hn->node_total_kib[1] = KIB_MIB(8192);
-	hn->node_free_kib[0] = KIB_MIB(100);
-	hn->node_free_kib[1] = KIB_MIB(2900);
+	hn->node_total_kib[0] = hn->node_total_kib[1] = MIB_KIB(8192);
+	hn->node_free_kib[0] = MIB_KIB(100);
+	hn->node_free_kib[1] = MIB_KIB(2900);
 	t = render_cap();
 	ck_line(t, "memtuned_capacity_node_vms{node=\"0\"} 0");
 	ck_line(t, "memtuned_capacity_node_vms{node=\"1\"} 1");
 	ck_line(t, "memtuned_capacity_numa_unbalanced 1");
 	free(t);
-	hn->node_free_kib[0] = KIB_MIB(2900);
+	hn->node_free_kib[0] = MIB_KIB(2900);
 	t = render_cap();
 	ck_line(t, "memtuned_capacity_node_vms{node=\"0\"} 1");
 	ck_line(t, "memtuned_capacity_numa_unbalanced 0");
@@ -680,7 +678,7 @@ START_TEST(test_render_per_guest_switch)
 
 	cap_config();
 	ck_assert_int_eq(capacity_estimate_plan(&cap_pc, &snap, &plan,
-	    KIB_MIB(2048), &cap_res), 0);
+	    MIB_KIB(2048), &cap_res), 0);
 	ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr, 0, &text[0],
 	    &len), 0);
 	ck_assert_int_eq(metrics_render(&snap, &plan, &mc, &ctr,
@@ -735,28 +733,28 @@ START_TEST(test_count_plan)
 		memset(gp, 0, sizeof(*gp));
 		gp->state = GPS_OK;
 		gp->action = ACT_BALLOON;
-		gp->floor_kib = KIB_MIB(1024);
-		gp->ceiling_kib = KIB_MIB(4096);
-		gp->need_kib = KIB_MIB(2048);
-		gp->actual_kib = KIB_MIB(3072);
-		gp->target_kib = KIB_MIB(3072);
+		gp->floor_kib = MIB_KIB(1024);
+		gp->ceiling_kib = MIB_KIB(4096);
+		gp->need_kib = MIB_KIB(2048);
+		gp->actual_kib = MIB_KIB(3072);
+		gp->target_kib = MIB_KIB(3072);
 		gp->soft_limit_kib = gp->hard_limit_kib = MT_ABSENT;
 		gp->swap_hard_limit_kib = gp->memory_low_kib = MT_ABSENT;
 	}
-	p.guests[0].target_kib = KIB_MIB(2048);		/* reclaim */
-	p.guests[1].need_kib = KIB_MIB(3500);		/* give */
-	p.guests[1].target_kib = KIB_MIB(3500);
-	p.guests[2].target_kib = KIB_MIB(4096);		/* grow */
-	p.guests[3].actual_kib = KIB_MIB(512);		/* bounds */
-	p.guests[3].target_kib = KIB_MIB(1024);
+	p.guests[0].target_kib = MIB_KIB(2048);		/* reclaim */
+	p.guests[1].need_kib = MIB_KIB(3500);		/* give */
+	p.guests[1].target_kib = MIB_KIB(3500);
+	p.guests[2].target_kib = MIB_KIB(4096);		/* grow */
+	p.guests[3].actual_kib = MIB_KIB(512);		/* bounds */
+	p.guests[3].target_kib = MIB_KIB(1024);
 	p.guests[4].state = GPS_UNCOOPERATIVE;		/* retry + squeeze */
 	p.guests[4].action = ACT_BOTH;
-	p.guests[4].target_kib = KIB_MIB(2048);
-	p.guests[4].hard_limit_kib = KIB_MIB(2600);
+	p.guests[4].target_kib = MIB_KIB(2048);
+	p.guests[4].hard_limit_kib = MIB_KIB(2600);
 	p.guests[5].action = ACT_MEMTUNE;		/* release */
 	p.guests[5].hard_limit_kib = POLICY_LIMIT_UNLIMITED;
 	p.guests[6].action = ACT_MEMTUNE;		/* limits */
-	p.guests[6].soft_limit_kib = KIB_MIB(2000);
+	p.guests[6].soft_limit_kib = MIB_KIB(2000);
 	/* guests[7]: a balloon action with target == actual sends nothing */
 
 	p.ksm.change = true;
@@ -851,13 +849,13 @@ START_TEST(test_count_only_applied)
 		memset(gp, 0, sizeof(*gp));
 		gp->state = GPS_UNCOOPERATIVE;
 		gp->action = ACT_BOTH;
-		gp->floor_kib = KIB_MIB(1024);
-		gp->ceiling_kib = KIB_MIB(4096);
-		gp->actual_kib = KIB_MIB(3072);
-		gp->target_kib = KIB_MIB(2048);
+		gp->floor_kib = MIB_KIB(1024);
+		gp->ceiling_kib = MIB_KIB(4096);
+		gp->actual_kib = MIB_KIB(3072);
+		gp->target_kib = MIB_KIB(2048);
 		gp->need_kib = MT_ABSENT;
-		gp->hard_limit_kib = KIB_MIB(2400);
-		gp->soft_limit_kib = KIB_MIB(2300);
+		gp->hard_limit_kib = MIB_KIB(2400);
+		gp->soft_limit_kib = MIB_KIB(2300);
 		gp->swap_hard_limit_kib = gp->memory_low_kib = MT_ABSENT;
 		/* a stuck balloon asked again is a "retry" */
 		out.guests[0].balloon = cases[i].balloon;

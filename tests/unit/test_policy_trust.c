@@ -10,8 +10,6 @@
 
 Suite *policy_trust_suite(void);
 
-#define GIB MIB_KIB(1024)
-
 enum field { F_FLOOR, F_CEILING, F_SHARES, F_EXCLUDE };
 
 /* One guest of 4 GiB max memory with the defaults: floor_default 30%
@@ -32,25 +30,25 @@ static const struct trust_case {
 	bool low_refused;
 } cases[] = {
 	{ "trust metadata floor", METADATA_TRUST, false, F_FLOOR,
-	    SRC_METADATA, 3 * GIB, MT_ABSENT, 3 * GIB, SRC_METADATA,
+	    SRC_METADATA, GIB_KIB(3), MT_ABSENT, GIB_KIB(3), SRC_METADATA,
 	    MT_ABSENT, false },
 	{ "bounded metadata floor capped", METADATA_BOUNDED, false, F_FLOOR,
-	    SRC_METADATA, 3 * GIB, MT_ABSENT, 2 * GIB, SRC_METADATA, 3 * GIB,
-	    true },
+	    SRC_METADATA, GIB_KIB(3), MT_ABSENT, GIB_KIB(2), SRC_METADATA,
+	    GIB_KIB(3), true },
 	{ "bounded metadata floor at the cap", METADATA_BOUNDED, false,
-	    F_FLOOR, SRC_METADATA, 2 * GIB, MT_ABSENT, 2 * GIB, SRC_METADATA,
+	    F_FLOOR, SRC_METADATA, GIB_KIB(2), MT_ABSENT, GIB_KIB(2), SRC_METADATA,
 	    MT_ABSENT, true },
 	{ "bounded metadata floor under it", METADATA_BOUNDED, false,
-	    F_FLOOR, SRC_METADATA, GIB, MT_ABSENT, GIB, SRC_METADATA,
+	    F_FLOOR, SRC_METADATA, GIB_KIB(1), MT_ABSENT, GIB_KIB(1), SRC_METADATA,
 	    MT_ABSENT, true },
 	{ "ignore metadata floor", METADATA_IGNORE, false, F_FLOOR,
-	    SRC_METADATA, 3 * GIB, MT_ABSENT, MT_ABSENT, SRC_DEFAULT,
+	    SRC_METADATA, GIB_KIB(3), MT_ABSENT, MT_ABSENT, SRC_DEFAULT,
 	    MT_ABSENT, false },
 	{ "bounded config floor", METADATA_BOUNDED, false, F_FLOOR,
-	    SRC_CONFIG, 3 * GIB, MT_ABSENT, 3 * GIB, SRC_CONFIG, MT_ABSENT,
+	    SRC_CONFIG, GIB_KIB(3), MT_ABSENT, GIB_KIB(3), SRC_CONFIG, MT_ABSENT,
 	    false },
 	{ "ignore config floor", METADATA_IGNORE, false, F_FLOOR, SRC_CONFIG,
-	    3 * GIB, MT_ABSENT, 3 * GIB, SRC_CONFIG, MT_ABSENT, false },
+	    GIB_KIB(3), MT_ABSENT, GIB_KIB(3), SRC_CONFIG, MT_ABSENT, false },
 	{ "bounded default floor", METADATA_BOUNDED, false, F_FLOOR,
 	    SRC_DEFAULT, MT_ABSENT, MT_ABSENT, MT_ABSENT, SRC_DEFAULT,
 	    MT_ABSENT, false },
@@ -62,10 +60,10 @@ static const struct trust_case {
 	    METADATA_BOUNDED, false, F_CEILING, SRC_METADATA, MIB_KIB(512),
 	    MT_ABSENT, 1258291, SRC_METADATA, MIB_KIB(512), false },
 	{ "bounded metadata ceiling raised to the config floor",
-	    METADATA_BOUNDED, false, F_CEILING, SRC_METADATA, GIB,
-	    MIB_KIB(1536), MIB_KIB(1536), SRC_METADATA, GIB, false },
+	    METADATA_BOUNDED, false, F_CEILING, SRC_METADATA, GIB_KIB(1),
+	    MIB_KIB(1536), MIB_KIB(1536), SRC_METADATA, GIB_KIB(1), false },
 	{ "bounded metadata ceiling above the floor", METADATA_BOUNDED,
-	    false, F_CEILING, SRC_METADATA, 2 * GIB, MT_ABSENT, 2 * GIB,
+	    false, F_CEILING, SRC_METADATA, GIB_KIB(2), MT_ABSENT, GIB_KIB(2),
 	    SRC_METADATA, MT_ABSENT, false },
 	{ "bounded config ceiling under the floor", METADATA_BOUNDED, false,
 	    F_CEILING, SRC_CONFIG, MIB_KIB(512), MT_ABSENT, MIB_KIB(512),
@@ -204,15 +202,15 @@ static const struct low_case {
 	int64_t want_low_floor_kib;	/* memory.low less the overhead */
 } low_cases[] = {
 	{ "trust: metadata floor protected", METADATA_TRUST, SRC_METADATA,
-	    3 * GIB, 3 * GIB, 3 * GIB },
+	    GIB_KIB(3), GIB_KIB(3), GIB_KIB(3) },
 	{ "bounded: capped metadata floor not protected", METADATA_BOUNDED,
-	    SRC_METADATA, 3 * GIB, 2 * GIB, 1258291 },
+	    SRC_METADATA, GIB_KIB(3), GIB_KIB(2), 1258291 },
 	{ "bounded: small metadata floor not protected", METADATA_BOUNDED,
-	    SRC_METADATA, GIB, GIB, 1258291 },
+	    SRC_METADATA, GIB_KIB(1), GIB_KIB(1), 1258291 },
 	{ "bounded: config floor protected", METADATA_BOUNDED, SRC_CONFIG,
-	    3 * GIB, 3 * GIB, 3 * GIB },
+	    GIB_KIB(3), GIB_KIB(3), GIB_KIB(3) },
 	{ "ignore: metadata floor dropped", METADATA_IGNORE, SRC_METADATA,
-	    3 * GIB, 1258291, 1258291 },
+	    GIB_KIB(3), 1258291, 1258291 },
 	{ "bounded: default floor protected", METADATA_BOUNDED, SRC_DEFAULT,
 	    MT_ABSENT, 1258291, 1258291 },
 };
@@ -306,7 +304,7 @@ START_TEST(test_ceiling_from_libvirt)
 	snap.nr_guests = 1;
 	ck_assert_int_eq(policy_decide(&c, &snap, &s, 0, &p), 0);
 	ck_assert_int_eq(p.guests[0].input.ceiling_src, SRC_DEFAULT);
-	g.hard_limit_kib = 3 * GIB;
+	g.hard_limit_kib = GIB_KIB(3);
 	ck_assert_int_eq(policy_decide(&c, &snap, &s, 0, &p), 0);
 	ck_assert_int_eq(p.guests[0].input.ceiling_src, SRC_LIBVIRT);
 	ck_assert_str_eq(guest_input_source_name(SRC_LIBVIRT), "libvirt");

@@ -5,6 +5,7 @@
  * policy_decide on fixture snapshots, so the figures are the policy's
  * own. */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -885,6 +886,43 @@ START_TEST(test_advice_table)
 }
 END_TEST
 
+/* The rebalance answer's keys, the daemon's and memtunectl's: exactly
+ * these, in this order, for each outcome. */
+static const struct rebalance_case {
+	int rc;
+	bool acted, reserve;
+	const char *json;
+} rebalance_cases[] = {
+	{ 0, true, false, "{\"rebalance_rc\":0,\"acted\":true}" },
+	{ 0, false, false, "{\"rebalance_rc\":0,\"acted\":false}" },
+	{ 0, true, true, "{\"rebalance_rc\":0,\"acted\":true,"
+	    "\"reserve_possible_kib\":524288}" },
+	{ -ENOSPC, false, true, "{\"rebalance_rc\":-28,\"acted\":false,"
+	    "\"reserve_possible_kib\":524288}" },
+	{ -EIO, false, false, "{\"rebalance_rc\":-5,\"acted\":false,"
+	    "\"ok\":false,\"error\":\"no guest answered\"}" },
+	{ -EIO, false, true, "{\"rebalance_rc\":-5,\"acted\":false,"
+	    "\"reserve_possible_kib\":524288,\"ok\":false,"
+	    "\"error\":\"no guest answered\"}" },
+};
+
+START_TEST(test_rebalance_answer)
+{
+	const struct rebalance_case *c = &rebalance_cases[_i];
+	struct engine *e = calloc(1, sizeof(*e));
+	struct json_object *o = json_object_new_object();
+
+	ck_assert_ptr_nonnull(e);
+	e->plan.reserve_possible_kib = 524288;
+	snprintf(e->last_error, sizeof(e->last_error), "no guest answered");
+	report_add_rebalance(o, e, c->rc, c->acted, c->reserve);
+	ck_assert_str_eq(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN), c->json);
+	json_object_put(o);
+	free(e);
+}
+END_TEST
+
 Suite *
 report_suite(void)
 {
@@ -912,6 +950,8 @@ report_suite(void)
 	tcase_add_test(tc, test_fit_name_small_buffer);
 	tcase_add_test(tc, test_schema_first);
 	tcase_add_test(tc, test_explain_json);
+	tcase_add_loop_test(tc, test_rebalance_answer, 0,
+	    (int)(sizeof(rebalance_cases) / sizeof(rebalance_cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

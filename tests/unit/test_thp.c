@@ -1,5 +1,6 @@
-/* test_thp.c - THP selectors and khugepaged knobs: fixtures, the
- * bracketed-choice parser, malformed files, writes, live. */
+/* test_thp.c - THP selectors and khugepaged knobs: fixtures,
+ * malformed files, writes, live (the bracketed-choice parser is
+ * mt_sysfs_choice, in test_util.c). */
 #include <check.h>
 #include <errno.h>
 #include <string.h>
@@ -11,35 +12,6 @@
 Suite *thp_suite(void);
 
 static char err[256];
-
-START_TEST(test_choice)
-{
-	char out[24];
-
-	ck_assert_int_eq(thp_parse_choice("always [madvise] never\n", out,
-	    sizeof(out)), 0);
-	ck_assert_str_eq(out, "madvise");
-	ck_assert_int_eq(thp_parse_choice("[always] madvise never", out,
-	    sizeof(out)), 0);
-	ck_assert_str_eq(out, "always");
-	ck_assert_int_eq(thp_parse_choice("always defer [defer+madvise] "
-	    "madvise never\n", out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "defer+madvise");
-	ck_assert_int_eq(thp_parse_choice("always madvise never\n", out,
-	    sizeof(out)), -EINVAL);
-	ck_assert_int_eq(thp_parse_choice("", out, sizeof(out)), -EINVAL);
-	ck_assert_int_eq(thp_parse_choice("[always] [never]\n", out,
-	    sizeof(out)), -EINVAL);
-	ck_assert_int_eq(thp_parse_choice("[] never\n", out, sizeof(out)),
-	    -EINVAL);
-	ck_assert_int_eq(thp_parse_choice("[always never\n", out,
-	    sizeof(out)), -EINVAL);
-	ck_assert_int_eq(thp_parse_choice("[a b] c\n", out, sizeof(out)),
-	    -EINVAL);
-	ck_assert_int_eq(thp_parse_choice("x [madvise]\n", out, 4),
-	    -ENAMETOOLONG);
-}
-END_TEST
 
 START_TEST(test_fixture_new)
 {
@@ -99,31 +71,31 @@ START_TEST(test_absent_and_bad)
 	ck_assert(!MT_PRESENT(t.khugepaged_pages_to_scan));
 
 	/* a partial directory: what is there is read, the rest is absent */
-	ht_put(root, THP_DIR "/enabled", "[always] madvise never\n");
+	ht_put(root, THP_DIR "enabled", "[always] madvise never\n");
 	ck_assert_int_eq(thp_read(&t, err, sizeof(err)), 0);
 	ck_assert(t.present);
 	ck_assert_str_eq(t.enabled, "always");
 	ck_assert_str_eq(t.defrag, "");
 	ck_assert(!MT_PRESENT(t.khugepaged_full_scans));
 
-	ht_put(root, THP_DIR "/defrag", "always defer never\n");
+	ht_put(root, THP_DIR "defrag", "always defer never\n");
 	ck_assert_int_eq(thp_read(&t, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "/sys/kernel/mm/transparent_hugepage/defrag: "
 	    "no single [choice] in \"always defer never\"");
 
-	ht_put(root, THP_DIR "/defrag", "[never]\n");
-	ht_put(root, THP_DIR "/khugepaged/pages_to_scan", "4096 pages\n");
+	ht_put(root, THP_DIR "defrag", "[never]\n");
+	ht_put(root, THP_DIR "khugepaged/pages_to_scan", "4096 pages\n");
 	ck_assert_int_eq(thp_read(&t, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "/sys/kernel/mm/transparent_hugepage/"
 	    "khugepaged/pages_to_scan: not an integer");
 	ck_assert(!MT_PRESENT(t.khugepaged_pages_to_scan));
 
-	ht_put(root, THP_DIR "/khugepaged/pages_to_scan", "-1\n");
+	ht_put(root, THP_DIR "khugepaged/pages_to_scan", "-1\n");
 	ck_assert_int_eq(thp_read(&t, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "/sys/kernel/mm/transparent_hugepage/"
 	    "khugepaged/pages_to_scan: negative");
 
-	ht_put(root, THP_DIR "/khugepaged/pages_to_scan", "512\n");
+	ht_put(root, THP_DIR "khugepaged/pages_to_scan", "512\n");
 	ck_assert_int_eq(thp_read(&t, err, sizeof(err)), 0);
 	ck_assert_int_eq(t.khugepaged_pages_to_scan, 512);
 	ck_assert_str_eq(t.defrag, "never");
@@ -134,11 +106,11 @@ START_TEST(test_writes)
 {
 	char path[PATH_MAX], got[64];
 
-	ht_put(root, THP_DIR "/enabled", "always [madvise] never\n");
-	ht_put(root, THP_DIR "/khugepaged/pages_to_scan", "4096\n");
+	ht_put(root, THP_DIR "enabled", "always [madvise] never\n");
+	ht_put(root, THP_DIR "khugepaged/pages_to_scan", "4096\n");
 	ck_assert_int_eq(thp_write_knob("pages_to_scan", 512), 0);
 	snprintf(path, sizeof(path), "%s%s", root,
-	    THP_DIR "/khugepaged/pages_to_scan");
+	    THP_DIR "khugepaged/pages_to_scan");
 	ht_slurp(path, got, sizeof(got));
 	ck_assert_str_eq(got, "512");
 	ck_assert_int_eq(thp_write_knob("pages_to_scan", -5), -EINVAL);
@@ -147,7 +119,7 @@ START_TEST(test_writes)
 	ck_assert_int_eq(thp_write_knob("max_ptes_none", 0), -ENOENT);
 
 	ck_assert_int_eq(thp_write_choice("enabled", "never"), 0);
-	snprintf(path, sizeof(path), "%s%s", root, THP_DIR "/enabled");
+	snprintf(path, sizeof(path), "%s%s", root, THP_DIR "enabled");
 	ht_slurp(path, got, sizeof(got));
 	ck_assert_str_eq(got, "never");
 	ck_assert_int_eq(thp_write_choice("enabled", "defer"), -EINVAL);
@@ -183,7 +155,6 @@ thp_suite(void)
 	TCase *tc = tcase_create("fixtures");
 	TCase *ts = tcase_create("scratch");
 
-	tcase_add_test(tc, test_choice);
 	tcase_add_test(tc, test_fixture_new);
 	tcase_add_test(tc, test_fixture_old);
 	tcase_add_test(tc, test_live);

@@ -254,6 +254,134 @@ START_TEST(test_escape_truncation)
 }
 END_TEST
 
+/* Every shape of selector file: the kernel's, and the odd ones a parser
+ * must refuse rather than half-read. */
+static const struct choice_case {
+	const char *buf;
+	size_t len;			/* of out; 0: all of it */
+	int rc;
+	const char *word;
+} choice_cases[] = {
+	{ "always [madvise] never\n", 0, 0, "madvise" },
+	{ "[always] madvise never", 0, 0, "always" },
+	{ "always defer [defer+madvise] madvise never\n", 0, 0,
+	    "defer+madvise" },
+	{ "[none] scan-time\n", 0, 0, "none" },
+	{ "[x]", 2, 0, "x" },				/* just fits */
+	{ "x [madvise]\n", 4, -ENAMETOOLONG, NULL },
+	{ "[xx]", 2, -ENAMETOOLONG, NULL },
+	{ "", 0, -EINVAL, NULL },			/* empty file */
+	{ "\n", 0, -EINVAL, NULL },
+	{ "always madvise never\n", 0, -EINVAL, NULL },	/* no brackets */
+	{ "100\n", 0, -EINVAL, NULL },			/* a number knob */
+	{ "[always] [never]\n", 0, -EINVAL, NULL },	/* two */
+	{ "[] never\n", 0, -EINVAL, NULL },		/* empty word */
+	{ "[always never\n", 0, -EINVAL, NULL },	/* not closed */
+	{ "always] never\n", 0, -EINVAL, NULL },	/* not opened */
+	{ "never ]always[\n", 0, -EINVAL, NULL },	/* back to front */
+	{ "[a b] c\n", 0, -EINVAL, NULL },		/* a blank inside */
+	{ "[madvise]] never\n", 0, -EINVAL, NULL },
+};
+
+START_TEST(test_sysfs_choice)
+{
+	const struct choice_case *c = &choice_cases[_i];
+	char out[32];
+	size_t len = c->len ? c->len : sizeof(out);
+
+	memset(out, 'X', sizeof(out));
+	ck_assert_msg(mt_sysfs_choice(c->buf, out, len) == c->rc,
+	    "case %d: \"%s\"", _i, c->buf);
+	if (c->word != NULL)
+		ck_assert_str_eq(out, c->word);
+}
+END_TEST
+
+/* a selector line far past any buffer: the word is found wherever it is,
+ * and one longer than the buffer is refused, not cut */
+START_TEST(test_sysfs_choice_long)
+{
+	char buf[4096], out[24];
+	size_t n;
+
+	memset(buf, 'a', sizeof(buf));
+	buf[sizeof(buf) - 1] = '\0';
+	memcpy(buf + 3000, " [never] ", 9);
+	ck_assert_int_eq(mt_sysfs_choice(buf, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "never");
+	n = (size_t)snprintf(buf, sizeof(buf), "[");
+	memset(buf + n, 'w', 3000);
+	strcpy(buf + n + 3000, "]\n");
+	ck_assert_int_eq(mt_sysfs_choice(buf, out, sizeof(out)),
+	    -ENAMETOOLONG);
+}
+END_TEST
+
+/* The formatter every err and reason buffer goes through. */
+static const struct setmsg_case {
+	size_t len;			/* of the buffer handed over */
+	const char *arg;
+	const char *want;		/* NULL: the buffer untouched */
+} setmsg_cases[] = {
+	{ 32, "memory.stat", "memory.stat: missing" },
+	{ 12, "memory.stat", "memory.stat" },	/* cut */
+	{ 5, "memory.stat", "memo" },
+	{ 1, "memory.stat", "" },
+	{ 0, "memory.stat", NULL },			/* no message wanted */
+	{ 32, "", ": missing" },
+};
+
+START_TEST(test_setmsg)
+{
+	const struct setmsg_case *c = &setmsg_cases[_i];
+	char buf[40];
+
+	memset(buf, 'X', sizeof(buf));
+	buf[sizeof(buf) - 1] = '\0';
+	mt_setmsg(buf, c->len, "%s: missing", c->arg);
+	if (c->want != NULL)
+		ck_assert_str_eq(buf, c->want);
+	else
+		ck_assert_int_eq(buf[0], 'X');
+}
+END_TEST
+
+/* a NULL buffer takes nothing; a message the C library cannot format
+ * (a wide character the C locale has no byte for) leaves "", not
+ * whatever was in the buffer */
+START_TEST(test_setmsg_odd)
+{
+	char buf[16] = "stale";
+
+	mt_setmsg(NULL, 16, "%s", "x");
+	mt_setmsg(buf, sizeof(buf), "%ls", L"\u00e9t\u00e9");
+	ck_assert_str_eq(buf, "");
+}
+END_TEST
+
+static const struct unit_case {
+	int64_t got, want;
+} unit_cases[] = {
+	{ MIB(0), 0 },
+	{ MIB(1023), 0 },		/* truncates: a reason says whole MiB */
+	{ MIB(1024), 1 },
+	{ MIB(INT64_C(3) * 1024 * 1024 + 1), 3072 },
+	{ MIB(-1024), -1 },
+	{ MIB_KIB(0), 0 },
+	{ MIB_KIB(1), 1024 },
+	{ MIB_KIB(INT64_C(1) << 30), INT64_C(1) << 40 },
+	{ GIB_KIB(1), 1048576 },
+	{ GIB_KIB(24), INT64_C(25165824) },
+};
+
+START_TEST(test_unit_macros)
+{
+	ck_assert_msg(unit_cases[_i].got == unit_cases[_i].want,
+	    "case %d: %lld, want %lld", _i, (long long)unit_cases[_i].got,
+	    (long long)unit_cases[_i].want);
+}
+END_TEST
+
 Suite *
 util_suite(void)
 {
@@ -268,6 +396,13 @@ util_suite(void)
 	tcase_add_test(tc, test_read_file_root);
 	tcase_add_test(tc, test_escape_table);
 	tcase_add_test(tc, test_escape_truncation);
+	tcase_add_loop_test(tc, test_sysfs_choice, 0,
+	    (int)ARRAY_SIZE(choice_cases));
+	tcase_add_test(tc, test_sysfs_choice_long);
+	tcase_add_loop_test(tc, test_setmsg, 0, (int)ARRAY_SIZE(setmsg_cases));
+	tcase_add_test(tc, test_setmsg_odd);
+	tcase_add_loop_test(tc, test_unit_macros, 0,
+	    (int)ARRAY_SIZE(unit_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
