@@ -12,10 +12,8 @@
 #include "domxml.h"
 #include "virt.h"
 #include "log.h"
+#include "mm_sysfs.h"
 #include "util.h"
-
-#define KSM_DIR "/sys/kernel/mm/ksm/"
-#define THP_DIR "/sys/kernel/mm/transparent_hugepage/"
 
 /* a limit for a log line: KiB, "unchanged" for MT_ABSENT, "unlimited"
  * for no limit */

@@ -10,7 +10,6 @@
 
 #include "policy.h"
 
-#define MIB(k) ((long long)(k) / 1024)
 /* history of a guest that left is kept this long, so a guest that comes
  * back (or a collector that missed it once) keeps its cooldowns */
 #define HIST_KEEP_MS (10 * 60 * 1000)

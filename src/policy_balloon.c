@@ -10,7 +10,6 @@
 
 #include "policy.h"
 
-#define MIB(k) ((long long)(k) / 1024)
 
 /* value * pmy / 10000 without overflow for any KiB size */
 static int64_t

@@ -36,7 +36,6 @@
 #include "policy.h"
 #include "util.h"
 
-#define MIB(k) ((long long)(k) / 1024)
 
 static int64_t
 round_down(int64_t v, int64_t unit)

@@ -620,6 +620,7 @@ START_TEST(test_own_hard_limit_survives_restart)
 			collect_decide(0);
 			gp = plan_guest(victim);
 		}
+		ck_assert_ptr_nonnull(gp);
 		ck_assert_msg(gp->hard_limit_kib == POLICY_LIMIT_UNLIMITED,
 		    "%s: the hard limit %lld KiB memtuned set is not lifted "
 		    "(plan: %lld, %s)", cases[i].name, (long long)hard,
