@@ -212,12 +212,13 @@ struct guest_plan {
 	int64_t headroom_kib;		/* its part of need: follows growth */
 	int64_t actual_kib;
 	int64_t target_kib;		/* balloon target (== actual: no change) */
-	/* the move carried by virtio-mem (policy_vmem_route): when vmem is
-	 * set, target_kib is where the guest's memory ends up once its
+	/* a guest with virtio-mem devices (policy_vmem_route): when vmem
+	 * is set, target_kib is where the guest's memory ends up once its
 	 * devices have (un)plugged, and what is sent is balloon_kib (the
-	 * balloon's own part, relative to its size now; MT_ABSENT: no
-	 * balloon call) and vmem_req_kib[d] (device d's new requested
-	 * size; MT_ABSENT: left as is), devices as in backing.vmem.dev */
+	 * balloon's own size, in the boot memory: what libvirt's setmem
+	 * takes for such a guest; MT_ABSENT: no balloon call) and
+	 * vmem_req_kib[d] (device d's new requested size; MT_ABSENT: left
+	 * as is), devices as in backing.vmem.dev */
 	bool vmem;
 	int64_t balloon_kib;
 	int64_t vmem_req_kib[MT_VMEM_MAX];
@@ -568,12 +569,13 @@ int64_t policy_qemu_overhead_kib(const struct policy_config *c,
  * when every device can be driven (alias, block, sizes known); MT_ABSENT
  * otherwise: such a guest is moved by its balloon alone. */
 int64_t policy_vmem_boot_kib(const struct guest_snapshot *g);
-/* Carry gp's move (actual -> target_kib) by virtio-mem blocks where the
- * guest has devices and manage_virtio_mem allows: fills gp->vmem,
+/* For a guest with virtio-mem devices, carry gp's move (actual ->
+ * target_kib) by their blocks where they can be driven and
+ * manage_virtio_mem allows, else by the balloon alone: fills gp->vmem,
  * balloon_kib, vmem_req_kib and vmem_moved_kib, sets target_kib to where
  * the guest ends up (a block's rounding, inside the ceiling) and notes
- * the unplug or plug in the reason. false: the balloon carries it all,
- * gp untouched. */
+ * the unplug or plug in the reason. false for a guest without devices
+ * (gp untouched: target_kib is the balloon's target). */
 bool policy_vmem_route(const struct policy_config *c,
     const struct guest_snapshot *g, struct guest_plan *gp);
 

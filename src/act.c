@@ -1062,8 +1062,8 @@ apply_balloon(const struct act_ops *ops, void *ctx,
 
 /* Every step of a move by virtio-mem passes the safety net before any
  * is made: where the guest ends up inside [floor, ceiling], the
- * balloon's part between the floor and the ceiling (or the actual, for
- * a guest above its ceiling), each request on its device's blocks. */
+ * balloon's size inside the boot memory and not above the end, each
+ * request on its device's blocks. */
 static int
 check_vmem_move(const struct guest_snapshot *g, const struct guest_plan *gp)
 {
@@ -1072,10 +1072,18 @@ check_vmem_move(const struct guest_snapshot *g, const struct guest_plan *gp)
 	if (check_balloon(gp->uuid, gp->target_kib, gp->floor_kib,
 	    gp->ceiling_kib) < 0)
 		return -ERANGE;
-	if (MT_PRESENT(gp->balloon_kib) && check_balloon(gp->uuid,
-	    gp->balloon_kib, gp->floor_kib, MT_PRESENT(gp->ceiling_kib) ?
-	    MAX(gp->ceiling_kib, gp->actual_kib) : MT_ABSENT) < 0)
+	/* the balloon of such a guest is sized in its boot memory: above
+	 * 0, at most the boot memory, and never more than the end */
+	if (MT_PRESENT(gp->balloon_kib) && (gp->balloon_kib <= 0 ||
+	    gp->balloon_kib > gp->target_kib ||
+	    !MT_PRESENT(g->max_kib) || !MT_PRESENT(vm->size_kib) ||
+	    gp->balloon_kib > g->max_kib - vm->size_kib)) {
+		log_warnx("SAFETY: refusing balloon size %lld KiB for %s: not "
+		    "inside its boot memory, or above where it ends (%lld KiB)",
+		    (long long)gp->balloon_kib, gp->name,
+		    (long long)gp->target_kib);
 		return -ERANGE;
+	}
 	for (int d = 0; d < MT_VMEM_MAX; d++) {
 		if (!MT_PRESENT(gp->vmem_req_kib[d]))
 			continue;
@@ -1105,9 +1113,8 @@ log_vmem(const struct guest_plan *gp, const struct vmem_dev *dev,
 	    (long long)req / 1024, gp->reason);
 }
 
-/* A move by virtio-mem (policy_vmem_route): the balloon's part first, so
- * that QEMU counts it against the RAM the guest has now, then each
- * device's request. */
+/* A move of a guest with virtio-mem devices (policy_vmem_route): the
+ * balloon's size, in the boot memory, then each device's request. */
 static enum policy_outcome
 apply_vmem(const struct act_ops *ops, void *ctx,
     const struct act_apply_opts *opts, const struct guest_snapshot *g,

@@ -18,12 +18,16 @@
  * lie about it, and the host gets it back in whole blocks (QEMU discards
  * them), where a 4 KiB balloon splits the host's huge pages.
  *
- * QEMU counts the balloon against the RAM it has at the time of the
- * call: actual = boot + plugged - balloon pages, and a balloon target T
- * sets its pages to (boot + plugged now) - T. So the balloon's part is
- * sent relative to the actual now (the pages it adds or removes), and
- * it is sent before the devices change (the actuator's order), so that
- * an unplug finishing at once cannot shift it. Where the guest ends up,
+ * The balloon of such a guest works on its boot memory alone (measured
+ * on QEMU 7.2 and libvirt 9.0, docs/policy.md): QEMU's balloon `actual`
+ * leaves the plugged memory out, libvirt refuses a balloon target above
+ * the boot memory, and libvirt's balloon.current, the guest's actual
+ * here, is the balloon's actual plus what the devices hold (their
+ * <current>, which follows the guest's (un)plugging once a second). So
+ *     actual = boot - balloon pages + plugged,
+ * and the balloon is sent its own size, boot - pages, not a total. A
+ * guest whose devices cannot be driven is moved by that balloon alone,
+ * its target translated the same way. Where the guest ends up,
  * target_kib, is counted from what the devices were asked (requested),
  * not from what they hold yet: a move still on its way is not asked
  * twice.
@@ -146,6 +150,39 @@ vmem_plug(const struct guest_vmem *vm, int64_t *req, int64_t want_kib,
 	return done;
 }
 
+/* The reason's tail: what the move does beyond the balloon. */
+static void
+vmem_note(struct guest_plan *gp, const char *text)
+{
+	size_t len = strnlen(gp->reason, sizeof(gp->reason));
+
+	if (len + 1 < sizeof(gp->reason))
+		policy_reasonf(gp->reason + len, sizeof(gp->reason) - len,
+		    "%s%s", len > 0 ? "; " : "", text);
+}
+
+/* A guest with devices memtuned does not drive: the balloon alone, its
+ * target the total less what the devices hold; nothing when that is
+ * unknown or leaves the balloon nothing. */
+static void
+vmem_balloon_only(const struct guest_snapshot *g, struct guest_plan *gp)
+{
+	int64_t plugged = g->backing.vmem.current_kib;
+
+	gp->vmem = true;
+	gp->vmem_moved_kib = 0;
+	for (int d = 0; d < MT_VMEM_MAX; d++)
+		gp->vmem_req_kib[d] = MT_ABSENT;
+	if (MT_PRESENT(plugged) && gp->target_kib - plugged > 0) {
+		gp->balloon_kib = gp->target_kib - plugged;
+		return;
+	}
+	gp->balloon_kib = MT_ABSENT;
+	gp->target_kib = g->actual_kib;
+	vmem_note(gp, "held: what its virtio-mem devices hold is unknown, "
+	    "or more than the target");
+}
+
 bool
 policy_vmem_route(const struct policy_config *c,
     const struct guest_snapshot *g, struct guest_plan *gp)
@@ -154,11 +191,14 @@ policy_vmem_route(const struct policy_config *c,
 	int64_t boot = policy_vmem_boot_kib(g);
 	int64_t req[MT_VMEM_MAX], asked = 0, plugged = 0;
 	int64_t pages, from, move, bal = 0, dev_moved;
-	size_t len;
 
-	if (!c->manage_virtio_mem || !MT_PRESENT(boot) ||
-	    !MT_PRESENT(g->actual_kib) || !MT_PRESENT(gp->target_kib))
+	if (vm->count < 1 || !MT_PRESENT(g->actual_kib) ||
+	    !MT_PRESENT(gp->target_kib))
 		return false;
+	if (!c->manage_virtio_mem || !MT_PRESENT(boot)) {
+		vmem_balloon_only(g, gp);
+		return true;
+	}
 	for (int d = 0; d < vm->count; d++) {
 		req[d] = vm->dev[d].requested_kib;
 		asked += req[d];
@@ -176,9 +216,10 @@ policy_vmem_route(const struct policy_config *c,
 
 		/* devices empty, or blocks bigger than what is left: the
 		 * balloon takes it when that is worth a change (a small
-		 * block's rounding is not) */
+		 * block's rounding is not), as far as the boot memory
+		 * goes */
 		if (rest >= MAX(c->min_change_kib, 1))
-			bal = -rest;
+			bal = -MIN(rest, MAX(0, boot - pages - 1));
 		dev_moved = -u;
 	} else {
 		int64_t deflate = MIN(move, pages);
@@ -191,16 +232,18 @@ policy_vmem_route(const struct policy_config *c,
 	}
 	gp->vmem = true;
 	gp->vmem_moved_kib = dev_moved;
-	gp->balloon_kib = bal != 0 ? g->actual_kib + bal : MT_ABSENT;
+	gp->balloon_kib = bal != 0 ? boot - pages + bal : MT_ABSENT;
 	for (int d = 0; d < MT_VMEM_MAX; d++)
 		gp->vmem_req_kib[d] = d < vm->count &&
 		    req[d] != vm->dev[d].requested_kib ? req[d] : MT_ABSENT;
 	gp->target_kib = from + bal + dev_moved;
-	len = strnlen(gp->reason, sizeof(gp->reason));
-	if (dev_moved != 0 && len + 1 < sizeof(gp->reason))
-		policy_reasonf(gp->reason + len, sizeof(gp->reason) - len,
-		    "%svirtio-mem %s %lld MiB", len > 0 ? "; " : "",
+	if (dev_moved != 0) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "virtio-mem %s %lld MiB",
 		    dev_moved < 0 ? "unplugs" : "plugs",
 		    MIB(dev_moved < 0 ? -dev_moved : dev_moved));
+		vmem_note(gp, text);
+	}
 	return true;
 }
