@@ -35,7 +35,9 @@ enum release_what {
 	REL_HARD_LIMIT,			/* memtuned's record goes with it */
 	REL_SOFT_LIMIT,
 	REL_MEMORY_LOW,
-	REL_BALLOON,
+	REL_BALLOON,			/* for a guest with virtio-mem devices,
+					   sized in its boot memory */
+	REL_VMEM,			/* a virtio-mem device's requested size */
 	REL_HOST,			/* KSM and THP as found */
 };
 
@@ -51,6 +53,8 @@ struct release_step {
 	int64_t floor_kib;		/* balloon: what the safety net checks */
 	int64_t ceiling_kib;
 	bool swap_too;			/* hard: memtuned's swap_hard_limit too */
+	struct vmem_dev dev;		/* virtio-mem: the device (alias,
+					   block and size for the safety net) */
 	char reason[160];
 	int rc;				/* 0 done, -errno; RELEASE_NOT_RUN */
 };
@@ -122,6 +126,13 @@ int release_deflate_target(const struct mt_config *cfg,
 
 /* Carry out the guest steps (not REL_HOST: the engine's) in order; a
  * failed step is logged, the rest goes on. The number that failed. */
+/* The steps that bring g to want_kib (release_deflate_target): one
+ * balloon step, or for a guest with virtio-mem devices its balloon sized
+ * in its boot memory and a step per device to plug (policy_vmem_route),
+ * each with `reason`. Nothing when g is there already. 0 or -ENOMEM. */
+int release_plan_deflate(const struct mt_config *cfg,
+    const struct guest_snapshot *g, int64_t want_kib, int64_t floor_kib,
+    int64_t ceiling_kib, const char *reason, struct release_plan *p);
 int release_apply(const struct act_ops *ops, void *ctx,
     const struct mcg_mounts *mounts, struct release_plan *p);
 

@@ -472,12 +472,15 @@ engine_restore_host(struct engine *e)
 void
 engine_shutdown_actions(struct engine *e)
 {
+	struct release_plan rp;
+
 	if (e->cfg.restore_host_settings && !e->cfg.dry_run &&
 	    (e->cfg.manage_ksm || e->cfg.manage_thp))
 		restore_host(e, "exit");
 	if (e->cfg.on_exit != ON_EXIT_DEFLATE || e->conn == NULL ||
 	    !e->have_snap || e->cfg.dry_run)
 		return;
+	release_plan_init(&rp);
 	for (size_t i = 0; i < e->snap.nr_guests; i++) {
 		const struct guest_snapshot *g = &e->snap.guests[i];
 		struct guest_input in;
@@ -497,7 +500,14 @@ engine_shutdown_actions(struct engine *e)
 		    g->name, (long long)want,
 		    (long long)(e->cfg.deflate_to_pmy / 100),
 		    (long long)(e->cfg.deflate_to_pmy % 100));
-		act_set_balloon_checked(e->ops, e->ops_ctx ? e->ops_ctx :
-		    (void *)e->conn, g->uuid, want, floor_kib, ceiling_kib);
+		/* a guest with virtio-mem devices: its balloon in its boot
+		 * memory and its devices plugged, as a release does */
+		if (release_plan_deflate(&e->cfg, g, want, floor_kib,
+		    ceiling_kib, "deflate on exit", &rp) < 0)
+			log_warnx("exit: guest=%s: no memory to plan its "
+			    "deflate", g->name);
 	}
+	release_apply(e->ops, e->ops_ctx ? e->ops_ctx : (void *)e->conn,
+	    NULL, &rp);
+	release_plan_free(&rp);
 }

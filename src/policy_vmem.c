@@ -161,6 +161,12 @@ vmem_note(struct guest_plan *gp, const char *text)
 		    "%s%s", len > 0 ? "; " : "", text);
 }
 
+static int64_t
+vm_size(const struct guest_snapshot *g)
+{
+	return g->backing.vmem.size_kib;
+}
+
 /* A guest with devices memtuned does not drive: the balloon alone, its
  * target the total less what the devices hold; nothing when that is
  * unknown or leaves the balloon nothing. */
@@ -173,8 +179,13 @@ vmem_balloon_only(const struct guest_snapshot *g, struct guest_plan *gp)
 	gp->vmem_moved_kib = 0;
 	for (int d = 0; d < MT_VMEM_MAX; d++)
 		gp->vmem_req_kib[d] = MT_ABSENT;
-	if (MT_PRESENT(plugged) && gp->target_kib - plugged > 0) {
-		gp->balloon_kib = gp->target_kib - plugged;
+	int64_t boot = MT_PRESENT(g->max_kib) && MT_PRESENT(vm_size(g)) ?
+	    g->max_kib - vm_size(g) : MT_ABSENT;
+
+	if (MT_PRESENT(plugged) && MT_PRESENT(boot) && boot > 0 &&
+	    gp->target_kib - plugged > 0) {
+		gp->balloon_kib = MIN(gp->target_kib - plugged, boot);
+		gp->target_kib = gp->balloon_kib + plugged;
 		return;
 	}
 	gp->balloon_kib = MT_ABSENT;

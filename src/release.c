@@ -41,6 +41,8 @@ release_what_name(enum release_what w)
 		return "memory_low";
 	case REL_BALLOON:
 		return "balloon";
+	case REL_VMEM:
+		return "virtio_mem";
 	case REL_HOST:
 		return "ksm_thp";
 	}
@@ -170,6 +172,7 @@ plan_guest(const struct release_in *in, const struct guest_snapshot *g,
 	struct release_step *s;
 	bool own = policy_hard_limit_recorded(&cfg->policy, g);
 	int64_t want, fl, ce;
+	char reason[128];
 
 	policy_guest_input(&cfg->policy, g, &gin, &cap);
 	if (gin.exclude)
@@ -195,15 +198,61 @@ plan_guest(const struct release_in *in, const struct guest_snapshot *g,
 	    release_deflate_target(cfg, g, own, &want, &fl, &ce) < 0 ||
 	    want <= g->actual_kib)
 		return 0;
-	if ((s = plan_step(p, g, REL_BALLOON, g->actual_kib, want)) == NULL)
-		return -ENOMEM;
-	s->floor_kib = fl;
-	s->ceiling_kib = ce;
-	snprintf(s->reason, sizeof(s->reason), "deflate to %lld.%02lld%% of "
+	snprintf(reason, sizeof(reason), "deflate to %lld.%02lld%% of "
 	    "max memory%s", (long long)(cfg->deflate_to_pmy / 100),
 	    (long long)(cfg->deflate_to_pmy % 100),
 	    want < g->max_kib * cfg->deflate_to_pmy / 10000 ? ", within the "
 	    "ceiling" : "");
+	return release_plan_deflate(cfg, g, want, fl, ce, reason, p);
+}
+
+int
+release_plan_deflate(const struct mt_config *cfg,
+    const struct guest_snapshot *g, int64_t want_kib, int64_t floor_kib,
+    int64_t ceiling_kib, const char *reason, struct release_plan *p)
+{
+	const struct guest_vmem *vm = &g->backing.vmem;
+	struct guest_plan gp;
+	struct release_step *s;
+
+	if (want_kib <= g->actual_kib)
+		return 0;
+	memset(&gp, 0, sizeof(gp));
+	gp.actual_kib = g->actual_kib;
+	gp.target_kib = want_kib;
+	gp.floor_kib = floor_kib;
+	gp.ceiling_kib = ceiling_kib;
+	if (!policy_vmem_route(&cfg->policy, g, &gp)) {
+		if ((s = plan_step(p, g, REL_BALLOON, g->actual_kib,
+		    want_kib)) == NULL)
+			return -ENOMEM;
+		s->floor_kib = floor_kib;
+		s->ceiling_kib = ceiling_kib;
+		mt_strlcpy(s->reason, reason, sizeof(s->reason));
+		return 0;
+	}
+	/* the balloon in its boot memory, checked there; the devices
+	 * plugged toward the rest, each checked on its blocks */
+	if (MT_PRESENT(gp.balloon_kib) && MT_PRESENT(vm->current_kib)) {
+		if ((s = plan_step(p, g, REL_BALLOON, g->actual_kib -
+		    vm->current_kib, gp.balloon_kib)) == NULL)
+			return -ENOMEM;
+		s->floor_kib = MIN(gp.balloon_kib, g->actual_kib -
+		    vm->current_kib);
+		s->ceiling_kib = g->max_kib - vm->size_kib;
+		snprintf(s->reason, sizeof(s->reason), "%s; its boot memory's "
+		    "balloon", reason);
+	}
+	for (int d = 0; d < vm->count && d < MT_VMEM_MAX; d++) {
+		if (!MT_PRESENT(gp.vmem_req_kib[d]))
+			continue;
+		if ((s = plan_step(p, g, REL_VMEM, vm->dev[d].requested_kib,
+		    gp.vmem_req_kib[d])) == NULL)
+			return -ENOMEM;
+		s->dev = vm->dev[d];
+		snprintf(s->reason, sizeof(s->reason), "%s; virtio-mem %s "
+		    "plugged", reason, vm->dev[d].alias);
+	}
 	return 0;
 }
 
@@ -379,6 +428,10 @@ apply_step(const struct act_ops *ops, void *ctx,
 	case REL_BALLOON:
 		return act_set_balloon_checked(ops, ctx, s->uuid, s->to_kib,
 		    s->floor_kib, s->ceiling_kib);
+	case REL_VMEM:
+		if ((rc = act_check_vmem(s->uuid, &s->dev, s->to_kib)) < 0)
+			return rc;
+		return ops->set_vmem(ctx, s->uuid, s->dev.alias, s->to_kib);
 	case REL_HOST:
 		break;
 	}

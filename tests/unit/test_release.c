@@ -361,6 +361,63 @@ START_TEST(test_apply_and_answer)
 }
 END_TEST
 
+/* A guest of 512 MiB boot memory and a 512 MiB virtio-mem device,
+ * memtuned having unplugged 300 MiB and ballooned 100 MiB: released, its
+ * balloon is deflated in its boot memory (not sent a total libvirt would
+ * refuse) and its device plugged back, each through the ops table. */
+START_TEST(test_release_vmem)
+{
+	struct mt_config cfg;
+	struct guest_snapshot g;
+	struct snapshot snap = { .guests = &g, .nr_guests = 1 };
+	struct rguest r = { 624, A, A, A, A, false, false };
+	struct release_in in = { .cfg = &cfg, .snap = &snap };
+	struct vmem_dev *d = &g.backing.vmem.dev[0];
+	struct release_plan p;
+	struct act_fake f;
+	char err[256], line[128];
+
+	config_defaults(&cfg);
+	make_guest(&g, 0, &r);
+	g.backing.vmem.count = 1;
+	d->size_kib = g.backing.vmem.size_kib = MIB_KIB(512);
+	d->block_kib = g.backing.vmem.block_kib = 2048;
+	d->requested_kib = d->current_kib = MIB_KIB(212);
+	g.backing.vmem.requested_kib = g.backing.vmem.current_kib =
+	    MIB_KIB(212);
+	mt_strlcpy(d->alias, "virtiomem0", sizeof(d->alias));
+	/* actual = 512 - 100 ballooned + 212 plugged */
+	g.max_kib = MIB_KIB(1024);
+	release_plan_init(&p);
+	ck_assert_int_eq(release_plan_make(&in, &p, err, sizeof(err)), 0);
+	plan_line(&p, line, sizeof(line));
+	ck_assert_str_eq(line, "balloon=512 virtio_mem=512");
+	act_fake_init(&f);
+	ck_assert_int_eq(release_apply(&act_fake_ops, &f, NULL, &p), 0);
+	ck_assert_uint_eq(f.nr_calls, 2);
+	ck_assert_int_eq(f.calls[0].kind, ACT_CALL_BALLOON);
+	ck_assert_int_eq(f.calls[0].target_kib, MIB_KIB(512));
+	ck_assert_int_eq(f.calls[1].kind, ACT_CALL_VMEM);
+	ck_assert_str_eq(f.calls[1].value, "virtiomem0");
+	ck_assert_int_eq(f.calls[1].target_kib, MIB_KIB(512));
+
+	/* the same guest without its alias: the balloon alone, as far as
+	 * the boot memory goes */
+	release_plan_free(&p);
+	act_fake_clear(&f);
+	d->alias[0] = '\0';
+	ck_assert_int_eq(release_plan_make(&in, &p, err, sizeof(err)), 0);
+	plan_line(&p, line, sizeof(line));
+	ck_assert_str_eq(line, "balloon=512");
+	ck_assert_int_eq(release_apply(&act_fake_ops, &f, NULL, &p), 0);
+	ck_assert_uint_eq(f.nr_calls, 1);
+	ck_assert_int_eq(f.calls[0].target_kib, MIB_KIB(512));
+	act_fake_free(&f);
+	release_plan_free(&p);
+	config_free(&cfg);
+}
+END_TEST
+
 /* The engine's holds: a guest's own wins over the host's, the host's
  * covers guests not named (new ones too), and holding the host again
  * forgets the per-guest ones. */
@@ -443,6 +500,7 @@ release_suite(void)
 	tcase_add_test(tc, test_plan_selection);
 	tcase_add_test(tc, test_resolve_table);
 	tcase_add_test(tc, test_apply_and_answer);
+	tcase_add_test(tc, test_release_vmem);
 	tcase_add_test(tc, test_holds);
 	tcase_add_test(tc, test_found_table);
 	suite_add_tcase(s, tc);
