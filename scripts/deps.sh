@@ -9,7 +9,7 @@ PKGS=(
 	qemu-system-x86 qemu-utils
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
 	libcgroup-dev libinih-dev check libsubunit-dev
-	libxml2-dev libjson-c-dev libsystemd-dev
+	libxml2-dev libxml2-utils libjson-c-dev libsystemd-dev bc
 	busybox-static cpio kmod socat procps psmisc iproute2 xz-utils
 	clang libclang-rt-14-dev valgrind gnuplot-nox scdoc groff-base python3
 	systemd binutils util-linux passwd
