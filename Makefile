@@ -48,7 +48,11 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # replaces whatever this file would add to them). What the build needs
 # lives in MT_* and always applies; the caller's flags come after it, so
 # theirs win where both set the same thing (-O, -g).
-MT_CPPFLAGS := -Iinclude -DMEMTUNED_VERSION='"$(VERSION)"' -D_GNU_SOURCE \
+# One folder per stage, lowest first (docs/architecture.md); each is on
+# the include path so a header is named by its file name alone, and
+# scripts/check-layout holds every include to the stage order.
+STAGES := common sense policy act engine report daemon ctl
+MT_CPPFLAGS := $(addprefix -Isrc/,$(STAGES)) -DMEMTUNED_VERSION='"$(VERSION)"' -D_GNU_SOURCE \
 	-DSYSCONFDIR='"$(SYSCONFDIR)"'
 MT_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(PKG_CFLAGS) -MMD -MP
 MT_LDFLAGS := $(SANLD)
@@ -76,8 +80,8 @@ ALL_CPPFLAGS = $(MT_CPPFLAGS) $(HARDEN_CPPFLAGS) $(CPPFLAGS)
 ALL_CFLAGS = $(MT_CFLAGS) $(HARDEN_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(MT_LDFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS)
 
-MAINS := src/memtuned.c src/memtunectl.c
-LIB_SRCS := $(filter-out $(MAINS) src/sim%.c,$(wildcard src/*.c))
+MAINS := src/daemon/memtuned.c src/ctl/memtunectl.c
+LIB_SRCS := $(filter-out $(MAINS),$(foreach s,$(STAGES),$(wildcard src/$(s)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 LIB := $(O)/libmemtuned.a
 
@@ -99,10 +103,10 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/memtuned: $(O)/src/memtuned.o $(LIB)
+$(O)/memtuned: $(O)/src/daemon/memtuned.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/memtunectl: $(O)/src/memtunectl.o $(LIB)
+$(O)/memtunectl: $(O)/src/ctl/memtunectl.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The unit runner calls one Check suite per module, found by file name:

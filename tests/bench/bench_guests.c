@@ -8,7 +8,7 @@
  * only reads: no stats period is set, no sysctl is written.
  *
  * Build by hand from the top of the tree after `make`:
- *   cc -std=gnu11 -O2 -Iinclude -D_GNU_SOURCE $(pkg-config --cflags libvirt \
+ *   cc -std=gnu11 -O2 $(printf -- '-I%s ' src/*/) -D_GNU_SOURCE $(pkg-config --cflags libvirt \
  *     libxml-2.0 libnl-genl-3.0) -o build/bench_guests \
  *     tests/bench/bench_guests.c build/libmemtuned.a $(pkg-config --libs \
  *     libvirt libnl-3.0 libnl-genl-3.0 libcgroup inih libxml-2.0 json-c) -lm

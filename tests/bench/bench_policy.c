@@ -3,7 +3,7 @@
  * reclaim (water-fill over all guests), which is the slow path.
  *
  * Build by hand after `make`:
- *   cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude -o build/bench_policy \
+ *   cc -O2 -std=gnu11 -D_GNU_SOURCE $(printf -- '-I%s ' src/*/) -o build/bench_policy \
  *       tests/bench/bench_policy.c build/libmemtuned.a \
  *       $(pkg-config --libs libvirt libnl-3.0 libnl-genl-3.0 libcgroup \
  *       inih libxml-2.0 json-c) -lm
