@@ -7,9 +7,8 @@
 # steps). Its workload then allocates 400 MiB at
 # once, more than the balloon leaves it. What must hold:
 #  - the burst lives: no OOM kill, the workload holds its 700 MiB;
-#  - memtuned saw the guest take its balloon back (the status's
-#    deflated_kib, or the reason of the balloon move in its log), and
-#    never called the balloon stuck, not moving, nor uncooperative;
+#  - memtuned never called the balloon stuck, not moving, nor
+#    uncooperative (its status, polled through the burst and after);
 #  - the workload frees the 400 MiB again, the host still tight: memtuned
 #    does not shrink df-a within reverse_cooldown (20 s here) of the rise.
 # No contrast guest: on a tight host memtuned feeds a guest under its own
@@ -17,9 +16,23 @@
 # a guest without the feature at the same size lived by that (2026-12-01,
 # by hand: df-b at 678 MiB, fed 679 -> 1024 MiB in the burst's tick, no
 # kill). The kill without help is 14-scarcity's.
-# Fails when the policy does not recognise the rise (balloon_deflated
-# returning false at once: the rise reads as another manager's move,
-# deflated_kib stays 0 and the reasons say only "under pressure").
+# Whether memtuned saw the guest take its balloon back (deflated_kib in
+# its status, or "deflate on OOM: took N MiB" in the reason of its next
+# balloon move) is measured (deflate_seen), not required: the guest's
+# driver deflates on OOM and then inflates again toward the host's
+# target as soon as the burst has its memory, within a second (libvirt's
+# balloon events, 2026-12-01: 663 -> 784 -> 607 MiB between two ticks),
+# so a tick sees the rise in about half the runs (took 54-200 MiB when
+# seen). The policy reads the balloon once a tick; catching the rise
+# every time needs the peak from libvirt's balloon-change events, which
+# the collector does not keep yet. What is required: a tick whose balloon
+# move starts more than min_change above where memtuned's last move left
+# the balloon saw the rise, and its reason must say deflate on OOM.
+# Fails with the recognition off (balloon_deflated returning false at
+# once; 2026-12-01: "890 -> 1024 MiB (under pressure ...)" after
+# "1024 -> 650", the rise read as another manager's move) whenever a
+# tick sees the rise, about half the runs; test_policy_features.c holds
+# it every time.
 . "$(dirname "$0")/lib.sh"
 
 W=$(mktemp -d)
@@ -130,8 +143,18 @@ grep 'balloon mt-df' "$W/daemon.log" | sed 's/^/    /'
 note "total $((SECONDS - T0)) s"
 took_mib=$(sed -n 's/.*mt-df-a: .*deflate on OOM: took \([0-9]*\) MiB.*/\1/p' "$W/daemon.log" | head -n 1)
 measure "squeezed_kib=${low[mt-df-a]} rise_kib=$rise burst_ms=$burst_ms status_deflated_kib=$said log_took_mib=${took_mib:-none} lowest_after_kib=$low_a"
-(( said > 0 )) || [[ -n $took_mib ]] ||
-	fail "memtuned never saw mt-df-a take its balloon back"
+# a balloon move of memtuned's that starts above where its last one left
+# the balloon (by more than min_change) is a tick that saw the rise: its
+# reason must say the guest took its pages back. Whether a tick saw it at
+# all is measured, not required (see the header)
+unread=$(awk '/balloon mt-df-a: [0-9]+ -> [0-9]+ MiB/ {
+	for (i = 1; i < NF; i++) if ($i == "->") { from = $(i - 1) + 0; to = $(i + 1) + 0 }
+	if (prev != "" && from >= prev + 17 && $0 !~ /deflate on OOM: took/) print from " after " prev
+	prev = to }' "$W/daemon.log")
+seen=0
+(( said > 0 )) || [[ -n $took_mib ]] && seen=1
+measure "deflate_seen=$seen"
+[[ -z $unread ]] || fail "a tick saw mt-df-a's balloon risen by itself ($unread MiB) and did not call it deflate on OOM"
 [[ -z $bad ]] || fail "memtuned called mt-df-a's balloon stuck: $bad"
 (( $(shrinks) == n0 )) || fail "memtuned shrank mt-df-a within reverse_cooldown of its rise"
 stop_daemon || fail "memtuned exited with an error"
