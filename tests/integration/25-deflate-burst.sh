@@ -25,9 +25,10 @@
 # so a tick sees the rise in about half the runs (took 54-200 MiB when
 # seen). The policy reads the balloon once a tick; catching the rise
 # every time needs the peak from libvirt's balloon-change events, which
-# the collector does not keep yet. What is required: a tick whose balloon
-# move starts more than min_change above where memtuned's last move left
-# the balloon saw the rise, and its reason must say deflate on OOM.
+# the collector does not keep yet. What is required: a tick that decided
+# a balloon move on a size more than min_change above where memtuned's
+# last move left the balloon saw the rise, and its reason must say
+# deflate on OOM.
 # Fails with the recognition off (balloon_deflated returning false at
 # once; 2026-12-01: "890 -> 1024 MiB (under pressure ...)" after
 # "1024 -> 650", the rise read as another manager's move) whenever a
@@ -143,13 +144,17 @@ grep 'balloon mt-df' "$W/daemon.log" | sed 's/^/    /'
 note "total $((SECONDS - T0)) s"
 took_mib=$(sed -n 's/.*mt-df-a: .*deflate on OOM: took \([0-9]*\) MiB.*/\1/p' "$W/daemon.log" | head -n 1)
 measure "squeezed_kib=${low[mt-df-a]} rise_kib=$rise burst_ms=$burst_ms status_deflated_kib=$said log_took_mib=${took_mib:-none} lowest_after_kib=$low_a"
-# a balloon move of memtuned's that starts above where its last one left
-# the balloon (by more than min_change) is a tick that saw the rise: its
-# reason must say the guest took its pages back. Whether a tick saw it at
-# all is measured, not required (see the header)
+# a balloon move of memtuned's decided on a size above where its last one
+# left the balloon (by more than min_change) comes from a tick that saw
+# the rise: its reason must say the guest took its pages back. The size
+# the tick decided on is the target less its "+N MiB" (the line's "from"
+# is read again when the move is made, and may be later than the tick).
+# Whether a tick saw the rise at all is measured, not required (header)
 unread=$(awk '/balloon mt-df-a: [0-9]+ -> [0-9]+ MiB/ {
 	for (i = 1; i < NF; i++) if ($i == "->") { from = $(i - 1) + 0; to = $(i + 1) + 0 }
-	if (prev != "" && from >= prev + 17 && $0 !~ /deflate on OOM: took/) print from " after " prev
+	cur = from
+	if (match($0, /: \+[0-9]+ MiB/)) cur = to - substr($0, RSTART + 3, RLENGTH - 7)
+	if (prev != "" && cur >= prev + 17 && $0 !~ /deflate on OOM: took/) print cur " after " prev
 	prev = to }' "$W/daemon.log")
 seen=0
 (( said > 0 )) || [[ -n $took_mib ]] && seen=1
