@@ -386,6 +386,7 @@ guest_plan_reset(struct guest_plan *gp, const struct guest_snapshot *g)
 	gp->ballooned_kib = gp->returned_kib = gp->unresident_kib = 0;
 	gp->yield_pmy = gp->gain_kib = MT_ABSENT;
 	gp->burst_kib = 0;
+	gp->deflated_kib = 0;
 	gp->rss_rate_kib_s = g->rss_rate_kib_s;
 	gp->unseen_kib = 0;
 	gp->burst_demand_kib = 0;
@@ -1110,6 +1111,7 @@ read_guest(const struct policy_config *c, const struct guest_snapshot *g,
 	gp->need_kib = w->need_kib;
 	gp->headroom_kib = headroom;
 	gp->burst_kib = h->burst_kib;
+	gp->deflated_kib = w->deflated_kib;
 	gp->unseen_kib = w->unseen_kib;
 	gp->burst_demand_kib = w->burst_kib;
 	gp->bursting = w->bursting;

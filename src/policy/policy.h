@@ -238,6 +238,8 @@ struct guest_plan {
 	int64_t yield_pmy;		/* MT_ABSENT: not measured yet */
 	int64_t gain_kib;		/* resident idle a shrink would return */
 	int64_t burst_kib;		/* remembered burst (0: none) */
+	int64_t deflated_kib;		/* balloon taken back this tick by
+					 * deflate on OOM (0: none) */
 	int64_t rss_rate_kib_s;		/* its QEMU RSS rising (MT_ABSENT) */
 	int64_t unseen_kib;		/* touched since its stats (RSS) */
 	int64_t burst_demand_kib;	/* of its need, what a burst takes

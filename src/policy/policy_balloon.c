@@ -432,6 +432,16 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
 		policy_reasonf(r, rl, "steady: needs %lld MiB, idle %lld MiB, "
 		    "host %s", MIB(g->need_kib), MIB(g->idle_kib),
 		    policy_pressure_name(p));
+	/* grown in the same tick (under pressure, bursting): the log of
+	 * that move is where an operator looks for why the balloon was
+	 * above where memtuned left it */
+	if (g->deflated_kib > 0 && g->give_kib > 0) {
+		size_t n = strlen(r);
+
+		policy_reasonf(r + n, rl - n, "; deflate on OOM: took %lld "
+		    "MiB of its balloon back by itself first",
+		    MIB(g->deflated_kib));
+	}
 }
 
 /* ------------------------------------------------- askers and donors */

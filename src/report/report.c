@@ -263,6 +263,7 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
 		add_i64(o, "headroom_kib", gp->headroom_kib);
 		add_bool(o, "pressured", gp->pressured);
 		add_i64(o, "burst_kib", gp->burst_kib);
+		add_i64(o, "deflated_kib", gp->deflated_kib);
 		add_i64(o, "rss_rate_kib_s", gp->rss_rate_kib_s);
 		add_i64(o, "unseen_kib", gp->unseen_kib);
 		add_i64(o, "burst_demand_kib", gp->burst_demand_kib);

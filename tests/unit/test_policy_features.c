@@ -186,6 +186,48 @@ START_TEST(test_deflate_on_oom_not_fought)
 }
 END_TEST
 
+/* A 50 MiB rise in a guest left nearly nothing usable: memtuned grows it
+ * for its pressure in that tick (its burst kept), and the plan still says
+ * what the guest took back (deflated_kib, and the reason the balloon move
+ * is logged with), as on the testbed (25-deflate-burst), where the
+ * pressure reason alone hid it. Without the feature the rise is no
+ * guest's doing. */
+START_TEST(test_deflate_seen_when_grown)
+{
+	static const struct {
+		bool autodeflate;
+		int64_t deflated_mib;
+	} cases[] = {
+		{ false, 0 },
+		{ true, 50 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ft *t = ft_new(300, 1224);
+		const struct guest_plan *gp = &t->p.guests[0];
+
+		t->g[0].backing.autodeflate = cases[i].autodeflate;
+		tick(t, 0);
+		ck_assert(shrinks(t));
+		balloon_by(t, gp->target_kib - t->g[0].actual_kib, true);
+		tick(t, 5000);
+		balloon_by(t, MIB_KIB(50), false);
+		t->g[0].usable_kib = MIB_KIB(4);
+		tick(t, 5000);
+		ck_assert_msg(!cases[i].autodeflate ||
+		    gp->target_kib > t->g[0].actual_kib,
+		    "case %zu: not grown: %s", i, gp->reason);
+		ck_assert_int_eq(gp->deflated_kib,
+		    MIB_KIB(cases[i].deflated_mib));
+		/* the wording an operator reads in the log */
+		ck_assert_msg((strstr(gp->reason, "deflate on OOM: took 50 "
+		    "MiB") != NULL) == cases[i].autodeflate, "case %zu: %s",
+		    i, gp->reason);
+		ft_free(t);
+	}
+}
+END_TEST
+
 /* A balloon asked to shrink that creeps up by 2 MiB (the driver deflates
  * a MiB per OOM notification) and stays there: without deflate on OOM it
  * becomes uncooperative after balloon_uncooperative; with it, the guest
@@ -229,6 +271,7 @@ policy_features_suite(void)
 	tcase_add_test(tc, test_fpr_gain);
 	tcase_add_test(tc, test_deflate_on_oom_not_fought);
 	tcase_add_test(tc, test_deflate_creep_not_stuck);
+	tcase_add_test(tc, test_deflate_seen_when_grown);
 	suite_add_tcase(s, tc);
 	return s;
 }
