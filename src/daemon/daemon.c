@@ -62,9 +62,16 @@ static void
 on_balloon_change(virConnectPtr conn, virDomainPtr dom,
     unsigned long long actual, void *opaque)
 {
+	struct daemon *d = opaque;
+	char uuid[VIR_UUID_STRING_BUFLEN];
+
 	(void)conn;
-	(void)opaque;
-	/* the next tick reads actual in bulk; this only shows in debug */
+	/* the next tick reads actual in bulk; what moved in between (a
+	 * guest with deflate on OOM taking pages back, then inflating again
+	 * before the tick) is kept for it */
+	if (actual <= (unsigned long long)INT64_MAX &&
+	    virDomainGetUUIDString(dom, uuid) == 0)
+		guests_note_balloon(&d->eng.gc, uuid, (int64_t)actual);
 	log_debug("domain %s: balloon now %llu KiB", virDomainGetName(dom),
 	    actual);
 }

@@ -124,6 +124,41 @@ guests_invalidate(struct guest_collector *gc, const char *uuid)
 		e->valid = false;
 }
 
+void
+guests_note_balloon(struct guest_collector *gc, const char *uuid,
+    int64_t actual_kib)
+{
+	struct guest_entry *e;
+
+	if (actual_kib <= 0 ||
+	    (e = entry_find(gc, gc->nr_entries, uuid)) == NULL)
+		return;
+	if (!MT_PRESENT(e->ev_peak_kib) || actual_kib > e->ev_peak_kib)
+		e->ev_peak_kib = actual_kib;
+	if (!MT_PRESENT(e->ev_low_kib) || actual_kib < e->ev_low_kib)
+		e->ev_low_kib = actual_kib;
+	else if (!MT_PRESENT(e->ev_rise_kib) ||
+	    actual_kib - e->ev_low_kib > e->ev_rise_kib)
+		e->ev_rise_kib = actual_kib - e->ev_low_kib;
+}
+
+/* The events' figures into the snapshot, the sample's own size counted
+ * as the last event; the next window starts from it. */
+static void
+take_balloon_events(struct guest_entry *e, struct guest_snapshot *g)
+{
+	if (MT_PRESENT(e->ev_peak_kib) && MT_PRESENT(g->actual_kib)) {
+		g->balloon_peak_kib = MAX(e->ev_peak_kib, g->actual_kib);
+		g->balloon_rise_kib = MT_PRESENT(e->ev_rise_kib) ?
+		    e->ev_rise_kib : 0;
+		if (MT_PRESENT(e->ev_low_kib) && g->actual_kib > e->ev_low_kib)
+			g->balloon_rise_kib = MAX(g->balloon_rise_kib,
+			    g->actual_kib - e->ev_low_kib);
+	}
+	e->ev_peak_kib = e->ev_rise_kib = MT_ABSENT;
+	e->ev_low_kib = g->actual_kib;
+}
+
 static struct guest_entry *
 entry_add(struct guest_collector *gc, const char *uuid)
 {
@@ -143,6 +178,7 @@ entry_add(struct guest_collector *gc, const char *uuid)
 	mt_strlcpy(e->uuid, uuid, sizeof(e->uuid));
 	e->qemu_pid = MT_ABSENT;
 	e->prev_ms = MT_ABSENT;
+	e->ev_low_kib = e->ev_peak_kib = e->ev_rise_kib = MT_ABSENT;
 	e->last_update_s = MT_ABSENT;
 	e->last_update_moved_ms = MT_ABSENT;
 	e->prev_ts_ms = MT_ABSENT;
@@ -868,6 +904,7 @@ collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 	g->qemu_pid = e->qemu_pid;
 
 	guests_update_sample(e, g, e->xml.backing.stats_period_s, now_ms);
+	take_balloon_events(e, g);
 	/* QEMU's stamps are host time and its stats follow the period;
 	 * other drivers (the test driver) promise neither */
 	if (is_qemu)

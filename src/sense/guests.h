@@ -72,6 +72,12 @@ struct guest_entry {
 	int64_t prev_ts_ms;
 	int64_t prev_ts_pid;
 	int64_t prev_ts_delay_ns;
+	/* balloon-change events since the last sample: the lowest size
+	 * (from the sample's on), the highest, the largest rise from a
+	 * low; MT_ABSENT: none */
+	int64_t ev_low_kib;
+	int64_t ev_peak_kib;
+	int64_t ev_rise_kib;
 };
 
 /* A domain listed but left out of the snapshot, so the policy plans
@@ -117,6 +123,11 @@ void guests_free(struct guest_collector *gc);
  * tick re-reads them: libvirt event handlers call this on define, device
  * change, memtune change, metadata change. */
 void guests_invalidate(struct guest_collector *gc, const char *uuid);
+/* A balloon-change event (virConnectDomainEventBalloonChangeCallback):
+ * the size is kept, so that a rise and fall between two ticks still
+ * reaches the next snapshot (balloon_peak_kib, balloon_rise_kib). */
+void guests_note_balloon(struct guest_collector *gc, const char *uuid,
+    int64_t actual_kib);
 
 /* Collect every active domain: the running ones into *out, which points
  * into the collector and stays valid until the next call; the others into

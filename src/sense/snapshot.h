@@ -264,6 +264,12 @@ struct guest_snapshot {
 	int64_t swap_in_kib;
 	int64_t swap_out_kib;
 	int64_t rss_kib;		/* QEMU process on the host */
+	/* what libvirt's balloon-change events showed since the last
+	 * snapshot: the highest size, and the largest rise from a low
+	 * before it (a guest with deflate on OOM takes pages back and may
+	 * inflate again before the next tick); MT_ABSENT: no event */
+	int64_t balloon_peak_kib;
+	int64_t balloon_rise_kib;
 	int64_t rss_rate_kib_s;		/* how fast it rose just before this
 					   snapshot (the daemon's burst watch;
 					   MT_ABSENT without one) */

@@ -16,24 +16,21 @@
 # a guest without the feature at the same size lived by that (2026-12-01,
 # by hand: df-b at 678 MiB, fed 679 -> 1024 MiB in the burst's tick, no
 # kill). The kill without help is 14-scarcity's.
-# Whether memtuned saw the guest take its balloon back (deflated_kib in
-# its status, or "deflate on OOM: took N MiB" in the reason of its next
-# balloon move) is measured (deflate_seen), not required: the guest's
-# driver deflates on OOM and then inflates again toward the host's
-# target as soon as the burst has its memory, within a second (libvirt's
-# balloon events, 2026-12-01: 663 -> 784 -> 607 MiB between two ticks),
-# so a tick sees the rise in about half the runs (took 54-200 MiB when
-# seen). The policy reads the balloon once a tick; catching the rise
-# every time needs the peak from libvirt's balloon-change events, which
-# the collector does not keep yet. What is required: a tick that decided
-# a balloon move on a size more than min_change above where memtuned's
-# last move left the balloon saw the rise, and its reason must say
-# deflate on OOM.
+#  - memtuned saw the guest take its balloon back (deflated_kib in its
+#    status, or "deflate on OOM: took N MiB" in the reason of its next
+#    balloon move), and a tick that decided a balloon move on a size more
+#    than min_change above where memtuned's last move left the balloon
+#    says so. The guest's driver deflates on OOM and inflates again toward
+#    the host's target as soon as the burst has its memory, within a
+#    second (libvirt's balloon events, 2026-12-01: 663 -> 784 -> 607 MiB
+#    between two ticks): read once a tick, the rise was seen in 4 of 10
+#    runs; the collector now keeps the low and the rise that the
+#    balloon-change events showed between ticks (balloon_rise_kib).
 # Fails with the recognition off (balloon_deflated returning false at
-# once; 2026-12-01: "890 -> 1024 MiB (under pressure ...)" after
-# "1024 -> 650", the rise read as another manager's move) whenever a
-# tick sees the rise, about half the runs; test_policy_features.c holds
-# it every time.
+# once: the rise is never called deflate on OOM; 2026-12-01: "890 -> 1024
+# MiB (under pressure ...)" after "1024 -> 650", read as another
+# manager's move) and without the events' rise (the tick misses it in
+# about half the runs); test_policy_features.c holds both every time.
 . "$(dirname "$0")/lib.sh"
 
 W=$(mktemp -d)
@@ -159,6 +156,7 @@ unread=$(awk '/balloon mt-df-a: [0-9]+ -> [0-9]+ MiB/ {
 seen=0
 (( said > 0 )) || [[ -n $took_mib ]] && seen=1
 measure "deflate_seen=$seen"
+(( seen == 1 )) || fail "memtuned never saw mt-df-a take its balloon back (status deflated_kib 0, no 'deflate on OOM' in its log)"
 [[ -z $unread ]] || fail "a tick saw mt-df-a's balloon risen by itself ($unread MiB) and did not call it deflate on OOM"
 [[ -z $bad ]] || fail "memtuned called mt-df-a's balloon stuck: $bad"
 (( $(shrinks) == n0 )) || fail "memtuned shrank mt-df-a within reverse_cooldown of its rise"
