@@ -222,7 +222,7 @@ release_plan_deflate(const struct mt_config *cfg,
 	gp.target_kib = want_kib;
 	gp.floor_kib = floor_kib;
 	gp.ceiling_kib = ceiling_kib;
-	if (!policy_vmem_route(&cfg->policy, g, &gp)) {
+	if (!policy_vmem_route(&cfg->policy, g, 0, &gp)) {
 		if ((s = plan_step(p, g, REL_BALLOON, g->actual_kib,
 		    want_kib)) == NULL)
 			return -ENOMEM;

@@ -1323,9 +1323,15 @@ void
 policy_finish(const struct policy_config *c, const struct snapshot *snap,
     struct policy_state *s, int64_t now_ms, struct policy_plan *plan)
 {
+	uint64_t short_nodes = 0;
 	bool busy = false;
 	size_t i;
 
+	/* the nodes short while the host is not: a virtio-mem guest gives
+	 * from its devices there first */
+	for (int nd = 0; nd < plan->nr_nodes && nd < 64; nd++)
+		if (plan->nodes[nd].rule)
+			short_nodes |= UINT64_C(1) << nd;
 	for (i = 0; i < snap->nr_guests; i++) {
 		const struct guest_snapshot *g = &snap->guests[i];
 		struct policy_gwork *w = &s->work[i];
@@ -1351,7 +1357,7 @@ policy_finish(const struct policy_config *c, const struct snapshot *snap,
 		    w->resend || (!MT_PRESENT(h->last_target_kib) &&
 		    w->target_kib != g->actual_kib));
 		if (balloon)
-			policy_vmem_route(c, g, gp);
+			policy_vmem_route(c, g, short_nodes, gp);
 		memtune = plan_memtune(c, g, h, w, gp);
 		gp->action = balloon && memtune ? ACT_BOTH : balloon ?
 		    ACT_BALLOON : memtune ? ACT_MEMTUNE : ACT_NONE;

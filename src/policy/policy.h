@@ -572,14 +572,16 @@ int64_t policy_qemu_overhead_kib(const struct policy_config *c,
  * otherwise: such a guest is moved by its balloon alone. */
 int64_t policy_vmem_boot_kib(const struct guest_snapshot *g);
 /* For a guest with virtio-mem devices, carry gp's move (actual ->
- * target_kib) by their blocks where they can be driven and
+ * target_kib) by their blocks where they can be driven (a shrink from the
+ * devices on host nodes in short_nodes first, a grow into the others) and
  * manage_virtio_mem allows, else by the balloon alone: fills gp->vmem,
  * balloon_kib, vmem_req_kib and vmem_moved_kib, sets target_kib to where
  * the guest ends up (a block's rounding, inside the ceiling) and notes
  * the unplug or plug in the reason. false for a guest without devices
  * (gp untouched: target_kib is the balloon's target). */
 bool policy_vmem_route(const struct policy_config *c,
-    const struct guest_snapshot *g, struct guest_plan *gp);
+    const struct guest_snapshot *g, uint64_t short_nodes,
+    struct guest_plan *gp);
 
 const char *policy_pressure_name(enum host_pressure p);
 const char *policy_action_name(enum guest_action a);

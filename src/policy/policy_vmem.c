@@ -83,22 +83,36 @@ policy_vmem_boot_kib(const struct guest_snapshot *g)
 }
 
 /* The device that gives (dir < 0: the most asked of it) or takes (dir >
- * 0: the most room) next, among those not used yet; -1 none. */
+ * 0: the most room) next, among those not used yet; -1 none. A host node
+ * short of memory (short_nodes) is unplugged first and plugged last:
+ * a shrink asks the devices on it, a grow the others. */
 static int
 vmem_pick(const struct guest_vmem *vm, const int64_t *req, int dir,
-    const bool *used)
+    const bool *used, uint64_t short_nodes)
 {
-	int best = -1;
+	int best = -1, best_on = 0;
 	int64_t best_v = 0;
 
 	for (int d = 0; d < vm->count; d++) {
 		int64_t v = dir < 0 ? req[d] : vm->dev[d].size_kib - req[d];
+		/* 1: preferred by the nodes; 0: as any */
+		int on = (vm->dev[d].host_nodes & short_nodes) != 0 ?
+		    dir < 0 : dir > 0 && short_nodes != 0;
 
 		if (used[d] || v < vm->dev[d].block_kib)
 			continue;
+		if (best >= 0 && on != best_on) {
+			if (on < best_on)
+				continue;
+			best = d;
+			best_v = v;
+			best_on = on;
+			continue;
+		}
 		if (best < 0 || v > best_v) {
 			best = d;
 			best_v = v;
+			best_on = on;
 		}
 	}
 	return best;
@@ -106,13 +120,14 @@ vmem_pick(const struct guest_vmem *vm, const int64_t *req, int dir,
 
 /* Unplug up to want_kib in whole blocks; returns what was unplugged. */
 static int64_t
-vmem_unplug(const struct guest_vmem *vm, int64_t *req, int64_t want_kib)
+vmem_unplug(const struct guest_vmem *vm, int64_t *req, int64_t want_kib,
+    uint64_t short_nodes)
 {
 	bool used[MT_VMEM_MAX] = { false };
 	int64_t done = 0;
 	int d;
 
-	while ((d = vmem_pick(vm, req, -1, used)) >= 0) {
+	while ((d = vmem_pick(vm, req, -1, used, short_nodes)) >= 0) {
 		int64_t u = MIN(round_down(want_kib - done,
 		    vm->dev[d].block_kib), round_down(req[d],
 		    vm->dev[d].block_kib));
@@ -128,13 +143,14 @@ vmem_unplug(const struct guest_vmem *vm, int64_t *req, int64_t want_kib)
  * room_kib (what the ceiling leaves); returns what was plugged. */
 static int64_t
 vmem_plug(const struct guest_vmem *vm, int64_t *req, int64_t want_kib,
-    int64_t room_kib)
+    int64_t room_kib, uint64_t short_nodes)
 {
 	bool used[MT_VMEM_MAX] = { false };
 	int64_t done = 0;
 	int d;
 
-	while (done < want_kib && (d = vmem_pick(vm, req, 1, used)) >= 0) {
+	while (done < want_kib &&
+	    (d = vmem_pick(vm, req, 1, used, short_nodes)) >= 0) {
 		int64_t blk = vm->dev[d].block_kib;
 		int64_t free_kib = round_down(vm->dev[d].size_kib - req[d], blk);
 		int64_t p = MIN(round_up(want_kib - done, blk), free_kib);
@@ -196,7 +212,8 @@ vmem_balloon_only(const struct guest_snapshot *g, struct guest_plan *gp)
 
 bool
 policy_vmem_route(const struct policy_config *c,
-    const struct guest_snapshot *g, struct guest_plan *gp)
+    const struct guest_snapshot *g, uint64_t short_nodes,
+    struct guest_plan *gp)
 {
 	const struct guest_vmem *vm = &g->backing.vmem;
 	int64_t boot = policy_vmem_boot_kib(g);
@@ -222,7 +239,7 @@ policy_vmem_route(const struct policy_config *c,
 	move = gp->target_kib - from;
 	if (move < 0) {
 		int64_t want = -move;
-		int64_t u = vmem_unplug(vm, req, want);
+		int64_t u = vmem_unplug(vm, req, want, short_nodes);
 		int64_t rest = want - u;
 
 		/* devices empty, or blocks bigger than what is left: the
@@ -239,7 +256,7 @@ policy_vmem_route(const struct policy_config *c,
 
 		bal = deflate;
 		dev_moved = move > deflate ? vmem_plug(vm, req,
-		    move - deflate, room) : 0;
+		    move - deflate, room, short_nodes) : 0;
 	}
 	gp->vmem = true;
 	gp->vmem_moved_kib = dev_moved;

@@ -666,6 +666,32 @@ read_vmem(xmlXPathContextPtr ctx, const char *name, struct guest_vmem *vm,
 	return rc;
 }
 
+/* Each device's host nodes: the <memnode> of its guest cell, else the
+ * domain's <memory> binding (read_numatune has checked both). */
+static void
+vmem_host_nodes(xmlXPathContextPtr ctx, struct guest_backing *bk)
+{
+	struct numa_bind mem = { 0 }, cell;
+	xmlNodePtr node;
+	char expr[80];
+
+	if ((node = xp_node(ctx, "/domain/numatune/memory")) != NULL &&
+	    read_bind(node, "", "memory", &mem, NULL, 0) < 0)
+		mem.nodes = 0;
+	for (int d = 0; d < bk->vmem.count && d < MT_VMEM_MAX; d++) {
+		struct vmem_dev *v = &bk->vmem.dev[d];
+
+		v->host_nodes = mem.nodes;
+		if (v->node < 0)
+			continue;
+		snprintf(expr, sizeof(expr),
+		    "/domain/numatune/memnode[@cellid='%d']", v->node);
+		if ((node = xp_node(ctx, expr)) != NULL &&
+		    read_bind(node, "", "memnode", &cell, NULL, 0) == 0)
+			v->host_nodes = cell.nodes;
+	}
+}
+
 static xmlDocPtr
 read_doc(const char *xml, const char *name, char *err, size_t errlen)
 {
@@ -921,6 +947,8 @@ domxml_parse_opts(const char *xml, const char *name, bool read_policy,
 	if (read_vmem(ctx, name, &info->backing.vmem, info->vmem_err,
 	    sizeof(info->vmem_err)) < 0)
 		log_warnx("%s; virtio-mem devices ignored", info->vmem_err);
+	else if (info->numa_err[0] == '\0' && !info->backing.numa_auto)
+		vmem_host_nodes(ctx, &info->backing);
 	read_policy_element(ctx, name, read_policy, info);
 	/* a record memtuned cannot read proves nothing: the hard limit is
 	 * then not taken for memtuned's, and never lifted by it */

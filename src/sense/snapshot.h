@@ -165,6 +165,9 @@ struct vmem_dev {
 	int64_t requested_kib;		/* <requested>: asked of the guest */
 	int64_t current_kib;		/* <current>: plugged now */
 	int node;			/* <node>: guest NUMA node; -1 none */
+	/* the host nodes its memory comes from: its cell's <memnode>,
+	 * else <numatune><memory>; 0 unbound or unknown */
+	uint64_t host_nodes;
 	char alias[32];			/* <alias name>; "" without one */
 	char addr[32];			/* PCI address "dddd:bb:ss.f"; "" */
 };

@@ -285,6 +285,17 @@ START_TEST(test_virtio_mem)
 	ck_assert_int_eq(in.backing.vmem.dev[1].block_kib, 4096);
 	ck_assert_str_eq(in.backing.vmem.dev[1].addr, "");
 	ck_assert(!MT_PRESENT(in.backing.vmem.dev[1].current_kib));
+	/* the host nodes of each device: its cell's <memnode>, else the
+	 * domain's <memory>; unbound without either */
+	ck_assert_int_eq(in.backing.vmem.dev[0].host_nodes, 0);
+	ck_assert_int_eq(domxml_parse(dom("<cpu><numa><cell id='0' cpus='0' "
+	    "memory='1' unit='GiB'/><cell id='1' cpus='1' memory='1' "
+	    "unit='GiB'/></numa></cpu><numatune><memory mode='strict' "
+	    "nodeset='0-1'/><memnode cellid='1' mode='strict' nodeset='1'/>"
+	    "</numatune>", cases[3].devices), "vm1", &in, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(in.backing.vmem.dev[0].host_nodes, 3);
+	ck_assert_int_eq(in.backing.vmem.dev[1].host_nodes, 2);
 }
 END_TEST
 

@@ -130,7 +130,7 @@ START_TEST(test_route_table)
 		gp.balloon_kib = NA;
 		for (int d = 0; d < MT_VMEM_MAX; d++)
 			gp.vmem_req_kib[d] = NA;
-		ck_assert_msg(policy_vmem_route(&c, &g, &gp) ==
+		ck_assert_msg(policy_vmem_route(&c, &g, 0, &gp) ==
 		    cases[i].routed, "%s", cases[i].what);
 		ck_assert_msg(gp.target_kib == cases[i].end_kib,
 		    "%s: ends at %lld KiB, want %lld", cases[i].what,
@@ -162,13 +162,65 @@ START_TEST(test_route_table)
 		vm_guest(&g, 512, 1024, &d, 1);
 		gp.target_kib = M(724);
 		c.manage_virtio_mem = false;
-		ck_assert(policy_vmem_route(&c, &g, &gp));
+		ck_assert(policy_vmem_route(&c, &g, 0, &gp));
 		ck_assert_int_eq(gp.balloon_kib, M(212));
 		ck_assert_int_eq(gp.vmem_req_kib[0], NA);
 		vm_guest(&g, 512, 1024, &d, 0);
 		gp.vmem = false;
-		ck_assert(!policy_vmem_route(&c, &g, &gp));
+		ck_assert(!policy_vmem_route(&c, &g, 0, &gp));
 		ck_assert(!gp.vmem);
+	}
+}
+END_TEST
+
+/* NUMA: a host node short of memory while the host is not. A shrink
+ * unplugs from the device whose memory comes from that node, even when
+ * another holds as much; a grow plugs into the other node's device. */
+START_TEST(test_route_by_node)
+{
+	static const struct {
+		uint64_t short_nodes;
+		int64_t actual, target;		/* MiB */
+		int64_t req[2], cur[2];		/* MiB */
+		int64_t want[2];		/* MiB; NA: not asked */
+	} cases[] = {
+		{ 0, 1536, 1336, { 512, 512 }, { 512, 512 }, { 312, NA } },
+		{ 1 << 1, 1536, 1336, { 512, 512 }, { 512, 512 }, { NA, 312 } },
+		{ 1 << 0, 1536, 1336, { 512, 512 }, { 512, 512 }, { 312, NA } },
+		/* the short node's device holds less: still asked first */
+		{ 1 << 1, 1336, 1136, { 512, 312 }, { 512, 312 }, { NA, 112 } },
+		{ 1 << 0, 1136, 1336, { 312, 312 }, { 312, 312 }, { NA, 512 } },
+		{ 1 << 1, 1136, 1336, { 312, 312 }, { 312, 312 }, { 512, NA } },
+	};
+	struct policy_config c;
+
+	fx_config(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct dev_case d[2] = {
+			{ 512, 2048, cases[i].req[0], cases[i].cur[0], false },
+			{ 512, 2048, cases[i].req[1], cases[i].cur[1], false },
+		};
+		struct guest_snapshot g;
+		struct guest_plan gp;
+
+		memset(&gp, 0, sizeof(gp));
+		vm_guest(&g, 512, cases[i].actual, d, 2);
+		g.backing.vmem.dev[0].host_nodes = 1 << 0;
+		g.backing.vmem.dev[1].host_nodes = 1 << 1;
+		gp.actual_kib = g.actual_kib;
+		gp.target_kib = M(cases[i].target);
+		gp.floor_kib = M(256);
+		gp.ceiling_kib = g.max_kib;
+		ck_assert(policy_vmem_route(&c, &g, cases[i].short_nodes, &gp));
+		for (int k = 0; k < 2; k++) {
+			int64_t want = cases[i].want[k] == NA ? NA :
+			    M(cases[i].want[k]);
+
+			ck_assert_msg(gp.vmem_req_kib[k] == want,
+			    "case %zu: device %d asked %lld KiB, want %lld", i,
+			    k, (long long)gp.vmem_req_kib[k], (long long)want);
+		}
+		ck_assert_int_eq(gp.target_kib, M(cases[i].target));
 	}
 }
 END_TEST
@@ -381,6 +433,7 @@ policy_vmem_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_route_table);
+	tcase_add_test(tc, test_route_by_node);
 	tcase_add_test(tc, test_policy_unplugs);
 	tcase_add_test(tc, test_apply_vmem);
 	tcase_add_test(tc, test_vmem_request_xml);
