@@ -286,6 +286,52 @@ START_TEST(test_policy_unplugs)
 }
 END_TEST
 
+/* A guest that does not unplug: its device stays at what it held while
+ * memtuned asked for less. Judged as a stuck balloon is (not moving, then
+ * uncooperative, held by memtune), and the reason names virtio-mem, not
+ * the balloon, so the operator looks at the right driver. */
+START_TEST(test_vmem_not_unplugging)
+{
+	struct policy_config c;
+	struct policy_state s;
+	struct policy_plan p;
+	struct snapshot snap;
+	struct guest_snapshot g;
+	struct dev_case d = { 512, 2048, 512, 512, false };
+	const struct guest_plan *gp;
+	int64_t now = 1000;
+
+	fx_config(&c);
+	c.reserve_kib = MT_ABSENT;
+	ck_assert_int_eq(policy_state_init(&s, 1), 0);
+	ck_assert_int_eq(policy_plan_init(&p, 1), 0);
+	gp = &p.guests[0];
+	fx_host(&snap.host, 24576, 540);
+	snap.guests = &g;
+	snap.nr_guests = 1;
+	vm_guest(&g, 512, 1024, &d, 1);
+	g.usable_kib = g.unused_kib = M(824);
+	g.rss_kib = M(1224);
+	g.input.floor_kib = M(700);
+	ck_assert_int_eq(policy_decide(&c, &snap, &s, now, &p), 0);
+	ck_assert(gp->vmem && MT_PRESENT(gp->vmem_req_kib[0]));
+	ck_assert_int_eq(fx_commit_guests(&s, &p, now), 0);
+	/* asked, never done: requested falls, current and actual stay */
+	g.backing.vmem.dev[0].requested_kib = gp->vmem_req_kib[0];
+	g.backing.vmem.requested_kib = gp->vmem_req_kib[0];
+	for (int k = 0; k < 6; k++) {
+		now += 5000;
+		ck_assert_int_eq(policy_decide(&c, &snap, &s, now, &p), 0);
+		ck_assert_int_eq(fx_commit_guests(&s, &p, now), 0);
+	}
+	ck_assert_msg(gp->state == GPS_UNCOOPERATIVE, "%s", gp->reason);
+	ck_assert_msg(strncmp(gp->reason, "virtio-mem stuck at", 19) == 0,
+	    "%s", gp->reason);
+	policy_state_free(&s);
+	policy_plan_free(&p);
+}
+END_TEST
+
 /* The actuator: the balloon's part before the devices, nothing when a
  * request is not whole blocks or the end is outside the bounds, and a
  * dry run that calls nothing. */
@@ -435,6 +481,7 @@ policy_vmem_suite(void)
 	tcase_add_test(tc, test_route_table);
 	tcase_add_test(tc, test_route_by_node);
 	tcase_add_test(tc, test_policy_unplugs);
+	tcase_add_test(tc, test_vmem_not_unplugging);
 	tcase_add_test(tc, test_apply_vmem);
 	tcase_add_test(tc, test_vmem_request_xml);
 	suite_add_tcase(s, tc);
