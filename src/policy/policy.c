@@ -377,6 +377,7 @@ guest_plan_reset(struct guest_plan *gp, const struct guest_snapshot *g)
 	gp->actual_kib = g->actual_kib;
 	gp->target_kib = g->actual_kib;
 	gp->vmem = false;
+	gp->by_vmem = false;
 	gp->balloon_kib = MT_ABSENT;
 	for (int d = 0; d < MT_VMEM_MAX; d++)
 		gp->vmem_req_kib[d] = MT_ABSENT;
@@ -1358,6 +1359,8 @@ policy_finish(const struct policy_config *c, const struct snapshot *snap,
 		    w->target_kib != g->actual_kib));
 		if (balloon)
 			policy_vmem_route(c, g, short_nodes, gp);
+		gp->by_vmem = c->manage_virtio_mem &&
+		    MT_PRESENT(policy_vmem_boot_kib(g));
 		memtune = plan_memtune(c, g, h, w, gp);
 		gp->action = balloon && memtune ? ACT_BOTH : balloon ?
 		    ACT_BALLOON : memtune ? ACT_MEMTUNE : ACT_NONE;

@@ -220,6 +220,9 @@ struct guest_plan {
 	 * vmem_req_kib[d] (device d's new requested size; MT_ABSENT: left
 	 * as is), devices as in backing.vmem.dev */
 	bool vmem;
+	bool by_vmem;			/* its moves go by virtio-mem: devices
+					   memtuned drives (every tick, moved
+					   or not) */
 	int64_t balloon_kib;
 	int64_t vmem_req_kib[MT_VMEM_MAX];
 	int64_t vmem_moved_kib;		/* plugged (+) or unplugged (-) */

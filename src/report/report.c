@@ -274,9 +274,10 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
 		add_i64(o, "unresident_kib", gp->unresident_kib);
 		add_i64(o, "yield_pmy", gp->yield_pmy);
 		add_i64(o, "target_kib", gp->target_kib);
-		/* the mechanism of the move: virtio-mem blocks (with the
-		 * balloon's part, if any) or the balloon alone */
-		add_str(o, "move_by", gp->vmem ? "virtio-mem" : "balloon");
+		/* the mechanism that moves the guest: virtio-mem blocks
+		 * (with the balloon for what blocks cannot) or the balloon
+		 * alone; the same whether it moved this tick or not */
+		add_str(o, "move_by", gp->by_vmem ? "virtio-mem" : "balloon");
 		add_i64(o, "vmem_moved_kib", gp->vmem_moved_kib);
 		add_i64(o, "plan_soft_limit_kib", gp->soft_limit_kib);
 		add_i64(o, "plan_hard_limit_kib", gp->hard_limit_kib);

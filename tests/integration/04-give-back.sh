@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scenario: give back. A guest ballooned down to 400 of 1024 MiB starts a
-# load that grows by 600 MiB over 40 s; memtuned must deflate its balloon
+# load that grows by 600 MiB over 30 s; memtuned must deflate its balloon
 # ahead of the load: the guest's load generator reports no failed
 # allocation and no OOM kill. First on a host with plenty; then the same
 # growth on a host a hog has made tight, where memtuned must still feed the
@@ -32,7 +32,7 @@ exclude = yes
 CONF
 
 # the ramp starts 25 s after boot: memtuned is running by then
-"$TB" guest add gb1 --mem 400 --max 1024 --load 25s:ramp:600M:40s
+"$TB" guest add gb1 --mem 400 --max 1024 --load 25s:ramp:600M:30s
 # for the tight part: one that will grow (on a console command), and one
 # that touched 700 MiB and freed it (resident idle memory a balloon returns)
 "$TB" guest add gb-grow --mem 400 --max 1024
@@ -127,7 +127,7 @@ until (( $(stat_of mt-gb-idle balloon.current) < 600 * 1024 )); do
 done
 idle_seen
 b0=$(stat_of mt-gb-grow balloon.current)
-"$TB" guest send gb-grow ramp 600M 40
+"$TB" guest send gb-grow ramp 600M 30
 t_start=$(now_ms)
 declare -A SEEN=()
 min_avail=$(mem_avail_kib)

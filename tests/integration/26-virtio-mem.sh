@@ -74,7 +74,6 @@ start_daemon "$W/memtuned.conf" "$W/daemon.log"
 floor=$((640 * 1024))
 lowest=$req0
 t0=$(now_ms)
-by=
 deadline=$((SECONDS + 60))
 # down to the floor: 512 + requested >= 640, reached when it stops moving
 until (( 512 * 1024 + $(req_kib) <= floor + 32 * 1024 )); do
@@ -82,8 +81,6 @@ until (( 512 * 1024 + $(req_kib) <= floor + 32 * 1024 )); do
 	(( r % 2048 == 0 )) || fail "requested $r KiB is not whole 2 MiB blocks"
 	(( 512 * 1024 + r >= floor )) || fail "$G asked below its floor: 512 MiB + $r KiB"
 	(( r < lowest )) && lowest=$r
-	[[ $(guest_field "$W/memtuned.conf" "$G" move_by 2>/dev/null) == virtio-mem ]] &&
-		by=virtio-mem
 	((SECONDS < deadline)) || fail "the device was not unplugged to the floor within 60 s: requested $r KiB ($(guest_field "$W/memtuned.conf" "$G" reason))"
 	sleep 1
 done
@@ -99,7 +96,8 @@ act1=$(stat_of "$G" balloon.current)
 unplugged=$((req0 - req1))
 note "$G after ${down_ms} ms: requested $((req1 / 1024)) MiB, MemTotal $((total1 / 1024)) MiB, balloon $((act1 / 1024)) MiB, RSS $((rss1 / 1024)) MiB"
 measure "unplugged_kib=$unplugged unplug_ms=$down_ms memtotal_fell_kib=$((total0 - total1)) rss_fell_kib=$((rss0 - rss1)) balloon_end_kib=$act1"
-[[ $by == virtio-mem ]] || fail "status says the move is by '${by:-?}'"
+by=$(guest_field "$W/memtuned.conf" "$G" move_by 2>/dev/null || true)
+[[ $by == virtio-mem ]] || fail "status says the guest is moved by '${by:-?}'"
 # the memory is gone from the guest, and from the host
 (( rss0 - rss1 >= unplugged * 70 / 100 )) ||
 	fail "the host got $(( (rss0 - rss1) / 1024 )) MiB back of $((unplugged / 1024)) MiB unplugged"

@@ -253,7 +253,7 @@ START_TEST(test_policy_unplugs)
 	g.rss_kib = M(1224);
 	g.input.floor_kib = M(700);
 	ck_assert_int_eq(policy_decide(&c, &snap, &s, 1000, &p), 0);
-	ck_assert_msg(gp->vmem, "%s", gp->reason);
+	ck_assert_msg(gp->vmem && gp->by_vmem, "%s", gp->reason);
 	ck_assert_msg(gp->target_kib < g.actual_kib, "%s", gp->reason);
 	ck_assert_int_ge(gp->target_kib, M(700));
 	ck_assert_int_ne(gp->vmem_req_kib[0], NA);
