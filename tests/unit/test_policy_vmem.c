@@ -173,6 +173,27 @@ START_TEST(test_route_table)
 }
 END_TEST
 
+/* A 512 + 512 MiB guest, all plugged, using 200 MiB with its floor at
+ * 700 MiB, alone on a tight 24 GiB host: the policy tests' start. */
+static void
+tight_vm(struct policy_config *c, struct policy_state *s,
+    struct policy_plan *p, struct snapshot *snap, struct guest_snapshot *g)
+{
+	struct dev_case d = { 512, 2048, 512, 512, false };
+
+	fx_config(c);
+	c->reserve_kib = MT_ABSENT;
+	ck_assert_int_eq(policy_state_init(s, 1), 0);
+	ck_assert_int_eq(policy_plan_init(p, 1), 0);
+	fx_host(&snap->host, 24576, 540);
+	snap->guests = g;
+	snap->nr_guests = 1;
+	vm_guest(g, 512, 1024, &d, 1);
+	g->usable_kib = g->unused_kib = M(824);
+	g->rss_kib = M(1224);
+	g->input.floor_kib = M(700);
+}
+
 /* NUMA: a host node short of memory while the host is not. A shrink
  * unplugs from the device whose memory comes from that node, even when
  * another holds as much; a grow plugs into the other node's device. */
@@ -236,22 +257,11 @@ START_TEST(test_policy_unplugs)
 	struct policy_plan p;
 	struct snapshot snap;
 	struct guest_snapshot g;
-	struct dev_case d = { 512, 2048, 512, 512, false };
 	const struct guest_plan *gp;
 	int64_t req1, end1;
 
-	fx_config(&c);
-	c.reserve_kib = MT_ABSENT;
-	ck_assert_int_eq(policy_state_init(&s, 1), 0);
-	ck_assert_int_eq(policy_plan_init(&p, 1), 0);
+	tight_vm(&c, &s, &p, &snap, &g);
 	gp = &p.guests[0];
-	fx_host(&snap.host, 24576, 540);
-	snap.guests = &g;
-	snap.nr_guests = 1;
-	vm_guest(&g, 512, 1024, &d, 1);
-	g.usable_kib = g.unused_kib = M(824);
-	g.rss_kib = M(1224);
-	g.input.floor_kib = M(700);
 	ck_assert_int_eq(policy_decide(&c, &snap, &s, 1000, &p), 0);
 	ck_assert_msg(gp->vmem && gp->by_vmem, "%s", gp->reason);
 	ck_assert_msg(gp->target_kib < g.actual_kib, "%s", gp->reason);
@@ -297,22 +307,11 @@ START_TEST(test_vmem_not_unplugging)
 	struct policy_plan p;
 	struct snapshot snap;
 	struct guest_snapshot g;
-	struct dev_case d = { 512, 2048, 512, 512, false };
 	const struct guest_plan *gp;
 	int64_t now = 1000;
 
-	fx_config(&c);
-	c.reserve_kib = MT_ABSENT;
-	ck_assert_int_eq(policy_state_init(&s, 1), 0);
-	ck_assert_int_eq(policy_plan_init(&p, 1), 0);
+	tight_vm(&c, &s, &p, &snap, &g);
 	gp = &p.guests[0];
-	fx_host(&snap.host, 24576, 540);
-	snap.guests = &g;
-	snap.nr_guests = 1;
-	vm_guest(&g, 512, 1024, &d, 1);
-	g.usable_kib = g.unused_kib = M(824);
-	g.rss_kib = M(1224);
-	g.input.floor_kib = M(700);
 	ck_assert_int_eq(policy_decide(&c, &snap, &s, now, &p), 0);
 	ck_assert(gp->vmem && MT_PRESENT(gp->vmem_req_kib[0]));
 	ck_assert_int_eq(fx_commit_guests(&s, &p, now), 0);
