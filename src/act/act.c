@@ -755,6 +755,16 @@ apply_knob_int(const struct act_ops *ops, void *ctx,
 	return apply_knob(ops, ctx, opts, res, path, buf, reason);
 }
 
+int
+act_write_knob(const struct act_ops *ops, void *ctx, bool dry_run,
+    const char *path, const char *value, const char *reason)
+{
+	struct act_apply_opts opts = { .dry_run = dry_run };
+	struct act_result res = { 0 };
+
+	return apply_knob(ops, ctx, &opts, &res, path, value, reason);
+}
+
 static bool
 apply_ksm(const struct act_ops *ops, void *ctx,
     const struct act_apply_opts *opts, const struct ksm_plan *k,

@@ -135,6 +135,14 @@ int act_set_memtune_checked(const struct act_ops *ops, void *ctx,
     const char *uuid, int64_t hard_kib, int64_t soft_kib,
     int64_t swap_hard_kib, int64_t min_hard_kib);
 
+/* One KSM or THP knob (path under KSM_DIR or THP_DIR) set to value the
+ * way a plan's knobs are: through ops->write_sysfs and logged with reason,
+ * or, dry_run, only logged as "dry-run: would write". For what is not a
+ * plan, the restore of the host's settings at exit or release. 0 or the
+ * write's -errno. */
+int act_write_knob(const struct act_ops *ops, void *ctx, bool dry_run,
+    const char *path, const char *value, const char *reason);
+
 /* ------------------------------------------------------- whole plans */
 
 struct act_apply_opts {

@@ -6,6 +6,7 @@
 
 #include "engine.h"
 #include "ksm.h"
+#include "mm_sysfs.h"
 #include "log.h"
 #include "taskstats.h"
 #include "thp.h"
@@ -389,61 +390,73 @@ engine_act(struct engine *e, bool dry_run)
 	return rc;
 }
 
+/* Through the actuator's ops, as a plan's knobs go: a dry run logs the
+ * write instead, and a test's fake records it. Returns 1 when it failed. */
 static int
-restore_knob(const char *what, int rc)
+restore_word(struct engine *e, const char *path, const char *value)
 {
+	void *ctx = e->ops_ctx != NULL ? e->ops_ctx : (void *)e->conn;
+	int rc = act_write_knob(e->ops, ctx, e->cfg.dry_run, path, value,
+	    "as found at start");
+
 	if (rc < 0)
-		log_warnx("could not restore %s: %s", what, strerror(-rc));
+		log_warnx("could not restore %s: %s", path, strerror(-rc));
 	return rc < 0;
 }
 
 static int
-restore_ksm(const struct engine_host_baseline *b)
+restore_int(struct engine *e, const char *path, int64_t v)
+{
+	char buf[24];
+
+	if (!MT_PRESENT(v))
+		return 0;
+	/* the kernel takes no negative knob: the sysfs writers refused one */
+	if (v < 0) {
+		log_warnx("could not restore %s: %s", path, strerror(EINVAL));
+		return 1;
+	}
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	return restore_word(e, path, buf);
+}
+
+static int
+restore_ksm(struct engine *e, const struct engine_host_baseline *b)
 {
 	int bad = 0;
 
 	/* the advisor's own knobs before its mode: once it is back in
 	 * charge it reads them */
-	if (MT_PRESENT(b->ksm_advisor_max_cpu))
-		bad += restore_knob("ksm advisor_max_cpu",
-		    ksm_write_knob("advisor_max_cpu", b->ksm_advisor_max_cpu));
-	if (MT_PRESENT(b->ksm_advisor_target_scan_time))
-		bad += restore_knob("ksm advisor_target_scan_time",
-		    ksm_write_knob("advisor_target_scan_time",
-		    b->ksm_advisor_target_scan_time));
+	bad += restore_int(e, KSM_DIR "advisor_max_cpu",
+	    b->ksm_advisor_max_cpu);
+	bad += restore_int(e, KSM_DIR "advisor_target_scan_time",
+	    b->ksm_advisor_target_scan_time);
 	if (b->ksm_advisor_mode[0] != '\0')
-		bad += restore_knob("ksm advisor_mode",
-		    ksm_write_advisor_mode(b->ksm_advisor_mode));
-	if (MT_PRESENT(b->ksm_pages_to_scan) &&
-	    strcmp(b->ksm_advisor_mode, "scan-time") != 0)
-		bad += restore_knob("ksm pages_to_scan", ksm_write_knob(
-		    "pages_to_scan", b->ksm_pages_to_scan));
-	if (MT_PRESENT(b->ksm_sleep_millisecs))
-		bad += restore_knob("ksm sleep_millisecs", ksm_write_knob(
-		    "sleep_millisecs", b->ksm_sleep_millisecs));
-	if (MT_PRESENT(b->ksm_run))
-		bad += restore_knob("ksm run", ksm_write_knob("run", b->ksm_run));
+		bad += restore_word(e, KSM_DIR "advisor_mode",
+		    b->ksm_advisor_mode);
+	/* the kernel refuses pages_to_scan while the advisor is in charge */
+	if (strcmp(b->ksm_advisor_mode, "scan-time") != 0)
+		bad += restore_int(e, KSM_DIR "pages_to_scan",
+		    b->ksm_pages_to_scan);
+	bad += restore_int(e, KSM_DIR "sleep_millisecs",
+	    b->ksm_sleep_millisecs);
+	bad += restore_int(e, KSM_DIR "run", b->ksm_run);
 	return bad;
 }
 
 static int
-restore_thp(const struct engine_host_baseline *b)
+restore_thp(struct engine *e, const struct engine_host_baseline *b)
 {
 	int bad = 0;
 
 	if (b->thp_defrag[0] != '\0')
-		bad += restore_knob("thp defrag",
-		    thp_write_choice("defrag", b->thp_defrag));
-	if (MT_PRESENT(b->thp_scan_sleep_ms))
-		bad += restore_knob("khugepaged scan_sleep_millisecs",
-		    thp_write_knob("scan_sleep_millisecs",
-		    b->thp_scan_sleep_ms));
-	if (MT_PRESENT(b->thp_pages_to_scan))
-		bad += restore_knob("khugepaged pages_to_scan",
-		    thp_write_knob("pages_to_scan", b->thp_pages_to_scan));
-	if (MT_PRESENT(b->thp_max_ptes_none))
-		bad += restore_knob("khugepaged max_ptes_none",
-		    thp_write_knob("max_ptes_none", b->thp_max_ptes_none));
+		bad += restore_word(e, THP_DIR "defrag", b->thp_defrag);
+	bad += restore_int(e, THP_DIR "khugepaged/scan_sleep_millisecs",
+	    b->thp_scan_sleep_ms);
+	bad += restore_int(e, THP_DIR "khugepaged/pages_to_scan",
+	    b->thp_pages_to_scan);
+	bad += restore_int(e, THP_DIR "khugepaged/max_ptes_none",
+	    b->thp_max_ptes_none);
 	return bad;
 }
 
@@ -457,9 +470,9 @@ restore_host(struct engine *e, const char *when)
 		return 0;
 	log_info("%s: putting KSM and THP back as found at start", when);
 	if (e->cfg.manage_ksm)
-		bad += restore_ksm(b);
+		bad += restore_ksm(e, b);
 	if (e->cfg.manage_thp)
-		bad += restore_thp(b);
+		bad += restore_thp(e, b);
 	return bad;
 }
 
@@ -474,7 +487,8 @@ engine_shutdown_actions(struct engine *e)
 {
 	struct release_plan rp;
 
-	if (e->cfg.restore_host_settings && !e->cfg.dry_run &&
+	/* a dry run shows the restore: act_write_knob only logs it */
+	if (e->cfg.restore_host_settings &&
 	    (e->cfg.manage_ksm || e->cfg.manage_thp))
 		restore_host(e, "exit");
 	if (e->cfg.on_exit != ON_EXIT_DEFLATE || e->conn == NULL ||

@@ -10,6 +10,7 @@
 
 #include "../long/engine_fixture.h"
 #include "guests.h"
+#include "mm_sysfs.h"
 
 Suite *faults_suite(void);
 
@@ -681,6 +682,72 @@ START_TEST(test_exit_restores_host_settings)
 }
 END_TEST
 
+/* The restore at exit goes through the actuator's ops, as a plan's knobs
+ * do: the fake sees each knob put back, the advisor's own knobs before
+ * its mode and ksmd's run last; a dry run only says what it would write,
+ * so the fake sees nothing and the files keep what they hold. */
+static ssize_t
+sysfs_call_at(const char *path)
+{
+	for (size_t i = 0; i < fx.a.rec.nr_calls; i++)
+		if (fx.a.rec.calls[i].kind == ACT_CALL_SYSFS &&
+		    strcmp(fx.a.rec.calls[i].path, path) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static size_t
+sysfs_calls(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < fx.a.rec.nr_calls; i++)
+		n += fx.a.rec.calls[i].kind == ACT_CALL_SYSFS;
+	return n;
+}
+
+START_TEST(test_exit_restore_through_ops)
+{
+	static const struct {
+		const char *name;
+		bool dry_run;
+		int64_t max_cpu_after;	/* the file once memtuned is gone */
+	} cases[] = {
+		{ "applied", false, 70 },
+		{ "dry run", true, 20 },
+	};
+	const struct engine_host_baseline *b = &fx.e.baseline;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		fx.e.cfg.dry_run = false;
+		assert_healthy_tick();
+		ck_assert(b->valid);
+		ck_assert_int_eq(ef_put(fx.root,
+		    "sys/kernel/mm/ksm/advisor_max_cpu", "20\n"), 0);
+		fx.e.cfg.dry_run = cases[i].dry_run;
+		act_fake_clear(&fx.a.rec);
+		engine_shutdown_actions(&fx.e);
+		ck_assert_msg(knob_of("sys/kernel/mm/ksm/advisor_max_cpu") ==
+		    cases[i].max_cpu_after, "%s: advisor_max_cpu %lld",
+		    cases[i].name,
+		    (long long)knob_of("sys/kernel/mm/ksm/advisor_max_cpu"));
+		if (cases[i].dry_run) {
+			ck_assert_msg(sysfs_calls() == 0, "%s: %zu writes",
+			    cases[i].name, sysfs_calls());
+			continue;
+		}
+		ck_assert_int_ge(sysfs_call_at(KSM_DIR "advisor_max_cpu"), 0);
+		ck_assert_int_lt(sysfs_call_at(KSM_DIR "advisor_max_cpu"),
+		    sysfs_call_at(KSM_DIR "advisor_mode"));
+		ck_assert_int_lt(sysfs_call_at(KSM_DIR "sleep_millisecs"),
+		    sysfs_call_at(KSM_DIR "run"));
+		ck_assert_int_ge(sysfs_call_at(THP_DIR "defrag"), 0);
+		ck_assert_int_ge(sysfs_call_at(THP_DIR
+		    "khugepaged/max_ptes_none"), 0);
+	}
+}
+END_TEST
+
 Suite *
 faults_suite(void)
 {
@@ -697,6 +764,7 @@ faults_suite(void)
 	tcase_add_test(tc, test_clock_jumps);
 	tcase_add_test(tc, test_unapplied_target_asked_again);
 	tcase_add_test(tc, test_dry_run_keeps_operator_hard_limit);
+	tcase_add_test(tc, test_exit_restore_through_ops);
 	tcase_add_test(tc, test_own_hard_limit_survives_restart);
 	tcase_add_test(tc, test_exit_restores_host_settings);
 	suite_add_tcase(s, tc);
