@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "sim.h"
@@ -193,10 +194,189 @@ step_key(struct sim_class *c, char **av, int argc, const char *path,
 #define NEED(n) do { if ((rc = need_args(argc - 1, (n), key, path, line, \
     err, errlen)) < 0) return rc; } while (0)
 
+/* How a key's one value is read and checked */
+enum wl_kind {
+	WL_SIZE,		/* a size, KiB */
+	WL_DUR,			/* whole seconds */
+	WL_DUR_POS,		/* whole seconds, above 0 */
+	WL_NS,			/* nanoseconds per page */
+	WL_PCT,			/* per-myriad, any */
+	WL_PCT_CAP,		/* per-myriad, at most 100% */
+	WL_PCT_RANGE,		/* the same, said as a range */
+	WL_PCT_RANGE_POS,	/* per-myriad, above 0 and at most 100% */
+	WL_BOOL,		/* yes or no */
+};
+
+/* A key of one value and the field it fills (an int64_t, or a bool for
+ * WL_BOOL) at off in its struct */
+struct wl_field {
+	const char *key;
+	enum wl_kind kind;
+	size_t off;
+};
+
+#define WF(k, kind, type, field) { k, kind, offsetof(type, field) }
+
+static const struct wl_field host_fields[] = {
+	WF("host_mem", WL_SIZE, struct sim_workload, host_kib),
+	WF("host_base", WL_SIZE, struct sim_workload, host_base_kib),
+	WF("host_cache", WL_SIZE, struct sim_workload, host_cache_kib),
+	WF("qemu_overhead", WL_SIZE, struct sim_workload, qemu_overhead_kib),
+	WF("guest_min", WL_SIZE, struct sim_workload, guest_min_kib),
+	WF("guest_reserve", WL_SIZE, struct sim_workload, guest_reserve_kib),
+	WF("guest_kernel", WL_SIZE, struct sim_workload, guest_kernel_kib),
+	WF("guest_watermark", WL_SIZE, struct sim_workload,
+	    guest_watermark_kib),
+	WF("balloon_rate", WL_SIZE, struct sim_workload, balloon_kib_per_s),
+	WF("touch_rate", WL_SIZE, struct sim_workload, touch_kib_per_s),
+	WF("cache_fill", WL_SIZE, struct sim_workload, cache_fill_kib_per_s),
+	WF("boot_spread", WL_DUR, struct sim_workload, boot_spread_s),
+	WF("duration", WL_DUR_POS, struct sim_workload, duration_s),
+	WF("dt", WL_DUR_POS, struct sim_workload, dt_s),
+	WF("ksm_page_cost", WL_NS, struct sim_workload, ksm_page_cost_ns),
+	WF("ksm_merge_cost", WL_NS, struct sim_workload, ksm_merge_cost_ns),
+	WF("ksm_efficiency", WL_PCT_RANGE_POS, struct sim_workload,
+	    ksm_efficiency_pmy),
+	WF("thp_extra", WL_PCT, struct sim_workload, thp_extra_pmy),
+	WF("baseline_floor", WL_PCT_RANGE, struct sim_workload,
+	    baseline_floor_pmy),
+	WF("guest_swap", WL_BOOL, struct sim_workload, guest_swap),
+	WF("ksm_advisor", WL_BOOL, struct sim_workload, ksm_advisor),
+};
+
+static const struct wl_field class_fields[] = {
+	WF("dup", WL_PCT_CAP, struct sim_class, dup_pmy),
+	WF("cache", WL_PCT_CAP, struct sim_class, cache_pmy),
+	WF("boot_touch", WL_PCT_CAP, struct sim_class, boot_touch_pmy),
+	WF("uncoop", WL_PCT_CAP, struct sim_class, uncoop_pmy),
+	WF("jitter", WL_PCT_CAP, struct sim_class, jitter_pmy),
+	WF("noise", WL_PCT_CAP, struct sim_class, noise_pmy),
+	WF("dup_idle", WL_PCT_CAP, struct sim_class, dup_idle_pmy),
+	WF("spread", WL_DUR, struct sim_class, spread_s),
+};
+
+/* The field of key in table, or NULL */
+static const struct wl_field *
+wl_find(const struct wl_field *table, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(table[i].key, key) == 0)
+			return &table[i];
+	return NULL;
+}
+
+/* v read as f says into the field of base. 0 or -EINVAL, err said. */
+static int
+wl_set(void *base, const struct wl_field *f, const char *v,
+    const char *path, int line, char *err, size_t errlen)
+{
+	const char *key = f->key;
+	int64_t a, *out = (int64_t *)(void *)((char *)base + f->off);
+	int rc;
+
+	switch (f->kind) {
+	case WL_SIZE:
+		return get_size(v, out, key, path, line, err, errlen);
+	case WL_DUR:
+		return get_dur(v, out, key, path, line, err, errlen);
+	case WL_DUR_POS:
+		if ((rc = get_dur(v, &a, key, path, line, err, errlen)) < 0)
+			return rc;
+		if (a <= 0)
+			return fail(err, errlen, path, line, "%s must be above "
+			    "0", key);
+		break;
+	case WL_NS:
+		if (mt_parse_int64(v, &a) < 0 || a < 0)
+			return fail(err, errlen, path, line, "%s: "
+			    "nanoseconds per page, got '%s'", key, v);
+		break;
+	case WL_BOOL:
+		if (mt_parse_bool(v, (bool *)(void *)out) < 0)
+			return fail(err, errlen, path, line, "%s: "
+			    "yes or no, got '%s'", key, v);
+		return 0;
+	default:
+		if ((rc = get_pct(v, &a, key, path, line, err, errlen)) < 0)
+			return rc;
+		if (f->kind == WL_PCT_CAP && a > 10000)
+			return fail(err, errlen, path, line, "%s above 100%%",
+			    key);
+		if ((f->kind == WL_PCT_RANGE && a > 10000) ||
+		    (f->kind == WL_PCT_RANGE_POS && (a > 10000 || a == 0)))
+			return fail(err, errlen, path, line, "%s: above 0%% and "
+			    "at most 100%%, got '%s'", key, v);
+		break;
+	}
+	*out = a;
+	return 0;
+}
+
+#define NEED(n) do { if ((rc = need_args(argc - 1, (n), key, path, line, \
+    err, errlen)) < 0) return rc; } while (0)
+
+/* ws HH:MM PCT: one more point of the class's working-set profile */
+static int
+ws_key(struct sim_class *c, char **av, const char *path, int line,
+    char *err, size_t errlen)
+{
+	struct sim_point *pt;
+	int rc;
+
+	if (c->nr_pts >= SIM_MAX_POINTS)
+		return fail(err, errlen, path, line, "more than %d ws "
+		    "points", SIM_MAX_POINTS);
+	pt = &c->pts[c->nr_pts];
+	if (parse_clock(av[1], &pt->minute) < 0)
+		return fail(err, errlen, path, line, "ws: bad time "
+		    "'%s' (HH:MM)", av[1]);
+	if (c->nr_pts > 0 && pt->minute <= c->pts[c->nr_pts - 1].minute)
+		return fail(err, errlen, path, line, "ws: time %s not "
+		    "after the previous point", av[1]);
+	if ((rc = get_pct(av[2], &pt->ws_pmy, "ws", path, line, err,
+	    errlen)) < 0)
+		return rc;
+	if (pt->ws_pmy > 10000)
+		return fail(err, errlen, path, line, "ws above 100%%");
+	c->nr_pts++;
+	return 0;
+}
+
+/* burst PERIOD LEN PCT PROB */
+static int
+burst_key(struct sim_class *c, char **av, const char *path, int line,
+    char *err, size_t errlen)
+{
+	const char *key = "burst";
+	struct sim_burst *b;
+	int rc;
+
+	if (c->nr_bursts >= SIM_MAX_BURSTS)
+		return fail(err, errlen, path, line, "more than %d "
+		    "bursts", SIM_MAX_BURSTS);
+	b = &c->bursts[c->nr_bursts];
+	if ((rc = get_dur(av[1], &b->period_s, key, path, line, err,
+	    errlen)) < 0 || (rc = get_dur(av[2], &b->len_s, key, path,
+	    line, err, errlen)) < 0 || (rc = get_pct(av[3], &b->ws_pmy,
+	    key, path, line, err, errlen)) < 0 || (rc = get_pct(av[4],
+	    &b->prob_pmy, key, path, line, err, errlen)) < 0)
+		return rc;
+	if (b->period_s <= 0 || b->len_s <= 0 ||
+	    b->len_s >= b->period_s)
+		return fail(err, errlen, path, line, "burst: length "
+		    "must be above 0 and below the period");
+	if (b->ws_pmy > 10000 || b->prob_pmy > 10000)
+		return fail(err, errlen, path, line, "burst: percent "
+		    "above 100%%");
+	c->nr_bursts++;
+	return 0;
+}
+
 static int
 class_key(struct sim_class *c, const char *key, char **av, int argc,
     const char *path, int line, char *err, size_t errlen)
 {
+	const struct wl_field *f;
 	int rc;
 
 	if (strcmp(key, "vm_mem") == 0) {
@@ -209,93 +389,27 @@ class_key(struct sim_class *c, const char *key, char **av, int argc,
 			    "256M");
 		return 0;
 	}
-	if (strcmp(key, "dup") == 0 || strcmp(key, "cache") == 0 ||
-	    strcmp(key, "boot_touch") == 0 || strcmp(key, "uncoop") == 0 ||
-	    strcmp(key, "jitter") == 0 || strcmp(key, "noise") == 0 ||
-	    strcmp(key, "dup_idle") == 0) {
-		int64_t v;
-
+	if ((f = wl_find(class_fields, ARRAY_SIZE(class_fields), key))) {
 		NEED(1);
-		if ((rc = get_pct(av[1], &v, key, path, line, err, errlen)) < 0)
-			return rc;
-		if (v > 10000)
-			return fail(err, errlen, path, line, "%s above 100%%",
-			    key);
-		if (strcmp(key, "dup_idle") == 0)
-			c->dup_idle_pmy = v;
-		else if (key[0] == 'd')
-			c->dup_pmy = v;
-		else if (key[0] == 'c')
-			c->cache_pmy = v;
-		else if (key[0] == 'b')
-			c->boot_touch_pmy = v;
-		else if (key[0] == 'u')
-			c->uncoop_pmy = v;
-		else if (key[0] == 'j')
-			c->jitter_pmy = v;
-		else
-			c->noise_pmy = v;
-		return 0;
-	}
-	if (strcmp(key, "spread") == 0) {
-		NEED(1);
-		return get_dur(av[1], &c->spread_s, key, path, line, err,
-		    errlen);
+		return wl_set(c, f, av[1], path, line, err, errlen);
 	}
 	if (strcmp(key, "ws") == 0) {
-		struct sim_point *pt;
-
 		NEED(2);
-		if (c->nr_pts >= SIM_MAX_POINTS)
-			return fail(err, errlen, path, line, "more than %d ws "
-			    "points", SIM_MAX_POINTS);
-		pt = &c->pts[c->nr_pts];
-		if (parse_clock(av[1], &pt->minute) < 0)
-			return fail(err, errlen, path, line, "ws: bad time "
-			    "'%s' (HH:MM)", av[1]);
-		if (c->nr_pts > 0 && pt->minute <= c->pts[c->nr_pts - 1].minute)
-			return fail(err, errlen, path, line, "ws: time %s not "
-			    "after the previous point", av[1]);
-		if ((rc = get_pct(av[2], &pt->ws_pmy, key, path, line, err,
-		    errlen)) < 0)
-			return rc;
-		if (pt->ws_pmy > 10000)
-			return fail(err, errlen, path, line, "ws above 100%%");
-		c->nr_pts++;
-		return 0;
+		return ws_key(c, av, path, line, err, errlen);
 	}
 	if (strcmp(key, "step") == 0)
 		return step_key(c, av, argc, path, line, err, errlen);
 	if (strcmp(key, "burst") == 0) {
-		struct sim_burst *b;
-
 		NEED(4);
-		if (c->nr_bursts >= SIM_MAX_BURSTS)
-			return fail(err, errlen, path, line, "more than %d "
-			    "bursts", SIM_MAX_BURSTS);
-		b = &c->bursts[c->nr_bursts];
-		if ((rc = get_dur(av[1], &b->period_s, key, path, line, err,
-		    errlen)) < 0 || (rc = get_dur(av[2], &b->len_s, key, path,
-		    line, err, errlen)) < 0 || (rc = get_pct(av[3], &b->ws_pmy,
-		    key, path, line, err, errlen)) < 0 || (rc = get_pct(av[4],
-		    &b->prob_pmy, key, path, line, err, errlen)) < 0)
-			return rc;
-		if (b->period_s <= 0 || b->len_s <= 0 ||
-		    b->len_s >= b->period_s)
-			return fail(err, errlen, path, line, "burst: length "
-			    "must be above 0 and below the period");
-		if (b->ws_pmy > 10000 || b->prob_pmy > 10000)
-			return fail(err, errlen, path, line, "burst: percent "
-			    "above 100%%");
-		c->nr_bursts++;
-		return 0;
+		return burst_key(c, av, path, line, err, errlen);
 	}
 	return -ENOENT;
 }
 
+/* the keys of a host that are more than one value read one way */
 static int
-host_key(struct sim_workload *w, const char *key, char **av, int argc,
-    const char *path, int line, char *err, size_t errlen)
+host_special_key(struct sim_workload *w, const char *key, char **av,
+    int argc, const char *path, int line, char *err, size_t errlen)
 {
 	int64_t a, b;
 	int rc;
@@ -303,61 +417,6 @@ host_key(struct sim_workload *w, const char *key, char **av, int argc,
 	if (strcmp(key, "name") == 0) {
 		NEED(1);
 		mt_strlcpy(w->name, av[1], sizeof(w->name));
-		return 0;
-	}
-	if (strcmp(key, "host_mem") == 0 || strcmp(key, "host_base") == 0 ||
-	    strcmp(key, "host_cache") == 0 ||
-	    strcmp(key, "qemu_overhead") == 0 ||
-	    strcmp(key, "guest_min") == 0 ||
-	    strcmp(key, "guest_reserve") == 0 ||
-	    strcmp(key, "guest_kernel") == 0 ||
-	    strcmp(key, "guest_watermark") == 0 ||
-	    strcmp(key, "balloon_rate") == 0 ||
-	    strcmp(key, "touch_rate") == 0 ||
-	    strcmp(key, "cache_fill") == 0) {
-		NEED(1);
-		if ((rc = get_size(av[1], &a, key, path, line, err, errlen)) < 0)
-			return rc;
-		if (strcmp(key, "host_mem") == 0)
-			w->host_kib = a;
-		else if (strcmp(key, "host_base") == 0)
-			w->host_base_kib = a;
-		else if (strcmp(key, "host_cache") == 0)
-			w->host_cache_kib = a;
-		else if (strcmp(key, "qemu_overhead") == 0)
-			w->qemu_overhead_kib = a;
-		else if (strcmp(key, "guest_min") == 0)
-			w->guest_min_kib = a;
-		else if (strcmp(key, "guest_reserve") == 0)
-			w->guest_reserve_kib = a;
-		else if (strcmp(key, "guest_kernel") == 0)
-			w->guest_kernel_kib = a;
-		else if (strcmp(key, "guest_watermark") == 0)
-			w->guest_watermark_kib = a;
-		else if (strcmp(key, "balloon_rate") == 0)
-			w->balloon_kib_per_s = a;
-		else if (strcmp(key, "touch_rate") == 0)
-			w->touch_kib_per_s = a;
-		else
-			w->cache_fill_kib_per_s = a;
-		return 0;
-	}
-	if (strcmp(key, "boot_spread") == 0) {
-		NEED(1);
-		return get_dur(av[1], &w->boot_spread_s, key, path, line, err,
-		    errlen);
-	}
-	if (strcmp(key, "duration") == 0 || strcmp(key, "dt") == 0) {
-		NEED(1);
-		if ((rc = get_dur(av[1], &a, key, path, line, err, errlen)) < 0)
-			return rc;
-		if (a <= 0)
-			return fail(err, errlen, path, line, "%s must be above "
-			    "0", key);
-		if (key[0] == 'd' && key[1] == 'u')
-			w->duration_s = a;
-		else
-			w->dt_s = a;
 		return 0;
 	}
 	if (strcmp(key, "vms") == 0) {
@@ -368,50 +427,6 @@ host_key(struct sim_workload *w, const char *key, char **av, int argc,
 			    "with 1 <= MIN <= MAX <= 4096");
 		w->vms_min = a;
 		w->vms_max = b;
-		return 0;
-	}
-	if (strcmp(key, "ksm_page_cost") == 0 ||
-	    strcmp(key, "ksm_merge_cost") == 0) {
-		NEED(1);
-		if (mt_parse_int64(av[1], &a) < 0 || a < 0)
-			return fail(err, errlen, path, line, "%s: "
-			    "nanoseconds per page, got '%s'", key, av[1]);
-		if (strcmp(key, "ksm_page_cost") == 0)
-			w->ksm_page_cost_ns = a;
-		else
-			w->ksm_merge_cost_ns = a;
-		return 0;
-	}
-	if (strcmp(key, "ksm_efficiency") == 0 ||
-	    strcmp(key, "thp_extra") == 0 ||
-	    strcmp(key, "baseline_floor") == 0) {
-		NEED(1);
-		if ((rc = get_pct(av[1], &a, key, path, line, err, errlen)) < 0)
-			return rc;
-		if (strcmp(key, "thp_extra") == 0) {
-			w->thp_extra_pmy = a;
-		} else if (a > 10000 || (a == 0 && key[0] == 'k')) {
-			return fail(err, errlen, path, line, "%s: above 0%% and "
-			    "at most 100%%, got '%s'", key, av[1]);
-		} else if (key[0] == 'k') {
-			w->ksm_efficiency_pmy = a;
-		} else {
-			w->baseline_floor_pmy = a;
-		}
-		return 0;
-	}
-	if (strcmp(key, "guest_swap") == 0) {
-		NEED(1);
-		if (mt_parse_bool(av[1], &w->guest_swap) < 0)
-			return fail(err, errlen, path, line, "guest_swap: "
-			    "yes or no, got '%s'", av[1]);
-		return 0;
-	}
-	if (strcmp(key, "ksm_advisor") == 0) {
-		NEED(1);
-		if (mt_parse_bool(av[1], &w->ksm_advisor) < 0)
-			return fail(err, errlen, path, line, "ksm_advisor: "
-			    "yes or no, got '%s'", av[1]);
 		return 0;
 	}
 	if (strcmp(key, "seed") == 0) {
@@ -433,6 +448,20 @@ host_key(struct sim_workload *w, const char *key, char **av, int argc,
 		return 0;
 	}
 	return -ENOENT;
+}
+
+static int
+host_key(struct sim_workload *w, const char *key, char **av, int argc,
+    const char *path, int line, char *err, size_t errlen)
+{
+	const struct wl_field *f;
+	int rc;
+
+	if ((f = wl_find(host_fields, ARRAY_SIZE(host_fields), key))) {
+		NEED(1);
+		return wl_set(w, f, av[1], path, line, err, errlen);
+	}
+	return host_special_key(w, key, av, argc, path, line, err, errlen);
 }
 
 static int
