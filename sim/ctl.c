@@ -333,14 +333,13 @@ proxmox_pass(struct sim_host *h)
 
 /* -------------------------------------------------------------- memtuned */
 
+/* The host's meminfo, vmstat and PSI as the model has them; first: no
+ * rate yet */
 static void
-build_snapshot(struct sim_ctl *c, const struct sim_host *h, int64_t now_ms)
+snapshot_host_mem(struct host_snapshot *hs, const struct sim_host *h,
+    bool first, int64_t now_ms)
 {
 	const struct sim_workload *w = h->w;
-	struct host_snapshot *hs = &c->snap.host;
-	int64_t dt_ms = MT_PRESENT(c->last_call_ms) ? now_ms - c->last_call_ms :
-	    MT_ABSENT;
-	bool first = !MT_PRESENT(dt_ms) || dt_ms <= 0;
 
 	host_snapshot_init(hs);
 	hs->time_ms = now_ms;
@@ -376,6 +375,15 @@ build_snapshot(struct sim_ctl *c, const struct sim_host *h, int64_t now_ms)
 	hs->psi.full.avg60_pmy = hs->psi.full.avg10_pmy;
 	hs->psi.full.avg300_pmy = hs->psi.full.avg10_pmy;
 	hs->psi.full.total_us = (int64_t)h->psi_full_us;
+}
+
+/* KSM as the model runs it (with the advisor's knobs on a 6.8+ kernel),
+ * no THP, one NUMA node */
+static void
+snapshot_host_ksm(struct sim_ctl *c, struct host_snapshot *hs,
+    const struct sim_host *h, bool first, int64_t dt_ms)
+{
+	const struct sim_workload *w = h->w;
 
 	hs->ksm.present = true;
 	hs->ksm.run = h->ksm_run;
@@ -413,55 +421,73 @@ build_snapshot(struct sim_ctl *c, const struct sim_host *h, int64_t now_ms)
 	hs->numa.nr_nodes = 1;
 	hs->numa.node_total_kib[0] = w->host_kib;
 	hs->numa.node_free_kib[0] = (int64_t)h->free_kib;
+}
 
-	for (size_t i = 0; i < h->n; i++) {
-		const struct sim_guest *g = &h->g[i];
-		struct guest_snapshot *gs = &c->snap.guests[i];
-		double unused;
+/* Guest i as the collector would see it: shut off until it starts */
+static void
+snapshot_guest(struct guest_snapshot *gs, const struct sim_host *h,
+    size_t i, bool first, int64_t now_ms)
+{
+	const struct sim_workload *w = h->w;
+	const struct sim_guest *g = &h->g[i];
+	double unused;
 
-		guest_snapshot_init(gs);
-		snprintf(gs->name, sizeof(gs->name), "vm%04zu", i);
-		snprintf(gs->uuid, sizeof(gs->uuid),
-		    "5a1d0000-0000-4000-8000-%012u", (unsigned)i);
-		/* a VM not started yet is shut off: no stats, no balloon */
-		gs->id = g->up ? (int)i + 1 : -1;
-		gs->state = g->up ? 1 : 5;	/* RUNNING, SHUTOFF */
-		gs->max_kib = g->max_kib;
-		if (!g->up)
-			continue;
-		gs->qemu_pid = 1000 + (int64_t)i;
-		gs->max_kib = g->max_kib;
-		gs->actual_kib = (int64_t)g->m.actual_kib;
-		gs->balloon_max_kib = g->max_kib;
-		/* the guest's own MemTotal, MemFree and MemAvailable */
-		unused = MAX(0, sim_mem_free_kib(w, &g->m));
-		gs->unused_kib = (int64_t)unused;
-		gs->available_kib = (int64_t)(g->m.actual_kib -
-		    (double)w->guest_reserve_kib);
-		gs->usable_kib = (int64_t)MAX(0, unused + g->m.cache_kib -
-		    (double)w->guest_watermark_kib);
-		gs->disk_caches_kib = (int64_t)g->m.cache_kib;
-		gs->minor_fault = g->minor_fault;
-		gs->ksm_merging_kib = (int64_t)g->ksm_merged_kib;
-		gs->major_fault = g->major_fault;
-		gs->major_fault_per_s = first ? MT_ABSENT : g->major_fault_per_s;
-		gs->rss_kib = (int64_t)g->resident_kib + w->qemu_overhead_kib;
-		/* stats period 2 s: the guest answered at the last even
-		 * second */
-		gs->last_update_s = now_ms / 1000 / 2 * 2;
-		gs->stats = GUEST_STATS_OK;
-		gs->hard_limit_kib = g->hard_limit_kib;
-		gs->soft_limit_kib = g->soft_limit_kib;
-		gs->cgroup_version = 1;
-		gs->cg_usage_kib = gs->rss_kib;
-		gs->cg_limit_kib = MT_ABSENT;
-		gs->backing.has_balloon = true;
-		gs->backing.stats_period_s = 2;
-		gs->input.floor_kib = MT_ABSENT;
-		gs->input.ceiling_kib = MT_ABSENT;
-		gs->input.shares = MT_ABSENT;
-		gs->input.exclude = false;
-	}
+	guest_snapshot_init(gs);
+	snprintf(gs->name, sizeof(gs->name), "vm%04zu", i);
+	snprintf(gs->uuid, sizeof(gs->uuid),
+	    "5a1d0000-0000-4000-8000-%012u", (unsigned)i);
+	/* a VM not started yet is shut off: no stats, no balloon */
+	gs->id = g->up ? (int)i + 1 : -1;
+	gs->state = g->up ? 1 : 5;	/* RUNNING, SHUTOFF */
+	gs->max_kib = g->max_kib;
+	if (!g->up)
+		return;
+	gs->qemu_pid = 1000 + (int64_t)i;
+	gs->max_kib = g->max_kib;
+	gs->actual_kib = (int64_t)g->m.actual_kib;
+	gs->balloon_max_kib = g->max_kib;
+	/* the guest's own MemTotal, MemFree and MemAvailable */
+	unused = MAX(0, sim_mem_free_kib(w, &g->m));
+	gs->unused_kib = (int64_t)unused;
+	gs->available_kib = (int64_t)(g->m.actual_kib -
+	    (double)w->guest_reserve_kib);
+	gs->usable_kib = (int64_t)MAX(0, unused + g->m.cache_kib -
+	    (double)w->guest_watermark_kib);
+	gs->disk_caches_kib = (int64_t)g->m.cache_kib;
+	gs->minor_fault = g->minor_fault;
+	gs->ksm_merging_kib = (int64_t)g->ksm_merged_kib;
+	gs->major_fault = g->major_fault;
+	gs->major_fault_per_s = first ? MT_ABSENT : g->major_fault_per_s;
+	gs->rss_kib = (int64_t)g->resident_kib + w->qemu_overhead_kib;
+	/* stats period 2 s: the guest answered at the last even
+	 * second */
+	gs->last_update_s = now_ms / 1000 / 2 * 2;
+	gs->stats = GUEST_STATS_OK;
+	gs->hard_limit_kib = g->hard_limit_kib;
+	gs->soft_limit_kib = g->soft_limit_kib;
+	gs->cgroup_version = 1;
+	gs->cg_usage_kib = gs->rss_kib;
+	gs->cg_limit_kib = MT_ABSENT;
+	gs->backing.has_balloon = true;
+	gs->backing.stats_period_s = 2;
+	gs->input.floor_kib = MT_ABSENT;
+	gs->input.ceiling_kib = MT_ABSENT;
+	gs->input.shares = MT_ABSENT;
+	gs->input.exclude = false;
+}
+
+static void
+build_snapshot(struct sim_ctl *c, const struct sim_host *h, int64_t now_ms)
+{
+	struct host_snapshot *hs = &c->snap.host;
+	int64_t dt_ms = MT_PRESENT(c->last_call_ms) ? now_ms - c->last_call_ms :
+	    MT_ABSENT;
+	bool first = !MT_PRESENT(dt_ms) || dt_ms <= 0;
+
+	snapshot_host_mem(hs, h, first, now_ms);
+	snapshot_host_ksm(c, hs, h, first, dt_ms);
+	for (size_t i = 0; i < h->n; i++)
+		snapshot_guest(&c->snap.guests[i], h, i, first, now_ms);
 }
 
 /* The model carries out every change of the plan, so the policy commits

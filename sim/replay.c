@@ -80,6 +80,94 @@ read_text(const char *path, char **out, char *err, size_t errlen)
 	return 0;
 }
 
+/* The numbers of one line (buf, changed) into v; *nv of them. 0 or
+ * -EINVAL, err said. */
+static int
+samples_values(char *buf, double *v, int max, int *nv, const char *path,
+    int line, char *err, size_t errlen)
+{
+	char *tok, *save = NULL;
+
+	*nv = 0;
+	for (tok = strtok_r(buf, " \t\r", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t\r", &save)) {
+		char *end;
+
+		if (*nv == max) {
+			snprintf(err, errlen, "%s:%d: more than %d guests",
+			    path, line, SIM_REPLAY_GUESTS);
+			return -EINVAL;
+		}
+		v[*nv] = strtod(tok, &end);
+		if (*end != '\0' || v[*nv] < 0) {
+			snprintf(err, errlen, "%s:%d: bad value '%s'",
+			    path, line, tok);
+			return -EINVAL;
+		}
+		(*nv)++;
+	}
+	return 0;
+}
+
+/* A line of nv values fits: the six host columns and a pair per guest,
+ * as many guests as the lines before (*guests, -1 for none yet, then
+ * set), later than the last sample. 0 or -EINVAL, err said. */
+static int
+samples_check(int nv, const double *v, int *guests,
+    const struct sim_sample *s, size_t len, const char *path, int line,
+    char *err, size_t errlen)
+{
+	if (nv < 8 || (nv - 6) % 2 != 0) {
+		snprintf(err, errlen, "%s:%d: want t_ms avail_kib "
+		    "pages_sharing ksmd_ms ctl_cpu_ms ctl_rss_kib and a "
+		    "balloon_kib rss_kib pair per guest, got %d values",
+		    path, line, nv);
+		return -EINVAL;
+	}
+	if (*guests >= 0 && (nv - 6) / 2 != *guests) {
+		snprintf(err, errlen, "%s:%d: %d guests, earlier lines "
+		    "had %d", path, line, (nv - 6) / 2, *guests);
+		return -EINVAL;
+	}
+	*guests = (nv - 6) / 2;
+	if (len > 0 && v[0] / 1000.0 <= s[len - 1].t_s) {
+		snprintf(err, errlen, "%s:%d: time does not move forward",
+		    path, line);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One more sample from v, the array grown as needed. 0 or -ENOMEM. */
+static int
+samples_push(struct sim_sample **s, size_t *cap, size_t *len,
+    const double *v, int guests)
+{
+	struct sim_sample *x;
+
+	if (*len == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 256;
+
+		if ((x = realloc(*s, ncap * sizeof(**s))) == NULL)
+			return -ENOMEM;
+		*s = x;
+		*cap = ncap;
+	}
+	x = &(*s)[*len];
+	memset(x, 0, sizeof(*x));
+	x->t_s = v[0] / 1000.0;
+	x->avail_kib = v[1];
+	x->sharing_pages = v[2];
+	x->ksmd_ms = v[3];
+	x->nr_guests = guests;
+	for (int g = 0; g < guests; g++) {
+		x->actual_kib[g] = v[6 + 2 * g];
+		x->rss_kib[g] = v[7 + 2 * g];
+	}
+	(*len)++;
+	return 0;
+}
+
 int
 sim_samples_parse(const char *text, const char *path, struct sim_sample **out,
     size_t *n, char *err, size_t errlen)
@@ -92,9 +180,9 @@ sim_samples_parse(const char *text, const char *path, struct sim_sample **out,
 	while (*p != '\0') {
 		const char *nl = strchr(p, '\n');
 		size_t ll = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		char buf[1024], *tok, *save = NULL;
+		char buf[1024];
 		double v[6 + 2 * SIM_REPLAY_GUESTS];
-		int nv = 0;
+		int nv;
 
 		line++;
 		if (ll >= sizeof(buf)) {
@@ -104,64 +192,18 @@ sim_samples_parse(const char *text, const char *path, struct sim_sample **out,
 		memcpy(buf, p, ll);
 		buf[ll] = '\0';
 		p += ll + (nl != NULL ? 1 : 0);
-		for (tok = strtok_r(buf, " \t\r", &save); tok != NULL;
-		    tok = strtok_r(NULL, " \t\r", &save)) {
-			char *end;
-
-			if (nv == (int)ARRAY_SIZE(v)) {
-				snprintf(err, errlen, "%s:%d: more than %d guests",
-				    path, line, SIM_REPLAY_GUESTS);
-				goto fail;
-			}
-			v[nv] = strtod(tok, &end);
-			if (*end != '\0' || v[nv] < 0) {
-				snprintf(err, errlen, "%s:%d: bad value '%s'",
-				    path, line, tok);
-				goto fail;
-			}
-			nv++;
-		}
+		if (samples_values(buf, v, (int)ARRAY_SIZE(v), &nv, path, line,
+		    err, errlen) < 0)
+			goto fail;
 		if (nv == 0)
 			continue;
-		if (nv < 8 || (nv - 6) % 2 != 0) {
-			snprintf(err, errlen, "%s:%d: want t_ms avail_kib "
-			    "pages_sharing ksmd_ms ctl_cpu_ms ctl_rss_kib and a "
-			    "balloon_kib rss_kib pair per guest, got %d values",
-			    path, line, nv);
+		if (samples_check(nv, v, &guests, s, len, path, line, err,
+		    errlen) < 0)
+			goto fail;
+		if (samples_push(&s, &cap, &len, v, guests) < 0) {
+			snprintf(err, errlen, "%s: out of memory", path);
 			goto fail;
 		}
-		if (guests >= 0 && (nv - 6) / 2 != guests) {
-			snprintf(err, errlen, "%s:%d: %d guests, earlier lines "
-			    "had %d", path, line, (nv - 6) / 2, guests);
-			goto fail;
-		}
-		guests = (nv - 6) / 2;
-		if (len > 0 && v[0] / 1000.0 <= s[len - 1].t_s) {
-			snprintf(err, errlen, "%s:%d: time does not move forward",
-			    path, line);
-			goto fail;
-		}
-		if (len == cap) {
-			struct sim_sample *ns;
-
-			cap = cap ? cap * 2 : 256;
-			if ((ns = realloc(s, cap * sizeof(*s))) == NULL) {
-				snprintf(err, errlen, "%s: out of memory", path);
-				goto fail;
-			}
-			s = ns;
-		}
-		memset(&s[len], 0, sizeof(s[len]));
-		s[len].t_s = v[0] / 1000.0;
-		s[len].avail_kib = v[1];
-		s[len].sharing_pages = v[2];
-		s[len].ksmd_ms = v[3];
-		s[len].nr_guests = guests;
-		for (int g = 0; g < guests; g++) {
-			s[len].actual_kib[g] = v[6 + 2 * g];
-			s[len].rss_kib[g] = v[7 + 2 * g];
-		}
-		len++;
 	}
 	if (len < 2) {
 		snprintf(err, errlen, "%s: fewer than two samples", path);
@@ -640,19 +682,139 @@ print_model_row(const char *name, const struct trace *tr)
 	    (long long)tr->oom_kills);
 }
 
+/* Each real run of dir loaded into runs and replayed by its controller
+ * in the model into tr (its trace written to outdir); *real_avail0 the
+ * runs' mean MemAvailable at t=0. 0 or -errno, said; what was loaded is
+ * the caller's to free either way. */
+static int
+replay_runs(const struct sim_workload *w, const char *dir,
+    const char *outdir, const struct policy_config *pc, double avail0,
+    char (*names)[SIM_NAME_MAX], size_t nr, struct real *runs,
+    struct trace *tr, double *real_avail0)
+{
+	char err[512];
+	int rc;
+
+	for (size_t i = 0; i < nr; i++) {
+		int k = name_rank(names[i]);
+
+		if ((rc = real_load(dir, names[i], &runs[i], err,
+		    sizeof(err))) < 0) {
+			fprintf(stderr, "memtuned-sim: %s\n", err);
+			return rc;
+		}
+		if (runs[i].s[0].nr_guests != w->vms_max) {
+			fprintf(stderr, "memtuned-sim: %s/%s.samples: %d guests, "
+			    "the workload has %lld\n", dir, names[i],
+			    runs[i].s[0].nr_guests, (long long)w->vms_max);
+			return -EINVAL;
+		}
+		runs[i].pol = run_names[k].pol;
+		runs[i].noadvisor = run_names[k].noadvisor;
+		if ((rc = real_columns(&runs[i], w->classes[0].vm_kib)) < 0 ||
+		    (rc = replay_one(w, pc, avail0, &runs[i], &tr[i])) < 0)
+			return rc;
+		write_trace(outdir, w->name, names[i], &tr[i],
+		    (size_t)w->vms_max);
+		*real_avail0 += runs[i].s[0].avail_kib / (double)nr;
+	}
+	return 0;
+}
+
+/* The real runs against their replays: MemAvailable, what the guests
+ * explain of it, KSM and balloons, and the host's own drift */
+static void
+print_run_tables(const struct real *runs, const struct trace *tr, size_t nr)
+{
+	int ok = 0, total = 0;
+
+	printf("Host MemAvailable, MiB, real / model (model's error):"
+	    "\n\n");
+	print_points_header();
+	for (size_t i = 0; i < nr; i++)
+		print_avail_row(&runs[i], runs[i].avail, &tr[i], &ok, &total);
+	printf("\nWithin ±%.0f %%: %d of %d points.\n\n", AGREE_PCT, ok,
+	    total);
+	ok = total = 0;
+	printf("The same against what the guests explain of it (the "
+	    "run's MemAvailable at t=0 plus the QEMU RSS the guests "
+	    "gave back and the pages KSM merged since), MiB:\n\n");
+	print_points_header();
+	for (size_t i = 0; i < nr; i++)
+		print_avail_row(&runs[i], runs[i].explained, &tr[i], &ok,
+		    &total);
+	printf("\nWithin ±%.0f %%: %d of %d points.\n\n", AGREE_PCT, ok,
+	    total);
+	printf("KSM, balloons and OOM kills, real / model:\n\n");
+	printf("| run | pages_sharing max | at 60 s | at 180 s | balloon "
+	    "taken max MiB | at end | ksmd CPU s | guest OOM kills |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|---|\n");
+	for (size_t i = 0; i < nr; i++)
+		print_other_row(&runs[i], &tr[i]);
+	printf("\nThe host's own drift: real MemAvailable less what the "
+	    "guests explain of it, MiB. The model's host is its guests "
+	    "and a constant base, so a perfect guest model would still "
+	    "be off by this much:\n\n");
+	printf("| run |");
+	for (size_t k = 0; k < NR_POINTS; k++)
+		printf(" %.0f s |", points_s[k]);
+	printf(" range |\n|---|");
+	for (size_t k = 0; k <= NR_POINTS; k++)
+		printf("---:|");
+	printf("\n");
+	for (size_t i = 0; i < nr; i++)
+		print_drift_row(&runs[i]);
+	printf("\n");
+}
+
+/* Every controller in the model from one start: the runs' mean
+ * MemAvailable at t=0 (base_kib is the host base that gives it), or the
+ * workload's own. 0 or -errno. */
+static int
+print_every_controller(const struct sim_workload *w,
+    const struct policy_config *pc, double start_kib, int64_t base_kib)
+{
+	static const enum sim_policy all[] = { SIM_STATIC, SIM_KSMTUNED,
+	    SIM_MOM, SIM_PROXMOX, SIM_MEMTUNED_NORESERVE };
+	int rc;
+
+	printf("Every controller in the model from the same start (MemAvailable "
+	    "%.0f MiB at t=0), MiB:\n\n", MIB_DBL(start_kib));
+	printf("| controller |");
+	for (size_t k = 0; k < NR_POINTS; k++)
+		printf(" %.0f s |", points_s[k]);
+	printf(" min | pages_sharing max | balloon taken max MiB | ksmd CPU s "
+	    "| guest OOM kills |\n|---|");
+	for (size_t k = 0; k < NR_POINTS + 5; k++)
+		printf("---:|");
+	printf("\n");
+	for (size_t k = 0; k < ARRAY_SIZE(all); k++) {
+		struct sim_workload wr = *w;
+		struct trace t;
+
+		wr.host_base_kib = base_kib;
+		if ((rc = model_run(&wr, all[k], pc, &t)) < 0)
+			return rc;
+		print_model_row(all[k] == SIM_MEMTUNED_NORESERVE ? "memtuned" :
+		    sim_policy_name(all[k]), &t);
+		trace_free(&t);
+	}
+	printf("\n");
+	return 0;
+}
+
 int
 sim_replay(const char *workload, const char *dir, const char *outdir,
     const struct policy_config *pc)
 {
-	static const enum sim_policy all[] = { SIM_STATIC, SIM_KSMTUNED,
-	    SIM_MOM, SIM_PROXMOX, SIM_MEMTUNED_NORESERVE };
 	char names[MAX_RUNS][SIM_NAME_MAX], err[512];
 	struct real runs[MAX_RUNS];
 	struct trace tr[MAX_RUNS];
 	struct sim_workload w;
 	size_t nr = 0;
 	double avail0, real_avail0 = 0;
-	int rc, ok = 0, total = 0;
+	int64_t base_kib;
+	int rc;
 
 	memset(runs, 0, sizeof(runs));
 	memset(tr, 0, sizeof(tr));
@@ -669,31 +831,9 @@ sim_replay(const char *workload, const char *dir, const char *outdir,
 		return rc;
 	if ((rc = model_avail0(&w, pc, &avail0)) < 0)
 		return rc;
-	for (size_t i = 0; i < nr; i++) {
-		int k = name_rank(names[i]);
-
-		if ((rc = real_load(dir, names[i], &runs[i], err,
-		    sizeof(err))) < 0) {
-			fprintf(stderr, "memtuned-sim: %s\n", err);
-			goto out;
-		}
-		if (runs[i].s[0].nr_guests != w.vms_max) {
-			fprintf(stderr, "memtuned-sim: %s/%s.samples: %d guests, "
-			    "the workload has %lld\n", dir, names[i],
-			    runs[i].s[0].nr_guests, (long long)w.vms_max);
-			rc = -EINVAL;
-			goto out;
-		}
-		runs[i].pol = run_names[k].pol;
-		runs[i].noadvisor = run_names[k].noadvisor;
-		if ((rc = real_columns(&runs[i], w.classes[0].vm_kib)) < 0 ||
-		    (rc = replay_one(&w, pc, avail0, &runs[i], &tr[i])) < 0)
-			goto out;
-		write_trace(outdir, w.name, names[i], &tr[i],
-		    (size_t)w.vms_max);
-		real_avail0 += runs[i].s[0].avail_kib / (double)nr;
-	}
-
+	if ((rc = replay_runs(&w, dir, outdir, pc, avail0, names, nr, runs,
+	    tr, &real_avail0)) < 0)
+		goto out;
 	printf("#### %s: the model against %zu real run%s\n\n", w.name, nr,
 	    nr == 1 ? "" : "s");
 	printf("%lld guests of %.0f MiB on a %.1f GiB host, %lld s in %lld s "
@@ -704,74 +844,13 @@ sim_replay(const char *workload, const char *dir, const char *outdir,
 	    MIB_DBL(MIB_DBL((double)w.host_kib)),
 	    (long long)w.duration_s, (long long)w.dt_s, workload,
 	    POINT_WINDOW_S);
-	if (nr > 0) {
-		printf("Host MemAvailable, MiB, real / model (model's error):"
-		    "\n\n");
-		print_points_header();
-		for (size_t i = 0; i < nr; i++)
-			print_avail_row(&runs[i], runs[i].avail, &tr[i], &ok,
-			    &total);
-		printf("\nWithin ±%.0f %%: %d of %d points.\n\n", AGREE_PCT, ok,
-		    total);
-		ok = total = 0;
-		printf("The same against what the guests explain of it (the "
-		    "run's MemAvailable at t=0 plus the QEMU RSS the guests "
-		    "gave back and the pages KSM merged since), MiB:\n\n");
-		print_points_header();
-		for (size_t i = 0; i < nr; i++)
-			print_avail_row(&runs[i], runs[i].explained, &tr[i], &ok,
-			    &total);
-		printf("\nWithin ±%.0f %%: %d of %d points.\n\n", AGREE_PCT, ok,
-		    total);
-		printf("KSM, balloons and OOM kills, real / model:\n\n");
-		printf("| run | pages_sharing max | at 60 s | at 180 s | balloon "
-		    "taken max MiB | at end | ksmd CPU s | guest OOM kills |\n");
-		printf("|---|---:|---:|---:|---:|---:|---:|---|\n");
-		for (size_t i = 0; i < nr; i++)
-			print_other_row(&runs[i], &tr[i]);
-		printf("\nThe host's own drift: real MemAvailable less what the "
-		    "guests explain of it, MiB. The model's host is its guests "
-		    "and a constant base, so a perfect guest model would still "
-		    "be off by this much:\n\n");
-		printf("| run |");
-		for (size_t k = 0; k < NR_POINTS; k++)
-			printf(" %.0f s |", points_s[k]);
-		printf(" range |\n|---|");
-		for (size_t k = 0; k <= NR_POINTS; k++)
-			printf("---:|");
-		printf("\n");
-		for (size_t i = 0; i < nr; i++)
-			print_drift_row(&runs[i]);
-		printf("\n");
-	}
-
+	if (nr > 0)
+		print_run_tables(runs, tr, nr);
 	/* every controller, from the runs' mean start (or the workload's) */
-	printf("Every controller in the model from the same start (MemAvailable "
-	    "%.0f MiB at t=0), MiB:\n\n",
-	    MIB_DBL(nr > 0 ? real_avail0 : avail0));
-	printf("| controller |");
-	for (size_t k = 0; k < NR_POINTS; k++)
-		printf(" %.0f s |", points_s[k]);
-	printf(" min | pages_sharing max | balloon taken max MiB | ksmd CPU s "
-	    "| guest OOM kills |\n|---|");
-	for (size_t k = 0; k < NR_POINTS + 5; k++)
-		printf("---:|");
-	printf("\n");
-	for (size_t k = 0; k < ARRAY_SIZE(all); k++) {
-		struct sim_workload wr = w;
-		struct trace t;
-
-		if (nr > 0)
-			wr.host_base_kib = w.host_base_kib + (int64_t)(avail0 -
-			    real_avail0);
-		if ((rc = model_run(&wr, all[k], pc, &t)) < 0)
-			goto out;
-		print_model_row(all[k] == SIM_MEMTUNED_NORESERVE ? "memtuned" :
-		    sim_policy_name(all[k]), &t);
-		trace_free(&t);
-	}
-	printf("\n");
-	rc = 0;
+	base_kib = nr > 0 ? w.host_base_kib + (int64_t)(avail0 - real_avail0) :
+	    w.host_base_kib;
+	rc = print_every_controller(&w, pc, nr > 0 ? real_avail0 : avail0,
+	    base_kib);
 out:
 	for (size_t i = 0; i < nr; i++) {
 		real_free(&runs[i]);
