@@ -382,80 +382,108 @@ test_samples(void)
 	    strstr(err, "forward") != NULL, "samples must move forward");
 }
 
-int
-sim_selftest(void)
+/* The workload parser: its errors name file and line; the small
+ * workload read into w. 0, or -1 when it could not be read (said). */
+static int
+test_workload_parse(struct sim_workload *w)
 {
-	struct sim_workload w, w2;
-	struct sim_result r, r2, ro;
-	struct policy_config pc;
 	char err[512];
-	int64_t n;
-
-	failures = 0;
-	policy_config_defaults(&pc);
 
 	check(sim_workload_parse("host_mem 8G\nvms 1 2\nbogus 3\n", "t.wl",
-	    &w, err, sizeof(err)) < 0 && strstr(err, "t.wl:3") != NULL &&
+	    w, err, sizeof(err)) < 0 && strstr(err, "t.wl:3") != NULL &&
 	    strstr(err, "bogus") != NULL, "unknown key names file and line");
 	check(sim_workload_parse("host_mem 8G\nvms 1 2\nws 10:00 20%\n"
-	    "ws 09:00 30%\n", "t.wl", &w, err, sizeof(err)) < 0 &&
+	    "ws 09:00 30%\n", "t.wl", w, err, sizeof(err)) < 0 &&
 	    strstr(err, "t.wl:4") != NULL, "ws points must move forward");
-	check(sim_workload_parse("vms 1 2\nws 10:00 20%\n", "t.wl", &w, err,
+	check(sim_workload_parse("vms 1 2\nws 10:00 20%\n", "t.wl", w, err,
 	    sizeof(err)) < 0 && strstr(err, "host_mem") != NULL,
 	    "host_mem is required");
 	check(sim_workload_parse("host_mem 8G\nvms 1 2\nws 10:00 0.2\n",
-	    "t.wl", &w, err, sizeof(err)) < 0 && strstr(err, "ws") != NULL,
+	    "t.wl", w, err, sizeof(err)) < 0 && strstr(err, "ws") != NULL,
 	    "a percent needs its unit");
-	if (sim_workload_parse(small, "small.wl", &w, err, sizeof(err)) < 0) {
+	if (sim_workload_parse(small, "small.wl", w, err, sizeof(err)) < 0) {
 		printf("FAIL: %s\n", err);
-		return 1;
+		return -1;
 	}
-	check(w.host_kib == 32LL * 1024 * 1024 && w.nr_classes == 1 &&
-	    w.classes[0].nr_pts == 1 && w.classes[0].dup_pmy == 3000,
+	check(w->host_kib == 32LL * 1024 * 1024 && w->nr_classes == 1 &&
+	    w->classes[0].nr_pts == 1 && w->classes[0].dup_pmy == 3000,
 	    "workload values read");
+	return 0;
+}
+
+/* Static, the oracle and memtuned on the small workload */
+static void
+test_small_runs(const struct sim_workload *w, const struct policy_config *pc)
+{
+	struct sim_result r, r2, ro;
+	int64_t n;
 
 	/* 4 static VMs: 16 GiB of 32 fits; nothing moves */
-	check(sim_run(&w, SIM_STATIC, 4, &pc, &r, NULL) == 0 &&
+	check(sim_run(w, SIM_STATIC, 4, pc, &r, NULL) == 0 &&
 	    r.starve_guest_min == 0 && r.host_swap_min == 0 &&
 	    r.balloon_ops == 0 && r.ksm_saved_avg_kib == 0,
 	    "static with room: no starvation, no swap, no balloon ops");
 	/* 12 static VMs touch 80 % of 48 GiB at boot: the host swaps */
-	check(sim_run(&w, SIM_STATIC, 12, &pc, &r, NULL) == 0 &&
+	check(sim_run(w, SIM_STATIC, 12, pc, &r, NULL) == 0 &&
 	    r.host_swap_min > 0, "static overcommitted: the host swaps");
 	/* static's edge: a VM boots with 3276.8 MiB resident, 96 of it
 	 * its kernel; its 1024 MiB working set lands on free memory of
 	 * which (3276.8 - 96) / (4096 - 96) is resident, so 209.9 MiB more
 	 * become resident: 3486.7 + 200 overhead a VM; 30 GiB / 3686.7 MiB
 	 * -> 8 VMs */
-	n = sim_search(&w, SIM_STATIC, &pc, &r);
+	n = sim_search(w, SIM_STATIC, pc, &r);
 	check(n == 8, "static search finds the arithmetic edge (8)");
-	n = sim_search(&w, SIM_ORACLE, &pc, &ro);
+	n = sim_search(w, SIM_ORACLE, pc, &ro);
 	check(n > 8, "the oracle carries more than static");
 
 	/* memtuned: the same run twice gives the same figures */
-	check(sim_run(&w, SIM_MEMTUNED, 12, &pc, &r, NULL) == 0 &&
-	    sim_run(&w, SIM_MEMTUNED, 12, &pc, &r2, NULL) == 0 &&
+	check(sim_run(w, SIM_MEMTUNED, 12, pc, &r, NULL) == 0 &&
+	    sim_run(w, SIM_MEMTUNED, 12, pc, &r2, NULL) == 0 &&
 	    memcmp(&r, &r2, sizeof(r)) == 0, "deterministic");
 	check(r.policy_errors == 0, "policy_decide accepts every snapshot");
 	check(r.balloon_ops > 0 && r.reclaimed_avg_kib > 0,
 	    "memtuned reclaims on an overcommitted host");
 	check(r.reclaimed_avg_kib <= r.limit_avg_kib * 1.05,
 	    "reclaim stays within the physical limit");
+}
 
-	/* a different seed changes a bursty run */
+/* A different seed changes a bursty run. 0, or -1 when its workloads
+ * could not be read (said). */
+static int
+test_seed(const struct policy_config *pc)
+{
+	struct sim_workload w, w2;
+	struct sim_result r, r2;
+	char err[512];
+
 	if (sim_workload_parse("host_mem 32G\nvms 2 40\nduration 6h\n"
 	    "seed 1\nburst 20m 5m 40% 50%\nws 00:00 20%\n", "b.wl", &w, err,
 	    sizeof(err)) < 0 || sim_workload_parse("host_mem 32G\nvms 2 40\n"
 	    "duration 6h\nseed 2\nburst 20m 5m 40% 50%\nws 00:00 20%\n",
 	    "b.wl", &w2, err, sizeof(err)) < 0) {
 		printf("FAIL: %s\n", err);
-		return 1;
+		return -1;
 	}
-	check(sim_run(&w, SIM_STATIC, 8, &pc, &r, NULL) == 0 &&
-	    sim_run(&w2, SIM_STATIC, 8, &pc, &r2, NULL) == 0 &&
+	check(sim_run(&w, SIM_STATIC, 8, pc, &r, NULL) == 0 &&
+	    sim_run(&w2, SIM_STATIC, 8, pc, &r2, NULL) == 0 &&
 	    r.host_used_peak_kib != r2.host_used_peak_kib,
 	    "the seed drives the bursts");
+	return 0;
+}
 
+int
+sim_selftest(void)
+{
+	struct sim_workload w;
+	struct policy_config pc;
+
+	failures = 0;
+	policy_config_defaults(&pc);
+	if (test_workload_parse(&w) < 0)
+		return 1;
+	test_small_runs(&w, &pc);
+	if (test_seed(&pc) < 0)
+		return 1;
 	test_steps_parse();
 	test_mem();
 	test_oom();
