@@ -833,27 +833,19 @@ cap_low_by_parents(struct guest_collector *gc, struct guest_entry *e,
 		g->cg_low_kib = parents;
 }
 
-/* One domain of the bulk reply into g. 1 to keep it, 0 to drop it from
- * this tick. */
-static int
-collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
-    bool is_qemu, size_t nr_sorted, int64_t now_ms, struct guest_snapshot *g)
+/* The collector's entry for the domain uuid (named name), added when new;
+ * a rename keeps the UUID. NULL when it is not to be collected (no
+ * memory, or a name too long), said. */
+static struct guest_entry *
+collect_entry(struct guest_collector *gc, size_t nr_sorted, const char *name,
+    const char *uuid)
 {
-	virDomainPtr dom = rec->dom;
-	struct guest_override conf;
 	struct guest_entry *e;
-	const char *name;
-	char uuid[VIR_UUID_STRING_BUFLEN], err[512];
-	int rc;
 
-	guest_snapshot_init(g);
-	if ((name = virDomainGetName(dom)) == NULL ||
-	    virDomainGetUUIDString(dom, uuid) < 0)
-		return 0;
 	if ((e = entry_find(gc, nr_sorted, uuid)) == NULL) {
 		if ((e = entry_add(gc, uuid)) == NULL) {
 			log_warnx("guest %s: out of memory", name);
-			return 0;
+			return NULL;
 		}
 		if (mt_strlcpy(e->name, name, sizeof(e->name)) >=
 		    sizeof(e->name)) {
@@ -864,12 +856,100 @@ collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 	}
 	e->seen = true;
 	if (e->refused)
-		return 0;
-	/* a rename keeps the UUID */
+		return NULL;
 	if (strcmp(e->name, name) != 0) {
 		mt_strlcpy(e->name, name, sizeof(e->name));
 		e->valid = false;
 	}
+	return e;
+}
+
+/* What the entry keeps between ticks (the domain's XML, limits, QEMU's
+ * pid) into g, read again when stale. -1 when the domain went away. */
+static int
+collect_from_entry(struct guest_collector *gc, virDomainPtr dom,
+    bool is_qemu, struct guest_entry *e, struct guest_snapshot *g)
+{
+	if (!e->valid || (gc->opts.refresh_ticks > 0 &&
+	    gc->tick - e->refreshed_tick >= gc->opts.refresh_ticks)) {
+		if (entry_refresh(gc, dom, is_qemu, e) < 0) {
+			log_debug("guest %s: gone during the tick", e->name);
+			e->valid = false;
+			return -1;
+		}
+	}
+	g->max_kib = e->max_kib;
+	g->hard_limit_kib = e->hard_limit_kib;
+	g->soft_limit_kib = e->soft_limit_kib;
+	g->swap_hard_limit_kib = e->swap_hard_limit_kib;
+	g->own_hard_limit_kib = e->xml.own_hard_limit_kib;
+	g->own_target_kib = e->xml.own_target_kib;
+	g->backing = e->xml.backing;
+	g->qemu_pid = e->qemu_pid;
+	return 0;
+}
+
+/* A balloon without a stats period reports nothing: set one, once */
+static void
+collect_stats_period(struct guest_collector *gc, virDomainPtr dom,
+    struct guest_entry *e, const char *name)
+{
+	int rc;
+
+	if (gc->opts.enable_stats_period_s <= 0 || e->period_tried ||
+	    !e->xml.backing.has_balloon ||
+	    (MT_PRESENT(e->xml.backing.stats_period_s) &&
+	    e->xml.backing.stats_period_s != 0))
+		return;
+	e->period_tried = true;
+	rc = guests_enable_stats_period(NULL, dom,
+	    gc->opts.enable_stats_period_s);
+	if (rc == 0)
+		e->valid = false;	/* re-read the period */
+	else
+		log_warnx("guest %s: cannot set the balloon stats "
+		    "period: %s", name, virt_last_message());
+}
+
+/* The guest's cgroup, taskstats and KSM merging into g */
+static void
+collect_host_side(struct guest_collector *gc, struct guest_entry *e,
+    const char *name, struct guest_snapshot *g, int64_t now_ms)
+{
+	char err[512];
+
+	if (e->cg_version != 0) {
+		if (mcg_read(e->cg_dir, e->cg_version, g, err,
+		    sizeof(err)) < 0) {
+			/* the cgroup goes with the process: look again */
+			log_debug("guest %s: cgroup: %s", name, err);
+			e->valid = false;
+		} else if (e->cg_version == 2) {
+			cap_low_by_parents(gc, e, g);
+		}
+	}
+	sample_taskstats(gc, e, g, now_ms);
+	sample_ksm_merging(e, g);
+}
+
+/* One domain of the bulk reply into g. 1 to keep it, 0 to drop it from
+ * this tick. */
+static int
+collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
+    bool is_qemu, size_t nr_sorted, int64_t now_ms, struct guest_snapshot *g)
+{
+	virDomainPtr dom = rec->dom;
+	struct guest_override conf;
+	struct guest_entry *e;
+	const char *name;
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	int rc;
+
+	guest_snapshot_init(g);
+	if ((name = virDomainGetName(dom)) == NULL ||
+	    virDomainGetUUIDString(dom, uuid) < 0 ||
+	    (e = collect_entry(gc, nr_sorted, name, uuid)) == NULL)
+		return 0;
 	mt_strlcpy(g->name, name, sizeof(g->name));
 	mt_strlcpy(g->uuid, uuid, sizeof(g->uuid));
 	g->id = (int)virDomainGetID(dom);
@@ -885,57 +965,16 @@ collect_one(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 		log_debug("guest %s: memory stats: %s", name,
 		    virt_last_message());
 	}
-
-	if (!e->valid || (gc->opts.refresh_ticks > 0 &&
-	    gc->tick - e->refreshed_tick >= gc->opts.refresh_ticks)) {
-		if (entry_refresh(gc, dom, is_qemu, e) < 0) {
-			log_debug("guest %s: gone during the tick", name);
-			e->valid = false;
-			return 0;
-		}
-	}
-	g->max_kib = e->max_kib;
-	g->hard_limit_kib = e->hard_limit_kib;
-	g->soft_limit_kib = e->soft_limit_kib;
-	g->swap_hard_limit_kib = e->swap_hard_limit_kib;
-	g->own_hard_limit_kib = e->xml.own_hard_limit_kib;
-	g->own_target_kib = e->xml.own_target_kib;
-	g->backing = e->xml.backing;
-	g->qemu_pid = e->qemu_pid;
-
+	if (collect_from_entry(gc, dom, is_qemu, e, g) < 0)
+		return 0;
 	guests_update_sample(e, g, e->xml.backing.stats_period_s, now_ms);
 	take_balloon_events(e, g);
 	/* QEMU's stamps are host time and its stats follow the period;
 	 * other drivers (the test driver) promise neither */
 	if (is_qemu)
 		guests_check_fresh(g, e->xml.backing.stats_period_s, time(NULL));
-
-	if (gc->opts.enable_stats_period_s > 0 && !e->period_tried &&
-	    e->xml.backing.has_balloon &&
-	    (!MT_PRESENT(e->xml.backing.stats_period_s) ||
-	    e->xml.backing.stats_period_s == 0)) {
-		e->period_tried = true;
-		rc = guests_enable_stats_period(NULL, dom,
-		    gc->opts.enable_stats_period_s);
-		if (rc == 0)
-			e->valid = false;	/* re-read the period */
-		else
-			log_warnx("guest %s: cannot set the balloon stats "
-			    "period: %s", name, virt_last_message());
-	}
-
-	if (e->cg_version != 0) {
-		rc = mcg_read(e->cg_dir, e->cg_version, g, err, sizeof(err));
-		if (rc < 0) {
-			/* the cgroup goes with the process: look again */
-			log_debug("guest %s: cgroup: %s", name, err);
-			e->valid = false;
-		} else if (e->cg_version == 2) {
-			cap_low_by_parents(gc, e, g);
-		}
-	}
-	sample_taskstats(gc, e, g, now_ms);
-	sample_ksm_merging(e, g);
+	collect_stats_period(gc, dom, e, name);
+	collect_host_side(gc, e, name, g, now_ms);
 
 	guest_override_init(&conf);
 	if (gc->opts.override != NULL &&
