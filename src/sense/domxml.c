@@ -864,14 +864,86 @@ read_policy_element(xmlXPathContextPtr ctx, const char *name, bool parse,
 	}
 }
 
+/* <memory>, <currentMemory>, <maxMemory> and <memoryBacking>'s flags
+ * into info. 0 or -errno, err said. */
+static int
+read_memory(xmlXPathContextPtr ctx, const char *name,
+    struct domxml_info *info, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = read_scaled_kib(ctx, "/domain/memory", name, "memory",
+	    &info->memory_kib, err, errlen)) < 0 ||
+	    (rc = read_scaled_kib(ctx, "/domain/currentMemory", name,
+	    "currentMemory", &info->current_kib, err, errlen)) < 0 ||
+	    (rc = read_scaled_kib(ctx, "/domain/maxMemory", name,
+	    "maxMemory", &info->max_memory_kib, err, errlen)) < 0)
+		return rc;
+	info->backing.hugepages =
+	    xp_count(ctx, "/domain/memoryBacking/hugepages") > 0;
+	info->backing.locked = xp_count(ctx, "/domain/memoryBacking/locked") > 0;
+	info->backing.nosharepages =
+	    xp_count(ctx, "/domain/memoryBacking/nosharepages") > 0;
+	return 0;
+}
+
+/* <memballoon><stats period='N'> into b. 0 or -EINVAL, err said. */
+static int
+read_stats_period(xmlXPathContextPtr ctx, const char *name,
+    struct guest_backing *b, char *err, size_t errlen)
+{
+	xmlNodePtr node;
+	xmlChar *s;
+	int64_t p;
+
+	if ((node = xp_node(ctx, "/domain/devices/memballoon/stats")) == NULL)
+		return 0;
+	s = xmlGetProp(node, (const xmlChar *)"period");
+	if (s != NULL && (mt_parse_int64((const char *)s, &p) < 0 || p < 0)) {
+		seterr(err, errlen, "domain %s: <memballoon><stats "
+		    "period='%s'> is not a number of seconds", name,
+		    (const char *)s);
+		xmlFree(s);
+		return -EINVAL;
+	}
+	if (s != NULL)
+		b->stats_period_s = p;
+	xmlFree(s);
+	return 0;
+}
+
+/* <numatune> and the virtio-mem devices into info; what cannot be read
+ * is logged and left out, the domain is not refused for it */
+static void
+read_numa_vmem(xmlXPathContextPtr ctx, const char *name,
+    struct domxml_info *info)
+{
+	if (read_numatune(ctx, name, &info->backing, info->numa_err,
+	    sizeof(info->numa_err)) < 0) {
+		log_warnx("%s; memory treated as not bound to any node",
+		    info->numa_err);
+		info->backing.numa_nodes = 0;
+		info->backing.numa_confined = false;
+	} else if (info->backing.numa_auto) {
+		log_info("domain %s: <numatune> placement='auto': the nodes "
+		    "are numad's choice, not in the XML; memory treated as "
+		    "not bound to any node", name);
+	}
+	/* devices memtuned cannot read leave the memory it manages as the
+	 * balloon sees it: the domain is not refused for them */
+	if (read_vmem(ctx, name, &info->backing.vmem, info->vmem_err,
+	    sizeof(info->vmem_err)) < 0)
+		log_warnx("%s; virtio-mem devices ignored", info->vmem_err);
+	else if (info->numa_err[0] == '\0' && !info->backing.numa_auto)
+		vmem_host_nodes(ctx, &info->backing);
+}
+
 int
 domxml_parse_opts(const char *xml, const char *name, bool read_policy,
     struct domxml_info *info, char *err, size_t errlen)
 {
 	xmlDocPtr doc;
 	xmlXPathContextPtr ctx = NULL;
-	xmlNodePtr node;
-	xmlChar *s;
 	int rc;
 
 	memset(info, 0, sizeof(*info));
@@ -897,58 +969,12 @@ domxml_parse_opts(const char *xml, const char *name, bool read_policy,
 		rc = -EINVAL;
 		goto out;
 	}
-	if ((rc = read_scaled_kib(ctx, "/domain/memory", name, "memory",
-	    &info->memory_kib, err, errlen)) < 0 ||
-	    (rc = read_scaled_kib(ctx, "/domain/currentMemory", name,
-	    "currentMemory", &info->current_kib, err, errlen)) < 0 ||
-	    (rc = read_scaled_kib(ctx, "/domain/maxMemory", name,
-	    "maxMemory", &info->max_memory_kib, err, errlen)) < 0)
+	if ((rc = read_memory(ctx, name, info, err, errlen)) < 0 ||
+	    (rc = read_balloon(ctx, name, &info->backing, err, errlen)) < 0 ||
+	    (rc = read_stats_period(ctx, name, &info->backing, err,
+	    errlen)) < 0)
 		goto out;
-
-	info->backing.hugepages =
-	    xp_count(ctx, "/domain/memoryBacking/hugepages") > 0;
-	info->backing.locked = xp_count(ctx, "/domain/memoryBacking/locked") > 0;
-	info->backing.nosharepages =
-	    xp_count(ctx, "/domain/memoryBacking/nosharepages") > 0;
-
-	if ((rc = read_balloon(ctx, name, &info->backing, err, errlen)) < 0)
-		goto out;
-	if ((node = xp_node(ctx, "/domain/devices/memballoon/stats")) != NULL) {
-		int64_t p;
-
-		s = xmlGetProp(node, (const xmlChar *)"period");
-		if (s != NULL && (mt_parse_int64((const char *)s, &p) < 0 ||
-		    p < 0)) {
-			seterr(err, errlen, "domain %s: <memballoon><stats "
-			    "period='%s'> is not a number of seconds", name,
-			    (const char *)s);
-			xmlFree(s);
-			rc = -EINVAL;
-			goto out;
-		}
-		if (s != NULL)
-			info->backing.stats_period_s = p;
-		xmlFree(s);
-	}
-
-	if (read_numatune(ctx, name, &info->backing, info->numa_err,
-	    sizeof(info->numa_err)) < 0) {
-		log_warnx("%s; memory treated as not bound to any node",
-		    info->numa_err);
-		info->backing.numa_nodes = 0;
-		info->backing.numa_confined = false;
-	} else if (info->backing.numa_auto) {
-		log_info("domain %s: <numatune> placement='auto': the nodes "
-		    "are numad's choice, not in the XML; memory treated as "
-		    "not bound to any node", name);
-	}
-	/* devices memtuned cannot read leave the memory it manages as the
-	 * balloon sees it: the domain is not refused for them */
-	if (read_vmem(ctx, name, &info->backing.vmem, info->vmem_err,
-	    sizeof(info->vmem_err)) < 0)
-		log_warnx("%s; virtio-mem devices ignored", info->vmem_err);
-	else if (info->numa_err[0] == '\0' && !info->backing.numa_auto)
-		vmem_host_nodes(ctx, &info->backing);
+	read_numa_vmem(ctx, name, info);
 	read_policy_element(ctx, name, read_policy, info);
 	/* a record memtuned cannot read proves nothing: the hard limit is
 	 * then not taken for memtuned's, and never lifted by it */
