@@ -738,50 +738,54 @@ render_guest_features(struct mbuf *b, const struct gpair *gps, size_t n)
 	}
 }
 
+/* Each guest's gauges and counters, one family a field */
+static const struct {
+	enum gfield f;
+	const char *name;
+	const char *help;
+	const char *type;	/* GAUGE or COUNTER */
+} guest_fields[] = {
+	{ GF_MAX, "memtuned_guest_max_bytes",
+	    "Guest maximum memory (libvirt max memory).", GAUGE },
+	{ GF_ACTUAL, "memtuned_guest_actual_bytes",
+	    "Guest memory with the balloon as it is now.", GAUGE },
+	{ GF_TARGET, "memtuned_guest_target_bytes",
+	    "Balloon target of the last plan.", GAUGE },
+	{ GF_FLOOR, "memtuned_guest_floor_bytes",
+	    "Least memory the policy leaves the guest.", GAUGE },
+	{ GF_CEILING, "memtuned_guest_ceiling_bytes",
+	    "Most memory the policy gives the guest.", GAUGE },
+	{ GF_NEED, "memtuned_guest_need_bytes",
+	    "What the guest uses plus headroom, as the policy sees it.", GAUGE },
+	{ GF_USABLE, "memtuned_guest_usable_bytes",
+	    "Guest MemAvailable from the balloon statistics.", GAUGE },
+	{ GF_UNUSED, "memtuned_guest_unused_bytes",
+	    "Guest MemFree from the balloon statistics.", GAUGE },
+	{ GF_RSS, "memtuned_guest_rss_bytes",
+	    "Resident memory of the QEMU process on the host.", GAUGE },
+	{ GF_SOFT, "memtuned_guest_memtune_soft_limit_bytes",
+	    "memtune soft_limit (left out when unlimited).", GAUGE },
+	{ GF_HARD, "memtuned_guest_memtune_hard_limit_bytes",
+	    "memtune hard_limit (left out when unlimited).", GAUGE },
+	{ GF_SWAP_HARD, "memtuned_guest_memtune_swap_hard_limit_bytes",
+	    "memtune swap_hard_limit (left out when unlimited).", GAUGE },
+	{ GF_GAIN, "memtuned_guest_reclaimable_bytes",
+	    "Resident idle memory a shrink of the guest would give the "
+	    "host (0 when its shrinks return nothing).", GAUGE },
+	{ GF_BALLOONED, "memtuned_guest_balloon_inflated_bytes_total",
+	    "Balloon inflated since memtuned started watching the "
+	    "guest.", COUNTER },
+	{ GF_RETURNED, "memtuned_guest_balloon_returned_bytes_total",
+	    "Host memory the inflating balloon returned (the QEMU RSS "
+	    "that went with it): over inflated, what ballooning bought "
+	    "the host.", COUNTER },
+};
+
+/* Each guest's stats state and plan state, one series a state (1 for
+ * the current one) */
 static void
-render_guests(struct mbuf *b, const struct gpair *gps, size_t n)
+render_guest_states(struct mbuf *b, const struct gpair *gps, size_t n)
 {
-	static const struct {
-		enum gfield f;
-		const char *name;
-		const char *help;
-		const char *type;	/* GAUGE or COUNTER */
-	} gfields[] = {
-		{ GF_MAX, "memtuned_guest_max_bytes",
-		    "Guest maximum memory (libvirt max memory).", GAUGE },
-		{ GF_ACTUAL, "memtuned_guest_actual_bytes",
-		    "Guest memory with the balloon as it is now.", GAUGE },
-		{ GF_TARGET, "memtuned_guest_target_bytes",
-		    "Balloon target of the last plan.", GAUGE },
-		{ GF_FLOOR, "memtuned_guest_floor_bytes",
-		    "Least memory the policy leaves the guest.", GAUGE },
-		{ GF_CEILING, "memtuned_guest_ceiling_bytes",
-		    "Most memory the policy gives the guest.", GAUGE },
-		{ GF_NEED, "memtuned_guest_need_bytes",
-		    "What the guest uses plus headroom, as the policy sees it.", GAUGE },
-		{ GF_USABLE, "memtuned_guest_usable_bytes",
-		    "Guest MemAvailable from the balloon statistics.", GAUGE },
-		{ GF_UNUSED, "memtuned_guest_unused_bytes",
-		    "Guest MemFree from the balloon statistics.", GAUGE },
-		{ GF_RSS, "memtuned_guest_rss_bytes",
-		    "Resident memory of the QEMU process on the host.", GAUGE },
-		{ GF_SOFT, "memtuned_guest_memtune_soft_limit_bytes",
-		    "memtune soft_limit (left out when unlimited).", GAUGE },
-		{ GF_HARD, "memtuned_guest_memtune_hard_limit_bytes",
-		    "memtune hard_limit (left out when unlimited).", GAUGE },
-		{ GF_SWAP_HARD, "memtuned_guest_memtune_swap_hard_limit_bytes",
-		    "memtune swap_hard_limit (left out when unlimited).", GAUGE },
-		{ GF_GAIN, "memtuned_guest_reclaimable_bytes",
-		    "Resident idle memory a shrink of the guest would give the "
-		    "host (0 when its shrinks return nothing).", GAUGE },
-		{ GF_BALLOONED, "memtuned_guest_balloon_inflated_bytes_total",
-		    "Balloon inflated since memtuned started watching the "
-		    "guest.", COUNTER },
-		{ GF_RETURNED, "memtuned_guest_balloon_returned_bytes_total",
-		    "Host memory the inflating balloon returned (the QEMU RSS "
-		    "that went with it): over inflated, what ballooning bought "
-		    "the host.", COUNTER },
-	};
 	static const enum guest_stats_state sstates[] = { GUEST_STATS_OK,
 	    GUEST_STATS_STALE, GUEST_STATS_NONE };
 	static const enum guest_plan_state pstates[] = { GPS_OK,
@@ -793,18 +797,6 @@ render_guests(struct mbuf *b, const struct gpair *gps, size_t n)
 	    pst = FAM("guest_plan_state", GAUGE,
 	    "How the policy treats the guest (1 for the current state).");
 
-	for (size_t k = 0; k < ARRAY_SIZE(gfields); k++) {
-		struct fam f = { .name = gfields[k].name,
-		    .type = gfields[k].type,
-		    .help = gfields[k].help };
-
-		for (size_t i = 0; i < n; i++) {
-			const char *kv[] = { "name", gpair_name(&gps[i]),
-			    "uuid", gpair_uuid(&gps[i]), NULL };
-
-			emit_kib(b, &f, kv, gpair_kib(&gps[i], gfields[k].f));
-		}
-	}
 	for (size_t i = 0; i < n; i++) {
 		if (gps[i].g == NULL)
 			continue;
@@ -827,6 +819,25 @@ render_guests(struct mbuf *b, const struct gpair *gps, size_t n)
 			emit_int(b, &pst, kv, gps[i].p->state == pstates[s]);
 		}
 	}
+}
+
+static void
+render_guests(struct mbuf *b, const struct gpair *gps, size_t n)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(guest_fields); k++) {
+		struct fam f = { .name = guest_fields[k].name,
+		    .type = guest_fields[k].type,
+		    .help = guest_fields[k].help };
+
+		for (size_t i = 0; i < n; i++) {
+			const char *kv[] = { "name", gpair_name(&gps[i]),
+			    "uuid", gpair_uuid(&gps[i]), NULL };
+
+			emit_kib(b, &f, kv, gpair_kib(&gps[i],
+			    guest_fields[k].f));
+		}
+	}
+	render_guest_states(b, gps, n);
 	render_guest_features(b, gps, n);
 }
 
