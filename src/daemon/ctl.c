@@ -553,19 +553,14 @@ ctl_server_close(struct ctl_server *srv)
 	}
 }
 
-int
-ctl_request(const char *path, struct json_object *req, int timeout_ms,
-    struct json_object **resp)
+/* A socket connected to path with req sent on it, or -errno */
+static int
+ctl_connect_send(const char *path, struct json_object *req)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	/* answers carry a status of every guest: grow as needed */
-	size_t cap = 65536, len = 0;
-	char *buf = NULL;
 	const char *txt;
-	int64_t deadline = mt_now_ms() + timeout_ms;
 	int fd, rc;
 
-	*resp = NULL;
 	if (mt_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
@@ -574,7 +569,8 @@ ctl_request(const char *path, struct json_object *req, int timeout_ms,
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		rc = -errno;
-		goto out;
+		close(fd);
+		return rc;
 	}
 	txt = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	/* a peer refused at once is answered and closed, maybe before the
@@ -583,54 +579,74 @@ ctl_request(const char *path, struct json_object *req, int timeout_ms,
 	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0) && errno != EPIPE &&
 	    errno != ECONNRESET) {
 		rc = -errno;
-		goto out;
+		close(fd);
+		return rc;
 	}
-	if ((buf = malloc(cap)) == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	return fd;
+}
+
+/* Everything the server sends on fd until it closes, by deadline, into
+ * *buf (malloc'd, NUL-terminated, the caller's to free even on error).
+ * 0 or -errno (-ETIMEDOUT). */
+static int
+ctl_read_answer(int fd, int64_t deadline, char **buf)
+{
+	/* answers carry a status of every guest: grow as needed */
+	size_t cap = 65536, len = 0;
+	int rc;
+
+	if ((*buf = malloc(cap)) == NULL)
+		return -ENOMEM;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int64_t left = deadline - mt_now_ms();
 		ssize_t n;
 
-		if (left <= 0) {
-			rc = -ETIMEDOUT;
-			goto out;
-		}
+		if (left <= 0)
+			return -ETIMEDOUT;
 		rc = poll(&pfd, 1, (int)left);
 		if (rc < 0 && errno == EINTR)
 			continue;
-		if (rc <= 0) {
-			rc = rc < 0 ? -errno : -ETIMEDOUT;
-			goto out;
-		}
+		if (rc <= 0)
+			return rc < 0 ? -errno : -ETIMEDOUT;
 		if (len + 1 >= cap) {
-			char *nb = realloc(buf, cap * 2);
+			char *nb = realloc(*buf, cap * 2);
 
-			if (nb == NULL) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
+			if (nb == NULL)
+				return -ENOMEM;
+			*buf = nb;
 			cap *= 2;
 		}
-		n = recv(fd, buf + len, cap - 1 - len, 0);
+		n = recv(fd, *buf + len, cap - 1 - len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		/* the server closed with our request unread (a refusal
 		 * sent before reading it): what came is the answer */
 		if (n < 0 && errno == ECONNRESET && len > 0)
 			break;
-		if (n < 0) {
-			rc = -errno;
-			goto out;
-		}
+		if (n < 0)
+			return -errno;
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
-	buf[len] = '\0';
+	(*buf)[len] = '\0';
+	return 0;
+}
+
+int
+ctl_request(const char *path, struct json_object *req, int timeout_ms,
+    struct json_object **resp)
+{
+	int64_t deadline = mt_now_ms() + timeout_ms;
+	char *buf = NULL;
+	int fd, rc;
+
+	*resp = NULL;
+	if ((fd = ctl_connect_send(path, req)) < 0)
+		return fd;
+	if ((rc = ctl_read_answer(fd, deadline, &buf)) < 0)
+		goto out;
 	*resp = json_tokener_parse(buf);
 	rc = (*resp != NULL && json_object_is_type(*resp, json_type_object)) ?
 	    0 : -EPROTO;
