@@ -31,6 +31,22 @@ usage(FILE *out)
 	    CONFIG_DEFAULT_PATH);
 }
 
+/* memtuned -n: the exit status of reading path as memtuned would */
+static int
+check_config(const char *path)
+{
+	struct mt_config cfg;
+	char err[8192];
+
+	if (config_load_file(path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	printf("%s: configuration OK\n", path);
+	config_free(&cfg);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -90,19 +106,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (check) {
-		struct mt_config cfg;
-		char err[8192];
-
-		rc = config_load_file(dopts.config_path, &cfg, err, sizeof(err));
-		if (rc < 0) {
-			fprintf(stderr, "%s\n", err);
-			return 1;
-		}
-		printf("%s: configuration OK\n", dopts.config_path);
-		config_free(&cfg);
-		return 0;
-	}
+	if (check)
+		return check_config(dopts.config_path);
 
 	log_init("memtuned", debug ? LOG_TO_STDERR : log_target_auto(),
 	    debug ? 1 : 0);
