@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy.h"
+#include "policy_internal.h"
 
 
 /* value * pmy / 10000 without overflow for any KiB size */

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy.h"
+#include "policy_internal.h"
 
 /* where a short host starts ksmd before its cost is measured: 100 MiB
  * of pages a second, a few percent of a core on current hardware */
