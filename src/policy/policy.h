@@ -536,14 +536,6 @@ int policy_guest_bounds(const struct policy_config *c,
  * limit is memtuned's, not an operator's. */
 bool policy_hard_limit_recorded(const struct policy_config *c,
     const struct guest_snapshot *g);
-/* What a guest with fresh stats needs: used + the part of its disk caches
- * kept (cache_reclaim) + headroom_kib, the headroom the policy gave it
- * (plan's headroom_kib); MT_ABSENT: the headroom of a guest the policy
- * sees for the first time. The one definition the policy and the capacity
- * estimate share; the plan's need_kib adds the guest's unseen_kib and
- * burst_demand_kib. */
-int64_t policy_guest_need_kib(const struct policy_config *c,
-    const struct guest_snapshot *g, int64_t headroom_kib);
 /* For the daemon's watch between ticks: guest g of the last snapshot,
  * planned as gp, has its QEMU RSS at rss_kib now, rising at rate_kib_s.
  * True when at that rate it runs short of its headroom within

@@ -181,6 +181,14 @@ bool policy_hard_limit_own(const struct policy_config *c,
 /* What a guest with fresh stats uses, in balloon units: its balloon size
  * (MemTotal when the size is unknown) less MemAvailable, never below 0. */
 int64_t policy_guest_used_kib(const struct guest_snapshot *g);
+/* What a guest with fresh stats needs: used + the part of its disk caches
+ * kept (cache_reclaim) + headroom_kib, the headroom the policy gave it
+ * (plan's headroom_kib); MT_ABSENT: the headroom of a guest the policy
+ * sees for the first time. The one definition the policy and the capacity
+ * estimate share; the plan's need_kib adds the guest's unseen_kib and
+ * burst_demand_kib. */
+int64_t policy_guest_need_kib(const struct policy_config *c,
+    const struct guest_snapshot *g, int64_t headroom_kib);
 /* A burst seen on the host: what a guest whose QEMU RSS rises at
  * rate_kib_s will touch within burst_horizon; 0 under burst_rate, with
  * burst_horizon 0, or without a rate. */
