@@ -13,8 +13,6 @@
 #include "policy.h"
 #include "util.h"
 
-/* ------------------------------------ shared by the policy source files */
-
 enum gwork_class {
 	GW_SKIP,		/* leave alone: excluded, error, not running */
 	GW_FIXED,		/* hugepages, locked memory or no balloon */
@@ -74,34 +72,7 @@ struct policy_gwork {
 	int64_t node_take_kib, node_give_kib;
 };
 
-/* Reasons are for people: a cut at the buffer's end is acceptable, and
- * this says so once instead of at every snprintf. */
-void policy_reasonf(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void policy_host_pressure(const struct policy_config *c,
-    const struct host_snapshot *h, struct policy_state *s, int64_t now_ms,
-    struct policy_plan *plan);
-int64_t policy_interval_ms(const struct policy_config *c,
-    enum host_pressure p);
-/* Each node's state into plan->nodes (after policy_host_pressure, which
- * sets the reserve); nr_nodes stays 0 on a one-node host. */
-void policy_node_pressure(const struct policy_config *c,
-    const struct host_snapshot *h, struct policy_plan *plan);
-void policy_ksm_decide(const struct policy_config *c,
-    const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
-    struct policy_plan *plan);
-void policy_thp_decide(const struct policy_config *c,
-    const struct snapshot *snap, struct policy_state *s,
-    struct policy_plan *plan);
-/* Water-fills over s->work (through the dense s->fill).
- * policy_fill_take: free want_kib of host memory from donors, the most
- * idle per share first, down to one common level. A donor's cap and
- * limit never pass its gain (the resident idle memory a shrink returns),
- * so what is taken is what the host gets back. Sets each donor's
- * take_kib; returns the host memory freed.
- * policy_fill_give: give up to budget_kib to entries with cap (only the
- * urgent ones with urgent_only), the least served per share first; sets
- * their give_kib and leaves the others'; returns the amount given. */
+/* One donor or taker of a water-fill, dense for the cache. */
 struct policy_fill {
 	int64_t idle_kib;
 	int64_t shares;
@@ -110,6 +81,83 @@ struct policy_fill {
 	int64_t got_kib;
 	size_t idx;
 };
+
+/* ---------------------------------------------------------------- stages
+ * The orchestrator (policy.c) alone calls these, in this order;
+ * scripts/check-policy-cycle holds every other file of the policy to it. */
+
+/* The host's pressure state and reserve into plan, with hysteresis. */
+void policy_host_pressure(const struct policy_config *c,
+    const struct host_snapshot *h, struct policy_state *s, int64_t now_ms,
+    struct policy_plan *plan);
+/* Each node's state into plan->nodes (after policy_host_pressure, which
+ * sets the reserve); nr_nodes stays 0 on a one-node host. */
+void policy_node_pressure(const struct policy_config *c,
+    const struct host_snapshot *h, struct policy_plan *plan);
+/* Fill w and gp from guest g for this tick (policy_guest.c): its class,
+ * bounds, samples and need; gp's reason says why a guest is left alone or held. */
+void policy_guest_read(const struct policy_config *c,
+    const struct guest_snapshot *g, struct policy_state *s, int64_t now_ms,
+    enum host_pressure p, struct policy_gwork *w, struct guest_plan *gp);
+/* The balloon targets: reclaim for the host, feeding, growth
+ * (policy_balloon.c). */
+void policy_balloon_decide(const struct policy_config *c,
+    const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
+    struct policy_plan *plan);
+/* Set gp's memtune values (soft and hard limit, swap, memory.low) that
+ * follow w's target; true when any is to be written. */
+bool policy_memtune_plan(const struct policy_config *c,
+    const struct guest_snapshot *g, const struct policy_guest_hist *h,
+    const struct policy_gwork *w, struct guest_plan *gp);
+/* The next tick's interval for a pressure state. */
+int64_t policy_interval_ms(const struct policy_config *c,
+    enum host_pressure p);
+/* KSM's and THP's settings into plan->ksm and plan->thp (policy_ksm.c). */
+void policy_ksm_decide(const struct policy_config *c,
+    const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
+    struct policy_plan *plan);
+void policy_thp_decide(const struct policy_config *c,
+    const struct snapshot *snap, struct policy_state *s,
+    struct policy_plan *plan);
+/* Size the state's scratch and history table, and plan p, for n guests.
+ * 0 or -ENOMEM. */
+int policy_ensure_capacity(struct policy_state *s, struct policy_plan *p,
+    size_t n);
+/* Forget guests gone for longer than the history keeps them, a slice of
+ * the table per call. */
+void policy_hist_expire(struct policy_state *s, int64_t now_ms);
+
+/* --------------------------------------------------------------- helpers
+ * Any file of the policy may call these; they call no stage. */
+
+/* Reasons are for people: a cut at the buffer's end is acceptable, and
+ * this says so once instead of at every snprintf. */
+void policy_reasonf(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static inline int64_t
+policy_abs64(int64_t v)
+{
+	return v < 0 ? -v : v;
+}
+
+/* Water-fills over s->work (through the dense s->fill).
+ * policy_fill_take: free want_kib of host memory from donors, the most
+ * idle per share first, down to one common level. A donor's cap and
+ * limit never pass its gain (the resident idle memory a shrink returns),
+ * so what is taken is what the host gets back. Sets each donor's
+ * take_kib; returns the host memory freed.
+ * policy_fill_give: give up to budget_kib to entries with cap (only the
+ * urgent ones with urgent_only), the least served per share first; sets
+ * their give_kib and leaves the others'; returns the amount given.
+ * spill: when a donor's step caps its take, let less idle donors make up
+ * the rest this tick (critical: speed over order); without it the most
+ * idle give first over as many ticks as their steps need, and a busy
+ * guest is not squeezed just because the idle ones move slowly. */
+int64_t policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib,
+    bool spill);
+int64_t policy_fill_give(struct policy_state *s, size_t n,
+    int64_t budget_kib, bool urgent_only);
 
 /* Host memory a shrink of g from `from` to `to` gives back: at most its
  * resident idle memory, nothing when its shrinks return nothing; all of
@@ -127,35 +175,11 @@ void policy_fpr_gain(struct policy_gwork *g, int64_t actual_kib);
 int64_t policy_inflight_kib(const struct snapshot *snap,
     const struct policy_state *s);
 
-/* spill: when a donor's step caps its take, let less idle donors make up
- * the rest this tick (critical: speed over order); without it the most
- * idle give first over as many ticks as their steps need, and a busy
- * guest is not squeezed just because the idle ones move slowly. */
-int64_t policy_fill_take(struct policy_state *s, size_t n, int64_t want_kib,
-    bool spill);
-int64_t policy_fill_give(struct policy_state *s, size_t n,
-    int64_t budget_kib, bool urgent_only);
-void policy_balloon_decide(const struct policy_config *c,
-    const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
-    struct policy_plan *plan);
-
-/* ------------------------------------------ leaf helpers (policy_util.c) */
-
-static inline int64_t
-policy_abs64(int64_t v)
-{
-	return v < 0 ? -v : v;
-}
-
-/* ------------------------------------------- storage (policy_state.c) */
+/* -------------------------------------- the history (policy_state.c) */
 
 /* a work entry that has no history slot */
 #define POLICY_NO_HIST ((size_t)-1)
 
-/* Size the state's scratch and history table, and plan p, for n guests.
- * 0 or -ENOMEM. */
-int policy_ensure_capacity(struct policy_state *s, struct policy_plan *p,
-    size_t n);
 /* Empty a history slot: every remembered value unknown. */
 void policy_hist_clear(struct policy_guest_hist *h);
 /* The slot of the guest with this UUID, taken fresh (*fresh set, the slot
@@ -163,17 +187,9 @@ void policy_hist_clear(struct policy_guest_hist *h);
  * ran for this snapshot. */
 size_t policy_hist_lookup(struct policy_state *s, const char *uuid,
     bool *fresh);
-/* Forget guests gone for longer than the history keeps them, a slice of
- * the table per call. */
-void policy_hist_expire(struct policy_state *s, int64_t now_ms);
 
-/* ---------------------------------------- reading a guest (policy_guest.c) */
+/* ----------------------- a guest's figures (policy_guest.c, vmem) */
 
-/* Fill w and gp from guest g for this tick: its class, bounds, samples
- * and need; gp's reason says why a guest is left alone or held. */
-void policy_guest_read(const struct policy_config *c,
-    const struct guest_snapshot *g, struct policy_state *s, int64_t now_ms,
-    enum host_pressure p, struct policy_gwork *w, struct guest_plan *gp);
 /* True when the hard limit in force is memtuned's own (recorded, or
  * remembered in h), so it does not cap the guest. */
 bool policy_hard_limit_own(const struct policy_config *c,
@@ -198,13 +214,5 @@ int64_t policy_burst_demand_kib(const struct policy_config *c,
  * when every device can be driven (alias, block, sizes known); MT_ABSENT
  * otherwise: such a guest is moved by its balloon alone. */
 int64_t policy_vmem_boot_kib(const struct guest_snapshot *g);
-
-/* ------------------------------------------- memtune (policy_memtune.c) */
-
-/* Set gp's memtune values (soft and hard limit, swap, memory.low) that
- * follow w's target; true when any is to be written. */
-bool policy_memtune_plan(const struct policy_config *c,
-    const struct guest_snapshot *g, const struct policy_guest_hist *h,
-    const struct policy_gwork *w, struct guest_plan *gp);
 
 #endif
