@@ -610,38 +610,17 @@ guest_pressure(const struct policy_config *c, const struct guest_snapshot *g,
 	    w->faulting || w->bursting);
 }
 
-/* Still long: its phases (identity and bounds, samples, class, need)
- * share the guest's history slot, its work entry and its plan line, and
- * each returns early for a guest it cannot go on with; guest_pressure is
- * the last phase on its own. */
-void
-policy_guest_read(const struct policy_config *c, const struct guest_snapshot *g,
-    struct policy_state *s, int64_t now_ms, enum host_pressure p,
-    struct policy_gwork *w, struct guest_plan *gp)
+/* A guest memtuned does not manage this tick: excluded, held by
+ * memtunectl, without a UUID or not running. True with gp saying so. */
+static bool
+guest_left_alone(const struct guest_snapshot *g, struct guest_plan *gp)
 {
-	struct policy_guest_hist *h;
-	char err[POLICY_REASON_MAX];
-	int64_t used, headroom;
-	bool crit = p == PRESSURE_CRITICAL, fresh = false, stats_ok;
-	size_t prev = w->hist;
-
-	memset(w, 0, sizeof(*w));
-	w->hist = POLICY_NO_HIST;
-	w->node = -1;
-	w->cls = GW_SKIP;
-	w->need_kib = MT_ABSENT;
-	w->resident_kib = MT_ABSENT;
-	w->res_idle_kib = MT_ABSENT;
-	w->fpr = g->backing.free_page_reporting;
-	guest_plan_reset(gp, g);
-	policy_guest_input(c, g, &gp->input, &gp->meta_cap);
-
 	if (gp->input.exclude) {
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = GPS_EXCLUDED;
 		policy_reasonf(gp->reason, sizeof(gp->reason), "excluded (%s)",
 		    guest_input_source_name(gp->input.exclude_src));
-		return;
+		return true;
 	}
 	/* the operator's word at run time, after the config's exclude: an
 	 * excluded guest was never touched, so there is nothing to hold */
@@ -653,15 +632,29 @@ policy_guest_read(const struct policy_config *c, const struct guest_snapshot *g,
 		policy_reasonf(gp->reason, sizeof(gp->reason), "%s by "
 		    "memtunectl until resumed or memtuned restarts",
 		    rel ? "released" : "paused");
-		return;
+		return true;
 	}
 	if (g->uuid[0] == '\0' || g->id < 0) {
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = GPS_STALE;
 		policy_reasonf(gp->reason, sizeof(gp->reason), "%s",
 		    g->uuid[0] == '\0' ? "no UUID" : "not running");
-		return;
+		return true;
 	}
+	return false;
+}
+
+/* The guest's history slot (prev: last tick's for this position) and its
+ * bounds into w and gp. NULL for bounds in error, with gp saying so. */
+static struct policy_guest_hist *
+guest_slot_bounds(const struct policy_config *c,
+    const struct guest_snapshot *g, struct policy_state *s, int64_t now_ms,
+    size_t prev, struct policy_gwork *w, struct guest_plan *gp)
+{
+	struct policy_guest_hist *h;
+	char err[POLICY_REASON_MAX];
+	bool fresh = false;
+
 	/* guests come in the same order tick after tick: try last tick's
 	 * slot for this position before hashing */
 	if (prev < s->hist_cap && strcmp(s->hist[prev].uuid, g->uuid) == 0)
@@ -677,21 +670,22 @@ policy_guest_read(const struct policy_config *c, const struct guest_snapshot *g,
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = GPS_CONFIG_ERROR;
 		mt_strlcpy(gp->reason, err, sizeof(gp->reason));
-		return;
+		return NULL;
 	}
 	gp->floor_kib = w->floor_kib;
 	gp->ceiling_kib = w->ceiling_kib;
 	if (w->ceiling_kib < (MT_PRESENT(gp->input.ceiling_kib) ?
 	    MIN(g->max_kib, gp->input.ceiling_kib) : g->max_kib))
 		gp->input.ceiling_src = SRC_LIBVIRT;
-	w->overhead_kib = policy_qemu_overhead_kib(c, g->max_kib);
-	/* the QEMU RSS bounds the guest RAM resident from above. Taking
-	 * the overhead off would need QEMU's true size: the configured one
-	 * is generous on purpose (hard limits), and would make every fully
-	 * touched guest look partly not resident (policy.md) */
-	w->resident_kib = MT_PRESENT(g->rss_kib) && g->rss_kib > 0 ?
-	    g->rss_kib : MT_ABSENT;
-	w->cur_kib = g->actual_kib;
+	return h;
+}
+
+/* A guest whose size cannot move (hugepages, locked memory, no balloon)
+ * or whose balloon size is unknown: true with gp saying so. */
+static bool
+guest_fixed(const struct guest_snapshot *g, struct policy_gwork *w,
+    struct guest_plan *gp)
+{
 	/* before the balloon size: without a balloon device there is no
 	 * size to read, and the guest is fixed all the same. Locked memory
 	 * stays pinned on the host: what a balloon takes is not returned */
@@ -702,7 +696,7 @@ policy_guest_read(const struct policy_config *c, const struct guest_snapshot *g,
 		policy_reasonf(gp->reason, sizeof(gp->reason), "fixed size: %s",
 		    g->backing.hugepages ? "hugepage backing" :
 		    g->backing.locked ? "locked memory" : "no balloon device");
-		return;
+		return true;
 	}
 	if (!MT_PRESENT(g->actual_kib) || g->actual_kib <= 0) {
 		w->cls = GW_SKIP;
@@ -710,21 +704,34 @@ policy_guest_read(const struct policy_config *c, const struct guest_snapshot *g,
 		gp->state = GPS_STALE;
 		policy_reasonf(gp->reason, sizeof(gp->reason),
 		    "balloon size unknown");
-		return;
+		return true;
 	}
+	return false;
+}
+
+/* The guest's shares and its step this tick (larger when critical). */
+static void
+guest_shares_step(const struct policy_config *c,
+    const struct guest_plan *gp, int64_t max_kib, bool crit,
+    struct policy_gwork *w)
+{
 	w->shares = MT_PRESENT(gp->input.shares) ? gp->input.shares :
 	    c->default_shares;
 	w->shares = MAX(1, MIN(w->shares, 1000000));
-	w->step_kib = MIN(policy_scale(g->max_kib,
+	w->step_kib = MIN(policy_scale(max_kib,
 	    crit ? c->critical_step_max_pmy : c->step_max_pmy, 10000),
 	    crit ? c->critical_step_max_kib : c->step_max_kib);
 	w->step_kib = MAX(w->step_kib, 1);
+}
 
-	/* what it uses, for the samples below and its need */
-	stats_ok = g->stats == GUEST_STATS_OK && MT_PRESENT(g->usable_kib);
-	used = stats_ok ? policy_guest_used_kib(g) : MT_ABSENT;
-	if (stats_ok)
-		h->stats_ok_ms = now_ms;
+/* The samples between this tick and the last: what its shrinks returned,
+ * its bursts (stats_ok: its stats are fresh), and what it touched since
+ * its stats, into w and gp. */
+static void
+guest_samples(const struct policy_config *c, const struct guest_snapshot *g,
+    struct policy_guest_hist *h, int64_t used, bool stats_ok, int64_t now_ms,
+    struct policy_gwork *w, struct guest_plan *gp)
+{
 	if (MT_PRESENT(h->samp_ms) && now_ms > h->samp_ms) {
 		sample_yield(c, g, h, used, now_ms);
 		if (stats_ok)
@@ -738,13 +745,15 @@ policy_guest_read(const struct policy_config *c, const struct guest_snapshot *g,
 	gp->burst_kib = h->burst_kib;
 	gp->unresident_kib = h->total_unres_kib;
 	w->returns_nothing = guest_returns_nothing(c, h, gp->yield_pmy);
+}
 
-	w->cls = balloon_progress(c, g, h, now_ms, w, gp);
-	if (MT_PRESENT(h->last_target_kib))
-		w->cur_kib = h->last_target_kib;
-	/* resident idle memory: what the QEMU RSS holds beyond what the
-	 * guest uses. The RSS counts QEMU's own memory too, so this is an
-	 * upper bound; what shrinks really return corrects it */
+/* Resident idle memory: what the QEMU RSS holds beyond what the guest
+ * uses. The RSS counts QEMU's own memory too, so this is an upper bound;
+ * what shrinks really return corrects it. Then what a shrink gains. */
+static void
+guest_resident_idle(const struct guest_snapshot *g, int64_t used,
+    struct policy_gwork *w, struct guest_plan *gp)
+{
 	if (MT_PRESENT(used) && MT_PRESENT(w->resident_kib))
 		w->res_idle_kib = MAX(0, MIN(w->resident_kib, g->actual_kib) -
 		    used);
@@ -752,20 +761,17 @@ policy_guest_read(const struct policy_config *c, const struct guest_snapshot *g,
 		w->res_idle_kib = MT_ABSENT;
 	policy_guest_gain(w, g->actual_kib);
 	gp->gain_kib = w->gain_kib;
-	if (w->cls != GW_OK)
-		return;
+}
 
-	if (!stats_ok) {
-		w->cls = GW_STALE;
-		gp->state = GPS_STALE;
-		policy_reasonf(gp->reason, sizeof(gp->reason), "%s: held at %lld "
-		    "MiB, never counted as idle",
-		    g->stats == GUEST_STATS_OK ? "stats incomplete" :
-		    g->stats == GUEST_STATS_STALE ? "stats stale" : "no stats",
-		    MIB(w->cur_kib));
-		return;
-	}
-	headroom = guest_headroom(c, g, h, used, now_ms);
+/* A guest with fresh stats: its headroom, pressure and need into w and
+ * gp. */
+static void
+guest_need(const struct policy_config *c, const struct guest_snapshot *g,
+    struct policy_guest_hist *h, int64_t used, int64_t now_ms,
+    struct policy_gwork *w, struct guest_plan *gp)
+{
+	int64_t headroom = guest_headroom(c, g, h, used, now_ms);
+
 	guest_pressure(c, g, headroom, w);
 	if (w->fpr) {
 		policy_fpr_gain(w, g->actual_kib);
@@ -779,4 +785,68 @@ policy_guest_read(const struct policy_config *c, const struct guest_snapshot *g,
 	gp->burst_demand_kib = w->burst_kib;
 	gp->bursting = w->bursting;
 	gp->pressured = w->pressured;
+}
+
+/* One guest for this tick, phase by phase: identity, history and bounds,
+ * backing, samples, the balloon's progress (its class), resident idle
+ * memory, then, with fresh stats, its need. Each phase may end the read
+ * for a guest it cannot go on with. */
+void
+policy_guest_read(const struct policy_config *c,
+    const struct guest_snapshot *g, struct policy_state *s, int64_t now_ms,
+    enum host_pressure p, struct policy_gwork *w, struct guest_plan *gp)
+{
+	struct policy_guest_hist *h;
+	int64_t used;
+	bool stats_ok;
+	size_t prev = w->hist;
+
+	memset(w, 0, sizeof(*w));
+	w->hist = POLICY_NO_HIST;
+	w->node = -1;
+	w->cls = GW_SKIP;
+	w->need_kib = MT_ABSENT;
+	w->resident_kib = MT_ABSENT;
+	w->res_idle_kib = MT_ABSENT;
+	w->fpr = g->backing.free_page_reporting;
+	guest_plan_reset(gp, g);
+	policy_guest_input(c, g, &gp->input, &gp->meta_cap);
+	if (guest_left_alone(g, gp) ||
+	    (h = guest_slot_bounds(c, g, s, now_ms, prev, w, gp)) == NULL)
+		return;
+	w->overhead_kib = policy_qemu_overhead_kib(c, g->max_kib);
+	/* the QEMU RSS bounds the guest RAM resident from above. Taking
+	 * the overhead off would need QEMU's true size: the configured one
+	 * is generous on purpose (hard limits), and would make every fully
+	 * touched guest look partly not resident (policy.md) */
+	w->resident_kib = MT_PRESENT(g->rss_kib) && g->rss_kib > 0 ?
+	    g->rss_kib : MT_ABSENT;
+	w->cur_kib = g->actual_kib;
+	if (guest_fixed(g, w, gp))
+		return;
+	guest_shares_step(c, gp, g->max_kib, p == PRESSURE_CRITICAL, w);
+
+	/* what it uses, for the samples below and its need */
+	stats_ok = g->stats == GUEST_STATS_OK && MT_PRESENT(g->usable_kib);
+	used = stats_ok ? policy_guest_used_kib(g) : MT_ABSENT;
+	if (stats_ok)
+		h->stats_ok_ms = now_ms;
+	guest_samples(c, g, h, used, stats_ok, now_ms, w, gp);
+	w->cls = balloon_progress(c, g, h, now_ms, w, gp);
+	if (MT_PRESENT(h->last_target_kib))
+		w->cur_kib = h->last_target_kib;
+	guest_resident_idle(g, used, w, gp);
+	if (w->cls != GW_OK)
+		return;
+	if (!stats_ok) {
+		w->cls = GW_STALE;
+		gp->state = GPS_STALE;
+		policy_reasonf(gp->reason, sizeof(gp->reason), "%s: held at %lld "
+		    "MiB, never counted as idle",
+		    g->stats == GUEST_STATS_OK ? "stats incomplete" :
+		    g->stats == GUEST_STATS_STALE ? "stats stale" : "no stats",
+		    MIB(w->cur_kib));
+		return;
+	}
+	guest_need(c, g, h, used, now_ms, w, gp);
 }
