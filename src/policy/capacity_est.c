@@ -234,20 +234,10 @@ numa_estimate(const struct host_numa *hn, struct capacity_result *r)
 	}
 }
 
-int
-capacity_estimate_plan(const struct policy_config *pc,
-    const struct snapshot *snap, const struct policy_plan *plan,
-    int64_t vm_kib, struct capacity_result *r)
+/* Room in r for n guests, all fields zero. 0 or -ENOMEM. */
+static int
+result_size(struct capacity_result *r, size_t n)
 {
-	const struct host_snapshot *h = &snap->host;
-	const struct host_meminfo *m = &h->mem;
-	int64_t rss_sum = 0, normal_kib, saved;
-	struct capacity_level *lv = r->level;
-	size_t i, n = snap->nr_guests;
-
-	if (vm_kib <= 0 || !MT_PRESENT(m->mem_total_kib) ||
-	    m->mem_total_kib <= 0)
-		return -EINVAL;
 	if (n > r->cap_guests) {
 		struct capacity_guest *ng = realloc(r->guests, n * sizeof(*ng));
 
@@ -259,8 +249,16 @@ capacity_estimate_plan(const struct policy_config *pc,
 	if (n > 0)
 		memset(r->guests, 0, n * sizeof(*r->guests));
 	r->nr_guests = n;
-	if (plan != NULL && (plan->nr_guests != n || plan->guests == NULL))
-		plan = NULL;
+	return 0;
+}
+
+/* The host's figures: the new guest's cost, MemTotal and MemAvailable,
+ * the reserve and the hugepage pool. */
+static void
+host_figures(const struct policy_config *pc, const struct host_snapshot *h,
+    int64_t vm_kib, struct capacity_result *r)
+{
+	const struct host_meminfo *m = &h->mem;
 
 	r->vm_kib = vm_kib;
 	r->vm_overhead_kib = policy_qemu_overhead_kib(pc, vm_kib);
@@ -282,33 +280,108 @@ capacity_estimate_plan(const struct policy_config *pc,
 	    m->mem_avail_kib - r->reserve_kib : MT_ABSENT;
 	r->guests_committed_kib = r->balloon_kib = r->reclaim_now_kib = 0;
 	r->nr_reclaim_counted = r->nr_ksm_counted = 0;
+}
 
+/* One guest's figures at the no-overcommit level: its size and what it
+ * commits of normal memory. */
+static void
+guest_committed(const struct policy_config *pc,
+    const struct guest_snapshot *g, struct capacity_guest *cg)
+{
+	int64_t size;
+
+	mt_strlcpy(cg->name, g->name, sizeof(cg->name));
+	mt_strlcpy(cg->uuid, g->uuid, sizeof(cg->uuid));
+	cg->hugepages = g->backing.hugepages;
+	cg->max_kib = g->max_kib;
+	cg->actual_kib = g->actual_kib;
+	cg->rss_kib = g->rss_kib;
+	cg->floor_kib = cg->need_kib = MT_ABSENT;
+	cg->overhead_kib = policy_qemu_overhead_kib(pc, g->max_kib);
+	/* without max memory, the most it is seen to have */
+	size = MT_PRESENT(g->max_kib) && g->max_kib > 0 ? g->max_kib :
+	    MT_PRESENT(g->actual_kib) && g->actual_kib > 0 ?
+	    g->actual_kib : 0;
+	/* a hugepage guest's RAM comes from the pool, which is already out
+	 * of normal memory; its QEMU overhead is not */
+	cg->committed_kib = cg->overhead_kib +
+	    (g->backing.hugepages ? 0 : size);
+}
+
+/* KSM: the host-wide saving, shared among the guests it can merge in
+ * proportion to their RSS (rss_sum: theirs together; no per-process
+ * figure is collected). */
+static void
+ksm_shares(const struct host_ksm *k, int64_t rss_sum,
+    struct capacity_result *r)
+{
+	int64_t saved = ksm_saved_kib(k, &r->ksm_source);
+
+	r->ksm_present = k->present;
+	r->ksm_saved_kib = saved;
+	r->ksm_full_scans = k->full_scans;
+	r->ksm_counted_kib = 0;
+	if (!MT_PRESENT(saved) || saved <= 0 || rss_sum <= 0)
+		return;
+	for (size_t i = 0; i < r->nr_guests; i++) {
+		struct capacity_guest *cg = &r->guests[i];
+
+		if (!cg->ksm_counted)
+			continue;
+		cg->ksm_share_kib = MIN(policy_scale(saved, cg->rss_kib,
+		    rss_sum), cg->rss_kib);
+		r->ksm_counted_kib += cg->ksm_share_kib;
+	}
+}
+
+/* The three levels, each adding to the one before, and the guests of
+ * vm_cost that fit at each. */
+static void
+levels(const struct host_meminfo *m, struct capacity_result *r)
+{
+	struct capacity_level *lv = r->level;
+	int64_t normal_kib = m->mem_total_kib - r->hugepage_pool_kib;
+
+	lv[CAP_NO_OVERCOMMIT].added_kib = 0;
+	lv[CAP_NO_OVERCOMMIT].headroom_kib = normal_kib - r->reserve_kib -
+	    r->guests_committed_kib;
+	lv[CAP_BALLOON].added_kib = r->balloon_kib;
+	lv[CAP_BALLOON].headroom_kib = lv[CAP_NO_OVERCOMMIT].headroom_kib +
+	    r->balloon_kib;
+	lv[CAP_KSM].added_kib = r->ksm_counted_kib;
+	lv[CAP_KSM].headroom_kib = lv[CAP_BALLOON].headroom_kib +
+	    r->ksm_counted_kib;
+	for (int i = 0; i < CAP_LEVELS; i++)
+		lv[i].fits = fits_of(lv[i].headroom_kib, r->vm_cost_kib);
+}
+
+int
+capacity_estimate_plan(const struct policy_config *pc,
+    const struct snapshot *snap, const struct policy_plan *plan,
+    int64_t vm_kib, struct capacity_result *r)
+{
+	const struct host_snapshot *h = &snap->host;
+	int64_t rss_sum = 0;
+	size_t i, n = snap->nr_guests;
+	int rc;
+
+	if (vm_kib <= 0 || !MT_PRESENT(h->mem.mem_total_kib) ||
+	    h->mem.mem_total_kib <= 0)
+		return -EINVAL;
+	if ((rc = result_size(r, n)) < 0)
+		return rc;
+	if (plan != NULL && (plan->nr_guests != n || plan->guests == NULL))
+		plan = NULL;
+	host_figures(pc, h, vm_kib, r);
 	for (i = 0; i < n; i++) {
 		const struct guest_snapshot *g = &snap->guests[i];
 		const struct guest_plan *gp = plan != NULL &&
 		    strcmp(plan->guests[i].uuid, g->uuid) == 0 ?
 		    &plan->guests[i] : NULL;
 		struct capacity_guest *cg = &r->guests[i];
-		int64_t size;
 
-		mt_strlcpy(cg->name, g->name, sizeof(cg->name));
-		mt_strlcpy(cg->uuid, g->uuid, sizeof(cg->uuid));
-		cg->hugepages = g->backing.hugepages;
-		cg->max_kib = g->max_kib;
-		cg->actual_kib = g->actual_kib;
-		cg->rss_kib = g->rss_kib;
-		cg->floor_kib = cg->need_kib = MT_ABSENT;
-		cg->overhead_kib = policy_qemu_overhead_kib(pc, g->max_kib);
-		/* without max memory, the most it is seen to have */
-		size = MT_PRESENT(g->max_kib) && g->max_kib > 0 ? g->max_kib :
-		    MT_PRESENT(g->actual_kib) && g->actual_kib > 0 ?
-		    g->actual_kib : 0;
-		/* a hugepage guest's RAM comes from the pool, which is
-		 * already out of normal memory; its QEMU overhead is not */
-		cg->committed_kib = cg->overhead_kib +
-		    (g->backing.hugepages ? 0 : size);
+		guest_committed(pc, g, cg);
 		r->guests_committed_kib += cg->committed_kib;
-
 		guest_reclaim(pc, g, gp, cg);
 		if (cg->reclaim_counted) {
 			r->nr_reclaim_counted++;
@@ -321,39 +394,8 @@ capacity_estimate_plan(const struct policy_config *pc,
 			rss_sum += g->rss_kib;
 		}
 	}
-
-	/* KSM: the host-wide saving, shared among the guests it can merge in
-	 * proportion to their RSS (no per-process figure is collected) */
-	saved = ksm_saved_kib(&h->ksm, &r->ksm_source);
-	r->ksm_present = h->ksm.present;
-	r->ksm_saved_kib = saved;
-	r->ksm_full_scans = h->ksm.full_scans;
-	r->ksm_counted_kib = 0;
-	if (MT_PRESENT(saved) && saved > 0 && rss_sum > 0) {
-		for (i = 0; i < n; i++) {
-			struct capacity_guest *cg = &r->guests[i];
-
-			if (!cg->ksm_counted)
-				continue;
-			cg->ksm_share_kib = MIN(policy_scale(saved, cg->rss_kib,
-			    rss_sum), cg->rss_kib);
-			r->ksm_counted_kib += cg->ksm_share_kib;
-		}
-	}
-
-	normal_kib = m->mem_total_kib - r->hugepage_pool_kib;
-	lv[CAP_NO_OVERCOMMIT].added_kib = 0;
-	lv[CAP_NO_OVERCOMMIT].headroom_kib = normal_kib - r->reserve_kib -
-	    r->guests_committed_kib;
-	lv[CAP_BALLOON].added_kib = r->balloon_kib;
-	lv[CAP_BALLOON].headroom_kib = lv[CAP_NO_OVERCOMMIT].headroom_kib +
-	    r->balloon_kib;
-	lv[CAP_KSM].added_kib = r->ksm_counted_kib;
-	lv[CAP_KSM].headroom_kib = lv[CAP_BALLOON].headroom_kib +
-	    r->ksm_counted_kib;
-	for (i = 0; i < CAP_LEVELS; i++)
-		lv[i].fits = fits_of(lv[i].headroom_kib, r->vm_cost_kib);
-
+	ksm_shares(&h->ksm, rss_sum, r);
+	levels(&h->mem, r);
 	numa_estimate(&h->numa, r);
 	return 0;
 }
