@@ -67,6 +67,28 @@ policy_pressure_name(enum host_pressure p)
 	return "?";
 }
 
+/* Put u (negative with neg) at buf + o, right-aligned in width with
+ * zeros or blanks, as far as the buffer goes; returns the new length. */
+static size_t
+reason_number(char *buf, size_t len, size_t o, unsigned long long u,
+    bool neg, int width, bool zero)
+{
+	char num[24];
+	int nd = 0;
+
+	do {
+		num[nd++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (neg && o + 1 < len)
+		buf[o++] = '-';
+	for (; width > nd + (neg ? 1 : 0) && o + 1 < len; width--)
+		buf[o++] = zero ? '0' : ' ';
+	while (nd > 0 && o + 1 < len)
+		buf[o++] = num[--nd];
+	return o;
+}
+
 /* A small formatter for reasons: %s, %d/%u with l/ll/z and a zero-padded
  * width, and %%. Every guest gets a reason every tick, and libc's printf
  * machinery was a third of a 10,000-guest tick. */
@@ -80,9 +102,8 @@ policy_reasonf(char *buf, size_t len, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	for (; *fmt != '\0' && o + 1 < len; fmt++) {
-		char num[24];
 		const char *str;
-		int width = 0, longs = 0, size_t_arg = 0, nd = 0;
+		int width = 0, longs = 0, size_t_arg = 0;
 		bool zero = false, neg = false;
 		unsigned long long u;
 
@@ -142,16 +163,7 @@ policy_reasonf(char *buf, size_t len, const char *fmt, ...)
 				fmt--;
 			continue;
 		}
-		do {
-			num[nd++] = (char)('0' + u % 10);
-			u /= 10;
-		} while (u > 0);
-		if (neg && o + 1 < len)
-			buf[o++] = '-';
-		for (; width > nd + (neg ? 1 : 0) && o + 1 < len; width--)
-			buf[o++] = zero ? '0' : ' ';
-		while (nd > 0 && o + 1 < len)
-			buf[o++] = num[--nd];
+		o = reason_number(buf, len, o, u, neg, width, zero);
 	}
 	buf[o] = '\0';
 	va_end(ap);

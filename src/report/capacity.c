@@ -74,12 +74,81 @@ level_json(const struct capacity_result *r, enum capacity_level_id id,
 	return o;
 }
 
+static struct json_object *
+host_json(const struct capacity_result *r)
+{
+	struct json_object *host = json_object_new_object();
+
+	add_i64(host, "mem_total_kib", r->mem_total_kib);
+	add_i64(host, "mem_avail_kib", r->mem_avail_kib);
+	add_i64(host, "reserve_kib", r->reserve_kib);
+	add_i64(host, "free_now_kib", r->free_now_kib);
+	add_i64(host, "hugepage_pool_kib", r->hugepage_pool_kib);
+	add_i64(host, "hugepage_free_kib", r->hugepage_free_kib);
+	add_i64(host, "hugepage_fits", r->vm_kib > 0 ?
+	    r->hugepage_free_kib / r->vm_kib : 0);
+	add_i64(host, "guests_committed_kib", r->guests_committed_kib);
+	add_bool(host, "ksm_present", r->ksm_present);
+	return host;
+}
+
+static struct json_object *
+numa_json(const struct capacity_result *r)
+{
+	struct json_object *numa = json_object_new_object();
+	struct json_object *nodes = json_object_new_array();
+	char note[CAPACITY_NOTE_MAX];
+
+	for (int k = 0; k < r->nr_nodes; k++) {
+		const struct capacity_node *nd = &r->nodes[k];
+		struct json_object *no = json_object_new_object();
+
+		add_i64(no, "node", nd->node);
+		add_i64(no, "total_kib", nd->total_kib);
+		add_i64(no, "free_kib", nd->free_kib);
+		add_i64(no, "reserve_kib", nd->reserve_kib);
+		add_i64(no, "headroom_kib", nd->headroom_kib);
+		add_i64(no, "fits", nd->fits);
+		json_object_array_add(nodes, no);
+	}
+	json_object_object_add(numa, "nodes", nodes);
+	add_bool(numa, "unbalanced", r->numa_unbalanced);
+	capacity_numa_note(r, note, sizeof(note));
+	add_str(numa, "note", note);
+	return numa;
+}
+
+static struct json_object *
+guest_json(const struct capacity_guest *cg)
+{
+	struct json_object *g = json_object_new_object();
+
+	add_str(g, "name", cg->name);
+	add_str(g, "uuid", cg->uuid);
+	add_bool(g, "hugepages", cg->hugepages);
+	add_i64(g, "max_kib", cg->max_kib);
+	add_i64(g, "actual_kib", cg->actual_kib);
+	add_i64(g, "overhead_kib", cg->overhead_kib);
+	add_i64(g, "committed_kib", cg->committed_kib);
+	add_i64(g, "floor_kib", cg->floor_kib);
+	add_i64(g, "need_kib", cg->need_kib);
+	add_i64(g, "rss_kib", cg->rss_kib);
+	add_bool(g, "reclaim_counted", cg->reclaim_counted);
+	add_i64(g, "balloon_kib", cg->balloon_kib);
+	add_i64(g, "reclaim_now_kib", cg->reclaim_now_kib);
+	add_str(g, "reclaim_reason", cg->reclaim_reason);
+	add_bool(g, "ksm_counted", cg->ksm_counted);
+	add_i64(g, "ksm_share_kib", cg->ksm_share_kib);
+	add_str(g, "ksm_reason", cg->ksm_reason);
+	return g;
+}
+
 struct json_object *
 capacity_json(const struct capacity_result *r, const char *vm_source,
     int64_t now_ms)
 {
 	struct json_object *o = json_object_new_object();
-	struct json_object *host, *levels, *guests;
+	struct json_object *levels, *guests;
 	int64_t age = MT_PRESENT(r->as_of_ms) && now_ms >= r->as_of_ms ?
 	    now_ms - r->as_of_ms : MT_ABSENT;
 	size_t i;
@@ -94,73 +163,16 @@ capacity_json(const struct capacity_result *r, const char *vm_source,
 	add_i64(o, "vm_cost_kib", r->vm_cost_kib);
 	add_i64(o, "as_of_ms", r->as_of_ms);
 	add_i64(o, "age_ms", age);
-
-	host = json_object_new_object();
-	add_i64(host, "mem_total_kib", r->mem_total_kib);
-	add_i64(host, "mem_avail_kib", r->mem_avail_kib);
-	add_i64(host, "reserve_kib", r->reserve_kib);
-	add_i64(host, "free_now_kib", r->free_now_kib);
-	add_i64(host, "hugepage_pool_kib", r->hugepage_pool_kib);
-	add_i64(host, "hugepage_free_kib", r->hugepage_free_kib);
-	add_i64(host, "hugepage_fits", r->vm_kib > 0 ?
-	    r->hugepage_free_kib / r->vm_kib : 0);
-	add_i64(host, "guests_committed_kib", r->guests_committed_kib);
-	add_bool(host, "ksm_present", r->ksm_present);
-	json_object_object_add(o, "host", host);
-
+	json_object_object_add(o, "host", host_json(r));
 	levels = json_object_new_array();
 	for (i = 0; i < CAP_LEVELS; i++)
 		json_object_array_add(levels, level_json(r, i, age));
 	json_object_object_add(o, "levels", levels);
-
-	if (r->nr_nodes > 1) {
-		struct json_object *numa = json_object_new_object();
-		struct json_object *nodes = json_object_new_array();
-		char note[CAPACITY_NOTE_MAX];
-
-		for (int k = 0; k < r->nr_nodes; k++) {
-			const struct capacity_node *nd = &r->nodes[k];
-			struct json_object *no = json_object_new_object();
-
-			add_i64(no, "node", nd->node);
-			add_i64(no, "total_kib", nd->total_kib);
-			add_i64(no, "free_kib", nd->free_kib);
-			add_i64(no, "reserve_kib", nd->reserve_kib);
-			add_i64(no, "headroom_kib", nd->headroom_kib);
-			add_i64(no, "fits", nd->fits);
-			json_object_array_add(nodes, no);
-		}
-		json_object_object_add(numa, "nodes", nodes);
-		add_bool(numa, "unbalanced", r->numa_unbalanced);
-		capacity_numa_note(r, note, sizeof(note));
-		add_str(numa, "note", note);
-		json_object_object_add(o, "numa", numa);
-	}
-
+	if (r->nr_nodes > 1)
+		json_object_object_add(o, "numa", numa_json(r));
 	guests = json_object_new_array();
-	for (i = 0; i < r->nr_guests; i++) {
-		const struct capacity_guest *cg = &r->guests[i];
-		struct json_object *g = json_object_new_object();
-
-		add_str(g, "name", cg->name);
-		add_str(g, "uuid", cg->uuid);
-		add_bool(g, "hugepages", cg->hugepages);
-		add_i64(g, "max_kib", cg->max_kib);
-		add_i64(g, "actual_kib", cg->actual_kib);
-		add_i64(g, "overhead_kib", cg->overhead_kib);
-		add_i64(g, "committed_kib", cg->committed_kib);
-		add_i64(g, "floor_kib", cg->floor_kib);
-		add_i64(g, "need_kib", cg->need_kib);
-		add_i64(g, "rss_kib", cg->rss_kib);
-		add_bool(g, "reclaim_counted", cg->reclaim_counted);
-		add_i64(g, "balloon_kib", cg->balloon_kib);
-		add_i64(g, "reclaim_now_kib", cg->reclaim_now_kib);
-		add_str(g, "reclaim_reason", cg->reclaim_reason);
-		add_bool(g, "ksm_counted", cg->ksm_counted);
-		add_i64(g, "ksm_share_kib", cg->ksm_share_kib);
-		add_str(g, "ksm_reason", cg->ksm_reason);
-		json_object_array_add(guests, g);
-	}
+	for (i = 0; i < r->nr_guests; i++)
+		json_object_array_add(guests, guest_json(&r->guests[i]));
 	json_object_object_add(o, "guests", guests);
 	return o;
 }
@@ -245,15 +257,13 @@ print_level_from(FILE *out, struct json_object *l, struct json_object *f)
 	}
 }
 
-void
-capacity_print(FILE *out, struct json_object *cap)
+/* The size asked about, the figures' age, the host and its hugepages. */
+static void
+print_head(FILE *out, struct json_object *cap, struct json_object *host)
 {
-	struct json_object *host = NULL, *levels, *numa, *guests;
 	char a[32], b[32], c[32], d[32];
 	int64_t age = get_i64(cap, "age_ms");
 
-	report_escape_json(cap);
-	json_object_object_get_ex(cap, "host", &host);
 	report_fmt_kib(a, sizeof(a), get_i64(cap, "vm_kib"));
 	report_fmt_kib(b, sizeof(b), get_i64(cap, "vm_overhead_kib"));
 	fprintf(out, "guests of %s (+%s QEMU overhead; size: %s)", a, b,
@@ -276,53 +286,64 @@ capacity_print(FILE *out, struct json_object *cap)
 		    "backed by hugepages)\n", a, b,
 		    (long long)get_i64(host, "hugepage_fits"));
 	}
+}
+
+static void
+print_levels(FILE *out, struct json_object *cap)
+{
+	struct json_object *levels;
+	char a[32], b[32];
 
 	fprintf(out, "\n%-14s %5s %10s %10s  %s\n", "LEVEL", "FITS", "HEADROOM",
 	    "ADDED", "FROM");
-	if (json_object_object_get_ex(cap, "levels", &levels)) {
-		for (size_t i = 0; i < json_object_array_length(levels); i++) {
-			struct json_object *l = json_object_array_get_idx(levels,
-			    i), *f = NULL;
-
-			json_object_object_get_ex(l, "figures", &f);
-			report_fmt_kib(a, sizeof(a), get_i64(l, "headroom_kib"));
-			if (get_i64(l, "headroom_kib") < 0)
-				snprintf(a, sizeof(a), "-%lld MiB", (long long)
-				    (-get_i64(l, "headroom_kib") / 1024));
-			report_fmt_kib(b, sizeof(b), get_i64(l, "added_kib"));
-			fprintf(out, "%-14s %5lld %10s %10s  ",
-			    get_str(l, "level", "?"),
-			    (long long)get_i64(l, "fits"), a,
-			    i == 0 ? "-" : b);
-			print_level_from(out, l, f);
-			fprintf(out, "\n");
-		}
-	}
-
-	if (json_object_object_get_ex(cap, "numa", &numa) && numa != NULL) {
-		struct json_object *nodes;
-
-		fprintf(out, "\nper NUMA node (free now, less its part of the "
-		    "reserve):\n");
-		if (json_object_object_get_ex(numa, "nodes", &nodes)) {
-			for (size_t i = 0; i < json_object_array_length(nodes);
-			    i++) {
-				struct json_object *nd =
-				    json_object_array_get_idx(nodes, i);
-
-				report_fmt_kib(a, sizeof(a), get_i64(nd, "free_kib"));
-				report_fmt_kib(b, sizeof(b), get_i64(nd, "total_kib"));
-				fprintf(out, "  node %lld: %s free of %s, fits %lld\n",
-				    (long long)get_i64(nd, "node"), a, b,
-				    (long long)get_i64(nd, "fits"));
-			}
-		}
-		if (get_bool(numa, "unbalanced"))
-			fprintf(out, "  %s\n", get_str(numa, "note", ""));
-	}
-
-	if (!json_object_object_get_ex(cap, "guests", &guests))
+	if (!json_object_object_get_ex(cap, "levels", &levels))
 		return;
+	for (size_t i = 0; i < json_object_array_length(levels); i++) {
+		struct json_object *l = json_object_array_get_idx(levels, i);
+		struct json_object *f = NULL;
+
+		json_object_object_get_ex(l, "figures", &f);
+		report_fmt_kib(a, sizeof(a), get_i64(l, "headroom_kib"));
+		if (get_i64(l, "headroom_kib") < 0)
+			snprintf(a, sizeof(a), "-%lld MiB", (long long)
+			    (-get_i64(l, "headroom_kib") / 1024));
+		report_fmt_kib(b, sizeof(b), get_i64(l, "added_kib"));
+		fprintf(out, "%-14s %5lld %10s %10s  ",
+		    get_str(l, "level", "?"), (long long)get_i64(l, "fits"), a,
+		    i == 0 ? "-" : b);
+		print_level_from(out, l, f);
+		fprintf(out, "\n");
+	}
+}
+
+static void
+print_numa(FILE *out, struct json_object *numa)
+{
+	struct json_object *nodes;
+	char a[32], b[32];
+
+	fprintf(out, "\nper NUMA node (free now, less its part of the "
+	    "reserve):\n");
+	if (json_object_object_get_ex(numa, "nodes", &nodes)) {
+		for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+			struct json_object *nd =
+			    json_object_array_get_idx(nodes, i);
+
+			report_fmt_kib(a, sizeof(a), get_i64(nd, "free_kib"));
+			report_fmt_kib(b, sizeof(b), get_i64(nd, "total_kib"));
+			fprintf(out, "  node %lld: %s free of %s, fits %lld\n",
+			    (long long)get_i64(nd, "node"), a, b,
+			    (long long)get_i64(nd, "fits"));
+		}
+	}
+	if (get_bool(numa, "unbalanced"))
+		fprintf(out, "  %s\n", get_str(numa, "note", ""));
+}
+
+/* The guests a level does not count, and why. */
+static void
+print_not_counted(FILE *out, struct json_object *guests)
+{
 	for (size_t i = 0, hdr = 0; i < json_object_array_length(guests); i++) {
 		struct json_object *g = json_object_array_get_idx(guests, i);
 		bool rc = get_bool(g, "reclaim_counted");
@@ -339,4 +360,19 @@ capacity_print(FILE *out, struct json_object *cap)
 			fprintf(out, "  %s: ksm: %s\n", get_str(g, "name", "?"),
 			    get_str(g, "ksm_reason", ""));
 	}
+}
+
+void
+capacity_print(FILE *out, struct json_object *cap)
+{
+	struct json_object *host = NULL, *numa, *guests;
+
+	report_escape_json(cap);
+	json_object_object_get_ex(cap, "host", &host);
+	print_head(out, cap, host);
+	print_levels(out, cap);
+	if (json_object_object_get_ex(cap, "numa", &numa) && numa != NULL)
+		print_numa(out, numa);
+	if (json_object_object_get_ex(cap, "guests", &guests))
+		print_not_counted(out, guests);
 }
