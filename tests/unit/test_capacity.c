@@ -413,10 +413,11 @@ START_TEST(test_numa)
 	ck_assert(r.numa_unbalanced);
 	ck_assert_int_eq(r.numa_full_node, 0);
 	ck_assert_int_eq(r.numa_roomy_node, 1);
-	/* the wording a person reads */
+	/* the wording a person reads, whole */
 	capacity_numa_note(&r, note, sizeof(note));
-	ck_assert_ptr_nonnull(strstr(note, "node 0 is full"));
-	ck_assert_ptr_nonnull(strstr(note, "node 1 has 20.0G free"));
+	ck_assert_str_eq(note, "node 0 is full (1024M free) while node 1 has "
+	    "20.0G free: a guest bound to node 0 does not fit; an unbound "
+	    "one spills to remote memory");
 
 	/* both nodes with room: no note */
 	s.host.numa.node_free_kib[0] = MIB_KIB(10240);
