@@ -802,6 +802,54 @@ section_open(struct parse_ctx *ctx, const char *name, int line)
 
 /* ------------------------------------------------------ reader, handler */
 
+/* A section header line (start, len: trimmed) at `line`: opens its
+ * section, 0; or -EINVAL, reported, and what follows is in no section
+ * until the next header. */
+static int
+ctx_header(struct parse_ctx *ctx, const char *start, size_t len, int line)
+{
+	char name[sizeof(ctx->section)];
+	const char *close = memchr(start, ']', len), *p;
+	size_t n;
+
+	if (close == NULL) {
+		ctx_error(ctx, line, "section header without ']'");
+		ctx->kind = SEC_BAD;
+		return -EINVAL;
+	}
+	for (p = close + 1; p < start + len; p++) {
+		if (*p == ';' || *p == '#')
+			break;
+		if (!isspace((unsigned char)*p)) {
+			ctx_error(ctx, line, "text after ']' in a section "
+			    "header");
+			ctx->kind = SEC_BAD;
+			return -EINVAL;
+		}
+	}
+	/* inih ends a header at an inline ';' */
+	if (memchr(start, ';', (size_t)(close - start)) != NULL) {
+		ctx_error(ctx, line, "';' in a section name");
+		ctx->kind = SEC_BAD;
+		return -EINVAL;
+	}
+	p = start + 1;
+	while (p < close && isspace((unsigned char)*p))
+		p++;
+	n = (size_t)(close - p);
+	while (n > 0 && isspace((unsigned char)p[n - 1]))
+		n--;
+	if (n >= sizeof(name)) {
+		ctx_error(ctx, line, "section name too long");
+		ctx->kind = SEC_BAD;
+		return -EINVAL;
+	}
+	memcpy(name, p, n);
+	name[n] = '\0';
+	section_open(ctx, name, line);
+	return 0;
+}
+
 /* inih reads through this, one line per call: it counts lines (the
  * library build has no line numbers in the handler), strips leading
  * blanks (so an indented key is a key, not a continuation of the one
@@ -810,7 +858,7 @@ static char *
 ctx_reader(char *str, int num, void *stream)
 {
 	struct parse_ctx *ctx = stream;
-	const char *start = ctx->pos, *eol, *p;
+	const char *start = ctx->pos, *eol;
 	size_t len;
 	int line;
 
@@ -842,47 +890,9 @@ ctx_reader(char *str, int num, void *stream)
 		return str;
 	}
 	if (*start == '[') {
-		char name[sizeof(ctx->section)];
-		const char *close = memchr(start, ']', len);
-		size_t n;
-
-		if (close == NULL) {
-			ctx_error(ctx, line, "section header without ']'");
-			ctx->kind = SEC_BAD;
-			return str;
-		}
-		for (p = close + 1; p < start + len; p++) {
-			if (*p == ';' || *p == '#')
-				break;
-			if (!isspace((unsigned char)*p)) {
-				ctx_error(ctx, line, "text after ']' in a "
-				    "section header");
-				ctx->kind = SEC_BAD;
-				return str;
-			}
-		}
-		/* inih ends a header at an inline ';' */
-		if (memchr(start, ';', (size_t)(close - start)) != NULL) {
-			ctx_error(ctx, line, "';' in a section name");
-			ctx->kind = SEC_BAD;
-			return str;
-		}
-		p = start + 1;
-		while (p < close && isspace((unsigned char)*p))
-			p++;
-		n = (size_t)(close - p);
-		while (n > 0 && isspace((unsigned char)p[n - 1]))
-			n--;
-		if (n >= sizeof(name)) {
-			ctx_error(ctx, line, "section name too long");
-			ctx->kind = SEC_BAD;
-			return str;
-		}
-		memcpy(name, p, n);
-		name[n] = '\0';
-		section_open(ctx, name, line);
 		/* inih still needs to see a header to stay in step */
-		memcpy(str, "[s]\n", 5);
+		if (ctx_header(ctx, start, len, line) == 0)
+			memcpy(str, "[s]\n", 5);
 		return str;
 	}
 	if (memchr(start, '=', len) == NULL && memchr(start, ':', len) == NULL) {

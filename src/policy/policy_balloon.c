@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy.h"
+#include "policy_internal.h"
 
 
 /* value * pmy / 10000 without overflow for any KiB size */
@@ -342,45 +342,15 @@ clamp_bounds(const struct policy_gwork *g, int64_t v)
 	return MAX(g->floor_kib, MIN(g->ceiling_kib, v));
 }
 
+/* Why a guest with fresh stats has the target it has: what it gives or
+ * gets, or why it holds. */
 static void
-set_target(const struct policy_config *c, const struct guest_snapshot *gs,
-    struct policy_gwork *g, struct guest_plan *gp, enum host_pressure p)
+target_reason(const struct policy_config *c, const struct guest_snapshot *gs,
+    const struct policy_gwork *g, struct guest_plan *gp, enum host_pressure p)
 {
-	int64_t t, delta;
 	char *r = gp->reason;
 	size_t rl = sizeof(gp->reason);
 
-	switch (g->cls) {
-	case GW_SKIP:
-	case GW_FIXED:
-		g->target_kib = gs->actual_kib;
-		return;
-	case GW_STALE:
-	case GW_UNCOOP:
-	case GW_INACTIVE:
-		/* held where it was asked to be; only the bounds move it */
-		g->target_kib = clamp_bounds(g, g->cur_kib);
-		return;
-	case GW_OK:
-		break;
-	}
-	t = g->cur_kib - g->take_kib + g->give_kib;
-	if (t < g->floor_kib || t > g->ceiling_kib) {
-		t = clamp_bounds(g, t);
-		policy_reasonf(r, rl, "moved into its bounds %lld..%lld MiB",
-		    MIB(g->floor_kib), MIB(g->ceiling_kib));
-		g->target_kib = t;
-		return;
-	}
-	delta = t - g->cur_kib;
-	if (delta != 0 && (delta < 0 ? -delta : delta) < c->min_change_kib &&
-	    g->cur_kib >= g->floor_kib && g->cur_kib <= g->ceiling_kib) {
-		policy_reasonf(r, rl, "change of %lld MiB below min_change %lld MiB",
-		    MIB(delta), MIB(c->min_change_kib));
-		g->target_kib = g->cur_kib;
-		return;
-	}
-	g->target_kib = t;
 	if (g->take_kib > 0)
 		policy_reasonf(r, rl, "gives %lld MiB for the host (%s): idle %lld "
 		    "MiB, needs %lld MiB", MIB(g->take_kib),
@@ -442,6 +412,50 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
 		    "MiB of its balloon back by itself first",
 		    MIB(g->deflated_kib));
 	}
+}
+
+/* A guest's target from what it gives and gets, inside its bounds; a
+ * change under min_change is not made. */
+static void
+set_target(const struct policy_config *c, const struct guest_snapshot *gs,
+    struct policy_gwork *g, struct guest_plan *gp, enum host_pressure p)
+{
+	int64_t t, delta;
+	char *r = gp->reason;
+	size_t rl = sizeof(gp->reason);
+
+	switch (g->cls) {
+	case GW_SKIP:
+	case GW_FIXED:
+		g->target_kib = gs->actual_kib;
+		return;
+	case GW_STALE:
+	case GW_UNCOOP:
+	case GW_INACTIVE:
+		/* held where it was asked to be; only the bounds move it */
+		g->target_kib = clamp_bounds(g, g->cur_kib);
+		return;
+	case GW_OK:
+		break;
+	}
+	t = g->cur_kib - g->take_kib + g->give_kib;
+	if (t < g->floor_kib || t > g->ceiling_kib) {
+		t = clamp_bounds(g, t);
+		policy_reasonf(r, rl, "moved into its bounds %lld..%lld MiB",
+		    MIB(g->floor_kib), MIB(g->ceiling_kib));
+		g->target_kib = t;
+		return;
+	}
+	delta = t - g->cur_kib;
+	if (delta != 0 && (delta < 0 ? -delta : delta) < c->min_change_kib &&
+	    g->cur_kib >= g->floor_kib && g->cur_kib <= g->ceiling_kib) {
+		policy_reasonf(r, rl, "change of %lld MiB below min_change %lld MiB",
+		    MIB(delta), MIB(c->min_change_kib));
+		g->target_kib = g->cur_kib;
+		return;
+	}
+	g->target_kib = t;
+	target_reason(c, gs, g, gp, p);
 }
 
 /* ------------------------------------------------- askers and donors */
@@ -689,54 +703,43 @@ node_pressure_reason(struct policy_plan *plan)
 	}
 }
 
-void
-policy_balloon_decide(const struct policy_config *c,
-    const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
-    struct policy_plan *plan)
-{
-	struct policy_gwork *w = s->work;
-	size_t n = snap->nr_guests, i;
-	int64_t avail = snap->host.mem.mem_avail_kib;
-	bool spill;
-	int64_t inflight, reclaim, room, want = 0, from_host, taken, freed;
-	int64_t possible;
-	int64_t funded, given, grow_budget, above_critical, extra;
-	enum host_pressure p = plan->pressure;
-	bool calm = p <= PRESSURE_NORMAL;
-	int64_t node_inflight[MT_MAX_NODES] = { 0 };
-	int64_t node_taken = 0, node_freed = 0, node_given = 0;
+/* What one tick's balloon pass carries from phase to phase. */
+struct balloon_tick {
+	enum host_pressure p;
+	bool calm;			/* normal or plenty */
+	int64_t avail;			/* MemAvailable */
+	int64_t inflight;		/* on its way to the host already */
+	int64_t node_inflight[MT_MAX_NODES];
+	int64_t reclaim;		/* for the host: to its dead band's top */
+	int64_t want;			/* asked by guests under pressure */
+	int64_t from_host;		/* of want, what the host's room covers */
+	int64_t extra;			/* of want, taken above the critical line */
+};
 
-	/* memory already on its way: the resident part of pending shrinks
-	 * of balloons that move, less pending growth */
-	inflight = 0;
-	for (i = 0; i < n; i++) {
+/* Memory already on its way: the resident part of pending shrinks of
+ * balloons that move, less pending growth; per node too. */
+static void
+balloon_inflight(const struct snapshot *snap, const struct policy_gwork *w,
+    struct balloon_tick *bt)
+{
+	bt->inflight = 0;
+	for (size_t i = 0; i < snap->nr_guests; i++) {
 		int64_t f = guest_inflight(&snap->guests[i], &w[i]);
 
-		inflight += f;
+		bt->inflight += f;
 		if (w[i].node >= 0)
-			node_inflight[w[i].node] += f;
+			bt->node_inflight[w[i].node] += f;
 	}
-	/* a node short while the host is not gets its own pass first; when
-	 * the host itself is short, its reclaim covers every guest */
-	if (calm && plan->nr_nodes > 1) {
-		node_decide(c, snap, s, now_ms, plan, node_inflight);
-		for (int nd = 0; nd < plan->nr_nodes; nd++) {
-			node_taken += plan->nodes[nd].taken_kib;
-			node_freed += plan->nodes[nd].freed_kib;
-			node_given += plan->nodes[nd].given_kib;
-		}
-		node_pressure_reason(plan);
-	}
+}
 
-	plan->need_kib = plan->target_avail_kib - avail - inflight;
-	/* the dead band is [target, target + deadband]: below it, reclaim
-	 * aims at its top so one round lands inside; inside, nothing */
-	reclaim = p >= PRESSURE_TIGHT && plan->need_kib > 0 ?
-	    plan->need_kib + c->deadband_kib : 0;
-	room = avail + inflight - plan->target_avail_kib - c->deadband_kib;
-
-	/* guests under their own pressure ask first */
-	for (i = 0; i < n; i++) {
+/* Guests under their own pressure ask first: the sum asked, each one's
+ * ask in its cap. */
+static void
+balloon_askers(const struct policy_config *c, const struct snapshot *snap,
+    struct policy_gwork *w, struct balloon_tick *bt)
+{
+	bt->want = 0;
+	for (size_t i = 0; i < snap->nr_guests; i++) {
 		struct policy_gwork *g = &w[i];
 
 		g->donor = false;
@@ -745,66 +748,100 @@ policy_balloon_decide(const struct policy_config *c,
 		if (g->cls != GW_OK || !g->pressured || g->node_rule)
 			continue;
 		g->cap_kib = ask_of(c, &snap->guests[i], g,
-		    p == PRESSURE_CRITICAL);
-		want += g->cap_kib;
+		    bt->p == PRESSURE_CRITICAL);
+		bt->want += g->cap_kib;
 	}
-	from_host = calm ? MIN(want, MAX(room, 0)) : 0;
+}
 
-	/* donors: fresh stats, not under pressure, idle above floor/need,
-	 * and only as far as the host gets memory back. A guest grown
-	 * lately is not shrunk within reverse_cooldown (nor within
-	 * cooldown while the host is calm) unless the host is critical */
-	possible = 0;
-	for (i = 0; i < n; i++) {
-		struct policy_gwork *g = &w[i];
+/* Donors: fresh stats, not under pressure, idle above floor/need, and
+ * only as far as the host gets memory back. A guest grown lately is not
+ * shrunk within reverse_cooldown (nor within cooldown while the host is
+ * calm) unless the host is critical. Returns what every guest could
+ * give, in cooldown or not. */
+static int64_t
+balloon_donors(const struct policy_config *c, struct policy_state *s,
+    size_t n, int64_t now_ms, const struct balloon_tick *bt)
+{
+	int64_t possible = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct policy_gwork *g = &s->work[i];
 		const struct policy_guest_hist *h = &s->hist[g->hist];
 		int64_t lim;
 
 		if (g->node_rule || (lim = can_give(c, g)) == 0)
 			continue;
 		possible += lim;
-		if (in_cooldown(c, h, now_ms, -1, calm) &&
-		    p != PRESSURE_CRITICAL)
+		if (in_cooldown(c, h, now_ms, -1, bt->calm) &&
+		    bt->p != PRESSURE_CRITICAL)
 			continue;
 		g->donor = true;
 		g->cap_kib = MIN(g->step_kib, lim);
 		g->limit_kib = lim;
 	}
-	/* an unreachable target is a state, not a loop: what no guest can
-	 * give back is said once and not chased */
-	plan->short_kib = reclaim > 0 ? MAX(0, plan->need_kib - possible) : 0;
-	/* the takes are counted by what they free on the host, so reclaim
-	 * goes on until the host's real need is met (within the steps) */
-	/* Spill past the steps of the most idle onto less idle donors only
-	 * when speed matters more than order: the host is critical or
-	 * nearer to it than to the tight line, or a guest under its own
-	 * pressure is waiting for the memory. Otherwise the most idle give
-	 * over a few ticks and a busy guest's margin is left alone. */
-	spill = p == PRESSURE_CRITICAL || want - from_host > 0 ||
-	    avail + inflight < pmy_of(plan->reserve_kib,
+	return possible;
+}
+
+/* Take from the donors what the host and the askers need. The takes are
+ * counted by what they free on the host, so reclaim goes on until the
+ * host's real need is met (within the steps). Spill past the steps of
+ * the most idle onto less idle donors only when speed matters more than
+ * order: the host is critical or nearer to it than to the tight line, or
+ * a guest under its own pressure is waiting for the memory. Otherwise the
+ * most idle give over a few ticks and a busy guest's margin is left
+ * alone. Returns the host memory freed; *taken the balloon taken. */
+static int64_t
+balloon_take(const struct policy_config *c, struct policy_state *s,
+    size_t n, const struct policy_plan *plan, const struct balloon_tick *bt,
+    int64_t *taken)
+{
+	struct policy_gwork *w = s->work;
+	bool spill;
+	int64_t freed;
+
+	spill = bt->p == PRESSURE_CRITICAL || bt->want - bt->from_host > 0 ||
+	    bt->avail + bt->inflight < pmy_of(plan->reserve_kib,
 	    (c->tight_pmy + c->critical_pmy) / 2);
-	freed = policy_fill_take(s, n, reclaim + (want - from_host), spill);
-	taken = 0;
+	freed = policy_fill_take(s, n, bt->reclaim + (bt->want - bt->from_host),
+	    spill);
+	*taken = 0;
 	/* a donor that gave nothing this tick may still grow below */
-	for (i = 0; i < n; i++) {
-		taken += w[i].take_kib;
+	for (size_t i = 0; i < n; i++) {
+		*taken += w[i].take_kib;
 		if (w[i].donor && w[i].take_kib == 0) {
 			w[i].donor = false;
 			w[i].cap_kib = 0;
 		}
 	}
-	funded = from_host + MAX(0, freed - reclaim);
-	/* what idle guests could not cover, a guest under its own pressure
-	 * may take from the host's memory above the critical line, even
-	 * while the host is tight: a few MiB for a starving guest are
-	 * worth more than margin the host is not yet short of */
-	above_critical = avail + inflight - from_host -
+	return freed;
+}
+
+/* Feed the askers: the host's room and what the takes freed beyond the
+ * host's own reclaim. What idle guests could not cover, a guest under its
+ * own pressure may take from the host's memory above the critical line,
+ * even while the host is tight: a few MiB for a starving guest are worth
+ * more than margin the host is not yet short of. Returns the amount
+ * given; bt->extra what came from above the critical line. */
+static int64_t
+balloon_feed(const struct policy_config *c, struct policy_state *s,
+    size_t n, const struct policy_plan *plan, int64_t freed,
+    struct balloon_tick *bt)
+{
+	int64_t funded, above_critical;
+
+	funded = bt->from_host + MAX(0, freed - bt->reclaim);
+	above_critical = bt->avail + bt->inflight - bt->from_host -
 	    pmy_of(plan->reserve_kib, c->critical_pmy);
-	extra = p != PRESSURE_CRITICAL ? MIN(MAX(0, want - funded),
-	    MAX(0, above_critical)) : 0;
-	given = give_urgent_first(s, n, funded + extra);
-	/* the node pass's results, which the host pass left alone */
-	for (i = 0; i < n; i++) {
+	bt->extra = bt->p != PRESSURE_CRITICAL ?
+	    MIN(MAX(0, bt->want - funded), MAX(0, above_critical)) : 0;
+	return give_urgent_first(s, n, funded + bt->extra);
+}
+
+/* The node pass's results, which the host pass left alone. */
+static void
+balloon_node_results(struct policy_gwork *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
 		if (!w[i].node_rule)
 			continue;
 		w[i].take_kib = w[i].node_take_kib;
@@ -812,6 +849,87 @@ policy_balloon_decide(const struct policy_config *c,
 		w[i].donor = w[i].take_kib > 0;
 		w[i].cap_kib = 0;
 	}
+}
+
+/* Plenty: grow the rest back toward their ceiling within budget_kib,
+ * keeping the host in plenty so growth cannot itself start a reclaim. */
+static void
+balloon_grow(const struct policy_config *c, const struct snapshot *snap,
+    struct policy_state *s, int64_t now_ms, struct policy_plan *plan,
+    const struct balloon_tick *bt, int64_t budget_kib)
+{
+	struct policy_gwork *w = s->work;
+	size_t n = snap->nr_guests, i;
+
+	for (i = 0; i < n; i++) {
+		struct policy_gwork *g = &w[i];
+		const struct policy_guest_hist *h = &s->hist[g->hist];
+
+		if (g->cls != GW_OK || g->pressured || g->donor ||
+		    g->node_rule)
+			continue;
+		g->cap_kib = 0;
+		if (g->cur_kib >= g->ceiling_kib ||
+		    in_cooldown(c, h, now_ms, 1, true))
+			continue;
+		g->cap_kib = MIN(g->step_kib, g->ceiling_kib - g->cur_kib);
+	}
+	/* the pressured guests were served: keep their grant */
+	for (i = 0; i < n; i++)
+		if (w[i].pressured)
+			w[i].cap_kib = 0;
+	plan->given_kib += policy_fill_give(s, n, budget_kib, false);
+	if (plan->nr_nodes > 1)
+		plan->given_kib -= node_cap_growth(c, snap, s, plan,
+		    bt->node_inflight);
+}
+
+/* The balloon targets of one tick: a node's own pass, the host's need,
+ * the askers, the donors, the takes, the feeding, growth on plenty, then
+ * each guest's target and reason. */
+void
+policy_balloon_decide(const struct policy_config *c,
+    const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
+    struct policy_plan *plan)
+{
+	struct policy_gwork *w = s->work;
+	size_t n = snap->nr_guests, i;
+	struct balloon_tick bt = { .p = plan->pressure,
+	    .calm = plan->pressure <= PRESSURE_NORMAL,
+	    .avail = snap->host.mem.mem_avail_kib };
+	int64_t room, possible, taken, freed, given, grow_budget;
+	int64_t node_taken = 0, node_freed = 0, node_given = 0;
+
+	balloon_inflight(snap, w, &bt);
+	/* a node short while the host is not gets its own pass first; when
+	 * the host itself is short, its reclaim covers every guest */
+	if (bt.calm && plan->nr_nodes > 1) {
+		node_decide(c, snap, s, now_ms, plan, bt.node_inflight);
+		for (int nd = 0; nd < plan->nr_nodes; nd++) {
+			node_taken += plan->nodes[nd].taken_kib;
+			node_freed += plan->nodes[nd].freed_kib;
+			node_given += plan->nodes[nd].given_kib;
+		}
+		node_pressure_reason(plan);
+	}
+
+	plan->need_kib = plan->target_avail_kib - bt.avail - bt.inflight;
+	/* the dead band is [target, target + deadband]: below it, reclaim
+	 * aims at its top so one round lands inside; inside, nothing */
+	bt.reclaim = bt.p >= PRESSURE_TIGHT && plan->need_kib > 0 ?
+	    plan->need_kib + c->deadband_kib : 0;
+	room = bt.avail + bt.inflight - plan->target_avail_kib -
+	    c->deadband_kib;
+	balloon_askers(c, snap, w, &bt);
+	bt.from_host = bt.calm ? MIN(bt.want, MAX(room, 0)) : 0;
+	possible = balloon_donors(c, s, n, now_ms, &bt);
+	/* an unreachable target is a state, not a loop: what no guest can
+	 * give back is said once and not chased */
+	plan->short_kib = bt.reclaim > 0 ?
+	    MAX(0, plan->need_kib - possible) : 0;
+	freed = balloon_take(c, s, n, plan, &bt, &taken);
+	given = balloon_feed(c, s, n, plan, freed, &bt);
+	balloon_node_results(w, n);
 	plan->taken_kib = taken + node_taken;
 	plan->freed_kib = freed + node_freed;
 	plan->given_kib = given + node_given;
@@ -823,37 +941,15 @@ policy_balloon_decide(const struct policy_config *c,
 		    "with nothing left to reclaim", MIB(plan->short_kib));
 	}
 
-	/* plenty: grow the rest back toward their ceiling, keeping the host
-	 * in plenty so growth cannot itself start a reclaim */
-	grow_budget = avail + inflight - pmy_of(plan->reserve_kib, c->plenty_pmy) -
-	    c->deadband_kib - MIN(given, from_host + extra);
-	if (p == PRESSURE_PLENTY && grow_budget > 0) {
-		for (i = 0; i < n; i++) {
-			struct policy_gwork *g = &w[i];
-			const struct policy_guest_hist *h = &s->hist[g->hist];
-
-			if (g->cls != GW_OK || g->pressured || g->donor ||
-			    g->node_rule)
-				continue;
-			g->cap_kib = 0;
-			if (g->cur_kib >= g->ceiling_kib ||
-			    in_cooldown(c, h, now_ms, 1, true))
-				continue;
-			g->cap_kib = MIN(g->step_kib,
-			    g->ceiling_kib - g->cur_kib);
-		}
-		/* the pressured guests were served: keep their grant */
-		for (i = 0; i < n; i++)
-			if (w[i].pressured)
-				w[i].cap_kib = 0;
-		plan->given_kib += policy_fill_give(s, n, grow_budget, false);
-		if (plan->nr_nodes > 1)
-			plan->given_kib -= node_cap_growth(c, snap, s, plan,
-			    node_inflight);
-	}
+	grow_budget = bt.avail + bt.inflight -
+	    pmy_of(plan->reserve_kib, c->plenty_pmy) - c->deadband_kib -
+	    MIN(given, bt.from_host + bt.extra);
+	if (bt.p == PRESSURE_PLENTY && grow_budget > 0)
+		balloon_grow(c, snap, s, now_ms, plan, &bt, grow_budget);
 
 	for (i = 0; i < n; i++) {
-		set_target(c, &snap->guests[i], &w[i], &plan->guests[i], p);
+		set_target(c, &snap->guests[i], &w[i], &plan->guests[i],
+		    bt.p);
 		if (w[i].node_rule || w[i].node_capped)
 			node_reason(&w[i], plan, &plan->guests[i]);
 	}

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
+#include "policy_internal.h"
 
 const char *
 policy_outcome_name(enum policy_outcome o)
@@ -148,4 +148,16 @@ policy_commit(struct policy_state *s, const struct policy_plan *p,
 	}
 	if (r->ksm_applied)
 		policy_note_applied(s, p);
+}
+
+void
+policy_note_applied(struct policy_state *s, const struct policy_plan *p)
+{
+	if (!p->ksm.change || !s->ksm_pending_valid)
+		return;
+	s->ksm_applied_valid = true;
+	s->ksm_applied_run = s->ksm_pending_run;
+	s->ksm_applied_pages = s->ksm_pending_pages;
+	s->ksm_applied_sleep = s->ksm_pending_sleep;
+	s->ksm_applied_advisor = s->ksm_pending_advisor;
 }

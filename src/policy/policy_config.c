@@ -10,6 +10,9 @@
 #include "policy.h"
 #include "util.h"
 
+/* Long because it is the one list of every default, one assignment per
+ * knob in the order of struct policy_config: split, it would be harder to
+ * check against docs/configuration.md. */
 void
 policy_config_defaults(struct policy_config *c)
 {
@@ -293,61 +296,62 @@ type_hint(enum key_type t)
 	return "?";
 }
 
+/* A numeric key's value in its unit (MT_ABSENT for "auto" or "off" where
+ * the key takes it): 0, -EINVAL or -ERANGE. */
 static int
-set_value(struct policy_config *c, const struct key_def *k, const char *v)
+parse_number(const struct key_def *k, const char *v, int64_t *x)
 {
-	void *field = (char *)c + k->off;
-	int64_t *i64 = field;
-	int64_t x;
-	bool b;
 	int rc;
 
 	switch (k->type) {
 	case K_SIZE_AUTO:
 	case K_SIZE_OFF:
 		if (strcmp(v, k->type == K_SIZE_AUTO ? "auto" : "off") == 0) {
-			*i64 = MT_ABSENT;
+			*x = MT_ABSENT;
 			return 0;
 		}
 		/* FALLTHROUGH */
 	case K_SIZE:
-		if ((rc = mt_parse_size_kib(v, &x)) < 0)
-			return rc;
-		*i64 = x;
-		return 0;
+		return mt_parse_size_kib(v, x);
 	case K_PCT:
-		if ((rc = mt_parse_percent_pmy(v, &x)) < 0)
-			return rc;
-		*i64 = x;
-		return 0;
+		return mt_parse_percent_pmy(v, x);
 	case K_PCT_PMIL:
-		if ((rc = mt_parse_percent_pmy(v, &x)) < 0)
+		if ((rc = mt_parse_percent_pmy(v, x)) < 0)
 			return rc;
-		*i64 = x / 10;
+		*x /= 10;
 		return 0;
 	case K_PCT_WIDE:
-		if ((rc = parse_pct_wide(v, &x)) < 0)
-			return rc;
-		*i64 = x;
-		return 0;
+		return parse_pct_wide(v, x);
 	case K_DUR_MS:
 	case K_DUR_S:
-		if ((rc = mt_parse_duration_ms(v, &x)) < 0)
+		if ((rc = mt_parse_duration_ms(v, x)) < 0)
 			return rc;
 		if (k->type == K_DUR_S) {
-			if (x % 1000 != 0)
+			if (*x % 1000 != 0)
 				return -EINVAL;
-			x /= 1000;
+			*x /= 1000;
 		}
-		*i64 = x;
 		return 0;
 	case K_COUNT:
-		if ((rc = mt_parse_int64(v, &x)) < 0)
+		if ((rc = mt_parse_int64(v, x)) < 0)
 			return rc;
-		if (x < k->min || x > k->max)
-			return -ERANGE;
-		*i64 = x;
-		return 0;
+		return *x < k->min || *x > k->max ? -ERANGE : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Set key k of c from v; the field is left as it was on an error. 0,
+ * -EINVAL or -ERANGE. */
+static int
+set_value(struct policy_config *c, const struct key_def *k, const char *v)
+{
+	void *field = (char *)c + k->off;
+	int64_t x;
+	bool b;
+	int rc;
+
+	switch (k->type) {
 	case K_BOOL:
 		if ((rc = mt_parse_bool(v, &b)) < 0)
 			return rc;
@@ -375,8 +379,12 @@ set_value(struct policy_config *c, const struct key_def *k, const char *v)
 			}
 		}
 		return -EINVAL;
+	default:
+		if ((rc = parse_number(k, v, &x)) < 0)
+			return rc;
+		*(int64_t *)field = x;
+		return 0;
 	}
-	return -EINVAL;
 }
 
 int

@@ -4,7 +4,7 @@
  * state does not flap. */
 #include <string.h>
 
-#include "policy.h"
+#include "policy_internal.h"
 
 int64_t
 policy_host_reserve_kib(const struct policy_config *c, int64_t mem_total_kib)
@@ -59,22 +59,6 @@ policy_interval_ms(const struct policy_config *c, enum host_pressure p)
 		return c->interval_critical_ms;
 	}
 	return c->interval_normal_ms;
-}
-
-const char *
-policy_pressure_name(enum host_pressure p)
-{
-	switch (p) {
-	case PRESSURE_PLENTY:
-		return "plenty";
-	case PRESSURE_NORMAL:
-		return "normal";
-	case PRESSURE_TIGHT:
-		return "tight";
-	case PRESSURE_CRITICAL:
-		return "critical";
-	}
-	return "?";
 }
 
 /* State from MemAvailable alone. `up` asks for the thresholds a state must

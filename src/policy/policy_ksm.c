@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy.h"
+#include "policy_internal.h"
 
 /* where a short host starts ksmd before its cost is measured: 100 MiB
  * of pages a second, a few percent of a core on current hardware */
@@ -202,11 +202,305 @@ short_rate(const struct policy_config *c, const struct host_ksm *k,
 	rate_to_knobs(c, MAX(1, r), pages, sleep);
 }
 
+/* KSM merges a page once it has seen it unchanged on two passes: until
+ * ksmd has been twice through the guests' memory since KSM went on (or
+ * since they touched much more), no gain or loss proves anything. */
+static bool
+ksm_probing(const struct policy_state *s, const struct host_ksm *k)
+{
+	return MT_PRESENT(s->ksm_on_full_scans) && MT_PRESENT(k->full_scans) &&
+	    k->full_scans < s->ksm_on_full_scans + 2;
+}
+
+/* Another manager moved KSM, or memtuned still backs off from one: true,
+ * with the reason in kp, when this tick leaves KSM alone. When the backoff
+ * is over, memtuned starts again from what the host has now (*was_on
+ * too). */
+static bool
+ksm_backoff(const struct policy_config *c, const struct host_ksm *k,
+    struct policy_state *s, int64_t now_ms, bool advisor, bool *was_on,
+    struct ksm_plan *kp)
+{
+	int64_t have = 0, want = 0;
+	const char *moved;
+
+	if (s->ksm_applied_valid &&
+	    (moved = ksm_moved(s, k, advisor, &have, &want)) != NULL) {
+		s->ksm_applied_valid = false;
+		s->ksm_pending_valid = false;
+		s->ksm_backoff_until_ms = now_ms + c->ksm_backoff_ms;
+		kp->backoff = true;
+		policy_reasonf(kp->reason, sizeof(kp->reason), "%s changed to %lld "
+		    "outside memtuned (set %lld): another manager; backing "
+		    "off for %llds", moved, (long long)have, (long long)want,
+		    (long long)c->ksm_backoff_ms / 1000);
+		return true;
+	}
+	if (!MT_PRESENT(s->ksm_backoff_until_ms))
+		return false;
+	if (now_ms < s->ksm_backoff_until_ms) {
+		kp->backoff = true;
+		policy_reasonf(kp->reason, sizeof(kp->reason), "backing off "
+		    "after an outside change: %llds left",
+		    (long long)(s->ksm_backoff_until_ms - now_ms) / 1000);
+		return true;
+	}
+	/* start again from whatever the host has now */
+	s->ksm_backoff_until_ms = MT_ABSENT;
+	s->ksm_on = MT_PRESENT(k->run) && k->run == 1;
+	*was_on = s->ksm_on;
+	s->ksm_pages = k->pages_to_scan;
+	s->ksm_sleep_ms = k->sleep_millisecs;
+	return false;
+}
+
+/* The gain per minute since the last tick, MT_ABSENT when not known yet;
+ * the saving now is kept for the next tick. */
+static int64_t
+ksm_gain_rate(const struct host_ksm *k, struct policy_state *s,
+    int64_t now_ms)
+{
+	int64_t profit = host_ksm_saved_kib(k), rate = MT_ABSENT;
+
+	if (MT_PRESENT(profit) && MT_PRESENT(s->ksm_prev_profit_kib) &&
+	    MT_PRESENT(s->ksm_prev_ms) && now_ms > s->ksm_prev_ms)
+		rate = (profit - s->ksm_prev_profit_kib) * 60000 /
+		    (now_ms - s->ksm_prev_ms);
+	s->ksm_prev_profit_kib = profit;
+	s->ksm_prev_ms = now_ms;
+	return rate;
+}
+
+/* On and off, with a gap between start and stop; why says which. */
+static void
+ksm_switch(const struct policy_config *c, const struct host_ksm *k,
+    struct policy_state *s, enum host_pressure p, int64_t cpct, int64_t rss,
+    char *why, size_t wl)
+{
+	if (!s->ksm_on && (cpct >= c->ksm_start_committed_pmy ||
+	    p >= PRESSURE_TIGHT)) {
+		s->ksm_on = true;
+		/* whether merging pays is known only once ksmd has been
+		 * through the guests' memory: probe until then */
+		s->ksm_on_full_scans = k->full_scans;
+		s->ksm_probe_rss_kib = rss;
+		s->ksm_probe_grew_kib = 0;
+		policy_reasonf(why, wl, "on: guests commit %lld%% of "
+		    "MemTotal, host %s", (long long)cpct / 100,
+		    policy_pressure_name(p));
+	} else if (s->ksm_on && cpct < c->ksm_stop_committed_pmy &&
+	    p == PRESSURE_PLENTY) {
+		s->ksm_on = false;
+		s->ksm_on_full_scans = MT_ABSENT;
+		s->ksm_probe_rss_kib = MT_ABSENT;
+		policy_reasonf(why, wl, "off: guests commit %lld%% of "
+		    "MemTotal (< %lld%%), host plenty", (long long)cpct / 100,
+		    (long long)c->ksm_stop_committed_pmy / 100);
+	}
+}
+
+/* Guests touching new memory (a boot, a login storm) give ksmd pages it
+ * has not seen twice: what the last passes showed says nothing about
+ * them, so probe again from here. */
+static void
+ksm_reprobe(const struct policy_config *c, const struct host_ksm *k,
+    struct policy_state *s, int64_t rss)
+{
+	int64_t from = s->ksm_probe_rss_kib;
+
+	if (!MT_PRESENT(rss) || !MT_PRESENT(k->full_scans))
+		return;
+	if (!MT_PRESENT(from) || rss < from) {
+		s->ksm_probe_rss_kib = rss;
+	} else if (rss - from > MAX(c->ksm_pay_min_kib_per_min, from / 20)) {
+		s->ksm_probe_grew_kib = rss - from;
+		s->ksm_probe_rss_kib = rss;
+		s->ksm_on_full_scans = k->full_scans;
+	}
+}
+
+/* The rate this tick starts from: memtuned's last, else the host's. */
+static void
+ksm_start_knobs(const struct policy_config *c, const struct snapshot *snap,
+    const struct policy_state *s, int64_t *pages, int64_t *sleep)
+{
+	const struct host_ksm *k = &snap->host.ksm;
+
+	*pages = MT_PRESENT(s->ksm_pages) ? s->ksm_pages :
+	    MT_PRESENT(k->pages_to_scan) ? k->pages_to_scan : 100;
+	*pages = clamp64(*pages, c->ksm_pages_min, c->ksm_pages_max);
+	/* ksmtuned's start: 10 ms on a 16 GiB host, longer on smaller */
+	*sleep = MT_PRESENT(s->ksm_sleep_ms) ? s->ksm_sleep_ms :
+	    10 * (16LL * 1024 * 1024) / snap->host.mem.mem_total_kib;
+	*sleep = clamp64(*sleep, c->ksm_sleep_min_ms, c->ksm_sleep_max_ms);
+}
+
+/* The kernel's advisor sets the rate: the plan writes its mode, CPU cap
+ * and scan time where they differ. */
+static void
+ksm_advisor_plan(const struct policy_config *c, const struct host_ksm *k,
+    struct ksm_plan *kp, char *why, size_t wl)
+{
+	if (strcmp(k->advisor_mode, "scan-time") != 0) {
+		mt_strlcpy(kp->advisor_mode, "scan-time",
+		    sizeof(kp->advisor_mode));
+		kp->change = true;
+	}
+	if (k->advisor_max_cpu != MAX(1, c->ksm_cpu_max_pmil / 10)) {
+		kp->advisor_max_cpu = MAX(1, c->ksm_cpu_max_pmil / 10);
+		kp->change = true;
+	}
+	if (k->advisor_target_scan_time != c->ksm_advisor_scan_time_s) {
+		kp->advisor_target_scan_time = c->ksm_advisor_scan_time_s;
+		kp->change = true;
+	}
+	if (why[0] == '\0')
+		policy_reasonf(why, wl, "kernel advisor sets the "
+		    "rate (scan-time %llds, CPU <= %lld%%)",
+		    (long long)c->ksm_advisor_scan_time_s,
+		    (long long)MAX(1, c->ksm_cpu_max_pmil / 10));
+}
+
+/* While probing, no gain (or a loss, as guests write over merged pages)
+ * proves anything: speed up within the CPU budget instead of judging. */
+static void
+ksm_probe_step(const struct policy_config *c, const struct host_ksm *k,
+    const struct policy_state *s, int64_t *pages, int64_t *sleep,
+    char *why, size_t wl)
+{
+	int64_t cpu = k->ksmd_cpu_pmil;
+	char since[64];
+
+	if (s->ksm_probe_grew_kib > 0)
+		snprintf(since, sizeof(since), "since guests touched %lld "
+		    "MiB more", MIB(s->ksm_probe_grew_kib));
+	else
+		snprintf(since, sizeof(since), "since on");
+	if (!MT_PRESENT(cpu) || cpu * 3 / 2 <= c->ksm_cpu_max_pmil) {
+		*pages = MIN(c->ksm_pages_max, *pages * 3 / 2 + 1);
+		*sleep = MAX(c->ksm_sleep_min_ms, *sleep * 2 / 3);
+		policy_reasonf(why, wl, "probing: %lld of 2 full scans %s: "
+		    "faster", (long long)(k->full_scans - s->ksm_on_full_scans),
+		    since);
+	} else {
+		policy_reasonf(why, wl, "probing: %lld of 2 full scans %s: "
+		    "holding, ksmd at %lld.%lld%% of a core nears its budget",
+		    (long long)(k->full_scans - s->ksm_on_full_scans), since,
+		    (long long)cpu / 10, (long long)cpu % 10);
+	}
+}
+
+/* memtuned's own step of the rate, KSM having been on since the last
+ * tick: slower over the CPU budget, the probe, faster while merging pays,
+ * slower once it stops paying, else held. */
+static void
+ksm_own_step(const struct policy_config *c, const struct host_ksm *k,
+    const struct policy_state *s, int64_t rate, int64_t *pages,
+    int64_t *sleep, char *why, size_t wl)
+{
+	int64_t cpu = k->ksmd_cpu_pmil;
+
+	if (MT_PRESENT(cpu) && cpu > c->ksm_cpu_max_pmil) {
+		*pages = MAX(c->ksm_pages_min, *pages * 2 / 3);
+		*sleep = MIN(c->ksm_sleep_max_ms, *sleep * 3 / 2 + 1);
+		policy_reasonf(why, wl, "ksmd used %lld.%lld%% of a "
+		    "core, budget %lld.%lld%%: slower",
+		    (long long)cpu / 10, (long long)cpu % 10,
+		    (long long)c->ksm_cpu_max_pmil / 10,
+		    (long long)c->ksm_cpu_max_pmil % 10);
+	} else if (ksm_probing(s, k)) {
+		ksm_probe_step(c, k, s, pages, sleep, why, wl);
+	} else if (MT_PRESENT(rate) && rate >= c->ksm_pay_min_kib_per_min &&
+	    (!MT_PRESENT(cpu) || cpu * 3 / 2 <= c->ksm_cpu_max_pmil)) {
+		*pages = MIN(c->ksm_pages_max, *pages * 3 / 2 + 1);
+		*sleep = MAX(c->ksm_sleep_min_ms, *sleep * 2 / 3);
+		policy_reasonf(why, wl, "merging pays %lld MiB/min "
+		    "(%s): faster", MIB(rate),
+		    MT_PRESENT(k->general_profit) ? "general_profit" :
+		    "pages_sharing");
+	} else if (MT_PRESENT(rate) && rate < c->ksm_pay_min_kib_per_min / 4) {
+		*pages = MAX(c->ksm_pages_min, *pages * 3 / 4);
+		*sleep = MIN(c->ksm_sleep_max_ms, *sleep * 4 / 3 + 1);
+		policy_reasonf(why, wl, "merging stopped paying "
+		    "(%lld MiB/min < %lld): slower", MIB(rate),
+		    MIB(c->ksm_pay_min_kib_per_min / 4));
+	} else {
+		policy_reasonf(why, wl, "holding: gain %s%lld "
+		    "MiB/min", MT_PRESENT(rate) ? "" : "unknown ",
+		    MT_PRESENT(rate) ? MIB(rate) : 0LL);
+	}
+}
+
+/* Whatever the step chose, never faster than the budget priced at what a
+ * page cost ksmd since the last tick: a page it merges costs several
+ * times one it only compares, so the CPU a rate takes jumps when merging
+ * starts, and a step judged on last tick's CPU alone overshoots the
+ * budget for ticks on end. */
+static void
+ksm_budget_cap(const struct policy_config *c, const struct host_ksm *k,
+    const struct policy_state *s, int64_t *pages, int64_t *sleep,
+    char *why, size_t wl)
+{
+	int64_t ns = 0, cap = budget_rate(k, s, c->ksm_cpu_max_pmil, &ns);
+	size_t o = strlen(why);
+
+	if (MT_PRESENT(cap) && *pages * 1000 / MAX(1, *sleep) > cap) {
+		rate_to_knobs(c, cap, pages, sleep);
+		policy_reasonf(why + o, wl - o, "%sheld to %lld "
+		    "pages/s, the budget at %lld ns a page",
+		    o > 0 ? "; " : "", (long long)cap, (long long)ns);
+	}
+}
+
+/* The knobs to write where the host differs from what was decided. */
+static void
+ksm_write_plan(const struct host_ksm *k, bool on, bool advisor,
+    int64_t pages, int64_t sleep, struct ksm_plan *kp)
+{
+	if (!MT_PRESENT(k->run) || k->run != (on ? 1 : 0)) {
+		kp->run = on ? 1 : 0;
+		kp->change = true;
+	}
+	/* the kernel takes pages_to_scan only with its advisor off */
+	if (on && !advisor && strcmp(k->advisor_mode, "none") != 0 &&
+	    k->advisor_mode[0] != '\0') {
+		mt_strlcpy(kp->advisor_mode, "none", sizeof(kp->advisor_mode));
+		kp->change = true;
+	}
+	if (on && !advisor) {
+		if (k->pages_to_scan != pages) {
+			kp->pages_to_scan = pages;
+			kp->change = true;
+		}
+		if (k->sleep_millisecs != sleep) {
+			kp->sleep_millisecs = sleep;
+			kp->change = true;
+		}
+	}
+}
+
+/* What the loop keeps for the next tick, and the settings expected back
+ * once the plan is applied (policy_note_applied). */
+static void
+ksm_remember(const struct host_ksm *k, struct policy_state *s,
+    bool short_host, bool advisor, int64_t pages, int64_t sleep)
+{
+	s->ksm_pages = pages;
+	s->ksm_sleep_ms = sleep;
+	s->ksm_short = s->ksm_on && short_host;
+	s->ksm_prev_scanned = k->pages_scanned;
+	s->ksm_prev_cpu_ms = k->ksmd_cpu_ms;
+	s->ksm_pending_valid = true;
+	s->ksm_pending_advisor = s->ksm_on && advisor;
+	s->ksm_pending_run = s->ksm_on ? 1 : 0;
+	s->ksm_pending_pages = s->ksm_on && !advisor ? pages : k->pages_to_scan;
+	s->ksm_pending_sleep = s->ksm_on && !advisor ? sleep :
+	    k->sleep_millisecs;
+}
+
 /* One tick of KSM: backoff after an outside change, the gain, on/off,
  * the probe, then the rate (short host, advisor, or memtuned's own
- * steps) and the plan. Long, and kept whole for now: the phases share
- * the probe and pay state in `s`; splitting them is issue 16's
- * (policy_ksm_decide along these phases, with its table tests). */
+ * steps), the budget's cap, and the plan. */
 void
 policy_ksm_decide(const struct policy_config *c,
     const struct snapshot *snap, struct policy_state *s, int64_t now_ms,
@@ -214,11 +508,9 @@ policy_ksm_decide(const struct policy_config *c,
 {
 	const struct host_ksm *k = &snap->host.ksm;
 	struct ksm_plan *kp = &plan->ksm;
-	int64_t cpct = committed_pmy(snap), profit = MT_ABSENT, rate = MT_ABSENT;
-	int64_t rss = mergeable_rss_kib(snap);
-	int64_t pages, sleep, have = 0, want = 0;
+	int64_t cpct = committed_pmy(snap), rss = mergeable_rss_kib(snap);
+	int64_t rate, pages, sleep;
 	bool advisor, was_on = s->ksm_on, short_host, was_short = s->ksm_short;
-	const char *moved;
 	char why[POLICY_REASON_MAX] = "";
 
 	ksm_plan_reset(kp);
@@ -237,251 +529,42 @@ policy_ksm_decide(const struct policy_config *c,
 	short_host = plan->pressure >= PRESSURE_TIGHT;
 	advisor = c->ksm_use_advisor && k->advisor_mode[0] != '\0' &&
 	    !short_host;
-
-	if (s->ksm_applied_valid &&
-	    (moved = ksm_moved(s, k, advisor, &have, &want)) != NULL) {
-		s->ksm_applied_valid = false;
-		s->ksm_pending_valid = false;
-		s->ksm_backoff_until_ms = now_ms + c->ksm_backoff_ms;
-		kp->backoff = true;
-		policy_reasonf(kp->reason, sizeof(kp->reason), "%s changed to %lld "
-		    "outside memtuned (set %lld): another manager; backing "
-		    "off for %llds", moved, (long long)have, (long long)want,
-		    (long long)c->ksm_backoff_ms / 1000);
+	if (ksm_backoff(c, k, s, now_ms, advisor, &was_on, kp))
 		return;
-	}
-	if (MT_PRESENT(s->ksm_backoff_until_ms)) {
-		if (now_ms < s->ksm_backoff_until_ms) {
-			kp->backoff = true;
-			policy_reasonf(kp->reason, sizeof(kp->reason), "backing off "
-			    "after an outside change: %llds left",
-			    (long long)(s->ksm_backoff_until_ms - now_ms) /
-			    1000);
-			return;
-		}
-		/* start again from whatever the host has now */
-		s->ksm_backoff_until_ms = MT_ABSENT;
-		s->ksm_on = MT_PRESENT(k->run) && k->run == 1;
-		was_on = s->ksm_on;
-		s->ksm_pages = k->pages_to_scan;
-		s->ksm_sleep_ms = k->sleep_millisecs;
-	}
-
-	/* the gain, per minute, since the last tick */
-	profit = host_ksm_saved_kib(k);
-	if (MT_PRESENT(profit) && MT_PRESENT(s->ksm_prev_profit_kib) &&
-	    MT_PRESENT(s->ksm_prev_ms) && now_ms > s->ksm_prev_ms)
-		rate = (profit - s->ksm_prev_profit_kib) * 60000 /
-		    (now_ms - s->ksm_prev_ms);
-	s->ksm_prev_profit_kib = profit;
-	s->ksm_prev_ms = now_ms;
-
-	/* on and off, with a gap between start and stop */
-	if (!s->ksm_on && (cpct >= c->ksm_start_committed_pmy ||
-	    plan->pressure >= PRESSURE_TIGHT)) {
-		s->ksm_on = true;
-		/* whether merging pays is known only once ksmd has been
-		 * through the guests' memory: probe until then */
-		s->ksm_on_full_scans = k->full_scans;
-		s->ksm_probe_rss_kib = rss;
-		s->ksm_probe_grew_kib = 0;
-		policy_reasonf(why, sizeof(why), "on: guests commit %lld%% of "
-		    "MemTotal, host %s", (long long)cpct / 100,
-		    policy_pressure_name(plan->pressure));
-	} else if (s->ksm_on && cpct < c->ksm_stop_committed_pmy &&
-	    plan->pressure == PRESSURE_PLENTY) {
-		s->ksm_on = false;
-		s->ksm_on_full_scans = MT_ABSENT;
-		s->ksm_probe_rss_kib = MT_ABSENT;
-		policy_reasonf(why, sizeof(why), "off: guests commit %lld%% of "
-		    "MemTotal (< %lld%%), host plenty", (long long)cpct / 100,
-		    (long long)c->ksm_stop_committed_pmy / 100);
-	}
-
-	/* guests touching new memory (a boot, a login storm) give ksmd
-	 * pages it has not seen twice: what the last passes showed says
-	 * nothing about them, so probe again from here */
-	if (s->ksm_on && was_on && MT_PRESENT(rss) && MT_PRESENT(k->full_scans)) {
-		int64_t from = s->ksm_probe_rss_kib;
-
-		if (!MT_PRESENT(from) || rss < from) {
-			s->ksm_probe_rss_kib = rss;
-		} else if (rss - from > MAX(c->ksm_pay_min_kib_per_min,
-		    from / 20)) {
-			s->ksm_probe_grew_kib = rss - from;
-			s->ksm_probe_rss_kib = rss;
-			s->ksm_on_full_scans = k->full_scans;
-		}
-	}
-
+	rate = ksm_gain_rate(k, s, now_ms);
+	ksm_switch(c, k, s, plan->pressure, cpct, rss, why, sizeof(why));
+	if (s->ksm_on && was_on)
+		ksm_reprobe(c, k, s, rss);
 	/* nor for the probe: the advisor, freshly in charge, prices its
 	 * first scan with all of ksmd's CPU since boot and falls to a few
 	 * pages a wake-up (a login storm on a calm host merged nothing in
 	 * 74 s that way); memtuned's own rate, within the same budget,
 	 * takes ksmd through the new pages, and the advisor keeps the pace
 	 * once they are seen */
-	if (advisor && s->ksm_on && MT_PRESENT(s->ksm_on_full_scans) &&
-	    MT_PRESENT(k->full_scans) &&
-	    k->full_scans < s->ksm_on_full_scans + 2)
+	if (advisor && s->ksm_on && ksm_probing(s, k))
 		advisor = false;
-
-	pages = MT_PRESENT(s->ksm_pages) ? s->ksm_pages :
-	    MT_PRESENT(k->pages_to_scan) ? k->pages_to_scan : 100;
-	pages = clamp64(pages, c->ksm_pages_min, c->ksm_pages_max);
-	/* ksmtuned's start: 10 ms on a 16 GiB host, longer on smaller */
-	sleep = MT_PRESENT(s->ksm_sleep_ms) ? s->ksm_sleep_ms :
-	    10 * (16LL * 1024 * 1024) / snap->host.mem.mem_total_kib;
-	sleep = clamp64(sleep, c->ksm_sleep_min_ms, c->ksm_sleep_max_ms);
-
+	ksm_start_knobs(c, snap, s, &pages, &sleep);
 	if (s->ksm_on && short_host) {
 		char sr[POLICY_REASON_MAX];
 		size_t o = strlen(why);
 
-		short_rate(c, k, s, was_on && was_short, MT_PRESENT(
-		    s->ksm_on_full_scans) && MT_PRESENT(k->full_scans) &&
-		    k->full_scans < s->ksm_on_full_scans + 2, rate, &pages,
-		    &sleep, sr, sizeof(sr));
+		short_rate(c, k, s, was_on && was_short, ksm_probing(s, k),
+		    rate, &pages, &sleep, sr, sizeof(sr));
 		policy_reasonf(why + o, sizeof(why) - o, "%s%s",
 		    o > 0 ? "; " : "", sr);
 	} else if (s->ksm_on && advisor) {
-		if (strcmp(k->advisor_mode, "scan-time") != 0) {
-			mt_strlcpy(kp->advisor_mode, "scan-time",
-			    sizeof(kp->advisor_mode));
-			kp->change = true;
-		}
-		if (k->advisor_max_cpu != MAX(1, c->ksm_cpu_max_pmil / 10)) {
-			kp->advisor_max_cpu = MAX(1, c->ksm_cpu_max_pmil / 10);
-			kp->change = true;
-		}
-		if (k->advisor_target_scan_time != c->ksm_advisor_scan_time_s) {
-			kp->advisor_target_scan_time =
-			    c->ksm_advisor_scan_time_s;
-			kp->change = true;
-		}
-		if (why[0] == '\0')
-			policy_reasonf(why, sizeof(why), "kernel advisor sets the "
-			    "rate (scan-time %llds, CPU <= %lld%%)",
-			    (long long)c->ksm_advisor_scan_time_s,
-			    (long long)MAX(1, c->ksm_cpu_max_pmil / 10));
+		ksm_advisor_plan(c, k, kp, why, sizeof(why));
 	} else if (s->ksm_on && was_on) {
-		int64_t cpu = k->ksmd_cpu_pmil;
-
-		if (MT_PRESENT(cpu) && cpu > c->ksm_cpu_max_pmil) {
-			pages = MAX(c->ksm_pages_min, pages * 2 / 3);
-			sleep = MIN(c->ksm_sleep_max_ms, sleep * 3 / 2 + 1);
-			policy_reasonf(why, sizeof(why), "ksmd used %lld.%lld%% of a "
-			    "core, budget %lld.%lld%%: slower",
-			    (long long)cpu / 10, (long long)cpu % 10,
-			    (long long)c->ksm_cpu_max_pmil / 10,
-			    (long long)c->ksm_cpu_max_pmil % 10);
-		} else if (MT_PRESENT(s->ksm_on_full_scans) &&
-		    MT_PRESENT(k->full_scans) &&
-		    k->full_scans < s->ksm_on_full_scans + 2) {
-			/* KSM merges a page once it has seen it unchanged on
-			 * two passes: until then no gain (or a loss, as guests
-			 * write over merged pages) proves nothing, so speed
-			 * up within the CPU budget instead of judging */
-			char since[64];
-
-			if (s->ksm_probe_grew_kib > 0)
-				snprintf(since, sizeof(since), "since guests "
-				    "touched %lld MiB more",
-				    MIB(s->ksm_probe_grew_kib));
-			else
-				snprintf(since, sizeof(since), "since on");
-			if (!MT_PRESENT(cpu) ||
-			    cpu * 3 / 2 <= c->ksm_cpu_max_pmil) {
-				pages = MIN(c->ksm_pages_max,
-				    pages * 3 / 2 + 1);
-				sleep = MAX(c->ksm_sleep_min_ms, sleep * 2 / 3);
-				policy_reasonf(why, sizeof(why), "probing: %lld "
-				    "of 2 full scans %s: faster",
-				    (long long)(k->full_scans -
-				    s->ksm_on_full_scans), since);
-			} else {
-				policy_reasonf(why, sizeof(why), "probing: %lld "
-				    "of 2 full scans %s: holding, ksmd at "
-				    "%lld.%lld%% of a core nears its budget",
-				    (long long)(k->full_scans -
-				    s->ksm_on_full_scans), since,
-				    (long long)cpu / 10, (long long)cpu % 10);
-			}
-		} else if (MT_PRESENT(rate) &&
-		    rate >= c->ksm_pay_min_kib_per_min &&
-		    (!MT_PRESENT(cpu) || cpu * 3 / 2 <= c->ksm_cpu_max_pmil)) {
-			pages = MIN(c->ksm_pages_max, pages * 3 / 2 + 1);
-			sleep = MAX(c->ksm_sleep_min_ms, sleep * 2 / 3);
-			policy_reasonf(why, sizeof(why), "merging pays %lld MiB/min "
-			    "(%s): faster", MIB(rate),
-			    MT_PRESENT(k->general_profit) ? "general_profit" :
-			    "pages_sharing");
-		} else if (MT_PRESENT(rate) &&
-		    rate < c->ksm_pay_min_kib_per_min / 4) {
-			pages = MAX(c->ksm_pages_min, pages * 3 / 4);
-			sleep = MIN(c->ksm_sleep_max_ms, sleep * 4 / 3 + 1);
-			policy_reasonf(why, sizeof(why), "merging stopped paying "
-			    "(%lld MiB/min < %lld): slower", MIB(rate),
-			    MIB(c->ksm_pay_min_kib_per_min / 4));
-		} else {
-			policy_reasonf(why, sizeof(why), "holding: gain %s%lld "
-			    "MiB/min", MT_PRESENT(rate) ? "" : "unknown ",
-			    MT_PRESENT(rate) ? MIB(rate) : 0LL);
-		}
+		ksm_own_step(c, k, s, rate, &pages, &sleep, why, sizeof(why));
 	}
-	/* whatever the step above chose, never faster than the budget
-	 * priced at what a page cost ksmd since the last tick: a page it
-	 * merges costs several times one it only compares, so the CPU a
-	 * rate takes jumps when merging starts, and a step judged on last
-	 * tick's CPU alone overshoots the budget for ticks on end */
-	if (s->ksm_on && was_on && !short_host && !advisor) {
-		int64_t ns = 0, cap = budget_rate(k, s, c->ksm_cpu_max_pmil,
-		    &ns);
-		size_t o = strlen(why);
-
-		if (MT_PRESENT(cap) && pages * 1000 / MAX(1, sleep) > cap) {
-			rate_to_knobs(c, cap, &pages, &sleep);
-			policy_reasonf(why + o, sizeof(why) - o, "%sheld to %lld "
-			    "pages/s, the budget at %lld ns a page",
-			    o > 0 ? "; " : "", (long long)cap, (long long)ns);
-		}
-	}
-	if (!s->ksm_on && why[0] == '\0') {
+	if (s->ksm_on && was_on && !short_host && !advisor)
+		ksm_budget_cap(c, k, s, &pages, &sleep, why, sizeof(why));
+	if (!s->ksm_on && why[0] == '\0')
 		policy_reasonf(why, sizeof(why), "off: guests commit %lld%% of "
 		    "MemTotal, host %s", (long long)cpct / 100,
 		    policy_pressure_name(plan->pressure));
-	}
-
-	if (!MT_PRESENT(k->run) || k->run != (s->ksm_on ? 1 : 0)) {
-		kp->run = s->ksm_on ? 1 : 0;
-		kp->change = true;
-	}
-	/* the kernel takes pages_to_scan only with its advisor off */
-	if (s->ksm_on && !advisor && strcmp(k->advisor_mode, "none") != 0 &&
-	    k->advisor_mode[0] != '\0') {
-		mt_strlcpy(kp->advisor_mode, "none", sizeof(kp->advisor_mode));
-		kp->change = true;
-	}
-	if (s->ksm_on && !advisor) {
-		if (k->pages_to_scan != pages) {
-			kp->pages_to_scan = pages;
-			kp->change = true;
-		}
-		if (k->sleep_millisecs != sleep) {
-			kp->sleep_millisecs = sleep;
-			kp->change = true;
-		}
-	}
-	s->ksm_pages = pages;
-	s->ksm_sleep_ms = sleep;
-	s->ksm_short = s->ksm_on && short_host;
-	s->ksm_prev_scanned = k->pages_scanned;
-	s->ksm_prev_cpu_ms = k->ksmd_cpu_ms;
-	s->ksm_pending_valid = true;
-	s->ksm_pending_advisor = s->ksm_on && advisor;
-	s->ksm_pending_run = s->ksm_on ? 1 : 0;
-	s->ksm_pending_pages = s->ksm_on && !advisor ? pages : k->pages_to_scan;
-	s->ksm_pending_sleep = s->ksm_on && !advisor ? sleep :
-	    k->sleep_millisecs;
+	ksm_write_plan(k, s->ksm_on, advisor, pages, sleep, kp);
+	ksm_remember(k, s, short_host, advisor, pages, sleep);
 	mt_strlcpy(kp->reason, why, sizeof(kp->reason));
 }
 

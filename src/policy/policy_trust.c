@@ -6,7 +6,7 @@
  * claims that cannot take memory from the neighbours at will. */
 #include <string.h>
 
-#include "policy.h"
+#include "policy_internal.h"
 
 static void
 cap_init(struct policy_metadata_cap *cap)

@@ -37,7 +37,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy.h"
+#include "policy_internal.h"
 #include "util.h"
 
 

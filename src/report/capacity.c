@@ -1,4 +1,6 @@
-/* capacity.c - see capacity.h and docs/capacity.md */
+/* capacity.c - the capacity estimate for people and programs: JSON, the
+ * engine's last snapshot, the terminal. The estimate itself is the
+ * policy's (capacity_est.c); see docs/capacity.md. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,370 +13,24 @@
 #include "engine.h"
 #include "report.h"
 
-const char *
-capacity_level_name(enum capacity_level_id l)
-{
-	switch (l) {
-	case CAP_NO_OVERCOMMIT:
-		return "no-overcommit";
-	case CAP_BALLOON:
-		return "balloon";
-	case CAP_KSM:
-		return "ksm";
-	case CAP_LEVELS:
-		break;
-	}
-	return "?";
-}
-
-void
-capacity_result_init(struct capacity_result *r)
-{
-	memset(r, 0, sizeof(*r));
-}
-
-void
-capacity_result_free(struct capacity_result *r)
-{
-	free(r->guests);
-	r->guests = NULL;
-	r->nr_guests = r->cap_guests = 0;
-}
-
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-int64_t
-capacity_default_vm_kib(const struct snapshot *snap)
-{
-	int64_t *v, med;
-	size_t n = 0, i;
-
-	if (snap->nr_guests == 0)
-		return CAPACITY_DEFAULT_VM_KIB;
-	if ((v = calloc(snap->nr_guests, sizeof(*v))) == NULL)
-		return CAPACITY_DEFAULT_VM_KIB;
-	for (i = 0; i < snap->nr_guests; i++)
-		if (MT_PRESENT(snap->guests[i].max_kib) &&
-		    snap->guests[i].max_kib > 0)
-			v[n++] = snap->guests[i].max_kib;
-	if (n == 0) {
-		free(v);
-		return CAPACITY_DEFAULT_VM_KIB;
-	}
-	qsort(v, n, sizeof(*v), cmp_i64);
-	/* the lower middle for an even count: a size some guest really has */
-	med = v[(n - 1) / 2];
-	free(v);
-	return med;
-}
-
-/* KSM's saving in KiB and the counter it came from, or MT_ABSENT. */
-static int64_t
-ksm_saved_kib(const struct host_ksm *k, const char **source)
-{
-	*source = !k->present ? "" : MT_PRESENT(k->general_profit) ?
-	    "general_profit" : MT_PRESENT(k->pages_sharing) ?
-	    "pages_sharing" : "";
-	return host_ksm_saved_kib(k);
-}
-
-/* The balloon level for one guest: counted, or why not. */
-static void
-guest_reclaim(const struct policy_config *pc, const struct guest_snapshot *g,
-    const struct guest_plan *gp, struct capacity_guest *cg)
-{
-	char err[POLICY_REASON_MAX];
-	struct guest_input in;
-	struct policy_metadata_cap cap;
-	int64_t ceiling, low;
-
-	cg->reclaim_counted = false;
-	cg->balloon_kib = cg->reclaim_now_kib = 0;
-	policy_guest_input(pc, g, &in, &cap);
-	if (in.exclude) {
-		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
-		    "excluded (%s): memtuned leaves it alone",
-		    guest_input_source_name(in.exclude_src));
-		return;
-	}
-	if (g->backing.hugepages) {
-		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
-		    "hugepages backing: fixed, not reclaimable");
-		return;
-	}
-	if (!g->backing.has_balloon) {
-		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
-		    "no balloon device: fixed, not reclaimable");
-		return;
-	}
-	if (g->backing.locked) {
-		/* QEMU discards a ballooned page with madvise(DONTNEED),
-		 * which the kernel refuses on locked memory: the guest
-		 * gives it up but the host does not get it back */
-		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
-		    "locked memory: a balloon frees nothing on the host");
-		return;
-	}
-	if (!MT_PRESENT(g->max_kib) || g->max_kib <= 0 ||
-	    !MT_PRESENT(g->actual_kib) || g->actual_kib <= 0) {
-		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
-		    "size unknown: max memory or balloon size not reported");
-		return;
-	}
-	if (policy_guest_bounds(pc, g, false, &cg->floor_kib, &ceiling, err,
-	    sizeof(err)) < 0) {
-		cg->floor_kib = MT_ABSENT;
-		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
-		    "bounds not usable: %s", err);
-		return;
-	}
-	if (gp != NULL && gp->state == GPS_UNCOOPERATIVE) {
-		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
-		    "balloon uncooperative: it did not move when asked");
-		return;
-	}
-	if (g->stats != GUEST_STATS_OK || !MT_PRESENT(g->usable_kib)) {
-		mt_setmsg(cg->reclaim_reason, sizeof(cg->reclaim_reason),
-		    "%s: idle memory not measured",
-		    g->stats == GUEST_STATS_STALE ? "balloon stats stale" :
-		    g->stats == GUEST_STATS_NONE ? "no balloon stats" :
-		    "balloon stats incomplete");
-		return;
-	}
-	/* the policy's own need, with the headroom it gave the guest this
-	 * tick (adaptive: less for a guest whose use holds still) */
-	cg->need_kib = policy_guest_need_kib(pc, g,
-	    gp != NULL ? gp->headroom_kib : MT_ABSENT);
-	low = MIN(MAX(cg->floor_kib, cg->need_kib), g->max_kib);
-	cg->reclaim_counted = true;
-	cg->reclaim_reason[0] = '\0';
-	cg->balloon_kib = g->max_kib - low;
-	cg->reclaim_now_kib = MAX(0, g->actual_kib - low);
-	/* free page reporting gave the host its free memory already: of its
-	 * idle memory only the RAM still resident (the RSS less QEMU's part,
-	 * as the policy's gain) is still in it, the rest is in MemAvailable */
-	if (g->backing.free_page_reporting && MT_PRESENT(g->rss_kib) &&
-	    g->rss_kib > 0)
-		cg->reclaim_now_kib = MAX(0, MIN(g->actual_kib,
-		    g->rss_kib - cg->overhead_kib) - low);
-}
-
-/* The KSM level for one guest: whether its memory can be merged. */
-static void
-guest_ksm(const struct guest_snapshot *g, struct capacity_guest *cg)
-{
-	cg->ksm_counted = false;
-	cg->ksm_share_kib = 0;
-	if (g->backing.nosharepages)
-		mt_setmsg(cg->ksm_reason, sizeof(cg->ksm_reason),
-		    "nosharepages: KSM may not merge its memory");
-	else if (g->backing.hugepages)
-		mt_setmsg(cg->ksm_reason, sizeof(cg->ksm_reason),
-		    "hugepages backing: KSM does not merge huge pages");
-	else if (!MT_PRESENT(g->rss_kib) || g->rss_kib <= 0)
-		mt_setmsg(cg->ksm_reason, sizeof(cg->ksm_reason),
-		    "RSS unknown: no share of the KSM saving estimated");
-	else {
-		cg->ksm_counted = true;
-		cg->ksm_reason[0] = '\0';
-	}
-}
-
-static int64_t
-fits_of(int64_t headroom_kib, int64_t cost_kib)
-{
-	return headroom_kib > 0 && cost_kib > 0 ? headroom_kib / cost_kib : 0;
-}
-
-static void
-numa_estimate(const struct host_numa *hn, struct capacity_result *r)
-{
-	int64_t sum = 0;
-	int i, full = -1, roomy = -1;
-	char a[32], b[32];
-
-	r->nr_nodes = 0;
-	r->numa_unbalanced = false;
-	r->numa_note[0] = '\0';
-	if (hn->nr_nodes <= 1)
-		return;
-	r->nr_nodes = MIN(hn->nr_nodes, MT_MAX_NODES);
-	for (i = 0; i < r->nr_nodes; i++)
-		if (MT_PRESENT(hn->node_total_kib[i]) && hn->node_total_kib[i] > 0)
-			sum += hn->node_total_kib[i];
-	for (i = 0; i < r->nr_nodes; i++) {
-		struct capacity_node *n = &r->nodes[i];
-
-		n->node = i;
-		n->total_kib = hn->node_total_kib[i];
-		n->free_kib = hn->node_free_kib[i];
-		/* the reserve is held host-wide; each node carries its part
-		 * in proportion to its size */
-		n->reserve_kib = MT_PRESENT(n->total_kib) && n->total_kib > 0 &&
-		    sum > 0 ? policy_scale(r->reserve_kib, n->total_kib, sum) : 0;
-		if (!MT_PRESENT(n->free_kib)) {
-			n->headroom_kib = MT_ABSENT;
-			n->fits = 0;
-			continue;
-		}
-		n->headroom_kib = n->free_kib - n->reserve_kib;
-		n->fits = fits_of(n->headroom_kib, r->vm_cost_kib);
-		if (n->fits == 0 && (full < 0 ||
-		    n->headroom_kib < r->nodes[full].headroom_kib))
-			full = i;
-		if (n->fits > 0 && (roomy < 0 ||
-		    n->headroom_kib > r->nodes[roomy].headroom_kib))
-			roomy = i;
-	}
-	if (full >= 0 && roomy >= 0) {
-		r->numa_unbalanced = true;
-		report_fmt_kib(a, sizeof(a), r->nodes[full].free_kib);
-		report_fmt_kib(b, sizeof(b), r->nodes[roomy].free_kib);
-		snprintf(r->numa_note, sizeof(r->numa_note), "node %d is full "
-		    "(%s free) while node %d has %s free: a guest bound to "
-		    "node %d does not fit; an unbound one spills to remote "
-		    "memory", full, a, roomy, b, full);
-	}
-}
-
-int
-capacity_estimate_plan(const struct policy_config *pc,
-    const struct snapshot *snap, const struct policy_plan *plan,
-    int64_t vm_kib, struct capacity_result *r)
-{
-	const struct host_snapshot *h = &snap->host;
-	const struct host_meminfo *m = &h->mem;
-	int64_t rss_sum = 0, normal_kib, saved;
-	struct capacity_level *lv = r->level;
-	size_t i, n = snap->nr_guests;
-
-	if (vm_kib <= 0 || !MT_PRESENT(m->mem_total_kib) ||
-	    m->mem_total_kib <= 0)
-		return -EINVAL;
-	if (n > r->cap_guests) {
-		struct capacity_guest *ng = realloc(r->guests, n * sizeof(*ng));
-
-		if (ng == NULL)
-			return -ENOMEM;
-		r->guests = ng;
-		r->cap_guests = n;
-	}
-	if (n > 0)
-		memset(r->guests, 0, n * sizeof(*r->guests));
-	r->nr_guests = n;
-	if (plan != NULL && (plan->nr_guests != n || plan->guests == NULL))
-		plan = NULL;
-
-	r->vm_kib = vm_kib;
-	r->vm_overhead_kib = policy_qemu_overhead_kib(pc, vm_kib);
-	r->vm_cost_kib = vm_kib + r->vm_overhead_kib;
-	r->as_of_ms = h->time_ms;
-	r->mem_total_kib = m->mem_total_kib;
-	r->mem_avail_kib = m->mem_avail_kib;
-	r->reserve_kib = policy_host_reserve_kib(pc, m->mem_total_kib);
-	r->hugepage_pool_kib = r->hugepage_free_kib = 0;
-	if (MT_PRESENT(m->hugepage_size_kib) && m->hugepage_size_kib > 0) {
-		if (MT_PRESENT(m->hugepages_total))
-			r->hugepage_pool_kib = m->hugepages_total *
-			    m->hugepage_size_kib;
-		if (MT_PRESENT(m->hugepages_free))
-			r->hugepage_free_kib = m->hugepages_free *
-			    m->hugepage_size_kib;
-	}
-	r->free_now_kib = MT_PRESENT(m->mem_avail_kib) ?
-	    m->mem_avail_kib - r->reserve_kib : MT_ABSENT;
-	r->guests_committed_kib = r->balloon_kib = r->reclaim_now_kib = 0;
-	r->nr_reclaim_counted = r->nr_ksm_counted = 0;
-
-	for (i = 0; i < n; i++) {
-		const struct guest_snapshot *g = &snap->guests[i];
-		const struct guest_plan *gp = plan != NULL &&
-		    strcmp(plan->guests[i].uuid, g->uuid) == 0 ?
-		    &plan->guests[i] : NULL;
-		struct capacity_guest *cg = &r->guests[i];
-		int64_t size;
-
-		mt_strlcpy(cg->name, g->name, sizeof(cg->name));
-		mt_strlcpy(cg->uuid, g->uuid, sizeof(cg->uuid));
-		cg->hugepages = g->backing.hugepages;
-		cg->max_kib = g->max_kib;
-		cg->actual_kib = g->actual_kib;
-		cg->rss_kib = g->rss_kib;
-		cg->floor_kib = cg->need_kib = MT_ABSENT;
-		cg->overhead_kib = policy_qemu_overhead_kib(pc, g->max_kib);
-		/* without max memory, the most it is seen to have */
-		size = MT_PRESENT(g->max_kib) && g->max_kib > 0 ? g->max_kib :
-		    MT_PRESENT(g->actual_kib) && g->actual_kib > 0 ?
-		    g->actual_kib : 0;
-		/* a hugepage guest's RAM comes from the pool, which is
-		 * already out of normal memory; its QEMU overhead is not */
-		cg->committed_kib = cg->overhead_kib +
-		    (g->backing.hugepages ? 0 : size);
-		r->guests_committed_kib += cg->committed_kib;
-
-		guest_reclaim(pc, g, gp, cg);
-		if (cg->reclaim_counted) {
-			r->nr_reclaim_counted++;
-			r->balloon_kib += cg->balloon_kib;
-			r->reclaim_now_kib += cg->reclaim_now_kib;
-		}
-		guest_ksm(g, cg);
-		if (cg->ksm_counted) {
-			r->nr_ksm_counted++;
-			rss_sum += g->rss_kib;
-		}
-	}
-
-	/* KSM: the host-wide saving, shared among the guests it can merge in
-	 * proportion to their RSS (no per-process figure is collected) */
-	saved = ksm_saved_kib(&h->ksm, &r->ksm_source);
-	r->ksm_present = h->ksm.present;
-	r->ksm_saved_kib = saved;
-	r->ksm_full_scans = h->ksm.full_scans;
-	r->ksm_counted_kib = 0;
-	if (MT_PRESENT(saved) && saved > 0 && rss_sum > 0) {
-		for (i = 0; i < n; i++) {
-			struct capacity_guest *cg = &r->guests[i];
-
-			if (!cg->ksm_counted)
-				continue;
-			cg->ksm_share_kib = MIN(policy_scale(saved, cg->rss_kib,
-			    rss_sum), cg->rss_kib);
-			r->ksm_counted_kib += cg->ksm_share_kib;
-		}
-	}
-
-	normal_kib = m->mem_total_kib - r->hugepage_pool_kib;
-	lv[CAP_NO_OVERCOMMIT].added_kib = 0;
-	lv[CAP_NO_OVERCOMMIT].headroom_kib = normal_kib - r->reserve_kib -
-	    r->guests_committed_kib;
-	lv[CAP_BALLOON].added_kib = r->balloon_kib;
-	lv[CAP_BALLOON].headroom_kib = lv[CAP_NO_OVERCOMMIT].headroom_kib +
-	    r->balloon_kib;
-	lv[CAP_KSM].added_kib = r->ksm_counted_kib;
-	lv[CAP_KSM].headroom_kib = lv[CAP_BALLOON].headroom_kib +
-	    r->ksm_counted_kib;
-	for (i = 0; i < CAP_LEVELS; i++)
-		lv[i].fits = fits_of(lv[i].headroom_kib, r->vm_cost_kib);
-
-	numa_estimate(&h->numa, r);
-	return 0;
-}
-
-int
-capacity_estimate(const struct policy_config *pc, const struct snapshot *snap,
-    int64_t vm_kib, struct capacity_result *out)
-{
-	return capacity_estimate_plan(pc, snap, NULL, vm_kib, out);
-}
-
 /* ------------------------------------------------------------- JSON */
+
+void
+capacity_numa_note(const struct capacity_result *r, char *buf, size_t len)
+{
+	char a[32], b[32];
+	int full = r->numa_full_node, roomy = r->numa_roomy_node;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (!r->numa_unbalanced || full < 0 || roomy < 0)
+		return;
+	report_fmt_kib(a, sizeof(a), r->nodes[full].free_kib);
+	report_fmt_kib(b, sizeof(b), r->nodes[roomy].free_kib);
+	snprintf(buf, len, "node %d is full (%s free) while node %d has %s "
+	    "free: a guest bound to node %d does not fit; an unbound one "
+	    "spills to remote memory", full, a, roomy, b, full);
+}
 
 
 static struct json_object *
@@ -418,12 +74,81 @@ level_json(const struct capacity_result *r, enum capacity_level_id id,
 	return o;
 }
 
+static struct json_object *
+host_json(const struct capacity_result *r)
+{
+	struct json_object *host = json_object_new_object();
+
+	add_i64(host, "mem_total_kib", r->mem_total_kib);
+	add_i64(host, "mem_avail_kib", r->mem_avail_kib);
+	add_i64(host, "reserve_kib", r->reserve_kib);
+	add_i64(host, "free_now_kib", r->free_now_kib);
+	add_i64(host, "hugepage_pool_kib", r->hugepage_pool_kib);
+	add_i64(host, "hugepage_free_kib", r->hugepage_free_kib);
+	add_i64(host, "hugepage_fits", r->vm_kib > 0 ?
+	    r->hugepage_free_kib / r->vm_kib : 0);
+	add_i64(host, "guests_committed_kib", r->guests_committed_kib);
+	add_bool(host, "ksm_present", r->ksm_present);
+	return host;
+}
+
+static struct json_object *
+numa_json(const struct capacity_result *r)
+{
+	struct json_object *numa = json_object_new_object();
+	struct json_object *nodes = json_object_new_array();
+	char note[CAPACITY_NOTE_MAX];
+
+	for (int k = 0; k < r->nr_nodes; k++) {
+		const struct capacity_node *nd = &r->nodes[k];
+		struct json_object *no = json_object_new_object();
+
+		add_i64(no, "node", nd->node);
+		add_i64(no, "total_kib", nd->total_kib);
+		add_i64(no, "free_kib", nd->free_kib);
+		add_i64(no, "reserve_kib", nd->reserve_kib);
+		add_i64(no, "headroom_kib", nd->headroom_kib);
+		add_i64(no, "fits", nd->fits);
+		json_object_array_add(nodes, no);
+	}
+	json_object_object_add(numa, "nodes", nodes);
+	add_bool(numa, "unbalanced", r->numa_unbalanced);
+	capacity_numa_note(r, note, sizeof(note));
+	add_str(numa, "note", note);
+	return numa;
+}
+
+static struct json_object *
+guest_json(const struct capacity_guest *cg)
+{
+	struct json_object *g = json_object_new_object();
+
+	add_str(g, "name", cg->name);
+	add_str(g, "uuid", cg->uuid);
+	add_bool(g, "hugepages", cg->hugepages);
+	add_i64(g, "max_kib", cg->max_kib);
+	add_i64(g, "actual_kib", cg->actual_kib);
+	add_i64(g, "overhead_kib", cg->overhead_kib);
+	add_i64(g, "committed_kib", cg->committed_kib);
+	add_i64(g, "floor_kib", cg->floor_kib);
+	add_i64(g, "need_kib", cg->need_kib);
+	add_i64(g, "rss_kib", cg->rss_kib);
+	add_bool(g, "reclaim_counted", cg->reclaim_counted);
+	add_i64(g, "balloon_kib", cg->balloon_kib);
+	add_i64(g, "reclaim_now_kib", cg->reclaim_now_kib);
+	add_str(g, "reclaim_reason", cg->reclaim_reason);
+	add_bool(g, "ksm_counted", cg->ksm_counted);
+	add_i64(g, "ksm_share_kib", cg->ksm_share_kib);
+	add_str(g, "ksm_reason", cg->ksm_reason);
+	return g;
+}
+
 struct json_object *
 capacity_json(const struct capacity_result *r, const char *vm_source,
     int64_t now_ms)
 {
 	struct json_object *o = json_object_new_object();
-	struct json_object *host, *levels, *guests;
+	struct json_object *levels, *guests;
 	int64_t age = MT_PRESENT(r->as_of_ms) && now_ms >= r->as_of_ms ?
 	    now_ms - r->as_of_ms : MT_ABSENT;
 	size_t i;
@@ -438,71 +163,16 @@ capacity_json(const struct capacity_result *r, const char *vm_source,
 	add_i64(o, "vm_cost_kib", r->vm_cost_kib);
 	add_i64(o, "as_of_ms", r->as_of_ms);
 	add_i64(o, "age_ms", age);
-
-	host = json_object_new_object();
-	add_i64(host, "mem_total_kib", r->mem_total_kib);
-	add_i64(host, "mem_avail_kib", r->mem_avail_kib);
-	add_i64(host, "reserve_kib", r->reserve_kib);
-	add_i64(host, "free_now_kib", r->free_now_kib);
-	add_i64(host, "hugepage_pool_kib", r->hugepage_pool_kib);
-	add_i64(host, "hugepage_free_kib", r->hugepage_free_kib);
-	add_i64(host, "hugepage_fits", r->vm_kib > 0 ?
-	    r->hugepage_free_kib / r->vm_kib : 0);
-	add_i64(host, "guests_committed_kib", r->guests_committed_kib);
-	add_bool(host, "ksm_present", r->ksm_present);
-	json_object_object_add(o, "host", host);
-
+	json_object_object_add(o, "host", host_json(r));
 	levels = json_object_new_array();
 	for (i = 0; i < CAP_LEVELS; i++)
 		json_object_array_add(levels, level_json(r, i, age));
 	json_object_object_add(o, "levels", levels);
-
-	if (r->nr_nodes > 1) {
-		struct json_object *numa = json_object_new_object();
-		struct json_object *nodes = json_object_new_array();
-
-		for (int k = 0; k < r->nr_nodes; k++) {
-			const struct capacity_node *nd = &r->nodes[k];
-			struct json_object *no = json_object_new_object();
-
-			add_i64(no, "node", nd->node);
-			add_i64(no, "total_kib", nd->total_kib);
-			add_i64(no, "free_kib", nd->free_kib);
-			add_i64(no, "reserve_kib", nd->reserve_kib);
-			add_i64(no, "headroom_kib", nd->headroom_kib);
-			add_i64(no, "fits", nd->fits);
-			json_object_array_add(nodes, no);
-		}
-		json_object_object_add(numa, "nodes", nodes);
-		add_bool(numa, "unbalanced", r->numa_unbalanced);
-		add_str(numa, "note", r->numa_note);
-		json_object_object_add(o, "numa", numa);
-	}
-
+	if (r->nr_nodes > 1)
+		json_object_object_add(o, "numa", numa_json(r));
 	guests = json_object_new_array();
-	for (i = 0; i < r->nr_guests; i++) {
-		const struct capacity_guest *cg = &r->guests[i];
-		struct json_object *g = json_object_new_object();
-
-		add_str(g, "name", cg->name);
-		add_str(g, "uuid", cg->uuid);
-		add_bool(g, "hugepages", cg->hugepages);
-		add_i64(g, "max_kib", cg->max_kib);
-		add_i64(g, "actual_kib", cg->actual_kib);
-		add_i64(g, "overhead_kib", cg->overhead_kib);
-		add_i64(g, "committed_kib", cg->committed_kib);
-		add_i64(g, "floor_kib", cg->floor_kib);
-		add_i64(g, "need_kib", cg->need_kib);
-		add_i64(g, "rss_kib", cg->rss_kib);
-		add_bool(g, "reclaim_counted", cg->reclaim_counted);
-		add_i64(g, "balloon_kib", cg->balloon_kib);
-		add_i64(g, "reclaim_now_kib", cg->reclaim_now_kib);
-		add_str(g, "reclaim_reason", cg->reclaim_reason);
-		add_bool(g, "ksm_counted", cg->ksm_counted);
-		add_i64(g, "ksm_share_kib", cg->ksm_share_kib);
-		add_str(g, "ksm_reason", cg->ksm_reason);
-		json_object_array_add(guests, g);
-	}
+	for (i = 0; i < r->nr_guests; i++)
+		json_object_array_add(guests, guest_json(&r->guests[i]));
 	json_object_object_add(o, "guests", guests);
 	return o;
 }
@@ -587,15 +257,13 @@ print_level_from(FILE *out, struct json_object *l, struct json_object *f)
 	}
 }
 
-void
-capacity_print(FILE *out, struct json_object *cap)
+/* The size asked about, the figures' age, the host and its hugepages. */
+static void
+print_head(FILE *out, struct json_object *cap, struct json_object *host)
 {
-	struct json_object *host = NULL, *levels, *numa, *guests;
 	char a[32], b[32], c[32], d[32];
 	int64_t age = get_i64(cap, "age_ms");
 
-	report_escape_json(cap);
-	json_object_object_get_ex(cap, "host", &host);
 	report_fmt_kib(a, sizeof(a), get_i64(cap, "vm_kib"));
 	report_fmt_kib(b, sizeof(b), get_i64(cap, "vm_overhead_kib"));
 	fprintf(out, "guests of %s (+%s QEMU overhead; size: %s)", a, b,
@@ -618,53 +286,64 @@ capacity_print(FILE *out, struct json_object *cap)
 		    "backed by hugepages)\n", a, b,
 		    (long long)get_i64(host, "hugepage_fits"));
 	}
+}
+
+static void
+print_levels(FILE *out, struct json_object *cap)
+{
+	struct json_object *levels;
+	char a[32], b[32];
 
 	fprintf(out, "\n%-14s %5s %10s %10s  %s\n", "LEVEL", "FITS", "HEADROOM",
 	    "ADDED", "FROM");
-	if (json_object_object_get_ex(cap, "levels", &levels)) {
-		for (size_t i = 0; i < json_object_array_length(levels); i++) {
-			struct json_object *l = json_object_array_get_idx(levels,
-			    i), *f = NULL;
-
-			json_object_object_get_ex(l, "figures", &f);
-			report_fmt_kib(a, sizeof(a), get_i64(l, "headroom_kib"));
-			if (get_i64(l, "headroom_kib") < 0)
-				snprintf(a, sizeof(a), "-%lld MiB", (long long)
-				    (-get_i64(l, "headroom_kib") / 1024));
-			report_fmt_kib(b, sizeof(b), get_i64(l, "added_kib"));
-			fprintf(out, "%-14s %5lld %10s %10s  ",
-			    get_str(l, "level", "?"),
-			    (long long)get_i64(l, "fits"), a,
-			    i == 0 ? "-" : b);
-			print_level_from(out, l, f);
-			fprintf(out, "\n");
-		}
-	}
-
-	if (json_object_object_get_ex(cap, "numa", &numa) && numa != NULL) {
-		struct json_object *nodes;
-
-		fprintf(out, "\nper NUMA node (free now, less its part of the "
-		    "reserve):\n");
-		if (json_object_object_get_ex(numa, "nodes", &nodes)) {
-			for (size_t i = 0; i < json_object_array_length(nodes);
-			    i++) {
-				struct json_object *nd =
-				    json_object_array_get_idx(nodes, i);
-
-				report_fmt_kib(a, sizeof(a), get_i64(nd, "free_kib"));
-				report_fmt_kib(b, sizeof(b), get_i64(nd, "total_kib"));
-				fprintf(out, "  node %lld: %s free of %s, fits %lld\n",
-				    (long long)get_i64(nd, "node"), a, b,
-				    (long long)get_i64(nd, "fits"));
-			}
-		}
-		if (get_bool(numa, "unbalanced"))
-			fprintf(out, "  %s\n", get_str(numa, "note", ""));
-	}
-
-	if (!json_object_object_get_ex(cap, "guests", &guests))
+	if (!json_object_object_get_ex(cap, "levels", &levels))
 		return;
+	for (size_t i = 0; i < json_object_array_length(levels); i++) {
+		struct json_object *l = json_object_array_get_idx(levels, i);
+		struct json_object *f = NULL;
+
+		json_object_object_get_ex(l, "figures", &f);
+		report_fmt_kib(a, sizeof(a), get_i64(l, "headroom_kib"));
+		if (get_i64(l, "headroom_kib") < 0)
+			snprintf(a, sizeof(a), "-%lld MiB", (long long)
+			    (-get_i64(l, "headroom_kib") / 1024));
+		report_fmt_kib(b, sizeof(b), get_i64(l, "added_kib"));
+		fprintf(out, "%-14s %5lld %10s %10s  ",
+		    get_str(l, "level", "?"), (long long)get_i64(l, "fits"), a,
+		    i == 0 ? "-" : b);
+		print_level_from(out, l, f);
+		fprintf(out, "\n");
+	}
+}
+
+static void
+print_numa(FILE *out, struct json_object *numa)
+{
+	struct json_object *nodes;
+	char a[32], b[32];
+
+	fprintf(out, "\nper NUMA node (free now, less its part of the "
+	    "reserve):\n");
+	if (json_object_object_get_ex(numa, "nodes", &nodes)) {
+		for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+			struct json_object *nd =
+			    json_object_array_get_idx(nodes, i);
+
+			report_fmt_kib(a, sizeof(a), get_i64(nd, "free_kib"));
+			report_fmt_kib(b, sizeof(b), get_i64(nd, "total_kib"));
+			fprintf(out, "  node %lld: %s free of %s, fits %lld\n",
+			    (long long)get_i64(nd, "node"), a, b,
+			    (long long)get_i64(nd, "fits"));
+		}
+	}
+	if (get_bool(numa, "unbalanced"))
+		fprintf(out, "  %s\n", get_str(numa, "note", ""));
+}
+
+/* The guests a level does not count, and why. */
+static void
+print_not_counted(FILE *out, struct json_object *guests)
+{
 	for (size_t i = 0, hdr = 0; i < json_object_array_length(guests); i++) {
 		struct json_object *g = json_object_array_get_idx(guests, i);
 		bool rc = get_bool(g, "reclaim_counted");
@@ -681,4 +360,19 @@ capacity_print(FILE *out, struct json_object *cap)
 			fprintf(out, "  %s: ksm: %s\n", get_str(g, "name", "?"),
 			    get_str(g, "ksm_reason", ""));
 	}
+}
+
+void
+capacity_print(FILE *out, struct json_object *cap)
+{
+	struct json_object *host = NULL, *numa, *guests;
+
+	report_escape_json(cap);
+	json_object_object_get_ex(cap, "host", &host);
+	print_head(out, cap, host);
+	print_levels(out, cap);
+	if (json_object_object_get_ex(cap, "numa", &numa) && numa != NULL)
+		print_numa(out, numa);
+	if (json_object_object_get_ex(cap, "guests", &guests))
+		print_not_counted(out, guests);
 }

@@ -390,6 +390,7 @@ END_TEST
 
 START_TEST(test_numa)
 {
+	char note[CAPACITY_NOTE_MAX];
 	struct guest_snapshot g[NR_EX];
 	struct snapshot s;
 	struct policy_config c;
@@ -410,14 +411,20 @@ START_TEST(test_numa)
 	ck_assert_int_eq(r.nodes[1].headroom_kib, MIB_KIB(19456));
 	ck_assert_int_eq(r.nodes[1].fits, 4);
 	ck_assert(r.numa_unbalanced);
-	ck_assert_ptr_nonnull(strstr(r.numa_note, "node 0 is full"));
-	ck_assert_ptr_nonnull(strstr(r.numa_note, "node 1 has 20.0G free"));
+	ck_assert_int_eq(r.numa_full_node, 0);
+	ck_assert_int_eq(r.numa_roomy_node, 1);
+	/* the wording a person reads, whole */
+	capacity_numa_note(&r, note, sizeof(note));
+	ck_assert_str_eq(note, "node 0 is full (1024M free) while node 1 has "
+	    "20.0G free: a guest bound to node 0 does not fit; an unbound "
+	    "one spills to remote memory");
 
 	/* both nodes with room: no note */
 	s.host.numa.node_free_kib[0] = MIB_KIB(10240);
 	ck_assert_int_eq(capacity_estimate(&c, &s, MIB_KIB(4096), &r), 0);
 	ck_assert(!r.numa_unbalanced);
-	ck_assert_str_eq(r.numa_note, "");
+	capacity_numa_note(&r, note, sizeof(note));
+	ck_assert_str_eq(note, "");
 	/* one node: nothing per node */
 	s.host.numa.nr_nodes = 1;
 	ck_assert_int_eq(capacity_estimate(&c, &s, MIB_KIB(4096), &r), 0);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "policy_internal.h"	/* reads the per-tick work entries */
 #include "policy_fixture.h"
 
 Suite *policy_prop_suite(void);

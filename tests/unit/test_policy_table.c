@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "policy_internal.h"	/* tests policy_reasonf */
 #include "policy_fixture.h"
 
 Suite *policy_table_suite(void);
