@@ -18,6 +18,7 @@
 #include "policy_fixture.h"
 
 Suite *policy_prop_suite(void);
+Suite *policy_rev_suite(void);
 
 #define MAXG 6
 #define TICKS 8		/* snapshots per sequence sharing one state */
@@ -439,6 +440,19 @@ policy_prop_suite(void)
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_properties);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* A suite of its own: under ASan each of the two runs takes about 20 s,
+ * and make check runs suites side by side, one per CPU. */
+Suite *
+policy_rev_suite(void)
+{
+	Suite *s = suite_create("policy_rev");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_no_reversal_in_cooldown);
 	suite_add_tcase(s, tc);
 	return s;
