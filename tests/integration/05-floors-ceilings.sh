@@ -56,9 +56,12 @@ start_daemon "$W/memtuned.conf" "$W/daemon.log"
 # ceilings: 640 (conf), 600 (metadata), 768 (max memory)
 declare -A FLOOR=([mt-fc-conf]=$((500 * 1024)) [mt-fc-meta]=$((400 * 1024)) [mt-fc-dflt]=$((768 * 1024 * 3 / 10)))
 declare -A CEIL=([mt-fc-conf]=$((640 * 1024)) [mt-fc-meta]=$((600 * 1024)) [mt-fc-dflt]=$((768 * 1024)))
-declare -A LOW
-samples=0
+declare -A LOW PREV
+# until the balloons settle (none moved for 8 samples), at least 20
+# samples and at most 45: the shrinks are done within 10-20 s here
+samples=0 still=0 settled_ms= t_crit=$(now_ms)
 for i in $(seq 1 45); do
+	moved=0
 	for g in mt-fc-conf mt-fc-meta mt-fc-dflt; do
 		a=$(stat_of $g balloon.current)
 		# a balloon lands within a page or so of its target
@@ -69,8 +72,15 @@ for i in $(seq 1 45); do
 		if (( i > 15 )); then
 			(( a <= CEIL[$g] + 1024 )) || fail "$g at $a KiB, above its ceiling ${CEIL[$g]}"
 		fi
+		[[ ${PREV[$g]:-} == "$a" ]] || moved=1
+		PREV[$g]=$a
 	done
 	samples=$((samples + 1))
+	if (( moved )); then still=0; else still=$((still + 1)); fi
+	if (( i >= 20 && still >= 8 )); then
+		settled_ms=$(( $(now_ms) - t_crit ))
+		break
+	fi
 	sleep 1
 done
 status_json "$W/memtuned.conf" >"$W/status.json"
@@ -90,7 +100,7 @@ for g in st["guests"]:
               "actual", g["actual_kib"], "reason:", g["reason"])
 PY
 grep -q SAFETY "$W/daemon.log" && fail "the actuator's safety net had to refuse a target"
-measure "samples=$samples low_conf_kib=${LOW[mt-fc-conf]} low_meta_kib=${LOW[mt-fc-meta]} low_dflt_kib=${LOW[mt-fc-dflt]}"
+measure "samples=$samples settled_ms=${settled_ms:-never} low_conf_kib=${LOW[mt-fc-conf]} low_meta_kib=${LOW[mt-fc-meta]} low_dflt_kib=${LOW[mt-fc-dflt]}"
 
 # ---- plenty: every guest grows back, each up to its own ceiling ----------
 # Under reserve = 1T everything shrinks, so a ceiling that is not applied
@@ -98,14 +108,16 @@ measure "samples=$samples low_conf_kib=${LOW[mt-fc-conf]} low_meta_kib=${LOW[mt-
 # ceiling holds the conf and metadata guests down. A fresh memtuned (no
 # reverse cooldown from the shrinks), quick ticks and a short cooldown so
 # growth takes seconds, not minutes.
-stop_daemon || fail "memtuned did not stop cleanly"
+# growth has to be real for the ceiling to be what stops it: the critical
+# host must have taken every guest well below its ceiling. Checked while
+# the daemon runs, so that a failure shows its reason for each guest
 declare -A START
 for g in mt-fc-conf mt-fc-meta mt-fc-dflt; do
 	START[$g]=$(stat_of $g balloon.current)
-	# growth has to be real for the ceiling to be what stops it
 	(( START[$g] <= CEIL[$g] - 64 * 1024 )) ||
 		fail "$g starts the plenty phase at ${START[$g]} KiB, too near its ceiling ${CEIL[$g]} KiB to show it"
 done
+stop_daemon || fail "memtuned did not stop cleanly"
 cat >"$W/plenty.conf" <<CONF
 [daemon]
 uri = $URI

@@ -7,7 +7,28 @@ set -euo pipefail
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD=${BUILD:-$TOP/build}
 STATE=/var/lib/memtuned-testbed
-TB="$TOP/scripts/testbed"
+TB_BIN="$TOP/scripts/testbed"
+# a timeline in the test's own log (build/integration-logs/NN-*.log): when
+# each wait ended and how long it took, and how long each testbed command
+# took, from the test's start. What make check's time goes to, per phase
+MT_T0=$(date +%s%3N)
+timeline() {
+	local ms=$(( $(date +%s%3N) - MT_T0 ))
+	printf '  [%d.%01ds] %s\n' $((ms / 1000)) $((ms % 1000 / 100)) "$*"
+}
+testbed_timed() {
+	local t0 rc
+	t0=$(date +%s%3N)
+	"$TB_BIN" "$@"
+	rc=$?
+	case $1 in
+	guest) case ${2:-} in
+		add|wait|remove) timeline "testbed $1 $2 ${3:-}: $(( $(date +%s%3N) - t0 )) ms" ;;
+		esac ;;
+	esac
+	return $rc
+}
+TB=testbed_timed
 # the testbed's own libvirtd (scripts/testbed: a private mount namespace)
 URI=${MT_URI:-$("$TB" uri)}
 export MT_BUILD=$BUILD
@@ -38,8 +59,12 @@ fail() {
 			head -n 20 >&2 || true
 	fi
 	if [[ -n ${DAEMON_LOG:-} && -f $DAEMON_LOG ]]; then
-		echo "--- memtuned log (last 25 lines) ---" >&2
-		tail -n 25 "$DAEMON_LOG" >&2
+		# without the per-tick timings a verbose daemon writes: a
+		# summary showing only the head of a failure then shows what
+		# the daemon did and said
+		echo "--- memtuned log (last 25 lines but the tick timings) ---" >&2
+		grep -Ev 'memtuned: (tick took|guests: states of) ' "$DAEMON_LOG" |
+			tail -n 25 >&2
 		# the whole log beside the test's own
 		mkdir -p "$BUILD/integration-logs"
 		cp "$DAEMON_LOG" "$BUILD/integration-logs/$(basename "$0" .sh).daemon.log" 2>/dev/null || true
@@ -67,10 +92,13 @@ report_field() {
 wait_until() {
 	local limit=$1 what=$2 cond=$3
 	local deadline=$((SECONDS + limit))
+	local t0
+	t0=$(date +%s%3N)
 	until eval "$cond"; do
 		((SECONDS < deadline)) || fail "timed out after ${limit}s waiting for: $what"
 		sleep 0.5
 	done
+	timeline "waited $(( $(date +%s%3N) - t0 )) ms for: $what"
 }
 
 now_ms() { date +%s%3N; }
@@ -78,6 +106,31 @@ now_ms() { date +%s%3N; }
 cleanup_guests() {
 	local g
 	for g in "$@"; do "$TB" guest remove "$g" >/dev/null 2>&1 || true; done
+}
+
+# ---- the host made short --------------------------------------------------
+# The hog's cost is touching memory: about 2.5 ms a MiB on this machine,
+# whose own hypervisor takes back what this kernel frees (free page
+# reporting), so a hog leaving 1 GiB of 23.5 GiB took 45-65 s each time.
+# hog_prefill LEAVE_MIB starts taking all but LEAVE_MIB + 4 GiB in the
+# background while the test's guests boot and load (they touch less than
+# that margin); the test's own hog then takes the last few GiB once they
+# hold what they hold, in seconds. hog_prefill_stop in the cleanup.
+HOG_BASE=
+hog_prefill() {
+	( exec 9>&-; exec "$BUILD/integration/hog" $(( $1 + 4096 )) ) \
+		>"$W/hog-base.log" 2>&1 &
+	HOG_BASE=$!
+}
+hog_prefill_stop() {
+	[[ -n $HOG_BASE ]] && kill "$HOG_BASE" 2>/dev/null
+	HOG_BASE=
+	return 0
+}
+# hog_prefill_wait: the background part has taken what it takes
+hog_prefill_wait() {
+	wait_until 120 "the first part of the hog holds its memory" \
+		'grep -q holding "$W/hog-base.log"'
 }
 
 # ---- memtuned under test -------------------------------------------------
