@@ -9,6 +9,7 @@ HOG=
 cleanup() {
 	stop_daemon || true
 	[[ -n $HOG ]] && kill "$HOG" 2>/dev/null
+	hog_prefill_stop
 	cleanup_guests mt-ir-busy mt-ir-idle1 mt-ir-idle2
 	rm -rf "$W"
 }
@@ -16,6 +17,7 @@ trap cleanup EXIT
 
 # The idle guests touch 700 MiB and free it again: resident in QEMU on the
 # host, free inside the guest, which is what a balloon can really give back.
+hog_prefill 1100
 "$TB" guest add ir-busy --mem 1024 --load 1s:alloc:600M:50
 "$TB" guest add ir-idle1 --mem 1024 --load 1s:alloc:700M:0,8s:free:700M
 "$TB" guest add ir-idle2 --mem 1024 --load 1s:alloc:700M:0,8s:free:700M
@@ -31,6 +33,7 @@ note "QEMU RSS: busy $(stat_of mt-ir-busy balloon.rss) idle1 $(stat_of mt-ir-idl
 # (92 %: tight). The target is 150 % of the reserve: 1800 MiB, about
 # 700 MiB away: the idle guests hold more than that, so the busy guest's
 # small margin is not needed.
+hog_prefill_wait
 "$BUILD/integration/hog" 1100 >"$W/hog.log" &
 HOG=$!
 wait_until 120 "the hog holds its memory" 'grep -q holding "$W/hog.log"'

@@ -28,6 +28,7 @@ cleanup() {
 		kill "$STAMP" 2>/dev/null || true
 	fi
 	[[ -n $HOG ]] && kill "$HOG" 2>/dev/null || true
+	hog_prefill_stop
 	cleanup_guests "${G[@]}"
 	ksm_restore
 	rm -rf "$W"
@@ -36,6 +37,8 @@ trap cleanup EXIT
 ksm_save
 ksm_fresh
 
+total_mib=$(( $(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo) / 1024 ))
+hog_prefill $(( total_mib * 3 / 100 ))
 "$TB" guest add sx-a --mem 1024 --fill same --load 3s:alloc:700M:25,15s:free:400M
 "$TB" guest add sx-b --mem 1024 --fill same --load 3s:alloc:300M:25
 "$TB" guest add sx-c --mem 1024 --fill same --load 3s:alloc:300M:25
@@ -46,7 +49,7 @@ for g in "${G[@]}"; do
 	wait_until 20 "fresh stats from $g" '[[ -n $(stat_of '"$g"' balloon.usable) ]]'
 done
 
-total_mib=$(( $(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo) / 1024 ))
+hog_prefill_wait
 # for its first 90 s the hog takes again what the host gets back: the
 # host stays short while memtuned squeezes, as on a host whose other demand
 # eats what is freed; that is where a balloon taken back and forth shows
