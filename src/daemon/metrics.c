@@ -782,7 +782,8 @@ static const struct {
 };
 
 /* Each guest's stats state and plan state, one series a state (1 for
- * the current one) */
+ * the current one), and its reason's code: one series, the current code
+ * (forty codes a guest, mostly 0, would crowd the scrape) */
 static void
 render_guest_states(struct mbuf *b, const struct gpair *gps, size_t n)
 {
@@ -795,7 +796,10 @@ render_guest_states(struct mbuf *b, const struct gpair *gps, size_t n)
 	    "Balloon statistics of the guest: ok, stale or none (1 for the "
 	    "current state)."),
 	    pst = FAM("guest_plan_state", GAUGE,
-	    "How the policy treats the guest (1 for the current state).");
+	    "How the policy treats the guest (1 for the current state)."),
+	    prs = FAM("guest_plan_reason", GAUGE,
+	    "The code of the reason the policy gave the guest this tick "
+	    "(always 1; the reason label is the key of policy.md).");
 
 	for (size_t i = 0; i < n; i++) {
 		if (gps[i].g == NULL)
@@ -818,6 +822,15 @@ render_guest_states(struct mbuf *b, const struct gpair *gps, size_t n)
 
 			emit_int(b, &pst, kv, gps[i].p->state == pstates[s]);
 		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct guest_plan *gp = gps[i].p;
+		const char *kv[] = { "name", gpair_name(&gps[i]), "uuid",
+		    gpair_uuid(&gps[i]), "reason", gp == NULL ? "" :
+		    policy_guest_why_name(gp->reason_code), NULL };
+
+		if (gp != NULL)
+			emit_int(b, &prs, kv, 1);
 	}
 }
 

@@ -225,18 +225,17 @@ policy_reserve(const struct policy_config *c, const struct snapshot *snap,
 		g->target_kib = MAX(g->floor_kib, MIN(g->ceiling_kib,
 		    g->cur_kib - g->take_kib));
 		if (g->take_kib > 0)
-			policy_reasonf(plan->guests[i].reason,
-			    sizeof(plan->guests[i].reason), "gives %lld MiB "
-			    "for a starting VM: idle %lld MiB",
+			policy_guest_why(&plan->guests[i], GW_WHY_RESERVE_TAKES,
+			    "gives %lld MiB for a starting VM: idle %lld MiB",
 			    MIB(g->take_kib), MIB(g->idle_kib));
 		else if (g->target_kib > g->cur_kib)
-			policy_reasonf(plan->guests[i].reason,
-			    sizeof(plan->guests[i].reason), "below its floor: "
-			    "raised to %lld MiB", MIB(g->target_kib));
+			policy_guest_why(&plan->guests[i],
+			    GW_WHY_RAISED_TO_FLOOR, "below its floor: raised "
+			    "to %lld MiB", MIB(g->target_kib));
 		else if (plan->guests[i].reason[0] == '\0')
-			policy_reasonf(plan->guests[i].reason,
-			    sizeof(plan->guests[i].reason), "%s: held for the "
-			    "reserve of %lld MiB (at most %lld MiB can be freed)",
+			policy_guest_why(&plan->guests[i], GW_WHY_RESERVE_HELD,
+			    "%s: held for the reserve of %lld MiB (at most %lld "
+			    "MiB can be freed)",
 			    possible + room >= need_kib ? "nothing to give" :
 			    "not enough", MIB(need_kib),
 			    MIB(plan->reserve_possible_kib));

@@ -179,6 +179,108 @@ enum guest_plan_state {
 	GPS_RELEASED,		/* given back by memtunectl release */
 };
 
+/* Each reason comes with a stable code: the text is for people and may be
+ * reworded, the code (and its key, policy_*_why_name) is what scripts,
+ * dashboards and tests match on (docs/policy.md lists the keys). 0 is
+ * "none": no reason written this tick. */
+
+/* Why a guest has the target and state it has. */
+enum guest_why {
+	GW_WHY_NONE,
+	/* left alone */
+	GW_WHY_EXCLUDED,
+	GW_WHY_PAUSED,			/* memtunectl pause */
+	GW_WHY_RELEASED,		/* memtunectl release */
+	GW_WHY_NO_UUID,
+	GW_WHY_NOT_RUNNING,
+	GW_WHY_CONFIG_ERROR,		/* bounds in error (floor, max) */
+	GW_WHY_HUGEPAGES,		/* fixed size */
+	GW_WHY_LOCKED,
+	GW_WHY_NO_BALLOON,
+	GW_WHY_SIZE_UNKNOWN,		/* balloon size unknown */
+	/* held */
+	GW_WHY_UNCOOPERATIVE,		/* balloon stuck: held by memtune */
+	GW_WHY_WAITING,			/* balloon not moving yet */
+	GW_WHY_STATS_INCOMPLETE,
+	GW_WHY_STATS_STALE,
+	GW_WHY_NO_STATS,
+	/* the balloon pass */
+	GW_WHY_OUT_OF_BOUNDS,		/* moved into floor..ceiling */
+	GW_WHY_BELOW_MIN_CHANGE,
+	GW_WHY_HOST_TAKES,		/* gives for the host */
+	GW_WHY_BURST_FED,
+	GW_WHY_PRESSURE_FED,
+	GW_WHY_DEFLATED,		/* deflate on OOM took balloon back */
+	GW_WHY_AT_CEILING,		/* under pressure at its ceiling */
+	GW_WHY_NO_ROOM,			/* under pressure, nothing to feed it */
+	GW_WHY_PLENTY_GIVES,
+	GW_WHY_FPR_RETURNS,		/* free page reporting: not asked */
+	GW_WHY_RETURNS_NOTHING,		/* its balloon returned nothing */
+	GW_WHY_NEVER_TOUCHED,		/* idle but not resident */
+	GW_WHY_STEADY,
+	/* the node rule */
+	GW_WHY_NODE_BELOW_MIN_CHANGE,
+	GW_WHY_NODE_CAPPED,		/* growth cut to the node's room */
+	GW_WHY_NODE_TAKES,
+	GW_WHY_NODE_FED,
+	GW_WHY_NODE_NO_ROOM,
+	GW_WHY_NODE_STEADY,
+	/* a reserve for a starting VM (policy_reserve) */
+	GW_WHY_RESERVE_TAKES,
+	GW_WHY_RAISED_TO_FLOOR,
+	GW_WHY_RESERVE_HELD,
+	GW_WHY_N,
+};
+
+/* What set the host's pressure state. The node rule and a shortfall are
+ * added to the text and have their own fields (nodes, short_kib). */
+enum host_why {
+	HW_WHY_NONE,
+	HW_WHY_MEM_AVAILABLE,		/* MemAvailable against the reserve */
+	HW_WHY_PSI_FULL,
+	HW_WHY_PSI_SOME,
+	HW_WHY_REFAULTS,
+	HW_WHY_MAJOR_FAULTS,
+	HW_WHY_HELD,			/* better, held for state_dwell */
+	HW_WHY_N,
+};
+
+/* What KSM's plan does, by the first clause of its reason. */
+enum ksm_why {
+	KSM_WHY_NONE,
+	KSM_WHY_NOT_MANAGED,
+	KSM_WHY_NOT_IN_KERNEL,
+	KSM_WHY_OUTSIDE_CHANGE,		/* another manager: backing off */
+	KSM_WHY_BACKING_OFF,
+	KSM_WHY_SWITCHED_ON,
+	KSM_WHY_SWITCHED_OFF,
+	KSM_WHY_OFF,
+	KSM_WHY_SHORT_PRICED,		/* host short: the budget at the cost
+					   of a page */
+	KSM_WHY_SHORT_SCALED,		/* host short: scaled by ksmd's CPU */
+	KSM_WHY_SHORT_START,		/* host short: the first rate */
+	KSM_WHY_ADVISOR,
+	KSM_WHY_PROBING_FASTER,
+	KSM_WHY_PROBING_HELD,
+	KSM_WHY_OVER_BUDGET,
+	KSM_WHY_PAYS,
+	KSM_WHY_STOPPED_PAYING,
+	KSM_WHY_HOLDING,
+	KSM_WHY_BUDGET_CAP,
+	KSM_WHY_N,
+};
+
+/* What THP's plan does. */
+enum thp_why {
+	THP_WHY_NONE,
+	THP_WHY_NOT_MANAGED,
+	THP_WHY_NOT_IN_KERNEL,
+	THP_WHY_OVERCOMMIT,		/* prefer merging */
+	THP_WHY_PLENTIFUL,		/* KSM on, memory plentiful */
+	THP_WHY_KSM_OFF,
+	THP_WHY_N,
+};
+
 /* Reasons are the text `memtunectl explain` prints; 160 bytes holds the
  * longest one with two sizes in MiB and a name-free phrase. */
 #define POLICY_REASON_MAX 160
@@ -250,6 +352,7 @@ struct guest_plan {
 	bool bursting;			/* runs out within burst_horizon */
 	bool pressured;			/* short of its headroom, faulting or
 					   swapping: fed whatever the cooldowns */
+	enum guest_why reason_code;	/* set with reason */
 	char reason[POLICY_REASON_MAX];
 };
 
@@ -267,6 +370,7 @@ struct ksm_plan {
 	int64_t advisor_target_scan_time;
 	int64_t advisor_max_cpu;
 	bool backoff;			/* another manager moved KSM */
+	enum ksm_why reason_code;	/* set with reason */
 	char reason[POLICY_REASON_MAX];
 };
 
@@ -276,6 +380,7 @@ struct thp_plan {
 	int64_t khugepaged_scan_sleep_millisecs;
 	int64_t khugepaged_pages_to_scan;
 	int64_t khugepaged_max_ptes_none;
+	enum thp_why reason_code;	/* set with reason */
 	char reason[POLICY_REASON_MAX];
 };
 
@@ -302,6 +407,7 @@ struct node_plan {
 
 struct policy_plan {
 	enum host_pressure pressure;
+	enum host_why pressure_reason_code;	/* set with pressure_reason */
 	char pressure_reason[POLICY_REASON_MAX];
 	int64_t reserve_kib;
 	int64_t target_avail_kib;
@@ -587,5 +693,11 @@ policy_scale(int64_t v, int64_t num, int64_t den)
 const char *policy_pressure_name(enum host_pressure p);
 const char *policy_action_name(enum guest_action a);
 const char *policy_guest_state_name(enum guest_plan_state s);
+/* The short snake_case key of a reason's code ("returns_nothing"); "?"
+ * for a value out of range. */
+const char *policy_guest_why_name(enum guest_why w);
+const char *policy_host_why_name(enum host_why w);
+const char *policy_ksm_why_name(enum ksm_why w);
+const char *policy_thp_why_name(enum thp_why w);
 
 #endif

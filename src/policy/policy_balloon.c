@@ -348,69 +348,72 @@ static void
 target_reason(const struct policy_config *c, const struct guest_snapshot *gs,
     const struct policy_gwork *g, struct guest_plan *gp, enum host_pressure p)
 {
-	char *r = gp->reason;
-	size_t rl = sizeof(gp->reason);
-
 	if (g->take_kib > 0)
-		policy_reasonf(r, rl, "gives %lld MiB for the host (%s): idle %lld "
-		    "MiB, needs %lld MiB", MIB(g->take_kib),
-		    policy_pressure_name(p), MIB(g->idle_kib),
-		    MIB(g->need_kib));
+		policy_guest_why(gp, GW_WHY_HOST_TAKES, "gives %lld MiB for "
+		    "the host (%s): idle %lld MiB, needs %lld MiB",
+		    MIB(g->take_kib), policy_pressure_name(p),
+		    MIB(g->idle_kib), MIB(g->need_kib));
 	else if (g->bursting && g->give_kib > 0)
-		policy_reasonf(r, rl, "bursting: RSS +%lld MiB since its stats, "
-		    "%lld MiB/s, %lld MiB more within %llds: +%lld MiB",
+		policy_guest_why(gp, GW_WHY_BURST_FED, "bursting: RSS +%lld "
+		    "MiB since its stats, %lld MiB/s, %lld MiB more within "
+		    "%llds: +%lld MiB",
 		    MIB(g->unseen_kib), MIB(gs->rss_rate_kib_s),
 		    MIB(g->burst_kib), (long long)(c->burst_horizon_ms / 1000),
 		    MIB(g->give_kib));
 	else if (g->pressured && g->give_kib > 0)
-		policy_reasonf(r, rl, "under pressure (usable %lld MiB, %lld major "
-		    "faults/s%s): +%lld MiB", MIB(gs->usable_kib),
-		    MT_PRESENT(gs->major_fault_per_s) ?
+		policy_guest_why(gp, GW_WHY_PRESSURE_FED, "under pressure "
+		    "(usable %lld MiB, %lld major faults/s%s): +%lld MiB",
+		    MIB(gs->usable_kib), MT_PRESENT(gs->major_fault_per_s) ?
 		    (long long)gs->major_fault_per_s : 0LL,
 		    g->urgent ? "; nearly out, served first" : "",
 		    MIB(g->give_kib));
 	else if (g->deflated_kib > 0)
-		policy_reasonf(r, rl, "deflate on OOM: took %lld MiB of its "
-		    "balloon back by itself; kept as a burst it ran out in, "
-		    "not shrunk within reverse_cooldown",
+		policy_guest_why(gp, GW_WHY_DEFLATED, "deflate on OOM: took "
+		    "%lld MiB of its balloon back by itself; kept as a burst "
+		    "it ran out in, not shrunk within reverse_cooldown",
 		    MIB(g->deflated_kib));
 	else if (g->pressured && g->cur_kib >= g->ceiling_kib)
-		policy_reasonf(r, rl, "under pressure but at its ceiling %lld MiB",
-		    MIB(g->ceiling_kib));
+		policy_guest_why(gp, GW_WHY_AT_CEILING, "under pressure but "
+		    "at its ceiling %lld MiB", MIB(g->ceiling_kib));
 	else if (g->pressured)
-		policy_reasonf(r, rl, "under pressure: no host room and no idle "
-		    "guest to take from (%s)", policy_pressure_name(p));
+		policy_guest_why(gp, GW_WHY_NO_ROOM, "under pressure: no host "
+		    "room and no idle guest to take from (%s)",
+		    policy_pressure_name(p));
 	else if (g->give_kib > 0)
-		policy_reasonf(r, rl, "host has plenty: +%lld MiB toward ceiling "
-		    "%lld MiB", MIB(g->give_kib), MIB(g->ceiling_kib));
+		policy_guest_why(gp, GW_WHY_PLENTY_GIVES, "host has plenty: "
+		    "+%lld MiB toward ceiling %lld MiB", MIB(g->give_kib),
+		    MIB(g->ceiling_kib));
 	else if (p >= PRESSURE_TIGHT && g->fpr && !g->returns_nothing &&
 	    g->idle_kib >= c->min_change_kib &&
 	    g->gain_kib < c->min_change_kib)
-		policy_reasonf(r, rl, "free page reporting returns its free "
-		    "memory already: idle %lld MiB, resident %lld MiB, not "
-		    "asked", MIB(g->idle_kib), MIB(g->resident_kib));
+		policy_guest_why(gp, GW_WHY_FPR_RETURNS, "free page reporting "
+		    "returns its free memory already: idle %lld MiB, resident "
+		    "%lld MiB, not asked", MIB(g->idle_kib),
+		    MIB(g->resident_kib));
 	else if (p >= PRESSURE_TIGHT && g->returns_nothing &&
 	    g->idle_kib >= c->min_change_kib)
-		policy_reasonf(r, rl, "balloon returns nothing to the host "
-		    "(%lld%% of what it took lately): not asked; idle %lld MiB",
-		    (long long)gp->yield_pmy / 100, MIB(g->idle_kib));
+		policy_guest_why(gp, GW_WHY_RETURNS_NOTHING, "balloon returns "
+		    "nothing to the host (%lld%% of what it took lately): not "
+		    "asked; idle %lld MiB", (long long)gp->yield_pmy / 100,
+		    MIB(g->idle_kib));
 	else if (p >= PRESSURE_TIGHT && g->idle_kib >= c->min_change_kib &&
 	    g->gain_kib < c->min_change_kib)
-		policy_reasonf(r, rl, "idle %lld MiB but never touched: a "
-		    "shrink would return nothing to the host", MIB(g->idle_kib));
+		policy_guest_why(gp, GW_WHY_NEVER_TOUCHED, "idle %lld MiB but "
+		    "never touched: a shrink would return nothing to the host",
+		    MIB(g->idle_kib));
 	else
-		policy_reasonf(r, rl, "steady: needs %lld MiB, idle %lld MiB, "
-		    "host %s", MIB(g->need_kib), MIB(g->idle_kib),
-		    policy_pressure_name(p));
+		policy_guest_why(gp, GW_WHY_STEADY, "steady: needs %lld MiB, "
+		    "idle %lld MiB, host %s", MIB(g->need_kib),
+		    MIB(g->idle_kib), policy_pressure_name(p));
 	/* grown in the same tick (under pressure, bursting): the log of
 	 * that move is where an operator looks for why the balloon was
-	 * above where memtuned left it */
+	 * above where memtuned left it; the code stays the move's */
 	if (g->deflated_kib > 0 && g->give_kib > 0) {
-		size_t n = strlen(r);
+		size_t n = strlen(gp->reason);
 
-		policy_reasonf(r + n, rl - n, "; deflate on OOM: took %lld "
-		    "MiB of its balloon back by itself first",
-		    MIB(g->deflated_kib));
+		policy_reasonf(gp->reason + n, sizeof(gp->reason) - n,
+		    "; deflate on OOM: took %lld MiB of its balloon back by "
+		    "itself first", MIB(g->deflated_kib));
 	}
 }
 
@@ -421,8 +424,6 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
     struct policy_gwork *g, struct guest_plan *gp, enum host_pressure p)
 {
 	int64_t t, delta;
-	char *r = gp->reason;
-	size_t rl = sizeof(gp->reason);
 
 	switch (g->cls) {
 	case GW_SKIP:
@@ -441,16 +442,18 @@ set_target(const struct policy_config *c, const struct guest_snapshot *gs,
 	t = g->cur_kib - g->take_kib + g->give_kib;
 	if (t < g->floor_kib || t > g->ceiling_kib) {
 		t = clamp_bounds(g, t);
-		policy_reasonf(r, rl, "moved into its bounds %lld..%lld MiB",
-		    MIB(g->floor_kib), MIB(g->ceiling_kib));
+		policy_guest_why(gp, GW_WHY_OUT_OF_BOUNDS, "moved into its "
+		    "bounds %lld..%lld MiB", MIB(g->floor_kib),
+		    MIB(g->ceiling_kib));
 		g->target_kib = t;
 		return;
 	}
 	delta = t - g->cur_kib;
 	if (delta != 0 && (delta < 0 ? -delta : delta) < c->min_change_kib &&
 	    g->cur_kib >= g->floor_kib && g->cur_kib <= g->ceiling_kib) {
-		policy_reasonf(r, rl, "change of %lld MiB below min_change %lld MiB",
-		    MIB(delta), MIB(c->min_change_kib));
+		policy_guest_why(gp, GW_WHY_BELOW_MIN_CHANGE, "change of %lld "
+		    "MiB below min_change %lld MiB", MIB(delta),
+		    MIB(c->min_change_kib));
 		g->target_kib = g->cur_kib;
 		return;
 	}
@@ -641,8 +644,6 @@ node_reason(const struct policy_gwork *g, const struct policy_plan *plan,
 {
 	const struct node_plan *np = &plan->nodes[g->node];
 	char head[96];
-	char *r = gp->reason;
-	size_t rl = sizeof(gp->reason);
 	int64_t t = g->cur_kib - g->take_kib + g->give_kib;
 
 	if (g->cls != GW_OK || t < g->floor_kib || t > g->ceiling_kib)
@@ -651,29 +652,32 @@ node_reason(const struct policy_gwork *g, const struct policy_plan *plan,
 	    "%lld MiB (%s)", g->node, MIB(np->avail_kib), MIB(np->total_kib),
 	    policy_pressure_name(np->pressure));
 	if (g->target_kib == g->cur_kib && (g->take_kib > 0 || g->give_kib > 0))
-		policy_reasonf(r, rl, "%s: confined to node %d, change of %lld "
-		    "MiB below min_change", head, g->node,
-		    MIB(g->give_kib - g->take_kib));
+		policy_guest_why(gp, GW_WHY_NODE_BELOW_MIN_CHANGE, "%s: "
+		    "confined to node %d, change of %lld MiB below min_change",
+		    head, g->node, MIB(g->give_kib - g->take_kib));
 	else if (g->node_capped)
-		policy_reasonf(r, rl, "host has plenty, %s: confined to node %d, "
-		    "%s%lld MiB", head, g->node, g->give_kib > 0 ?
-		    "grows only by the node's room: +" : "not grown; needs ",
+		policy_guest_why(gp, GW_WHY_NODE_CAPPED, "host has plenty, %s: "
+		    "confined to node %d, %s%lld MiB", head, g->node,
+		    g->give_kib > 0 ? "grows only by the node's room: +" :
+		    "not grown; needs ",
 		    MIB(g->give_kib > 0 ? g->give_kib : g->need_kib));
 	else if (g->take_kib > 0)
-		policy_reasonf(r, rl, "%s: confined to node %d, gives %lld MiB: "
-		    "idle %lld MiB, needs %lld MiB", head, g->node,
-		    MIB(g->take_kib), MIB(g->idle_kib), MIB(g->need_kib));
+		policy_guest_why(gp, GW_WHY_NODE_TAKES, "%s: confined to node "
+		    "%d, gives %lld MiB: idle %lld MiB, needs %lld MiB", head,
+		    g->node, MIB(g->take_kib), MIB(g->idle_kib),
+		    MIB(g->need_kib));
 	else if (g->pressured && g->give_kib > 0)
-		policy_reasonf(r, rl, "%s: confined to node %d, under pressure: "
-		    "+%lld MiB from guests on the node", head, g->node,
-		    MIB(g->give_kib));
+		policy_guest_why(gp, GW_WHY_NODE_FED, "%s: confined to node "
+		    "%d, under pressure: +%lld MiB from guests on the node",
+		    head, g->node, MIB(g->give_kib));
 	else if (g->pressured)
-		policy_reasonf(r, rl, "%s: confined to node %d, under pressure; "
-		    "no idle guest on the node to take from", head, g->node);
+		policy_guest_why(gp, GW_WHY_NODE_NO_ROOM, "%s: confined to "
+		    "node %d, under pressure; no idle guest on the node to "
+		    "take from", head, g->node);
 	else
-		policy_reasonf(r, rl, "%s: confined to node %d, not grown: "
-		    "needs %lld MiB, idle %lld MiB", head, g->node,
-		    MIB(g->need_kib), MIB(g->idle_kib));
+		policy_guest_why(gp, GW_WHY_NODE_STEADY, "%s: confined to node "
+		    "%d, not grown: needs %lld MiB, idle %lld MiB", head,
+		    g->node, MIB(g->need_kib), MIB(g->idle_kib));
 }
 
 /* The host's reason says which nodes are under the rule and whether any

@@ -46,6 +46,7 @@ guest_plan_reset(struct guest_plan *gp, const struct guest_snapshot *g)
 	gp->burst_demand_kib = 0;
 	gp->bursting = false;
 	gp->pressured = false;
+	gp->reason_code = GW_WHY_NONE;
 	gp->reason[0] = '\0';
 }
 /* A guest with deflate on OOM takes balloon pages back before its OOM
@@ -177,7 +178,7 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
 		if (now_ms - h->uncoop_since_ms >= c->balloon_retry_ms)
 			w->resend = true;
 		gp->state = GPS_UNCOOPERATIVE;
-		policy_reasonf(gp->reason, sizeof(gp->reason), "%s stuck at "
+		policy_guest_why(gp, GW_WHY_UNCOOPERATIVE, "%s stuck at "
 		    "%lld MiB for %llds (asked %lld MiB): uncooperative, "
 		    "held by memtune%s", mover_name(g), MIB(g->actual_kib),
 		    (long long)(now_ms - h->progress_ms) / 1000,
@@ -185,7 +186,7 @@ balloon_progress(const struct policy_config *c, const struct guest_snapshot *g,
 		return GW_UNCOOP;
 	}
 	if (now_ms - h->progress_ms >= c->balloon_inactive_ms) {
-		policy_reasonf(gp->reason, sizeof(gp->reason), "%s not moving "
+		policy_guest_why(gp, GW_WHY_WAITING, "%s not moving "
 		    "for %llds (at %lld MiB, asked %lld MiB): waiting",
 		    mover_name(g),
 		    (long long)(now_ms - h->progress_ms) / 1000,
@@ -618,7 +619,7 @@ guest_left_alone(const struct guest_snapshot *g, struct guest_plan *gp)
 	if (gp->input.exclude) {
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = GPS_EXCLUDED;
-		policy_reasonf(gp->reason, sizeof(gp->reason), "excluded (%s)",
+		policy_guest_why(gp, GW_WHY_EXCLUDED, "excluded (%s)",
 		    guest_input_source_name(gp->input.exclude_src));
 		return true;
 	}
@@ -629,16 +630,18 @@ guest_left_alone(const struct guest_snapshot *g, struct guest_plan *gp)
 
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = rel ? GPS_RELEASED : GPS_PAUSED;
-		policy_reasonf(gp->reason, sizeof(gp->reason), "%s by "
-		    "memtunectl until resumed or memtuned restarts",
+		policy_guest_why(gp, rel ? GW_WHY_RELEASED : GW_WHY_PAUSED,
+		    "%s by memtunectl until resumed or memtuned restarts",
 		    rel ? "released" : "paused");
 		return true;
 	}
 	if (g->uuid[0] == '\0' || g->id < 0) {
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = GPS_STALE;
-		policy_reasonf(gp->reason, sizeof(gp->reason), "%s",
-		    g->uuid[0] == '\0' ? "no UUID" : "not running");
+		if (g->uuid[0] == '\0')
+			policy_guest_why(gp, GW_WHY_NO_UUID, "no UUID");
+		else
+			policy_guest_why(gp, GW_WHY_NOT_RUNNING, "not running");
 		return true;
 	}
 	return false;
@@ -669,7 +672,7 @@ guest_slot_bounds(const struct policy_config *c,
 	    &w->floor_kib, &w->ceiling_kib, err, sizeof(err)) < 0) {
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = GPS_CONFIG_ERROR;
-		mt_strlcpy(gp->reason, err, sizeof(gp->reason));
+		policy_guest_why(gp, GW_WHY_CONFIG_ERROR, "%s", err);
 		return NULL;
 	}
 	gp->floor_kib = w->floor_kib;
@@ -693,17 +696,22 @@ guest_fixed(const struct guest_snapshot *g, struct policy_gwork *w,
 	    !g->backing.has_balloon) {
 		w->cls = GW_FIXED;
 		gp->state = GPS_FIXED;
-		policy_reasonf(gp->reason, sizeof(gp->reason), "fixed size: %s",
-		    g->backing.hugepages ? "hugepage backing" :
-		    g->backing.locked ? "locked memory" : "no balloon device");
+		if (g->backing.hugepages)
+			policy_guest_why(gp, GW_WHY_HUGEPAGES,
+			    "fixed size: hugepage backing");
+		else if (g->backing.locked)
+			policy_guest_why(gp, GW_WHY_LOCKED,
+			    "fixed size: locked memory");
+		else
+			policy_guest_why(gp, GW_WHY_NO_BALLOON,
+			    "fixed size: no balloon device");
 		return true;
 	}
 	if (!MT_PRESENT(g->actual_kib) || g->actual_kib <= 0) {
 		w->cls = GW_SKIP;
 		gp->action = ACT_LEAVE_ALONE;
 		gp->state = GPS_STALE;
-		policy_reasonf(gp->reason, sizeof(gp->reason),
-		    "balloon size unknown");
+		policy_guest_why(gp, GW_WHY_SIZE_UNKNOWN, "balloon size unknown");
 		return true;
 	}
 	return false;
@@ -841,8 +849,10 @@ policy_guest_read(const struct policy_config *c,
 	if (!stats_ok) {
 		w->cls = GW_STALE;
 		gp->state = GPS_STALE;
-		policy_reasonf(gp->reason, sizeof(gp->reason), "%s: held at %lld "
-		    "MiB, never counted as idle",
+		policy_guest_why(gp, g->stats == GUEST_STATS_OK ?
+		    GW_WHY_STATS_INCOMPLETE : g->stats == GUEST_STATS_STALE ?
+		    GW_WHY_STATS_STALE : GW_WHY_NO_STATS,
+		    "%s: held at %lld MiB, never counted as idle",
 		    g->stats == GUEST_STATS_OK ? "stats incomplete" :
 		    g->stats == GUEST_STATS_STALE ? "stats stale" : "no stats",
 		    MIB(w->cur_kib));

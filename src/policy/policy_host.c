@@ -83,17 +83,21 @@ classify_avail(const struct policy_config *c, int64_t ratio_pmy, bool up)
 
 /* Stall and fault signals raise the state. They count only while memory
  * is not plentiful: with MemAvailable far above the reserve, stalls come
- * from a cgroup's own limit, not from the host running short. */
+ * from a cgroup's own limit, not from the host running short. *code says
+ * which signal set the state, or that MemAvailable alone did. */
 static enum host_pressure
 apply_signals(const struct policy_config *c, const struct host_snapshot *h,
-    enum host_pressure p, char *why, size_t whylen)
+    enum host_pressure p, char *why, size_t whylen, enum host_why *code)
 {
 	const struct host_psi *psi = &h->psi;
+
+	*code = HW_WHY_MEM_AVAILABLE;
 
 	if (p == PRESSURE_PLENTY)
 		return p;
 	if (psi->present && MT_PRESENT(psi->full.avg10_pmy) &&
 	    psi->full.avg10_pmy >= c->psi_full_critical_pmy) {
+		*code = HW_WHY_PSI_FULL;
 		policy_reasonf(why, whylen, "; PSI full avg10 %lld.%02lld%% >= "
 		    "%lld.%02lld%%", (long long)psi->full.avg10_pmy / 100,
 		    (long long)psi->full.avg10_pmy % 100,
@@ -105,6 +109,7 @@ apply_signals(const struct policy_config *c, const struct host_snapshot *h,
 		return p;
 	if (psi->present && MT_PRESENT(psi->some.avg10_pmy) &&
 	    psi->some.avg10_pmy >= c->psi_some_tight_pmy) {
+		*code = HW_WHY_PSI_SOME;
 		policy_reasonf(why, whylen, "; PSI some avg10 %lld.%02lld%% >= "
 		    "%lld.%02lld%%", (long long)psi->some.avg10_pmy / 100,
 		    (long long)psi->some.avg10_pmy % 100,
@@ -114,6 +119,7 @@ apply_signals(const struct policy_config *c, const struct host_snapshot *h,
 	}
 	if (MT_PRESENT(h->vm.refault_per_s) &&
 	    h->vm.refault_per_s >= c->refault_tight_per_s) {
+		*code = HW_WHY_REFAULTS;
 		policy_reasonf(why, whylen, "; refaults %lld/s >= %lld/s",
 		    (long long)h->vm.refault_per_s,
 		    (long long)c->refault_tight_per_s);
@@ -121,6 +127,7 @@ apply_signals(const struct policy_config *c, const struct host_snapshot *h,
 	}
 	if (MT_PRESENT(h->vm.pgmajfault_per_s) &&
 	    h->vm.pgmajfault_per_s >= c->majfault_tight_per_s) {
+		*code = HW_WHY_MAJOR_FAULTS;
 		policy_reasonf(why, whylen, "; major faults %lld/s >= %lld/s",
 		    (long long)h->vm.pgmajfault_per_s,
 		    (long long)c->majfault_tight_per_s);
@@ -139,14 +146,15 @@ policy_host_pressure(const struct policy_config *c,
 	int64_t ratio = avail / 100 * 10000 / (reserve / 100 > 0 ?
 	    reserve / 100 : 1);
 	enum host_pressure raw, up, next;
+	enum host_why code_raw, code_up;
 	char why[64] = "", whyup[64] = "", held[48] = "";
 
 	plan->reserve_kib = reserve;
 	plan->target_avail_kib = target_avail_kib(c, reserve);
 	raw = apply_signals(c, h, classify_avail(c, ratio, false), why,
-	    sizeof(why));
+	    sizeof(why), &code_raw);
 	up = apply_signals(c, h, classify_avail(c, ratio, true), whyup,
-	    sizeof(whyup));
+	    sizeof(whyup), &code_up);
 
 	if (!s->started || raw > s->pressure) {
 		/* worse: at once */
@@ -175,7 +183,8 @@ policy_host_pressure(const struct policy_config *c,
 	}
 	s->pressure = next;
 	plan->pressure = next;
-	policy_reasonf(plan->pressure_reason, sizeof(plan->pressure_reason),
+	policy_host_why(plan, held[0] != '\0' ? HW_WHY_HELD :
+	    next == raw ? code_raw : code_up,
 	    "MemAvailable %lld MiB is %lld%% of the %lld MiB reserve%s%s",
 	    (long long)avail / 1024, (long long)ratio / 100,
 	    (long long)reserve / 1024, next == raw ? why : whyup, held);

@@ -134,6 +134,18 @@ void policy_hist_expire(struct policy_state *s, int64_t now_ms);
  * this says so once instead of at every snprintf. */
 void policy_reasonf(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A reason and its code set in one call, so the text and the code
+ * cannot drift apart: a guest's, the host's pressure, THP's. KSM's is
+ * written clause by clause: each call adds one ("; " between), and the
+ * first clause's code is the plan's. */
+void policy_guest_why(struct guest_plan *gp, enum guest_why why,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void policy_host_why(struct policy_plan *plan, enum host_why why,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void policy_ksm_why(struct ksm_plan *kp, enum ksm_why why,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void policy_thp_why(struct thp_plan *tp, enum thp_why why,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static inline int64_t
 policy_abs64(int64_t v)

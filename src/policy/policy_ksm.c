@@ -157,7 +157,7 @@ budget_rate(const struct host_ksm *k, const struct policy_state *s,
 static void
 short_rate(const struct policy_config *c, const struct host_ksm *k,
     struct policy_state *s, bool steady, bool probing, int64_t rate,
-    int64_t *pages, int64_t *sleep, char *why, size_t wl)
+    int64_t *pages, int64_t *sleep, struct ksm_plan *kp)
 {
 	int64_t now = *pages * 1000 / MAX(1, *sleep), r, target, ns = 0;
 	int64_t priced;
@@ -177,7 +177,8 @@ short_rate(const struct policy_config *c, const struct host_ksm *k,
 	priced = budget_rate(k, s, target, &ns);
 	if (steady && MT_PRESENT(priced)) {
 		r = priced;
-		policy_reasonf(why, wl, "host short: ksmd at %lld.%lld%% of a "
+		policy_ksm_why(kp, KSM_WHY_SHORT_PRICED, "host short: ksmd at "
+		    "%lld.%lld%% of a "
 		    "core (%lld pages/s at %lld ns a page)%s",
 		    (long long)target / 10, (long long)target % 10,
 		    (long long)r, (long long)ns,
@@ -185,7 +186,8 @@ short_rate(const struct policy_config *c, const struct host_ksm *k,
 	} else if (steady && MT_PRESENT(k->ksmd_cpu_pmil) &&
 	    k->ksmd_cpu_pmil > 0) {
 		r = now * target / k->ksmd_cpu_pmil;
-		policy_reasonf(why, wl, "host short: ksmd used %lld.%lld%% of a "
+		policy_ksm_why(kp, KSM_WHY_SHORT_SCALED, "host short: ksmd "
+		    "used %lld.%lld%% of a "
 		    "core, aiming at %lld.%lld%%%s",
 		    (long long)k->ksmd_cpu_pmil / 10,
 		    (long long)k->ksmd_cpu_pmil % 10, (long long)target / 10,
@@ -193,7 +195,8 @@ short_rate(const struct policy_config *c, const struct host_ksm *k,
 		    pays ? "" : ", merging no longer pays");
 	} else {
 		r = MAX(now, KSM_SHORT_START_PAGES_PER_S);
-		policy_reasonf(why, wl, "host short: ksmd starts at %lld "
+		policy_ksm_why(kp, KSM_WHY_SHORT_START, "host short: ksmd "
+		    "starts at %lld "
 		    "pages/s, then follows its CPU budget", (long long)r);
 	}
 	/* one tick's measurement moves the rate at most fourfold */
@@ -230,7 +233,7 @@ ksm_backoff(const struct policy_config *c, const struct host_ksm *k,
 		s->ksm_pending_valid = false;
 		s->ksm_backoff_until_ms = now_ms + c->ksm_backoff_ms;
 		kp->backoff = true;
-		policy_reasonf(kp->reason, sizeof(kp->reason), "%s changed to %lld "
+		policy_ksm_why(kp, KSM_WHY_OUTSIDE_CHANGE, "%s changed to %lld "
 		    "outside memtuned (set %lld): another manager; backing "
 		    "off for %llds", moved, (long long)have, (long long)want,
 		    (long long)c->ksm_backoff_ms / 1000);
@@ -240,7 +243,7 @@ ksm_backoff(const struct policy_config *c, const struct host_ksm *k,
 		return false;
 	if (now_ms < s->ksm_backoff_until_ms) {
 		kp->backoff = true;
-		policy_reasonf(kp->reason, sizeof(kp->reason), "backing off "
+		policy_ksm_why(kp, KSM_WHY_BACKING_OFF, "backing off "
 		    "after an outside change: %llds left",
 		    (long long)(s->ksm_backoff_until_ms - now_ms) / 1000);
 		return true;
@@ -275,7 +278,7 @@ ksm_gain_rate(const struct host_ksm *k, struct policy_state *s,
 static void
 ksm_switch(const struct policy_config *c, const struct host_ksm *k,
     struct policy_state *s, enum host_pressure p, int64_t cpct, int64_t rss,
-    char *why, size_t wl)
+    struct ksm_plan *kp)
 {
 	if (!s->ksm_on && (cpct >= c->ksm_start_committed_pmy ||
 	    p >= PRESSURE_TIGHT)) {
@@ -285,7 +288,8 @@ ksm_switch(const struct policy_config *c, const struct host_ksm *k,
 		s->ksm_on_full_scans = k->full_scans;
 		s->ksm_probe_rss_kib = rss;
 		s->ksm_probe_grew_kib = 0;
-		policy_reasonf(why, wl, "on: guests commit %lld%% of "
+		policy_ksm_why(kp, KSM_WHY_SWITCHED_ON, "on: guests commit "
+		    "%lld%% of "
 		    "MemTotal, host %s", (long long)cpct / 100,
 		    policy_pressure_name(p));
 	} else if (s->ksm_on && cpct < c->ksm_stop_committed_pmy &&
@@ -293,8 +297,9 @@ ksm_switch(const struct policy_config *c, const struct host_ksm *k,
 		s->ksm_on = false;
 		s->ksm_on_full_scans = MT_ABSENT;
 		s->ksm_probe_rss_kib = MT_ABSENT;
-		policy_reasonf(why, wl, "off: guests commit %lld%% of "
-		    "MemTotal (< %lld%%), host plenty", (long long)cpct / 100,
+		policy_ksm_why(kp, KSM_WHY_SWITCHED_OFF, "off: guests commit "
+		    "%lld%% of MemTotal (< %lld%%), host plenty",
+		    (long long)cpct / 100,
 		    (long long)c->ksm_stop_committed_pmy / 100);
 	}
 }
@@ -339,7 +344,7 @@ ksm_start_knobs(const struct policy_config *c, const struct snapshot *snap,
  * and scan time where they differ. */
 static void
 ksm_advisor_plan(const struct policy_config *c, const struct host_ksm *k,
-    struct ksm_plan *kp, char *why, size_t wl)
+    struct ksm_plan *kp)
 {
 	if (strcmp(k->advisor_mode, "scan-time") != 0) {
 		mt_strlcpy(kp->advisor_mode, "scan-time",
@@ -354,8 +359,8 @@ ksm_advisor_plan(const struct policy_config *c, const struct host_ksm *k,
 		kp->advisor_target_scan_time = c->ksm_advisor_scan_time_s;
 		kp->change = true;
 	}
-	if (why[0] == '\0')
-		policy_reasonf(why, wl, "kernel advisor sets the "
+	if (kp->reason[0] == '\0')
+		policy_ksm_why(kp, KSM_WHY_ADVISOR, "kernel advisor sets the "
 		    "rate (scan-time %llds, CPU <= %lld%%)",
 		    (long long)c->ksm_advisor_scan_time_s,
 		    (long long)MAX(1, c->ksm_cpu_max_pmil / 10));
@@ -366,7 +371,7 @@ ksm_advisor_plan(const struct policy_config *c, const struct host_ksm *k,
 static void
 ksm_probe_step(const struct policy_config *c, const struct host_ksm *k,
     const struct policy_state *s, int64_t *pages, int64_t *sleep,
-    char *why, size_t wl)
+    struct ksm_plan *kp)
 {
 	int64_t cpu = k->ksmd_cpu_pmil;
 	char since[64];
@@ -379,12 +384,13 @@ ksm_probe_step(const struct policy_config *c, const struct host_ksm *k,
 	if (!MT_PRESENT(cpu) || cpu * 3 / 2 <= c->ksm_cpu_max_pmil) {
 		*pages = MIN(c->ksm_pages_max, *pages * 3 / 2 + 1);
 		*sleep = MAX(c->ksm_sleep_min_ms, *sleep * 2 / 3);
-		policy_reasonf(why, wl, "probing: %lld of 2 full scans %s: "
-		    "faster", (long long)(k->full_scans - s->ksm_on_full_scans),
-		    since);
+		policy_ksm_why(kp, KSM_WHY_PROBING_FASTER, "probing: %lld of 2 "
+		    "full scans %s: faster",
+		    (long long)(k->full_scans - s->ksm_on_full_scans), since);
 	} else {
-		policy_reasonf(why, wl, "probing: %lld of 2 full scans %s: "
-		    "holding, ksmd at %lld.%lld%% of a core nears its budget",
+		policy_ksm_why(kp, KSM_WHY_PROBING_HELD, "probing: %lld of 2 "
+		    "full scans %s: holding, ksmd at %lld.%lld%% of a core "
+		    "nears its budget",
 		    (long long)(k->full_scans - s->ksm_on_full_scans), since,
 		    (long long)cpu / 10, (long long)cpu % 10);
 	}
@@ -396,36 +402,36 @@ ksm_probe_step(const struct policy_config *c, const struct host_ksm *k,
 static void
 ksm_own_step(const struct policy_config *c, const struct host_ksm *k,
     const struct policy_state *s, int64_t rate, int64_t *pages,
-    int64_t *sleep, char *why, size_t wl)
+    int64_t *sleep, struct ksm_plan *kp)
 {
 	int64_t cpu = k->ksmd_cpu_pmil;
 
 	if (MT_PRESENT(cpu) && cpu > c->ksm_cpu_max_pmil) {
 		*pages = MAX(c->ksm_pages_min, *pages * 2 / 3);
 		*sleep = MIN(c->ksm_sleep_max_ms, *sleep * 3 / 2 + 1);
-		policy_reasonf(why, wl, "ksmd used %lld.%lld%% of a "
-		    "core, budget %lld.%lld%%: slower",
+		policy_ksm_why(kp, KSM_WHY_OVER_BUDGET, "ksmd used "
+		    "%lld.%lld%% of a core, budget %lld.%lld%%: slower",
 		    (long long)cpu / 10, (long long)cpu % 10,
 		    (long long)c->ksm_cpu_max_pmil / 10,
 		    (long long)c->ksm_cpu_max_pmil % 10);
 	} else if (ksm_probing(s, k)) {
-		ksm_probe_step(c, k, s, pages, sleep, why, wl);
+		ksm_probe_step(c, k, s, pages, sleep, kp);
 	} else if (MT_PRESENT(rate) && rate >= c->ksm_pay_min_kib_per_min &&
 	    (!MT_PRESENT(cpu) || cpu * 3 / 2 <= c->ksm_cpu_max_pmil)) {
 		*pages = MIN(c->ksm_pages_max, *pages * 3 / 2 + 1);
 		*sleep = MAX(c->ksm_sleep_min_ms, *sleep * 2 / 3);
-		policy_reasonf(why, wl, "merging pays %lld MiB/min "
+		policy_ksm_why(kp, KSM_WHY_PAYS, "merging pays %lld MiB/min "
 		    "(%s): faster", MIB(rate),
 		    MT_PRESENT(k->general_profit) ? "general_profit" :
 		    "pages_sharing");
 	} else if (MT_PRESENT(rate) && rate < c->ksm_pay_min_kib_per_min / 4) {
 		*pages = MAX(c->ksm_pages_min, *pages * 3 / 4);
 		*sleep = MIN(c->ksm_sleep_max_ms, *sleep * 4 / 3 + 1);
-		policy_reasonf(why, wl, "merging stopped paying "
-		    "(%lld MiB/min < %lld): slower", MIB(rate),
+		policy_ksm_why(kp, KSM_WHY_STOPPED_PAYING, "merging stopped "
+		    "paying (%lld MiB/min < %lld): slower", MIB(rate),
 		    MIB(c->ksm_pay_min_kib_per_min / 4));
 	} else {
-		policy_reasonf(why, wl, "holding: gain %s%lld "
+		policy_ksm_why(kp, KSM_WHY_HOLDING, "holding: gain %s%lld "
 		    "MiB/min", MT_PRESENT(rate) ? "" : "unknown ",
 		    MT_PRESENT(rate) ? MIB(rate) : 0LL);
 	}
@@ -439,16 +445,15 @@ ksm_own_step(const struct policy_config *c, const struct host_ksm *k,
 static void
 ksm_budget_cap(const struct policy_config *c, const struct host_ksm *k,
     const struct policy_state *s, int64_t *pages, int64_t *sleep,
-    char *why, size_t wl)
+    struct ksm_plan *kp)
 {
 	int64_t ns = 0, cap = budget_rate(k, s, c->ksm_cpu_max_pmil, &ns);
-	size_t o = strlen(why);
 
 	if (MT_PRESENT(cap) && *pages * 1000 / MAX(1, *sleep) > cap) {
 		rate_to_knobs(c, cap, pages, sleep);
-		policy_reasonf(why + o, wl - o, "%sheld to %lld "
-		    "pages/s, the budget at %lld ns a page",
-		    o > 0 ? "; " : "", (long long)cap, (long long)ns);
+		policy_ksm_why(kp, KSM_WHY_BUDGET_CAP, "held to %lld pages/s, "
+		    "the budget at %lld ns a page", (long long)cap,
+		    (long long)ns);
 	}
 }
 
@@ -511,16 +516,15 @@ policy_ksm_decide(const struct policy_config *c,
 	int64_t cpct = committed_pmy(snap), rss = mergeable_rss_kib(snap);
 	int64_t rate, pages, sleep;
 	bool advisor, was_on = s->ksm_on, short_host, was_short = s->ksm_short;
-	char why[POLICY_REASON_MAX] = "";
 
 	ksm_plan_reset(kp);
 	if (!c->ksm_manage) {
-		policy_reasonf(kp->reason, sizeof(kp->reason),
+		policy_ksm_why(kp, KSM_WHY_NOT_MANAGED,
 		    "not managed ([ksm] manage = no)");
 		return;
 	}
 	if (!k->present) {
-		policy_reasonf(kp->reason, sizeof(kp->reason),
+		policy_ksm_why(kp, KSM_WHY_NOT_IN_KERNEL,
 		    "KSM not in this kernel");
 		return;
 	}
@@ -532,7 +536,7 @@ policy_ksm_decide(const struct policy_config *c,
 	if (ksm_backoff(c, k, s, now_ms, advisor, &was_on, kp))
 		return;
 	rate = ksm_gain_rate(k, s, now_ms);
-	ksm_switch(c, k, s, plan->pressure, cpct, rss, why, sizeof(why));
+	ksm_switch(c, k, s, plan->pressure, cpct, rss, kp);
 	if (s->ksm_on && was_on)
 		ksm_reprobe(c, k, s, rss);
 	/* nor for the probe: the advisor, freshly in charge, prices its
@@ -544,28 +548,21 @@ policy_ksm_decide(const struct policy_config *c,
 	if (advisor && s->ksm_on && ksm_probing(s, k))
 		advisor = false;
 	ksm_start_knobs(c, snap, s, &pages, &sleep);
-	if (s->ksm_on && short_host) {
-		char sr[POLICY_REASON_MAX];
-		size_t o = strlen(why);
-
+	if (s->ksm_on && short_host)
 		short_rate(c, k, s, was_on && was_short, ksm_probing(s, k),
-		    rate, &pages, &sleep, sr, sizeof(sr));
-		policy_reasonf(why + o, sizeof(why) - o, "%s%s",
-		    o > 0 ? "; " : "", sr);
-	} else if (s->ksm_on && advisor) {
-		ksm_advisor_plan(c, k, kp, why, sizeof(why));
-	} else if (s->ksm_on && was_on) {
-		ksm_own_step(c, k, s, rate, &pages, &sleep, why, sizeof(why));
-	}
+		    rate, &pages, &sleep, kp);
+	else if (s->ksm_on && advisor)
+		ksm_advisor_plan(c, k, kp);
+	else if (s->ksm_on && was_on)
+		ksm_own_step(c, k, s, rate, &pages, &sleep, kp);
 	if (s->ksm_on && was_on && !short_host && !advisor)
-		ksm_budget_cap(c, k, s, &pages, &sleep, why, sizeof(why));
-	if (!s->ksm_on && why[0] == '\0')
-		policy_reasonf(why, sizeof(why), "off: guests commit %lld%% of "
+		ksm_budget_cap(c, k, s, &pages, &sleep, kp);
+	if (!s->ksm_on && kp->reason[0] == '\0')
+		policy_ksm_why(kp, KSM_WHY_OFF, "off: guests commit %lld%% of "
 		    "MemTotal, host %s", (long long)cpct / 100,
 		    policy_pressure_name(plan->pressure));
 	ksm_write_plan(k, s->ksm_on, advisor, pages, sleep, kp);
 	ksm_remember(k, s, short_host, advisor, pages, sleep);
-	mt_strlcpy(kp->reason, why, sizeof(kp->reason));
 }
 
 void
@@ -584,9 +581,12 @@ policy_thp_decide(const struct policy_config *c,
 	tp->khugepaged_pages_to_scan = MT_ABSENT;
 	tp->khugepaged_max_ptes_none = MT_ABSENT;
 	if (!c->thp_manage || !t->present) {
-		policy_reasonf(tp->reason, sizeof(tp->reason), "%s",
-		    !c->thp_manage ? "not managed ([thp] manage = no)" :
-		    "THP not in this kernel");
+		if (!c->thp_manage)
+			policy_thp_why(tp, THP_WHY_NOT_MANAGED,
+			    "not managed ([thp] manage = no)");
+		else
+			policy_thp_why(tp, THP_WHY_NOT_IN_KERNEL,
+			    "THP not in this kernel");
 		return;
 	}
 	if (!s->thp_baseline_valid && !s->thp_pressured) {
@@ -616,7 +616,7 @@ policy_thp_decide(const struct policy_config *c,
 		ptes = MT_PRESENT(s->thp_base_max_ptes_none) ?
 		    MIN(s->thp_base_max_ptes_none,
 		    c->thp_pressure_max_ptes_none) : MT_ABSENT;
-		policy_reasonf(tp->reason, sizeof(tp->reason), "overcommit (KSM on, "
+		policy_thp_why(tp, THP_WHY_OVERCOMMIT, "overcommit (KSM on, "
 		    "guests commit %lld%%, host %s): prefer merging, slower "
 		    "khugepaged, defrag %s", (long long)cpct / 100,
 		    policy_pressure_name(plan->pressure), defrag);
@@ -625,7 +625,8 @@ policy_thp_decide(const struct policy_config *c,
 		sleep = s->thp_base_scan_sleep_ms;
 		pages = s->thp_base_pages_to_scan;
 		ptes = s->thp_base_max_ptes_none;
-		policy_reasonf(tp->reason, sizeof(tp->reason), "%s: prefer huge "
+		policy_thp_why(tp, s->ksm_on ? THP_WHY_PLENTIFUL :
+		    THP_WHY_KSM_OFF, "%s: prefer huge "
 		    "pages, host's own THP settings",
 		    s->ksm_on ? "memory plentiful" : "KSM off");
 	}

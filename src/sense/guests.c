@@ -470,7 +470,9 @@ skip_busy(struct guest_collector *gc, virDomainStatsRecordPtr rec,
 	k->id = (int)virDomainGetID(rec->dom);
 	k->state = state;
 	k->state_reason = reason;
-	if (state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED) {
+	k->call_stuck = state == VIR_DOMAIN_RUNNING ||
+	    state == VIR_DOMAIN_BLOCKED;
+	if (k->call_stuck) {
 		snprintf(k->why, sizeof(k->why), "a libvirt call about it has "
 		    "not returned for %lld s: left alone until it does",
 		    (long long)(since / 1000));

@@ -91,6 +91,7 @@ struct guest_skip {
 	int id;				/* libvirt domain id, -1 if inactive */
 	int state;			/* virDomainState; -1 unknown */
 	int state_reason;		/* its reason code; -1 unknown */
+	bool call_stuck;		/* running, a libvirt call still out */
 	char why[160];
 };
 

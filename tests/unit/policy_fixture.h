@@ -114,4 +114,27 @@ fx_config(struct policy_config *c)
 	c->reserve_kib = MIB_KIB(1024);
 }
 
+/* Check a reason by its code, never its English text (the text is for
+ * people and may be reworded); on failure both keys and the text show.
+ * Used where check.h is included. */
+#define ck_guest_why(gp, want) ck_assert_msg((gp)->reason_code == (want), \
+	"reason_code %s, want %s: %s", \
+	policy_guest_why_name((gp)->reason_code), \
+	policy_guest_why_name(want), (gp)->reason)
+#define ck_host_why(plan, want) \
+	ck_assert_msg((plan)->pressure_reason_code == (want), \
+	"pressure_reason_code %s, want %s: %s", \
+	policy_host_why_name((plan)->pressure_reason_code), \
+	policy_host_why_name(want), (plan)->pressure_reason)
+#define ck_ksm_why(plan, want) \
+	ck_assert_msg((plan)->ksm.reason_code == (want), \
+	"ksm reason_code %s, want %s: %s", \
+	policy_ksm_why_name((plan)->ksm.reason_code), \
+	policy_ksm_why_name(want), (plan)->ksm.reason)
+#define ck_thp_why(plan, want) \
+	ck_assert_msg((plan)->thp.reason_code == (want), \
+	"thp reason_code %s, want %s: %s", \
+	policy_thp_why_name((plan)->thp.reason_code), \
+	policy_thp_why_name(want), (plan)->thp.reason)
+
 #endif

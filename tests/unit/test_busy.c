@@ -413,6 +413,8 @@ START_TEST(test_status_shows_skipped)
 	ck_assert(json_object_object_get_ex(g, "reason", &v));
 	ck_assert_str_eq(json_object_get_string(v), "paused by its user: left "
 	    "alone until it runs again");
+	ck_assert(json_object_object_get_ex(g, "reason_code", &v));
+	ck_assert_str_eq(json_object_get_string(v), "domain_not_running");
 	json_object_put(st);
 
 	ck_assert_int_eq(virDomainResume(dom), 0);

@@ -656,8 +656,8 @@ START_TEST(test_backing_on_test_driver)
 	ck_assert_int_eq(plan.guests[ix[TD_HUGE]].state, GPS_FIXED);
 	ck_assert_int_eq(plan.guests[ix[TD_LOCKED]].state, GPS_FIXED);
 	ck_assert_int_eq(plan.guests[ix[TD_HUGE]].target_kib, MIB_KIB(4096));
-	ck_assert_str_eq(plan.guests[ix[TD_HUGE]].reason,
-	    "fixed size: hugepage backing");
+	ck_guest_why(&plan.guests[ix[TD_HUGE]], GW_WHY_HUGEPAGES);
+	ck_guest_why(&plan.guests[ix[TD_LOCKED]], GW_WHY_LOCKED);
 	/* the test driver reports no balloon size without a balloon (QEMU
 	 * reports the current memory): either rule holds it */
 	{
@@ -666,8 +666,9 @@ START_TEST(test_backing_on_test_driver)
 		ck_assert(gp->action == ACT_NONE ||
 		    gp->action == ACT_LEAVE_ALONE);
 		ck_assert(gp->state == GPS_FIXED || gp->state == GPS_STALE);
-		ck_assert(strcmp(gp->reason, "fixed size: no balloon device") ==
-		    0 || strcmp(gp->reason, "balloon size unknown") == 0);
+		ck_assert_msg(gp->reason_code == GW_WHY_NO_BALLOON ||
+		    gp->reason_code == GW_WHY_SIZE_UNKNOWN, "%s: %s",
+		    policy_guest_why_name(gp->reason_code), gp->reason);
 	}
 	/* nosharepages only keeps KSM out: its balloon works, so it gives
 	 * like the plain guest */

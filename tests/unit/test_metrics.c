@@ -128,7 +128,9 @@ build(void)
 	}
 	plan.guests[0].action = ACT_BALLOON;
 	plan.guests[0].target_kib = MIB_KIB(2560);
+	plan.guests[0].reason_code = GW_WHY_HOST_TAKES;
 	plan.guests[1].state = GPS_STALE;
+	plan.guests[1].reason_code = GW_WHY_STATS_STALE;
 
 	metrics_counters_init(&ctr);
 	ctr.ticks = 42;
@@ -236,6 +238,7 @@ START_TEST(test_render_guests_and_escaping)
 	ck_line(t, "memtuned_guest_stats_state{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\",state=\"ok\"} 1");
 	ck_line(t, "memtuned_guest_plan_state{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\",state=\"ok\"} 1");
 	ck_line(t, "memtuned_guest_plan_state{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\",state=\"stale\"} 0");
+	ck_line(t, "memtuned_guest_plan_reason{name=\"web1\",uuid=\"00000000-0000-4000-8000-000000000000\",reason=\"host_takes\"} 1");
 
 	snprintf(line, sizeof(line), "memtuned_guest_memtune_soft_limit_bytes%s 2147483648", g1);
 	ck_line(t, line);
@@ -655,6 +658,7 @@ START_TEST(test_render_per_guest_switch)
 		{ "memtuned_guest_balloon_inflated_bytes_total", true },
 		{ "memtuned_guest_stats_state", true },
 		{ "memtuned_guest_plan_state", true },
+		{ "memtuned_guest_plan_reason", true },
 		{ "memtuned_guests", false },
 		{ "memtuned_host_memory_available_bytes", false },
 		{ "memtuned_host_reserve_bytes", false },

@@ -281,6 +281,8 @@ START_TEST(test_bounded_no_opt_out)
 	ck_assert_int_eq(policy_decide(&c, &snap, &s, 0, &p), 0);
 	ck_assert_int_eq(p.guests[0].state, GPS_EXCLUDED);
 	ck_assert_int_eq(p.guests[1].state, GPS_CONFIG_ERROR);
+	ck_guest_why(&p.guests[0], GW_WHY_EXCLUDED);
+	ck_guest_why(&p.guests[1], GW_WHY_CONFIG_ERROR);
 	policy_state_free(&s);
 	policy_plan_free(&p);
 }

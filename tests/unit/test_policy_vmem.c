@@ -270,8 +270,10 @@ START_TEST(test_policy_unplugs)
 	ck_assert_int_eq(gp->vmem_req_kib[0] % 2048, 0);
 	ck_assert_int_eq(M(512) + gp->vmem_req_kib[0], gp->target_kib);
 	ck_assert_int_eq(gp->balloon_kib, NA);
-	ck_assert_msg(strstr(gp->reason, "virtio-mem unplugs") != NULL, "%s",
-	    gp->reason);
+	ck_guest_why(gp, GW_WHY_HOST_TAKES);
+	ck_assert_int_eq(gp->vmem_moved_kib, gp->vmem_req_kib[0] -
+	    g.backing.vmem.requested_kib);
+	ck_assert_int_lt(gp->vmem_moved_kib, 0);
 	ck_assert_int_eq(fx_commit_guests(&s, &p, 1000), 0);
 
 	/* its XML now asks for less; the guest has not unplugged yet: a
@@ -324,6 +326,8 @@ START_TEST(test_vmem_not_unplugging)
 		ck_assert_int_eq(fx_commit_guests(&s, &p, now), 0);
 	}
 	ck_assert_msg(gp->state == GPS_UNCOOPERATIVE, "%s", gp->reason);
+	ck_guest_why(gp, GW_WHY_UNCOOPERATIVE);
+	/* pins the wording: the operator is sent to the right driver */
 	ck_assert_msg(strncmp(gp->reason, "virtio-mem stuck at", 19) == 0,
 	    "%s", gp->reason);
 	policy_state_free(&s);

@@ -821,6 +821,46 @@ START_TEST(test_explain_json)
 }
 END_TEST
 
+/* Each reason in the status JSON has its code's key beside it, as the
+ * plan has it: scripts match on the key, never on the text. */
+START_TEST(test_reason_codes_shown)
+{
+	struct rt *t = rt_new(700);	/* tight: guests give */
+	struct json_object *st, *o, *h, *ksm, *thp;
+
+	rt_decide(t);
+	st = report_status_json(&t->e, "standalone");
+	for (size_t i = 0; i < t->e.plan.nr_guests; i++) {
+		const struct guest_plan *gp = &t->e.plan.guests[i];
+
+		ck_assert_str_eq(get_str(guest_of(st, i), "reason_code", ""),
+		    policy_guest_why_name(gp->reason_code));
+		ck_assert_str_eq(get_str(guest_of(st, i), "reason", ""),
+		    gp->reason);
+	}
+	ck_assert_str_eq(get_str(guest_of(st, 0), "reason_code", ""),
+	    "host_takes");
+	ck_assert_str_eq(get_str(host_of(st), "pressure_reason_code", ""),
+	    "mem_available");
+	ck_assert(json_object_object_get_ex(host_of(st), "ksm", &ksm));
+	ck_assert_str_eq(get_str(ksm, "reason_code", ""),
+	    policy_ksm_why_name(t->e.plan.ksm.reason_code));
+	ck_assert_str_ne(get_str(ksm, "reason_code", "none"), "none");
+	ck_assert(json_object_object_get_ex(host_of(st), "thp", &thp));
+	ck_assert_str_eq(get_str(thp, "reason_code", ""),
+	    policy_thp_why_name(t->e.plan.thp.reason_code));
+	ck_assert_str_ne(get_str(thp, "reason_code", "none"), "none");
+	/* explain --json carries the host's too */
+	ck_assert_ptr_nonnull(o = report_explain_json(st, "vm0"));
+	ck_assert(json_object_object_get_ex(o, "host", &h));
+	ck_assert_str_eq(get_str(h, "pressure_reason_code", ""),
+	    "mem_available");
+	json_object_put(o);
+	json_object_put(st);
+	rt_free(t);
+}
+END_TEST
+
 /* What explain advises adding to a guest's XML, by its backing and its
  * stats: each row a guest as the status has it, and the codes wanted in
  * order; the text line carries the XML, and --json the same codes. */
@@ -950,6 +990,7 @@ report_suite(void)
 	tcase_add_test(tc, test_fit_name_small_buffer);
 	tcase_add_test(tc, test_schema_first);
 	tcase_add_test(tc, test_explain_json);
+	tcase_add_test(tc, test_reason_codes_shown);
 	tcase_add_loop_test(tc, test_rebalance_answer, 0,
 	    (int)(sizeof(rebalance_cases) / sizeof(rebalance_cases[0])));
 	suite_add_tcase(s, tc);
