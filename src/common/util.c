@@ -292,6 +292,12 @@ mt_parse_cli_mib(const char *s, int64_t *out_mib)
 int
 mt_parse_percent_pmy(const char *s, int64_t *out_pmy)
 {
+	return mt_parse_percent_max_pmy(s, 10000, out_pmy);
+}
+
+int
+mt_parse_percent_max_pmy(const char *s, int64_t max_pmy, int64_t *out_pmy)
+{
 	const char *rest;
 	int64_t v;
 	int rc;
@@ -305,7 +311,7 @@ mt_parse_percent_pmy(const char *s, int64_t *out_pmy)
 		rest++;
 	if (*rest != '\0')
 		return -EINVAL;
-	if (v > 10000)
+	if (v > max_pmy)
 		return -ERANGE;
 	*out_pmy = v;
 	return 0;

@@ -69,6 +69,10 @@ int mt_parse_cli_mib(const char *s, int64_t *out_mib);
 /* "10%" or "12.5%" -> per-myriad (1/10000). "0.5" is rejected: the unit is
  * required so a typo cannot turn 50% into 0.5%. */
 int mt_parse_percent_pmy(const char *s, int64_t *out_pmy);
+/* The same up to max_pmy: thresholds that are multiples of something, as
+ * the pressure lines are of the reserve ("400%"). */
+int mt_parse_percent_max_pmy(const char *s, int64_t max_pmy,
+    int64_t *out_pmy);
 /* "500ms", "2s", "1m", "1h"; a bare number is seconds. Result in ms. */
 int mt_parse_duration_ms(const char *s, int64_t *out_ms);
 int mt_parse_bool(const char *s, bool *out);

@@ -17,21 +17,9 @@ engine_guest_override(const char *name, const char *uuid,
     struct guest_override *out, void *arg)
 {
 	struct engine *e = arg;
-	const struct guest_input *in = config_guest_input(&e->cfg, name);
 
 	(void)uuid;
-	guest_override_init(out);
-	if (in == NULL)
-		return 0;
-	if (in->floor_src == SRC_CONFIG)
-		out->floor_kib = in->floor_kib;
-	if (in->ceiling_src == SRC_CONFIG)
-		out->ceiling_kib = in->ceiling_kib;
-	if (in->shares_src == SRC_CONFIG)
-		out->shares = in->shares;
-	if (in->exclude_src == SRC_CONFIG)
-		out->exclude = in->exclude ? 1 : 0;
-	return 1;
+	return config_guest_override(&e->cfg, name, out) ? 1 : 0;
 }
 
 static void

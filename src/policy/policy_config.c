@@ -230,40 +230,7 @@ static const char *const defrag_values[] = {
 static int
 parse_pct_wide(const char *s, int64_t *out_pmy)
 {
-	int64_t whole = 0, frac = 0, div = 1;
-	const char *p = s;
-
-	while (isspace((unsigned char)*p))
-		p++;
-	if (!isdigit((unsigned char)*p))
-		return -EINVAL;
-	while (isdigit((unsigned char)*p)) {
-		if (whole > 100000000)
-			return -ERANGE;
-		whole = whole * 10 + (*p++ - '0');
-	}
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return -EINVAL;
-		while (isdigit((unsigned char)*p)) {
-			if (div < 100) {
-				frac = frac * 10 + (*p - '0');
-				div *= 10;
-			}
-			p++;
-		}
-	}
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p++ != '%')
-		return -EINVAL;
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p != '\0')
-		return -EINVAL;
-	*out_pmy = whole * 100 + frac * 100 / div;
-	return 0;
+	return mt_parse_percent_max_pmy(s, INT64_C(10000000000), out_pmy);
 }
 
 static const char *
