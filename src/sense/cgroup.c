@@ -400,23 +400,6 @@ mcg_read(const char *dir, int version, struct guest_snapshot *g,
 	return 0;
 }
 
-int
-mcg_write_low(const char *dir, int version, int64_t low_kib)
-{
-	char rel[PATH_MAX], val[32];
-	int n;
-
-	if (version != 2)
-		return -EOPNOTSUPP;
-	if (MT_PRESENT(low_kib) && (low_kib < 0 || low_kib > INT64_MAX / 1024))
-		return -ERANGE;
-	n = snprintf(rel, sizeof(rel), "%s/memory.low", dir);
-	if (n < 0 || (size_t)n >= sizeof(rel))
-		return -ENAMETOOLONG;
-	snprintf(val, sizeof(val), "%lld",
-	    MT_PRESENT(low_kib) ? (long long)low_kib * 1024 : 0LL);
-	return mt_write_file(rel, val);
-}
 
 /* ------------------------------------------ memory.low and its parents */
 

@@ -51,10 +51,6 @@ int mcg_read(const char *dir, int version, struct guest_snapshot *g,
 int mcg_parse_stat(const char *buf, int version, struct guest_snapshot *g,
     char *err, size_t errlen);
 
-/* Write a v2 memory.low in KiB (MT_ABSENT writes 0: no protection).
- * -EOPNOTSUPP on v1, which has no equivalent. */
-int mcg_write_low(const char *dir, int version, int64_t low_kib);
-
 /* ------------------------------------------ memory.low and its parents
  *
  * On v2 the kernel grants a group its memory.low only as far as every

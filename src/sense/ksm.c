@@ -26,13 +26,11 @@ static const struct ksm_file {
 	const char *name;
 	size_t off;
 	bool may_be_negative;
-	bool writable;
 } ksm_files[] = {
-#define R(n) { #n, offsetof(struct host_ksm, n), false, false }
-#define W(n) { #n, offsetof(struct host_ksm, n), false, true }
-	W(run),
-	W(pages_to_scan),
-	W(sleep_millisecs),
+#define R(n) { #n, offsetof(struct host_ksm, n), false }
+	R(run),
+	R(pages_to_scan),
+	R(sleep_millisecs),
 	R(pages_shared),
 	R(pages_sharing),
 	R(pages_unshared),
@@ -40,23 +38,19 @@ static const struct ksm_file {
 	R(pages_skipped),
 	R(full_scans),
 	R(pages_scanned),
-	{ "general_profit", offsetof(struct host_ksm, general_profit), true,
-	    false },
+	{ "general_profit", offsetof(struct host_ksm, general_profit), true },
 	R(ksm_zero_pages),
-	W(max_page_sharing),
-	W(merge_across_nodes),
-	W(use_zero_pages),
-	W(smart_scan),
+	R(max_page_sharing),
+	R(merge_across_nodes),
+	R(use_zero_pages),
+	R(smart_scan),
 	R(stable_node_chains),
 	R(stable_node_dups),
-	W(advisor_target_scan_time),
-	W(advisor_max_cpu),
-	W(advisor_min_pages_to_scan),
-	W(advisor_max_pages_to_scan),
+	R(advisor_target_scan_time),
+	R(advisor_max_cpu),
+	R(advisor_min_pages_to_scan),
+	R(advisor_max_pages_to_scan),
 #undef R
-#undef W
-	/* writable, but not in the snapshot */
-	{ "stable_node_chains_prune_millisecs", SIZE_MAX, false, true },
 };
 
 static int64_t *
@@ -78,8 +72,7 @@ ksm_read(struct host_ksm *out, char *err, size_t errlen)
 	out->advisor_mode[0] = '\0';
 	out->page_kib = MT_ABSENT;
 	for (size_t i = 0; i < ARRAY_SIZE(ksm_files); i++)
-		if (ksm_files[i].off != SIZE_MAX)
-			*ksm_slot(out, &ksm_files[i]) = MT_ABSENT;
+		*ksm_slot(out, &ksm_files[i]) = MT_ABSENT;
 
 	if ((rc = mt_path(path, sizeof(path), KSM_DIR)) < 0) {
 		snprintf(err, errlen, "%s: path too long", KSM_DIR);
@@ -97,8 +90,6 @@ ksm_read(struct host_ksm *out, char *err, size_t errlen)
 		const struct ksm_file *f = &ksm_files[i];
 		int64_t *slot;
 
-		if (f->off == SIZE_MAX)
-			continue;
 		slot = ksm_slot(out, f);
 		snprintf(path, sizeof(path), "%s%s", KSM_DIR, f->name);
 		rc = mt_read_int64(path, slot);
@@ -291,30 +282,4 @@ ksmd_sample(struct ksmd_tracker *t, int64_t *pid, int64_t *cpu_ms,
 		return rc;
 	*pid = t->pid;
 	return 0;
-}
-
-int
-ksm_write_knob(const char *name, int64_t value)
-{
-	char path[128], val[24];
-
-	if (value < 0)
-		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(ksm_files); i++) {
-		if (!ksm_files[i].writable ||
-		    strcmp(ksm_files[i].name, name) != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s%s", KSM_DIR, name);
-		snprintf(val, sizeof(val), "%lld", (long long)value);
-		return mt_write_file(path, val);
-	}
-	return -EINVAL;
-}
-
-int
-ksm_write_advisor_mode(const char *mode)
-{
-	if (strcmp(mode, "none") != 0 && strcmp(mode, "scan-time") != 0)
-		return -EINVAL;
-	return mt_write_file(KSM_DIR "advisor_mode", mode);
 }

@@ -1,5 +1,5 @@
-/* ksm.h - kernel samepage merging: knobs and counters, ksmd's CPU time,
- * and the knob writes the actuators use. */
+/* ksm.h - kernel samepage merging: knobs and counters, and ksmd's CPU
+ * time. Read only: the actuator writes the knobs (act.c). */
 #ifndef MEMTUNED_KSM_H
 #define MEMTUNED_KSM_H
 
@@ -36,17 +36,5 @@ void ksmd_tracker_init(struct ksmd_tracker *t);
 /* Fill *pid and *cpu_ms (MT_ABSENT both when there is no ksmd: -ESRCH). */
 int ksmd_sample(struct ksmd_tracker *t, int64_t *pid, int64_t *cpu_ms,
     char *err, size_t errlen);
-
-/* Write a KSM knob: run, pages_to_scan, sleep_millisecs,
- * max_page_sharing, merge_across_nodes, use_zero_pages, smart_scan,
- * stable_node_chains_prune_millisecs, advisor_target_scan_time,
- * advisor_max_cpu, advisor_min_pages_to_scan, advisor_max_pages_to_scan.
- * -EINVAL for another name or a negative value; -ENOENT when the running
- * kernel lacks the knob; the kernel's own errno otherwise (pages_to_scan
- * is refused with EINVAL while advisor_mode is scan-time). */
-int ksm_write_knob(const char *name, int64_t value);
-
-/* advisor_mode: "none" or "scan-time"; -EINVAL otherwise. */
-int ksm_write_advisor_mode(const char *mode);
 
 #endif

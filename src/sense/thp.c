@@ -12,16 +12,15 @@
 static const struct thp_knob {
 	const char *name;
 	size_t off;
-	bool writable;
 } thp_knobs[] = {
-#define K(n, w) { #n, offsetof(struct host_thp, khugepaged_##n), w }
-	K(pages_to_scan, true),
-	K(scan_sleep_millisecs, true),
-	K(alloc_sleep_millisecs, true),
-	K(defrag, true),
-	K(max_ptes_none, true),
-	K(pages_collapsed, false),
-	K(full_scans, false),
+#define K(n) { #n, offsetof(struct host_thp, khugepaged_##n) }
+	K(pages_to_scan),
+	K(scan_sleep_millisecs),
+	K(alloc_sleep_millisecs),
+	K(defrag),
+	K(max_ptes_none),
+	K(pages_collapsed),
+	K(full_scans),
 #undef K
 };
 
@@ -97,51 +96,4 @@ thp_read(struct host_thp *out, char *err, size_t errlen)
 		    thp_knobs[i].off)))
 			out->present = true;
 	return 0;
-}
-
-int
-thp_write_knob(const char *name, int64_t value)
-{
-	char path[128], val[24];
-
-	if (value < 0)
-		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(thp_knobs); i++) {
-		if (!thp_knobs[i].writable ||
-		    strcmp(thp_knobs[i].name, name) != 0)
-			continue;
-		snprintf(path, sizeof(path), "%skhugepaged/%s", THP_DIR,
-		    name);
-		snprintf(val, sizeof(val), "%lld", (long long)value);
-		return mt_write_file(path, val);
-	}
-	return -EINVAL;
-}
-
-int
-thp_write_choice(const char *file, const char *choice)
-{
-	static const char *const enabled[] = { "always", "madvise", "never" };
-	static const char *const defrag[] = {
-		"always", "defer", "defer+madvise", "madvise", "never",
-	};
-	const char *const *set;
-	size_t n;
-	char path[128];
-
-	if (strcmp(file, "enabled") == 0) {
-		set = enabled;
-		n = ARRAY_SIZE(enabled);
-	} else if (strcmp(file, "defrag") == 0) {
-		set = defrag;
-		n = ARRAY_SIZE(defrag);
-	} else
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(set[i], choice) == 0) {
-			snprintf(path, sizeof(path), "%s%s", THP_DIR, file);
-			return mt_write_file(path, choice);
-		}
-	}
-	return -EINVAL;
 }

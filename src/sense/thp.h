@@ -15,13 +15,4 @@
  * before it stay filled. */
 int thp_read(struct host_thp *out, char *err, size_t errlen);
 
-/* Write a khugepaged knob: pages_to_scan, scan_sleep_millisecs,
- * alloc_sleep_millisecs, defrag or max_ptes_none. -EINVAL for another
- * name or a negative value; -ENOENT when the kernel lacks it. */
-int thp_write_knob(const char *name, int64_t value);
-
-/* Write a selector: "enabled" (always, madvise, never) or "defrag"
- * (always, defer, defer+madvise, madvise, never). -EINVAL otherwise. */
-int thp_write_choice(const char *file, const char *choice);
-
 #endif

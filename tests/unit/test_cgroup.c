@@ -185,33 +185,6 @@ START_TEST(test_parse_stat)
 }
 END_TEST
 
-START_TEST(test_write_low)
-{
-	char root[] = "/tmp/mt-cg-XXXXXX", path[PATH_MAX], buf[64];
-	FILE *f;
-
-	ck_assert_ptr_nonnull(mkdtemp(root));
-	snprintf(path, sizeof(path), "%s/memory.low", root);
-	ck_assert_ptr_nonnull(f = fopen(path, "w"));
-	fputs("0\n", f);
-	fclose(f);
-	mt_set_root(root);
-
-	ck_assert_int_eq(mcg_write_low("", 2, 1048576), 0);
-	ck_assert_int_gt(mt_read_file("/memory.low", buf, sizeof(buf)), 0);
-	ck_assert_str_eq(buf, "1073741824");
-	ck_assert_int_eq(mcg_write_low("", 2, MT_ABSENT), 0);
-	ck_assert_int_gt(mt_read_file("/memory.low", buf, sizeof(buf)), 0);
-	ck_assert_str_eq(buf, "0");
-	ck_assert_int_eq(mcg_write_low("", 1, 1024), -EOPNOTSUPP);
-	ck_assert_int_eq(mcg_write_low("", 2, -5), -ERANGE);
-	ck_assert_int_eq(mcg_write_low("/gone", 2, 1024), -ENOENT);
-
-	unlink(path);
-	rmdir(root);
-}
-END_TEST
-
 START_TEST(test_live)
 {
 	struct mcg_mounts m;
@@ -240,7 +213,6 @@ cgroup_suite(void)
 	tcase_add_test(tc, test_read_v1);
 	tcase_add_test(tc, test_read_v2);
 	tcase_add_test(tc, test_parse_stat);
-	tcase_add_test(tc, test_write_low);
 	tcase_add_test(tc, test_live);
 	suite_add_tcase(s, tc);
 	return s;

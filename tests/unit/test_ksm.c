@@ -227,43 +227,6 @@ START_TEST(test_stat_comm_with_parens)
 }
 END_TEST
 
-static void
-read_back(const char *rel, char *got, size_t len)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s%s", root, rel);
-	ht_slurp(path, got, len);
-}
-
-START_TEST(test_writes)
-{
-	char got[64];
-
-	ht_put(root, "/sys/kernel/mm/ksm/pages_to_scan", "100\n");
-	ht_put(root, "/sys/kernel/mm/ksm/run", "0\n");
-	ht_put(root, "/sys/kernel/mm/ksm/advisor_mode", "[none] scan-time\n");
-	ck_assert_int_eq(ksm_write_knob("pages_to_scan", 1250), 0);
-	read_back("/sys/kernel/mm/ksm/pages_to_scan", got, sizeof(got));
-	ck_assert_str_eq(got, "1250");
-	ck_assert_int_eq(ksm_write_knob("run", 1), 0);
-	read_back("/sys/kernel/mm/ksm/run", got, sizeof(got));
-	ck_assert_str_eq(got, "1");
-	ck_assert_int_eq(ksm_write_knob("pages_to_scan", -1), -EINVAL);
-	ck_assert_int_eq(ksm_write_knob("pages_sharing", 1), -EINVAL);
-	ck_assert_int_eq(ksm_write_knob("../../../etc/passwd", 1), -EINVAL);
-	ck_assert_int_eq(ksm_write_knob("bogus", 1), -EINVAL);
-	/* a knob this kernel lacks */
-	ck_assert_int_eq(ksm_write_knob("smart_scan", 1), -ENOENT);
-	ck_assert_int_eq(ksm_write_advisor_mode("scan-time"), 0);
-	read_back("/sys/kernel/mm/ksm/advisor_mode", got, sizeof(got));
-	ck_assert_str_eq(got, "scan-time");
-	ck_assert_int_eq(ksm_write_advisor_mode("fast"), -EINVAL);
-	read_back("/sys/kernel/mm/ksm/pages_to_scan", got, sizeof(got));
-	ck_assert_str_eq(got, "1250");
-}
-END_TEST
-
 START_TEST(test_live)
 {
 	struct host_ksm k;
@@ -343,7 +306,6 @@ ksm_suite(void)
 	tcase_add_test(ts, test_bad_files);
 	tcase_add_test(ts, test_ksmd_tracker);
 	tcase_add_test(ts, test_stat_comm_with_parens);
-	tcase_add_test(ts, test_writes);
 	suite_add_tcase(s, ts);
 	return s;
 }

@@ -102,34 +102,6 @@ START_TEST(test_absent_and_bad)
 }
 END_TEST
 
-START_TEST(test_writes)
-{
-	char path[PATH_MAX], got[64];
-
-	ht_put(root, THP_DIR "enabled", "always [madvise] never\n");
-	ht_put(root, THP_DIR "khugepaged/pages_to_scan", "4096\n");
-	ck_assert_int_eq(thp_write_knob("pages_to_scan", 512), 0);
-	snprintf(path, sizeof(path), "%s%s", root,
-	    THP_DIR "khugepaged/pages_to_scan");
-	ht_slurp(path, got, sizeof(got));
-	ck_assert_str_eq(got, "512");
-	ck_assert_int_eq(thp_write_knob("pages_to_scan", -5), -EINVAL);
-	ck_assert_int_eq(thp_write_knob("pages_collapsed", 0), -EINVAL);
-	ck_assert_int_eq(thp_write_knob("nonsense", 0), -EINVAL);
-	ck_assert_int_eq(thp_write_knob("max_ptes_none", 0), -ENOENT);
-
-	ck_assert_int_eq(thp_write_choice("enabled", "never"), 0);
-	snprintf(path, sizeof(path), "%s%s", root, THP_DIR "enabled");
-	ht_slurp(path, got, sizeof(got));
-	ck_assert_str_eq(got, "never");
-	ck_assert_int_eq(thp_write_choice("enabled", "defer"), -EINVAL);
-	ck_assert_int_eq(thp_write_choice("shmem_enabled", "never"),
-	    -EINVAL);
-	ck_assert_int_eq(thp_write_choice("defrag", "defer+madvise"),
-	    -ENOENT);
-}
-END_TEST
-
 START_TEST(test_live)
 {
 	struct host_thp t;
@@ -161,7 +133,6 @@ thp_suite(void)
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(ts, scratch_setup, scratch_teardown);
 	tcase_add_test(ts, test_absent_and_bad);
-	tcase_add_test(ts, test_writes);
 	suite_add_tcase(s, ts);
 	return s;
 }
