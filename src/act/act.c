@@ -17,6 +17,15 @@
 
 /* a limit for a log line: KiB, "unchanged" for MT_ABSENT, "unlimited"
  * for no limit */
+/* The journal's REASON_CODE for a guest's action: its reason's key, none
+ * when the plan carries no code. */
+static const char *
+guest_why_key(const struct guest_plan *gp)
+{
+	return gp->reason_code == GW_WHY_NONE ? NULL :
+	    policy_guest_why_name(gp->reason_code);
+}
+
 static const char *
 fmt_kib(char *buf, size_t len, int64_t kib)
 {
@@ -1061,7 +1070,8 @@ apply_balloon(const struct act_ops *ops, void *ctx,
 	log_event(LOG_INFO, &(struct log_fields){
 	    .message_id = LOG_MSGID_BALLOON, .action = "balloon",
 	    .guest_name = gp->name, .guest_uuid = gp->uuid,
-	    .reason = gp->reason, .from_kib = (long long)gp->actual_kib,
+	    .reason = gp->reason, .reason_code = guest_why_key(gp),
+	    .from_kib = (long long)gp->actual_kib,
 	    .to_kib = (long long)gp->target_kib },
 	    "balloon %s: %lld -> %lld MiB (%s)", gp->name,
 	    (long long)gp->actual_kib / 1024, (long long)gp->target_kib / 1024,
@@ -1116,7 +1126,8 @@ log_vmem(const struct guest_plan *gp, const struct vmem_dev *dev,
 	log_event(LOG_INFO, &(struct log_fields){
 	    .message_id = LOG_MSGID_BALLOON, .action = "virtio-mem",
 	    .guest_name = gp->name, .guest_uuid = gp->uuid,
-	    .reason = gp->reason, .from_kib = (long long)dev->requested_kib,
+	    .reason = gp->reason, .reason_code = guest_why_key(gp),
+	    .from_kib = (long long)dev->requested_kib,
 	    .to_kib = (long long)req },
 	    "virtio-mem %s %s: requested %lld -> %lld MiB (%s)", gp->name,
 	    dev->alias, (long long)dev->requested_kib / 1024,
@@ -1275,7 +1286,8 @@ apply_memtune(const struct act_ops *ops, void *ctx,
 	log_event(LOG_INFO, &(struct log_fields){
 	    .message_id = LOG_MSGID_MEMTUNE, .action = "memtune",
 	    .guest_name = gp->name, .guest_uuid = gp->uuid,
-	    .reason = gp->reason, .from_kib = -1,
+	    .reason = gp->reason, .reason_code = guest_why_key(gp),
+	    .from_kib = -1,
 	    .to_kib = MT_PRESENT(hard) && hard != POLICY_LIMIT_UNLIMITED &&
 	    hard >= 0 ? (long long)hard : -1 },
 	    "memtune %s: hard %s, soft %s, swap_hard %s (%s)", gp->name,

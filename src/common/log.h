@@ -44,6 +44,7 @@ struct log_fields {
 	const char *guest_name;		/* GUEST_NAME */
 	const char *guest_uuid;		/* GUEST_UUID */
 	const char *reason;		/* REASON */
+	const char *reason_code;	/* REASON_CODE: the reason's stable key */
 	const char *knob;		/* MEMTUNED_KNOB: a sysfs or cgroup file */
 	const char *value;		/* MEMTUNED_VALUE: what went into it */
 	long long from_kib;		/* FROM_KIB */

@@ -485,7 +485,9 @@ daemon_log_state(struct daemon *d)
 		log_event(LOG_INFO, &(struct log_fields){
 		    .message_id = LOG_MSGID_HOST_STATE, .action = "host_state",
 		    .value = policy_pressure_name(p->pressure),
-		    .reason = p->pressure_reason, .from_kib = -1,
+		    .reason = p->pressure_reason,
+		    .reason_code = p->pressure_reason_code == HW_WHY_NONE ? NULL :
+		    policy_host_why_name(p->pressure_reason_code), .from_kib = -1,
 		    .to_kib = -1 },
 		    "host %s: %s", policy_pressure_name(p->pressure),
 		    p->pressure_reason);

@@ -323,6 +323,7 @@ plan_fixture(struct plan_fixture *x)
 		x->gp[i].swap_hard_limit_kib = MT_ABSENT;
 		x->gp[i].memory_low_kib = MT_ABSENT;
 		mt_strlcpy(x->gp[i].reason, "host tight", sizeof(x->gp[i].reason));
+		x->gp[i].reason_code = GW_WHY_HOST_TAKES;
 	}
 	x->gp[0].action = ACT_BOTH;
 	x->gp[0].target_kib = GIB_KIB(3);
@@ -443,6 +444,7 @@ START_TEST(test_apply_plan_journal)
 			ck_assert(journal_has(rec, "FROM_KIB=4194304"));
 			ck_assert(journal_has(rec, "TO_KIB=3145728"));
 			ck_assert(journal_has(rec, "REASON=host tight"));
+			ck_assert(journal_has(rec, "REASON_CODE=host_takes"));
 		} else if (journal_has(rec, "MEMTUNED_ACTION=memtune")) {
 			memtune++;
 			ck_assert(journal_has(rec, "MESSAGE_ID=" LOG_MSGID_MEMTUNE));

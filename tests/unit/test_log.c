@@ -51,7 +51,8 @@ emit_balloon(const char *name)
 	log_event(LOG_INFO, &(struct log_fields){
 	    .message_id = LOG_MSGID_BALLOON, .action = "balloon",
 	    .guest_name = name, .guest_uuid = "00000000-0000-4000-8000-000000000001",
-	    .reason = "idle 300 MiB", .from_kib = 1048576, .to_kib = 917504 },
+	    .reason = "idle 300 MiB", .reason_code = "host_takes",
+	    .from_kib = 1048576, .to_kib = 917504 },
 	    "balloon %s: 1024 -> 896 MiB (idle 300 MiB)", name);
 }
 
@@ -161,13 +162,16 @@ END_TEST
 /* Under the journal a record goes through its native protocol with its
  * fields, each value escaped, and nothing on stderr; a field left unset is
  * not sent. Without a journal the line goes to stderr with its "<N>". */
+#define NF 12	/* fields a case may list */
+#define NA 4	/* and lines it may forbid */
+
 START_TEST(test_journal_fields)
 {
 	static const struct {
 		void (*emit)(const char *);
 		const char *arg;
-		const char *fields[10];	/* each must be a line of the record */
-		const char *absent[3];	/* no line starts with these */
+		const char *fields[NF];	/* each must be a line of the record */
+		const char *absent[NA];	/* no line starts with these */
 	} cases[] = {
 		{ emit_balloon, "web\n<0>x",
 		  { "MESSAGE=balloon web\\x0a<0>x: 1024 -> 896 MiB (idle 300 MiB)",
@@ -175,14 +179,15 @@ START_TEST(test_journal_fields)
 		    "MESSAGE_ID=" LOG_MSGID_BALLOON, "MEMTUNED_ACTION=balloon",
 		    "GUEST_NAME=web\\x0a<0>x",
 		    "GUEST_UUID=00000000-0000-4000-8000-000000000001",
-		    "REASON=idle 300 MiB", "FROM_KIB=1048576", "TO_KIB=917504" },
+		    "REASON=idle 300 MiB", "REASON_CODE=host_takes",
+		    "FROM_KIB=1048576", "TO_KIB=917504" },
 		  { "MEMTUNED_KNOB=", NULL } },
 		{ emit_knob, "1",
 		  { "MESSAGE=/sys/kernel/mm/ksm/run = 1 (host tight)",
 		    "MESSAGE_ID=" LOG_MSGID_KNOB, "MEMTUNED_ACTION=ksm",
 		    "MEMTUNED_KNOB=/sys/kernel/mm/ksm/run", "MEMTUNED_VALUE=1",
 		    "REASON=host tight", NULL },
-		  { "FROM_KIB=", "TO_KIB=", "GUEST_NAME=" } },
+		  { "FROM_KIB=", "TO_KIB=", "GUEST_NAME=", "REASON_CODE=" } },
 	};
 	char err[256];
 	int fd;
@@ -191,7 +196,7 @@ START_TEST(test_journal_fields)
 	fd = fake_journal();
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char rec[4096], *line, *save;
-		bool seen[10] = { false };
+		bool seen[NF] = { false };
 		ssize_t n;
 
 		capture_stderr(LOG_TO_JOURNAL, cases[i].emit, cases[i].arg,
@@ -204,14 +209,14 @@ START_TEST(test_journal_fields)
 		rec[n] = '\0';
 		for (line = strtok_r(rec, "\n", &save); line != NULL;
 		    line = strtok_r(NULL, "\n", &save)) {
-			for (size_t f = 0; f < 10 && cases[i].fields[f]; f++)
+			for (size_t f = 0; f < NF && cases[i].fields[f]; f++)
 				seen[f] |= strcmp(line, cases[i].fields[f]) == 0;
-			for (size_t a = 0; a < 3 && cases[i].absent[a]; a++)
+			for (size_t a = 0; a < NA && cases[i].absent[a]; a++)
 				ck_assert_msg(strncmp(line, cases[i].absent[a],
 				    strlen(cases[i].absent[a])) != 0,
 				    "case %zu: %s sent", i, line);
 		}
-		for (size_t f = 0; f < 10 && cases[i].fields[f]; f++)
+		for (size_t f = 0; f < NF && cases[i].fields[f]; f++)
 			ck_assert_msg(seen[f], "case %zu: no line %s", i,
 			    cases[i].fields[f]);
 	}
