@@ -60,9 +60,10 @@ echo 12000 >"$THP/khugepaged/scan_sleep_millisecs"
 echo 2048 >"$THP/khugepaged/pages_to_scan"
 echo 300 >"$THP/khugepaged/max_ptes_none"
 
-# each guest touches 500 MiB and frees it: resident on the host, free
-# inside, so memtuned takes it back with the balloon
-LOAD=1s:alloc:500M:0,6s:free:500M
+# each guest touches 560 MiB and frees it: resident on the host, free
+# inside, so memtuned takes it back with the balloon. Nearly all it has
+# free, as in 05-floors-ceilings (why there)
+LOAD=1s:alloc:560M:0,6s:free:560M
 "$TB" guest add rl-op --mem 768 --load $LOAD
 "$TB" guest add rl-free --mem 768 --load $LOAD
 "$TB" guest wait rl-op rl-free
