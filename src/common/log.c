@@ -71,7 +71,7 @@ log_set_hook(log_hook_fn fn, void *arg)
 
 /* One field of a journal record, "KEY=value", the value escaped. */
 #define LOG_FIELD_MAX (32 + MT_ESCAPE_SIZE(LOG_MSG_MAX))
-#define LOG_NR_FIELDS 12
+#define LOG_NR_FIELDS 13	/* every field log_journal may send */
 #define LOG_JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 struct log_rec {
@@ -129,6 +129,7 @@ log_journal(int pri, const char *line, const struct log_fields *f)
 		rec_add(&r, "GUEST_NAME", f->guest_name);
 		rec_add(&r, "GUEST_UUID", f->guest_uuid);
 		rec_add(&r, "REASON", f->reason);
+		rec_add(&r, "REASON_CODE", f->reason_code);
 		rec_add(&r, "MEMTUNED_KNOB", f->knob);
 		rec_add(&r, "MEMTUNED_VALUE", f->value);
 		rec_add_kib(&r, "FROM_KIB", f->from_kib);
