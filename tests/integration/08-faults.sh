@@ -24,8 +24,9 @@ NS='http://memtuned.org/xmlns/memtuned/1'
 "$TB" guest add fl-nodrv --mem 512 --no-balloon-driver \
 	--metadata "<memtuned:policy xmlns:memtuned='$NS' ceiling='320M'/>"
 "$TB" guest add fl-nostats --mem 512 --no-stats
-"$TB" guest add fl-ok1 --mem 512 --load 1s:alloc:300M:0,6s:free:300M
-"$TB" guest add fl-ok2 --mem 512 --load 1s:alloc:300M:0,6s:free:300M
+# nearly all they have free, touched and freed (why: 05-floors-ceilings)
+"$TB" guest add fl-ok1 --mem 512 --load 1s:alloc:340M:0,6s:free:340M
+"$TB" guest add fl-ok2 --mem 512 --load 1s:alloc:340M:0,6s:free:340M
 "$TB" guest wait "${G[@]#mt-}"
 wait_until 20 "fresh stats from the healthy guests" \
 	'[[ -n $(stat_of mt-fl-ok1 balloon.usable) && -n $(stat_of mt-fl-ok2 balloon.usable) ]]'
