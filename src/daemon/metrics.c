@@ -638,8 +638,8 @@ plan_for(const struct policy_plan *plan, size_t i, const char *uuid)
 
 enum gfield {
 	GF_MAX, GF_ACTUAL, GF_TARGET, GF_FLOOR, GF_CEILING, GF_NEED,
-	GF_USABLE, GF_UNUSED, GF_RSS, GF_SOFT, GF_HARD, GF_SWAP_HARD,
-	GF_GAIN, GF_BALLOONED, GF_RETURNED,
+	GF_USABLE, GF_UNUSED, GF_RSS, GF_QEMU_OWN, GF_SOFT, GF_HARD,
+	GF_SWAP_HARD, GF_GAIN, GF_BALLOONED, GF_RETURNED,
 };
 
 static int64_t
@@ -667,6 +667,8 @@ gpair_kib(const struct gpair *gp, enum gfield f)
 		return g ? g->unused_kib : MT_ABSENT;
 	case GF_RSS:
 		return g ? g->rss_kib : MT_ABSENT;
+	case GF_QEMU_OWN:
+		return g ? g->qemu_own_kib : MT_ABSENT;
 	case GF_SOFT:
 		return g ? g->soft_limit_kib : MT_ABSENT;
 	case GF_HARD:
@@ -763,6 +765,8 @@ static const struct {
 	    "Guest MemFree from the balloon statistics.", GAUGE },
 	{ GF_RSS, "memtuned_guest_rss_bytes",
 	    "Resident memory of the QEMU process on the host.", GAUGE },
+	{ GF_QEMU_OWN, "memtuned_guest_qemu_own_bytes",
+	    "Of it, QEMU's own memory outside the guest RAM (smaps).", GAUGE },
 	{ GF_SOFT, "memtuned_guest_memtune_soft_limit_bytes",
 	    "memtune soft_limit (left out when unlimited).", GAUGE },
 	{ GF_HARD, "memtuned_guest_memtune_hard_limit_bytes",

@@ -88,7 +88,8 @@ guest_reclaim(const struct policy_config *pc, const struct guest_snapshot *g,
 	char err[POLICY_REASON_MAX];
 	struct guest_input in;
 	struct policy_metadata_cap cap;
-	int64_t ceiling, low;
+	int64_t ceiling, low, ram;
+	bool exact;
 
 	cg->reclaim_counted = false;
 	cg->balloon_kib = cg->reclaim_now_kib = 0;
@@ -154,11 +155,12 @@ guest_reclaim(const struct policy_config *pc, const struct guest_snapshot *g,
 	cg->reclaim_now_kib = MAX(0, g->actual_kib - low);
 	/* free page reporting gave the host its free memory already: of its
 	 * idle memory only the RAM still resident (the RSS less QEMU's part,
-	 * as the policy's gain) is still in it, the rest is in MemAvailable */
-	if (g->backing.free_page_reporting && MT_PRESENT(g->rss_kib) &&
-	    g->rss_kib > 0)
+	 * measured or configured, as the policy's gain) is still in it, the
+	 * rest is in MemAvailable */
+	ram = policy_guest_ram_kib(g, &exact);
+	if (g->backing.free_page_reporting && MT_PRESENT(ram))
 		cg->reclaim_now_kib = MAX(0, MIN(g->actual_kib,
-		    g->rss_kib - cg->overhead_kib) - low);
+		    ram - (exact ? 0 : cg->overhead_kib)) - low);
 }
 
 /* The KSM level for one guest: whether its memory can be merged. */

@@ -493,6 +493,7 @@ struct policy_guest_hist {
 	int64_t samp_ms;
 	int64_t samp_actual_kib;
 	int64_t samp_rss_kib;
+	int64_t samp_own_kib;		/* QEMU's own part of it, if known */
 	int64_t samp_used_kib;
 	int64_t samp_usable_kib;
 	int64_t samp_minor_fault;

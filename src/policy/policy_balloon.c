@@ -127,8 +127,8 @@ policy_guest_gain(struct policy_gwork *w, int64_t actual_kib)
  * a shrink returns is the guest RAM resident above where it stops, at the
  * lowest the larger of its floor and its need: expected from the start,
  * not learnt from a shrink that returned nothing. QEMU's part is taken off
- * at its configured size, generous on purpose: here an estimate too low
- * only spares the guest a squeeze. */
+ * as measured, else at its configured size, generous on purpose: here an
+ * estimate too low only spares the guest a squeeze. */
 void
 policy_fpr_gain(struct policy_gwork *w, int64_t actual_kib)
 {
@@ -136,7 +136,8 @@ policy_fpr_gain(struct policy_gwork *w, int64_t actual_kib)
 
 	if (!MT_PRESENT(w->resident_kib) || !MT_PRESENT(w->need_kib))
 		return;
-	ram = MIN(MAX(0, w->resident_kib - w->overhead_kib), actual_kib);
+	ram = MIN(MAX(0, w->resident_kib - (w->res_exact ? 0 :
+	    w->overhead_kib)), actual_kib);
 	w->res_idle_kib = MAX(0, ram - MAX(w->floor_kib, w->need_kib));
 	policy_guest_gain(w, actual_kib);
 }

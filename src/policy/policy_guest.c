@@ -261,6 +261,35 @@ guest_headroom(const struct policy_config *c, const struct guest_snapshot *g,
 	    c->headroom_burst_pmy, 10000))));
 }
 
+/* Of a shrink's shortfall, the part that took guest RAM the host did not
+ * hold: free memory never touched, or zero pages the host took back.
+ * Such pages return nothing when a balloon takes them, and a balloon may
+ * take them first: a shortfall up to that much says nothing of the rest,
+ * which is resident. Not resident is the balloon size less the guest RAM
+ * resident, when QEMU's own memory was measured at the sample; else the
+ * balloon size less the whole RSS, counted low, and only for a guest
+ * whose RSS shows resident idle memory even after QEMU's memory counted
+ * as generously as the hard limits count it: one that touched little of
+ * its RAM has only QEMU's memory over its use, and is judged on what its
+ * shrinks return. */
+static int64_t
+shrink_unresident(const struct policy_config *c,
+    const struct guest_snapshot *g, const struct policy_guest_hist *h,
+    int64_t shortfall)
+{
+	int64_t ram = h->samp_rss_kib, sure;
+
+	if (!MT_PRESENT(h->samp_used_kib) || shortfall <= 0)
+		return 0;
+	if (MT_PRESENT(h->samp_own_kib))
+		ram = MAX(0, h->samp_rss_kib - h->samp_own_kib);
+	sure = ram - h->samp_used_kib - (MT_PRESENT(h->samp_own_kib) ? 0 :
+	    policy_qemu_overhead_kib(c, g->max_kib));
+	if (sure < c->min_change_kib)
+		return 0;
+	return MIN(shortfall, MAX(0, h->samp_actual_kib - ram));
+}
+
 /* What the host got back from the balloon since the last sample: the
  * QEMU RSS that went as the balloon inflated, less the KSM-merged pages
  * among it, plus what the guest touched meanwhile (which hid part of the
@@ -270,7 +299,7 @@ static void
 sample_yield(const struct policy_config *c, const struct guest_snapshot *g,
     struct policy_guest_hist *h, int64_t used, int64_t now_ms)
 {
-	int64_t d, back, unres = 0, sure;
+	int64_t d, back, unres;
 
 	if (!MT_PRESENT(h->samp_actual_kib) || !MT_PRESENT(h->samp_rss_kib) ||
 	    !MT_PRESENT(g->rss_kib) || g->rss_kib <= 0)
@@ -289,21 +318,7 @@ sample_yield(const struct policy_config *c, const struct guest_snapshot *g,
 	    used > h->samp_used_kib)
 		back += used - h->samp_used_kib;
 	back = MAX(0, MIN(back, d));
-	/* guest RAM the host did not hold (the QEMU RSS under the balloon
-	 * size: free memory never touched, or zero pages the host took
-	 * back) returns nothing when a balloon takes it, and a balloon
-	 * may take it first: a shortfall up to that much says nothing of
-	 * the rest, which is resident. Counted low (the RSS holds QEMU's
-	 * own memory too), and only for a guest whose RSS shows resident
-	 * idle memory even after QEMU's memory counted as generously as
-	 * the hard limits count it: one that touched little of its RAM
-	 * has only QEMU's memory over its use, and is judged on what its
-	 * shrinks return */
-	sure = h->samp_rss_kib - policy_qemu_overhead_kib(c, g->max_kib) -
-	    (MT_PRESENT(h->samp_used_kib) ? h->samp_used_kib : h->samp_rss_kib);
-	if (sure >= c->min_change_kib)
-		unres = MIN(d - back, MAX(0, h->samp_actual_kib -
-		    h->samp_rss_kib));
+	unres = shrink_unresident(c, g, h, d - back);
 	h->yield_taken_kib += d;
 	h->yield_back_kib += back;
 	h->yield_unres_kib += unres;
@@ -394,6 +409,9 @@ keep_sample(const struct guest_snapshot *g, struct policy_guest_hist *h,
 	h->samp_actual_kib = g->actual_kib;
 	h->samp_rss_kib = MT_PRESENT(g->rss_kib) && g->rss_kib > 0 ?
 	    g->rss_kib : MT_ABSENT;
+	h->samp_own_kib = MT_PRESENT(h->samp_rss_kib) &&
+	    MT_PRESENT(g->qemu_own_kib) && g->qemu_own_kib >= 0 ?
+	    g->qemu_own_kib : MT_ABSENT;
 	h->samp_used_kib = used;
 	h->samp_usable_kib = MT_PRESENT(used) ? g->usable_kib : MT_ABSENT;
 	h->samp_minor_fault = g->minor_fault;
@@ -755,9 +773,10 @@ guest_samples(const struct policy_config *c, const struct guest_snapshot *g,
 	w->returns_nothing = guest_returns_nothing(c, h, gp->yield_pmy);
 }
 
-/* Resident idle memory: what the QEMU RSS holds beyond what the guest
- * uses. The RSS counts QEMU's own memory too, so this is an upper bound;
- * what shrinks really return corrects it. Then what a shrink gains. */
+/* Resident idle memory: what the guest RAM resident holds beyond what the
+ * guest uses. Without QEMU's own memory measured it is the RSS's, an
+ * upper bound; what shrinks really return corrects it. Then what a
+ * shrink gains. */
 static void
 guest_resident_idle(const struct guest_snapshot *g, int64_t used,
     struct policy_gwork *w, struct guest_plan *gp)
@@ -823,12 +842,12 @@ policy_guest_read(const struct policy_config *c,
 	    (h = guest_slot_bounds(c, g, s, now_ms, prev, w, gp)) == NULL)
 		return;
 	w->overhead_kib = policy_qemu_overhead_kib(c, g->max_kib);
-	/* the QEMU RSS bounds the guest RAM resident from above. Taking
-	 * the overhead off would need QEMU's true size: the configured one
-	 * is generous on purpose (hard limits), and would make every fully
-	 * touched guest look partly not resident (policy.md) */
-	w->resident_kib = MT_PRESENT(g->rss_kib) && g->rss_kib > 0 ?
-	    g->rss_kib : MT_ABSENT;
+	/* the guest RAM resident: the QEMU RSS less QEMU's own memory as
+	 * measured; without that measure the RSS bounds it from above (the
+	 * configured overhead is generous on purpose, for hard limits, and
+	 * taken off would make every fully touched guest look partly not
+	 * resident: policy.md) */
+	w->resident_kib = policy_guest_ram_kib(g, &w->res_exact);
 	w->cur_kib = g->actual_kib;
 	if (guest_fixed(g, w, gp))
 		return;

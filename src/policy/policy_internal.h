@@ -39,8 +39,11 @@ struct policy_gwork {
 	int64_t need_kib;	/* MT_ABSENT without fresh stats */
 	int64_t cur_kib;	/* the target in force: pending or actual */
 	int64_t overhead_kib;
-	int64_t resident_kib;	/* guest RAM resident on the host, at most:
-				   the QEMU RSS; MT_ABSENT unknown */
+	int64_t resident_kib;	/* guest RAM resident on the host: the
+				   QEMU RSS less QEMU's own memory when
+				   measured, else the RSS (at most);
+				   MT_ABSENT unknown */
+	bool res_exact;		/* resident_kib has QEMU's part off */
 	int64_t res_idle_kib;	/* resident and not used: RSS - used at the
 				   balloon's actual size; MT_ABSENT unknown */
 	int64_t limit_kib;	/* most it could give over many ticks (donor) */
@@ -179,7 +182,12 @@ int64_t policy_shrink_frees(const struct policy_gwork *g, int64_t from,
 /* Set g->gain_kib from its resident idle memory, less what its balloon
  * already on its way down returns. */
 void policy_guest_gain(struct policy_gwork *g, int64_t actual_kib);
-/* The same for a guest with free page reporting, once its need is known:
+/* The guest RAM the host holds: the QEMU RSS less QEMU's own memory when
+ * that was measured (*exact true), else the whole RSS, an upper bound.
+ * MT_ABSENT without an RSS. */
+int64_t policy_guest_ram_kib(const struct guest_snapshot *g, bool *exact);
+/* policy_guest_gain for a guest with free page reporting, once its need
+ * is known:
  * only what is resident above the lowest it may go counts. */
 void policy_fpr_gain(struct policy_gwork *g, int64_t actual_kib);
 /* Memory on its way to the host: balloons moving toward smaller targets

@@ -352,3 +352,15 @@ policy_thp_why(struct thp_plan *tp, enum thp_why why, const char *fmt, ...)
 	policy_vreasonf(tp->reason, sizeof(tp->reason), fmt, ap);
 	va_end(ap);
 }
+
+int64_t
+policy_guest_ram_kib(const struct guest_snapshot *g, bool *exact)
+{
+	*exact = false;
+	if (!MT_PRESENT(g->rss_kib) || g->rss_kib <= 0)
+		return MT_ABSENT;
+	if (!MT_PRESENT(g->qemu_own_kib) || g->qemu_own_kib < 0)
+		return g->rss_kib;
+	*exact = true;
+	return MAX(0, g->rss_kib - g->qemu_own_kib);
+}

@@ -244,6 +244,7 @@ guest_json(const struct guest_snapshot *g, const struct guest_plan *gp,
 	add_i64(o, "unused_kib", g->unused_kib);
 	add_i64(o, "disk_caches_kib", g->disk_caches_kib);
 	add_i64(o, "rss_kib", g->rss_kib);
+	add_i64(o, "qemu_own_kib", g->qemu_own_kib);
 	add_i64(o, "major_fault_per_s", g->major_fault_per_s);
 	add_i64(o, "swap_in_kib_per_s", g->swap_in_kib_per_s);
 	add_str(o, "stats", guest_stats_state_name(g->stats));
@@ -892,8 +893,13 @@ explain_body(FILE *out, struct json_object *st, struct json_object *g)
 	report_fmt_kib(b, sizeof(b), get_i64(g, "disk_caches_kib"));
 	report_fmt_kib(c, sizeof(c), get_i64(g, "rss_kib"));
 	fprintf(out, "  inside:   usable %s, disk caches %s (stats %s); on "
-	    "the host the QEMU process holds %s\n", a, b,
+	    "the host the QEMU process holds %s", a, b,
 	    get_str(g, "stats", "-"), c);
+	if (MT_PRESENT(get_i64(g, "qemu_own_kib"))) {
+		report_fmt_kib(a, sizeof(a), get_i64(g, "qemu_own_kib"));
+		fprintf(out, ", %s of it QEMU's own", a);
+	}
+	fputc('\n', out);
 	report_fmt_kib(a, sizeof(a), get_i64(g, "floor_kib"));
 	report_fmt_kib(b, sizeof(b), get_i64(g, "ceiling_kib"));
 	fprintf(out, "  bounds:   floor %s (from %s), ceiling %s (from %s)\n",

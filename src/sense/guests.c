@@ -15,6 +15,7 @@
 #include "domxml.h"
 #include "guests.h"
 #include "log.h"
+#include "smaps.h"
 #include "taskstats.h"
 #include "util.h"
 #include "virt.h"
@@ -186,6 +187,8 @@ entry_add(struct guest_collector *gc, const char *uuid)
 	e->max_kib = MT_ABSENT;
 	e->hard_limit_kib = e->soft_limit_kib = e->swap_hard_limit_kib =
 	    MT_ABSENT;
+	e->own_kib = e->own_pid = e->own_ms = MT_ABSENT;
+	e->own_actual_kib = e->own_rss_kib = MT_ABSENT;
 	return e;
 }
 
@@ -812,6 +815,90 @@ sample_ksm_merging(struct guest_entry *e, struct guest_snapshot *g)
 		g->ksm_merging_kib = pages * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* The sizes of the guest's RAM blocks: the boot RAM (its memory less its
+ * virtio-mem devices') and each device's region. How many. */
+static size_t
+ram_block_sizes(const struct guest_entry *e, int64_t *sizes)
+{
+	const struct guest_vmem *vm = &e->xml.backing.vmem;
+	size_t n = 0;
+	int i;
+
+	if (!MT_PRESENT(e->max_kib) || e->max_kib <= 0)
+		return 0;
+	if (vm->count == 0)
+		sizes[n++] = e->max_kib;
+	else if (MT_PRESENT(vm->size_kib) && vm->size_kib < e->max_kib)
+		sizes[n++] = e->max_kib - vm->size_kib;
+	else
+		return 0;
+	for (i = 0; i < vm->count && i < MT_VMEM_MAX &&
+	    n < SMAPS_MAX_SIZES; i++)
+		if (MT_PRESENT(vm->dev[i].size_kib))
+			sizes[n++] = vm->dev[i].size_kib;
+	return n;
+}
+
+/* QEMU's own memory: its RSS outside the guest RAM's mappings
+ * (smaps.h). It changes slowly (the TCG translation cache fills, I/O
+ * buffers come and go), and reading smaps walks the whole process (a few
+ * ms), so it is measured again only after OWN_REFRESH_MS, a new pid, or a
+ * move of the balloon or the RSS since: the yield of a shrink is judged
+ * by it. Hugepage-backed RAM shows no Rss in smaps: not measured. */
+#define OWN_REFRESH_MS 30000
+#define OWN_MOVE_KIB (16 * 1024)
+
+static bool
+own_due(const struct guest_entry *e, const struct guest_snapshot *g,
+    int64_t now_ms)
+{
+	if (e->own_pid != e->qemu_pid || !MT_PRESENT(e->own_ms) ||
+	    now_ms - e->own_ms >= OWN_REFRESH_MS)
+		return true;
+	/* a read that found no guest RAM waits out the refresh */
+	return MT_PRESENT(e->own_kib) && ((MT_PRESENT(g->actual_kib) && MT_PRESENT(e->own_actual_kib) &&
+	    llabs(g->actual_kib - e->own_actual_kib) >= OWN_MOVE_KIB) ||
+	    (MT_PRESENT(g->rss_kib) && MT_PRESENT(e->own_rss_kib) &&
+	    llabs(g->rss_kib - e->own_rss_kib) >= 2 * OWN_MOVE_KIB));
+}
+
+static void
+sample_qemu_own(struct guest_entry *e, struct guest_snapshot *g,
+    int64_t now_ms)
+{
+	int64_t sizes[SMAPS_MAX_SIZES];
+	struct smaps_ram sr;
+	size_t n;
+	int rc;
+
+	if (!MT_PRESENT(e->qemu_pid) || e->xml.backing.hugepages ||
+	    (n = ram_block_sizes(e, sizes)) == 0)
+		return;
+	if (own_due(e, g, now_ms)) {
+		rc = smaps_read_pid(e->qemu_pid, sizes, n, &sr);
+		if (rc < 0 || sr.ram_maps == 0 || sr.ram_rss_kib > sr.all_rss_kib) {
+			if (rc < 0)
+				log_debug("guest %s: smaps: %s", e->name,
+				    strerror(-rc));
+			else if (e->own_pid != e->qemu_pid)
+				log_debug("guest %s: no guest RAM mapping of "
+				    "%lld KiB in smaps", e->name,
+				    (long long)sizes[0]);
+			e->own_kib = MT_ABSENT;
+			e->own_pid = e->qemu_pid;
+			e->own_ms = now_ms;
+			return;
+		}
+		e->own_kib = sr.all_rss_kib - sr.ram_rss_kib;
+		e->own_pid = e->qemu_pid;
+		e->own_ms = now_ms;
+		e->own_actual_kib = g->actual_kib;
+		e->own_rss_kib = g->rss_kib;
+	}
+	if (e->own_pid == e->qemu_pid)
+		g->qemu_own_kib = e->own_kib;
+}
+
 /* On v2 a group's memory.low protects only as far as its parents' allow
  * (cgroup.h): cg_low_kib is what reaches the guest, its own capped by the
  * smallest of its ancestors', so a parent reset to 0 (systemd reapplying a
@@ -932,6 +1019,7 @@ collect_host_side(struct guest_collector *gc, struct guest_entry *e,
 	}
 	sample_taskstats(gc, e, g, now_ms);
 	sample_ksm_merging(e, g);
+	sample_qemu_own(e, g, now_ms);
 }
 
 /* One domain of the bulk reply into g. 1 to keep it, 0 to drop it from

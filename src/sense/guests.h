@@ -78,6 +78,13 @@ struct guest_entry {
 	int64_t ev_low_kib;
 	int64_t ev_peak_kib;
 	int64_t ev_rise_kib;
+	/* QEMU's own memory (smaps.h) as last measured, the pid it was
+	 * measured on, when, and the balloon size and RSS then */
+	int64_t own_kib;
+	int64_t own_pid;
+	int64_t own_ms;
+	int64_t own_actual_kib;
+	int64_t own_rss_kib;
 };
 
 /* A domain listed but left out of the snapshot, so the policy plans

@@ -93,7 +93,7 @@ guest_snapshot_init(struct guest_snapshot *g)
 		&g->disk_caches_kib, &g->major_fault, &g->minor_fault,
 		&g->swap_in_kib, &g->swap_out_kib, &g->rss_kib,
 		&g->rss_rate_kib_s, &g->balloon_peak_kib, &g->balloon_rise_kib,
-		&g->ksm_merging_kib,
+		&g->ksm_merging_kib, &g->qemu_own_kib,
 		&g->last_update_s, &g->major_fault_per_s, &g->swap_in_kib_per_s,
 		&g->hard_limit_kib, &g->soft_limit_kib, &g->swap_hard_limit_kib,
 		&g->own_hard_limit_kib, &g->own_target_kib,

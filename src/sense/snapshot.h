@@ -278,6 +278,10 @@ struct guest_snapshot {
 					   MT_ABSENT without one) */
 	int64_t ksm_merging_kib;	/* of it, pages KSM merged (shared):
 					   /proc/PID/ksm_merging_pages, 6.1+ */
+	int64_t qemu_own_kib;		/* of it, QEMU's own memory: what is
+					   not in the guest RAM's mappings
+					   (smaps.h), as last measured;
+					   MT_ABSENT unknown */
 	int64_t last_update_s;		/* guest clock of the last stats */
 	enum guest_stats_state stats;
 	int64_t major_fault_per_s;

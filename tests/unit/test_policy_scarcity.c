@@ -192,6 +192,99 @@ START_TEST(test_unresident_first_is_not_nothing)
 }
 END_TEST
 
+/* One guest's balloon taken down tick by tick as its kernel hands it
+ * the pages the host did not hold first (its balloon size less the guest
+ * RAM resident, QEMU's own memory `own` off the RSS), the rest from the
+ * resident idle memory. How much came back; whether it was ever judged as
+ * a balloon that returns nothing (why in *why). */
+static int64_t
+shrink_untouched_first(struct sc *t, int64_t own, bool *nothing)
+{
+	int64_t back_total = 0;
+
+	*nothing = false;
+	for (int n = 0; n < 16 && moves_or_first(t, n); n++) {
+		struct guest_snapshot *g = &t->g[0];
+		int64_t d = g->actual_kib - t->p.guests[0].target_kib;
+		int64_t nonres = MAX(0, g->actual_kib - (g->rss_kib - own));
+		int64_t back = MAX(0, d - nonres);
+
+		g->actual_kib -= d;
+		g->available_kib -= d;
+		g->usable_kib -= d;
+		g->rss_kib -= back;
+		back_total += back;
+		tick(t, 5000);
+		if (t->p.guests[0].reason_code == GW_WHY_RETURNS_NOTHING)
+			*nothing = true;
+	}
+	return back_total;
+}
+
+/* The testbed's case (05, 22 and 23, 2026-12-02): a guest that touched
+ * 600 of its 1024 MiB and uses 100, under TCG, where QEMU's own memory
+ * (its translation cache) is 340 MiB of the RSS. The first shrink takes
+ * the 424 MiB it never touched and returns nothing. With QEMU's memory
+ * measured (smaps) that part is known not resident, the guest is asked
+ * on, and the host gets back what it needs of the 500 MiB the guest
+ * holds idle (about 290 MiB, what the host is short of). Without
+ * the measure the RSS (940 MiB) hides it: the first shrink reads as one
+ * that returns nothing, and the guest is left alone with all of it. */
+START_TEST(test_measured_qemu_memory_excuses_untouched)
+{
+	int64_t own = MIB_KIB(340), back;
+	bool nothing;
+
+	for (int measured = 0; measured < 2; measured++) {
+		struct sc *t = sc_new(540, 100);
+
+		t->snap.nr_guests = 1;
+		t->g[0].rss_kib = MIB_KIB(600) + own;
+		if (measured)
+			t->g[0].qemu_own_kib = own;
+		back = shrink_untouched_first(t, own, &nothing);
+		if (measured) {
+			ck_assert_msg(!nothing, "judged as returning nothing");
+			ck_assert_msg(back >= MIB_KIB(250),
+			    "back %lld MiB, actual %lld, need %lld, headroom "
+			    "%lld: %s", (long long)back / 1024,
+			    (long long)t->g[0].actual_kib / 1024,
+			    (long long)t->p.guests[0].need_kib / 1024,
+			    (long long)t->p.guests[0].headroom_kib / 1024,
+			    t->p.guests[0].reason);
+			ck_assert_int_eq(t->p.guests[0].unresident_kib,
+			    MIB_KIB(424));
+		} else {
+			ck_assert(nothing);
+			ck_assert_int_eq(back, 0);
+		}
+		sc_free(t);
+	}
+}
+END_TEST
+
+/* QEMU's own memory measured: a guest whose RSS is its use plus QEMU's
+ * memory has nothing idle resident. Its gain is nothing, and it is not
+ * squeezed for the RSS's 340 MiB that a balloon cannot return. */
+START_TEST(test_measured_qemu_memory_is_no_gain)
+{
+	struct sc *t = sc_new(540, 300);
+
+	t->snap.nr_guests = 1;
+	t->g[0].rss_kib = MIB_KIB(300 + 10 + 340);
+	t->g[0].qemu_own_kib = MIB_KIB(340);
+	tick(t, 0);
+	ck_assert_msg(!moves(&t->p.guests[0]), "%s", t->p.guests[0].reason);
+	ck_assert_int_lt(t->p.guests[0].gain_kib, t->c.min_change_kib);
+	ck_guest_why(&t->p.guests[0], GW_WHY_NEVER_TOUCHED);
+	/* unmeasured, the same RSS reads as 350 MiB of resident idle */
+	t->g[0].qemu_own_kib = MT_ABSENT;
+	tick(t, 5000);
+	ck_assert_int_ge(t->p.guests[0].gain_kib, MIB_KIB(340));
+	sc_free(t);
+}
+END_TEST
+
 /* The RSS said there was resident idle memory (it counts QEMU's own
  * memory too), but the shrink returned almost nothing: measured, the
  * guest is not asked again, says why, and is asked again only after
@@ -633,6 +726,8 @@ policy_scarcity_suite(void)
 	tcase_add_test(tc, test_takes_only_resident_idle);
 	tcase_add_test(tc, test_shrink_that_returns_nothing_stops);
 	tcase_add_test(tc, test_unresident_first_is_not_nothing);
+	tcase_add_test(tc, test_measured_qemu_memory_excuses_untouched);
+	tcase_add_test(tc, test_measured_qemu_memory_is_no_gain);
 	tcase_add_test(tc, test_fed_guest_not_shrunk_in_reverse_cooldown);
 	tcase_add_test(tc, test_burst_that_ran_out_is_remembered);
 	tcase_add_test(tc, test_burst_then_restart_is_seen);
