@@ -258,4 +258,6 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# header dependencies of every build tree, the one named by O= too (a
+# build outside build/ would otherwise keep objects of an old header)
+-include $(shell find $(sort build $(O)) -name '*.d' 2>/dev/null)

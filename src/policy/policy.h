@@ -489,11 +489,15 @@ struct policy_guest_hist {
 	int64_t uncoop_since_ms;
 	bool hard_limit_set;		/* memtuned wrote its hard_limit */
 	/* the last sample, to measure what a shrink returned and whether
-	 * the guest ran out between two samples */
+	 * the guest ran out between two samples. The balloon size, RSS,
+	 * QEMU's part and KSM merging, with yb_used_kib, are the yield's
+	 * base: held while a shrink is in flight and the size has not
+	 * moved yet (policy_guest.c, sample_yield) */
 	int64_t samp_ms;
 	int64_t samp_actual_kib;
 	int64_t samp_rss_kib;
 	int64_t samp_own_kib;		/* QEMU's own part of it, if known */
+	int64_t yb_used_kib;		/* the guest's use at the base */
 	int64_t samp_used_kib;
 	int64_t samp_usable_kib;
 	int64_t samp_minor_fault;

@@ -279,45 +279,75 @@ shrink_unresident(const struct policy_config *c,
 {
 	int64_t ram = h->samp_rss_kib, sure;
 
-	if (!MT_PRESENT(h->samp_used_kib) || shortfall <= 0)
+	if (!MT_PRESENT(h->yb_used_kib) || shortfall <= 0)
 		return 0;
 	if (MT_PRESENT(h->samp_own_kib))
 		ram = MAX(0, h->samp_rss_kib - h->samp_own_kib);
-	sure = ram - h->samp_used_kib - (MT_PRESENT(h->samp_own_kib) ? 0 :
+	sure = ram - h->yb_used_kib - (MT_PRESENT(h->samp_own_kib) ? 0 :
 	    policy_qemu_overhead_kib(c, g->max_kib));
 	if (sure < c->min_change_kib)
 		return 0;
 	return MIN(shortfall, MAX(0, h->samp_actual_kib - ram));
 }
 
-/* What the host got back from the balloon since the last sample: the
- * QEMU RSS that went as the balloon inflated, less the KSM-merged pages
- * among it, plus what the guest touched meanwhile (which hid part of the
- * return). Kept as a recent window,
- * halved as it fills, and as lifetime sums. */
+/* The yield's base: what a shrink's return is measured from. The RSS
+ * carries `carry`: RSS that fell ahead of the balloon size (below). */
+static void
+yield_base(const struct guest_snapshot *g, struct policy_guest_hist *h,
+    int64_t used, int64_t carry)
+{
+	h->samp_actual_kib = g->actual_kib;
+	h->samp_rss_kib = MT_PRESENT(g->rss_kib) && g->rss_kib > 0 ?
+	    g->rss_kib + carry : MT_ABSENT;
+	h->samp_own_kib = MT_PRESENT(h->samp_rss_kib) &&
+	    MT_PRESENT(g->qemu_own_kib) && g->qemu_own_kib >= 0 ?
+	    g->qemu_own_kib : MT_ABSENT;
+	h->yb_used_kib = used;
+	h->samp_ksm_merging_kib = g->ksm_merging_kib;
+}
+
+/* What the host got back from the balloon since the base: the QEMU RSS
+ * that went as the balloon inflated, less the KSM-merged pages among it,
+ * plus what the guest touched meanwhile (which hid part of the return).
+ * Kept as a recent window, halved as it fills, and as lifetime sums.
+ * libvirt's balloon size follows QEMU's balloon-change events, which come
+ * at most once a second, while the RSS is read live: a balloon that
+ * inflates within a second shows its RSS fall a tick before its new size
+ * (seen on the testbed, 2026-12-02: 190 MiB fell at 768 MiB, and the next
+ * tick read 576 MiB with the RSS still, a "shrink that returned
+ * nothing"). So while a shrink is in flight (the size above the target
+ * asked), a tick whose size has not moved keeps the base, and RSS that
+ * fell beyond what the size has shown so far is carried to the next
+ * measure. */
 static void
 sample_yield(const struct policy_config *c, const struct guest_snapshot *g,
-    struct policy_guest_hist *h, int64_t used, int64_t now_ms)
+    struct policy_guest_hist *h, int64_t used, int64_t now_ms,
+    bool in_flight)
 {
-	int64_t d, back, unres;
+	int64_t d, fell, back, unres;
 
 	if (!MT_PRESENT(h->samp_actual_kib) || !MT_PRESENT(h->samp_rss_kib) ||
-	    !MT_PRESENT(g->rss_kib) || g->rss_kib <= 0)
+	    !MT_PRESENT(g->rss_kib) || g->rss_kib <= 0) {
+		yield_base(g, h, used, 0);
 		return;
+	}
 	d = h->samp_actual_kib - g->actual_kib;
-	if (d < YIELD_SAMPLE_MIN_KIB)
+	if (d < YIELD_SAMPLE_MIN_KIB) {
+		if (!in_flight)
+			yield_base(g, h, used, 0);
 		return;
-	back = h->samp_rss_kib - g->rss_kib;
+	}
+	fell = h->samp_rss_kib - g->rss_kib;
 	/* merged pages that left with the balloon were shared: nothing
 	 * came back for them while other copies live */
 	if (MT_PRESENT(h->samp_ksm_merging_kib) &&
 	    MT_PRESENT(g->ksm_merging_kib) &&
 	    h->samp_ksm_merging_kib > g->ksm_merging_kib)
-		back -= h->samp_ksm_merging_kib - g->ksm_merging_kib;
-	if (MT_PRESENT(used) && MT_PRESENT(h->samp_used_kib) &&
-	    used > h->samp_used_kib)
-		back += used - h->samp_used_kib;
-	back = MAX(0, MIN(back, d));
+		fell -= h->samp_ksm_merging_kib - g->ksm_merging_kib;
+	if (MT_PRESENT(used) && MT_PRESENT(h->yb_used_kib) &&
+	    used > h->yb_used_kib)
+		fell += used - h->yb_used_kib;
+	back = MAX(0, MIN(fell, d));
 	unres = shrink_unresident(c, g, h, d - back);
 	h->yield_taken_kib += d;
 	h->yield_back_kib += back;
@@ -331,6 +361,7 @@ sample_yield(const struct policy_config *c, const struct guest_snapshot *g,
 		h->yield_back_kib /= 2;
 		h->yield_unres_kib /= 2;
 	}
+	yield_base(g, h, used, in_flight ? MAX(0, fell - d) : 0);
 }
 
 /* Did the guest run out since the last sample? Signs: nearly nothing
@@ -400,22 +431,15 @@ sample_burst(const struct policy_config *c, const struct guest_snapshot *g,
 	}
 }
 
-/* The sample this tick leaves for the next one. */
+/* The sample this tick leaves for the next one's burst test. */
 static void
 keep_sample(const struct guest_snapshot *g, struct policy_guest_hist *h,
     int64_t used, int64_t now_ms)
 {
 	h->samp_ms = now_ms;
-	h->samp_actual_kib = g->actual_kib;
-	h->samp_rss_kib = MT_PRESENT(g->rss_kib) && g->rss_kib > 0 ?
-	    g->rss_kib : MT_ABSENT;
-	h->samp_own_kib = MT_PRESENT(h->samp_rss_kib) &&
-	    MT_PRESENT(g->qemu_own_kib) && g->qemu_own_kib >= 0 ?
-	    g->qemu_own_kib : MT_ABSENT;
 	h->samp_used_kib = used;
 	h->samp_usable_kib = MT_PRESENT(used) ? g->usable_kib : MT_ABSENT;
 	h->samp_minor_fault = g->minor_fault;
-	h->samp_ksm_merging_kib = g->ksm_merging_kib;
 }
 
 /* What the guest touched since its stats were taken, as the host sees
@@ -758,10 +782,17 @@ guest_samples(const struct policy_config *c, const struct guest_snapshot *g,
     struct policy_guest_hist *h, int64_t used, bool stats_ok, int64_t now_ms,
     struct policy_gwork *w, struct guest_plan *gp)
 {
+	/* a shrink asked and not yet shown by the balloon's size */
+	bool in_flight = MT_PRESENT(h->last_target_kib) &&
+	    MT_PRESENT(g->actual_kib) &&
+	    g->actual_kib - h->last_target_kib >= YIELD_SAMPLE_MIN_KIB;
+
 	if (MT_PRESENT(h->samp_ms) && now_ms > h->samp_ms) {
-		sample_yield(c, g, h, used, now_ms);
+		sample_yield(c, g, h, used, now_ms, in_flight);
 		if (stats_ok)
 			sample_burst(c, g, h, used, now_ms);
+	} else {
+		yield_base(g, h, used, 0);
 	}
 	keep_sample(g, h, used, now_ms);
 	w->unseen_kib = unseen_since_stats(g, h);

@@ -43,7 +43,7 @@ policy_hist_clear(struct policy_guest_hist *h)
 	h->progress_actual_kib = MT_ABSENT;
 	h->used_kib = h->spurt_kib = MT_ABSENT;
 	h->samp_ms = h->samp_actual_kib = h->samp_rss_kib = MT_ABSENT;
-	h->samp_own_kib = MT_ABSENT;
+	h->samp_own_kib = h->yb_used_kib = MT_ABSENT;
 	h->samp_used_kib = h->samp_usable_kib = MT_ABSENT;
 	h->samp_minor_fault = h->samp_ksm_merging_kib = MT_ABSENT;
 	h->yield_ms = MT_ABSENT;

@@ -2,8 +2,10 @@
 # Sensing on real guests: the collector's balloon actual and usable match
 # `virsh dommemstat`; each guest's QEMU process and memory cgroup are found;
 # taskstats answers for the QEMU process with non-zero counters once delay
-# accounting is on. (KSM pages_sharing rising with identical guests is in
-# 06-vdi-ksm.)
+# accounting is on; QEMU's own memory is measured, and the RSS less it is
+# what the guest RAM's mapping holds as a separate reading of smaps finds
+# it (the mapping of the guest's max memory, writable, not executable).
+# (KSM pages_sharing rising with identical guests is in 06-vdi-ksm.)
 . "$(dirname "$0")/lib.sh"
 
 W=$(mktemp -d)
@@ -49,5 +51,28 @@ for g in mt-se1 mt-se2; do
 		cpu=$(sed -E 's/.* cpu_ns=([0-9-]+).*/\1/' <<<"$line")
 		(( cpu > 0 )) || fail "$g: taskstats CPU counter is $cpu"
 	fi
-	measure "$g actual_kib=$ours_actual usable_kib=$ours_usable virsh_actual=$v_actual virsh_usable=$v_usable"
+	rss=$(sed -E 's/.* rss=([0-9-]+).*/\1/' <<<"$line")
+	own=$(sed -E 's/.* own=([0-9-]+).*/\1/' <<<"$line")
+	(( own > 0 )) || fail "$g: QEMU's own memory not measured: $line"
+	# the guest RAM's mapping read here, on its own: its Rss
+	ram=$(python3 - "$pid" 524288 <<'PY'
+import re, sys
+pid, size = sys.argv[1], int(sys.argv[2])
+rss, cur = 0, False
+for l in open("/proc/%s/smaps" % pid):
+    m = re.match(r"([0-9a-f]+)-([0-9a-f]+) (\S+) ", l)
+    if m:
+        cur = ((int(m[2], 16) - int(m[1], 16)) // 1024 == size and
+            m[3][1] == "w" and m[3][2] != "x")
+    elif cur and l.startswith("Rss:"):
+        rss += int(l.split()[1])
+print(rss)
+PY
+)
+	(( ram > 0 )) || fail "$g: no guest RAM mapping of 512 MiB in smaps"
+	# read a moment apart; the idle guest's RAM moves little meanwhile
+	d=$(( rss - own - ram ))
+	(( d < 16384 && d > -16384 )) ||
+		fail "$g: RSS $rss less QEMU's own $own is $(( rss - own )) KiB, the RAM mapping holds $ram KiB"
+	measure "$g actual_kib=$ours_actual usable_kib=$ours_usable virsh_actual=$v_actual virsh_usable=$v_usable rss_kib=$rss qemu_own_kib=$own ram_rss_kib=$ram"
 done

@@ -5,6 +5,7 @@
  *   sense URI     one line per running guest:
  *                 NAME actual=K usable=K stats=S pid=P ts=0|1 cpu_ns=N
  *                 freepages_ns=N thrashing_ns=N swapin_ns=N cg=V ws=K
+ *                 rss=K own=K (QEMU's own memory; -1 not measured)
  */
 #include <stdio.h>
 #include <string.h>
@@ -53,14 +54,16 @@ main(int argc, char **argv)
 			rc = taskstats_query_tgid(&tc, (pid_t)g->qemu_pid, &s);
 		printf("%s actual=%lld usable=%lld stats=%s pid=%lld ts=%d "
 		    "cpu_ns=%lld freepages_ns=%lld thrashing_ns=%lld "
-		    "swapin_ns=%lld cg=%d ws=%lld\n", g->name,
+		    "swapin_ns=%lld cg=%d ws=%lld rss=%lld own=%lld\n", g->name,
 		    (long long)g->actual_kib, (long long)g->usable_kib,
 		    guest_stats_state_name(g->stats), (long long)g->qemu_pid,
 		    rc == 0, rc == 0 ? (long long)s.cpu_run_real_ns : -1LL,
 		    rc == 0 ? (long long)s.freepages_delay_ns : -1LL,
 		    rc == 0 ? (long long)s.thrashing_delay_ns : -1LL,
 		    rc == 0 ? (long long)s.swapin_delay_ns : -1LL,
-		    g->cgroup_version, (long long)g->cg_working_set_kib);
+		    g->cgroup_version, (long long)g->cg_working_set_kib,
+		    (long long)g->rss_kib, MT_PRESENT(g->qemu_own_kib) ?
+		    (long long)g->qemu_own_kib : -1LL);
 	}
 	if (ts_ok)
 		taskstats_close(&tc);
