@@ -862,31 +862,48 @@ own_due(const struct guest_entry *e, const struct guest_snapshot *g,
 	    llabs(g->rss_kib - e->own_rss_kib) >= 2 * OWN_MOVE_KIB));
 }
 
+/* A read that measured nothing: said once, tried again after the
+ * refresh. Refused (the shipped unit has no CAP_SYS_PTRACE, which reading
+ * another user's smaps needs): said once for all guests, not tried
+ * again. */
 static void
-sample_qemu_own(struct guest_entry *e, struct guest_snapshot *g,
-    int64_t now_ms)
+own_unmeasured(struct guest_collector *gc, struct guest_entry *e, int rc,
+    int64_t ram_kib, int64_t now_ms)
+{
+	if (rc == -EACCES || rc == -EPERM) {
+		gc->smaps_refused = true;
+		log_info("QEMU's own memory is not measured: reading a QEMU "
+		    "process's /proc/PID/smaps needs CAP_SYS_PTRACE (the "
+		    "shipped unit leaves it out; docs/configuration.md). Each "
+		    "guest's RSS bounds its RAM from above");
+	} else if (rc < 0) {
+		log_debug("guest %s: smaps: %s", e->name, strerror(-rc));
+	} else if (e->own_pid != e->qemu_pid) {
+		log_debug("guest %s: no guest RAM mapping of %lld KiB in "
+		    "smaps", e->name, (long long)ram_kib);
+	}
+	e->own_kib = MT_ABSENT;
+	e->own_pid = e->qemu_pid;
+	e->own_ms = now_ms;
+}
+
+static void
+sample_qemu_own(struct guest_collector *gc, struct guest_entry *e,
+    struct guest_snapshot *g, int64_t now_ms)
 {
 	int64_t sizes[SMAPS_MAX_SIZES];
 	struct smaps_ram sr;
 	size_t n;
 	int rc;
 
-	if (!MT_PRESENT(e->qemu_pid) || e->xml.backing.hugepages ||
-	    (n = ram_block_sizes(e, sizes)) == 0)
+	if (gc->smaps_refused || !MT_PRESENT(e->qemu_pid) ||
+	    e->xml.backing.hugepages || (n = ram_block_sizes(e, sizes)) == 0)
 		return;
 	if (own_due(e, g, now_ms)) {
 		rc = smaps_read_pid(e->qemu_pid, sizes, n, &sr);
-		if (rc < 0 || sr.ram_maps == 0 || sr.ram_rss_kib > sr.all_rss_kib) {
-			if (rc < 0)
-				log_debug("guest %s: smaps: %s", e->name,
-				    strerror(-rc));
-			else if (e->own_pid != e->qemu_pid)
-				log_debug("guest %s: no guest RAM mapping of "
-				    "%lld KiB in smaps", e->name,
-				    (long long)sizes[0]);
-			e->own_kib = MT_ABSENT;
-			e->own_pid = e->qemu_pid;
-			e->own_ms = now_ms;
+		if (rc < 0 || sr.ram_maps == 0 ||
+		    sr.ram_rss_kib > sr.all_rss_kib) {
+			own_unmeasured(gc, e, rc, sizes[0], now_ms);
 			return;
 		}
 		e->own_kib = sr.all_rss_kib - sr.ram_rss_kib;
@@ -1019,7 +1036,7 @@ collect_host_side(struct guest_collector *gc, struct guest_entry *e,
 	}
 	sample_taskstats(gc, e, g, now_ms);
 	sample_ksm_merging(e, g);
-	sample_qemu_own(e, g, now_ms);
+	sample_qemu_own(gc, e, g, now_ms);
 }
 
 /* One domain of the bulk reply into g. 1 to keep it, 0 to drop it from

@@ -118,6 +118,8 @@ struct guest_collector {
 	struct taskstats_conn ts;
 	bool ts_ready;
 	bool ts_accounting;		/* delay accounting is on */
+	bool smaps_refused;		/* QEMU's smaps not readable (no
+					   CAP_SYS_PTRACE): not tried again */
 };
 
 void guests_opts_default(struct guests_opts *o);
