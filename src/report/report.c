@@ -877,6 +877,26 @@ print_advice(FILE *out, struct json_object *g)
 		fprintf(out, "  advice:   %s: add %s\n", a[i].why, a[i].xml);
 }
 
+/* explain's "inside:" line: the guest's own view, and what its QEMU
+ * process holds on the host (QEMU's own part of it when measured). */
+static void
+explain_inside(FILE *out, struct json_object *g)
+{
+	char a[32], b[32], c[32];
+
+	report_fmt_kib(a, sizeof(a), get_i64(g, "usable_kib"));
+	report_fmt_kib(b, sizeof(b), get_i64(g, "disk_caches_kib"));
+	report_fmt_kib(c, sizeof(c), get_i64(g, "rss_kib"));
+	fprintf(out, "  inside:   usable %s, disk caches %s (stats %s); on "
+	    "the host the QEMU process holds %s", a, b,
+	    get_str(g, "stats", "-"), c);
+	if (MT_PRESENT(get_i64(g, "qemu_own_kib"))) {
+		report_fmt_kib(a, sizeof(a), get_i64(g, "qemu_own_kib"));
+		fprintf(out, ", %s of it QEMU's own", a);
+	}
+	fputc('\n', out);
+}
+
 /* The lines of explain under its first: the figures, bounds and their
  * sources, the decision and why. As st holds them: escaped for a
  * terminal, raw for JSON. */
@@ -889,17 +909,7 @@ explain_body(FILE *out, struct json_object *st, struct json_object *g)
 	report_fmt_kib(a, sizeof(a), get_i64(g, "actual_kib"));
 	report_fmt_kib(b, sizeof(b), get_i64(g, "max_kib"));
 	fprintf(out, "  balloon:  actual %s of max %s\n", a, b);
-	report_fmt_kib(a, sizeof(a), get_i64(g, "usable_kib"));
-	report_fmt_kib(b, sizeof(b), get_i64(g, "disk_caches_kib"));
-	report_fmt_kib(c, sizeof(c), get_i64(g, "rss_kib"));
-	fprintf(out, "  inside:   usable %s, disk caches %s (stats %s); on "
-	    "the host the QEMU process holds %s", a, b,
-	    get_str(g, "stats", "-"), c);
-	if (MT_PRESENT(get_i64(g, "qemu_own_kib"))) {
-		report_fmt_kib(a, sizeof(a), get_i64(g, "qemu_own_kib"));
-		fprintf(out, ", %s of it QEMU's own", a);
-	}
-	fputc('\n', out);
+	explain_inside(out, g);
 	report_fmt_kib(a, sizeof(a), get_i64(g, "floor_kib"));
 	report_fmt_kib(b, sizeof(b), get_i64(g, "ceiling_kib"));
 	fprintf(out, "  bounds:   floor %s (from %s), ceiling %s (from %s)\n",
